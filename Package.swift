@@ -1,0 +1,134 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+let swiftSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+]
+
+let package = Package(
+    name: "Imprint",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "imprint", targets: ["imprint"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+    ],
+    targets: [
+        // Executable: only bootstraps logging and runs the root command.
+        .executableTarget(
+            name: "imprint",
+            dependencies: [
+                "ImprintCommands",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+
+        // Commands
+        .target(
+            name: "ImprintCommands",
+            dependencies: [
+                "ImprintCore", "ImprintInventory", "ImprintAgent", "ImprintImage",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "ImprintCommandsTests",
+            dependencies: ["ImprintTestSupport", "ImprintCommands", "ImprintCore", "ImprintInventory"],
+            swiftSettings: swiftSettings
+        ),
+
+        // Core: plain values, validation, errors, the confined target root
+        .target(
+            name: "ImprintCore",
+            dependencies: [
+                "CUUID",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "ImprintCoreTests",
+            dependencies: ["ImprintTestSupport", "ImprintCore"],
+            swiftSettings: swiftSettings
+        ),
+
+        // Inventory: the SQLite store (the only module that imports GRDB)
+        .target(
+            name: "ImprintInventory",
+            dependencies: [
+                "ImprintCore",
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "ImprintInventoryTests",
+            dependencies: ["ImprintTestSupport", "ImprintInventory", "ImprintCore"],
+            swiftSettings: swiftSettings
+        ),
+
+        // Agent: hardware facts, and later the personalization steps
+        .target(
+            name: "ImprintAgent",
+            dependencies: [
+                "ImprintCore", "ImprintInventory",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "ImprintAgentTests",
+            dependencies: ["ImprintTestSupport", "ImprintAgent", "ImprintCore"],
+            swiftSettings: swiftSettings
+        ),
+
+        // Image: the block codec (the only module that imports zlib)
+        .target(
+            name: "ImprintImage",
+            dependencies: [
+                "ImprintCore", "CZlib",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "ImprintImageTests",
+            dependencies: ["ImprintTestSupport", "ImprintImage"],
+            swiftSettings: swiftSettings
+        ),
+
+        // Tests: shared helpers (temporary folders, fixtures, processes)
+        .target(
+            name: "ImprintTestSupport",
+            path: "Tests/ImprintTestSupport",
+            swiftSettings: swiftSettings
+        ),
+
+        // C libraries, from Debian's -dev packages
+        .systemLibrary(
+            name: "CZlib",
+            pkgConfig: "zlib",
+            providers: [.apt(["zlib1g-dev"])]
+        ),
+        .systemLibrary(
+            name: "CUUID",
+            pkgConfig: "uuid",
+            providers: [.apt(["uuid-dev"])]
+        ),
+
+        // Benchmarks: an in-process timing of inventory lookups, driven by Benchmarks/inventory.sh
+        .executableTarget(
+            name: "imprint-bench",
+            dependencies: ["ImprintInventory", "ImprintCore"],
+            path: "Benchmarks/imprint-bench",
+            swiftSettings: swiftSettings
+        ),
+    ]
+)

@@ -1,0 +1,47 @@
+import Foundation
+import ImprintCore
+import Logging
+
+/// Everything a command touches outside its arguments: where it writes, the environment, the clock and the logger.
+/// `run()` builds the real one; tests build one that captures output and uses temporary folders.
+public struct CommandContext: Sendable {
+    public var output: @Sendable (String) -> Void
+    public var errorOutput: @Sendable (String) -> Void
+    public var environment: [String: String]
+    public var clock: @Sendable () -> Date
+    public var logger: Logger
+
+    public init(
+        output: @escaping @Sendable (String) -> Void, errorOutput: @escaping @Sendable (String) -> Void,
+        environment: [String: String], clock: @escaping @Sendable () -> Date = Date.init, logger: Logger
+    ) {
+        self.output = output
+        self.errorOutput = errorOutput
+        self.environment = environment
+        self.clock = clock
+        self.logger = logger
+    }
+
+    /// The process's own standard output, standard error and environment.
+    public static func live() -> CommandContext {
+        CommandContext(
+            output: { text in FileHandle.standardOutput.write(Data(text.utf8)) },
+            errorOutput: { text in FileHandle.standardError.write(Data(text.utf8)) },
+            environment: ProcessInfo.processInfo.environment,
+            logger: Logger(label: "imprint"))
+    }
+
+    /// Writes `text` and a line end to standard output.
+    public func print(_ text: String) { output(text.hasSuffix("\n") ? text : text + "\n") }
+
+    /// Writes a warning line to standard error.
+    public func warn(_ text: String) { errorOutput("imprint: warning: \(text)\n") }
+
+    /// Writes `value` as pretty, key-sorted JSON.
+    public func printJSON<T: Encodable>(_ value: T) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        encoder.dateEncodingStrategy = .iso8601
+        print(String(decoding: try encoder.encode(value), as: UTF8.self))
+    }
+}

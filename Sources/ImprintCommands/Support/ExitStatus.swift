@@ -1,0 +1,86 @@
+import ArgumentParser
+import ImprintAgent
+import ImprintCore
+import ImprintInventory
+
+/// The exit codes of every Imprint command, documented in `--help` and README.
+public enum ExitStatus: Int32, CaseIterable, Sendable {
+    case success = 0
+    /// An operation failed: the database, a file or the system said no.
+    case failure = 1
+    /// No unit in the inventory matches the facts.
+    case notFound = 10
+    /// The facts match more than one unit.
+    case conflict = 11
+    /// The facts hold only placeholders, so no unit can be matched.
+    case noIdentifiers = 12
+    /// A command line the parser refused (ArgumentParser's own code).
+    case usage = 64
+    /// A value or file that Imprint refused: a bad hostname, MAC or CSV row, a malformed facts file.
+    case invalidInput = 65
+    /// The inventory (or another input) does not exist.
+    case missingInput = 66
+
+    /// The table for `--help` texts.
+    static let helpTable = """
+        Exit status:
+          0   success
+          1   failed (database, file or system error)
+          10  no unit matches the facts
+          11  the facts match more than one unit (conflict)
+          12  the facts hold only placeholder identifiers
+          64  bad command line
+          65  invalid input (a value, CSV row or facts file was refused; nothing was written)
+          66  the inventory or an input file does not exist
+        """
+}
+
+/// An error as the command line reports it: the exit status, one message, and the cause for `--verbose`.
+public struct CommandFailure: Error, CustomStringConvertible {
+    public var status: ExitStatus
+    public var message: String
+    public var cause: (any Error)?
+
+    public init(status: ExitStatus, message: String, cause: (any Error)? = nil) {
+        self.status = status
+        self.message = message
+        self.cause = cause
+    }
+
+    /// Maps any error from the libraries to its exit status and message.
+    public init(_ error: any Error) {
+        switch error {
+        case let failure as CommandFailure:
+            self = failure
+        case let error as InventoryError:
+            self.init(status: Self.status(of: error), message: error.description, cause: error)
+        case let error as CoreError:
+            if case .invalidValue = error {
+                self.init(status: .invalidInput, message: error.description, cause: error)
+            } else {
+                self.init(status: .failure, message: error.description, cause: error)
+            }
+        case let error as AgentError:
+            switch error {
+            case .factsFile: self.init(status: .invalidInput, message: error.description, cause: error)
+            case .probe: self.init(status: .failure, message: error.description, cause: error)
+            }
+        default:
+            self.init(status: .failure, message: "\(error)", cause: error)
+        }
+    }
+
+    static func status(of error: InventoryError) -> ExitStatus {
+        switch error {
+        case .missingDatabase: return .missingInput
+        case .database: return .failure
+        case .unitNotFound, .groupNotFound, .printerNotFound: return .notFound
+        case .noMatch: return .notFound
+        case .conflict: return .conflict
+        case .noUsableIdentifiers: return .noIdentifiers
+        case .alreadyExists, .identifierTaken, .refused, .invalid, .importFailed: return .invalidInput
+        }
+    }
+
+    public var description: String { message }
+}

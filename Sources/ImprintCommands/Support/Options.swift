@@ -1,0 +1,76 @@
+import ArgumentParser
+import ImprintAgent
+import ImprintCore
+import ImprintInventory
+
+/// Flags every command takes.
+public struct GlobalOptions: ParsableArguments {
+    @Option(name: .long, help: ArgumentHelp(
+        "The inventory database (default: $IMPRINT_INVENTORY, else \(Inventory.defaultPath)).", valueName: "path"))
+    public var inventory: String?
+
+    @Flag(name: .long, help: "Print the cause of an error too.")
+    public var verbose = false
+
+    public init() {}
+
+    /// The inventory path: `--inventory`, then `IMPRINT_INVENTORY`, then the default.
+    func inventoryPath(_ context: CommandContext) -> String {
+        if let inventory { return inventory }
+        if let fromEnvironment = context.environment["IMPRINT_INVENTORY"], !fromEnvironment.isEmpty { return fromEnvironment }
+        return Inventory.defaultPath
+    }
+
+    func openInventory(_ context: CommandContext, readOnly: Bool = false) throws -> Inventory {
+        try Inventory(path: inventoryPath(context), readOnly: readOnly, clock: context.clock)
+    }
+}
+
+/// Where the unit's facts come from: the sysfs under `--root`, or a facts file.
+public struct FactsOptions: ParsableArguments {
+    @Option(name: .long, help: ArgumentHelp("The root of the system to read (its /sys).", valueName: "dir"))
+    public var root: String = "/"
+
+    @Option(name: .long, help: ArgumentHelp(
+        "Read the facts from this JSON file instead of sysfs ('imprint facts --json' writes one).", valueName: "file"))
+    public var facts: String?
+
+    public init() {}
+
+    func read() throws -> HardwareFacts {
+        if let facts { return try FactsProbe.read(factsFile: facts) }
+        return try FactsProbe.read(root: try TargetRoot(root))
+    }
+}
+
+/// A command that runs against an injected context; `run()` builds the real context, forwards, and turns errors into
+/// the documented exit status and one message on standard error.
+protocol ContextCommand: ParsableCommand {
+    var global: GlobalOptions { get }
+    func run(_ context: CommandContext) throws
+}
+
+extension ContextCommand {
+    public func run() throws {
+        let context = CommandContext.live()
+        do {
+            try run(context)
+        } catch let exit as ExitCode {
+            throw exit
+        } catch {
+            let failure = CommandFailure(error)
+            context.errorOutput("imprint: \(failure.message)\n")
+            if global.verbose, let cause = failure.cause {
+                context.errorOutput("  cause: \(String(reflecting: cause))\n")
+            }
+            throw ExitCode(failure.status.rawValue)
+        }
+    }
+}
+
+extension ValidationError {
+    /// A validation error for `flag` that carries the core's own reason.
+    init(flag: String, _ error: any Error) {
+        self.init("'\(flag)': \(error)")
+    }
+}

@@ -1,0 +1,111 @@
+import Foundation
+import ImprintCore
+import ImprintInventory
+
+/// A unit as `show --json` and `list --json` print it; Wi-Fi passphrases are masked.
+struct UnitView: Encodable {
+    struct Identifiers: Encodable {
+        var serial: String?
+        var uuid: String?
+        var assetTag: String?
+        var macs: [String]
+    }
+
+    struct Effective: Encodable {
+        var fqdn: String
+        var domain: String?
+        var networkMode: String
+        var networkStack: String?
+        var interfaces: [InterfaceConfig]
+        var printers: [String]
+        var defaultPrinter: String?
+    }
+
+    var hostname: String
+    var domain: String?
+    var group: String?
+    var model: String?
+    var notes: String?
+    var revision: Int
+    var identifiers: Identifiers
+    var interfaces: [InterfaceConfig]
+    var printers: [String]
+    var defaultPrinter: String?
+    var createdAt: Date
+    var updatedAt: Date
+    var effective: Effective
+
+    init(_ record: UnitRecord) {
+        let draft = record.draft
+        func first(_ kind: IdentifierKind) -> String? { draft.identifiers.first { $0.kind == kind }?.value }
+        hostname = draft.hostname.value
+        domain = draft.domain?.value
+        group = draft.group
+        model = draft.model
+        notes = draft.notes
+        revision = record.revision
+        identifiers = Identifiers(
+            serial: first(.serial), uuid: first(.uuid), assetTag: first(.assetTag),
+            macs: draft.identifiers.filter { $0.kind == .mac }.map(\.value))
+        interfaces = draft.interfaces.map(Self.masked)
+        printers = draft.printers.map(\.value)
+        defaultPrinter = draft.defaultPrinter?.value
+        createdAt = record.createdAt
+        updatedAt = record.updatedAt
+        let profile = record.profile
+        effective = Effective(
+            fqdn: profile.fqdn, domain: profile.domain?.value, networkMode: profile.networkMode.rawValue,
+            networkStack: profile.networkStack?.rawValue, interfaces: profile.interfaces.map(Self.masked),
+            printers: profile.printers.map(\.name.value), defaultPrinter: profile.defaultPrinter?.value)
+    }
+
+    static func masked(_ interface: InterfaceConfig) -> InterfaceConfig {
+        var copy = interface
+        if copy.wifi?.passphrase != nil { copy.wifi?.passphrase = "********" }
+        return copy
+    }
+}
+
+/// Text renderings shared by the inventory commands.
+enum Render {
+    static func unit(_ record: UnitRecord) -> String {
+        let draft = record.draft
+        let profile = record.profile
+        var lines = ["unit \(draft.hostname.value) (revision \(record.revision))"]
+        func add(_ label: String, _ value: String?) {
+            if let value, !value.isEmpty { lines.append("  \(label.padding(toLength: 16, withPad: " ", startingAt: 0))\(value)") }
+        }
+        add("fqdn", profile.fqdn)
+        add("group", draft.group)
+        add("model", draft.model)
+        for identifier in draft.identifiers { add(identifier.kind.label, identifier.value) }
+        for interface in profile.interfaces {
+            var parts = [interface.usesDHCP4 ? "dhcp" : ""] + interface.addresses.map(\.description)
+            if let gateway = interface.gateway4 { parts.append("gw \(gateway)") }
+            if let gateway = interface.gateway6 { parts.append("gw6 \(gateway)") }
+            if !interface.dns.isEmpty { parts.append("dns " + interface.dns.map(\.value).joined(separator: ",")) }
+            if let mtu = interface.mtu { parts.append("mtu \(mtu)") }
+            if let wifi = interface.wifi { parts.append("wifi \(quoted(wifi.ssid))") }
+            add("interface", "\(interface.mac) " + parts.filter { !$0.isEmpty }.joined(separator: " "))
+        }
+        if profile.interfaces.isEmpty { add("network", "\(profile.networkMode.rawValue) on every card") }
+        add("network stack", profile.networkStack?.rawValue ?? "detected from the image")
+        add("printers", profile.printers.map(\.name.value).joined(separator: ", "))
+        add("default printer", profile.defaultPrinter?.value)
+        add("notes", draft.notes)
+        add("updated", ISO8601DateFormatter().string(from: record.updatedAt))
+        if let warning = draft.hostname.warning { lines.append("  warning: \(warning)") }
+        return lines.joined(separator: "\n")
+    }
+
+    /// A plain table with a header, columns padded to their widest cell.
+    static func table(_ header: [String], _ rows: [[String]]) -> String {
+        let all = [header] + rows
+        let widths = header.indices.map { column in all.map { $0[column].count }.max() ?? 0 }
+        return all.map { row in
+            row.enumerated().map { column, cell in
+                column == row.count - 1 ? cell : cell.padding(toLength: widths[column], withPad: " ", startingAt: 0)
+            }.joined(separator: "  ")
+        }.joined(separator: "\n")
+    }
+}

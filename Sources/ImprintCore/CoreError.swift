@@ -1,0 +1,44 @@
+import Glibc
+
+/// Errors raised by Imprint's core: a value that failed validation, or a path that could not be used inside a root.
+public enum CoreError: Error, Equatable, Sendable {
+    /// A value entered by a user, a file or a machine is not acceptable for `field`.
+    case invalidValue(field: String, value: String, reason: String)
+    /// A path would leave its root, or resolving it took too many symbolic links.
+    case pathNotConfined(path: String, reason: String)
+    /// A system call on a path inside a root failed.
+    case io(path: String, operation: String, errno: Int32)
+}
+
+extension CoreError: CustomStringConvertible {
+    public var description: String {
+        switch self {
+        case let .invalidValue(field, value, reason):
+            return "invalid \(field) \(quoted(value)): \(reason)"
+        case let .pathNotConfined(path, reason):
+            return "path \(quoted(path)) cannot be used: \(reason)"
+        case let .io(path, operation, code):
+            return "cannot \(operation) \(quoted(path)): \(String(cString: strerror(code)))"
+        }
+    }
+}
+
+/// Quotes a value for an error message so that spaces, empty strings and control characters stay visible.
+public func quoted(_ value: String) -> String {
+    var result = "'"
+    for scalar in value.unicodeScalars {
+        switch scalar {
+        case "\n": result += "\\n"
+        case "\r": result += "\\r"
+        case "\t": result += "\\t"
+        case "'": result += "\\'"
+        default:
+            if scalar.properties.generalCategory == .control {
+                result += "\\u{\(String(scalar.value, radix: 16))}"
+            } else {
+                result.unicodeScalars.append(scalar)
+            }
+        }
+    }
+    return result + "'"
+}

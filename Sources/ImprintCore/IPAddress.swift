@@ -1,0 +1,95 @@
+import Glibc
+
+/// An IPv4 or IPv6 address, in the canonical text form `inet_ntop` gives (so `2001:DB8::0:1` becomes `2001:db8::1`).
+public struct IPAddress: Hashable, Sendable, Codable, CustomStringConvertible {
+    public enum Family: String, Sendable, Codable { case ipv4, ipv6 }
+
+    public let value: String
+    public let family: Family
+    /// The address in network byte order: 4 bytes for IPv4, 16 for IPv6.
+    public let bytes: [UInt8]
+
+    public init(_ text: String, field: String = "IP address") throws(CoreError) {
+        let candidate = text.trimmingSpaces()
+        if let parsed = Self.parse(candidate, family: AF_INET, size: 4) {
+            family = .ipv4
+            bytes = parsed
+        } else if let parsed = Self.parse(candidate, family: AF_INET6, size: 16) {
+            family = .ipv6
+            bytes = parsed
+        } else {
+            throw .invalidValue(field: field, value: text, reason: "expected an address such as 10.0.4.21 or 2001:db8::21")
+        }
+        value = Self.format(bytes, family: family == .ipv4 ? AF_INET : AF_INET6)
+    }
+
+    public var description: String { value }
+
+    /// Whether this address lies in the network `prefix` belongs to.
+    public func isInside(_ prefix: IPPrefix) -> Bool {
+        guard family == prefix.address.family else { return false }
+        var remaining = prefix.length
+        for (mine, theirs) in zip(bytes, prefix.address.bytes) {
+            guard remaining > 0 else { break }
+            let bits = min(8, remaining)
+            let mask = UInt8(truncatingIfNeeded: 0xff << (8 - bits))
+            if mine & mask != theirs & mask { return false }
+            remaining -= bits
+        }
+        return true
+    }
+
+    /// Whether this is an IPv6 link-local address (fe80::/10), which a gateway may be whatever the subnet.
+    public var isLinkLocal: Bool { family == .ipv6 && bytes[0] == 0xfe && bytes[1] & 0xc0 == 0x80 }
+
+    private static func parse(_ text: String, family: Int32, size: Int) -> [UInt8]? {
+        var buffer = [UInt8](repeating: 0, count: size)
+        let status = buffer.withUnsafeMutableBytes { inet_pton(family, text, $0.baseAddress) }
+        return status == 1 ? buffer : nil
+    }
+
+    private static func format(_ bytes: [UInt8], family: Int32) -> String {
+        var text = [CChar](repeating: 0, count: Int(INET6_ADDRSTRLEN))
+        _ = bytes.withUnsafeBytes { inet_ntop(family, $0.baseAddress, &text, socklen_t(text.count)) }
+        return String(decoding: text.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+
+    public init(from decoder: any Decoder) throws {
+        try self.init(try decoder.singleValueContainer().decode(String.self))
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(value)
+    }
+}
+
+/// An address with its prefix length, as a static interface address is written: `10.0.4.21/24`, `2001:db8::21/64`.
+public struct IPPrefix: Hashable, Sendable, Codable, CustomStringConvertible {
+    public let address: IPAddress
+    public let length: Int
+
+    public init(_ text: String, field: String = "address") throws(CoreError) {
+        let parts = text.trimmingSpaces().split(separator: "/", omittingEmptySubsequences: false)
+        guard parts.count == 2 else {
+            throw .invalidValue(field: field, value: text, reason: "needs a prefix length, such as 10.0.4.21/24")
+        }
+        address = try IPAddress(String(parts[0]), field: field)
+        let maximum = address.family == .ipv4 ? 32 : 128
+        guard let length = Int(parts[1]), (1...maximum).contains(length), parts[1].allSatisfy(\.isNumber) else {
+            throw .invalidValue(field: field, value: text, reason: "the prefix length must be 1 to \(maximum)")
+        }
+        self.length = length
+    }
+
+    public var description: String { "\(address.value)/\(length)" }
+
+    public init(from decoder: any Decoder) throws {
+        try self.init(try decoder.singleValueContainer().decode(String.self))
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(description)
+    }
+}

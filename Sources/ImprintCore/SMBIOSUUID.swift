@@ -1,0 +1,38 @@
+import CUUID
+
+/// The SMBIOS system UUID (`/sys/class/dmi/id/product_uuid`), normalised to lowercase.
+public struct SMBIOSUUID: Hashable, Sendable, Codable, CustomStringConvertible {
+    public let value: String
+
+    /// Accepts the 8-4-4-4-12 hex form, with or without braces, in any case.
+    public init(_ text: String) throws(CoreError) {
+        var candidate = text.trimmingSpaces().lowercased()
+        if candidate.hasPrefix("{") && candidate.hasSuffix("}") { candidate = String(candidate.dropFirst().dropLast()) }
+        var bytes: uuid_t = (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+        guard candidate.utf8.count == 36, uuid_parse(candidate, &bytes) == 0 else {
+            throw .invalidValue(
+                field: "UUID", value: text, reason: "expected the form 4c4c4544-0042-3510-8052-b4c04f4e3732")
+        }
+        value = candidate
+    }
+
+    public var description: String { value }
+
+    /// A fresh random (version 4) UUID from libuuid, in lowercase text form.
+    public static func random() -> String {
+        var bytes: uuid_t = (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+        uuid_generate_random(&bytes)
+        var text = [CChar](repeating: 0, count: 37)
+        uuid_unparse_lower(&bytes, &text)
+        return String(decoding: text.prefix(36).map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+
+    public init(from decoder: any Decoder) throws {
+        try self.init(try decoder.singleValueContainer().decode(String.self))
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(value)
+    }
+}

@@ -1,0 +1,477 @@
+import Foundation
+import GRDB
+import ImprintCore
+
+/// Which table a CSV file describes, told by its header.
+public enum CSVKind: String, Sendable, CaseIterable {
+    case units, groups, printers
+
+    /// The columns, in the order `export` writes them.
+    public var columns: [String] {
+        switch self {
+        case .units:
+            return ["hostname", "domain", "group", "model", "serial", "uuid", "asset_tag", "macs", "ipv4", "gateway4",
+                    "ipv6", "gateway6", "dns", "search", "mtu", "wifi_ssid", "wifi_passphrase", "network", "printers",
+                    "default_printer", "notes"]
+        case .groups:
+            return ["name", "domain", "dns", "search", "network_mode", "network_stack", "naming_pattern", "enroll",
+                    "printers", "default_printer"]
+        case .printers:
+            return ["name", "uri", "driver", "location", "description"]
+        }
+    }
+
+    /// Other spellings admins' spreadsheets use for a column.
+    static let aliases = ["mac": "macs", "asset": "asset_tag", "asset tag": "asset_tag", "serial_number": "serial",
+                          "device_uri": "uri", "ip": "ipv4", "gateway": "gateway4"]
+
+    /// The kind whose key column (`hostname`, or `uri` for printers) the header has.
+    static func detect(_ header: [String]) -> CSVKind? {
+        if header.contains("hostname") { return .units }
+        if header.contains("uri") { return .printers }
+        if header.contains("name") { return .groups }
+        return nil
+    }
+}
+
+/// What an import did.
+public struct ImportReport: Equatable, Sendable {
+    public var kind: CSVKind
+    public var added: [String] = []
+    public var updated: [String] = []
+    public var unchanged: [String] = []
+    /// Groups that units named and that did not exist, created with default settings.
+    public var createdGroups: [String] = []
+    /// Rows left out (with `--skip-invalid`); without it any problem stops the import.
+    public var skipped: [RowProblem] = []
+    /// Notes on rows that were imported, such as hostnames longer than NetBIOS allows.
+    public var warnings: [RowProblem] = []
+}
+
+extension Inventory {
+    /// Imports a units, groups or printers CSV (told apart by the header) in one transaction.
+    ///
+    /// Every row is checked, and every bad row is reported with its line number: duplicates inside the file name
+    /// both lines, and identifiers or names the inventory already has name the unit that has them.
+    /// - Parameters:
+    ///   - file: the name shown in messages.
+    ///   - skipInvalid: import the good rows and report the bad ones, instead of importing nothing.
+    ///   - update: rows for existing records replace those records; otherwise they are errors.
+    ///   - dryRun: check and report everything, then roll back.
+    public func importCSV(
+        _ text: String, file: String, skipInvalid: Bool = false, update: Bool = false, dryRun: Bool = false
+    ) throws(InventoryError) -> ImportReport {
+        let records: [CSV.Record]
+        do {
+            records = try CSV.parse(text)
+        } catch {
+            throw .importFailed(file: file, problems: [RowProblem(line: error.line, reason: error.reason)])
+        }
+        guard let headerRecord = records.first else {
+            throw .importFailed(file: file, problems: [RowProblem(line: 0, reason: "the file is empty; it needs a header line")])
+        }
+        let header = headerRecord.fields.map { field in
+            let name = field.trimmingSpaces().lowercased()
+            return CSVKind.aliases[name] ?? name
+        }
+        guard let kind = CSVKind.detect(header) else {
+            throw .importFailed(file: file, problems: [RowProblem(
+                line: headerRecord.line,
+                reason: "the header names no 'hostname' (units), 'name' (groups) or 'uri' (printers) column")])
+        }
+        var headerProblems: [RowProblem] = []
+        for (index, column) in header.enumerated() {
+            if !kind.columns.contains(column) {
+                headerProblems.append(RowProblem(
+                    line: headerRecord.line,
+                    reason: "unknown column \(quoted(headerRecord.fields[index])) for \(kind.rawValue); known: \(kind.columns.joined(separator: ", "))"))
+            } else if header[..<index].contains(column) {
+                headerProblems.append(RowProblem(line: headerRecord.line, reason: "column '\(column)' appears twice"))
+            }
+        }
+        if !headerProblems.isEmpty { throw .importFailed(file: file, problems: headerProblems) }
+
+        var rows: [(line: Int, fields: [String: String])] = []
+        var problems: [RowProblem] = []
+        for record in records.dropFirst() {
+            if record.fields.count > header.count {
+                problems.append(RowProblem(
+                    line: record.line, reason: "has \(record.fields.count) fields, the header \(header.count); quote fields that hold commas"))
+                continue
+            }
+            var fields: [String: String] = [:]
+            for (index, value) in record.fields.enumerated() { fields[header[index]] = value }
+            rows.append((record.line, fields))
+        }
+
+        let importKind = kind
+        return try importTransaction(
+            rows, kind: importKind, problems: problems, file: file, skipInvalid: skipInvalid, update: update, dryRun: dryRun)
+    }
+
+    private func importTransaction(
+        _ rows: [(line: Int, fields: [String: String])], kind importKind: CSVKind, problems initial: [RowProblem], file: String,
+        skipInvalid: Bool, update: Bool, dryRun: Bool
+    ) throws(InventoryError) -> ImportReport {
+        var problems = initial
+        return try write(commit: !dryRun) { db in
+            var report = ImportReport(kind: importKind)
+            switch importKind {
+            case .units: try self.importUnits(rows, into: &report, problems: &problems, update: update, db: db)
+            case .groups: try self.importGroups(rows, into: &report, problems: &problems, update: update, db: db)
+            case .printers: try self.importPrinters(rows, into: &report, problems: &problems, update: update, db: db)
+            }
+            problems.sort { $0.line < $1.line }
+            if !problems.isEmpty && !skipInvalid { throw InventoryError.importFailed(file: file, problems: problems) }
+            report.skipped = problems
+            return report
+        }
+    }
+
+    /// Writes the units, groups or printers as CSV that `importCSV` reads back into the same inventory.
+    public func exportCSV(_ kind: CSVKind) throws(InventoryError) -> String {
+        var lines = [kind.columns]
+        switch kind {
+        case .units:
+            for unit in try units() { lines.append(Self.csvFields(unit.draft)) }
+        case .groups:
+            for group in try groups() {
+                let draft = group.draft
+                lines.append([
+                    draft.name, draft.domain?.value ?? "", draft.dns.map(\.value).joined(separator: " "),
+                    draft.search.map(\.value).joined(separator: " "), draft.networkMode.rawValue,
+                    draft.networkStack?.rawValue ?? "", draft.namingPattern?.description ?? "", draft.enroll ? "yes" : "no",
+                    draft.printers.map(\.value).joined(separator: " "), draft.defaultPrinter?.value ?? "",
+                ])
+            }
+        case .printers:
+            for queue in try printers() {
+                lines.append([
+                    queue.name.value, queue.deviceURI.value, queue.driver.description, queue.location ?? "",
+                    queue.description ?? "",
+                ])
+            }
+        }
+        return CSV.format(lines)
+    }
+
+    // MARK: - Units
+
+    private func importUnits(
+        _ rows: [(line: Int, fields: [String: String])], into report: inout ImportReport, problems: inout [RowProblem],
+        update: Bool, db: Database
+    ) throws {
+        var drafts: [(line: Int, draft: UnitDraft)] = []
+        for (line, fields) in rows {
+            switch Self.unitDraft(fields) {
+            case .success(let draft): drafts.append((line, draft))
+            case .failure(let errors): problems.append(RowProblem(line: line, reason: errors.reasons.joined(separator: "; ")))
+            }
+        }
+        // Duplicates inside the file: both lines are bad, since either could be the right one.
+        var firstLine: [String: (line: Int, hostname: String)] = [:]
+        var duplicated = Set<Int>()
+        for (line, draft) in drafts {
+            let keys = ["hostname \(draft.hostname.value.lowercased())"] + draft.identifiers.map(\.description)
+            for key in keys {
+                if let first = firstLine[key] {
+                    let what = key.hasPrefix("hostname ") ? "hostname \(draft.hostname.value)" : key
+                    problems.append(RowProblem(line: line, reason: "\(what) is also on line \(first.line) (\(first.hostname))"))
+                    problems.append(RowProblem(line: first.line, reason: "\(what) is also on line \(line) (\(draft.hostname.value))"))
+                    duplicated.insert(line)
+                    duplicated.insert(first.line)
+                } else {
+                    firstLine[key] = (line, draft.hostname.value)
+                }
+            }
+        }
+        let existingGroups = Set(try String.fetchAll(db, sql: "SELECT name FROM unitGroup").map { $0.lowercased() })
+        for (line, draft) in drafts where !duplicated.contains(line) {
+            do {
+                try db.inSavepoint {
+                    let existing = try UnitRow.filter(UnitRow.Columns.hostname == draft.hostname.value).fetchOne(db)
+                    if let existing, let id = existing.id {
+                        guard update else {
+                            throw InventoryError.alreadyExists(
+                                kind: "unit", name: existing.hostname, hint: "import with --update to replace it")
+                        }
+                        let before = existing.revision
+                        _ = try self.save(draft, replacing: id, createGroup: true, db: db)
+                        let after = try Int.fetchOne(db, sql: "SELECT revision FROM unit WHERE id = ?", arguments: [id]) ?? before
+                        if after == before { report.unchanged.append(draft.hostname.value) } else { report.updated.append(draft.hostname.value) }
+                    } else {
+                        _ = try self.save(draft, replacing: nil, createGroup: true, db: db)
+                        report.added.append(draft.hostname.value)
+                    }
+                    if let group = draft.group, !existingGroups.contains(group.lowercased()),
+                        !report.createdGroups.contains(where: { $0.lowercased() == group.lowercased() })
+                    {
+                        report.createdGroups.append(group)
+                    }
+                    if let warning = draft.hostname.warning { report.warnings.append(RowProblem(line: line, reason: warning)) }
+                    return .commit
+                }
+            } catch let error as InventoryError {
+                problems.append(RowProblem(line: line, reason: error.description))
+            }
+        }
+    }
+
+    /// Collects every problem of one row, so the admin fixes a row once.
+    struct RowErrors: Error {
+        var reasons: [String] = []
+
+        mutating func check<T>(_ body: () throws(CoreError) -> T) -> T? {
+            do {
+                return try body()
+            } catch {
+                reasons.append(error.description)
+                return nil
+            }
+        }
+    }
+
+    static func unitDraft(_ fields: [String: String]) -> Result<UnitDraft, RowErrors> {
+        var errors = RowErrors()
+        func value(_ column: String) -> String? {
+            guard let text = fields[column], !text.trimmingSpaces().isEmpty else { return nil }
+            return text
+        }
+        let hostname = errors.check { () throws(CoreError) in try Hostname(fields["hostname"] ?? "") }
+        let domain = errors.check { () throws(CoreError) in try value("domain").map { text throws(CoreError) in try DomainName(text) } } ?? nil
+        let group = errors.check { () throws(CoreError) in try value("group").map { text throws(CoreError) in try GroupDraft.checkName(text) } } ?? nil
+        let model = errors.check { () throws(CoreError) in try UnitDraft.optionalText(value("model"), field: "model") } ?? nil
+        let notes = errors.check { () throws(CoreError) in try UnitDraft.optionalText(value("notes"), field: "notes", maxLength: 1024) } ?? nil
+        var identifiers: [Identifier] = []
+        for (column, kind) in [("serial", IdentifierKind.serial), ("uuid", .uuid), ("asset_tag", .assetTag)] {
+            if let text = value(column), let identifier = errors.check({ () throws(CoreError) in try Identifier(kind, text) }) {
+                identifiers.append(identifier)
+            }
+        }
+        var macs: [Identifier] = []
+        for text in words(value("macs") ?? "") {
+            if let mac = errors.check({ () throws(CoreError) in try Identifier(.mac, text) }) { macs.append(mac) }
+        }
+        identifiers += macs
+
+        var interfaces: [InterfaceConfig] = []
+        let simpleColumns = ["ipv4", "gateway4", "ipv6", "gateway6", "dns", "search", "mtu", "wifi_ssid", "wifi_passphrase"]
+        let usesSimple = simpleColumns.contains { value($0) != nil }
+        if let json = value("network") {
+            if usesSimple {
+                errors.reasons.append("give the network either in 'network' or in the columns \(simpleColumns.joined(separator: ", ")), not both")
+            }
+            do {
+                interfaces = try JSONDecoder().decode([InterfaceConfig].self, from: Data(json.utf8))
+            } catch {
+                errors.reasons.append("'network' must be a JSON list of interfaces, each with a 'mac': \(Self.decodingReason(error))")
+            }
+        } else if usesSimple {
+            if let mac = macs.first {
+                let interface = errors.check { () throws(CoreError) -> InterfaceConfig in
+                    let v4 = try words(value("ipv4") ?? "").map { text throws(CoreError) in try IPPrefix(text, field: "ipv4") }
+                    let v6 = try words(value("ipv6") ?? "").map { text throws(CoreError) in try IPPrefix(text, field: "ipv6") }
+                    if let wrong = v4.first(where: { $0.address.family != .ipv4 }) {
+                        throw .invalidValue(field: "ipv4", value: wrong.description, reason: "is not an IPv4 address")
+                    }
+                    if let wrong = v6.first(where: { $0.address.family != .ipv6 }) {
+                        throw .invalidValue(field: "ipv6", value: wrong.description, reason: "is not an IPv6 address")
+                    }
+                    var mtu: Int?
+                    if let text = value("mtu") {
+                        guard let number = Int(text.trimmingSpaces()) else {
+                            throw .invalidValue(field: "MTU", value: text, reason: "must be a whole number such as 1500")
+                        }
+                        mtu = number
+                    }
+                    if value("wifi_passphrase") != nil && value("wifi_ssid") == nil {
+                        throw .invalidValue(field: "wifi_passphrase", value: "********", reason: "needs a wifi_ssid")
+                    }
+                    return try InterfaceConfig(
+                        mac: MACAddress(mac.value), addresses: v4 + v6,
+                        gateway4: value("gateway4").map { text throws(CoreError) in try IPAddress(text, field: "gateway4") },
+                        gateway6: value("gateway6").map { text throws(CoreError) in try IPAddress(text, field: "gateway6") },
+                        dns: words(value("dns") ?? "").map { text throws(CoreError) in try IPAddress(text, field: "DNS server") },
+                        search: words(value("search") ?? "").map { text throws(CoreError) in try DomainName(text, field: "search domain") },
+                        mtu: mtu,
+                        wifi: value("wifi_ssid").map { ssid throws(CoreError) in try WifiNetwork(ssid: ssid, passphrase: fields["wifi_passphrase"]) })
+                }
+                if let interface { interfaces = [interface] }
+            } else {
+                errors.reasons.append("network settings need a MAC address in 'macs' to bind to")
+            }
+        }
+        var printers: [PrinterName] = []
+        for text in words(value("printers") ?? "") {
+            if let printer = errors.check({ () throws(CoreError) in try PrinterName(text) }) { printers.append(printer) }
+        }
+        let defaultPrinter = errors.check { () throws(CoreError) in try value("default_printer").map { text throws(CoreError) in try PrinterName(text) } } ?? nil
+
+        guard errors.reasons.isEmpty, let hostname else { return .failure(errors) }
+        let draft = UnitDraft(
+            hostname: hostname, domain: domain, group: group, model: model, notes: notes, identifiers: identifiers,
+            interfaces: interfaces, printers: printers, defaultPrinter: defaultPrinter)
+        do throws(CoreError) {
+            return .success(try draft.normalized())
+        } catch {
+            return .failure(RowErrors(reasons: [error.description]))
+        }
+    }
+
+    static func csvFields(_ draft: UnitDraft) -> [String] {
+        func identifier(_ kind: IdentifierKind) -> String {
+            draft.identifiers.first { $0.kind == kind }?.value ?? ""
+        }
+        let macs = draft.identifiers.filter { $0.kind == .mac }.map(\.value)
+        var simple = Array(repeating: "", count: 9)
+        var network = ""
+        if let only = draft.interfaces.first, draft.interfaces.count == 1, only.mac.value == macs.first {
+            simple = [
+                only.addresses.filter { $0.address.family == .ipv4 }.map(\.description).joined(separator: " "),
+                only.gateway4?.value ?? "",
+                only.addresses.filter { $0.address.family == .ipv6 }.map(\.description).joined(separator: " "),
+                only.gateway6?.value ?? "",
+                only.dns.map(\.value).joined(separator: " "),
+                only.search.map(\.value).joined(separator: " "),
+                only.mtu.map(String.init) ?? "",
+                only.wifi?.ssid ?? "",
+                only.wifi?.passphrase ?? "",
+            ]
+        } else if !draft.interfaces.isEmpty {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+            network = (try? encoder.encode(draft.interfaces)).map { String(decoding: $0, as: UTF8.self) } ?? ""
+        }
+        return [draft.hostname.value, draft.domain?.value ?? "", draft.group ?? "", draft.model ?? "",
+                identifier(.serial), identifier(.uuid), identifier(.assetTag), macs.joined(separator: " ")]
+            + simple
+            + [network, draft.printers.map(\.value).joined(separator: " "), draft.defaultPrinter?.value ?? "", draft.notes ?? ""]
+    }
+
+    static func decodingReason(_ error: any Error) -> String {
+        if let error = error as? CoreError { return error.description }
+        if case let DecodingError.dataCorrupted(context) = error {
+            if let underlying = context.underlyingError as? CoreError { return underlying.description }
+            return context.debugDescription
+        }
+        if case let DecodingError.keyNotFound(key, _) = error { return "'\(key.stringValue)' is missing" }
+        if case let DecodingError.typeMismatch(_, context) = error {
+            return "'\(context.codingPath.map(\.stringValue).joined(separator: "."))' has the wrong type"
+        }
+        return "not valid JSON"
+    }
+
+    // MARK: - Groups and printers
+
+    private func importGroups(
+        _ rows: [(line: Int, fields: [String: String])], into report: inout ImportReport, problems: inout [RowProblem],
+        update: Bool, db: Database
+    ) throws {
+        var seen: [String: Int] = [:]
+        for (line, fields) in rows {
+            var errors = RowErrors()
+            func value(_ column: String) -> String? {
+                guard let text = fields[column], !text.trimmingSpaces().isEmpty else { return nil }
+                return text
+            }
+            let draft = errors.check { () throws(CoreError) -> GroupDraft in
+                let enrollText = (value("enroll") ?? "no").lowercased()
+                guard ["yes", "no", "true", "false", "1", "0"].contains(enrollText) else {
+                    throw .invalidValue(field: "enroll", value: enrollText, reason: "use yes or no")
+                }
+                return try GroupDraft(
+                    name: fields["name"] ?? "",
+                    domain: value("domain").map { text throws(CoreError) in try DomainName(text) },
+                    dns: words(value("dns") ?? "").map { text throws(CoreError) in try IPAddress(text, field: "DNS server") },
+                    search: words(value("search") ?? "").map { text throws(CoreError) in try DomainName(text, field: "search domain") },
+                    networkMode: try NetworkMode(value("network_mode") ?? "dhcp"),
+                    networkStack: value("network_stack").map { text throws(CoreError) in try NetworkStack(text) },
+                    namingPattern: value("naming_pattern").map { text throws(CoreError) in try NamingPattern(text) },
+                    enroll: ["yes", "true", "1"].contains(enrollText),
+                    printers: words(value("printers") ?? "").map { text throws(CoreError) in try PrinterName(text) },
+                    defaultPrinter: value("default_printer").map { text throws(CoreError) in try PrinterName(text) })
+            }
+            guard let draft else {
+                problems.append(RowProblem(line: line, reason: errors.reasons.joined(separator: "; ")))
+                continue
+            }
+            if let first = seen[draft.name.lowercased()] {
+                problems.append(RowProblem(line: line, reason: "group \(quoted(draft.name)) is also on line \(first)"))
+                continue
+            }
+            seen[draft.name.lowercased()] = line
+            do {
+                try db.inSavepoint {
+                    if let existing = try GroupRow.filter(GroupRow.Columns.name == draft.name).fetchOne(db), let id = existing.id {
+                        guard update else {
+                            throw InventoryError.alreadyExists(kind: "group", name: existing.name, hint: "import with --update to replace it")
+                        }
+                        if try self.groupDraft(id: id, db: db) == draft {
+                            report.unchanged.append(draft.name)
+                        } else {
+                            _ = try self.save(draft, replacing: id, db: db)
+                            try self.bumpRevisions(groupIds: [id], db: db)
+                            report.updated.append(draft.name)
+                        }
+                    } else {
+                        _ = try self.save(draft, replacing: nil, db: db)
+                        report.added.append(draft.name)
+                    }
+                    return .commit
+                }
+            } catch let error as InventoryError {
+                problems.append(RowProblem(line: line, reason: error.description))
+            }
+        }
+    }
+
+    private func importPrinters(
+        _ rows: [(line: Int, fields: [String: String])], into report: inout ImportReport, problems: inout [RowProblem],
+        update: Bool, db: Database
+    ) throws {
+        var seen: [String: Int] = [:]
+        for (line, fields) in rows {
+            var errors = RowErrors()
+            let queue = errors.check { () throws(CoreError) -> PrinterQueue in
+                try PrinterQueue(
+                    name: PrinterName(fields["name"] ?? ""), deviceURI: DeviceURI(fields["uri"] ?? ""),
+                    driver: PrinterDriver(fields["driver"].flatMap { $0.isEmpty ? nil : $0 } ?? "everywhere"),
+                    location: fields["location"].flatMap { $0.isEmpty ? nil : $0 },
+                    description: fields["description"].flatMap { $0.isEmpty ? nil : $0 })
+            }
+            guard let queue else {
+                problems.append(RowProblem(line: line, reason: errors.reasons.joined(separator: "; ")))
+                continue
+            }
+            if let first = seen[queue.name.value.lowercased()] {
+                problems.append(RowProblem(line: line, reason: "printer \(quoted(queue.name.value)) is also on line \(first)"))
+                continue
+            }
+            seen[queue.name.value.lowercased()] = line
+            do {
+                try db.inSavepoint {
+                    var row = PrinterRow(queue: queue)
+                    if let existing = try PrinterRow.filter(PrinterRow.Columns.name == queue.name.value).fetchOne(db) {
+                        guard update else {
+                            throw InventoryError.alreadyExists(kind: "printer", name: existing.name, hint: "import with --update to replace it")
+                        }
+                        row.id = existing.id
+                        if row == existing {
+                            report.unchanged.append(queue.name.value)
+                        } else {
+                            try row.update(db)
+                            try self.bumpRevisions(printerIds: [existing.id].compactMap { $0 }, db: db)
+                            report.updated.append(queue.name.value)
+                        }
+                    } else {
+                        try row.insert(db)
+                        report.added.append(queue.name.value)
+                    }
+                    return .commit
+                }
+            } catch let error as InventoryError {
+                problems.append(RowProblem(line: line, reason: error.description))
+            }
+        }
+    }
+}

@@ -1,0 +1,204 @@
+import Foundation
+import GRDB
+import ImprintCore
+
+/// A group of units (a room, a cart, a site) and the defaults its units inherit.
+public struct GroupDraft: Equatable, Sendable {
+    public var name: String
+    public var domain: DomainName?
+    public var dns: [IPAddress]
+    public var search: [DomainName]
+    public var networkMode: NetworkMode
+    /// Forces a network stack for the group's units; nil lets the agent detect it from the image.
+    public var networkStack: NetworkStack?
+    /// How `inventory name` and enrolment name new units of this group.
+    public var namingPattern: NamingPattern?
+    /// Whether a unit not in the inventory may enrol itself into this group at its first run.
+    public var enroll: Bool
+    public var printers: [PrinterName]
+    public var defaultPrinter: PrinterName?
+
+    public init(
+        name: String, domain: DomainName? = nil, dns: [IPAddress] = [], search: [DomainName] = [],
+        networkMode: NetworkMode = .dhcp, networkStack: NetworkStack? = nil, namingPattern: NamingPattern? = nil,
+        enroll: Bool = false, printers: [PrinterName] = [], defaultPrinter: PrinterName? = nil
+    ) throws(CoreError) {
+        self.name = try Self.checkName(name)
+        self.domain = domain
+        self.dns = dns
+        self.search = search
+        self.networkMode = networkMode
+        self.networkStack = networkStack
+        self.namingPattern = namingPattern
+        self.enroll = enroll
+        self.printers = printers
+        self.defaultPrinter = defaultPrinter
+    }
+
+    /// A group name: 1 to 64 characters of text, no control characters.
+    public static func checkName(_ text: String) throws(CoreError) -> String {
+        let name = try FieldText.check(text, field: "group name", maxLength: 64)
+        if name.isEmpty { throw .invalidValue(field: "group name", value: text, reason: "is empty") }
+        return name
+    }
+}
+
+/// What `imprint inventory group set` changes; everything not mentioned is kept.
+public struct GroupChanges: Equatable, Sendable {
+    public var name: String?
+    public var domain: Change<DomainName> = .keep
+    public var dns: [IPAddress]?
+    public var search: [DomainName]?
+    public var networkMode: NetworkMode?
+    public var networkStack: Change<NetworkStack> = .keep
+    public var namingPattern: Change<NamingPattern> = .keep
+    public var enroll: Bool?
+    public var addPrinters: [PrinterName] = []
+    public var removePrinters: [PrinterName] = []
+    public var defaultPrinter: Change<PrinterName> = .keep
+
+    public init() {}
+
+    public func applied(to group: GroupDraft) throws(CoreError) -> GroupDraft {
+        var result = group
+        if let name { result.name = try GroupDraft.checkName(name) }
+        result.domain = domain.applied(to: group.domain)
+        if let dns { result.dns = dns }
+        if let search { result.search = search }
+        if let networkMode { result.networkMode = networkMode }
+        result.networkStack = networkStack.applied(to: group.networkStack)
+        result.namingPattern = namingPattern.applied(to: group.namingPattern)
+        if let enroll { result.enroll = enroll }
+        for printer in removePrinters {
+            result.printers.removeAll { $0.value.lowercased() == printer.value.lowercased() }
+            if result.defaultPrinter?.value.lowercased() == printer.value.lowercased() { result.defaultPrinter = nil }
+        }
+        for printer in addPrinters where !result.printers.contains(printer) { result.printers.append(printer) }
+        result.defaultPrinter = defaultPrinter.applied(to: result.defaultPrinter)
+        return result
+    }
+}
+
+/// A group as stored, with how many units it has.
+public struct GroupRecord: Equatable, Sendable {
+    public var draft: GroupDraft
+    public var unitCount: Int
+}
+
+extension Inventory {
+    public func addGroup(_ draft: GroupDraft) throws(InventoryError) {
+        try write { db in _ = try self.save(draft, replacing: nil, db: db) }
+    }
+
+    /// Changes a group; every unit in it gets a new revision, so the agent applies the change at its next run.
+    public func updateGroup(_ name: String, _ changes: GroupChanges) throws(InventoryError) {
+        try write { db in
+            let id = try self.groupId(name, create: false, db: db)
+            let current = try self.groupDraft(id: id, db: db)
+            let updated: GroupDraft
+            do throws(CoreError) { updated = try changes.applied(to: current) } catch { throw InventoryError.invalid(error) }
+            if updated != current {
+                _ = try self.save(updated, replacing: id, db: db)
+                try self.bumpRevisions(groupIds: [id], db: db)
+            }
+        }
+    }
+
+    /// Removes a group that no unit belongs to.
+    public func removeGroup(_ name: String) throws(InventoryError) {
+        try write { db in
+            let id = try self.groupId(name, create: false, db: db)
+            let members = try String.fetchAll(
+                db, sql: "SELECT hostname FROM unit WHERE groupId = ? ORDER BY hostname LIMIT 6", arguments: [id])
+            if !members.isEmpty {
+                throw InventoryError.refused(
+                    reason: "group \(quoted(name)) still has units (\(members.prefix(5).joined(separator: ", "))"
+                        + "\(members.count > 5 ? ", ..." : "")); move them with 'imprint inventory set UNIT --group OTHER' first")
+            }
+            _ = try GroupRow.deleteOne(db, key: id)
+        }
+    }
+
+    public func group(_ name: String) throws(InventoryError) -> GroupRecord {
+        try read { db in
+            let id = try self.groupId(name, create: false, db: db)
+            return GroupRecord(draft: try self.groupDraft(id: id, db: db), unitCount: try self.unitCount(groupId: id, db: db))
+        }
+    }
+
+    public func groups() throws(InventoryError) -> [GroupRecord] {
+        try read { db in
+            try GroupRow.order(GroupRow.Columns.name.collating(.nocase)).fetchAll(db).compactMap(\.id).map { id in
+                GroupRecord(draft: try self.groupDraft(id: id, db: db), unitCount: try self.unitCount(groupId: id, db: db))
+            }
+        }
+    }
+
+    // MARK: - Inside a transaction
+
+    func groupId(_ name: String, create: Bool, db: Database) throws -> Int64 {
+        if let id = try GroupRow.filter(GroupRow.Columns.name == name).fetchOne(db)?.id { return id }
+        guard create else { throw InventoryError.groupNotFound(name: name) }
+        return try save(try GroupDraft(name: name), replacing: nil, db: db)
+    }
+
+    func groupPrinterIds(_ groupId: Int64, db: Database) throws -> [Int64] {
+        try Int64.fetchAll(db, sql: "SELECT printerId FROM groupPrinter WHERE groupId = ? ORDER BY position", arguments: [groupId])
+    }
+
+    func unitCount(groupId: Int64, db: Database) throws -> Int {
+        try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM unit WHERE groupId = ?", arguments: [groupId]) ?? 0
+    }
+
+    func save(_ draft: GroupDraft, replacing existing: Int64?, db: Database) throws -> Int64 {
+        if let other = try GroupRow.filter(GroupRow.Columns.name == draft.name).fetchOne(db), other.id != existing {
+            throw InventoryError.alreadyExists(
+                kind: "group", name: other.name, hint: "change it with 'imprint inventory group set \(other.name)'")
+        }
+        let printerIds = try draft.printers.map { name in try printerId(name.value, db: db) }
+        var defaultId: Int64?
+        if let wanted = draft.defaultPrinter {
+            let id = try printerId(wanted.value, db: db)
+            guard printerIds.contains(id) else {
+                throw InventoryError.refused(
+                    reason: "default printer \(quoted(wanted.value)) is not one of group \(quoted(draft.name))'s printers; "
+                        + "add it with --printer \(wanted.value)")
+            }
+            defaultId = id
+        }
+        var row = GroupRow(
+            id: existing, name: draft.name, domain: draft.domain?.value,
+            dns: draft.dns.map(\.value).joined(separator: " "), search: draft.search.map(\.value).joined(separator: " "),
+            networkMode: draft.networkMode.rawValue, networkStack: draft.networkStack?.rawValue,
+            namingPattern: draft.namingPattern?.description, enroll: draft.enroll, defaultPrinterId: defaultId)
+        if existing == nil { try row.insert(db) } else { try row.update(db) }
+        guard let id = row.id else { throw InventoryError.database(path: path, reason: "a group was stored without an id") }
+        try db.execute(sql: "DELETE FROM groupPrinter WHERE groupId = ?", arguments: [id])
+        for (position, printerId) in printerIds.enumerated() {
+            try db.execute(
+                sql: "INSERT INTO groupPrinter (groupId, printerId, position) VALUES (?, ?, ?)",
+                arguments: [id, printerId, position])
+        }
+        return id
+    }
+
+    func groupDraft(id: Int64, db: Database) throws -> GroupDraft {
+        guard let row = try GroupRow.fetchOne(db, key: id) else { throw InventoryError.groupNotFound(name: "#\(id)") }
+        let printers = try String.fetchAll(
+            db, sql: """
+                SELECT printer.name FROM groupPrinter JOIN printer ON printer.id = groupPrinter.printerId
+                WHERE groupPrinter.groupId = ? ORDER BY groupPrinter.position
+                """, arguments: [id])
+        let defaultPrinter = try String.fetchOne(
+            db, sql: "SELECT name FROM printer WHERE id = ?", arguments: [row.defaultPrinterId])
+        return try GroupDraft(
+            name: row.name, domain: try row.domain.map { text in try DomainName(text) },
+            dns: try words(row.dns).map { text in try IPAddress(text, field: "DNS server") },
+            search: try words(row.search).map { text in try DomainName(text, field: "search domain") },
+            networkMode: try NetworkMode(row.networkMode),
+            networkStack: try row.networkStack.map { text in try NetworkStack(text) },
+            namingPattern: try row.namingPattern.map { text in try NamingPattern(text) },
+            enroll: row.enroll, printers: try printers.map { text in try PrinterName(text) },
+            defaultPrinter: try defaultPrinter.map { text in try PrinterName(text) })
+    }
+}

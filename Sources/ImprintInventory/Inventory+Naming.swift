@@ -1,0 +1,52 @@
+import Foundation
+import GRDB
+import ImprintCore
+
+extension Inventory {
+    /// Preloads units named by `pattern` for machines known so far only by an identifier each (a list of serials
+    /// or MACs from the supplier), numbered past the names the pattern has already given.
+    ///
+    /// All or nothing: an identifier that already belongs to a unit stops the whole request.
+    /// - Parameters:
+    ///   - pattern: the naming pattern, or nil to use the group's.
+    ///   - start: the lowest number to give.
+    /// - Returns: the new units' hostnames with the identifier each got, in the order given.
+    public func name(
+        _ identifiers: [Identifier], pattern: NamingPattern?, group: String?, start: Int = 1
+    ) throws(InventoryError) -> [(hostname: Hostname, identifier: Identifier)] {
+        try write { db in
+            var problems: [RowProblem] = []
+            var seen = Set<Identifier>()
+            for (index, identifier) in identifiers.enumerated() {
+                if !seen.insert(identifier).inserted {
+                    problems.append(RowProblem(line: index + 1, reason: "\(identifier) is listed twice"))
+                } else if let owner = try self.ownerId(of: identifier, db: db) {
+                    let hostname = try String.fetchOne(db, sql: "SELECT hostname FROM unit WHERE id = ?", arguments: [owner]) ?? "?"
+                    problems.append(RowProblem(line: index + 1, reason: "\(identifier) is already unit \(hostname)"))
+                }
+            }
+            if !problems.isEmpty { throw InventoryError.importFailed(file: "identifier list", problems: problems) }
+
+            var chosen = pattern
+            if chosen == nil, let group {
+                chosen = try self.groupDraft(id: try self.groupId(group, create: false, db: db), db: db).namingPattern
+            }
+            guard let chosen else {
+                throw InventoryError.refused(
+                    reason: "no naming pattern: give --pattern RM204-{##}, or set one on the group with "
+                        + "'imprint inventory group set \(group ?? "GROUP") --naming-pattern ...'")
+            }
+            let taken = try String.fetchAll(db, sql: "SELECT hostname FROM unit")
+            let names = chosen.nextNames(identifiers.count, taken: taken, start: start)
+            var result: [(Hostname, Identifier)] = []
+            for (name, identifier) in zip(names, identifiers) {
+                let hostname = try Hostname(name)
+                _ = try self.save(
+                    UnitDraft(hostname: hostname, group: group, identifiers: [identifier]),
+                    replacing: nil, createGroup: false, db: db)
+                result.append((hostname, identifier))
+            }
+            return result
+        }
+    }
+}

@@ -1,0 +1,248 @@
+import Foundation
+import GRDB
+import ImprintCore
+
+extension Inventory {
+    /// Adds a unit.
+    /// - Parameters:
+    ///   - createGroup: create the unit's group with default settings when it does not exist yet (CSV import);
+    ///     otherwise a missing group is an error.
+    @discardableResult
+    public func addUnit(_ draft: UnitDraft, createGroup: Bool = false) throws(InventoryError) -> UnitRecord {
+        try write { db in
+            let id = try self.save(draft, replacing: nil, createGroup: createGroup, db: db)
+            return try self.record(id: id, db: db)
+        }
+    }
+
+    /// Changes a unit found by hostname or identifier; its revision grows only when something really changed.
+    @discardableResult
+    public func updateUnit(_ reference: String, _ changes: UnitChanges) throws(InventoryError) -> UnitRecord {
+        try write { db in
+            let id = try self.unitId(reference, db: db)
+            let current = try self.draft(id: id, db: db)
+            _ = try self.save(try changes.applied(to: current), replacing: id, createGroup: false, db: db)
+            return try self.record(id: id, db: db)
+        }
+    }
+
+    /// Removes a unit and its identifiers; its history rows stay, with the hostname they had.
+    /// - Important: the unit's identifiers are forgotten, so the machine is "not found" at its next run.
+    public func removeUnit(_ reference: String) throws(InventoryError) {
+        try write { db in
+            let id = try self.unitId(reference, db: db)
+            _ = try UnitRow.deleteOne(db, key: id)
+        }
+    }
+
+    /// The unit found by hostname or by any of its identifiers.
+    public func unit(_ reference: String) throws(InventoryError) -> UnitRecord {
+        try read { db in try self.record(id: try self.unitId(reference, db: db), db: db) }
+    }
+
+    /// Every unit, by hostname.
+    public func units(group: String? = nil) throws(InventoryError) -> [UnitRecord] {
+        try read { db in
+            var request = UnitRow.all()
+            if let group {
+                guard let row = try GroupRow.filter(GroupRow.Columns.name == group).fetchOne(db) else {
+                    throw InventoryError.groupNotFound(name: group)
+                }
+                request = request.filter(UnitRow.Columns.groupId == row.id)
+            }
+            let rows = try request.order(UnitRow.Columns.hostname.collating(.nocase)).fetchAll(db)
+            let context = try LoadContext(db: db)
+            return try rows.map { row in try self.record(row: row, context: context, db: db) }
+        }
+    }
+
+    // MARK: - Inside a transaction
+
+    /// Finds a unit by hostname first, then by any identifier that `reference` can be read as.
+    func unitId(_ reference: String, db: Database) throws -> Int64 {
+        if let row = try UnitRow.filter(UnitRow.Columns.hostname == reference.trimmingSpaces()).fetchOne(db), let id = row.id {
+            return id
+        }
+        for kind in IdentifierKind.allCases {
+            guard let identifier = try? Identifier(kind, reference) else { continue }
+            if let owner = try ownerId(of: identifier, db: db) { return owner }
+        }
+        throw InventoryError.unitNotFound(reference: reference)
+    }
+
+    func ownerId(of identifier: Identifier, db: Database) throws -> Int64? {
+        try Int64.fetchOne(
+            db, sql: "SELECT unitId FROM identifier WHERE kind = ? AND value = ?",
+            arguments: [identifier.kind.rawValue, identifier.value])
+    }
+
+    /// Writes `draft` as a new unit or over unit `existing`, keeping every invariant; returns the unit's id.
+    func save(_ input: UnitDraft, replacing existing: Int64?, createGroup: Bool, db: Database) throws -> Int64 {
+        let draft: UnitDraft
+        do throws(CoreError) { draft = try input.normalized() } catch { throw InventoryError.invalid(error) }
+
+        if let other = try UnitRow.filter(UnitRow.Columns.hostname == draft.hostname.value).fetchOne(db), other.id != existing {
+            throw InventoryError.alreadyExists(
+                kind: "unit", name: other.hostname,
+                hint: "choose another hostname, or change that unit with 'imprint inventory set \(other.hostname)'")
+        }
+        for identifier in draft.identifiers {
+            if let owner = try ownerId(of: identifier, db: db), owner != existing {
+                let name = try String.fetchOne(db, sql: "SELECT hostname FROM unit WHERE id = ?", arguments: [owner]) ?? "?"
+                throw InventoryError.identifierTaken(identifier, owner: name)
+            }
+        }
+        let unitGroupId = try draft.group.map { name in try self.groupId(name, create: createGroup, db: db) }
+        let printerIds = try draft.printers.map { name in try printerId(name.value, db: db) }
+        var defaultPrinterId: Int64?
+        if let wanted = draft.defaultPrinter {
+            let id = try printerId(wanted.value, db: db)
+            let groupPrinters = try unitGroupId.map { id in try self.groupPrinterIds(id, db: db) } ?? []
+            guard printerIds.contains(id) || groupPrinters.contains(id) else {
+                throw InventoryError.refused(
+                    reason: "default printer \(quoted(wanted.value)) is not one of unit \(draft.hostname)'s printers; "
+                        + "add it with --printer \(wanted.value) first")
+            }
+            defaultPrinterId = id
+        }
+
+        let now = clock()
+        var row = UnitRow(
+            id: existing, hostname: draft.hostname.value, domain: draft.domain?.value, groupId: unitGroupId,
+            model: draft.model, notes: draft.notes, defaultPrinterId: defaultPrinterId, revision: 1,
+            createdAt: now, updatedAt: now)
+        if let existing {
+            guard let stored = try UnitRow.fetchOne(db, key: existing) else {
+                throw InventoryError.unitNotFound(reference: draft.hostname.value)
+            }
+            if try self.draft(id: existing, db: db) == draft { return existing }
+            row.revision = stored.revision + 1
+            row.createdAt = stored.createdAt
+            try row.update(db)
+            try IdentifierRow.filter(IdentifierRow.Columns.unitId == existing).deleteAll(db)
+            try InterfaceRow.filter(InterfaceRow.Columns.unitId == existing).deleteAll(db)
+            try db.execute(sql: "DELETE FROM unitPrinter WHERE unitId = ?", arguments: [existing])
+        } else {
+            try row.insert(db)
+        }
+        guard let id = row.id else { throw InventoryError.database(path: path, reason: "a unit was stored without an id") }
+        for identifier in draft.identifiers {
+            var identifierRow = IdentifierRow(id: nil, unitId: id, kind: identifier.kind.rawValue, value: identifier.value)
+            try identifierRow.insert(db)
+        }
+        for (position, interface) in draft.interfaces.enumerated() {
+            var interfaceRow = InterfaceRow(unitId: id, position: position, config: interface)
+            try interfaceRow.insert(db)
+        }
+        for (position, printerId) in printerIds.enumerated() {
+            try db.execute(
+                sql: "INSERT INTO unitPrinter (unitId, printerId, position) VALUES (?, ?, ?)",
+                arguments: [id, printerId, position])
+        }
+        return id
+    }
+
+    /// The unit's own record as stored.
+    func draft(id: Int64, db: Database) throws -> UnitDraft {
+        guard let row = try UnitRow.fetchOne(db, key: id) else {
+            throw InventoryError.unitNotFound(reference: "#\(id)")
+        }
+        return try draft(row: row, context: try LoadContext(db: db), db: db)
+    }
+
+    func record(id: Int64, db: Database) throws -> UnitRecord {
+        guard let row = try UnitRow.fetchOne(db, key: id) else {
+            throw InventoryError.unitNotFound(reference: "#\(id)")
+        }
+        return try record(row: row, context: try LoadContext(db: db), db: db)
+    }
+
+    /// Groups and printers, loaded once for building many records.
+    struct LoadContext {
+        var groups: [Int64: GroupRow]
+        var printers: [Int64: PrinterRow]
+        var groupPrinters: [Int64: [Int64]]
+
+        init(db: Database) throws {
+            groups = Dictionary(uniqueKeysWithValues: try GroupRow.fetchAll(db).compactMap { row in row.id.map { ($0, row) } })
+            printers = Dictionary(uniqueKeysWithValues: try PrinterRow.fetchAll(db).compactMap { row in row.id.map { ($0, row) } })
+            groupPrinters = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT groupId, printerId FROM groupPrinter ORDER BY groupId, position") {
+                groupPrinters[row["groupId"], default: []].append(row["printerId"])
+            }
+        }
+    }
+
+    func draft(row: UnitRow, context: LoadContext, db: Database) throws -> UnitDraft {
+        guard let id = row.id else { throw InventoryError.unitNotFound(reference: row.hostname) }
+        let identifiers = try IdentifierRow.filter(IdentifierRow.Columns.unitId == id)
+            .order(IdentifierRow.Columns.id).fetchAll(db)
+            .map { stored in try Identifier(IdentifierKind(rawValue: stored.kind) ?? .serial, stored.value) }
+        let interfaces = try InterfaceRow.filter(InterfaceRow.Columns.unitId == id)
+            .order(InterfaceRow.Columns.position).fetchAll(db)
+            .map { stored in try stored.config() }
+        let printerIds = try Int64.fetchAll(
+            db, sql: "SELECT printerId FROM unitPrinter WHERE unitId = ? ORDER BY position", arguments: [id])
+        return UnitDraft(
+            hostname: try Hostname(row.hostname),
+            domain: try row.domain.map { text in try DomainName(text) },
+            group: row.groupId.flatMap { context.groups[$0]?.name },
+            model: row.model, notes: row.notes,
+            identifiers: identifiers, interfaces: interfaces,
+            printers: try printerIds.compactMap { context.printers[$0] }.map { printer in try PrinterName(printer.name) },
+            defaultPrinter: try row.defaultPrinterId.flatMap { context.printers[$0] }.map { printer in try PrinterName(printer.name) })
+    }
+
+    func record(row: UnitRow, context: LoadContext, db: Database) throws -> UnitRecord {
+        let draft = try draft(row: row, context: context, db: db)
+        let group = row.groupId.flatMap { context.groups[$0] }
+        let groupDNS = try words(group?.dns ?? "").map { text in try IPAddress(text, field: "DNS server") }
+        let groupSearch = try words(group?.search ?? "").map { text in try DomainName(text, field: "search domain") }
+        let interfaces = draft.interfaces.map { interface in
+            var filled = interface
+            if filled.dns.isEmpty { filled.dns = groupDNS }
+            if filled.search.isEmpty { filled.search = groupSearch }
+            return filled
+        }
+        var printerIds = group.flatMap { $0.id }.flatMap { context.groupPrinters[$0] } ?? []
+        let ownIds = try Int64.fetchAll(
+            db, sql: "SELECT printerId FROM unitPrinter WHERE unitId = ? ORDER BY position", arguments: [row.id])
+        printerIds += ownIds.filter { !printerIds.contains($0) }
+        let printers = try printerIds.compactMap { context.printers[$0] }.map { printer in try printer.queue() }
+        let defaultId = row.defaultPrinterId ?? group?.defaultPrinterId
+        let profile = UnitProfile(
+            hostname: draft.hostname,
+            domain: try draft.domain ?? group?.domain.map { text in try DomainName(text) },
+            group: draft.group, model: draft.model, revision: row.revision,
+            identifiers: draft.identifiers, interfaces: interfaces,
+            networkMode: try NetworkMode(group?.networkMode ?? "dhcp"),
+            networkStack: try group?.networkStack.map { text in try NetworkStack(text) },
+            printers: printers,
+            defaultPrinter: try defaultId.flatMap { context.printers[$0] }.map { printer in try PrinterName(printer.name) })
+        return UnitRecord(
+            draft: draft, revision: row.revision, createdAt: row.createdAt, updatedAt: row.updatedAt, profile: profile)
+    }
+
+    /// Bumps the revision of every unit that inherits from one of `groupIds` or uses one of `printerIds` (its own,
+    /// its group's, or as default), once, after a change those units take over.
+    func bumpRevisions(groupIds: [Int64] = [], printerIds: [Int64] = [], db: Database) throws {
+        guard !groupIds.isEmpty || !printerIds.isEmpty else { return }
+        let groups = placeholders(groupIds.count)
+        let printers = placeholders(printerIds.count)
+        let values = [clock().databaseValue] + groupIds.map(\.databaseValue) + Array(repeating: printerIds.map(\.databaseValue), count: 4).flatMap { $0 }
+        try db.execute(
+            sql: """
+                UPDATE unit SET revision = revision + 1, updatedAt = ?
+                WHERE groupId IN (\(groups))
+                   OR id IN (SELECT unitId FROM unitPrinter WHERE printerId IN (\(printers)))
+                   OR groupId IN (SELECT groupId FROM groupPrinter WHERE printerId IN (\(printers)))
+                   OR defaultPrinterId IN (\(printers))
+                   OR groupId IN (SELECT id FROM unitGroup WHERE defaultPrinterId IN (\(printers)))
+                """,
+            arguments: StatementArguments(values))
+    }
+}
+
+func placeholders(_ count: Int) -> String {
+    Array(repeating: "?", count: count).joined(separator: ", ")
+}

@@ -1,0 +1,211 @@
+import Foundation
+import GRDB
+import Glibc
+import ImprintCore
+
+/// The local SQLite inventory: units, their identifiers and network, groups, printers and the history of agent runs.
+///
+/// This type owns the schema and is the only way to change the data, so the invariants hold: identifiers are
+/// unique across units, a unit's revision grows with every change that affects it (its group's and printers'
+/// included), and every write is one transaction.
+public final class Inventory: Sendable {
+    /// Where the inventory lives when neither `--inventory` nor `IMPRINT_INVENTORY` says otherwise.
+    public static let defaultPath = "/var/lib/imprint/inventory.db"
+
+    public let path: String
+    let queue: DatabaseQueue
+    let clock: @Sendable () -> Date
+
+    /// Opens an existing inventory.
+    /// - Parameters:
+    ///   - path: the database file.
+    ///   - readOnly: open without write access (identify, show), so a reader never changes the file.
+    ///   - clock: the time stamped on records, injectable for tests.
+    public init(path: String, readOnly: Bool = false, clock: @escaping @Sendable () -> Date = Date.init) throws(InventoryError) {
+        guard FileManager.default.fileExists(atPath: path) else { throw .missingDatabase(path: path) }
+        self.path = path
+        self.clock = clock
+        var configuration = Configuration()
+        configuration.readonly = readOnly
+        configuration.foreignKeysEnabled = true
+        configuration.busyMode = .timeout(10)
+        do {
+            queue = try DatabaseQueue(path: path, configuration: configuration)
+            if readOnly {
+                let complete = try queue.read { db in try Self.migrator.hasCompletedMigrations(db) }
+                if !complete {
+                    throw InventoryError.database(
+                        path: path, reason: "its schema is older than this Imprint; run 'imprint inventory init' to upgrade it")
+                }
+            } else {
+                try Self.migrator.migrate(queue)
+            }
+        } catch let error as InventoryError {
+            throw error
+        } catch {
+            throw .database(path: path, reason: Self.describe(error))
+        }
+    }
+
+    /// Creates the inventory file (mode 0600, since it may hold Wi-Fi keys) and its folder if needed, then brings the
+    /// schema up to date. Running it on an existing inventory only upgrades the schema.
+    public static func create(path: String, clock: @escaping @Sendable () -> Date = Date.init) throws(InventoryError) -> Inventory {
+        let folder = (path as NSString).deletingLastPathComponent
+        if !folder.isEmpty && !FileManager.default.fileExists(atPath: folder) {
+            do {
+                try FileManager.default.createDirectory(
+                    atPath: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+            } catch {
+                throw .database(path: path, reason: "cannot create its folder: \(error.localizedDescription)")
+            }
+        }
+        let descriptor = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+        if descriptor >= 0 {
+            close(descriptor)
+        } else if errno != EEXIST {
+            throw .database(path: path, reason: "cannot create it: \(String(cString: strerror(errno)))")
+        }
+        return try Inventory(path: path, clock: clock)
+    }
+
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1 units, identifiers, groups, printers, history") { db in
+            try db.execute(sql: """
+                CREATE TABLE printer (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    name TEXT NOT NULL UNIQUE COLLATE NOCASE,
+                    deviceURI TEXT NOT NULL,
+                    driver TEXT NOT NULL,
+                    location TEXT,
+                    description TEXT
+                );
+                CREATE TABLE unitGroup (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    name TEXT NOT NULL UNIQUE COLLATE NOCASE,
+                    domain TEXT,
+                    dns TEXT NOT NULL DEFAULT '',
+                    search TEXT NOT NULL DEFAULT '',
+                    networkMode TEXT NOT NULL DEFAULT 'dhcp' CHECK (networkMode IN ('dhcp', 'static')),
+                    networkStack TEXT
+                        CHECK (networkStack IN ('netplan', 'networkmanager', 'networkd', 'ifupdown', 'ifcfg')),
+                    namingPattern TEXT,
+                    enroll BOOLEAN NOT NULL DEFAULT 0,
+                    defaultPrinterId INTEGER REFERENCES printer(id) ON DELETE RESTRICT
+                );
+                CREATE TABLE groupPrinter (
+                    groupId INTEGER NOT NULL REFERENCES unitGroup(id) ON DELETE CASCADE,
+                    printerId INTEGER NOT NULL REFERENCES printer(id) ON DELETE RESTRICT,
+                    position INTEGER NOT NULL,
+                    PRIMARY KEY (groupId, printerId)
+                );
+                CREATE TABLE unit (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    hostname TEXT NOT NULL UNIQUE COLLATE NOCASE,
+                    domain TEXT,
+                    groupId INTEGER REFERENCES unitGroup(id) ON DELETE RESTRICT,
+                    model TEXT,
+                    notes TEXT,
+                    defaultPrinterId INTEGER REFERENCES printer(id) ON DELETE RESTRICT,
+                    revision INTEGER NOT NULL DEFAULT 1 CHECK (revision >= 1),
+                    createdAt DATETIME NOT NULL,
+                    updatedAt DATETIME NOT NULL
+                );
+                CREATE INDEX unit_groupId ON unit(groupId);
+                CREATE TABLE identifier (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    unitId INTEGER NOT NULL REFERENCES unit(id) ON DELETE CASCADE,
+                    kind TEXT NOT NULL CHECK (kind IN ('serial', 'uuid', 'asset', 'mac')),
+                    value TEXT NOT NULL,
+                    UNIQUE (kind, value)
+                );
+                CREATE INDEX identifier_unitId ON identifier(unitId);
+                CREATE TABLE interface (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    unitId INTEGER NOT NULL REFERENCES unit(id) ON DELETE CASCADE,
+                    position INTEGER NOT NULL,
+                    mac TEXT NOT NULL,
+                    addresses TEXT NOT NULL DEFAULT '',
+                    gateway4 TEXT,
+                    gateway6 TEXT,
+                    dns TEXT NOT NULL DEFAULT '',
+                    search TEXT NOT NULL DEFAULT '',
+                    mtu INTEGER,
+                    wifiSSID TEXT,
+                    wifiPassphrase TEXT,
+                    UNIQUE (unitId, mac)
+                );
+                CREATE TABLE unitPrinter (
+                    unitId INTEGER NOT NULL REFERENCES unit(id) ON DELETE CASCADE,
+                    printerId INTEGER NOT NULL REFERENCES printer(id) ON DELETE RESTRICT,
+                    position INTEGER NOT NULL,
+                    PRIMARY KEY (unitId, printerId)
+                );
+                CREATE TABLE history (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    unitId INTEGER REFERENCES unit(id) ON DELETE SET NULL,
+                    hostname TEXT NOT NULL,
+                    time DATETIME NOT NULL,
+                    source TEXT NOT NULL,
+                    result TEXT NOT NULL,
+                    revision INTEGER NOT NULL,
+                    identity TEXT NOT NULL DEFAULT '{}'
+                );
+                CREATE INDEX history_unitId ON history(unitId);
+                """)
+        }
+        return migrator
+    }
+
+    /// Runs `body` in one write transaction, translating database failures into inventory errors.
+    /// - Parameters:
+    ///   - commit: false to roll back what `body` did even when it succeeds (a dry run).
+    func write<T>(commit: Bool = true, _ body: (Database) throws -> T) throws(InventoryError) -> T {
+        do {
+            return try queue.inDatabase { db in
+                var result: T?
+                try db.inTransaction(.immediate) {
+                    result = try body(db)
+                    return commit ? .commit : .rollback
+                }
+                guard let result else { throw InventoryError.database(path: path, reason: "a transaction returned nothing") }
+                return result
+            }
+        } catch let error as InventoryError {
+            throw error
+        } catch let error as CoreError {
+            throw .invalid(error)
+        } catch {
+            throw .database(path: path, reason: Self.describe(error))
+        }
+    }
+
+    /// Runs `body` in a read transaction, translating database failures into inventory errors.
+    func read<T>(_ body: (Database) throws -> T) throws(InventoryError) -> T {
+        do {
+            return try queue.read { db in try body(db) }
+        } catch let error as InventoryError {
+            throw error
+        } catch let error as CoreError {
+            throw .invalid(error)
+        } catch {
+            throw .database(path: path, reason: Self.describe(error))
+        }
+    }
+
+    static func describe(_ error: any Error) -> String {
+        if let error = error as? DatabaseError {
+            switch error.resultCode {
+            case .SQLITE_BUSY, .SQLITE_LOCKED:
+                return "another Imprint is writing to it; try again in a moment"
+            case .SQLITE_READONLY:
+                return "it is read-only for this user; run as root or copy it"
+            case .SQLITE_NOTADB, .SQLITE_CORRUPT:
+                return "it is not an Imprint inventory (or it is damaged); restore it from an export"
+            default:
+                return error.message ?? "\(error)"
+            }
+        }
+        return "\(error)"
+    }
+}

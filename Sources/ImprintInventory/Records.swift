@@ -1,0 +1,155 @@
+import Foundation
+import GRDB
+import ImprintCore
+
+// One Codable record per table, each with the column names its queries use.
+
+struct GroupRow: Codable, FetchableRecord, MutablePersistableRecord, Equatable {
+    static let databaseTableName = "unitGroup"
+    var id: Int64?
+    var name: String
+    var domain: String?
+    var dns: String
+    var search: String
+    var networkMode: String
+    var networkStack: String?
+    var namingPattern: String?
+    var enroll: Bool
+    var defaultPrinterId: Int64?
+
+    enum Columns {
+        static let id = Column(CodingKeys.id)
+        static let name = Column(CodingKeys.name)
+    }
+
+    mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }
+}
+
+struct PrinterRow: Codable, FetchableRecord, MutablePersistableRecord, Equatable {
+    static let databaseTableName = "printer"
+    var id: Int64?
+    var name: String
+    var deviceURI: String
+    var driver: String
+    var location: String?
+    var description: String?
+
+    enum Columns {
+        static let id = Column(CodingKeys.id)
+        static let name = Column(CodingKeys.name)
+    }
+
+    mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }
+}
+
+struct UnitRow: Codable, FetchableRecord, MutablePersistableRecord, Equatable {
+    static let databaseTableName = "unit"
+    var id: Int64?
+    var hostname: String
+    var domain: String?
+    var groupId: Int64?
+    var model: String?
+    var notes: String?
+    var defaultPrinterId: Int64?
+    var revision: Int
+    var createdAt: Date
+    var updatedAt: Date
+
+    enum Columns {
+        static let id = Column(CodingKeys.id)
+        static let hostname = Column(CodingKeys.hostname)
+        static let groupId = Column(CodingKeys.groupId)
+    }
+
+    mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }
+}
+
+struct IdentifierRow: Codable, FetchableRecord, MutablePersistableRecord, Equatable {
+    static let databaseTableName = "identifier"
+    var id: Int64?
+    var unitId: Int64
+    var kind: String
+    var value: String
+
+    enum Columns {
+        static let id = Column(CodingKeys.id)
+        static let unitId = Column(CodingKeys.unitId)
+        static let kind = Column(CodingKeys.kind)
+        static let value = Column(CodingKeys.value)
+    }
+
+    mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }
+}
+
+struct InterfaceRow: Codable, FetchableRecord, MutablePersistableRecord, Equatable {
+    static let databaseTableName = "interface"
+    var id: Int64?
+    var unitId: Int64
+    var position: Int
+    var mac: String
+    var addresses: String
+    var gateway4: String?
+    var gateway6: String?
+    var dns: String
+    var search: String
+    var mtu: Int?
+    var wifiSSID: String?
+    var wifiPassphrase: String?
+
+    enum Columns {
+        static let unitId = Column(CodingKeys.unitId)
+        static let position = Column(CodingKeys.position)
+    }
+
+    mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }
+}
+
+struct HistoryRow: Codable, FetchableRecord, MutablePersistableRecord, Equatable {
+    static let databaseTableName = "history"
+    var id: Int64?
+    var unitId: Int64?
+    var hostname: String
+    var time: Date
+    var source: String
+    var result: String
+    var revision: Int
+    var identity: String
+
+    enum Columns {
+        static let id = Column(CodingKeys.id)
+        static let unitId = Column(CodingKeys.unitId)
+        static let hostname = Column(CodingKeys.hostname)
+    }
+
+    mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }
+}
+
+extension InterfaceRow {
+    init(unitId: Int64, position: Int, config: InterfaceConfig) {
+        self.init(
+            id: nil, unitId: unitId, position: position, mac: config.mac.value,
+            addresses: config.addresses.map(\.description).joined(separator: " "),
+            gateway4: config.gateway4?.value, gateway6: config.gateway6?.value,
+            dns: config.dns.map(\.value).joined(separator: " "),
+            search: config.search.map(\.value).joined(separator: " "),
+            mtu: config.mtu, wifiSSID: config.wifi?.ssid, wifiPassphrase: config.wifi?.passphrase)
+    }
+
+    /// The stored row as a checked value; a row that no longer validates is reported, not trusted.
+    func config() throws(CoreError) -> InterfaceConfig {
+        try InterfaceConfig(
+            mac: MACAddress(mac),
+            addresses: words(addresses).map { text throws(CoreError) in try IPPrefix(text) },
+            gateway4: gateway4.map { text throws(CoreError) in try IPAddress(text, field: "IPv4 gateway") },
+            gateway6: gateway6.map { text throws(CoreError) in try IPAddress(text, field: "IPv6 gateway") },
+            dns: words(dns).map { text throws(CoreError) in try IPAddress(text, field: "DNS server") },
+            search: words(search).map { text throws(CoreError) in try DomainName(text, field: "search domain") },
+            mtu: mtu,
+            wifi: wifiSSID.map { ssid throws(CoreError) in try WifiNetwork(ssid: ssid, passphrase: wifiPassphrase) })
+    }
+}
+
+/// Splits a stored or entered list on spaces, commas and semicolons.
+func words(_ text: String) -> [String] {
+    text.split(whereSeparator: { $0 == " " || $0 == "," || $0 == ";" || $0 == "\t" }).map(String.init)
+}

@@ -1,0 +1,150 @@
+import Foundation
+import ImprintCore
+
+/// A unit's own record as the admin describes it, every value already validated: what `add`, `set` and a CSV row
+/// produce, and what the inventory stores.
+public struct UnitDraft: Equatable, Sendable {
+    public var hostname: Hostname
+    public var domain: DomainName?
+    public var group: String?
+    public var model: String?
+    public var notes: String?
+    /// Serial, UUID, asset tag and MAC addresses, in the order they were entered.
+    public var identifiers: [Identifier]
+    /// Interfaces with their own settings; a MAC without an entry here uses DHCP and the group's defaults.
+    public var interfaces: [InterfaceConfig]
+    /// Queues the unit has besides its group's.
+    public var printers: [PrinterName]
+    public var defaultPrinter: PrinterName?
+
+    public init(
+        hostname: Hostname, domain: DomainName? = nil, group: String? = nil, model: String? = nil,
+        notes: String? = nil, identifiers: [Identifier] = [], interfaces: [InterfaceConfig] = [],
+        printers: [PrinterName] = [], defaultPrinter: PrinterName? = nil
+    ) {
+        self.hostname = hostname
+        self.domain = domain
+        self.group = group
+        self.model = model
+        self.notes = notes
+        self.identifiers = identifiers
+        self.interfaces = interfaces
+        self.printers = printers
+        self.defaultPrinter = defaultPrinter
+    }
+
+    /// The draft with duplicates removed and every configured interface's MAC listed among the identifiers, so
+    /// that the unit is found by the card it configures.
+    func normalized() throws(CoreError) -> UnitDraft {
+        var copy = self
+        var seen = Set<Identifier>()
+        copy.identifiers = identifiers.filter { seen.insert($0).inserted }
+        for interface in interfaces {
+            let identifier = try Identifier(.mac, interface.mac.value)
+            if seen.insert(identifier).inserted { copy.identifiers.append(identifier) }
+        }
+        var macs = Set<MACAddress>()
+        for interface in interfaces where !macs.insert(interface.mac).inserted {
+            throw .invalidValue(
+                field: "interfaces", value: interface.mac.value, reason: "two interfaces have this MAC; give each card once")
+        }
+        for kind in [IdentifierKind.serial, .uuid, .assetTag] where copy.identifiers.filter({ $0.kind == kind }).count > 1 {
+            throw .invalidValue(
+                field: kind.label, value: copy.identifiers.filter { $0.kind == kind }.map(\.value).joined(separator: " "),
+                reason: "a unit has one \(kind.label); give only one")
+        }
+        var printerNames = Set<String>()
+        copy.printers = printers.filter { printerNames.insert($0.value.lowercased()).inserted }
+        return copy
+    }
+
+    /// Validates optional free text: nil or empty stays nil.
+    static func optionalText(_ text: String?, field: String, maxLength: Int = 255) throws(CoreError) -> String? {
+        guard let text else { return nil }
+        let checked = try FieldText.check(text, field: field, maxLength: maxLength)
+        return checked.isEmpty ? nil : checked
+    }
+}
+
+/// A unit as stored: the draft plus what the inventory keeps about it.
+public struct UnitRecord: Equatable, Sendable {
+    public var draft: UnitDraft
+    public var revision: Int
+    public var createdAt: Date
+    public var updatedAt: Date
+    /// The record with the group's defaults applied: what the agent works from.
+    public var profile: UnitProfile
+}
+
+/// A changed field: left alone, cleared, or set to a value.
+public enum Change<Value: Equatable & Sendable>: Equatable, Sendable {
+    case keep
+    case clear
+    case set(Value)
+
+    func applied(to value: Value?) -> Value? {
+        switch self {
+        case .keep: return value
+        case .clear: return nil
+        case .set(let new): return new
+        }
+    }
+}
+
+/// What `imprint inventory set` changes on a unit; everything not mentioned is kept.
+public struct UnitChanges: Equatable, Sendable {
+    public var hostname: Hostname?
+    public var domain: Change<DomainName> = .keep
+    public var group: Change<String> = .keep
+    public var model: Change<String> = .keep
+    public var notes: Change<String> = .keep
+    /// Identifiers to add; a serial, UUID or asset tag replaces the unit's current one of that kind.
+    public var addIdentifiers: [Identifier] = []
+    public var removeIdentifiers: [Identifier] = []
+    /// Replaces the interface with the same MAC, or adds it.
+    public var interface: InterfaceConfig?
+    public var removeInterface: MACAddress?
+    public var addPrinters: [PrinterName] = []
+    public var removePrinters: [PrinterName] = []
+    public var defaultPrinter: Change<PrinterName> = .keep
+
+    public init() {}
+
+    /// `draft` with these changes made.
+    public func applied(to draft: UnitDraft) throws(InventoryError) -> UnitDraft {
+        var result = draft
+        if let hostname { result.hostname = hostname }
+        result.domain = domain.applied(to: draft.domain)
+        result.group = group.applied(to: draft.group)
+        result.model = model.applied(to: draft.model)
+        result.notes = notes.applied(to: draft.notes)
+        for identifier in removeIdentifiers {
+            guard result.identifiers.contains(identifier) else {
+                throw .refused(reason: "unit \(draft.hostname) has no \(identifier); 'imprint inventory show \(draft.hostname)' lists its identifiers")
+            }
+            result.identifiers.removeAll { $0 == identifier }
+            if identifier.kind == .mac { result.interfaces.removeAll { $0.mac.value == identifier.value } }
+        }
+        for identifier in addIdentifiers {
+            if identifier.kind != .mac { result.identifiers.removeAll { $0.kind == identifier.kind } }
+            if !result.identifiers.contains(identifier) { result.identifiers.append(identifier) }
+        }
+        if let removeInterface {
+            result.interfaces.removeAll { $0.mac == removeInterface }
+        }
+        if let interface {
+            if let index = result.interfaces.firstIndex(where: { $0.mac == interface.mac }) {
+                result.interfaces[index] = interface
+            } else {
+                result.interfaces.append(interface)
+            }
+        }
+        for printer in removePrinters {
+            result.printers.removeAll { $0.value.lowercased() == printer.value.lowercased() }
+            if result.defaultPrinter?.value.lowercased() == printer.value.lowercased() { result.defaultPrinter = nil }
+        }
+        for printer in addPrinters where !result.printers.contains(printer) { result.printers.append(printer) }
+        result.defaultPrinter = defaultPrinter.applied(to: result.defaultPrinter)
+        return result
+    }
+}
