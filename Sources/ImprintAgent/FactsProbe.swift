@@ -4,7 +4,7 @@ import ImprintCore
 /// Reads a unit's hardware facts from the sysfs under a root, or from a facts file.
 public enum FactsProbe {
     /// Names of links that are never a physical card, even when sysfs gives them a device.
-    static let virtualPrefixes = ["lo", "veth", "docker", "br-", "virbr", "vnet", "tap", "tun", "wg", "vxlan", "dummy", "bond"]
+    static let virtualPrefixes = ["veth", "docker", "br-", "virbr", "vnet", "tap", "tun", "wg", "vxlan", "dummy", "bond"]
 
     /// The DMI fields and physical network cards under `root`'s `/sys`.
     public static func read(root: TargetRoot) throws(AgentError) -> HardwareFacts {

@@ -1,0 +1,203 @@
+import ArgumentParser
+import Foundation
+@testable import ImprintCommands
+import ImprintTestSupport
+import Logging
+import Testing
+
+/// Output captured from a command run in-process.
+final class Captured: @unchecked Sendable {
+    private let lock = NSLock()
+    private var outText = ""
+    private var errText = ""
+    var out: String { lock.withLock { outText } }
+    var err: String { lock.withLock { errText } }
+    func appendOut(_ text: String) { lock.withLock { outText += text } }
+    func appendErr(_ text: String) { lock.withLock { errText += text } }
+}
+
+struct CommandResult {
+    var status: Int32
+    var out: String
+    var err: String
+}
+
+/// Parses and runs `arguments` against a context whose inventory lives in `folder`, as the real binary would.
+func imprint(_ arguments: [String], in folder: TemporaryDirectory) -> CommandResult {
+    let captured = Captured()
+    let context = CommandContext(
+        output: { captured.appendOut($0) }, errorOutput: { captured.appendErr($0) },
+        environment: ["IMPRINT_INVENTORY": folder.file("inventory.db")],
+        logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }))
+    do {
+        let command = try Imprint.parseAsRoot(arguments)
+        guard let runnable = command as? any ContextCommand else {
+            return CommandResult(status: 0, out: Imprint.helpMessage(for: type(of: command)), err: "")
+        }
+        try runnable.run(context)
+        return CommandResult(status: 0, out: captured.out, err: captured.err)
+    } catch let exit as ExitCode {
+        return CommandResult(status: exit.rawValue, out: captured.out, err: captured.err)
+    } catch let failure where !(failure is CommandFailure) && Imprint.exitCode(for: failure).rawValue != 1 {
+        return CommandResult(status: Imprint.exitCode(for: failure).rawValue, out: captured.out, err: Imprint.message(for: failure))
+    } catch {
+        let failure = CommandFailure(error)
+        return CommandResult(status: failure.status.rawValue, out: captured.out, err: captured.err + failure.message)
+    }
+}
+
+func demo(_ folder: TemporaryDirectory) {
+    _ = imprint(["inventory", "init"], in: folder)
+    for name in ["printers", "groups", "units"] {
+        _ = imprint(["inventory", "import", fixturePath("demo/\(name).csv")], in: folder)
+    }
+}
+
+@Suite struct CommandTests {
+    /// Identify finds the demo unit from its sysfs fixture, in text and JSON.
+    @Test func identifyDemoUnit() throws {
+        let folder = try TemporaryDirectory()
+        demo(folder)
+        let text = imprint(["identify", "--root", fixturePath("sysfs/optiplex-7090")], in: folder)
+        #expect(text.status == 0)
+        #expect(text.out.hasPrefix("RM204-07 (RM204-07.school.example.org, revision 1)"))
+        let json = imprint(["identify", "--facts", fixturePath("demo/facts/RM204-12.json"), "--json"], in: folder)
+        let object = try JSONSerialization.jsonObject(with: Data(json.out.utf8)) as? [String: Any]
+        #expect(object?["hostname"] as? String == "RM204-12")
+    }
+
+    /// Not found, conflict and placeholder-only facts have their own exit statuses and say what to do.
+    @Test func identifyFailures() throws {
+        let folder = try TemporaryDirectory()
+        demo(folder)
+        let missing = imprint(["identify", "--facts", fixturePath("demo/facts/not-in-inventory.json")], in: folder)
+        #expect(missing.status == ExitStatus.notFound.rawValue)
+        #expect(missing.err.contains("imprint inventory add HOSTNAME --serial 7XK99QZZ"))
+        let placeholder = imprint(["identify", "--root", fixturePath("sysfs/placeholder-board")], in: folder)
+        #expect(placeholder.status == ExitStatus.notFound.rawValue)
+        #expect(placeholder.err.contains("To be filled by O.E.M."))
+
+        let conflictFacts = try folder.write("conflict.json", #"{"serial": "7XK07QF9", "macs": ["3c:52:82:20:04:08"]}"#)
+        let conflict = imprint(["identify", "--facts", conflictFacts], in: folder)
+        #expect(conflict.status == ExitStatus.conflict.rawValue)
+        #expect(conflict.err.contains("RM204-07") && conflict.err.contains("RM204-08"))
+
+        let onlyPlaceholders = try folder.write("ph.json", #"{"serial": "Default string", "uuid": "00000000-0000-0000-0000-000000000000"}"#)
+        #expect(imprint(["identify", "--facts", onlyPlaceholders], in: folder).status == ExitStatus.noIdentifiers.rawValue)
+    }
+
+    /// Identify against a missing inventory says how to create one and creates nothing.
+    @Test func identifyWithoutInventory() throws {
+        let folder = try TemporaryDirectory()
+        let result = imprint(["identify", "--facts", fixturePath("demo/facts/RM204-01.json")], in: folder)
+        #expect(result.status == ExitStatus.missingInput.rawValue)
+        #expect(result.err.contains("imprint inventory init"))
+        #expect(!FileManager.default.fileExists(atPath: folder.file("inventory.db")))
+    }
+
+    /// A hostname with a newline is refused at the command line, naming the value; nothing is stored.
+    @Test func addRefusesNewline() throws {
+        let folder = try TemporaryDirectory()
+        demo(folder)
+        let result = imprint(["inventory", "add", "evil\nname"], in: folder)
+        #expect(result.status == ExitStatus.usage.rawValue)
+        #expect(result.err.contains("'evil\\nname'"))
+        #expect(imprint(["inventory", "list", "--json"], in: folder).out.components(separatedBy: "\"hostname\"").count == 31)
+    }
+
+    /// Add, set and show work together; a duplicate MAC is refused naming the unit that has it.
+    @Test func addSetShow() throws {
+        let folder = try TemporaryDirectory()
+        demo(folder)
+        let added = imprint(
+            ["inventory", "add", "RM204-31", "--group", "RM204", "--serial", "NEW31", "--mac", "3C:52:82:20:04:1F",
+             "--ipv4", "10.20.4.131/24", "--gateway4", "10.20.4.1"], in: folder)
+        #expect(added.status == 0)
+        let duplicate = imprint(["inventory", "add", "RM204-32", "--mac", "3c:52:82:20:04:1f"], in: folder)
+        #expect(duplicate.status == ExitStatus.invalidInput.rawValue)
+        #expect(duplicate.err.contains("RM204-31"))
+        let badGateway = imprint(["inventory", "set", "RM204-31", "--gateway4", "10.99.0.1"], in: folder)
+        #expect(badGateway.status == ExitStatus.invalidInput.rawValue)
+        #expect(imprint(["inventory", "set", "NEW31", "--mtu", "9000", "--notes", "window seat"], in: folder).status == 0)
+        let shown = imprint(["inventory", "show", "RM204-31", "--json"], in: folder)
+        let object = try JSONSerialization.jsonObject(with: Data(shown.out.utf8)) as? [String: Any]
+        #expect(object?["revision"] as? Int == 2)
+        let interfaces = object?["interfaces"] as? [[String: Any]]
+        #expect(interfaces?.first?["mtu"] as? Int == 9000)
+        #expect(interfaces?.first?["addresses"] as? [String] == ["10.20.4.131/24"])
+    }
+
+    /// Import reports bad rows with line numbers and the invalid-input status; --skip-invalid imports the rest.
+    @Test func importReportsRows() throws {
+        let folder = try TemporaryDirectory()
+        _ = imprint(["inventory", "init"], in: folder)
+        let file = try folder.write("room.csv", "hostname,macs\npc-1,3c:52:82:aa:00:01\npc_2,3c:52:82:aa:00:02\npc-3,3c:52:82:aa:00:01\n")
+        let failed = imprint(["inventory", "import", file], in: folder)
+        #expect(failed.status == ExitStatus.invalidInput.rawValue)
+        #expect(failed.err.contains("line 3:") && failed.err.contains("line 4:"))
+        let skipped = imprint(["inventory", "import", file, "--skip-invalid", "--json"], in: folder)
+        #expect(skipped.status == ExitStatus.invalidInput.rawValue)
+        let report = try JSONSerialization.jsonObject(with: Data(skipped.out.utf8)) as? [String: Any]
+        #expect((report?["skipped"] as? [String])?.count == 3)
+    }
+
+    /// Export with -o writes a private file that imports back.
+    @Test func exportToFile() throws {
+        let folder = try TemporaryDirectory()
+        demo(folder)
+        let out = folder.file("units.csv")
+        #expect(imprint(["inventory", "export", "-o", out], in: folder).status == 0)
+        #expect(try FileManager.default.attributesOfItem(atPath: out)[.posixPermissions] as? Int == 0o600)
+        #expect(try String(contentsOfFile: out, encoding: .utf8).components(separatedBy: "\n").count == 32)
+    }
+
+    /// Naming from a file continues the room's numbering.
+    @Test func nameFromFile() throws {
+        let folder = try TemporaryDirectory()
+        demo(folder)
+        let list = try folder.write("serials.txt", "# new seats\nNEWA\n\nNEWB\n")
+        let result = imprint(["inventory", "name", "--group", "RM204", "--from", list], in: folder)
+        #expect(result.status == 0)
+        #expect(result.out == "RM204-31  serial NEWA\nRM204-32  serial NEWB\n")
+    }
+
+    /// Group and printer management refuse what would break the inventory.
+    @Test func groupsAndPrinters() throws {
+        let folder = try TemporaryDirectory()
+        demo(folder)
+        #expect(imprint(["inventory", "printer", "add", "bad name", "--uri", "ipp://x/y"], in: folder).status == ExitStatus.usage.rawValue)
+        #expect(imprint(["inventory", "printer", "add", "lab", "--uri", "ipp://10.0.0.9/ipp/print"], in: folder).status == 0)
+        #expect(imprint(["inventory", "group", "add", "LAB", "--printer", "lab", "--default-printer", "lab", "--naming-pattern", "LAB-{###}"], in: folder).status == 0)
+        #expect(imprint(["inventory", "printer", "remove", "lab"], in: folder).status == ExitStatus.invalidInput.rawValue)
+        let shown = imprint(["inventory", "group", "show", "LAB", "--json"], in: folder)
+        #expect(shown.out.contains("\"namingPattern\" : \"LAB-{###}\""))
+    }
+
+    /// Help texts explain the exit statuses.
+    @Test func helpListsExitStatuses() {
+        let help = Imprint.helpMessage(for: IdentifyCommand.self)
+        #expect(help.contains("10  no unit matches the facts"))
+        #expect(help.contains("--facts <file>"))
+    }
+}
+
+@Suite struct BinaryTests {
+    /// The built binary exits with the documented statuses (the exit code is the process's, not a test double's).
+    @Test func exitStatusesOfTheProcess() throws {
+        let binary = packageRoot.appendingPathComponent(".build/debug/imprint").path
+        #expect(FileManager.default.isExecutableFile(atPath: binary), "build the package first: swift build")
+        let folder = try TemporaryDirectory()
+        let environment = ["IMPRINT_INVENTORY": folder.file("inventory.db"), "PATH": "/usr/bin:/bin"]
+        #expect(try runProcess(binary, ["inventory", "init"], environment: environment).status == 0)
+        #expect(try runProcess(binary, ["inventory", "import", fixturePath("demo/units.csv")], environment: environment).status == 0)
+        let found = try runProcess(binary, ["identify", "--root", fixturePath("sysfs/optiplex-7090")], environment: environment)
+        #expect(found.status == 0 && found.output.hasPrefix("RM204-07"))
+        let missing = try runProcess(binary, ["identify", "--facts", fixturePath("demo/facts/not-in-inventory.json")], environment: environment)
+        #expect(missing.status == 10 && missing.error.hasPrefix("imprint: no unit matches"))
+        let usage = try runProcess(binary, ["inventory", "add", "bad_name"], environment: environment)
+        #expect(usage.status == 64)
+        let fromStdin = try runProcess(
+            binary, ["inventory", "import", "-"], environment: environment, input: "hostname,macs\nextra-1,3c:52:82:aa:00:01\n")
+        #expect(fromStdin.status == 0 && fromStdin.output.contains("1 added"))
+    }
+}

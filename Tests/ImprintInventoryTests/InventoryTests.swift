@@ -1,0 +1,191 @@
+import Foundation
+import ImprintCore
+import ImprintInventory
+import ImprintTestSupport
+import Testing
+
+@Suite struct InventoryStoreTests {
+    /// The inventory file is created mode 0600, since it may hold Wi-Fi passphrases.
+    @Test func createdPrivate() throws {
+        let folder = try TemporaryDirectory()
+        let inventory = try Inventory.create(path: folder.file("sub/inventory.db"))
+        let mode = try FileManager.default.attributesOfItem(atPath: inventory.path)[.posixPermissions] as? Int
+        #expect(mode == 0o600)
+    }
+
+    /// Opening an inventory that does not exist is a clear error, and creates nothing.
+    @Test func missingInventory() throws {
+        let folder = try TemporaryDirectory()
+        #expect {
+            try Inventory(path: folder.file("none.db"))
+        } throws: { error in
+            String(describing: error).contains("imprint inventory init")
+        }
+        #expect(!FileManager.default.fileExists(atPath: folder.file("none.db")))
+    }
+
+    /// A file that is not a database is refused with a message, not a crash.
+    @Test func garbageFile() throws {
+        let folder = try TemporaryDirectory()
+        let path = try folder.write("garbage.db", String(repeating: "not sqlite ", count: 100))
+        #expect(throws: InventoryError.self) { try Inventory(path: path) }
+    }
+
+    /// A unit is stored with normalised identifiers and read back by hostname or any identifier.
+    @Test func addAndFind() throws {
+        let folder = try TemporaryDirectory()
+        let inventory = try makeInventory(folder)
+        try inventory.addUnit(try unit("Lab-01", [(.serial, "5CG1234XYZ"), (.mac, "3C-52-82-01-02-03"), (.uuid, "4C4C4544-0042-3510-8052-B4C04F4E3732")]))
+        for reference in ["lab-01", "5CG1234XYZ", "3c:52:82:01:02:03", "3C5282010203", "4c4c4544-0042-3510-8052-b4c04f4e3732"] {
+            #expect(try inventory.unit(reference).draft.hostname.value == "Lab-01")
+        }
+        #expect(throws: InventoryError.self) { try inventory.unit("lab-02") }
+    }
+
+    /// Hostnames are unique without regard to case.
+    @Test func hostnameUnique() throws {
+        let folder = try TemporaryDirectory()
+        let inventory = try makeInventory(folder)
+        try inventory.addUnit(try unit("lab-01"))
+        #expect(throws: InventoryError.self) { try inventory.addUnit(try unit("LAB-01")) }
+    }
+
+    /// An identifier cannot belong to two units; the error names the unit that has it.
+    @Test func identifierUnique() throws {
+        let folder = try TemporaryDirectory()
+        let inventory = try makeInventory(folder)
+        try inventory.addUnit(try unit("lab-01", [(.mac, "3c:52:82:01:02:03")]))
+        #expect {
+            try inventory.addUnit(try unit("lab-02", [(.mac, "3C:52:82:01:02:03")]))
+        } throws: { error in
+            String(describing: error).contains("lab-01") && String(describing: error).contains("3c:52:82:01:02:03")
+        }
+        #expect(try inventory.units().count == 1)
+    }
+
+    /// Every real change raises the revision; a change to nothing leaves it.
+    @Test func revisions() throws {
+        let folder = try TemporaryDirectory()
+        let inventory = try makeInventory(folder)
+        try inventory.addUnit(try unit("lab-01", [(.serial, "AAA111")]))
+        var changes = UnitChanges()
+        changes.model = .set("OptiPlex 7090")
+        #expect(try inventory.updateUnit("lab-01", changes).revision == 2)
+        #expect(try inventory.updateUnit("lab-01", changes).revision == 2)
+        changes = UnitChanges()
+        changes.addIdentifiers = [try Identifier(.serial, "BBB222")]
+        let record = try inventory.updateUnit("AAA111", changes)
+        #expect(record.revision == 3)
+        #expect(record.draft.identifiers == [try Identifier(.serial, "BBB222")])
+    }
+
+    /// Renaming keeps identifiers; removing a MAC drops the settings of its card.
+    @Test func renameAndRemoveMAC() throws {
+        let folder = try TemporaryDirectory()
+        let inventory = try makeInventory(folder)
+        let mac = try MACAddress("3c:52:82:01:02:03")
+        var draft = try unit("lab-01")
+        draft.interfaces = [try InterfaceConfig(mac: mac, addresses: [IPPrefix("10.0.0.5/24")])]
+        let added = try inventory.addUnit(draft)
+        #expect(added.draft.identifiers == [try Identifier(.mac, mac.value)])
+        var changes = UnitChanges()
+        changes.hostname = try Hostname("lab-99")
+        changes.removeIdentifiers = [try Identifier(.mac, mac.value)]
+        let record = try inventory.updateUnit("lab-01", changes)
+        #expect(record.draft.hostname.value == "lab-99")
+        #expect(record.draft.interfaces.isEmpty && record.draft.identifiers.isEmpty)
+    }
+
+    /// A group's change raises the revision of each of its units; units elsewhere keep theirs.
+    @Test func groupChangeBumpsMembers() throws {
+        let folder = try TemporaryDirectory()
+        let inventory = try demoInventory(folder)
+        try inventory.addUnit(try unit("office-01"))
+        var changes = GroupChanges()
+        changes.dns = [try IPAddress("10.20.0.99")]
+        try inventory.updateGroup("RM204", changes)
+        #expect(try inventory.unit("RM204-05").revision == 2)
+        #expect(try inventory.unit("RM204-05").profile.interfaces.first?.dns == [try IPAddress("10.20.0.99")])
+        #expect(try inventory.unit("office-01").revision == 1)
+    }
+
+    /// A printer's change raises the revision of the units that get it through their group.
+    @Test func printerChangeBumpsUsers() throws {
+        let folder = try TemporaryDirectory()
+        let inventory = try demoInventory(folder)
+        try inventory.addUnit(try unit("office-01"))
+        var changes = PrinterChanges()
+        changes.location = .set("Room 204, back wall")
+        try inventory.updatePrinter("rm204-laser", changes)
+        #expect(try inventory.unit("RM204-30").revision == 2)
+        #expect(try inventory.unit("office-01").revision == 1)
+    }
+
+    /// A unit inherits its group's domain, DNS, printers and default printer.
+    @Test func profileInherits() throws {
+        let folder = try TemporaryDirectory()
+        let inventory = try demoInventory(folder)
+        let profile = try inventory.unit("RM204-07").profile
+        #expect(profile.fqdn == "RM204-07.school.example.org")
+        #expect(profile.printers.map(\.name.value) == ["rm204-laser", "library-color"])
+        #expect(profile.defaultPrinter?.value == "rm204-laser")
+        #expect(profile.interfaces.first?.gateway4 == (try IPAddress("10.20.4.1")))
+        #expect(profile.networkMode == .static)
+    }
+
+    /// A printer or group still in use cannot be removed, and the error says who uses it.
+    @Test func removeInUse() throws {
+        let folder = try TemporaryDirectory()
+        let inventory = try demoInventory(folder)
+        #expect { try inventory.removePrinter("rm204-laser") } throws: { String(describing: $0).contains("group RM204") }
+        #expect { try inventory.removeGroup("RM204") } throws: { String(describing: $0).contains("RM204-01") }
+        #expect(try inventory.printers().count == 2)
+    }
+
+    /// Runs are recorded and listed; they outlive the unit's removal, found by the hostname it had.
+    @Test func history() throws {
+        let folder = try TemporaryDirectory()
+        let inventory = try demoInventory(folder)
+        try inventory.recordRun(of: "RM204-03", source: "boot", result: "applied", revision: 1, identity: "{\"hostname\":\"RM204-03\"}")
+        try inventory.recordRun(of: "RM204-03", source: "technician", result: "nothing-to-do", revision: 1, identity: "{}")
+        #expect(try inventory.history(of: "RM204-03").map(\.source) == ["boot", "technician"])
+        try inventory.removeUnit("RM204-03")
+        #expect(try inventory.history(of: "rm204-03").count == 2)
+        #expect(throws: InventoryError.self) { try inventory.history(of: "RM204-99") }
+    }
+}
+
+@Suite struct NamingTests {
+    /// Preloaded names continue past the highest taken number, in the order given.
+    @Test func namesPastTaken() throws {
+        let folder = try TemporaryDirectory()
+        let inventory = try demoInventory(folder)
+        let named = try inventory.name(
+            [try Identifier(.serial, "NEW001"), try Identifier.guessingKind("3c:52:82:99:00:02")], pattern: nil, group: "RM204")
+        #expect(named.map(\.hostname.value) == ["RM204-31", "RM204-32"])
+        #expect(try inventory.unit("NEW001").draft.group == "RM204")
+    }
+
+    /// An identifier the inventory already has stops the whole request; nothing is named.
+    @Test func allOrNothing() throws {
+        let folder = try TemporaryDirectory()
+        let inventory = try demoInventory(folder)
+        #expect {
+            try inventory.name(
+                [try Identifier(.serial, "NEW001"), try Identifier(.mac, "3c:52:82:20:04:07")],
+                pattern: try NamingPattern("LAB-{###}"), group: nil)
+        } throws: { error in
+            String(describing: error).contains("line 2") && String(describing: error).contains("RM204-07")
+        }
+        #expect(throws: InventoryError.self) { try inventory.unit("NEW001") }
+    }
+
+    /// Without a pattern and without a group that has one, naming explains what to give.
+    @Test func needsPattern() throws {
+        let folder = try TemporaryDirectory()
+        let inventory = try makeInventory(folder)
+        #expect { try inventory.name([try Identifier(.serial, "X1")], pattern: nil, group: nil) } throws: {
+            String(describing: $0).contains("--pattern")
+        }
+    }
+}
