@@ -1,5 +1,5 @@
 /// A unit's host name: one RFC 1123 label, kept in the case the admin typed and compared without case.
-public struct Hostname: Hashable, Sendable, Codable, CustomStringConvertible, Comparable {
+public struct Hostname: Hashable, Sendable, TextValue, CustomStringConvertible, Comparable {
     public let value: String
 
     /// NetBIOS and Samba cut names after this many characters, so a longer name earns a warning.
@@ -38,23 +38,17 @@ public struct Hostname: Hashable, Sendable, Codable, CustomStringConvertible, Co
     public func hash(into hasher: inout Hasher) { hasher.combine(value.lowercased()) }
     public static func < (lhs: Hostname, rhs: Hostname) -> Bool { lhs.value.lowercased() < rhs.value.lowercased() }
 
-    public init(from decoder: any Decoder) throws {
-        let text = try decoder.singleValueContainer().decode(String.self)
-        try self.init(text)
-    }
-
-    public func encode(to encoder: any Encoder) throws {
-        var container = encoder.singleValueContainer()
-        try container.encode(value)
-    }
+    public var text: String { value }
 }
 
 /// A DNS domain such as `school.example.org`: dot-separated RFC 1123 labels, at most 253 characters.
-public struct DomainName: Hashable, Sendable, Codable, CustomStringConvertible {
+public struct DomainName: Hashable, Sendable, TextValue, CustomStringConvertible {
     public let value: String
     public static let maxLength = 253
 
-    public init(_ text: String, field: String = "domain") throws(CoreError) {
+    public init(_ text: String) throws(CoreError) { try self.init(text, field: "domain") }
+
+    public init(_ text: String, field: String) throws(CoreError) {
         var candidate = text.trimmingSpaces().lowercased()
         if candidate.hasSuffix(".") { candidate.removeLast() }
         if candidate.isEmpty {
@@ -99,12 +93,5 @@ public struct DomainName: Hashable, Sendable, Codable, CustomStringConvertible {
         }
     }
 
-    public init(from decoder: any Decoder) throws {
-        try self.init(try decoder.singleValueContainer().decode(String.self))
-    }
-
-    public func encode(to encoder: any Encoder) throws {
-        var container = encoder.singleValueContainer()
-        try container.encode(value)
-    }
+    public var text: String { value }
 }

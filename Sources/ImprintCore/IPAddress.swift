@@ -1,7 +1,7 @@
 import Glibc
 
 /// An IPv4 or IPv6 address, in the canonical text form `inet_ntop` gives (so `2001:DB8::0:1` becomes `2001:db8::1`).
-public struct IPAddress: Hashable, Sendable, Codable, CustomStringConvertible {
+public struct IPAddress: Hashable, Sendable, TextValue, CustomStringConvertible {
     public enum Family: String, Sendable, Codable { case ipv4, ipv6 }
 
     public let value: String
@@ -9,7 +9,9 @@ public struct IPAddress: Hashable, Sendable, Codable, CustomStringConvertible {
     /// The address in network byte order: 4 bytes for IPv4, 16 for IPv6.
     public let bytes: [UInt8]
 
-    public init(_ text: String, field: String = "IP address") throws(CoreError) {
+    public init(_ text: String) throws(CoreError) { try self.init(text, field: "IP address") }
+
+    public init(_ text: String, field: String) throws(CoreError) {
         let candidate = text.trimmingSpaces()
         if let parsed = Self.parse(candidate, family: AF_INET, size: 4) {
             family = .ipv4
@@ -54,22 +56,17 @@ public struct IPAddress: Hashable, Sendable, Codable, CustomStringConvertible {
         return String(decoding: text.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 
-    public init(from decoder: any Decoder) throws {
-        try self.init(try decoder.singleValueContainer().decode(String.self))
-    }
-
-    public func encode(to encoder: any Encoder) throws {
-        var container = encoder.singleValueContainer()
-        try container.encode(value)
-    }
+    public var text: String { value }
 }
 
 /// An address with its prefix length, as a static interface address is written: `10.0.4.21/24`, `2001:db8::21/64`.
-public struct IPPrefix: Hashable, Sendable, Codable, CustomStringConvertible {
+public struct IPPrefix: Hashable, Sendable, TextValue, CustomStringConvertible {
     public let address: IPAddress
     public let length: Int
 
-    public init(_ text: String, field: String = "address") throws(CoreError) {
+    public init(_ text: String) throws(CoreError) { try self.init(text, field: "address") }
+
+    public init(_ text: String, field: String) throws(CoreError) {
         let parts = text.trimmingSpaces().split(separator: "/", omittingEmptySubsequences: false)
         guard parts.count == 2 else {
             throw .invalidValue(field: field, value: text, reason: "needs a prefix length, such as 10.0.4.21/24")
@@ -84,12 +81,5 @@ public struct IPPrefix: Hashable, Sendable, Codable, CustomStringConvertible {
 
     public var description: String { "\(address.value)/\(length)" }
 
-    public init(from decoder: any Decoder) throws {
-        try self.init(try decoder.singleValueContainer().decode(String.self))
-    }
-
-    public func encode(to encoder: any Encoder) throws {
-        var container = encoder.singleValueContainer()
-        try container.encode(description)
-    }
+    public var text: String { description }
 }

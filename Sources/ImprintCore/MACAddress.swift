@@ -1,5 +1,5 @@
 /// A network card's hardware address, normalised to lowercase colon form (`3c:52:82:01:02:03`).
-public struct MACAddress: Hashable, Sendable, Codable, CustomStringConvertible, Comparable {
+public struct MACAddress: Hashable, Sendable, TextValue, CustomStringConvertible, Comparable {
     public let value: String
 
     /// Accepts `3C:52:82:01:02:03`, `3c-52-82-01-02-03`, `3c52.8201.0203` and `3c5282010203`.
@@ -31,12 +31,5 @@ public struct MACAddress: Hashable, Sendable, Codable, CustomStringConvertible, 
     public var description: String { value }
     public static func < (lhs: MACAddress, rhs: MACAddress) -> Bool { lhs.value < rhs.value }
 
-    public init(from decoder: any Decoder) throws {
-        try self.init(try decoder.singleValueContainer().decode(String.self))
-    }
-
-    public func encode(to encoder: any Encoder) throws {
-        var container = encoder.singleValueContainer()
-        try container.encode(value)
-    }
+    public var text: String { value }
 }

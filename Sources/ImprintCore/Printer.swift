@@ -1,6 +1,6 @@
 /// A CUPS queue name: 1 to 127 printable characters, none of space, tab, `/`, `\`, `?`, `'`, `"` and `#`,
 /// the characters cupsd's own name check refuses.
-public struct PrinterName: Hashable, Sendable, Codable, CustomStringConvertible, Comparable {
+public struct PrinterName: Hashable, Sendable, TextValue, CustomStringConvertible, Comparable {
     public let value: String
 
     public init(_ text: String) throws(CoreError) {
@@ -29,18 +29,11 @@ public struct PrinterName: Hashable, Sendable, Codable, CustomStringConvertible,
     public var description: String { value }
     public static func < (lhs: PrinterName, rhs: PrinterName) -> Bool { lhs.value < rhs.value }
 
-    public init(from decoder: any Decoder) throws {
-        try self.init(try decoder.singleValueContainer().decode(String.self))
-    }
-
-    public func encode(to encoder: any Encoder) throws {
-        var container = encoder.singleValueContainer()
-        try container.encode(value)
-    }
+    public var text: String { value }
 }
 
 /// A CUPS device URI such as `ipp://10.0.4.5/ipp/print` or `socket://10.0.4.6:9100`.
-public struct DeviceURI: Hashable, Sendable, Codable, CustomStringConvertible {
+public struct DeviceURI: Hashable, Sendable, TextValue, CustomStringConvertible {
     public let value: String
 
     public init(_ text: String) throws(CoreError) {
@@ -76,18 +69,11 @@ public struct DeviceURI: Hashable, Sendable, Codable, CustomStringConvertible {
 
     public var description: String { value }
 
-    public init(from decoder: any Decoder) throws {
-        try self.init(try decoder.singleValueContainer().decode(String.self))
-    }
-
-    public func encode(to encoder: any Encoder) throws {
-        var container = encoder.singleValueContainer()
-        try container.encode(value)
-    }
+    public var text: String { value }
 }
 
 /// How CUPS drives a queue: IPP Everywhere (driverless), raw, or a PPD file on the unit.
-public enum PrinterDriver: Hashable, Sendable, Codable, CustomStringConvertible {
+public enum PrinterDriver: Hashable, Sendable, TextValue, CustomStringConvertible {
     case everywhere
     case raw
     case ppd(path: String)
@@ -120,14 +106,7 @@ public enum PrinterDriver: Hashable, Sendable, Codable, CustomStringConvertible 
         }
     }
 
-    public init(from decoder: any Decoder) throws {
-        try self.init(try decoder.singleValueContainer().decode(String.self))
-    }
-
-    public func encode(to encoder: any Encoder) throws {
-        var container = encoder.singleValueContainer()
-        try container.encode(description)
-    }
+    public var text: String { description }
 }
 
 /// A print queue as the inventory defines it, ready for the printers step to render.

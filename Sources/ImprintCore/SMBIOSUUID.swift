@@ -1,7 +1,7 @@
 import CUUID
 
 /// The SMBIOS system UUID (`/sys/class/dmi/id/product_uuid`), normalised to lowercase.
-public struct SMBIOSUUID: Hashable, Sendable, Codable, CustomStringConvertible {
+public struct SMBIOSUUID: Hashable, Sendable, TextValue, CustomStringConvertible {
     public let value: String
 
     /// Accepts the 8-4-4-4-12 hex form, with or without braces, in any case.
@@ -27,12 +27,5 @@ public struct SMBIOSUUID: Hashable, Sendable, Codable, CustomStringConvertible {
         return String(decoding: text.prefix(36).map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 
-    public init(from decoder: any Decoder) throws {
-        try self.init(try decoder.singleValueContainer().decode(String.self))
-    }
-
-    public func encode(to encoder: any Encoder) throws {
-        var container = encoder.singleValueContainer()
-        try container.encode(value)
-    }
+    public var text: String { value }
 }

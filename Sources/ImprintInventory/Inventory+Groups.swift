@@ -69,12 +69,9 @@ public struct GroupChanges: Equatable, Sendable {
         result.networkStack = networkStack.applied(to: group.networkStack)
         result.namingPattern = namingPattern.applied(to: group.namingPattern)
         if let enroll { result.enroll = enroll }
-        for printer in removePrinters {
-            result.printers.removeAll { $0.value.lowercased() == printer.value.lowercased() }
-            if result.defaultPrinter?.value.lowercased() == printer.value.lowercased() { result.defaultPrinter = nil }
-        }
-        for printer in addPrinters where !result.printers.contains(printer) { result.printers.append(printer) }
-        result.defaultPrinter = defaultPrinter.applied(to: result.defaultPrinter)
+        applyPrinterChanges(
+            to: &result.printers, default: &result.defaultPrinter, adding: addPrinters, removing: removePrinters,
+            defaultChange: defaultPrinter)
         return result
     }
 }

@@ -161,8 +161,8 @@ public final class Inventory: Sendable {
     /// - Parameters:
     ///   - commit: false to roll back what `body` did even when it succeeds (a dry run).
     func write<T>(commit: Bool = true, _ body: (Database) throws -> T) throws(InventoryError) -> T {
-        do {
-            return try queue.inDatabase { db in
+        try translatingErrors {
+            try queue.inDatabase { db in
                 var result: T?
                 try db.inTransaction(.immediate) {
                     result = try body(db)
@@ -171,19 +171,19 @@ public final class Inventory: Sendable {
                 guard let result else { throw InventoryError.database(path: path, reason: "a transaction returned nothing") }
                 return result
             }
-        } catch let error as InventoryError {
-            throw error
-        } catch let error as CoreError {
-            throw .invalid(error)
-        } catch {
-            throw .database(path: path, reason: Self.describe(error))
         }
     }
 
     /// Runs `body` in a read transaction, translating database failures into inventory errors.
     func read<T>(_ body: (Database) throws -> T) throws(InventoryError) -> T {
+        try translatingErrors { try queue.read { db in try body(db) } }
+    }
+
+    /// Runs `body`, turning what it throws into an inventory error: core validation errors as invalid values,
+    /// database errors with a reason the admin can act on.
+    func translatingErrors<T>(_ body: () throws -> T) throws(InventoryError) -> T {
         do {
-            return try queue.read { db in try body(db) }
+            return try body()
         } catch let error as InventoryError {
             throw error
         } catch let error as CoreError {

@@ -139,12 +139,25 @@ public struct UnitChanges: Equatable, Sendable {
                 result.interfaces.append(interface)
             }
         }
-        for printer in removePrinters {
-            result.printers.removeAll { $0.value.lowercased() == printer.value.lowercased() }
-            if result.defaultPrinter?.value.lowercased() == printer.value.lowercased() { result.defaultPrinter = nil }
-        }
-        for printer in addPrinters where !result.printers.contains(printer) { result.printers.append(printer) }
-        result.defaultPrinter = defaultPrinter.applied(to: result.defaultPrinter)
+        applyPrinterChanges(
+            to: &result.printers, default: &result.defaultPrinter, adding: addPrinters, removing: removePrinters,
+            defaultChange: defaultPrinter)
         return result
     }
+}
+
+/// Removes and adds queues (names compared without case, as CUPS does) and sets the default, the same way for a
+/// unit and a group; removing the default queue clears the default.
+func applyPrinterChanges(
+    to printers: inout [PrinterName], default defaultPrinter: inout PrinterName?, adding: [PrinterName],
+    removing: [PrinterName], defaultChange: Change<PrinterName>
+) {
+    for printer in removing {
+        printers.removeAll { $0.value.lowercased() == printer.value.lowercased() }
+        if defaultPrinter?.value.lowercased() == printer.value.lowercased() { defaultPrinter = nil }
+    }
+    for printer in adding where !printers.contains(where: { $0.value.lowercased() == printer.value.lowercased() }) {
+        printers.append(printer)
+    }
+    defaultPrinter = defaultChange.applied(to: defaultPrinter)
 }

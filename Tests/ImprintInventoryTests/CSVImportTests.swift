@@ -59,13 +59,7 @@ import Testing
             good-07,S007,,10.0.0.17/24,
             good-08,S008,3c:52:82:aa:00:08,,,extra
             """
-        var problems: [RowProblem] = []
-        #expect {
-            try inventory.importCSV(text, file: "room.csv")
-        } throws: { error in
-            if case .importFailed(_, let found) = error as? InventoryError { problems = found }
-            return true
-        }
+        let problems = try importProblems(inventory, text)
         #expect(problems.map(\.line) == [3, 5, 6, 7, 8, 9, 10])
         #expect(problems[0].reason.contains("'bad\\nname'"))
         #expect(problems[2].reason.contains("3c:52:82:aa:00:zz"))
@@ -94,13 +88,7 @@ import Testing
         let folder = try TemporaryDirectory()
         let inventory = try makeInventory(folder)
         let text = "hostname,macs\npc-1,3c:52:82:aa:00:01\npc-2,3C-52-82-AA-00-01\npc-3,3c:52:82:aa:00:03\nPC-1,3c:52:82:aa:00:04\n"
-        var problems: [RowProblem] = []
-        #expect {
-            try inventory.importCSV(text, file: "x.csv")
-        } throws: { error in
-            if case .importFailed(_, let found) = error as? InventoryError { problems = found }
-            return true
-        }
+        let problems = try importProblems(inventory, text)
         #expect(problems.contains { $0.line == 3 && $0.reason.contains("line 2") && $0.reason.contains("pc-1") })
         #expect(problems.contains { $0.line == 2 && $0.reason.contains("line 3") && $0.reason.contains("pc-2") })
         #expect(problems.contains { $0.line == 5 && $0.reason.contains("hostname PC-1") })
@@ -113,13 +101,7 @@ import Testing
         let folder = try TemporaryDirectory()
         let inventory = try demoInventory(folder)
         let text = "hostname,macs,serial\nnew-1,3c:52:82:20:04:07,N1\nRM204-02,3c:52:82:aa:00:02,N2\n"
-        var problems: [RowProblem] = []
-        #expect {
-            try inventory.importCSV(text, file: "x.csv")
-        } throws: { error in
-            if case .importFailed(_, let found) = error as? InventoryError { problems = found }
-            return true
-        }
+        let problems = try importProblems(inventory, text)
         #expect(problems.count == 2)
         #expect(problems[0].line == 2 && problems[0].reason.contains("RM204-07"))
         #expect(problems[1].line == 3 && problems[1].reason.contains("--update"))
@@ -203,15 +185,20 @@ import Testing
             pc-2,"not json"
             pc-3,"[{""mac"":""3c:52:82:aa:00:03""},{""mac"":""3c:52:82:aa:00:03""}]"
             """#
-        var problems: [RowProblem] = []
-        #expect {
-            try inventory.importCSV(text, file: "x.csv")
-        } throws: { error in
-            if case .importFailed(_, let found) = error as? InventoryError { problems = found }
-            return true
-        }
+        let problems = try importProblems(inventory, text)
         #expect(problems.map(\.line) == [2, 3, 4])
         #expect(problems[0].reason.contains("outside the subnet"))
         #expect(problems[2].reason.contains("two interfaces"))
     }
+}
+
+/// The problems a failed import reports; fails the test when the import does not fail that way.
+func importProblems(_ inventory: Inventory, _ text: String) throws -> [RowProblem] {
+    do {
+        _ = try inventory.importCSV(text, file: "x.csv")
+    } catch .importFailed(_, let problems) {
+        return problems
+    }
+    Issue.record("the import was expected to fail with bad rows")
+    return []
 }
