@@ -189,7 +189,7 @@ extension Inventory {
         for (line, draft) in drafts where !duplicated.contains(line) {
             do {
                 try db.inSavepoint {
-                    let existing = try UnitRow.filter(UnitRow.Columns.hostname == draft.hostname.value).fetchOne(db)
+                    let existing = try self.unitRow(hostname: draft.hostname.value, db: db)
                     if let existing, let id = existing.id {
                         guard update else {
                             throw InventoryError.alreadyExists(

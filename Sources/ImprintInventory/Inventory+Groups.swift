@@ -134,7 +134,9 @@ extension Inventory {
     // MARK: - Inside a transaction
 
     func groupId(_ name: String, create: Bool, db: Database) throws -> Int64 {
-        if let id = try GroupRow.filter(GroupRow.Columns.name == name).fetchOne(db)?.id { return id }
+        if let id = try Int64.fetchOne(db.cachedStatement(sql: "SELECT id FROM unitGroup WHERE name = ?"), arguments: [name]) {
+            return id
+        }
         guard create else { throw InventoryError.groupNotFound(name: name) }
         return try save(try GroupDraft(name: name), replacing: nil, db: db)
     }

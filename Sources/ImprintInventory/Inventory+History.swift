@@ -30,9 +30,8 @@ extension Inventory {
     public func recordRun(of reference: String, source: String, result: String, revision: Int, identity: String) throws(InventoryError) {
         try write { db in
             let id = try self.unitId(reference, db: db)
-            let hostname = try String.fetchOne(db, sql: "SELECT hostname FROM unit WHERE id = ?", arguments: [id]) ?? reference
             var row = HistoryRow(
-                id: nil, unitId: id, hostname: hostname, time: self.clock(), source: source, result: result,
+                id: nil, unitId: id, hostname: try self.hostname(ofUnit: id, db: db), time: self.clock(), source: source, result: result,
                 revision: revision, identity: identity)
             try row.insert(db)
         }

@@ -35,8 +35,7 @@ extension Inventory {
             if owners.count > 1 {
                 var named: [String: [Identifier]] = [:]
                 for (id, identifiers) in owners {
-                    let hostname = try String.fetchOne(db, sql: "SELECT hostname FROM unit WHERE id = ?", arguments: [id]) ?? "#\(id)"
-                    named[hostname] = identifiers
+                    named[try self.hostname(ofUnit: id, db: db)] = identifiers
                 }
                 throw InventoryError.conflict(owners: named)
             }

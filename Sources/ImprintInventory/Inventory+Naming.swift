@@ -21,8 +21,8 @@ extension Inventory {
                 if !seen.insert(identifier).inserted {
                     problems.append(RowProblem(line: index + 1, reason: "\(identifier) is listed twice"))
                 } else if let owner = try self.ownerId(of: identifier, db: db) {
-                    let hostname = try String.fetchOne(db, sql: "SELECT hostname FROM unit WHERE id = ?", arguments: [owner]) ?? "?"
-                    problems.append(RowProblem(line: index + 1, reason: "\(identifier) is already unit \(hostname)"))
+                    problems.append(RowProblem(
+                        line: index + 1, reason: "\(identifier) is already unit \(try self.hostname(ofUnit: owner, db: db))"))
                 }
             }
             if !problems.isEmpty { throw InventoryError.importFailed(file: "identifier list", problems: problems) }

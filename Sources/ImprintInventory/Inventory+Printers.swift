@@ -74,7 +74,7 @@ extension Inventory {
     }
 
     func printerId(_ name: String, db: Database) throws -> Int64 {
-        guard let id = try PrinterRow.filter(PrinterRow.Columns.name == name).fetchOne(db)?.id else {
+        guard let id = try Int64.fetchOne(db.cachedStatement(sql: "SELECT id FROM printer WHERE name = ?"), arguments: [name]) else {
             throw InventoryError.printerNotFound(name: name)
         }
         return id

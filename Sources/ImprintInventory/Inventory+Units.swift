@@ -60,7 +60,7 @@ extension Inventory {
 
     /// Finds a unit by hostname first, then by any identifier that `reference` can be read as.
     func unitId(_ reference: String, db: Database) throws -> Int64 {
-        if let row = try UnitRow.filter(UnitRow.Columns.hostname == reference.trimmingSpaces()).fetchOne(db), let id = row.id {
+        if let row = try unitRow(hostname: reference.trimmingSpaces(), db: db), let id = row.id {
             return id
         }
         for kind in IdentifierKind.allCases {
@@ -70,10 +70,22 @@ extension Inventory {
         throw InventoryError.unitNotFound(reference: reference)
     }
 
+    // The lookups and inserts below run once per row of an import and once per identifier of a match, so they use
+    // cached prepared statements.
+
     func ownerId(of identifier: Identifier, db: Database) throws -> Int64? {
         try Int64.fetchOne(
-            db, sql: "SELECT unitId FROM identifier WHERE kind = ? AND value = ?",
+            db.cachedStatement(sql: "SELECT unitId FROM identifier WHERE kind = ? AND value = ?"),
             arguments: [identifier.kind.rawValue, identifier.value])
+    }
+
+    /// The unit with this hostname, compared without case.
+    func unitRow(hostname: String, db: Database) throws -> UnitRow? {
+        try UnitRow.fetchOne(db.cachedStatement(sql: "SELECT * FROM unit WHERE hostname = ?"), arguments: [hostname])
+    }
+
+    func hostname(ofUnit id: Int64, db: Database) throws -> String {
+        try String.fetchOne(db.cachedStatement(sql: "SELECT hostname FROM unit WHERE id = ?"), arguments: [id]) ?? "#\(id)"
     }
 
     /// Writes `draft` as a new unit or over unit `existing`, keeping every invariant; returns the unit's id.
@@ -81,15 +93,14 @@ extension Inventory {
         let draft: UnitDraft
         do throws(CoreError) { draft = try input.normalized() } catch { throw InventoryError.invalid(error) }
 
-        if let other = try UnitRow.filter(UnitRow.Columns.hostname == draft.hostname.value).fetchOne(db), other.id != existing {
+        if let other = try unitRow(hostname: draft.hostname.value, db: db), other.id != existing {
             throw InventoryError.alreadyExists(
                 kind: "unit", name: other.hostname,
                 hint: "choose another hostname, or change that unit with 'imprint inventory set \(other.hostname)'")
         }
         for identifier in draft.identifiers {
             if let owner = try ownerId(of: identifier, db: db), owner != existing {
-                let name = try String.fetchOne(db, sql: "SELECT hostname FROM unit WHERE id = ?", arguments: [owner]) ?? "?"
-                throw InventoryError.identifierTaken(identifier, owner: name)
+                throw InventoryError.identifierTaken(identifier, owner: try hostname(ofUnit: owner, db: db))
             }
         }
         let unitGroupId = try draft.group.map { name in try self.groupId(name, create: createGroup, db: db) }
@@ -126,18 +137,17 @@ extension Inventory {
             try row.insert(db)
         }
         guard let id = row.id else { throw InventoryError.database(path: path, reason: "a unit was stored without an id") }
+        let insertIdentifier = try db.cachedStatement(sql: "INSERT INTO identifier (unitId, kind, value) VALUES (?, ?, ?)")
         for identifier in draft.identifiers {
-            var identifierRow = IdentifierRow(id: nil, unitId: id, kind: identifier.kind.rawValue, value: identifier.value)
-            try identifierRow.insert(db)
+            try insertIdentifier.execute(arguments: [id, identifier.kind.rawValue, identifier.value])
         }
         for (position, interface) in draft.interfaces.enumerated() {
             var interfaceRow = InterfaceRow(unitId: id, position: position, config: interface)
             try interfaceRow.insert(db)
         }
         for (position, printerId) in printerIds.enumerated() {
-            try db.execute(
-                sql: "INSERT INTO unitPrinter (unitId, printerId, position) VALUES (?, ?, ?)",
-                arguments: [id, printerId, position])
+            try db.cachedStatement(sql: "INSERT INTO unitPrinter (unitId, printerId, position) VALUES (?, ?, ?)")
+                .execute(arguments: [id, printerId, position])
         }
         return id
     }
@@ -147,27 +157,41 @@ extension Inventory {
         guard let row = try UnitRow.fetchOne(db, key: id) else {
             throw InventoryError.unitNotFound(reference: "#\(id)")
         }
-        return try draft(row: row, context: try LoadContext(db: db), db: db)
+        return try draft(row: row, context: try LoadContext(db: db, onlyGroup: row.groupId), db: db)
     }
 
     func record(id: Int64, db: Database) throws -> UnitRecord {
         guard let row = try UnitRow.fetchOne(db, key: id) else {
             throw InventoryError.unitNotFound(reference: "#\(id)")
         }
-        return try record(row: row, context: try LoadContext(db: db), db: db)
+        return try record(row: row, context: try LoadContext(db: db, onlyGroup: row.groupId), db: db)
     }
 
-    /// Groups and printers, loaded once for building many records.
+    /// Groups and printers, loaded once for building many records (all of them), or for one unit (its group only).
     struct LoadContext {
         var groups: [Int64: GroupRow]
         var printers: [Int64: PrinterRow]
         var groupPrinters: [Int64: [Int64]]
 
-        init(db: Database) throws {
-            groups = Dictionary(uniqueKeysWithValues: try GroupRow.fetchAll(db).compactMap { row in row.id.map { ($0, row) } })
+        /// - Parameters:
+        ///   - onlyGroup: load just this group (nil: no group at all) instead of every group.
+        init(db: Database, onlyGroup: Int64?? = .none) throws {
+            let groupRows: [GroupRow]
+            let links: [Row]
+            switch onlyGroup {
+            case .none:
+                groupRows = try GroupRow.fetchAll(db)
+                links = try Row.fetchAll(db, sql: "SELECT groupId, printerId FROM groupPrinter ORDER BY groupId, position")
+            case .some(let id):
+                groupRows = try id.flatMap { try GroupRow.fetchOne(db, key: $0) }.map { [$0] } ?? []
+                links = try Row.fetchAll(
+                    db.cachedStatement(sql: "SELECT groupId, printerId FROM groupPrinter WHERE groupId = ? ORDER BY position"),
+                    arguments: [id])
+            }
+            groups = Dictionary(uniqueKeysWithValues: groupRows.compactMap { row in row.id.map { ($0, row) } })
             printers = Dictionary(uniqueKeysWithValues: try PrinterRow.fetchAll(db).compactMap { row in row.id.map { ($0, row) } })
             groupPrinters = [:]
-            for row in try Row.fetchAll(db, sql: "SELECT groupId, printerId FROM groupPrinter ORDER BY groupId, position") {
+            for row in links {
                 groupPrinters[row["groupId"], default: []].append(row["printerId"])
             }
         }
@@ -175,20 +199,19 @@ extension Inventory {
 
     func draft(row: UnitRow, context: LoadContext, db: Database) throws -> UnitDraft {
         guard let id = row.id else { throw InventoryError.unitNotFound(reference: row.hostname) }
-        let identifiers = try IdentifierRow.filter(IdentifierRow.Columns.unitId == id)
-            .order(IdentifierRow.Columns.id).fetchAll(db)
+        let identifiers = try IdentifierRow.fetchAll(
+            db.cachedStatement(sql: "SELECT * FROM identifier WHERE unitId = ? ORDER BY id"), arguments: [id])
             .map { stored in try Identifier(IdentifierKind(rawValue: stored.kind) ?? .serial, stored.value) }
-        let interfaces = try InterfaceRow.filter(InterfaceRow.Columns.unitId == id)
-            .order(InterfaceRow.Columns.position).fetchAll(db)
+        let interfaces = try InterfaceRow.fetchAll(
+            db.cachedStatement(sql: "SELECT * FROM interface WHERE unitId = ? ORDER BY position"), arguments: [id])
             .map { stored in try stored.config() }
-        let printerIds = try Int64.fetchAll(
-            db, sql: "SELECT printerId FROM unitPrinter WHERE unitId = ? ORDER BY position", arguments: [id])
+        let printerIds = try ownPrinterIds(unitId: id, db: db)
         return UnitDraft(
             hostname: try Hostname(row.hostname),
             domain: try row.domain.map { text in try DomainName(text) },
             group: row.groupId.flatMap { context.groups[$0]?.name },
             model: row.model, notes: row.notes,
-            identifiers: identifiers, interfaces: interfaces,
+            identifiers: UnitDraft.canonicalOrder(identifiers), interfaces: interfaces,
             printers: try printerIds.compactMap { context.printers[$0] }.map { printer in try PrinterName(printer.name) },
             defaultPrinter: try row.defaultPrinterId.flatMap { context.printers[$0] }.map { printer in try PrinterName(printer.name) })
     }
@@ -205,8 +228,7 @@ extension Inventory {
             return filled
         }
         var printerIds = group.flatMap { $0.id }.flatMap { context.groupPrinters[$0] } ?? []
-        let ownIds = try Int64.fetchAll(
-            db, sql: "SELECT printerId FROM unitPrinter WHERE unitId = ? ORDER BY position", arguments: [row.id])
+        let ownIds = try row.id.map { id in try ownPrinterIds(unitId: id, db: db) } ?? []
         printerIds += ownIds.filter { !printerIds.contains($0) }
         let printers = try printerIds.compactMap { context.printers[$0] }.map { printer in try printer.queue() }
         let defaultId = row.defaultPrinterId ?? group?.defaultPrinterId
@@ -221,6 +243,11 @@ extension Inventory {
             defaultPrinter: try defaultId.flatMap { context.printers[$0] }.map { printer in try PrinterName(printer.name) })
         return UnitRecord(
             draft: draft, revision: row.revision, createdAt: row.createdAt, updatedAt: row.updatedAt, profile: profile)
+    }
+
+    func ownPrinterIds(unitId: Int64, db: Database) throws -> [Int64] {
+        try Int64.fetchAll(
+            db.cachedStatement(sql: "SELECT printerId FROM unitPrinter WHERE unitId = ? ORDER BY position"), arguments: [unitId])
     }
 
     /// Bumps the revision of every unit that inherits from one of `groupIds` or uses one of `printerIds` (its own,

@@ -43,6 +43,7 @@ public struct UnitDraft: Equatable, Sendable {
             let identifier = try Identifier(.mac, interface.mac.value)
             if seen.insert(identifier).inserted { copy.identifiers.append(identifier) }
         }
+        copy.identifiers = Self.canonicalOrder(copy.identifiers)
         var macs = Set<MACAddress>()
         for interface in interfaces where !macs.insert(interface.mac).inserted {
             throw .invalidValue(
@@ -56,6 +57,12 @@ public struct UnitDraft: Equatable, Sendable {
         var printerNames = Set<String>()
         copy.printers = printers.filter { printerNames.insert($0.value.lowercased()).inserted }
         return copy
+    }
+
+    /// Identifiers by kind (serial, UUID, asset tag, MACs), MACs in the order given, so that the same unit always
+    /// compares equal however its identifiers were entered.
+    static func canonicalOrder(_ identifiers: [Identifier]) -> [Identifier] {
+        IdentifierKind.allCases.flatMap { kind in identifiers.filter { $0.kind == kind } }
     }
 
     /// Validates optional free text: nil or empty stays nil.

@@ -118,6 +118,11 @@ import Testing
         let report = try inventory.importCSV(edited, file: "x.csv", update: true)
         #expect(report.updated == ["RM204-07"])
         #expect(try inventory.unit("RM204-07").revision == 2)
+        var changes = UnitChanges()
+        changes.addIdentifiers = [try Identifier(.serial, "REPLACED7")]
+        try inventory.updateUnit("RM204-07", changes)
+        let again = try inventory.importCSV(try inventory.exportCSV(.units), file: "x.csv", update: true)
+        #expect(again.unchanged.count == 30, "a replaced serial must not make the same record look changed")
     }
 
     /// A dry run reports what it would do and writes nothing.

@@ -28,7 +28,7 @@ struct FactsCommand: ContextCommand {
         func line(_ label: String, _ value: String?) -> String {
             let shown = value ?? "-"
             let note = value.map { placeholder.contains($0) ? "  (placeholder, ignored)" : "" } ?? ""
-            return "\(label.padding(toLength: 13, withPad: " ", startingAt: 0))\(shown)\(note)"
+            return "\(label.padding(toLength: max(13, label.count + 2), withPad: " ", startingAt: 0))\(shown)\(note)"
         }
         var lines = [
             line("vendor", facts.vendor), line("model", facts.model), line("serial", facts.serial),
