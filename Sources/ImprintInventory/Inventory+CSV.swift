@@ -185,7 +185,7 @@ extension Inventory {
                 }
             }
         }
-        let existingGroups = Set(try String.fetchAll(db, sql: "SELECT name FROM unitGroup").map { $0.lowercased() })
+        var knownGroups = Set(try String.fetchAll(db, sql: "SELECT name FROM unitGroup").map { $0.lowercased() })
         for (line, draft) in drafts where !duplicated.contains(line) {
             do {
                 try db.inSavepoint {
@@ -203,9 +203,7 @@ extension Inventory {
                         _ = try self.save(draft, replacing: nil, createGroup: true, db: db)
                         report.added.append(draft.hostname.value)
                     }
-                    if let group = draft.group, !existingGroups.contains(group.lowercased()),
-                        !report.createdGroups.contains(where: { $0.lowercased() == group.lowercased() })
-                    {
+                    if let group = draft.group, knownGroups.insert(group.lowercased()).inserted {
                         report.createdGroups.append(group)
                     }
                     if let warning = draft.hostname.warning { report.warnings.append(RowProblem(line: line, reason: warning)) }
