@@ -48,14 +48,14 @@ let package = Package(
         .target(
             name: "ImprintCore",
             dependencies: [
-                "CUUID",
+                "CUUID", "CLinux",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "ImprintCoreTests",
-            dependencies: ["ImprintTestSupport", "ImprintCore"],
+            dependencies: ["ImprintTestSupport", "ImprintCore", "CLinux"],
             swiftSettings: swiftSettings
         ),
 
@@ -117,6 +117,7 @@ let package = Package(
             pkgConfig: "zlib",
             providers: [.apt(["zlib1g-dev"])]
         ),
+        .systemLibrary(name: "CLinux"),
         .systemLibrary(
             name: "CUUID",
             pkgConfig: "uuid",

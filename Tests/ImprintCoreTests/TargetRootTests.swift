@@ -1,3 +1,4 @@
+import CLinux
 import Foundation
 import ImprintCore
 import ImprintTestSupport
@@ -108,5 +109,70 @@ import Testing
         let (usable, ignored) = facts.identifiers()
         #expect(usable == [try Identifier(.assetTag, "SCH-1"), try Identifier(.mac, "3c:52:82:01:02:03")])
         #expect(ignored.map(\.field) == ["serial", "uuid", "MAC of enx1"])
+    }
+}
+
+@Suite struct TargetRootWriteTests {
+    func root(_ folder: TemporaryDirectory) throws -> TargetRoot {
+        try FileManager.default.createDirectory(atPath: folder.file("root/etc"), withIntermediateDirectories: true)
+        return try TargetRoot(folder.file("root"))
+    }
+
+    /// A replaced file keeps its owner, mode and extended attributes; no temporary file is left behind.
+    @Test func keepsMetadata() throws {
+        let folder = try TemporaryDirectory()
+        let target = try root(folder)
+        let path = try folder.write("root/etc/hostname", "master\n")
+        chmod(path, 0o640)
+        chown(path, 0, 4)
+        let label = Data("system_u:object_r:hostname_etc_t:s0".utf8)
+        let labelled = label.withUnsafeBytes { setxattr(path, "user.imprint-test", $0.baseAddress, label.count, 0) } == 0
+        try target.write("/etc/hostname", Data("RM204-07\n".utf8))
+        #expect(try String(contentsOfFile: path, encoding: .utf8) == "RM204-07\n")
+        let kept = try #require(try target.metadata("/etc/hostname"))
+        #expect(kept.mode == 0o640 && kept.group == 4)
+        #expect(labelled, "the test folder's file system must take extended attributes")
+        #expect(kept.attributes["user.imprint-test"] == label)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: folder.file("root/etc")) == ["hostname"])
+    }
+
+    /// Metadata given by the step wins; missing folders are created inside the root.
+    @Test func setsMetadataAndFolders() throws {
+        let folder = try TemporaryDirectory()
+        let target = try root(folder)
+        try target.write("/var/lib/dbus/machine-id", Data("abc\n".utf8), metadata: FileMetadata(mode: 0o444))
+        let written = try #require(try target.metadata("/var/lib/dbus/machine-id"))
+        #expect(written.mode == 0o444)
+        #expect(FileManager.default.fileExists(atPath: folder.file("root/var/lib/dbus/machine-id")))
+    }
+
+    /// A write through a link that points outside the root lands inside the root; the outside file is untouched.
+    @Test func hostileLinksWriteInside() throws {
+        let folder = try TemporaryDirectory()
+        let target = try root(folder)
+        let outside = try folder.write("outside/hostname", "host\n")
+        try FileManager.default.createSymbolicLink(atPath: folder.file("root/etc/hostname"), withDestinationPath: outside)
+        try FileManager.default.createSymbolicLink(atPath: folder.file("root/etc/hosts"), withDestinationPath: "../../../../outside/hosts")
+        try FileManager.default.createSymbolicLink(atPath: folder.file("root/var"), withDestinationPath: folder.file("outside"))
+        try target.write("/etc/hostname", Data("unit\n".utf8))
+        try target.write("/etc/hosts", Data("127.0.0.1 localhost\n".utf8))
+        try target.write("/var/log/imprint/identity.jsonl", Data("{}\n".utf8))
+        #expect(try String(contentsOfFile: outside, encoding: .utf8) == "host\n")
+        #expect(!FileManager.default.fileExists(atPath: folder.file("outside/hosts")))
+        #expect(!FileManager.default.fileExists(atPath: folder.file("outside/log")))
+        #expect(FileManager.default.fileExists(atPath: folder.file("root") + outside))
+        #expect(FileManager.default.fileExists(atPath: folder.file("root/outside/hosts")))
+    }
+
+    /// Removing a link removes the link, not the file it points to.
+    @Test func removeLink() throws {
+        let folder = try TemporaryDirectory()
+        let target = try root(folder)
+        try folder.write("root/etc/machine-id", "id\n")
+        try target.symlink("/etc/link", to: "/etc/machine-id")
+        #expect(try target.linkTarget("/etc/link") == "/etc/machine-id")
+        try target.remove("/etc/link")
+        #expect(try target.linkTarget("/etc/link") == nil)
+        #expect(try target.readTrimmedText("/etc/machine-id") == "id")
     }
 }

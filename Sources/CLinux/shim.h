@@ -1,0 +1,8 @@
+#ifndef IMPRINT_CLINUX_SHIM_H
+#define IMPRINT_CLINUX_SHIM_H
+
+// Linux calls that Swift's Glibc module leaves out: extended attributes (SELinux labels, capabilities, ACLs),
+// which Imprint keeps when it replaces a file.
+#include <sys/xattr.h>
+
+#endif
