@@ -6,6 +6,10 @@ public enum AgentError: Error, Sendable {
     case factsFile(path: String, reason: String)
     /// sysfs under the root could not be read.
     case probe(CoreError)
+    /// Another run holds the root's lock.
+    case busy(lock: String, waited: Double)
+    /// There is no run of that name to roll back, or it cannot be rolled back.
+    case noRun(String)
 }
 
 extension AgentError: CustomStringConvertible {
@@ -15,6 +19,10 @@ extension AgentError: CustomStringConvertible {
             return "facts file \(quoted(path)): \(reason); 'imprint facts --json' prints one to start from"
         case .probe(let error):
             return "cannot read the hardware facts: \(error)"
+        case let .busy(lock, waited):
+            return "another imprint run holds \(quoted(lock)) (waited \(Int(waited)) s); let it finish, or raise --wait"
+        case .noRun(let reason):
+            return reason
         }
     }
 }

@@ -7,12 +7,12 @@ public struct Imprint: ParsableCommand {
         abstract: "Give each imaged computer its own identity.",
         discussion: """
             Imprint keeps an inventory of units (hostnames, hardware identifiers, network and printers), reads a \
-            unit's hardware facts and finds its record.
+            unit's hardware facts, finds its record, and gives the unit its identity ('imprint run').
 
             \(ExitStatus.helpTable)
             """,
         version: imprintVersion,
-        subcommands: [InventoryCommand.self, FactsCommand.self, IdentifyCommand.self]
+        subcommands: [InventoryCommand.self, FactsCommand.self, IdentifyCommand.self, RunCommand.self, RollbackCommand.self]
     )
 
     public init() {}

@@ -81,12 +81,13 @@ public enum UnifiedDiff {
                 edits.append(Edit(kind: .keep, line: old[i], oldIndex: i, newIndex: j))
                 i += 1
                 j += 1
-            } else if j < new.count, i == old.count || table[i * columns + j + 1] >= table[(i + 1) * columns + j] {
-                edits.append(Edit(kind: .insert, line: new[j], oldIndex: i, newIndex: j))
-                j += 1
-            } else {
+            } else if i < old.count, j == new.count || table[(i + 1) * columns + j] >= table[i * columns + j + 1] {
+                // Deletions first, as diff(1) prints them.
                 edits.append(Edit(kind: .delete, line: old[i], oldIndex: i, newIndex: j))
                 i += 1
+            } else {
+                edits.append(Edit(kind: .insert, line: new[j], oldIndex: i, newIndex: j))
+                j += 1
             }
         }
         return edits

@@ -6,8 +6,10 @@ import ImprintInventory
 /// The exit codes of every Imprint command, documented in `--help` and README.
 public enum ExitStatus: Int32, CaseIterable, Sendable {
     case success = 0
-    /// An operation failed: the database, a file or the system said no.
+    /// An operation failed: the database, a file or the system said no. A run that failed was rolled back.
     case failure = 1
+    /// With `imprint run --detailed-exitcodes`: changes were applied (0 then means there was nothing to do).
+    case changesApplied = 2
     /// No unit in the inventory matches the facts.
     case notFound = 10
     /// The facts match more than one unit.
@@ -20,18 +22,22 @@ public enum ExitStatus: Int32, CaseIterable, Sendable {
     case invalidInput = 65
     /// The inventory (or another input) does not exist.
     case missingInput = 66
+    /// Another run holds the root's lock.
+    case busy = 75
 
     /// The table for `--help` texts.
     static let helpTable = """
         Exit status:
-          0   success
-          1   failed (database, file or system error)
+          0   success (for run: applied, or nothing to do)
+          1   failed (database, file or system error; a failed run is rolled back)
+          2   run --detailed-exitcodes: changes were applied
           10  no unit matches the facts
           11  the facts match more than one unit (conflict)
           12  the facts hold only placeholder identifiers
           64  bad command line
           65  invalid input (a value, CSV row or facts file was refused; nothing was written)
           66  the inventory or an input file does not exist
+          75  another run holds the root's lock
         """
 }
 
@@ -64,6 +70,8 @@ public struct CommandFailure: Error, CustomStringConvertible {
             switch error {
             case .factsFile: self.init(status: .invalidInput, message: error.description, cause: error)
             case .probe: self.init(status: .failure, message: error.description, cause: error)
+            case .busy: self.init(status: .busy, message: error.description, cause: error)
+            case .noRun: self.init(status: .notFound, message: error.description, cause: error)
             }
         default:
             self.init(status: .failure, message: "\(error)", cause: error)

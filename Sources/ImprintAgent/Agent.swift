@@ -1,0 +1,155 @@
+import Foundation
+import ImprintCore
+import ImprintInventory
+
+/// What `imprint run` asks for.
+public struct RunRequest: Sendable {
+    public var profile: UnitProfile
+    /// The identifiers that matched the unit's record.
+    public var matched: [Identifier]
+    public var steps: Set<AgentStep>
+    /// Re-apply even when this root already has the record's revision.
+    public var force: Bool
+    public var dryRun: Bool
+    /// Whether the root is the running system (`--root /`), where some changes need a reboot.
+    public var live: Bool
+    public var imageID: String?
+    public var source: String
+    public var time: Date
+    public var random: RandomSource
+    /// Makes a new machine-id (32 hex digits); libuuid in a real run.
+    public var newMachineID: @Sendable () -> String
+    public var agentVersion: String
+    /// Seconds to wait for another run's lock.
+    public var lockWait: Double
+
+    public init(
+        profile: UnitProfile, matched: [Identifier], steps: Set<AgentStep> = Set(AgentStep.allCases), force: Bool = false,
+        dryRun: Bool = false, live: Bool = false, imageID: String? = nil, source: String = "technician",
+        time: Date = Date(), random: RandomSource = .system,
+        newMachineID: @escaping @Sendable () -> String = freshMachineID, agentVersion: String, lockWait: Double = 30
+    ) {
+        self.profile = profile
+        self.matched = matched
+        self.steps = steps
+        self.force = force
+        self.dryRun = dryRun
+        self.live = live
+        self.imageID = imageID
+        self.source = source
+        self.time = time
+        self.random = random
+        self.newMachineID = newMachineID
+        self.agentVersion = agentVersion
+        self.lockWait = lockWait
+    }
+}
+
+/// What a run did.
+public struct RunOutcome: Sendable {
+    public enum Result: String, Sendable {
+        case applied
+        case nothingToDo = "nothing-to-do"
+        case planned
+    }
+
+    public var result: Result
+    public var run: String
+    public var plan: Plan
+    public var identity: IdentityRecord?
+    /// Runs a killed process left half-done, undone before this one.
+    public var recovered: [String]
+}
+
+/// The personalization agent: plans a unit's identity files and applies them to a root.
+public enum Agent {
+    /// Plans and (unless a dry run) applies the unit's identity to `root`.
+    /// - Important: changes files under `root`; every replaced file is backed up for `rollback`.
+    public static func run(_ request: RunRequest, root: TargetRoot, waiting: () -> Void = {}) throws -> RunOutcome {
+        let run = runName(request.time, random: request.random)
+        let everyStep = request.steps == Set(AgentStep.allCases)
+        if !request.force, everyStep, let state = AgentState.read(root),
+            state.unit.lowercased() == request.profile.hostname.value.lowercased(), state.revision == request.profile.revision
+        {
+            return RunOutcome(result: .nothingToDo, run: state.run, plan: Plan(), identity: nil, recovered: [])
+        }
+        if request.dryRun {
+            let (plan, identity) = try planRun(request, run: run, root: root, recordState: everyStep)
+            return RunOutcome(result: .planned, run: run, plan: plan, identity: identity, recovered: [])
+        }
+        let lock = try RunLock(root: root, wait: request.lockWait, waiting: waiting)
+        defer { withExtendedLifetime(lock) {} }
+        let recovered = try Applier.recoverInterrupted(root: root)
+        let (plan, identity) = try planRun(request, run: run, root: root, recordState: everyStep)
+        _ = try Applier.apply(plan, run: run, unit: request.profile.hostname.value, root: root, time: request.time)
+        return RunOutcome(result: .applied, run: run, plan: plan, identity: identity, recovered: recovered)
+    }
+
+    /// Puts back the files of `run` (default: the latest finished run).
+    /// - Important: undoes the run's changes under `root`.
+    public static func rollBack(_ run: String?, root: TargetRoot, wait: Double = 30) throws -> Journal {
+        let lock = try RunLock(root: root, wait: wait, waiting: {})
+        defer { withExtendedLifetime(lock) {} }
+        let candidates = try Journal.runs(root)
+        guard let name = run ?? candidates.reversed().first(where: { (try? Journal.read($0, root: root))??.state == .done }) else {
+            throw AgentError.noRun("no finished run to roll back under \(quoted(root.path + Journal.runsFolder))")
+        }
+        guard var journal = try Journal.read(name, root: root) else {
+            throw AgentError.noRun("no run \(quoted(name)); the runs are \(candidates.joined(separator: ", "))")
+        }
+        guard journal.state == .done else {
+            throw AgentError.noRun("run \(name) is \(journal.state.rawValue), not done; nothing to roll back")
+        }
+        try Applier.rollBack(&journal, root: root)
+        return journal
+    }
+
+    static func planRun(_ request: RunRequest, run: String, root: TargetRoot, recordState: Bool) throws -> (Plan, IdentityRecord) {
+        var plan = Plan()
+        var machineID: IdentityRecord.MachineID?
+        let profile = request.profile
+        if request.steps.contains(.hostname) {
+            plan.changes += try HostnameStep.plan(profile, root: root)
+        }
+        if request.steps.contains(.machineID) {
+            let result = try MachineIDStep.plan(root: root, random: request.random, newID: request.newMachineID(), live: request.live)
+            plan.changes += result.changes
+            plan.notes += result.notes
+            machineID = IdentityRecord.MachineID(old: result.oldID, new: result.newID)
+        }
+        var identity = IdentityRecord(
+            unit: profile.hostname.value, fqdn: profile.fqdn, revision: profile.revision,
+            matched: request.matched.map(\.description), steps: request.steps.sorted().map(\.rawValue),
+            machineID: machineID, hostKeys: [],
+            addresses: profile.interfaces.flatMap { $0.addresses.map(\.description) },
+            image: request.imageID, agentVersion: request.agentVersion, run: run, time: request.time, result: "applied")
+        if request.steps.contains(.identity) {
+            let log = "/var/log/imprint/identity.jsonl"
+            let before = try root.readFile(log)
+            var contents = before ?? Data()
+            if let last = contents.last, last != UInt8(ascii: "\n") { contents.append(UInt8(ascii: "\n")) }
+            contents.append(Data((try identity.jsonLine() + "\n").utf8))
+            plan.changes.append(FileChange(
+                step: .identity, path: log, reason: "one line per run: who this unit became",
+                action: .write(contents: contents, metadata: before == nil ? FileMetadata(mode: 0o640) : nil), before: before))
+        }
+        if recordState {
+            let state = AgentState(unit: profile.hostname.value, revision: profile.revision, run: run, time: request.time)
+            plan.changes.append(FileChange(
+                step: .identity, path: AgentState.path, reason: "the next run at this revision has nothing to do",
+                action: .write(contents: try state.encoded(), metadata: FileMetadata(mode: 0o644)),
+                before: try root.readFile(AgentState.path)))
+        }
+        identity.result = "applied"
+        return (plan, identity)
+    }
+
+    /// A run's name: its UTC time, sortable, and a random suffix so two runs in one second differ.
+    static func runName(_ time: Date, random: RandomSource) -> String {
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(identifier: "UTC")
+        formatter.dateFormat = "yyyyMMdd'T'HHmmss'Z'"
+        return "\(formatter.string(from: time))-\(random.hex(2))"
+    }
+}

@@ -1,0 +1,112 @@
+import Foundation
+import Glibc
+import ImprintCore
+
+/// Applies a plan to a root under the target-root contract: every touched file backed up first, a journal written
+/// before the first change and marked done after the last, so a killed run is undone by the next one.
+enum Applier {
+    /// Backs up what `plan` touches, applies it, and returns the finished journal.
+    static func apply(_ plan: Plan, run: String, unit: String, root: TargetRoot, time: Date) throws -> Journal {
+        var journal = Journal(run: run, unit: unit, started: time, state: .applying, entries: [])
+        for (index, change) in plan.changes.enumerated() {
+            var entry = Journal.Entry(path: change.path)
+            if let target = try root.linkTarget(change.path) {
+                entry.link = target
+            } else if let contents = try root.readFile(change.path) {
+                let backup = "\(Journal.folder(run))/backup/\(index)"
+                try root.write(backup, contents, metadata: FileMetadata(mode: 0o600))
+                entry.backup = backup
+                entry.metadata = try root.metadata(change.path)
+            }
+            journal.entries.append(entry)
+        }
+        try journal.save(root)
+        do {
+            for change in plan.changes { try perform(change, root: root) }
+        } catch {
+            try? rollBack(&journal, root: root)
+            throw error
+        }
+        journal.state = .done
+        try journal.save(root)
+        return journal
+    }
+
+    static func perform(_ change: FileChange, root: TargetRoot) throws(CoreError) {
+        switch change.action {
+        case let .write(contents, metadata):
+            // A link in the image (say /etc/hostname -> /run/hostname) is replaced by the file, not followed.
+            if try root.linkTarget(change.path) != nil { try root.remove(change.path) }
+            try root.write(change.path, contents, metadata: metadata)
+        case .symlink(let target):
+            try root.symlink(change.path, to: target)
+        case .remove:
+            try root.remove(change.path)
+        }
+    }
+
+    /// Puts every file of the journal back as it was, last change first, and marks the journal rolled back.
+    static func rollBack(_ journal: inout Journal, root: TargetRoot) throws {
+        for entry in journal.entries.reversed() {
+            if let link = entry.link {
+                try root.symlink(entry.path, to: link)
+            } else if let backup = entry.backup, let contents = try root.readFile(backup) {
+                if try root.linkTarget(entry.path) != nil { try root.remove(entry.path) }
+                try root.write(entry.path, contents, metadata: entry.metadata)
+            } else {
+                try root.remove(entry.path)
+            }
+        }
+        journal.state = .rolledBack
+        try journal.save(root)
+    }
+
+    /// Rolls back every run left `applying` by a process that was killed; returns their names.
+    static func recoverInterrupted(root: TargetRoot) throws -> [String] {
+        var recovered: [String] = []
+        for run in try Journal.runs(root) {
+            guard var journal = try Journal.read(run, root: root), journal.state == .applying else { continue }
+            try rollBack(&journal, root: root)
+            recovered.append(run)
+        }
+        return recovered
+    }
+}
+
+/// An exclusive lock on /var/lib/imprint/lock in the root, so two runs never interleave.
+final class RunLock {
+    private let descriptor: Int32
+
+    /// Takes the lock, waiting up to `wait` seconds for a run that holds it.
+    /// - Parameters:
+    ///   - waiting: called once when the lock is busy, to tell the user why nothing happens.
+    init(root: TargetRoot, wait: Double, waiting: () -> Void) throws {
+        let path = "/var/lib/imprint/lock"
+        if !root.exists(path) { try root.write(path, Data(), metadata: FileMetadata(mode: 0o600)) }
+        let host = try root.resolve(path)
+        descriptor = open(host, O_RDWR | O_CLOEXEC | O_NOFOLLOW)
+        if descriptor < 0 { throw CoreError.io(path: path, operation: "open the lock", errno: errno) }
+        let deadline = Date().addingTimeInterval(wait)
+        var told = false
+        while flock(descriptor, LOCK_EX | LOCK_NB) != 0 {
+            guard errno == EWOULDBLOCK || errno == EINTR else {
+                close(descriptor)
+                throw CoreError.io(path: path, operation: "lock", errno: errno)
+            }
+            if Date() >= deadline {
+                close(descriptor)
+                throw AgentError.busy(lock: root.path == "/" ? path : root.path + path, waited: wait)
+            }
+            if !told {
+                waiting()
+                told = true
+            }
+            usleep(100_000)
+        }
+    }
+
+    deinit {
+        flock(descriptor, LOCK_UN)
+        close(descriptor)
+    }
+}

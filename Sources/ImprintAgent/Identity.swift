@@ -1,0 +1,62 @@
+import Foundation
+import ImprintCore
+
+/// The identity a run gave a unit: one JSON line in /var/log/imprint/identity.jsonl and the history row.
+public struct IdentityRecord: Codable, Equatable, Sendable {
+    public struct MachineID: Codable, Equatable, Sendable {
+        public var old: String?
+        public var new: String
+    }
+
+    public struct HostKey: Codable, Equatable, Sendable {
+        public var type: String
+        public var fingerprint: String
+    }
+
+    public var unit: String
+    public var fqdn: String
+    public var revision: Int
+    /// The identifiers that matched the unit's record, such as "serial 7XK07QF9".
+    public var matched: [String]
+    public var steps: [String]
+    public var machineID: MachineID?
+    public var hostKeys: [HostKey]
+    public var addresses: [String]
+    public var image: String?
+    public var agentVersion: String
+    public var run: String
+    public var time: Date
+    public var result: String
+
+    /// The record as one line of JSON, keys sorted, dates in ISO 8601.
+    public func jsonLine() throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        encoder.dateEncodingStrategy = .iso8601
+        return String(decoding: try encoder.encode(self), as: UTF8.self)
+    }
+}
+
+/// What /var/lib/imprint/state.json remembers: which record revision this root was last personalized for.
+public struct AgentState: Codable, Equatable, Sendable {
+    public var unit: String
+    public var revision: Int
+    public var run: String
+    public var time: Date
+
+    static let path = "/var/lib/imprint/state.json"
+
+    static func read(_ root: TargetRoot) -> AgentState? {
+        guard let data = try? root.readFile(path) else { return nil }
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .iso8601
+        return try? decoder.decode(AgentState.self, from: data)
+    }
+
+    func encoded() throws -> Data {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
+        encoder.dateEncodingStrategy = .iso8601
+        return try encoder.encode(self) + Data("\n".utf8)
+    }
+}

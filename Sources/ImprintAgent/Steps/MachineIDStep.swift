@@ -1,0 +1,80 @@
+import Foundation
+import ImprintCore
+
+/// Plans a new machine identity: /etc/machine-id, the D-Bus copy, systemd's random seed and credential secret, and
+/// /etc/hostid and the iSCSI initiator name where the image has them.
+enum MachineIDStep {
+    /// The master's id, read before the change, and the new one.
+    struct Result {
+        var changes: [FileChange]
+        var oldID: String?
+        var newID: String
+        var notes: [String]
+    }
+
+    static func plan(root: TargetRoot, random: RandomSource, newID: String, live: Bool) throws(CoreError) -> Result {
+        var changes: [FileChange] = []
+        var notes: [String] = []
+        let current = try root.readFile("/etc/machine-id")
+        let oldID = current.flatMap { String(data: $0, encoding: .utf8) }?.trimmingCharacters(in: .whitespacesAndNewlines)
+        changes.append(FileChange(
+            step: .machineID, path: "/etc/machine-id", reason: "a fresh id: clones must not share the master's",
+            action: .write(contents: Data((newID + "\n").utf8), metadata: FileMetadata(mode: 0o444)), before: current))
+        if live {
+            notes.append("the running system still uses machine-id \(oldID ?? "(none)"); reboot the unit so every service takes the new one")
+        }
+
+        // A stale D-Bus copy brings the old id back; Debian makes it a link to /etc/machine-id.
+        let dbus = "/var/lib/dbus/machine-id"
+        if try root.linkTarget(dbus) == nil {
+            if let copy = try root.readFile(dbus) {
+                changes.append(FileChange(
+                    step: .machineID, path: dbus, reason: "D-Bus's copy must equal /etc/machine-id",
+                    action: .write(contents: Data((newID + "\n").utf8), metadata: FileMetadata(mode: 0o444)), before: copy))
+            } else if root.exists("/var/lib/dbus") {
+                changes.append(FileChange(
+                    step: .machineID, path: dbus, reason: "D-Bus reads the machine-id here",
+                    action: .symlink(target: "/etc/machine-id"), before: nil))
+            }
+        }
+        if let seed = try root.readFile("/var/lib/systemd/random-seed") {
+            changes.append(FileChange(
+                step: .machineID, path: "/var/lib/systemd/random-seed", reason: "clones must not start from the master's entropy",
+                action: .write(contents: Data(random.bytes(512)), metadata: FileMetadata(mode: 0o600)), before: seed, secret: true))
+        }
+        if let secret = try root.readFile("/var/lib/systemd/credential.secret") {
+            changes.append(FileChange(
+                step: .machineID, path: "/var/lib/systemd/credential.secret",
+                reason: "systemd makes a new one at boot; the master's would decrypt the clones' credentials",
+                action: .remove, before: secret, secret: true))
+        }
+        if let hostid = try root.readFile("/etc/hostid") {
+            changes.append(FileChange(
+                step: .machineID, path: "/etc/hostid", reason: "a fresh host id (ZFS and licence checks read it)",
+                action: .write(contents: Data(random.bytes(4)), metadata: nil), before: hostid))
+        }
+        let iscsi = "/etc/iscsi/initiatorname.iscsi"
+        if let initiator = try root.readFile(iscsi), let text = String(data: initiator, encoding: .utf8) {
+            changes.append(FileChange(
+                step: .machineID, path: iscsi, reason: "every iSCSI initiator needs its own name",
+                action: .write(contents: Data(renameInitiator(text, random: random).utf8), metadata: nil), before: initiator))
+        }
+        return Result(changes: changes, oldID: oldID, newID: newID, notes: notes)
+    }
+
+    /// The initiator file with the unique part of its `InitiatorName=` (after the last ':') made new.
+    static func renameInitiator(_ text: String, random: RandomSource) -> String {
+        var lines = text.components(separatedBy: "\n")
+        for index in lines.indices where lines[index].hasPrefix("InitiatorName=") {
+            let name = lines[index].dropFirst("InitiatorName=".count)
+            let base = name.lastIndex(of: ":").map { String(name[...$0]) } ?? "iqn.2004-10.com.debian:01:"
+            lines[index] = "InitiatorName=\(base)\(random.hex(6))"
+        }
+        return lines.joined(separator: "\n")
+    }
+}
+
+/// A machine-id as systemd writes it: 32 lowercase hex digits, from libuuid's random UUID.
+@Sendable public func freshMachineID() -> String {
+    SMBIOSUUID.random().replacingOccurrences(of: "-", with: "")
+}

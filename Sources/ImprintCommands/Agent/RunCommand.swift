@@ -1,0 +1,180 @@
+import ArgumentParser
+import Foundation
+import ImprintAgent
+import ImprintCore
+import ImprintInventory
+
+/// `--only` and `--skip`: comma-separated step names.
+struct StepSelection: ParsableArguments {
+    @Option(help: ArgumentHelp(
+        "Run only these steps (comma-separated: \(AgentStep.allCases.map(\.rawValue).joined(separator: ", "))).",
+        valueName: "steps"))
+    var only: String?
+
+    @Option(help: ArgumentHelp("Leave out these steps (comma-separated).", valueName: "steps"))
+    var skip: String?
+
+    func validate() throws {
+        for (flag, list) in [("--only", only), ("--skip", skip)] {
+            for name in (list ?? "").split(separator: ",") {
+                do { _ = try AgentStep(String(name)) } catch { throw ValidationError(flag: flag, error) }
+            }
+        }
+    }
+
+    /// The chosen steps. The identity step is kept unless skipped by name, so every run leaves its log line.
+    func steps() throws -> Set<AgentStep> {
+        let parse = { (list: String?) throws -> [AgentStep] in
+            try (list ?? "").split(separator: ",").map { name throws -> AgentStep in try AgentStep(String(name)) }
+        }
+        var steps = only == nil ? Set(AgentStep.allCases) : Set(try parse(only) + [.identity])
+        steps.subtract(try parse(skip))
+        return steps
+    }
+}
+
+struct RunCommand: ContextCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "Give this unit its identity: hostname, machine IDs, identity log.",
+        discussion: """
+            Reads the facts (sysfs under --root, or --facts), finds the unit in the inventory, plans every file \
+            change, and applies it to the root: each file replaced atomically and backed up first under \
+            /var/lib/imprint/runs/RUN, so 'imprint rollback' can put it back. A run killed half-way is undone by \
+            the next run. The unit's identity is appended to /var/log/imprint/identity.jsonl in the root and to \
+            the inventory's history.
+
+            A root already personalized for the unit's current record revision has nothing to do: the run exits 0 \
+            at once. An edited record (a new revision) is applied at the next run; --force re-applies.
+
+            Steps: hostname (/etc/hostname, /etc/hosts 127.0.1.1, /etc/machine-info, and /etc/sysconfig/network, \
+            /etc/HOSTNAME, /etc/mailname where present); machine-id (/etc/machine-id, /var/lib/dbus/machine-id, \
+            systemd's random-seed and credential.secret, /etc/hostid and the iSCSI initiator name where present); \
+            identity (the log line and /var/lib/imprint/state.json).
+
+            \(ExitStatus.helpTable)
+            """)
+
+    @OptionGroup var factsSource: FactsOptions
+    @OptionGroup var selection: StepSelection
+    @Flag(name: .customLong("dry-run"), help: "Print the plan as unified diffs; change nothing.") var dryRun = false
+    @Flag(help: "Re-apply the steps even when this revision was applied already.") var force = false
+    @Flag(help: "Print the outcome as JSON.") var json = false
+    @Flag(name: .customLong("detailed-exitcodes"), help: "Exit 2 when changes were applied, 0 when there was nothing to do.")
+    var detailedExitCodes = false
+    @Option(help: "Seconds to wait for another run's lock.") var wait: Double = 30
+    @Option(help: ArgumentHelp("Why this run happens, for the history: boot, restore, technician.", valueName: "name"))
+    var source: String = "technician"
+    @Option(name: .customLong("image-id"), help: "The image the root was restored from, for the identity log.") var imageID: String?
+    @OptionGroup var global: GlobalOptions
+
+    func validate() throws {
+        if wait < 0 { throw ValidationError("'--wait' must be 0 or more seconds") }
+        do { _ = try FieldText.check(source, field: "--source", maxLength: 32) } catch { throw ValidationError(flag: "--source", error) }
+    }
+
+    func run(_ context: CommandContext) throws {
+        let facts = try factsSource.read()
+        let root = try TargetRoot(factsSource.root)
+        let match = try global.openInventory(context, readOnly: true).match(facts)
+        let request = RunRequest(
+            profile: match.unit.profile, matched: match.matched, steps: try selection.steps(), force: force,
+            dryRun: dryRun, live: root.path == "/", imageID: imageID, source: source, time: context.clock(),
+            agentVersion: imprintVersion, lockWait: wait)
+        let outcome = try Agent.run(request, root: root) {
+            context.errorOutput("imprint: another run holds the lock of \(root.path); waiting up to \(Int(wait)) s\n")
+        }
+        if outcome.result == .applied, let identity = outcome.identity {
+            try global.openInventory(context).recordRun(
+                of: identity.unit, source: source, result: outcome.result.rawValue, revision: identity.revision,
+                identity: try identity.jsonLine())
+        }
+        if json {
+            try context.printJSON(RunView(outcome, unit: match.unit))
+        } else {
+            context.print(Self.text(outcome, unit: match.unit, dryRun: dryRun))
+        }
+        if detailedExitCodes && outcome.result == .applied { throw ExitCode(ExitStatus.changesApplied.rawValue) }
+    }
+
+    static func text(_ outcome: RunOutcome, unit: UnitRecord, dryRun: Bool) -> String {
+        let name = "\(unit.draft.hostname) (revision \(unit.revision))"
+        var lines: [String] = []
+        for recovered in outcome.recovered { lines.append("undid run \(recovered), which was interrupted") }
+        switch outcome.result {
+        case .nothingToDo:
+            lines.append("\(name): nothing to do, this revision was applied by run \(outcome.run); --force re-applies")
+        case .planned:
+            let changes = outcome.plan.effective
+            lines.append("\(name): would change \(changes.count) file\(changes.count == 1 ? "" : "s") (dry run, nothing written)")
+            for change in changes { lines.append("# \(change.step.rawValue): \(change.reason)\n" + change.diff) }
+        case .applied:
+            lines.append("\(name): applied run \(outcome.run)")
+            for change in outcome.plan.effective {
+                lines.append("  \(change.step.rawValue.padding(toLength: 11, withPad: " ", startingAt: 0)) \(change.path)")
+            }
+            if let id = outcome.identity?.machineID {
+                lines.append("  machine-id  \(id.new) (was \(id.old ?? "none"))")
+            }
+        }
+        lines += outcome.plan.notes.map { "note: \($0)" }
+        return lines.joined(separator: "\n")
+    }
+}
+
+/// `imprint run --json`.
+struct RunView: Encodable {
+    struct Change: Encodable {
+        var step: String
+        var path: String
+        var reason: String
+        var action: String
+        var diff: String
+    }
+
+    var result: String
+    var run: String
+    var unit: String
+    var revision: Int
+    var changes: [Change]
+    var notes: [String]
+    var recovered: [String]
+    var identity: IdentityRecord?
+
+    init(_ outcome: RunOutcome, unit: UnitRecord) {
+        result = outcome.result.rawValue
+        run = outcome.run
+        self.unit = unit.draft.hostname.value
+        revision = unit.revision
+        changes = outcome.plan.effective.map { change in
+            let action: String
+            switch change.action {
+            case .write: action = change.before == nil ? "create" : "replace"
+            case .symlink: action = "link"
+            case .remove: action = "remove"
+            }
+            return Change(step: change.step.rawValue, path: change.path, reason: change.reason, action: action, diff: change.diff)
+        }
+        notes = outcome.plan.notes
+        recovered = outcome.recovered
+        identity = outcome.identity
+    }
+}
+
+struct RollbackCommand: ContextCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "rollback",
+        abstract: "Put back the files a run changed (default: the latest finished run).",
+        discussion: "Runs are kept under /var/lib/imprint/runs in the root, named by their time.\n\n\(ExitStatus.helpTable)")
+
+    @Argument(help: "The run to undo.") var run: String?
+    @Option(help: ArgumentHelp("The root of the system.", valueName: "dir")) var root: String = "/"
+    @Option(help: "Seconds to wait for another run's lock.") var wait: Double = 30
+    @OptionGroup var global: GlobalOptions
+
+    func run(_ context: CommandContext) throws {
+        let journal = try Agent.rollBack(run, root: try TargetRoot(root), wait: wait)
+        context.print("rolled back run \(journal.run) (\(journal.unit)): \(journal.entries.count) files put back")
+        for entry in journal.entries { context.print("  \(entry.path)") }
+    }
+}

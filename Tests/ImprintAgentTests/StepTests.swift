@@ -1,0 +1,187 @@
+import Foundation
+@testable import ImprintAgent
+import ImprintCore
+import ImprintTestSupport
+import Testing
+
+@Suite struct HostsFileTests {
+    /// The 127.0.1.1 line is replaced (FQDN first), every other line kept, a duplicate 127.0.1.1 line dropped.
+    @Test func replaces() {
+        let hosts = "127.0.0.1\tlocalhost\n127.0.1.1\tmaster.example.org master\n10.0.0.2 files\n127.0.1.1 old\n::1 localhost\n"
+        #expect(HostnameStep.renderHosts(hosts, hostname: "pc1", fqdn: "pc1.school.org")
+            == "127.0.0.1\tlocalhost\n127.0.1.1\tpc1.school.org pc1\n10.0.0.2 files\n::1 localhost\n")
+    }
+
+    /// Without a 127.0.1.1 line one is added after 127.0.0.1; without a file a minimal one is made.
+    @Test func adds() {
+        #expect(HostnameStep.renderHosts("127.0.0.1 localhost\n::1 localhost\n", hostname: "pc1", fqdn: "pc1")
+            == "127.0.0.1 localhost\n127.0.1.1\tpc1\n::1 localhost\n")
+        #expect(HostnameStep.renderHosts(nil, hostname: "pc1", fqdn: "pc1").hasPrefix("127.0.0.1\tlocalhost\n127.0.1.1\tpc1\n"))
+    }
+
+    /// KEY=value files get the key set or added, other lines kept.
+    @Test func assignments() {
+        #expect(HostnameStep.setAssignment("HOSTNAME", to: "pc1.org", in: "NETWORKING=yes\nHOSTNAME=master\n") == "NETWORKING=yes\nHOSTNAME=pc1.org\n")
+        #expect(HostnameStep.setAssignment("PRETTY_HOSTNAME", to: "pc1", in: "") == "PRETTY_HOSTNAME=pc1\n")
+    }
+
+    /// The iSCSI initiator keeps its prefix and gets a new unique part.
+    @Test func initiator() {
+        let text = "## DO NOT EDIT\nInitiatorName=iqn.1993-08.org.debian:01:5a1b2c3d4e5f\n"
+        let renamed = MachineIDStep.renameInitiator(text, random: .system)
+        #expect(renamed.hasPrefix("## DO NOT EDIT\nInitiatorName=iqn.1993-08.org.debian:01:"))
+        #expect(renamed != text && renamed.count == text.count)
+    }
+}
+
+@Suite struct AgentRunTests {
+    /// A run gives the master root the unit's hostname, hosts line, pretty name, mail name and a new machine-id,
+    /// removes the credential secret, renews the random seed and logs the identity.
+    @Test func personalizes() throws {
+        let folder = try TemporaryDirectory()
+        let root = try masterRoot(folder)
+        let outcome = try Agent.run(request(try demoProfile()), root: root)
+        #expect(outcome.result == .applied)
+        #expect(try root.readTrimmedText("/etc/hostname") == "RM204-07")
+        #expect(try root.readTrimmedText("/etc/hosts")?.contains("127.0.1.1\tRM204-07.school.example.org RM204-07") == true)
+        #expect(try root.readTrimmedText("/etc/hosts")?.contains("10.20.0.10\tfiles.school.example.org files") == true)
+        #expect(try root.readTrimmedText("/etc/machine-info") == "PRETTY_HOSTNAME=RM204-07\nICON_NAME=computer-desktop")
+        #expect(try root.readTrimmedText("/etc/mailname") == "RM204-07.school.example.org")
+        #expect(try root.readTrimmedText("/etc/machine-id") == "0123456789abcdef0123456789abcdef")
+        #expect(try root.metadata("/etc/machine-id")?.mode == 0o444)
+        #expect(try root.linkTarget("/var/lib/dbus/machine-id") == "/etc/machine-id")
+        #expect(try root.readFile("/var/lib/systemd/credential.secret") == nil)
+        #expect(try root.metadata("/var/lib/systemd/random-seed")?.mode == 0o600)
+        let log = try #require(try root.readTrimmedText("/var/log/imprint/identity.jsonl"))
+        let line = try #require(try JSONSerialization.jsonObject(with: Data(log.utf8)) as? [String: Any])
+        #expect(line["unit"] as? String == "RM204-07")
+        #expect((line["machineID"] as? [String: String])?["old"] == "5d2b8a1f0c7e4e3a9b6d1c2e3f4a5b6c")
+    }
+
+    /// The real tools accept what the run wrote: dbus-uuidgen the machine-id, systemd-firstboot the hostname,
+    /// getent (in a chroot holding only getent, its libraries and our /etc/hosts) the hosts line.
+    @Test func realToolsAccept() throws {
+        let folder = try TemporaryDirectory()
+        let root = try masterRoot(folder)
+        _ = try Agent.run(request(try demoProfile()), root: root)
+        let machineID = root.path + "/etc/machine-id"
+        let before = try Data(contentsOf: URL(fileURLWithPath: machineID))
+        #expect(try runProcess("/usr/bin/dbus-uuidgen", ["--ensure=" + machineID]).status == 0)
+        #expect(try Data(contentsOf: URL(fileURLWithPath: machineID)) == before, "dbus-uuidgen rewrote an id it found invalid")
+
+        let empty = try TemporaryDirectory("firstboot")
+        let hostname = try #require(try root.readTrimmedText("/etc/hostname"))
+        let firstboot = try runProcess("/usr/bin/systemd-firstboot", ["--root=" + empty.path, "--hostname=" + hostname])
+        #expect(firstboot.status == 0, "\(firstboot.error)")
+        #expect(try String(contentsOfFile: empty.file("etc/hostname"), encoding: .utf8) == hostname + "\n")
+
+        let jail = try TemporaryDirectory("getent")
+        try FileManager.default.createDirectory(atPath: jail.file("usr/bin"), withIntermediateDirectories: true)
+        try FileManager.default.copyItem(atPath: "/usr/bin/getent", toPath: jail.file("usr/bin/getent"))
+        let libraries = try runProcess("/usr/bin/ldd", ["/usr/bin/getent"]).output
+            .split(separator: "\n").compactMap { line in line.split(whereSeparator: \.isWhitespace).first { $0.hasPrefix("/") }.map(String.init) }
+        for library in libraries {
+            try FileManager.default.createDirectory(atPath: jail.file((library as NSString).deletingLastPathComponent), withIntermediateDirectories: true)
+            // Copy the bytes: the loader's path is a link to a path the jail does not have.
+            try Data(contentsOf: URL(fileURLWithPath: library)).write(to: URL(fileURLWithPath: jail.file(library)))
+            chmod(jail.file(library), 0o755)
+        }
+        try jail.write("etc/nsswitch.conf", "hosts: files\n")
+        try FileManager.default.copyItem(atPath: root.path + "/etc/hosts", toPath: jail.file("etc/hosts"))
+        let lookup = try runProcess("/usr/sbin/chroot", [jail.path, "/usr/bin/getent", "-s", "files", "hosts", "RM204-07"])
+        #expect(lookup.status == 0, "\(lookup.error)")
+        #expect(lookup.output.hasPrefix("127.0.1.1") && lookup.output.contains("RM204-07.school.example.org"))
+    }
+
+    /// A second run at the same revision has nothing to do and changes nothing; an edited record is applied.
+    @Test func oncePerRevision() throws {
+        let folder = try TemporaryDirectory()
+        let root = try masterRoot(folder)
+        _ = try Agent.run(request(try demoProfile()), root: root)
+        let after = try snapshot(root.path)
+        #expect(try Agent.run(request(try demoProfile()), root: root).result == .nothingToDo)
+        #expect(try snapshot(root.path) == after)
+        let edited = try Agent.run(request(try demoProfile(revision: 2, domain: "lab.example.org")), root: root)
+        #expect(edited.result == .applied)
+        #expect(try root.readTrimmedText("/etc/mailname") == "RM204-07.lab.example.org")
+        #expect(try root.readTrimmedText("/var/log/imprint/identity.jsonl")?.split(separator: "\n").count == 2)
+        #expect(try Agent.run(request(try demoProfile(revision: 2), force: true), root: root).result == .applied)
+    }
+
+    /// A dry run plans every change and writes nothing.
+    @Test func dryRunWritesNothing() throws {
+        let folder = try TemporaryDirectory()
+        let root = try masterRoot(folder)
+        let before = try snapshot(root.path)
+        let outcome = try Agent.run(request(try demoProfile(), dryRun: true), root: root)
+        #expect(outcome.result == .planned)
+        #expect(outcome.plan.effective.map(\.path).contains("/etc/hostname"))
+        #expect(outcome.plan.effective.first { $0.path == "/etc/hostname" }?.diff.contains("-master\n+RM204-07\n") == true)
+        #expect(try snapshot(root.path) == before)
+    }
+
+    /// --only hostname touches the hostname files and the identity log, nothing of machine-id.
+    @Test func onlyOneStep() throws {
+        let folder = try TemporaryDirectory()
+        let root = try masterRoot(folder)
+        let outcome = try Agent.run(request(try demoProfile(), steps: [.hostname, .identity]), root: root)
+        #expect(Set(outcome.plan.effective.map(\.step)) == [.hostname, .identity])
+        #expect(try root.readTrimmedText("/etc/machine-id") == "5d2b8a1f0c7e4e3a9b6d1c2e3f4a5b6c")
+        #expect(try root.readFile("/var/lib/imprint/state.json") == nil)
+    }
+
+    /// Rolling back the latest run gives back the exact tree it started from (run records aside).
+    @Test func rollbackRestores() throws {
+        let folder = try TemporaryDirectory()
+        let root = try masterRoot(folder)
+        let before = try snapshot(root.path)
+        _ = try Agent.run(request(try demoProfile()), root: root)
+        let journal = try Agent.rollBack(nil, root: root)
+        #expect(journal.state == .rolledBack)
+        let after = try snapshot(root.path, excluding: ["var/lib/imprint", "var/log/imprint"])
+        #expect(after == before.filter { !$0.key.hasPrefix("var/lib/imprint") && !$0.key.hasPrefix("var/log/imprint") })
+        #expect(throws: AgentError.self) { try Agent.rollBack(nil, root: root) }
+    }
+
+    /// A root whose /etc links outside, whose files link outside, or dangle, is personalized inside the root only.
+    @Test func hostileRoots() throws {
+        let folder = try TemporaryDirectory()
+        try folder.write("outside/hostname", "host-file\n")
+        try folder.write("outside/machine-id", "ffffffffffffffffffffffffffffffff\n")
+        let outsideBefore = try snapshot(folder.file("outside"))
+        for layout in ["etc-link", "file-links", "dangling"] {
+            let root = folder.file("root-\(layout)")
+            try FileManager.default.createDirectory(atPath: root + "/var/lib/dbus", withIntermediateDirectories: true)
+            switch layout {
+            case "etc-link":
+                try FileManager.default.createSymbolicLink(atPath: root + "/etc", withDestinationPath: folder.file("outside"))
+            case "file-links":
+                try FileManager.default.createDirectory(atPath: root + "/etc", withIntermediateDirectories: true)
+                try FileManager.default.createSymbolicLink(atPath: root + "/etc/hostname", withDestinationPath: folder.file("outside/hostname"))
+                try FileManager.default.createSymbolicLink(atPath: root + "/etc/machine-id", withDestinationPath: "../../../../../../outside/machine-id")
+            default:
+                try FileManager.default.createDirectory(atPath: root + "/etc", withIntermediateDirectories: true)
+                try FileManager.default.createSymbolicLink(atPath: root + "/etc/hosts", withDestinationPath: "/nonexistent/hosts")
+            }
+            let target = try TargetRoot(root)
+            _ = try Agent.run(request(try demoProfile()), root: target)
+            #expect(try target.readTrimmedText("/etc/hostname") == "RM204-07", "\(layout)")
+            #expect(try snapshot(folder.file("outside")) == outsideBefore, "\(layout) wrote outside its root")
+        }
+    }
+
+    /// A run started while another holds the lock waits, then says which lock is busy.
+    @Test func lockIsExclusive() throws {
+        let folder = try TemporaryDirectory()
+        let root = try masterRoot(folder)
+        let held = try RunLock(root: root, wait: 0, waiting: {})
+        var told = false
+        #expect {
+            try Agent.run(request(try demoProfile()), root: root) { told = true }
+        } throws: { error in
+            String(describing: error).contains("/var/lib/imprint/lock")
+        }
+        #expect(told)
+        withExtendedLifetime(held) {}
+    }
+}
