@@ -80,6 +80,7 @@ let package = Package(
             dependencies: [
                 "ImprintCore", "ImprintInventory",
                 .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
             ],
             swiftSettings: swiftSettings
         ),

@@ -68,8 +68,11 @@ public enum Agent {
     public static func run(_ request: RunRequest, root: TargetRoot, waiting: () -> Void = {}) throws -> RunOutcome {
         let run = runName(request.time, random: request.random)
         let everyStep = request.steps == Set(AgentStep.allCases)
+        // The state names the run that wrote it; only if that run's journal is done did the run finish (a run killed
+        // after writing the state but before its journal was marked done must be undone and made again).
         if !request.force, everyStep, let state = AgentState.read(root),
-            state.unit.lowercased() == request.profile.hostname.value.lowercased(), state.revision == request.profile.revision
+            state.unit.lowercased() == request.profile.hostname.value.lowercased(), state.revision == request.profile.revision,
+            (try? Journal.read(state.run, root: root))??.state == .done
         {
             return RunOutcome(result: .nothingToDo, run: state.run, plan: Plan(), identity: nil, recovered: [])
         }
@@ -117,10 +120,17 @@ public enum Agent {
             plan.notes += result.notes
             machineID = IdentityRecord.MachineID(old: result.oldID, new: result.newID)
         }
+        var hostKeys: [IdentityRecord.HostKey] = []
+        if request.steps.contains(.hostKeys) {
+            let result = try HostKeysStep.plan(profile, root: root)
+            plan.changes += result.changes
+            plan.notes += result.notes
+            hostKeys = result.keys
+        }
         var identity = IdentityRecord(
             unit: profile.hostname.value, fqdn: profile.fqdn, revision: profile.revision,
             matched: request.matched.map(\.description), steps: request.steps.sorted().map(\.rawValue),
-            machineID: machineID, hostKeys: [],
+            machineID: machineID, hostKeys: hostKeys,
             addresses: profile.interfaces.flatMap { $0.addresses.map(\.description) },
             image: request.imageID, agentVersion: request.agentVersion, run: run, time: request.time, result: "applied")
         if request.steps.contains(.identity) {

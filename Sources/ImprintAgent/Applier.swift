@@ -61,11 +61,16 @@ enum Applier {
         try journal.save(root)
     }
 
-    /// Rolls back every run left `applying` by a process that was killed; returns their names.
+    /// Rolls back every run left `applying` by a process that was killed, and removes the backups of runs killed
+    /// before their journal was written (those changed nothing); returns the names of the runs undone.
     static func recoverInterrupted(root: TargetRoot) throws -> [String] {
         var recovered: [String] = []
         for run in try Journal.runs(root) {
-            guard var journal = try Journal.read(run, root: root), journal.state == .applying else { continue }
+            guard var journal = try Journal.read(run, root: root) else {
+                try root.removeTree(Journal.folder(run))
+                continue
+            }
+            guard journal.state == .applying else { continue }
             try rollBack(&journal, root: root)
             recovered.append(run)
         }

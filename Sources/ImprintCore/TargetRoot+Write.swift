@@ -37,6 +37,7 @@ extension TargetRoot {
     /// Missing parent folders are created (mode 0755, owned by root).
     /// - Important: links are followed inside the root, so a link in the image never sends the write outside it.
     public func write(_ inner: String, _ data: Data, metadata wanted: FileMetadata? = nil) throws(CoreError) {
+        FaultInjection.beforeFileOperation()
         let host = try resolve(inner)
         let folder = (host as NSString).deletingLastPathComponent
         try makeFolders(host: folder, inner: inner)
@@ -77,11 +78,24 @@ extension TargetRoot {
 
     /// Removes the file or link at `inner` (the link itself, not its target); nothing when there is none.
     public func remove(_ inner: String) throws(CoreError) {
+        FaultInjection.beforeFileOperation()
         let host = try resolve(inner, followingFinalLink: false)
         if unlink(host) != 0 && errno != ENOENT {
             throw .io(path: inner, operation: "remove", errno: errno)
         }
         syncFolder((host as NSString).deletingLastPathComponent)
+    }
+
+    /// Removes the folder at `inner` and everything in it (links inside are removed, never followed).
+    public func removeTree(_ inner: String) throws(CoreError) {
+        FaultInjection.beforeFileOperation()
+        let host = try resolve(inner, followingFinalLink: false)
+        guard host.hasPrefix(path + "/") || path == "/" else { throw .pathNotConfined(path: inner, reason: "is the root itself") }
+        do {
+            try FileManager.default.removeItem(atPath: host)
+        } catch {
+            if FileManager.default.fileExists(atPath: host) { throw .io(path: inner, operation: "remove", errno: EIO) }
+        }
     }
 
     /// The target of the link at `inner`, or nil when it is not a link.
@@ -95,6 +109,7 @@ extension TargetRoot {
 
     /// Creates (or replaces) a symbolic link at `inner` pointing to `target`, atomically.
     public func symlink(_ inner: String, to target: String) throws(CoreError) {
+        FaultInjection.beforeFileOperation()
         let host = try resolve(inner, followingFinalLink: false)
         let folder = (host as NSString).deletingLastPathComponent
         try makeFolders(host: folder, inner: inner)

@@ -93,6 +93,44 @@ import Testing
         #expect(lookup.output.hasPrefix("127.0.1.1") && lookup.output.contains("RM204-07.school.example.org"))
     }
 
+    /// New host keys replace the master's, one per type the image had; ssh-keygen reads each and sshd accepts it;
+    /// the fingerprints in the identity log are the new keys'.
+    @Test func hostKeysRenewed() throws {
+        let folder = try TemporaryDirectory()
+        let root = try masterRoot(folder)
+        let masterKey = try root.readFile("/etc/ssh/ssh_host_ed25519_key")
+        let outcome = try Agent.run(request(try demoProfile()), root: root)
+        let keys = try #require(outcome.identity?.hostKeys)
+        #expect(keys.map(\.type) == ["ed25519", "ecdsa", "rsa"])
+        #expect(try root.readFile("/etc/ssh/ssh_host_ed25519_key") != masterKey)
+        try FileManager.default.createDirectory(atPath: "/run/sshd", withIntermediateDirectories: true)
+        for key in keys {
+            let path = root.path + "/etc/ssh/ssh_host_\(key.type)_key"
+            #expect(try root.metadata("/etc/ssh/ssh_host_\(key.type)_key")?.mode == 0o600)
+            let listed = try runProcess("/usr/bin/ssh-keygen", ["-l", "-f", path])
+            #expect(listed.status == 0 && listed.output.contains(key.fingerprint))
+            let derived = try runProcess("/usr/bin/ssh-keygen", ["-y", "-f", path]).output.split(separator: " ")
+            let published = try String(contentsOfFile: path + ".pub", encoding: .utf8)
+            #expect(published.split(separator: " ").prefix(2) == derived.prefix(2))
+            #expect(published.hasSuffix(" root@RM204-07\n"))
+            let sshd = try runProcess("/usr/sbin/sshd", ["-t", "-f", "/dev/null", "-h", path])
+            #expect(sshd.status == 0, "\(sshd.error)")
+        }
+        let log = try #require(try root.readTrimmedText("/var/log/imprint/identity.jsonl"))
+        #expect(keys.allSatisfy { log.contains($0.fingerprint) })
+    }
+
+    /// A generalized image without host keys gets all three types, so sshd starts.
+    @Test func hostKeysForGeneralizedImage() throws {
+        let folder = try TemporaryDirectory()
+        let root = try masterRoot(folder)
+        try FileManager.default.removeItem(atPath: root.path + "/etc/ssh")
+        let outcome = try Agent.run(request(try demoProfile(), steps: [.hostKeys, .identity]), root: root)
+        #expect(outcome.identity?.hostKeys.count == 3)
+        #expect(outcome.plan.notes.contains { $0.contains("no SSH host keys") })
+        #expect(root.exists("/etc/ssh/ssh_host_rsa_key.pub"))
+    }
+
     /// A second run at the same revision has nothing to do and changes nothing; an edited record is applied.
     @Test func oncePerRevision() throws {
         let folder = try TemporaryDirectory()

@@ -36,7 +36,7 @@ struct StepSelection: ParsableArguments {
 struct RunCommand: ContextCommand {
     static let configuration = CommandConfiguration(
         commandName: "run",
-        abstract: "Give this unit its identity: hostname, machine IDs, identity log.",
+        abstract: "Give this unit its identity: hostname, machine IDs, SSH host keys, identity log.",
         discussion: """
             Reads the facts (sysfs under --root, or --facts), finds the unit in the inventory, plans every file \
             change, and applies it to the root: each file replaced atomically and backed up first under \
@@ -50,6 +50,7 @@ struct RunCommand: ContextCommand {
             Steps: hostname (/etc/hostname, /etc/hosts 127.0.1.1, /etc/machine-info, and /etc/sysconfig/network, \
             /etc/HOSTNAME, /etc/mailname where present); machine-id (/etc/machine-id, /var/lib/dbus/machine-id, \
             systemd's random-seed and credential.secret, /etc/hostid and the iSCSI initiator name where present); \
+            host-keys (new /etc/ssh/ssh_host_*_key of the types the image had, all three when it had none); \
             identity (the log line and /var/lib/imprint/state.json).
 
             \(ExitStatus.helpTable)
@@ -115,6 +116,9 @@ struct RunCommand: ContextCommand {
             }
             if let id = outcome.identity?.machineID {
                 lines.append("  machine-id  \(id.new) (was \(id.old ?? "none"))")
+            }
+            for key in outcome.identity?.hostKeys ?? [] {
+                lines.append("  host key    \(key.type.padding(toLength: 8, withPad: " ", startingAt: 0))\(key.fingerprint)")
             }
         }
         lines += outcome.plan.notes.map { "note: \($0)" }

@@ -73,6 +73,8 @@ public struct CommandFailure: Error, CustomStringConvertible {
             case .busy: self.init(status: .busy, message: error.description, cause: error)
             case .noRun: self.init(status: .notFound, message: error.description, cause: error)
             }
+        case let error as SSHHostKeyError:
+            self.init(status: .failure, message: error.description, cause: error)
         default:
             self.init(status: .failure, message: "\(error)", cause: error)
         }

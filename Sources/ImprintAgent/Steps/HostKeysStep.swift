@@ -1,0 +1,38 @@
+import Foundation
+import ImprintCore
+
+/// Plans new SSH host keys of the types the image had (all three when it had none, as a generalized image has
+/// none), written in OpenSSH's formats: private 0600 and public 0644, owned by root.
+enum HostKeysStep {
+    struct Result {
+        var changes: [FileChange]
+        var keys: [IdentityRecord.HostKey]
+        var notes: [String]
+    }
+
+    static func plan(_ profile: UnitProfile, root: TargetRoot) throws -> Result {
+        let present = SSHKeyType.allCases.filter { type in
+            root.exists("/etc/ssh/\(type.fileName)") || root.exists("/etc/ssh/\(type.publicFileName)")
+        }
+        var notes: [String] = []
+        if present.isEmpty {
+            notes.append("the image had no SSH host keys; making ed25519, ecdsa and rsa keys so sshd starts")
+        }
+        var result = Result(changes: [], keys: [], notes: notes)
+        for type in present.isEmpty ? SSHKeyType.allCases : present {
+            let key = try SSHHostKey.generate(type, comment: "root@\(profile.hostname.value)")
+            let privatePath = "/etc/ssh/\(type.fileName)"
+            let publicPath = "/etc/ssh/\(type.publicFileName)"
+            result.changes.append(FileChange(
+                step: .hostKeys, path: privatePath, reason: "a new \(type.rawValue) host key: clones must not share the master's",
+                action: .write(contents: Data(key.privateKeyFile.utf8), metadata: FileMetadata(mode: 0o600)),
+                before: try root.readFile(privatePath), secret: true))
+            result.changes.append(FileChange(
+                step: .hostKeys, path: publicPath, reason: "its public half, fingerprint \(key.fingerprint)",
+                action: .write(contents: Data(key.publicKeyLine.utf8), metadata: FileMetadata(mode: 0o644)),
+                before: try root.readFile(publicPath)))
+            result.keys.append(IdentityRecord.HostKey(type: type.rawValue, fingerprint: key.fingerprint))
+        }
+        return result
+    }
+}

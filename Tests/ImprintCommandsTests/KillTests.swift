@@ -1,0 +1,64 @@
+import Foundation
+import ImprintTestSupport
+import Testing
+
+@Suite struct KillTests {
+    /// What a finished run must leave, whatever happened before: the unit's files, one identity line, no temporary
+    /// files, and every run folder with a journal that is done or rolled back.
+    func checkFinished(_ root: String) throws {
+        func text(_ path: String) throws -> String { try String(contentsOfFile: root + path, encoding: .utf8) }
+        #expect(try text("/etc/hostname") == "RM204-07\n")
+        #expect(try text("/etc/hosts").contains("127.0.1.1\tRM204-07.school.example.org RM204-07\n"))
+        #expect(try !text("/etc/hosts").contains("master"))
+        #expect(try text("/etc/mailname") == "RM204-07.school.example.org\n")
+        let machineID = try text("/etc/machine-id")
+        #expect(machineID.count == 33 && machineID != "5d2b8a1f0c7e4e3a9b6d1c2e3f4a5b6c\n")
+        #expect(try FileManager.default.destinationOfSymbolicLink(atPath: root + "/var/lib/dbus/machine-id") == "/etc/machine-id")
+        #expect(!FileManager.default.fileExists(atPath: root + "/var/lib/systemd/credential.secret"))
+        let masterKey = try String(contentsOfFile: fixturePath("roots/rm204-master/etc/ssh/ssh_host_ed25519_key.pub"), encoding: .utf8)
+        #expect(try text("/etc/ssh/ssh_host_ed25519_key.pub").hasSuffix(" root@RM204-07\n"))
+        #expect(try text("/etc/ssh/ssh_host_ed25519_key.pub") != masterKey)
+        #expect(try text("/var/log/imprint/identity.jsonl").split(separator: "\n").count == 1)
+        let leftovers = FileManager.default.enumerator(atPath: root)?.compactMap { $0 as? String }
+            .filter { ($0 as NSString).lastPathComponent.hasPrefix(".imprint-") } ?? []
+        #expect(leftovers.isEmpty, "temporary files left: \(leftovers)")
+        for run in try FileManager.default.contentsOfDirectory(atPath: root + "/var/lib/imprint/runs") {
+            let journal = try text("/var/lib/imprint/runs/\(run)/journal.json")
+            #expect(journal.contains("\"state\" : \"done\"") || journal.contains("\"state\" : \"rolled-back\""), "\(root): \(journal.split(separator: "\n").filter { $0.contains("\"state\"") })")
+        }
+    }
+
+    /// A run killed with SIGKILL before each of its file operations is undone and redone by the next run, which
+    /// ends where an uninterrupted run ends.
+    @Test func killedAtEveryOperation() throws {
+        let binary = packageRoot.appendingPathComponent(".build/debug/imprint").path
+        #expect(FileManager.default.isExecutableFile(atPath: binary), "build the package first: swift build")
+        let folder = try TemporaryDirectory()
+        var environment = ["IMPRINT_INVENTORY": folder.file("inventory.db"), "PATH": "/usr/bin:/bin"]
+        #expect(try runProcess(binary, ["inventory", "init"], environment: environment).status == 0)
+        for name in ["printers", "groups", "units"] {
+            #expect(try runProcess(binary, ["inventory", "import", fixturePath("demo/\(name).csv")], environment: environment).status == 0)
+        }
+        let reference = try folder.copyFixture("roots/rm204-master")
+        #expect(try runProcess(binary, ["run", "--root", reference], environment: environment).status == 0)
+        try checkFinished(reference)
+
+        var operation = 1
+        while operation < 200 {
+            let root = folder.file("killed-\(operation)")
+            try FileManager.default.copyItem(atPath: fixturePath("roots/rm204-master"), toPath: root)
+            var killing = environment
+            killing["IMPRINT_TEST_KILL_AT_OPERATION"] = String(operation)
+            let killed = try runProcess(binary, ["run", "--root", root], environment: killing)
+            let next = try runProcess(binary, ["run", "--root", root], environment: environment)
+            #expect(next.status == 0, "after a kill at operation \(operation): \(next.error)")
+            try checkFinished(root)
+            try FileManager.default.removeItem(atPath: root)
+            if killed.status == 0 { break }
+            #expect(killed.status == 9, "operation \(operation): expected SIGKILL, got \(killed.status)")
+            operation += 1
+        }
+        #expect(operation > 10, "a run makes more than ten file operations; the loop stopped at \(operation)")
+        _ = environment.removeValue(forKey: "IMPRINT_TEST_KILL_AT_OPERATION")
+    }
+}
