@@ -88,6 +88,9 @@ public enum Agent {
         return RunOutcome(result: .applied, run: run, plan: plan, identity: identity, recovered: recovered)
     }
 
+    /// What the root's state file says: the unit and revision it was last personalized for, or nil.
+    public static func state(of root: TargetRoot) -> AgentState? { AgentState.read(root) }
+
     /// Puts back the files of `run` (default: the latest finished run).
     /// - Important: undoes the run's changes under `root`.
     public static func rollBack(_ run: String?, root: TargetRoot, wait: Double = 30) throws -> Journal {
@@ -111,17 +114,27 @@ public enum Agent {
         var plan = Plan()
         var machineID: IdentityRecord.MachineID?
         let profile = request.profile
-        if request.steps.contains(.hostname) {
+        // The machine-id and host keys are made once per unit: an edited record re-applies the hostname (and
+        // later network and printers), not a new identity, unless forced or asked for by name.
+        var steps = request.steps
+        let currentID = try root.readTrimmedText("/etc/machine-id")
+        if !request.force, request.steps == Set(AgentStep.allCases),
+            AgentState.read(root)?.isIdentity(of: profile, currentMachineID: currentID) == true
+        {
+            steps.subtract([.machineID, .hostKeys])
+            plan.notes.append("machine-id and host keys kept: this unit already has its own (--force renews them)")
+        }
+        if steps.contains(.hostname) {
             plan.changes += try HostnameStep.plan(profile, root: root)
         }
-        if request.steps.contains(.machineID) {
+        if steps.contains(.machineID) {
             let result = try MachineIDStep.plan(root: root, random: request.random, newID: request.newMachineID(), live: request.live)
             plan.changes += result.changes
             plan.notes += result.notes
             machineID = IdentityRecord.MachineID(old: result.oldID, new: result.newID)
         }
         var hostKeys: [IdentityRecord.HostKey] = []
-        if request.steps.contains(.hostKeys) {
+        if steps.contains(.hostKeys) {
             let result = try HostKeysStep.plan(profile, root: root)
             plan.changes += result.changes
             plan.notes += result.notes
@@ -129,11 +142,11 @@ public enum Agent {
         }
         var identity = IdentityRecord(
             unit: profile.hostname.value, fqdn: profile.fqdn, revision: profile.revision,
-            matched: request.matched.map(\.description), steps: request.steps.sorted().map(\.rawValue),
+            matched: request.matched.map(\.description), steps: steps.sorted().map(\.rawValue),
             machineID: machineID, hostKeys: hostKeys,
             addresses: profile.interfaces.flatMap { $0.addresses.map(\.description) },
             image: request.imageID, agentVersion: request.agentVersion, run: run, time: request.time, result: "applied")
-        if request.steps.contains(.identity) {
+        if steps.contains(.identity) {
             let log = "/var/log/imprint/identity.jsonl"
             let before = try root.readFile(log)
             var contents = before ?? Data()
@@ -144,7 +157,9 @@ public enum Agent {
                 action: .write(contents: contents, metadata: before == nil ? FileMetadata(mode: 0o640) : nil), before: before))
         }
         if recordState {
-            let state = AgentState(unit: profile.hostname.value, revision: profile.revision, run: run, time: request.time)
+            let state = AgentState(
+                unit: profile.hostname.value, revision: profile.revision, run: run, time: request.time,
+                identifiers: profile.identifiers.map(\.description), machineID: machineID?.new ?? currentID)
             plan.changes.append(FileChange(
                 step: .identity, path: AgentState.path, reason: "the next run at this revision has nothing to do",
                 action: .write(contents: try state.encoded(), metadata: FileMetadata(mode: 0o644)),

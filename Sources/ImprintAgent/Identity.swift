@@ -43,6 +43,17 @@ public struct AgentState: Codable, Equatable, Sendable {
     public var revision: Int
     public var run: String
     public var time: Date
+    /// The unit's identifiers when the state was written, to tell a renamed unit from another machine.
+    public var identifiers: [String]?
+    /// The machine-id the agent gave, to tell whether the unit still has it.
+    public var machineID: String?
+
+    /// Whether this root already holds the identity the agent gave this unit: same unit (an identifier in
+    /// common, so a rename still counts) and the machine-id it was given.
+    func isIdentity(of profile: UnitProfile, currentMachineID: String?) -> Bool {
+        guard let identifiers, let machineID, machineID == currentMachineID else { return false }
+        return !Set(identifiers).isDisjoint(with: profile.identifiers.map(\.description))
+    }
 
     static let path = "/var/lib/imprint/state.json"
 

@@ -139,11 +139,28 @@ import Testing
         let after = try snapshot(root.path)
         #expect(try Agent.run(request(try demoProfile()), root: root).result == .nothingToDo)
         #expect(try snapshot(root.path) == after)
+        let key = try root.readFile("/etc/ssh/ssh_host_ed25519_key.pub")
         let edited = try Agent.run(request(try demoProfile(revision: 2, domain: "lab.example.org")), root: root)
         #expect(edited.result == .applied)
+        #expect(try root.readFile("/etc/ssh/ssh_host_ed25519_key.pub") == key, "an edited record must not renew the host keys")
+        #expect(!edited.plan.changes.contains { $0.step == .machineID })
         #expect(try root.readTrimmedText("/etc/mailname") == "RM204-07.lab.example.org")
         #expect(try root.readTrimmedText("/var/log/imprint/identity.jsonl")?.split(separator: "\n").count == 2)
         #expect(try Agent.run(request(try demoProfile(revision: 2), force: true), root: root).result == .applied)
+    }
+
+    /// A personalized root restored onto another unit (other identifiers) gets a new identity, not the first unit's.
+    @Test func cloneOfPersonalizedRootRenews() throws {
+        let folder = try TemporaryDirectory()
+        let root = try masterRoot(folder)
+        _ = try Agent.run(request(try demoProfile()), root: root)
+        let key = try root.readFile("/etc/ssh/ssh_host_ed25519_key.pub")
+        var other = try demoProfile()
+        other.hostname = try Hostname("RM204-08")
+        other.identifiers = [try Identifier(.serial, "7XK08Q99")]
+        let outcome = try Agent.run(request(other), root: root)
+        #expect(outcome.plan.changes.contains { $0.step == .machineID })
+        #expect(try root.readFile("/etc/ssh/ssh_host_ed25519_key.pub") != key)
     }
 
     /// A dry run plans every change and writes nothing.
