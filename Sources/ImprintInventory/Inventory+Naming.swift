@@ -50,3 +50,37 @@ extension Inventory {
         }
     }
 }
+
+extension Inventory {
+    /// Adds the machine the facts describe to `group`, named by the group's pattern (the next number past those
+    /// taken), with every usable identifier of the facts; for a technician imaging a room seat by seat.
+    /// - Returns: the new unit, matched by all its identifiers.
+    public func enroll(_ facts: HardwareFacts, group: String) throws(InventoryError) -> Match {
+        let (usable, ignored) = facts.identifiers()
+        guard !usable.isEmpty else { throw .noUsableIdentifiers(ignored: ignored) }
+        let record = try write { db in
+            let groupId = try self.groupId(group, create: false, db: db)
+            guard let pattern = try self.groupDraft(id: groupId, db: db).namingPattern else {
+                throw InventoryError.refused(
+                    reason: "group \(quoted(group)) has no naming pattern to enrol with; set one with "
+                        + "'imprint inventory group set \(group) --naming-pattern NAME-{##}'")
+            }
+            let taken = try String.fetchAll(db, sql: "SELECT hostname FROM unit")
+            let hostname = try Hostname(pattern.nextNames(1, taken: taken)[0])
+            let model = facts.model.flatMap { try? UnitDraft.optionalText($0, field: "model") }
+            let id = try self.save(
+                UnitDraft(hostname: hostname, group: group, model: model, identifiers: usable),
+                replacing: nil, createGroup: false, db: db)
+            return try self.record(id: id, db: db)
+        }
+        return Match(unit: record, matched: usable, unrecorded: [], ignored: ignored)
+    }
+
+    /// The one group whose setting lets unknown units enrol, or nil when none or several do.
+    public func enrollmentGroup() throws(InventoryError) -> String? {
+        try read { db in
+            let names = try String.fetchAll(db, sql: "SELECT name FROM unitGroup WHERE enroll = 1 LIMIT 2")
+            return names.count == 1 ? names[0] : nil
+        }
+    }
+}

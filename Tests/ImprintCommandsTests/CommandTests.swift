@@ -173,6 +173,21 @@ func demo(_ folder: TemporaryDirectory) {
         #expect(shown.out.contains("\"namingPattern\" : \"LAB-{###}\""))
     }
 
+    /// An unknown machine is refused by run, or enrolled into a group with --enroll and personalized as its next seat.
+    @Test func runEnrols() throws {
+        let folder = try TemporaryDirectory()
+        demo(folder)
+        let root = try folder.copyFixture("roots/rm204-master")
+        let facts = fixturePath("demo/facts/not-in-inventory.json")
+        let refused = imprint(["run", "--root", root, "--facts", facts], in: folder)
+        #expect(refused.status == ExitStatus.notFound.rawValue)
+        #expect(try String(contentsOfFile: root + "/etc/hostname", encoding: .utf8) == "master\n")
+        let enrolled = imprint(["run", "--root", root, "--facts", facts, "--enroll", "RM204"], in: folder)
+        #expect(enrolled.status == 0, "\(enrolled.err)")
+        #expect(try String(contentsOfFile: root + "/etc/hostname", encoding: .utf8) == "RM204-31\n")
+        #expect(imprint(["inventory", "history", "RM204-31"], in: folder).out.contains("applied"))
+    }
+
     /// Help texts explain the exit statuses.
     @Test func helpListsExitStatuses() {
         let help = Imprint.helpMessage(for: IdentifyCommand.self)

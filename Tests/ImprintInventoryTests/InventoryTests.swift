@@ -180,6 +180,28 @@ import Testing
         #expect(throws: InventoryError.self) { try inventory.unit("NEW001") }
     }
 
+    /// Unknown machines enrolled seat by seat get the group's next names, in order, with their identifiers.
+    @Test func enrolSeatBySeat() throws {
+        let folder = try TemporaryDirectory()
+        let inventory = try demoInventory(folder)
+        let first = try inventory.enroll(HardwareFacts(serial: "SEAT31", model: "OptiPlex 7090"), group: "RM204")
+        let second = try inventory.enroll(
+            HardwareFacts(interfaces: [NetworkInterfaceFact(name: "eno1", mac: "3c:52:82:99:00:32")]), group: "RM204")
+        #expect(first.unit.draft.hostname.value == "RM204-31")
+        #expect(first.unit.draft.model == "OptiPlex 7090")
+        #expect(second.unit.draft.hostname.value == "RM204-32")
+        #expect(try inventory.match(HardwareFacts(serial: "SEAT31")).unit.draft.hostname.value == "RM204-31")
+        #expect(try inventory.enrollmentGroup() == nil)
+        var changes = GroupChanges()
+        changes.enroll = true
+        try inventory.updateGroup("RM204", changes)
+        #expect(try inventory.enrollmentGroup() == "RM204")
+        try inventory.addGroup(try GroupDraft(name: "NOPATTERN"))
+        #expect { try inventory.enroll(HardwareFacts(serial: "X9"), group: "NOPATTERN") } throws: {
+            String(describing: $0).contains("--naming-pattern")
+        }
+    }
+
     /// Without a pattern and without a group that has one, naming explains what to give.
     @Test func needsPattern() throws {
         let folder = try TemporaryDirectory()

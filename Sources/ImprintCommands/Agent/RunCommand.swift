@@ -67,6 +67,10 @@ struct RunCommand: ContextCommand {
     @Option(help: ArgumentHelp("Why this run happens, for the history: boot, restore, technician.", valueName: "name"))
     var source: String = "technician"
     @Option(name: .customLong("image-id"), help: "The image the root was restored from, for the identity log.") var imageID: String?
+    @Option(help: ArgumentHelp(
+        "A unit not in the inventory joins this group under the group's next name (default: the one group that allows enrolment).",
+        valueName: "group"))
+    var enroll: String?
     @OptionGroup var global: GlobalOptions
 
     func validate() throws {
@@ -77,7 +81,9 @@ struct RunCommand: ContextCommand {
     func run(_ context: CommandContext) throws {
         let facts = try factsSource.read()
         let root = try TargetRoot(factsSource.root)
-        let match = try global.openInventory(context, readOnly: true).match(facts)
+        let match = try Self.match(facts, enrolling: enroll, inventory: try global.openInventory(context, readOnly: true)) {
+            try global.openInventory(context)
+        }
         let request = RunRequest(
             profile: match.unit.profile, matched: match.matched, steps: try selection.steps(), force: force,
             dryRun: dryRun, live: root.path == "/", imageID: imageID, source: source, time: context.clock(),
@@ -96,6 +102,20 @@ struct RunCommand: ContextCommand {
             context.print(Self.text(outcome, unit: match.unit, dryRun: dryRun))
         }
         if detailedExitCodes && outcome.result == .applied { throw ExitCode(ExitStatus.changesApplied.rawValue) }
+    }
+
+    /// The unit for the facts; an unknown unit enrols into `group` (or the one group that allows it) when it may.
+    static func match(
+        _ facts: HardwareFacts, enrolling group: String?, inventory: Inventory, writable: () throws -> Inventory
+    ) throws -> Match {
+        do {
+            return try inventory.match(facts)
+        } catch .noMatch(let usable, let ignored) {
+            guard let target = try group ?? inventory.enrollmentGroup() else {
+                throw InventoryError.noMatch(usable: usable, ignored: ignored)
+            }
+            return try writable().enroll(facts, group: target)
+        }
     }
 
     static func text(_ outcome: RunOutcome, unit: UnitRecord, dryRun: Bool) -> String {
