@@ -149,6 +149,9 @@ func demo(_ folder: TemporaryDirectory) {
         #expect(imprint(["inventory", "export", "-o", out], in: folder).status == 0)
         #expect(try FileManager.default.attributesOfItem(atPath: out)[.posixPermissions] as? Int == 0o600)
         #expect(try String(contentsOfFile: out, encoding: .utf8).components(separatedBy: "\n").count == 32)
+        #expect(imprint(["inventory", "export", "-o", out, "--kind", "groups"], in: folder).status == 0)
+        #expect(try String(contentsOfFile: out, encoding: .utf8).hasPrefix("name,domain"))
+        #expect(try FileManager.default.contentsOfDirectory(atPath: folder.path).filter { $0.hasPrefix(".imprint-") }.isEmpty)
     }
 
     /// Naming from a file continues the room's numbering.

@@ -57,16 +57,6 @@ import Testing
         #expect(try target.resolve("/etc/hostname", followingFinalLink: false) == target.path + "/etc/hostname")
         #expect(try target.resolve("/etc/hostname") == target.path + "/etc/other")
     }
-
-    /// An atomic write replaces a file whole with the mode asked for and leaves no temporary file.
-    @Test func atomicWrite() throws {
-        let folder = try TemporaryDirectory()
-        let path = try folder.write("out/file.csv", "old\n")
-        try AtomicFile.write(Data("new\n".utf8), to: path, mode: 0o600)
-        #expect(try String(contentsOfFile: path, encoding: .utf8) == "new\n")
-        #expect(try FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as? Int == 0o600)
-        #expect(try FileManager.default.contentsOfDirectory(atPath: folder.file("out")) == ["file.csv"])
-    }
 }
 
 @Suite struct FactsFileTests {

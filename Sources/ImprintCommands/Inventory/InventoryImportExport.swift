@@ -75,7 +75,8 @@ struct InventoryExport: ContextCommand {
     func run(_ context: CommandContext) throws {
         let csv = try global.openInventory(context, readOnly: true).exportCSV(CSVKind(rawValue: kind) ?? .units)
         if let output {
-            try AtomicFile.write(Data(csv.utf8), to: output, mode: 0o600)
+            // The host's own root: the same atomic replace the agent uses, with a private mode.
+            try TargetRoot("/").write(URL(fileURLWithPath: output).path, Data(csv.utf8), metadata: FileMetadata(mode: 0o600))
         } else {
             context.output(csv)
         }
