@@ -140,7 +140,7 @@ public enum Agent {
             plan.notes += result.notes
             hostKeys = result.keys
         }
-        var identity = IdentityRecord(
+        let identity = IdentityRecord(
             unit: profile.hostname.value, fqdn: profile.fqdn, revision: profile.revision,
             matched: request.matched.map(\.description), steps: steps.sorted().map(\.rawValue),
             machineID: machineID, hostKeys: hostKeys,
@@ -165,7 +165,6 @@ public enum Agent {
                 action: .write(contents: try state.encoded(), metadata: FileMetadata(mode: 0o644)),
                 before: try root.readFile(AgentState.path)))
         }
-        identity.result = "applied"
         return (plan, identity)
     }
 
