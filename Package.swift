@@ -16,6 +16,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
     ],
     targets: [
         // Executable: only bootstraps logging and runs the root command.
@@ -40,7 +41,7 @@ let package = Package(
         ),
         .testTarget(
             name: "ImprintCommandsTests",
-            dependencies: ["ImprintTestSupport", "ImprintCommands", "ImprintCore", "ImprintInventory"],
+            dependencies: ["ImprintTestSupport", "ImprintCommands", "ImprintCore", "ImprintInventory", "ImprintTemplates"],
             swiftSettings: swiftSettings
         ),
 
@@ -78,7 +79,7 @@ let package = Package(
         .target(
             name: "ImprintAgent",
             dependencies: [
-                "ImprintCore", "ImprintInventory",
+                "ImprintCore", "ImprintInventory", "ImprintTemplates",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "_CryptoExtras", package: "swift-crypto"),
             ],
@@ -102,6 +103,26 @@ let package = Package(
         .testTarget(
             name: "ImprintImageTests",
             dependencies: ["ImprintTestSupport", "ImprintImage"],
+            swiftSettings: swiftSettings
+        ),
+
+        // Templates: the files under Templates/ (systemd unit, network and CUPS files), embedded in the binary and
+        // rendered with Mustache (the only module that imports it)
+        .target(
+            name: "ImprintTemplates",
+            dependencies: [
+                "ImprintCore",
+                .product(name: "Mustache", package: "swift-mustache"),
+            ],
+            path: "Templates",
+            exclude: ["README.md"],
+            sources: ["Templates.swift"],
+            resources: [.embedInCode("systemd")],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "ImprintTemplatesTests",
+            dependencies: ["ImprintTestSupport", "ImprintTemplates", "ImprintCore"],
             swiftSettings: swiftSettings
         ),
 

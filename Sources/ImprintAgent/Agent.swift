@@ -140,6 +140,16 @@ public enum Agent {
             plan.notes += result.notes
             hostKeys = result.keys
         }
+        if steps.contains(.network) {
+            let result = try NetworkStep.plan(profile, root: root)
+            plan.changes += result.changes
+            plan.notes += result.notes
+        }
+        if steps.contains(.printers) {
+            let result = try PrintersStep.plan(profile, root: root)
+            plan.changes += result.changes
+            plan.notes += result.notes
+        }
         let identity = IdentityRecord(
             unit: profile.hostname.value, fqdn: profile.fqdn, revision: profile.revision,
             matched: request.matched.map(\.description), steps: steps.sorted().map(\.rawValue),

@@ -5,6 +5,8 @@ public enum AgentStep: String, CaseIterable, Codable, Sendable, Comparable {
     case hostname
     case machineID = "machine-id"
     case hostKeys = "host-keys"
+    case network
+    case printers
     case identity
 
     public init(_ text: String) throws(CoreError) {

@@ -1,0 +1,78 @@
+import Foundation
+import ImprintCore
+import Mustache
+
+/// A file Imprint renders from a template: the systemd unit, and the network and CUPS files.
+///
+/// The built-in templates are the files under the package's `Templates/` folder, embedded in the binary. An admin
+/// overrides one by placing a file of the same name under `/etc/imprint/templates/` in the target root. Templates
+/// are Mustache, rendered as plain text (nothing is HTML-escaped): callers validate every value before rendering,
+/// so a value can never break the syntax of the file it lands in.
+public struct Template: Sendable {
+    /// The file name, such as `imprint-agent.service`.
+    public let name: String
+    /// Where the text came from: `built-in`, or the override's path as the unit sees it.
+    public let source: String
+    private let template: MustacheTemplate
+
+    /// Where a root's admin keeps overrides.
+    public static let overrideFolder = "/etc/imprint/templates"
+
+    /// The names of the built-in templates.
+    public static var builtInNames: [String] { builtIn.keys.sorted() }
+
+    /// Loads template `name`: the override under `root`'s /etc/imprint/templates when there is one, else the
+    /// built-in one.
+    /// - Parameters:
+    ///   - root: the target root to look for an override in; nil for the built-in template only.
+    public static func load(_ name: String, root: TargetRoot?) throws -> Template {
+        guard let bytes = builtIn[name] else {
+            throw TemplateError.unknown(name: name, known: builtInNames)
+        }
+        let overridePath = overrideFolder + "/" + name
+        if let root, let data = try root.readFile(overridePath) {
+            guard let text = String(data: data, encoding: .utf8) else {
+                throw TemplateError.invalid(name: name, source: overridePath, reason: "the file is not UTF-8 text")
+            }
+            return try Template(name: name, source: overridePath, text: text)
+        }
+        return try Template(name: name, source: "built-in", text: String(decoding: bytes, as: UTF8.self))
+    }
+
+    /// Parses `text` as a template named `name` (tests, and overrides read elsewhere).
+    public init(name: String, source: String, text: String) throws {
+        self.name = name
+        self.source = source
+        do {
+            template = try MustacheTemplate(string: "{{% CONTENT_TYPE: TEXT}}" + text)
+        } catch {
+            throw TemplateError.invalid(name: name, source: source, reason: "not a valid Mustache template (\(error))")
+        }
+    }
+
+    /// The text with `values` filled in. Values are dictionaries, arrays, strings, numbers and booleans; a missing
+    /// key renders as nothing, as Mustache defines.
+    public func render(_ values: [String: Any]) -> String {
+        template.render(values)
+    }
+
+    /// Every built-in template, by file name. The names are unique across Templates/'s subfolders.
+    private static let builtIn: [String: [UInt8]] = [
+        "imprint-agent.service": PackageResources.imprint_agent_service,
+    ]
+}
+
+/// A template that cannot be used.
+public enum TemplateError: Error, Equatable, Sendable, CustomStringConvertible {
+    case unknown(name: String, known: [String])
+    case invalid(name: String, source: String, reason: String)
+
+    public var description: String {
+        switch self {
+        case let .unknown(name, known):
+            return "no template named \(quoted(name)); the templates are \(known.joined(separator: ", "))"
+        case let .invalid(name, source, reason):
+            return "template \(quoted(name)) from \(source) cannot be used: \(reason); fix or remove the override"
+        }
+    }
+}
