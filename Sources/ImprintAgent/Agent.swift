@@ -1,4 +1,5 @@
 import Foundation
+import Glibc
 import ImprintCore
 import ImprintInventory
 
@@ -83,8 +84,11 @@ public enum Agent {
         let lock = try RunLock(root: root, wait: request.lockWait, waiting: waiting)
         defer { withExtendedLifetime(lock) {} }
         let recovered = try Applier.recoverInterrupted(root: root)
-        let (plan, identity) = try planRun(request, run: run, root: root, recordState: everyStep)
+        var (plan, identity) = try planRun(request, run: run, root: root, recordState: everyStep)
         _ = try Applier.apply(plan, run: run, unit: request.profile.hostname.value, root: root, time: request.time)
+        if request.live, plan.effective.contains(where: { $0.path == "/etc/hostname" }) {
+            plan.notes += setRunningHostname(request.profile.hostname.value)
+        }
         return RunOutcome(result: .applied, run: run, plan: plan, identity: identity, recovered: recovered)
     }
 
@@ -176,6 +180,14 @@ public enum Agent {
                 before: try root.readFile(AgentState.path)))
         }
         return (plan, identity)
+    }
+
+    /// Gives the running system the unit's hostname, as systemd does from /etc/hostname at boot, so the services
+    /// started after the agent (sshd, CUPS, DHCP) already use it. A failure is a note: the name applies at next boot.
+    static func setRunningHostname(_ name: String) -> [String] {
+        let result = name.withCString { sethostname($0, strlen($0)) }
+        if result == 0 { return [] }
+        return ["the running hostname is unchanged (\(String(cString: strerror(errno)))); it takes effect at the next boot"]
     }
 
     /// A run's name: its UTC time, sortable, and a random suffix so two runs in one second differ.

@@ -12,7 +12,7 @@ public struct Imprint: ParsableCommand {
             \(ExitStatus.helpTable)
             """,
         version: imprintVersion,
-        subcommands: [InventoryCommand.self, FactsCommand.self, IdentifyCommand.self, RunCommand.self, StatusCommand.self, RollbackCommand.self]
+        subcommands: [InventoryCommand.self, FactsCommand.self, IdentifyCommand.self, RunCommand.self, StatusCommand.self, RollbackCommand.self, InstallCommand.self]
     )
 
     public init() {}

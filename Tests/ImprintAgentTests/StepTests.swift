@@ -58,6 +58,27 @@ import Testing
         #expect((line["machineID"] as? [String: String])?["old"] == "5d2b8a1f0c7e4e3a9b6d1c2e3f4a5b6c")
     }
 
+    /// On a running unit, a machine-id that differs from the master's on record (systemd made it at first boot)
+    /// is kept with no reboot due; the master's own id is replaced, with a note that a reboot is due.
+    @Test func liveRunKeepsFirstBootMachineID() throws {
+        let folder = try TemporaryDirectory()
+        let root = try masterRoot(folder)
+        _ = try folder.write("rm204-master/var/lib/imprint/master-machine-id", "5d2b8a1f0c7e4e3a9b6d1c2e3f4a5b6c\n")
+        var live = request(try demoProfile(), steps: [.machineID, .identity], dryRun: true)
+        live.live = true
+
+        let still = try Agent.run(live, root: root)
+        #expect(still.plan.effective.contains { $0.path == "/etc/machine-id" })
+        #expect(still.plan.notes.contains { $0.contains("reboot the unit") })
+
+        _ = try folder.write("rm204-master/etc/machine-id", "fedcba9876543210fedcba9876543210\n")
+        let fresh = try Agent.run(live, root: root)
+        #expect(!fresh.plan.effective.contains { $0.path == "/etc/machine-id" })
+        #expect(!fresh.plan.notes.contains { $0.contains("reboot") })
+        #expect(fresh.identity?.machineID?.old == "5d2b8a1f0c7e4e3a9b6d1c2e3f4a5b6c")
+        #expect(fresh.identity?.machineID?.new == "fedcba9876543210fedcba9876543210")
+    }
+
     /// The real tools accept what the run wrote: dbus-uuidgen the machine-id, systemd-firstboot the hostname,
     /// getent (in a chroot holding only getent, its libraries and our /etc/hosts) the hosts line.
     @Test func realToolsAccept() throws {

@@ -12,16 +12,28 @@ enum MachineIDStep {
         var notes: [String]
     }
 
-    static func plan(root: TargetRoot, random: RandomSource, newID: String, live: Bool) throws(CoreError) -> Result {
+    static func plan(root: TargetRoot, random: RandomSource, newID freshID: String, live: Bool) throws(CoreError) -> Result {
         var changes: [FileChange] = []
         var notes: [String] = []
         let current = try root.readFile("/etc/machine-id")
         let oldID = current.flatMap { String(data: $0, encoding: .utf8) }?.trimmingCharacters(in: .whitespacesAndNewlines)
-        changes.append(FileChange(
-            step: .machineID, path: "/etc/machine-id", reason: "a fresh id: clones must not share the master's",
-            action: .write(contents: Data((newID + "\n").utf8), metadata: FileMetadata(mode: 0o444)), before: current))
-        if live {
-            notes.append("the running system still uses machine-id \(oldID ?? "(none)"); reboot the unit so every service takes the new one")
+        // On a running unit whose master id is on record ('imprint install' keeps it), an id that differs from it
+        // was made by systemd at this first boot: it is already the unit's own, and every service uses it.
+        let masterID = try root.readTrimmedText(masterIDPath)
+        let newID: String
+        var previousID = oldID
+        if live, let oldID, isValid(oldID), let masterID, oldID != masterID {
+            newID = oldID
+            previousID = masterID
+            notes.append("machine-id \(oldID) kept: systemd made it at first boot (the master's was \(masterID))")
+        } else {
+            newID = freshID
+            changes.append(FileChange(
+                step: .machineID, path: "/etc/machine-id", reason: "a fresh id: clones must not share the master's",
+                action: .write(contents: Data((newID + "\n").utf8), metadata: FileMetadata(mode: 0o444)), before: current))
+            if live {
+                notes.append("the running system still uses machine-id \(oldID ?? "(none)"); reboot the unit so every service takes the new one")
+            }
         }
 
         // A stale D-Bus copy brings the old id back; Debian makes it a link to /etc/machine-id.
@@ -59,7 +71,16 @@ enum MachineIDStep {
                 step: .machineID, path: iscsi, reason: "every iSCSI initiator needs its own name",
                 action: .write(contents: Data(renameInitiator(text, random: random).utf8), metadata: nil), before: initiator))
         }
-        return Result(changes: changes, oldID: oldID, newID: newID, notes: notes)
+        return Result(changes: changes, oldID: previousID, newID: newID, notes: notes)
+    }
+
+    /// Where `imprint install` keeps the master's machine-id.
+    static let masterIDPath = "/var/lib/imprint/master-machine-id"
+
+    /// Whether `text` is a machine-id as systemd writes it: 32 lowercase hex digits, not all zero.
+    static func isValid(_ text: String) -> Bool {
+        text.utf8.count == 32 && text.allSatisfy { ("0"..."9").contains($0) || ("a"..."f").contains($0) }
+            && text.contains { $0 != "0" }
     }
 
     /// The initiator file with the unique part of its `InitiatorName=` (after the last ':') made new.

@@ -1,0 +1,162 @@
+import Foundation
+import ImprintCore
+import ImprintInventory
+import ImprintTemplates
+
+/// What `imprint install` puts into a root.
+public struct InstallRequest: Sendable {
+    /// The executable to install: the running `imprint`, built with the Swift runtime linked statically.
+    public var binary: Data
+    /// A consistent copy of the inventory the agent will read at boot.
+    public var inventory: Data
+    /// Install even when the checks say the agent could not start in the root.
+    public var force: Bool
+
+    public init(binary: Data, inventory: Data, force: Bool = false) {
+        self.binary = binary
+        self.inventory = inventory
+        self.force = force
+    }
+}
+
+/// One file `imprint install` writes or links.
+public struct InstalledFile: Sendable {
+    public var path: String
+    public var reason: String
+    /// The new contents; nil for a link.
+    public var contents: Data?
+    public var mode: UInt32
+    public var link: String?
+    /// The current contents, for the diff; nil when there is no file.
+    public var before: Data?
+
+    /// Whether the file changes at all.
+    public var changes: Bool { link != nil || contents != before }
+
+    /// The change as a unified diff; binary files (the executable, the inventory) only by size.
+    public var diff: String {
+        if let link { return "--- a\(path)\n+++ b\(path)\n@@ link -> \(link) @@\n" }
+        let contents = contents ?? Data()
+        if contents.contains(0) || before?.contains(0) == true {
+            let old = before.map { "\($0.count) bytes" } ?? "none"
+            return "--- \(before == nil ? "/dev/null" : "a\(path)")\n+++ b\(path)\n@@ binary: \(contents.count) bytes (was \(old)) @@\n"
+        }
+        return UnifiedDiff.render(path: path, old: before, new: contents)
+    }
+}
+
+/// What an install would write, and what the technician should know.
+public struct InstallPlan: Sendable {
+    public var files: [InstalledFile]
+    public var notes: [String]
+}
+
+/// Puts the agent into a restored root so that it runs at the unit's first boot.
+///
+/// The root gets the executable, a copy of the inventory, and a systemd service (from the `imprint-agent.service`
+/// template) enabled by a link in sysinit.target.wants, ordered before the network, sshd and CUPS. The root's
+/// machine-id is set to `uninitialized`, so systemd makes a fresh one at first boot; the master's id is kept in
+/// /var/lib/imprint/master-machine-id so the agent can tell that the running id is no longer the master's.
+public enum Installer {
+    public static let binaryPath = "/usr/local/sbin/imprint"
+    public static let inventoryPath = Inventory.defaultPath
+    public static let unitName = "imprint-agent.service"
+    public static let unitPath = "/etc/systemd/system/" + unitName
+    public static let enablePath = "/etc/systemd/system/sysinit.target.wants/" + unitName
+    public static let masterIDPath = MachineIDStep.masterIDPath
+
+    /// Where the dynamic loader looks in a Debian or RHEL-style root (multiarch first).
+    static let libraryFolders = ["/lib/x86_64-linux-gnu", "/usr/lib/x86_64-linux-gnu", "/lib64", "/usr/lib64", "/lib", "/usr/lib"]
+
+    /// The Debian package that ships each library the agent links to, for the error message.
+    static let packages = [
+        "libsqlite3.so.0": "libsqlite3-0", "libuuid.so.1": "libuuid1", "libz.so.1": "zlib1g",
+        "libstdc++.so.6": "libstdc++6", "libgcc_s.so.1": "libgcc-s1", "libc.so.6": "libc6", "libm.so.6": "libc6",
+    ]
+
+    /// Plans the install: checks that the binary can start in `root`, renders the service, lists every file.
+    /// - Throws: `AgentError.installRefused` naming each problem, unless `request.force`.
+    public static func plan(_ request: InstallRequest, root: TargetRoot) throws -> InstallPlan {
+        var notes: [String] = []
+        let problems = try check(binary: request.binary, root: root)
+        if !problems.isEmpty {
+            guard request.force else { throw AgentError.installRefused(problems) }
+            notes += problems.map { "installed anyway (--force): \($0)" }
+        }
+        let service = try Template.load(unitName, root: root)
+        if service.source != "built-in" { notes.append("the service comes from the root's override \(service.source)") }
+        let unitText = service.render(["binary": binaryPath, "inventory": inventoryPath])
+
+        var files = [
+            InstalledFile(
+                path: binaryPath, reason: "the agent (Swift runtime linked in)", contents: request.binary, mode: 0o755,
+                before: try root.readFile(binaryPath)),
+            InstalledFile(
+                path: inventoryPath, reason: "the inventory the agent reads at boot", contents: request.inventory, mode: 0o600,
+                before: try root.readFile(inventoryPath)),
+            InstalledFile(
+                path: unitPath, reason: "runs the agent at boot, before the network, sshd and CUPS",
+                contents: Data(unitText.utf8), mode: 0o644, before: try root.readFile(unitPath)),
+        ]
+        // systemd makes a fresh machine-id at first boot when the file says "uninitialized"; the agent then sees
+        // an id that is not the master's and keeps it, so no reboot is due.
+        let currentID = try root.readTrimmedText("/etc/machine-id")
+        if let currentID, currentID != "uninitialized", MachineIDStep.isValid(currentID) {
+            files.append(InstalledFile(
+                path: masterIDPath, reason: "the master's machine-id, so the agent knows a fresh one when it sees it",
+                contents: Data((currentID + "\n").utf8), mode: 0o644, before: try root.readFile(masterIDPath)))
+            files.append(InstalledFile(
+                path: "/etc/machine-id", reason: "systemd makes a fresh machine-id at first boot",
+                contents: Data("uninitialized\n".utf8), mode: 0o444, before: try root.readFile("/etc/machine-id")))
+        }
+        if try root.linkTarget(enablePath) != unitPath {
+            files.append(InstalledFile(
+                path: enablePath, reason: "enables the service (as 'systemctl enable' would)", contents: nil, mode: 0o777,
+                link: unitPath, before: nil))
+        }
+        if !root.exists("/usr/lib/systemd/systemd") && !root.exists("/lib/systemd/systemd") {
+            notes.append("this root has no systemd: the service will not start by itself; run '\(binaryPath) run' at boot another way")
+        }
+        return InstallPlan(files: files, notes: notes)
+    }
+
+    /// Writes the plan's files, each atomically, the enabling link last: an install cut short is never enabled
+    /// half-way, and running it again finishes it.
+    /// - Important: replaces the agent, its inventory and its service in `root`.
+    public static func apply(_ plan: InstallPlan, root: TargetRoot) throws {
+        for file in plan.files where file.changes {
+            if let link = file.link {
+                if try root.linkTarget(file.path) != nil || root.exists(file.path) { try root.remove(file.path) }
+                try root.symlink(file.path, to: link)
+            } else if let contents = file.contents {
+                try root.write(file.path, contents, metadata: FileMetadata(mode: file.mode))
+            }
+        }
+    }
+
+    /// Why `binary` could not start in `root`: the shared Swift runtime, a C library the root lacks, not an
+    /// x86-64 ELF executable. Empty when it can.
+    static func check(binary: Data, root: TargetRoot) throws -> [String] {
+        let needed: [String]
+        do {
+            needed = try ELFDependencies.needed(in: binary)
+        } catch {
+            return ["the file to install is not a 64-bit ELF executable (\(error)); pass the imprint binary"]
+        }
+        var problems: [String] = []
+        let swift = needed.filter { $0.hasPrefix("libswift") || $0.hasPrefix("libFoundation") || $0.hasPrefix("libdispatch") || $0.hasPrefix("libBlocksRuntime") }
+        if !swift.isEmpty {
+            problems.append(
+                "this imprint needs the Swift runtime (\(swift.joined(separator: ", "))), which a unit does not have; "
+                    + "build it with 'swift build -c release --static-swift-stdlib' and install that binary")
+        }
+        for library in needed where !swift.contains(library) {
+            let found = libraryFolders.contains { root.exists($0 + "/" + library) }
+            if !found {
+                let package = packages[library].map { " (Debian package \($0))" } ?? ""
+                problems.append("the root has no \(library)\(package), which the agent needs; install it in the image")
+            }
+        }
+        return problems
+    }
+}

@@ -1,0 +1,96 @@
+import ArgumentParser
+import Foundation
+import ImprintAgent
+import ImprintCore
+import ImprintInventory
+
+struct InstallCommand: ContextCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "install",
+        abstract: "Put the agent into a restored root, so the unit gives itself its identity at first boot.",
+        discussion: """
+            Writes into the root: the imprint executable as \(Installer.binaryPath) (by default this very binary, \
+            which must be built with the Swift runtime linked in: 'swift build -c release --static-swift-stdlib'), \
+            a consistent copy of the inventory as \(Installer.inventoryPath), and the systemd service \
+            \(Installer.unitPath), enabled by a link in sysinit.target.wants. The service runs 'imprint run' at every \
+            boot, before the network, sshd and CUPS start; once the unit has its identity for the current record \
+            revision it does nothing. An admin's /etc/imprint/templates/\(Installer.unitName) in the root replaces \
+            the built-in service.
+
+            The root's /etc/machine-id becomes 'uninitialized', so systemd makes a fresh id at first boot; the master's \
+            id is kept in \(Installer.masterIDPath) so the agent knows the new one is the unit's own.
+
+            Before writing, install checks that the binary can start in the root: that it does not need the shared \
+            Swift runtime, and that each library it links (libsqlite3, libuuid, zlib, libstdc++) is in the root. It \
+            refuses otherwise (exit 65), naming the Debian package to add; --force installs anyway. Each file is \
+            replaced atomically and the enabling link comes last, so an install cut short is not enabled and running \
+            it again finishes it.
+
+            \(ExitStatus.helpTable)
+            """)
+
+    @Option(help: ArgumentHelp("The restored root to install into.", valueName: "dir")) var root: String
+    @Option(help: ArgumentHelp("The executable to install (default: this imprint).", valueName: "path")) var binary: String?
+    @Flag(name: .customLong("dry-run"), help: "Print what would be written, as diffs; change nothing.") var dryRun = false
+    @Flag(help: "Install even when the checks say the agent could not start in the root.") var force = false
+    @Flag(help: "Print the outcome as JSON.") var json = false
+    @OptionGroup var global: GlobalOptions
+
+    func run(_ context: CommandContext) throws {
+        let target = try TargetRoot(root)
+        let binaryPath = try binary ?? Self.runningExecutable()
+        guard let executable = FileManager.default.contents(atPath: binaryPath) else {
+            throw CommandFailure(status: .missingInput, message: "cannot read the executable \(quoted(binaryPath)); pass '--binary PATH'")
+        }
+        let inventory = try global.openInventory(context, readOnly: true).snapshot()
+        let plan = try Installer.plan(InstallRequest(binary: executable, inventory: inventory, force: force), root: target)
+        if !dryRun { try Installer.apply(plan, root: target) }
+        if json {
+            try context.printJSON(View(plan, root: target.path, dryRun: dryRun))
+            return
+        }
+        let changed = plan.files.filter(\.changes)
+        var lines = [dryRun
+            ? "would install the agent into \(target.path): \(changed.count) file\(changed.count == 1 ? "" : "s") (dry run, nothing written)"
+            : "installed the agent into \(target.path)"]
+        for file in changed {
+            lines.append(dryRun ? "# \(file.reason)\n" + file.diff : "  \(file.path)  (\(file.reason))")
+        }
+        lines += plan.notes.map { "note: \($0)" }
+        context.print(lines.joined(separator: "\n"))
+    }
+
+    /// The path of the running imprint.
+    static func runningExecutable() throws -> String {
+        do {
+            return try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")
+        } catch {
+            throw CommandFailure(status: .missingInput, message: "cannot find this executable (\(error)); pass '--binary PATH'")
+        }
+    }
+
+    /// `imprint install --json`.
+    struct View: Encodable {
+        struct File: Encodable {
+            var path: String
+            var action: String
+            var reason: String
+            var bytes: Int?
+        }
+
+        var root: String
+        var dryRun: Bool
+        var files: [File]
+        var notes: [String]
+
+        init(_ plan: InstallPlan, root: String, dryRun: Bool) {
+            self.root = root
+            self.dryRun = dryRun
+            files = plan.files.map { file in
+                let action = file.link != nil ? "link" : !file.changes ? "unchanged" : file.before == nil ? "create" : "replace"
+                return File(path: file.path, action: action, reason: file.reason, bytes: file.contents?.count)
+            }
+            notes = plan.notes
+        }
+    }
+}

@@ -1,0 +1,83 @@
+import Foundation
+import ImprintCore
+import ImprintInventory
+import ImprintTestSupport
+import Testing
+
+/// Every file under `path` with its type, mode and contents hash, to show that a command changed nothing.
+func treeSnapshot(_ path: String) throws -> String {
+    try runProcess("/bin/sh", ["-c", "cd '\(path)' && find . -printf '%p %y %m %l\\n' | sort && find . -type f -exec sha256sum {} + | sort"]).output
+}
+
+@Suite struct InstallTests {
+    var debugBinary: String { packageRoot.appendingPathComponent(".build/debug/imprint").path }
+
+    /// A binary that needs the shared Swift runtime is refused, naming the runtime and the missing libraries,
+    /// and the root is left as it was.
+    @Test func refusesBinaryThatCannotStart() throws {
+        let folder = try TemporaryDirectory()
+        demo(folder)
+        let root = try folder.copyFixture("roots/rm204-master")
+        let before = try treeSnapshot(root)
+        let result = imprint(["install", "--root", root, "--binary", debugBinary], in: folder)
+        #expect(result.status == 65)
+        #expect(result.err.contains("libswiftCore.so"))
+        #expect(result.err.contains("--static-swift-stdlib"))
+        #expect(result.err.contains("libsqlite3.so.0 (Debian package libsqlite3-0)"))
+        #expect(try treeSnapshot(root) == before)
+    }
+
+    /// A dry run prints the service as a diff and the binaries by size, and writes nothing.
+    @Test func dryRunWritesNothing() throws {
+        let folder = try TemporaryDirectory()
+        demo(folder)
+        let root = try folder.copyFixture("roots/rm204-master")
+        let before = try treeSnapshot(root)
+        let result = imprint(["install", "--root", root, "--binary", debugBinary, "--force", "--dry-run"], in: folder)
+        #expect(result.status == 0, "\(result.err)")
+        #expect(result.out.contains("+++ b/etc/systemd/system/imprint-agent.service"))
+        #expect(result.out.contains("+ExecStart=/usr/local/sbin/imprint run --root / --inventory /var/lib/imprint/inventory.db --source boot"))
+        #expect(result.out.contains("@@ binary: "))
+        #expect(result.out.contains("-5d2b8a1f0c7e4e3a9b6d1c2e3f4a5b6c\n+uninitialized"))
+        #expect(try treeSnapshot(root) == before)
+    }
+
+    /// An install writes the agent, a working inventory copy, the master's id and an enabled service that
+    /// systemd-analyze accepts; a second install changes nothing; a broken override is caught by the same check.
+    @Test func installsEnabledServiceThatSystemdAccepts() throws {
+        let folder = try TemporaryDirectory()
+        demo(folder)
+        let root = try folder.copyFixture("roots/rm204-master")
+        let result = imprint(["install", "--root", root, "--binary", debugBinary, "--force"], in: folder)
+        #expect(result.status == 0, "\(result.err)")
+
+        let binary = try FileManager.default.attributesOfItem(atPath: root + "/usr/local/sbin/imprint")
+        #expect((binary[.posixPermissions] as? Int) == 0o755)
+        #expect(FileManager.default.contentsEqual(atPath: root + "/usr/local/sbin/imprint", andPath: debugBinary))
+        let copy = try Inventory(path: root + "/var/lib/imprint/inventory.db", readOnly: true)
+        #expect(try copy.units().count == 30)
+        #expect(try String(contentsOfFile: root + "/etc/machine-id", encoding: .utf8) == "uninitialized\n")
+        #expect(try String(contentsOfFile: root + "/var/lib/imprint/master-machine-id", encoding: .utf8) == "5d2b8a1f0c7e4e3a9b6d1c2e3f4a5b6c\n")
+        #expect(try FileManager.default.destinationOfSymbolicLink(atPath: root + "/etc/systemd/system/sysinit.target.wants/imprint-agent.service")
+            == "/etc/systemd/system/imprint-agent.service")
+
+        let verify = try runProcess("/usr/bin/systemd-analyze", ["verify", "--root=\(root)", "/etc/systemd/system/imprint-agent.service"])
+        #expect(verify.status == 0 && verify.error.isEmpty, "\(verify.error)")
+
+        let again = imprint(["install", "--root", root, "--binary", debugBinary, "--force", "--json"], in: folder)
+        #expect(again.status == 0)
+        let view = try JSONSerialization.jsonObject(with: Data(again.out.utf8)) as? [String: Any]
+        let actions = (view?["files"] as? [[String: Any]])?.compactMap { $0["action"] as? String }
+        #expect(actions == ["unchanged", "unchanged", "unchanged"])
+
+        let other = try TemporaryDirectory()
+        let broken = try other.copyFixture("roots/rm204-master")
+        try FileManager.default.createDirectory(atPath: broken + "/etc/imprint/templates", withIntermediateDirectories: true)
+        try "[Service]\nExecStart=imprint-without-a-path run\n".write(
+            toFile: broken + "/etc/imprint/templates/imprint-agent.service", atomically: true, encoding: .utf8)
+        let overridden = imprint(["install", "--root", broken, "--binary", debugBinary, "--force"], in: folder)
+        #expect(overridden.out.contains("the service comes from the root's override /etc/imprint/templates/imprint-agent.service"))
+        let refused = try runProcess("/usr/bin/systemd-analyze", ["verify", "--root=\(broken)", "/etc/systemd/system/imprint-agent.service"])
+        #expect(refused.status != 0 || refused.error.contains("imprint-without-a-path"))
+    }
+}
