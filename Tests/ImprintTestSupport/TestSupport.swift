@@ -81,3 +81,39 @@ public func runProcess(_ executable: String, _ arguments: [String], environment:
         status: process.terminationStatus, output: String(decoding: outData, as: UTF8.self),
         error: String(decoding: errData, as: UTF8.self))
 }
+
+/// A real Debian bookworm root built by debootstrap (`.ci/debian-root`, cached outside the repository; the first
+/// call builds it, which takes minutes). Read it, never write it: copy it with `copyDebianRoot` first.
+public func debianRoot() throws -> String {
+    let result = try runProcess("/bin/bash", [packageRoot.appendingPathComponent(".ci/debian-root").path])
+    guard result.status == 0, let path = result.output.split(separator: "\n").last.map(String.init) else {
+        throw TestSupportError("'.ci/debian-root' failed: \(result.error)")
+    }
+    return path
+}
+
+/// The imprint executable built with the Swift runtime linked in, as a unit gets it: `$IMPRINT_STATIC_BINARY`,
+/// which `bash .ci/test` sets after 'swift build -c release --static-swift-stdlib'.
+public func staticImprintBinary() throws -> String {
+    guard let path = ProcessInfo.processInfo.environment["IMPRINT_STATIC_BINARY"], FileManager.default.isExecutableFile(atPath: path) else {
+        throw TestSupportError(
+            "set IMPRINT_STATIC_BINARY to an imprint built with 'swift build -c release --static-swift-stdlib' (bash .ci/test does both)")
+    }
+    return path
+}
+
+/// A failure of the test setup itself, with what to do.
+public struct TestSupportError: Error, CustomStringConvertible {
+    public var description: String
+    public init(_ description: String) { self.description = description }
+}
+
+extension TemporaryDirectory {
+    /// A private copy of the Debian root (`debianRoot()`) under this folder, at `name`.
+    public func copyDebianRoot(_ name: String = "debian") throws -> String {
+        let target = file(name)
+        let copy = try runProcess("/bin/cp", ["-a", "--reflink=auto", try debianRoot(), target])
+        guard copy.status == 0 else { throw TestSupportError("cannot copy the Debian root: \(copy.error)") }
+        return target
+    }
+}
