@@ -128,6 +128,8 @@ public enum Agent {
             steps.subtract([.machineID, .hostKeys])
             plan.notes.append("machine-id and host keys kept: this unit already has its own (--force renews them)")
         }
+        // The identity line names the machine-id and keys the unit has after the run, made now or kept.
+        if !steps.contains(.machineID), let currentID { machineID = IdentityRecord.MachineID(old: currentID, new: currentID) }
         if steps.contains(.hostname) {
             plan.changes += try HostnameStep.plan(profile, root: root)
         }
@@ -137,7 +139,7 @@ public enum Agent {
             plan.notes += result.notes
             machineID = IdentityRecord.MachineID(old: result.oldID, new: result.newID)
         }
-        var hostKeys: [IdentityRecord.HostKey] = []
+        var hostKeys = steps.contains(.hostKeys) ? [] : try HostKeysStep.current(root: root)
         if steps.contains(.hostKeys) {
             let result = try HostKeysStep.plan(profile, root: root)
             plan.changes += result.changes

@@ -160,7 +160,11 @@ public struct SSHHostKey: Sendable {
         // Without a comment ssh-keygen ends the line after the key, with no trailing space.
         let fields = [type.algorithm, Data(publicBlob).base64EncodedString()] + (comment.isEmpty ? [] : [comment])
         self.publicKeyLine = fields.joined(separator: " ") + "\n"
-        let digest = Data(SHA256.hash(data: publicBlob)).base64EncodedString()
-        self.fingerprint = "SHA256:" + digest.prefix { $0 != "=" }
+        self.fingerprint = Self.fingerprint(ofBlob: Data(publicBlob))
+    }
+
+    /// The fingerprint `ssh-keygen -l` prints for a public key blob: SHA256 in base64 without padding.
+    static func fingerprint(ofBlob blob: Data) -> String {
+        "SHA256:" + Data(SHA256.hash(data: blob)).base64EncodedString().prefix { $0 != "=" }
     }
 }

@@ -35,4 +35,17 @@ enum HostKeysStep {
         }
         return result
     }
+
+    /// The fingerprints of the host keys the root has now (from the .pub files), for the identity line of a run
+    /// that keeps them. A .pub line that cannot be read is left out.
+    static func current(root: TargetRoot) throws(CoreError) -> [IdentityRecord.HostKey] {
+        var keys: [IdentityRecord.HostKey] = []
+        for type in SSHKeyType.allCases {
+            guard let line = try root.readTrimmedText("/etc/ssh/\(type.publicFileName)") else { continue }
+            let fields = line.split(separator: " ")
+            guard fields.count >= 2, fields[0] == type.algorithm, let blob = Data(base64Encoded: String(fields[1])) else { continue }
+            keys.append(IdentityRecord.HostKey(type: type.rawValue, fingerprint: SSHHostKey.fingerprint(ofBlob: blob)))
+        }
+        return keys
+    }
 }
