@@ -121,7 +121,7 @@ extension Inventory {
         var row = UnitRow(
             id: existing, hostname: draft.hostname.value, domain: draft.domain?.value, groupId: unitGroupId,
             model: draft.model, notes: draft.notes, defaultPrinterId: defaultPrinterId, revision: 1,
-            createdAt: now, updatedAt: now)
+            createdAt: now, updatedAt: now, netplan: draft.netplan)
         if let existing {
             guard let stored = try UnitRow.fetchOne(db, key: existing) else {
                 throw InventoryError.unitNotFound(reference: draft.hostname.value)
@@ -213,7 +213,8 @@ extension Inventory {
             model: row.model, notes: row.notes,
             identifiers: UnitDraft.canonicalOrder(identifiers), interfaces: interfaces,
             printers: try printerIds.compactMap { context.printers[$0] }.map { printer in try PrinterName(printer.name) },
-            defaultPrinter: try row.defaultPrinterId.flatMap { context.printers[$0] }.map { printer in try PrinterName(printer.name) })
+            defaultPrinter: try row.defaultPrinterId.flatMap { context.printers[$0] }.map { printer in try PrinterName(printer.name) },
+            netplan: row.netplan)
     }
 
     func record(row: UnitRow, context: LoadContext, db: Database) throws -> UnitRecord {

@@ -154,6 +154,9 @@ public final class Inventory: Sendable {
                 CREATE INDEX history_unitId ON history(unitId);
                 """)
         }
+        migrator.registerMigration("v2 unit network as netplan version 2 text") { db in
+            try db.execute(sql: "ALTER TABLE unit ADD COLUMN netplan TEXT")
+        }
         return migrator
     }
 
