@@ -119,6 +119,51 @@ enum NetworkCases {
         }
     }
 
+    /// The real NetworkManager daemon, in private network, mount, UTS and PID namespaces with its own /run, system
+    /// bus and state folder and the rendered folder over /etc/NetworkManager/system-connections, loads every keyfile:
+    /// nmcli lists each profile with its UUID, MAC and addresses.
+    @Test(arguments: NetworkCases.names)
+    func networkManagerLoads(_ name: String) throws {
+        let interfaces = try NetworkCases.named(name)
+        let folder = try TemporaryDirectory("nmdaemon")
+        let files = try NetworkCases.render(interfaces, stack: .networkManager, into: folder)
+        let config = try folder.write("NetworkManager.conf", "[main]\nplugins=keyfile\ndns=none\nrc-manager=unmanaged\nhostname-mode=none\nno-auto-default=*\n")
+        let fields = "connection.id,connection.uuid,802-3-ethernet.mac-address,802-11-wireless.mac-address,802-11-wireless.ssid,ipv4.method,ipv4.addresses,ipv4.gateway,ipv6.addresses,ipv6.gateway"
+        let show = files.indices.map { "nmcli -t -f \(fields) connection show imprint-\($0)" }.joined(separator: "\n")
+        // The PID namespace ends every process (the bus, the daemon) when the script ends; tmpfs keeps /run and
+        // NetworkManager's state off the host; dns=none and hostname-mode=none keep it off /etc.
+        let script = """
+            set -e
+            mount -t tmpfs tmpfs /run
+            mount -t tmpfs tmpfs /var/lib/NetworkManager
+            mount --bind \(folder.file("etc/NetworkManager/system-connections")) /etc/NetworkManager/system-connections
+            mkdir -p /run/dbus
+            dbus-daemon --system --fork --nopidfile
+            NetworkManager --no-daemon --config=\(config) 2>\(folder.file("daemon.log")) &
+            for i in $(seq 1 100); do
+              if [ "$(nmcli -t -f NAME connection show 2>/dev/null | grep -c '^imprint-')" = "\(files.count)" ]; then break; fi
+              sleep 0.1
+            done
+            \(show)
+            """
+        let result = try runProcess("/usr/bin/unshare", [
+            "--net", "--mount", "--uts", "--pid", "--fork", "--propagation", "private", "/bin/sh", "-c", script,
+        ])
+        #expect(result.status == 0, "\(result.error) \((try? String(contentsOfFile: folder.file("daemon.log"), encoding: .utf8)) ?? "")")
+        for (index, interface) in interfaces.enumerated() {
+            #expect(result.output.contains("connection.id:imprint-\(index)\n"))
+            #expect(result.output.contains("connection.uuid:\(NetworkStep.Renderer.connectionUUID(unit: "RM204-07", mac: interface.mac))\n"))
+            #expect(result.output.contains("mac-address:\(interface.mac.value.uppercased())\n"))
+            let v4 = interface.addresses.filter { $0.address.family == .ipv4 }.map(\.description)
+            #expect(result.output.contains("ipv4.method:\(v4.isEmpty ? "auto" : "manual")\n"))
+            if !v4.isEmpty { #expect(result.output.contains("ipv4.addresses:\(v4.joined(separator: ", "))\n")) }
+            let v6 = interface.addresses.filter { $0.address.family == .ipv6 }.map(\.description)
+            if !v6.isEmpty { #expect(result.output.contains("ipv6.addresses:\(v6.joined(separator: ", "))\n"), "\(result.output)") }
+            if let gateway = interface.gateway6 { #expect(result.output.contains("ipv6.gateway:\(gateway)\n")) }
+            if let wifi = interface.wifi { #expect(result.output.contains("802-11-wireless.ssid:\(wifi.ssid)\n"), "\(result.output)") }
+        }
+    }
+
     /// The real systemd-networkd, in a private network and mount namespace with the rendered folder over
     /// /etc/systemd/network, logs no line naming our files.
     @Test(arguments: ["dhcp", "static", "dual-stack"])
