@@ -11,7 +11,7 @@ public enum CSVKind: String, Sendable, CaseIterable {
         switch self {
         case .units:
             return ["hostname", "domain", "group", "model", "serial", "uuid", "asset_tag", "macs", "ipv4", "gateway4",
-                    "ipv6", "gateway6", "dns", "search", "mtu", "wifi_ssid", "wifi_passphrase", "network", "netplan", "printers",
+                    "ipv6", "gateway6", "dns", "search", "mtu", "wifi_ssid", "wifi_passphrase", "network", "netplan", "network_stack", "printers",
                     "default_printer", "notes"]
         case .groups:
             return ["name", "domain", "dns", "search", "network_mode", "network_stack", "naming_pattern", "enroll",
@@ -305,6 +305,7 @@ extension Inventory {
                 errors.reasons.append("network settings need a MAC address in 'macs' to bind to")
             }
         }
+        let networkStack = errors.check { () throws(CoreError) in try value("network_stack").map { text throws(CoreError) in try NetworkStack(text) } } ?? nil
         var printers: [PrinterName] = []
         for text in words(value("printers") ?? "") {
             if let printer = errors.check({ () throws(CoreError) in try PrinterName(text) }) { printers.append(printer) }
@@ -314,7 +315,8 @@ extension Inventory {
         guard errors.reasons.isEmpty, let hostname else { return .failure(errors) }
         let draft = UnitDraft(
             hostname: hostname, domain: domain, group: group, model: model, notes: notes, identifiers: identifiers,
-            interfaces: interfaces, printers: printers, defaultPrinter: defaultPrinter, netplan: netplan)
+            interfaces: interfaces, printers: printers, defaultPrinter: defaultPrinter, netplan: netplan,
+            networkStack: networkStack)
         do throws(CoreError) {
             return .success(try draft.normalized())
         } catch {
@@ -351,7 +353,7 @@ extension Inventory {
         return [draft.hostname.value, draft.domain?.value ?? "", draft.group ?? "", draft.model ?? "",
                 identifier(.serial), identifier(.uuid), identifier(.assetTag), macs.joined(separator: " ")]
             + simple
-            + [network, draft.netplan ?? "", draft.printers.map(\.value).joined(separator: " "), draft.defaultPrinter?.value ?? "", draft.notes ?? ""]
+            + [network, draft.netplan ?? "", draft.networkStack?.rawValue ?? "", draft.printers.map(\.value).joined(separator: " "), draft.defaultPrinter?.value ?? "", draft.notes ?? ""]
     }
 
     static func decodingReason(_ error: any Error) -> String {

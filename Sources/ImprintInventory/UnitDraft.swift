@@ -16,6 +16,8 @@ public struct UnitDraft: Equatable, Sendable {
     /// The unit's network as pasted netplan/cloud-init "version 2" YAML or JSON, kept as given; when set, the
     /// interfaces are read from it (see `NetplanV2`).
     public var netplan: String?
+    /// The stack to render the unit's network for, over its group's; nil takes the group's (or detects it).
+    public var networkStack: NetworkStack?
     /// Queues the unit has besides its group's.
     public var printers: [PrinterName]
     public var defaultPrinter: PrinterName?
@@ -23,9 +25,11 @@ public struct UnitDraft: Equatable, Sendable {
     public init(
         hostname: Hostname, domain: DomainName? = nil, group: String? = nil, model: String? = nil,
         notes: String? = nil, identifiers: [Identifier] = [], interfaces: [InterfaceConfig] = [],
-        printers: [PrinterName] = [], defaultPrinter: PrinterName? = nil, netplan: String? = nil
+        printers: [PrinterName] = [], defaultPrinter: PrinterName? = nil, netplan: String? = nil,
+        networkStack: NetworkStack? = nil
     ) {
         self.netplan = netplan
+        self.networkStack = networkStack
         self.hostname = hostname
         self.domain = domain
         self.group = group
@@ -126,6 +130,7 @@ public struct UnitChanges: Equatable, Sendable {
     /// Sets (or clears) the unit's network as netplan v2 text; an interface change above clears it, since the
     /// interfaces then no longer come from the pasted text.
     public var netplan: Change<String> = .keep
+    public var networkStack: Change<NetworkStack> = .keep
     public var addPrinters: [PrinterName] = []
     public var removePrinters: [PrinterName] = []
     public var defaultPrinter: Change<PrinterName> = .keep
@@ -151,6 +156,7 @@ public struct UnitChanges: Equatable, Sendable {
             if identifier.kind != .mac { result.identifiers.removeAll { $0.kind == identifier.kind } }
             if !result.identifiers.contains(identifier) { result.identifiers.append(identifier) }
         }
+        result.networkStack = networkStack.applied(to: draft.networkStack)
         result.netplan = netplan.applied(to: draft.netplan)
         if case .clear = netplan { result.interfaces = [] }
         if removeInterface != nil || interface != nil || removeIdentifiers.contains(where: { $0.kind == .mac }) {

@@ -315,7 +315,7 @@ func masterWithNetwork(_ folder: TemporaryDirectory) throws -> TargetRoot {
         #expect(try NetworkStep.Detection.choose(forced: .ifupdown, root: root)?.stack == .ifupdown)
 
         let plan = try NetworkStep.plan(try NetworkCases.profile(try NetworkCases.dhcp(), stack: .networkd), root: root)
-        #expect(plan.notes.contains("network: networkd (forced by the unit's group)"))
+        #expect(plan.notes.contains("network: networkd (set in the inventory for the unit or its group)"))
     }
 
     /// The master's card-bound netplan file and NetworkManager profile, its ifupdown stanza, udev rules, leases and

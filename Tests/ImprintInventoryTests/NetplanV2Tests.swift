@@ -91,18 +91,34 @@ import Testing
         #expect(throws: InventoryError.self) { try inventory.importCSV(both, file: "both.csv") }
     }
 
+    /// A unit's network stack wins over its group's, is exported in the units file, and clears back to the group's.
+    @Test func unitStackOverridesGroup() throws {
+        let folder = try TemporaryDirectory()
+        let inventory = try demoInventory(folder)
+        #expect(try inventory.unit("RM204-07").profile.networkStack == nil)
+        var changes = UnitChanges()
+        changes.networkStack = .set(.ifupdown)
+        let record = try inventory.updateUnit("RM204-07", changes)
+        #expect(record.profile.networkStack == .ifupdown)
+        let exported = try CSV.parse(try inventory.exportCSV(.units))
+        let column = try #require(CSVKind.units.columns.firstIndex(of: "network_stack"))
+        #expect(exported.first { $0.fields[0] == "RM204-07" }?.fields[column] == "ifupdown")
+        changes.networkStack = .clear
+        #expect(try inventory.updateUnit("RM204-07", changes).profile.networkStack == nil)
+    }
+
     /// An inventory made before the netplan column is upgraded in place by a new, named migration.
     @Test func upgradesOlderSchema() throws {
         let folder = try TemporaryDirectory()
         _ = try makeInventory(folder)
         let database = folder.file("inventory.db")
         let downgrade = try runProcess("/usr/bin/sqlite3", [database,
-            "ALTER TABLE unit DROP COLUMN netplan; DELETE FROM grdb_migrations WHERE identifier LIKE 'v2 %';"])
+            "ALTER TABLE unit DROP COLUMN netplan; ALTER TABLE unit DROP COLUMN networkStack; DELETE FROM grdb_migrations WHERE identifier LIKE 'v2 %';"])
         #expect(downgrade.status == 0, "\(downgrade.error)")
         let inventory = try Inventory(path: database)
         _ = try inventory.importCSV(CSV.format([["hostname", "netplan"], ["RM204-97", #"{"version": 2, "ethernets": {"e": {"match": {"macaddress": "3c:52:82:20:04:97"}, "dhcp4": true}}}"#]]), file: "u.csv")
         #expect(try inventory.unit("RM204-97").draft.netplan?.contains("3c:52:82:20:04:97") == true)
         let migrations = try runProcess("/usr/bin/sqlite3", [database, "SELECT identifier FROM grdb_migrations ORDER BY rowid"])
-        #expect(migrations.output == "v1 units, identifiers, groups, printers, history\nv2 unit network as netplan version 2 text\n")
+        #expect(migrations.output == "v1 units, identifiers, groups, printers, history\nv2 unit netplan text and network stack\n")
     }
 }

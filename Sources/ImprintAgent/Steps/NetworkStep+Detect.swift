@@ -14,7 +14,7 @@ extension NetworkStep {
         /// Nil when the image has none of them.
         static func choose(forced: NetworkStack?, root: TargetRoot) throws(CoreError) -> Choice? {
             if let forced {
-                return Choice(stack: forced, reason: "forced by the unit's group")
+                return Choice(stack: forced, reason: "set in the inventory for the unit or its group")
             }
             let netplan = try yamlFiles(in: "/etc/netplan", root: root)
             if !netplan.isEmpty {
