@@ -46,7 +46,13 @@ public enum NetplanV2 {
                 guard let settings = mapping[id] as? [String: Any] else {
                     throw .invalidValue(field: "netplan \(section).\(id)", value: "\(mapping[id] ?? "")", reason: "must be a mapping")
                 }
-                result.append(try interface(settings, id: id, wifi: section == "wifis"))
+                let parsed = try interface(settings, id: id, wifi: section == "wifis")
+                if result.contains(where: { $0.mac == parsed.mac }) {
+                    throw .invalidValue(
+                        field: "netplan interface \(id)", value: parsed.mac.value,
+                        reason: "another interface already matches this MAC; give each card once")
+                }
+                result.append(parsed)
             }
         }
         return result

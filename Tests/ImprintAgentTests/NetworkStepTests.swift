@@ -485,6 +485,53 @@ struct NetworkMeaning: Equatable, CustomStringConvertible {
     }
 }
 
+extension NetworkMeaning {
+    /// Reads ifcfg files (`IPADDR0`/`PREFIX0` or `IPADDR`/`NETMASK`, `IPV6ADDR`, `GATEWAY`, `DNS1`, `DOMAIN`...) and
+    /// `route6-*` lines (`DEST via GATEWAY dev NAME`).
+    init(ifcfg text: String) {
+        var values: [String: String] = [:]
+        for raw in text.split(separator: "\n") {
+            let line = raw.trimmingCharacters(in: .whitespaces)
+            if line.hasPrefix("#") || line.isEmpty { continue }
+            if let equals = line.firstIndex(of: "=") {
+                let value = line[line.index(after: equals)...].trimmingCharacters(in: CharacterSet(charactersIn: "\"'"))
+                values[String(line[..<equals])] = value
+            } else {
+                let words = line.split(separator: " ").map(String.init)
+                if let via = words.firstIndex(of: "via"), via + 1 < words.count { gateways.insert(words[via + 1]) }
+            }
+        }
+        for (key, value) in values {
+            guard key.hasPrefix("IPADDR") else { continue }
+            let suffix = key.dropFirst("IPADDR".count)
+            if let prefix = values["PREFIX\(suffix)"] {
+                addresses.insert("\(value)/\(prefix)")
+            } else if let mask = values["NETMASK\(suffix)"] {
+                let bits = mask.split(separator: ".").compactMap { UInt8($0) }.map(\.nonzeroBitCount).reduce(0, +)
+                addresses.insert("\(value)/\(bits)")
+            }
+        }
+        for key in ["IPV6ADDR", "IPV6ADDR_SECONDARIES"] {
+            addresses.formUnion((values[key] ?? "").split(separator: " ").map(String.init))
+        }
+        for key in ["GATEWAY", "IPV6_DEFAULTGW"] {
+            if let gateway = values[key]?.split(separator: "%").first { gateways.insert(String(gateway)) }
+        }
+        dns.formUnion(values.filter { $0.key.range(of: "^DNS[0-9]+$", options: .regularExpression) != nil }.map(\.value))
+        search.formUnion((values["DOMAIN"] ?? "").split(separator: " ").map(String.init))
+    }
+
+    /// What `netplan generate` makes of the netplan files under `root`: the meaning of its networkd files.
+    init(netplanRoot root: String) throws {
+        let result = try runProcess("/usr/sbin/netplan", ["generate", "--root-dir", root])
+        guard result.status == 0 else { throw CocoaError(.fileReadCorruptFile, userInfo: ["stderr": result.error]) }
+        let folder = root + "/run/systemd/network"
+        let texts = try FileManager.default.contentsOfDirectory(atPath: folder).filter { $0.hasSuffix(".network") }
+            .map { try String(contentsOfFile: folder + "/" + $0, encoding: .utf8) }
+        self.init(texts.joined(separator: "\n"))
+    }
+}
+
 @Suite struct NetworkCrossCheckTests {
     static let document = """
         network:
@@ -506,24 +553,39 @@ struct NetworkMeaning: Equatable, CustomStringConvertible {
         """
 
     /// For one netplan v2 document, `cloud-init devel net-convert` and Imprint render the same addresses, gateways,
-    /// DNS servers and search domains for systemd-networkd, NetworkManager and ifupdown.
-    @Test(arguments: [("networkd", NetworkStack.networkd), ("network-manager", .networkManager), ("eni", .ifupdown)])
+    /// DNS servers and search domains for every renderer: systemd-networkd, NetworkManager, ifupdown, ifcfg
+    /// (sysconfig), and netplan (both documents through `netplan generate`).
+    @Test(arguments: [("networkd", NetworkStack.networkd), ("network-manager", .networkManager), ("eni", .ifupdown),
+                      ("sysconfig", .ifcfg), ("netplan", .netplan)])
     func sameMeaningAsCloudInit(_ kind: String, _ stack: NetworkStack) throws {
         let folder = try TemporaryDirectory("crosscheck")
         let input = try folder.write("input.yaml", Self.document)
         let output = folder.file("cloud-init")
         let converted = try runProcess("/usr/bin/cloud-init", [
-            "devel", "net-convert", "-p", input, "-k", "yaml", "-d", output, "-D", "debian", "-O", kind,
+            "devel", "net-convert", "-p", input, "-k", "yaml", "-d", output,
+            "-D", kind == "sysconfig" ? "rhel" : kind == "netplan" ? "ubuntu" : "debian", "-O", kind,
             "-m", "eth0,3c:52:82:20:04:07",
         ])
         #expect(converted.status == 0, "\(converted.error)")
         let theirFiles = try FileManager.default.subpathsOfDirectory(atPath: output)
             .filter { $0.lowercased().contains("network") }
             .compactMap { try? String(contentsOfFile: output + "/" + $0, encoding: .utf8) }
-        let theirs = NetworkMeaning(theirFiles.joined(separator: "\n"))
-
         let interfaces = try NetplanV2.interfaces(Self.document)
-        let ours = NetworkMeaning(try NetworkCases.render(interfaces, stack: stack, into: folder).map(\.text).joined(separator: "\n"))
+        let ourFolder = try TemporaryDirectory("imprint")
+        let ourTexts = try NetworkCases.render(interfaces, stack: stack, into: ourFolder).map(\.text)
+        let (theirs, ours): (NetworkMeaning, NetworkMeaning)
+        switch stack {
+        case .ifcfg:
+            // cloud-init names the card's routes in route6-lan beside ifcfg-lan.
+            theirs = NetworkMeaning(ifcfg: theirFiles.joined(separator: "\n"))
+            ours = NetworkMeaning(ifcfg: ourTexts.joined(separator: "\n"))
+        case .netplan:
+            theirs = try NetworkMeaning(netplanRoot: output)
+            ours = try NetworkMeaning(netplanRoot: ourFolder.path)
+        default:
+            theirs = NetworkMeaning(theirFiles.joined(separator: "\n"))
+            ours = NetworkMeaning(ourTexts.joined(separator: "\n"))
+        }
         #expect(ours == theirs)
         #expect(ours.addresses == ["10.20.4.107/24", "2001:db8:4::107/64"])
         #expect(ours.gateways == ["10.20.4.1", "2001:db8:4::1"])

@@ -47,7 +47,8 @@ import Testing
     }
 
     /// What Imprint cannot render is refused with a message naming it: a name-only match, a bond, a route to a
-    /// network, a gateway outside the subnet, an SSID with a newline, no IPv4 at all, not version 2.
+    /// network, a gateway outside the subnet, an SSID with a newline, no IPv4 at all, not version 2, two interfaces
+    /// with one MAC.
     @Test func refusesWhatItCannotRender() {
         let cases: [(String, String)] = [
             ("network: {version: 2, ethernets: {eth0: {dhcp4: true}}}", "never to a name alone"),
@@ -58,6 +59,7 @@ import Testing
             ("network: {version: 2, wifis: {w: {match: {macaddress: '3c:52:82:20:04:07'}, dhcp4: true, access-points: {\"a\\nb\": {}}}}}", "control character"),
             ("network: {version: 2, ethernets: {e: {match: {macaddress: '3c:52:82:20:04:07'}, addresses: ['2001:db8::2/64']}}}", "say 'dhcp4: true'"),
             ("network: {version: 1, config: []}", "version: 2"),
+            ("network: {version: 2, ethernets: {a: {match: {macaddress: '3c:52:82:20:04:07'}, dhcp4: true}, b: {match: {macaddress: '3C-52-82-20-04-07'}, dhcp4: true}}}", "another interface already matches this MAC"),
             ("network: [", "not YAML or JSON"),
         ]
         for (text, expected) in cases {
