@@ -17,6 +17,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
     ],
     targets: [
         // Executable: only bootstraps logging and runs the root command.
@@ -60,12 +61,14 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
-        // Inventory: the SQLite store (the only module that imports GRDB)
+        // Inventory: the SQLite store (the only module that imports GRDB), and the netplan v2 reader (the only
+        // module that imports Yams)
         .target(
             name: "ImprintInventory",
             dependencies: [
                 "ImprintCore",
                 .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Yams", package: "Yams"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -87,7 +90,7 @@ let package = Package(
         ),
         .testTarget(
             name: "ImprintAgentTests",
-            dependencies: ["ImprintTestSupport", "ImprintAgent", "ImprintCore"],
+            dependencies: ["ImprintTestSupport", "ImprintAgent", "ImprintCore", "ImprintInventory"],
             swiftSettings: swiftSettings
         ),
 
@@ -117,7 +120,7 @@ let package = Package(
             path: "Templates",
             exclude: ["README.md"],
             sources: ["Templates.swift"],
-            resources: [.embedInCode("systemd")],
+            resources: [.embedInCode("systemd"), .embedInCode("network")],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -59,6 +59,12 @@ public struct Template: Sendable {
     /// Every built-in template, by file name. The names are unique across Templates/'s subfolders.
     private static let builtIn: [String: [UInt8]] = [
         "imprint-agent.service": PackageResources.imprint_agent_service,
+        "imprint-netplan.yaml": PackageResources.imprint_netplan_yaml,
+        "imprint.nmconnection": PackageResources.imprint_nmconnection,
+        "imprint.network": PackageResources.imprint_network,
+        "interfaces-imprint": PackageResources.interfaces_imprint,
+        "ifcfg-imprint": PackageResources.ifcfg_imprint,
+        "keys-imprint": PackageResources.keys_imprint,
     ]
 }
 

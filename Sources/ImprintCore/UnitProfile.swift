@@ -10,7 +10,7 @@ public struct UnitProfile: Codable, Equatable, Sendable {
     /// Configured interfaces, with the group's DNS servers and search domains where the unit gives none.
     public var interfaces: [InterfaceConfig]
     public var networkMode: NetworkMode
-    /// The stack to render for, when the group forces one; nil means "detect it from the image".
+    /// The stack to render for, when the unit or its group forces one; nil means "detect it from the image".
     public var networkStack: NetworkStack?
     /// The unit's queues: its group's, then its own.
     public var printers: [PrinterQueue]

@@ -11,7 +11,7 @@ public enum CSVKind: String, Sendable, CaseIterable {
         switch self {
         case .units:
             return ["hostname", "domain", "group", "model", "serial", "uuid", "asset_tag", "macs", "ipv4", "gateway4",
-                    "ipv6", "gateway6", "dns", "search", "mtu", "wifi_ssid", "wifi_passphrase", "network", "printers",
+                    "ipv6", "gateway6", "dns", "search", "mtu", "wifi_ssid", "wifi_passphrase", "network", "netplan", "network_stack", "printers",
                     "default_printer", "notes"]
         case .groups:
             return ["name", "domain", "dns", "search", "network_mode", "network_stack", "naming_pattern", "enroll",
@@ -255,7 +255,13 @@ extension Inventory {
         var interfaces: [InterfaceConfig] = []
         let simpleColumns = ["ipv4", "gateway4", "ipv6", "gateway6", "dns", "search", "mtu", "wifi_ssid", "wifi_passphrase"]
         let usesSimple = simpleColumns.contains { value($0) != nil }
-        if let json = value("network") {
+        let netplan = value("netplan")
+        if netplan != nil, usesSimple || value("network") != nil {
+            errors.reasons.append("give the network in one way: 'netplan', 'network' or the columns \(simpleColumns.joined(separator: ", "))")
+        }
+        if netplan != nil {
+            // Read by normalized() below, which reports a bad document as this row's error.
+        } else if let json = value("network") {
             if usesSimple {
                 errors.reasons.append("give the network either in 'network' or in the columns \(simpleColumns.joined(separator: ", ")), not both")
             }
@@ -299,6 +305,7 @@ extension Inventory {
                 errors.reasons.append("network settings need a MAC address in 'macs' to bind to")
             }
         }
+        let networkStack = errors.check { () throws(CoreError) in try value("network_stack").map { text throws(CoreError) in try NetworkStack(text) } } ?? nil
         var printers: [PrinterName] = []
         for text in words(value("printers") ?? "") {
             if let printer = errors.check({ () throws(CoreError) in try PrinterName(text) }) { printers.append(printer) }
@@ -308,7 +315,8 @@ extension Inventory {
         guard errors.reasons.isEmpty, let hostname else { return .failure(errors) }
         let draft = UnitDraft(
             hostname: hostname, domain: domain, group: group, model: model, notes: notes, identifiers: identifiers,
-            interfaces: interfaces, printers: printers, defaultPrinter: defaultPrinter)
+            interfaces: interfaces, printers: printers, defaultPrinter: defaultPrinter, netplan: netplan,
+            networkStack: networkStack)
         do throws(CoreError) {
             return .success(try draft.normalized())
         } catch {
@@ -323,7 +331,9 @@ extension Inventory {
         let macs = draft.identifiers.filter { $0.kind == .mac }.map(\.value)
         var simple = Array(repeating: "", count: 9)
         var network = ""
-        if let only = draft.interfaces.first, draft.interfaces.count == 1, only.mac.value == macs.first {
+        if draft.netplan != nil {
+            // The pasted document is exported as given; the interfaces are read from it again on import.
+        } else if let only = draft.interfaces.first, draft.interfaces.count == 1, only.mac.value == macs.first {
             simple = [
                 only.addresses.filter { $0.address.family == .ipv4 }.map(\.description).joined(separator: " "),
                 only.gateway4?.value ?? "",
@@ -343,7 +353,7 @@ extension Inventory {
         return [draft.hostname.value, draft.domain?.value ?? "", draft.group ?? "", draft.model ?? "",
                 identifier(.serial), identifier(.uuid), identifier(.assetTag), macs.joined(separator: " ")]
             + simple
-            + [network, draft.printers.map(\.value).joined(separator: " "), draft.defaultPrinter?.value ?? "", draft.notes ?? ""]
+            + [network, draft.netplan ?? "", draft.networkStack?.rawValue ?? "", draft.printers.map(\.value).joined(separator: " "), draft.defaultPrinter?.value ?? "", draft.notes ?? ""]
     }
 
     static func decodingReason(_ error: any Error) -> String {

@@ -121,7 +121,7 @@ extension Inventory {
         var row = UnitRow(
             id: existing, hostname: draft.hostname.value, domain: draft.domain?.value, groupId: unitGroupId,
             model: draft.model, notes: draft.notes, defaultPrinterId: defaultPrinterId, revision: 1,
-            createdAt: now, updatedAt: now)
+            createdAt: now, updatedAt: now, netplan: draft.netplan, networkStack: draft.networkStack?.rawValue)
         if let existing {
             guard let stored = try UnitRow.fetchOne(db, key: existing) else {
                 throw InventoryError.unitNotFound(reference: draft.hostname.value)
@@ -213,7 +213,8 @@ extension Inventory {
             model: row.model, notes: row.notes,
             identifiers: UnitDraft.canonicalOrder(identifiers), interfaces: interfaces,
             printers: try printerIds.compactMap { context.printers[$0] }.map { printer in try PrinterName(printer.name) },
-            defaultPrinter: try row.defaultPrinterId.flatMap { context.printers[$0] }.map { printer in try PrinterName(printer.name) })
+            defaultPrinter: try row.defaultPrinterId.flatMap { context.printers[$0] }.map { printer in try PrinterName(printer.name) },
+            netplan: row.netplan, networkStack: try row.networkStack.map { text in try NetworkStack(text) })
     }
 
     func record(row: UnitRow, context: LoadContext, db: Database) throws -> UnitRecord {
@@ -238,7 +239,7 @@ extension Inventory {
             group: draft.group, model: draft.model, revision: row.revision,
             identifiers: draft.identifiers, interfaces: interfaces,
             networkMode: try NetworkMode(group?.networkMode ?? "dhcp"),
-            networkStack: try group?.networkStack.map { text in try NetworkStack(text) },
+            networkStack: try draft.networkStack ?? group?.networkStack.map { text in try NetworkStack(text) },
             printers: printers,
             defaultPrinter: try defaultId.flatMap { context.printers[$0] }.map { printer in try PrinterName(printer.name) })
         return UnitRecord(

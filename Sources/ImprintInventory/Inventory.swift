@@ -154,6 +154,13 @@ public final class Inventory: Sendable {
                 CREATE INDEX history_unitId ON history(unitId);
                 """)
         }
+        migrator.registerMigration("v2 unit netplan text and network stack") { db in
+            try db.execute(sql: """
+                ALTER TABLE unit ADD COLUMN netplan TEXT;
+                ALTER TABLE unit ADD COLUMN networkStack TEXT
+                    CHECK (networkStack IN ('netplan', 'networkmanager', 'networkd', 'ifupdown', 'ifcfg'));
+                """)
+        }
         return migrator
     }
 

@@ -54,6 +54,10 @@ struct UnitRow: Codable, FetchableRecord, MutablePersistableRecord, Equatable {
     var revision: Int
     var createdAt: Date
     var updatedAt: Date
+    /// Netplan v2 text the unit's interfaces were read from (migration "v2 ...").
+    var netplan: String?
+    /// The stack the unit's network is rendered for, over its group's (migration "v2 ...").
+    var networkStack: String?
 
     enum Columns {
         static let id = Column(CodingKeys.id)

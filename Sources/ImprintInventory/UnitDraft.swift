@@ -13,6 +13,11 @@ public struct UnitDraft: Equatable, Sendable {
     public var identifiers: [Identifier]
     /// Interfaces with their own settings; a MAC without an entry here uses DHCP and the group's defaults.
     public var interfaces: [InterfaceConfig]
+    /// The unit's network as pasted netplan/cloud-init "version 2" YAML or JSON, kept as given; when set, the
+    /// interfaces are read from it (see `NetplanV2`).
+    public var netplan: String?
+    /// The stack to render the unit's network for, over its group's; nil takes the group's (or detects it).
+    public var networkStack: NetworkStack?
     /// Queues the unit has besides its group's.
     public var printers: [PrinterName]
     public var defaultPrinter: PrinterName?
@@ -20,8 +25,11 @@ public struct UnitDraft: Equatable, Sendable {
     public init(
         hostname: Hostname, domain: DomainName? = nil, group: String? = nil, model: String? = nil,
         notes: String? = nil, identifiers: [Identifier] = [], interfaces: [InterfaceConfig] = [],
-        printers: [PrinterName] = [], defaultPrinter: PrinterName? = nil
+        printers: [PrinterName] = [], defaultPrinter: PrinterName? = nil, netplan: String? = nil,
+        networkStack: NetworkStack? = nil
     ) {
+        self.netplan = netplan
+        self.networkStack = networkStack
         self.hostname = hostname
         self.domain = domain
         self.group = group
@@ -37,6 +45,14 @@ public struct UnitDraft: Equatable, Sendable {
     /// that the unit is found by the card it configures.
     func normalized() throws(CoreError) -> UnitDraft {
         var copy = self
+        if let netplan {
+            if netplan.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
+                copy.netplan = nil
+            } else {
+                copy.interfaces = try NetplanV2.interfaces(netplan)
+            }
+        }
+        let interfaces = copy.interfaces
         var seen = Set<Identifier>()
         copy.identifiers = identifiers.filter { seen.insert($0).inserted }
         for interface in interfaces {
@@ -111,6 +127,10 @@ public struct UnitChanges: Equatable, Sendable {
     /// Replaces the interface with the same MAC, or adds it.
     public var interface: InterfaceConfig?
     public var removeInterface: MACAddress?
+    /// Sets (or clears) the unit's network as netplan v2 text; an interface change above clears it, since the
+    /// interfaces then no longer come from the pasted text.
+    public var netplan: Change<String> = .keep
+    public var networkStack: Change<NetworkStack> = .keep
     public var addPrinters: [PrinterName] = []
     public var removePrinters: [PrinterName] = []
     public var defaultPrinter: Change<PrinterName> = .keep
@@ -135,6 +155,12 @@ public struct UnitChanges: Equatable, Sendable {
         for identifier in addIdentifiers {
             if identifier.kind != .mac { result.identifiers.removeAll { $0.kind == identifier.kind } }
             if !result.identifiers.contains(identifier) { result.identifiers.append(identifier) }
+        }
+        result.networkStack = networkStack.applied(to: draft.networkStack)
+        result.netplan = netplan.applied(to: draft.netplan)
+        if case .clear = netplan { result.interfaces = [] }
+        if removeInterface != nil || interface != nil || removeIdentifiers.contains(where: { $0.kind == .mac }) {
+            result.netplan = nil
         }
         if let removeInterface {
             result.interfaces.removeAll { $0.mac == removeInterface }

@@ -51,6 +51,9 @@ struct RunCommand: ContextCommand {
             /etc/HOSTNAME, /etc/mailname where present); machine-id (/etc/machine-id, /var/lib/dbus/machine-id, \
             systemd's random-seed and credential.secret, /etc/hostid and the iSCSI initiator name where present); \
             host-keys (new /etc/ssh/ssh_host_*_key of the types the image had, all three when it had none); \
+            network (the unit's cards, matched by MAC, in one Imprint-owned file per stack the image uses: netplan, \
+            NetworkManager, systemd-networkd, ifupdown or ifcfg; the master's card-bound files, udev net rules, DHCP \
+            leases and NetworkManager secret_key removed into the run's backup); \
             identity (the log line and /var/lib/imprint/state.json).
 
             \(ExitStatus.helpTable)

@@ -30,6 +30,14 @@ struct UnitOptions: ParsableArguments {
     @Option(name: .customLong("wifi-passphrase-file"), help: ArgumentHelp(
         "File holding the WPA passphrase (kept off the command line, where ps would show it).", valueName: "file"))
     var wifiPassphraseFile: String?
+    @Option(name: .customLong("network-stack"), help: ArgumentHelp(
+        "Render the unit's network for this stack, over its group's: netplan, networkmanager, networkd, ifupdown, "
+            + "ifcfg (empty: the group's, or detected from the image).", valueName: "stack"))
+    var networkStack: String?
+    @Option(name: .customLong("netplan-file"), help: ArgumentHelp(
+        "The unit's whole network as netplan/cloud-init 'version 2' YAML or JSON ('-' reads standard input; an empty "
+            + "file clears it). Cards are matched by 'match: macaddress'.", valueName: "file"))
+    var netplanFile: String?
 
     @Option(name: .customLong("printer"), help: "A print queue for the unit besides its group's (repeatable).")
     var printers: [String] = []
@@ -48,11 +56,22 @@ struct UnitOptions: ParsableArguments {
         changes.model = try change(model) { text throws(CoreError) in try FieldText.check(text, field: "model", maxLength: 255) }
         changes.notes = try change(notes) { text throws(CoreError) in try FieldText.check(text, field: "notes") }
         changes.defaultPrinter = try change(defaultPrinter) { text throws(CoreError) in try PrinterName(text) }
+        changes.networkStack = try change(networkStack) { text throws(CoreError) in try NetworkStack(text) }
         if let serial { changes.addIdentifiers.append(try Identifier(.serial, serial)) }
         if let uuid { changes.addIdentifiers.append(try Identifier(.uuid, uuid)) }
         if let assetTag { changes.addIdentifiers.append(try Identifier(.assetTag, assetTag)) }
         for mac in macs { changes.addIdentifiers.append(try Identifier(.mac, mac)) }
         changes.addPrinters = try printers.map { text throws(CoreError) in try PrinterName(text) }
+        if let netplanFile {
+            if setsNetwork {
+                throw ValidationError("give the network either with '--netplan-file' or with the card options, not both")
+            }
+            let data = netplanFile == "-" ? FileHandle.standardInput.readDataToEndOfFile() : FileManager.default.contents(atPath: netplanFile)
+            guard let data, let text = String(data: data, encoding: .utf8) else {
+                throw ValidationError("'--netplan-file': cannot read \(quoted(netplanFile))")
+            }
+            changes.netplan = text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty ? .clear : .set(text)
+        }
         if setsNetwork { changes.interface = try interface(current: current) }
         return changes
     }

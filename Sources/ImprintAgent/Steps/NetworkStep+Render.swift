@@ -1,0 +1,208 @@
+import Crypto
+import Foundation
+import ImprintCore
+import ImprintTemplates
+
+extension NetworkStep {
+    /// Renders a unit's interfaces for one stack from the templates under Templates/network (or the root's
+    /// overrides). Addresses, MACs, domains and MTUs are already validated values that cannot break any of these
+    /// formats; the only free text, an SSID and a passphrase, is escaped where the format has an escape and
+    /// refused where it has none.
+    struct Renderer {
+        var unit: String
+        var stack: NetworkStack
+        var interfaces: [InterfaceConfig]
+        var root: TargetRoot
+
+        /// The files of `stack`, with their paths, modes and reasons.
+        func files() throws -> [RenderedFile] {
+            switch stack {
+            case .netplan:
+                let items = try interfaces.enumerated().map { index, interface in try values(interface, index: index) }
+                let ethernets = items.filter { $0["isWifi"] as? Bool != true }
+                let wifis = items.filter { $0["isWifi"] as? Bool == true }
+                let text = try Template.load("imprint-netplan.yaml", root: root).render([
+                    "unit": unit, "ethernets": ethernets, "wifis": wifis,
+                    "hasEthernets": !ethernets.isEmpty, "hasWifis": !wifis.isEmpty,
+                ])
+                return [RenderedFile(
+                    path: "/etc/netplan/90-imprint.yaml", text: text, mode: 0o600,
+                    reason: "the unit's network for netplan, cards matched by MAC (0600: netplan refuses readable files)",
+                    secret: interfaces.contains { $0.wifi?.passphrase != nil })]
+            case .networkManager:
+                let template = try Template.load("imprint.nmconnection", root: root)
+                return try interfaces.enumerated().map { index, interface in
+                    var item = try values(interface, index: index)
+                    item["id"] = "imprint-\(index)"
+                    return RenderedFile(
+                        path: "/etc/NetworkManager/system-connections/imprint-\(index).nmconnection",
+                        text: template.render(item), mode: 0o600,
+                        reason: "NetworkManager profile for the card \(interface.mac) (0600: NetworkManager ignores readable keyfiles)",
+                        secret: interface.wifi?.passphrase != nil)
+                }
+            case .networkd:
+                let template = try Template.load("imprint.network", root: root)
+                return try interfaces.enumerated().map { index, interface in
+                    if let wifi = interface.wifi {
+                        throw CoreError.invalidValue(
+                            field: "Wi-Fi SSID", value: wifi.ssid,
+                            reason: "systemd-networkd cannot join a Wi-Fi network on its own; force the netplan or "
+                                + "networkmanager stack for this group, or remove the Wi-Fi settings of \(interface.mac)")
+                    }
+                    return RenderedFile(
+                        path: "/etc/systemd/network/10-imprint-\(index).network",
+                        text: template.render(try values(interface, index: index)), mode: 0o644,
+                        reason: "systemd-networkd configuration for the card \(interface.mac)", secret: false)
+                }
+            case .ifupdown:
+                let items = try interfaces.enumerated().map { index, interface in try values(interface, index: index) }
+                return [RenderedFile(
+                    path: "/etc/network/interfaces.d/imprint",
+                    text: try Template.load("interfaces-imprint", root: root).render(["unit": unit, "interfaces": items]),
+                    mode: interfaces.contains { $0.wifi?.passphrase != nil } ? 0o600 : 0o644,
+                    reason: "ifupdown stanzas for the unit's cards, matched by MAC",
+                    secret: interfaces.contains { $0.wifi?.passphrase != nil })]
+            case .ifcfg:
+                let template = try Template.load("ifcfg-imprint", root: root)
+                var files: [RenderedFile] = []
+                for (index, interface) in interfaces.enumerated() {
+                    var item = try values(interface, index: index)
+                    item["id"] = "imprint-\(index)"
+                    files.append(RenderedFile(
+                        path: "/etc/sysconfig/network-scripts/ifcfg-imprint-\(index)", text: template.render(item),
+                        mode: 0o644, reason: "ifcfg file for the card \(interface.mac)", secret: false))
+                    if interface.wifi?.passphrase != nil {
+                        files.append(RenderedFile(
+                            path: "/etc/sysconfig/network-scripts/keys-imprint-\(index)",
+                            text: try Template.load("keys-imprint", root: root).render(item), mode: 0o600,
+                            reason: "the Wi-Fi passphrase for ifcfg-imprint-\(index), readable by root only", secret: true))
+                    }
+                }
+                return files
+            }
+        }
+
+        /// The template values of one interface.
+        func values(_ interface: InterfaceConfig, index: Int) throws -> [String: Any] {
+            let ipv4 = interface.addresses.filter { $0.address.family == .ipv4 }
+            let ipv6 = interface.addresses.filter { $0.address.family == .ipv6 }
+            let dns4 = interface.dns.filter { $0.family == .ipv4 }
+            let dns6 = interface.dns.filter { $0.family == .ipv6 }
+            let search = interface.search.map(\.value)
+            let routes = [interface.gateway4, interface.gateway6].compactMap { $0?.value }
+            var item: [String: Any] = [
+                "unit": unit,
+                "id": "imprint\(index)",
+                "mac": interface.mac.value,
+                "uuid": Self.connectionUUID(unit: unit, mac: interface.mac),
+                "type": interface.wifi == nil ? "ethernet" : "wifi",
+                "isWifi": interface.wifi != nil,
+                "dhcp4": interface.usesDHCP4,
+                "static6": !ipv6.isEmpty,
+                "addresses": interface.addresses.map(\.description),
+                "hasAddresses": !interface.addresses.isEmpty,
+                "ipv4": ipv4.enumerated().map { offset, prefix in
+                    ["number": offset + 1, "index": offset, "address": prefix.description,
+                     "ip": prefix.address.value, "prefix": prefix.length] as [String: Any]
+                },
+                "ipv6": ipv6.enumerated().map { offset, prefix in
+                    ["number": offset + 1, "address": prefix.description] as [String: Any]
+                },
+                "firstIPv4": ipv4.first?.description ?? "",
+                "moreIPv4": ipv4.dropFirst().map(\.description),
+                "firstIPv6": ipv6.first?.description ?? "",
+                "moreIPv6List": ipv6.dropFirst().map(\.description),
+                "moreIPv6": ipv6.dropFirst().map(\.description).joined(separator: " "),
+                "hasMoreIPv6": ipv6.count > 1,
+                "routes": routes,
+                "hasRoutes": !routes.isEmpty,
+                "dns": interface.dns.map(\.value),
+                "dnsNumbered": interface.dns.enumerated().map { offset, address in
+                    ["number": offset + 1, "address": address.value] as [String: Any]
+                },
+                "dnsWords": interface.dns.map(\.value).joined(separator: " "),
+                "hasDNS": !interface.dns.isEmpty,
+                "dns4": dns4.map { $0.value + ";" }.joined(),
+                "hasDNS4": !dns4.isEmpty,
+                "dns6": dns6.map { $0.value + ";" }.joined(),
+                "hasDNS6": !dns6.isEmpty,
+                "search": search,
+                "searchWords": search.joined(separator: " "),
+                "searchList": search.map { $0 + ";" }.joined(),
+                "hasSearch": !search.isEmpty,
+                "hasNameservers": !interface.dns.isEmpty || !search.isEmpty,
+            ]
+            if let gateway4 = interface.gateway4 { item["gateway4"] = gateway4.value }
+            if let gateway6 = interface.gateway6 { item["gateway6"] = gateway6.value }
+            if let mtu = interface.mtu { item["mtu"] = String(mtu) }
+            if let wifi = interface.wifi {
+                item["ssid"] = try escape(wifi.ssid, field: "Wi-Fi SSID", isSSID: true)
+                if let passphrase = wifi.passphrase {
+                    item["passphrase"] = try escape(passphrase, field: "Wi-Fi passphrase", isSSID: false)
+                    item["hasPassphrase"] = true
+                } else {
+                    item["hasPassphrase"] = false
+                }
+            }
+            return item
+        }
+
+        /// `text` as the stack's file format must carry it, or an error naming the character it cannot carry.
+        /// Control characters never get here (WifiNetwork refuses them).
+        func escape(_ text: String, field: String, isSSID: Bool) throws(CoreError) -> String {
+            let shown = isSSID ? text : String(repeating: "*", count: min(text.count, 8))
+            func refuse(_ characters: String, _ why: String) throws(CoreError) {
+                if let bad = text.first(where: { characters.contains($0) }) {
+                    throw .invalidValue(
+                        field: field, value: shown,
+                        reason: "holds \(quoted(String(bad))), which \(why); change the \(isSSID ? "network's name" : "passphrase") "
+                            + "or force another network stack")
+                }
+            }
+            switch stack {
+            case .netplan:
+                // A YAML double-quoted scalar: backslash and quote have escapes.
+                return text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
+            case .networkManager:
+                // A GLib key file value: backslash escaped, a leading space as \s; in an SSID a ';' would read as
+                // a list of bytes.
+                if isSSID { try refuse(";", "a NetworkManager keyfile reads as a list separator in an SSID") }
+                var escaped = text.replacingOccurrences(of: "\\", with: "\\\\")
+                if escaped.hasPrefix(" ") { escaped = "\\s" + escaped.dropFirst() }
+                return escaped
+            case .ifupdown:
+                // The rest of the line, trimmed, handed to wpa_supplicant inside double quotes.
+                try refuse("\"\\", "ifupdown hands on to wpa_supplicant inside double quotes")
+                if text.first == " " || text.last == " " {
+                    throw .invalidValue(
+                        field: field, value: shown,
+                        reason: "starts or ends with a space, which ifupdown drops; change it or force another network stack")
+                }
+                return text
+            case .ifcfg:
+                // A shell-style single-quoted value: nothing inside is special but the quote itself.
+                try refuse("'", "an ifcfg file cannot carry inside its single quotes")
+                return text
+            case .networkd:
+                return text
+            }
+        }
+
+        /// A UUID for the unit's connection on the card `mac`, the same on every run (a name-based UUID, version 5,
+        /// from the unit's name and the MAC), so NetworkManager sees an edited profile, not a new one.
+        static func connectionUUID(unit: String, mac: MACAddress) -> String {
+            // The namespace is Imprint's own, made once at random.
+            let namespace: [UInt8] = [
+                0x5b, 0x1e, 0x8a, 0x62, 0x3f, 0x0d, 0x4c, 0x41, 0x9a, 0x77, 0x0e, 0x6f, 0x1c, 0x58, 0x2d, 0x93,
+            ]
+            var hash = Array(Insecure.SHA1.hash(data: namespace + Array("\(unit.lowercased())/\(mac.value)".utf8)).prefix(16))
+            hash[6] = (hash[6] & 0x0f) | 0x50
+            hash[8] = (hash[8] & 0x3f) | 0x80
+            let hex = hash.map { $0 < 16 ? "0" + String($0, radix: 16) : String($0, radix: 16) }.joined()
+            let parts = [0..<8, 8..<12, 12..<16, 16..<20, 20..<32].map { range in
+                String(hex[hex.index(hex.startIndex, offsetBy: range.lowerBound)..<hex.index(hex.startIndex, offsetBy: range.upperBound)])
+            }
+            return parts.joined(separator: "-")
+        }
+    }
+}

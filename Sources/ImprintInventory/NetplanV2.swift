@@ -1,0 +1,183 @@
+import ImprintCore
+import Yams
+
+/// A unit's network as netplan (and cloud-init's network config "version 2") writes it, YAML or JSON, read into the
+/// interfaces Imprint renders for every stack.
+///
+/// Imprint renders what its interface model holds: ethernets and wifis matched by `match: macaddress`, DHCP or
+/// static IPv4/IPv6 addresses, default routes (or the older `gateway4`/`gateway6`), name servers, search domains,
+/// MTU and one Wi-Fi access point with an optional password. Anything else (bonds, bridges, VLANs, tunnels, other
+/// routes, matching by name alone) is refused with a message naming it, so nothing an admin pasted is silently lost.
+public enum NetplanV2 {
+    static let interfaceKeys: Set<String> = [
+        "match", "set-name", "dhcp4", "dhcp6", "addresses", "gateway4", "gateway6", "routes", "nameservers", "mtu",
+        "access-points", "optional", "accept-ra", "renderer",
+    ]
+
+    /// The interfaces `text` describes, in the order of the document (ethernets, then wifis).
+    /// - Parameters:
+    ///   - text: a netplan document (`network: {version: 2, ...}`) or its inner mapping, in YAML or JSON.
+    public static func interfaces(_ text: String) throws(CoreError) -> [InterfaceConfig] {
+        let document: Any?
+        do {
+            document = try Yams.load(yaml: text)
+        } catch {
+            throw .invalidValue(field: "netplan", value: excerpt(text), reason: "is not YAML or JSON: \(error)")
+        }
+        guard var network = document as? [String: Any] else {
+            throw .invalidValue(field: "netplan", value: excerpt(text), reason: "must be a mapping with 'network: {version: 2, ...}'")
+        }
+        if let inner = network["network"] as? [String: Any] { network = inner }
+        guard "\(network["version"] ?? "")" == "2" else {
+            throw .invalidValue(field: "netplan", value: excerpt(text), reason: "must say 'version: 2' (netplan and cloud-init v2)")
+        }
+        if let unsupported = network.keys.sorted().first(where: { !["version", "renderer", "ethernets", "wifis"].contains($0) }) {
+            throw .invalidValue(
+                field: "netplan", value: unsupported,
+                reason: "is not supported: Imprint renders ethernets and wifis matched by MAC; configure \(unsupported) in the image")
+        }
+        var result: [InterfaceConfig] = []
+        for section in ["ethernets", "wifis"] {
+            guard let entries = network[section] else { continue }
+            guard let mapping = entries as? [String: Any] else {
+                throw .invalidValue(field: "netplan \(section)", value: "\(entries)", reason: "must be a mapping of interface ids")
+            }
+            for id in mapping.keys.sorted() {
+                guard let settings = mapping[id] as? [String: Any] else {
+                    throw .invalidValue(field: "netplan \(section).\(id)", value: "\(mapping[id] ?? "")", reason: "must be a mapping")
+                }
+                let parsed = try interface(settings, id: id, wifi: section == "wifis")
+                if result.contains(where: { $0.mac == parsed.mac }) {
+                    throw .invalidValue(
+                        field: "netplan interface \(id)", value: parsed.mac.value,
+                        reason: "another interface already matches this MAC; give each card once")
+                }
+                result.append(parsed)
+            }
+        }
+        return result
+    }
+
+    static func interface(_ settings: [String: Any], id: String, wifi: Bool) throws(CoreError) -> InterfaceConfig {
+        let field = "netplan interface \(id)"
+        if let unknown = settings.keys.sorted().first(where: { !interfaceKeys.contains($0) }) {
+            throw .invalidValue(
+                field: field, value: unknown,
+                reason: "is not supported; Imprint renders \(interfaceKeys.sorted().joined(separator: ", "))")
+        }
+        guard let match = settings["match"] as? [String: Any], let macText = match["macaddress"] else {
+            throw .invalidValue(
+                field: field, value: id,
+                reason: "has no 'match: {macaddress: ...}'; Imprint binds every interface to its card's MAC, never to a name alone")
+        }
+        let mac = try MACAddress("\(macText)")
+        var addresses: [IPPrefix] = []
+        for text in try strings(settings["addresses"], field: "\(field) addresses") {
+            addresses.append(try IPPrefix(text, field: "\(field) address"))
+        }
+        var gateway4 = try settings["gateway4"].map { value throws(CoreError) in try IPAddress("\(value)", field: "\(field) gateway4") }
+        var gateway6 = try settings["gateway6"].map { value throws(CoreError) in try IPAddress("\(value)", field: "\(field) gateway6") }
+        if let routes = settings["routes"] {
+            guard let list = routes as? [Any] else {
+                throw .invalidValue(field: "\(field) routes", value: "\(routes)", reason: "must be a list")
+            }
+            for item in list {
+                guard let route = item as? [String: Any], let to = route["to"], let via = route["via"],
+                    Set(route.keys).isSubset(of: ["to", "via"])
+                else {
+                    throw .invalidValue(
+                        field: "\(field) route", value: "\(item)",
+                        reason: "only default routes ('to: default, via: GATEWAY') are supported; add others in the image")
+                }
+                let gateway = try IPAddress("\(via)", field: "\(field) route via")
+                let destination = "\(to)"
+                let isDefault = destination == "default" || destination == "0.0.0.0/0" || destination == "::/0"
+                guard isDefault else {
+                    throw .invalidValue(
+                        field: "\(field) route", value: destination,
+                        reason: "only default routes are supported; add other routes in the image")
+                }
+                if gateway.family == .ipv4 {
+                    if gateway4 != nil { throw .invalidValue(field: "\(field) route via", value: gateway.value, reason: "a second IPv4 default route") }
+                    gateway4 = gateway
+                } else {
+                    if gateway6 != nil { throw .invalidValue(field: "\(field) route via", value: gateway.value, reason: "a second IPv6 default route") }
+                    gateway6 = gateway
+                }
+            }
+        }
+        var dns: [IPAddress] = []
+        var search: [DomainName] = []
+        if let nameservers = settings["nameservers"] {
+            guard let servers = nameservers as? [String: Any], Set(servers.keys).isSubset(of: ["addresses", "search"]) else {
+                throw .invalidValue(field: "\(field) nameservers", value: "\(nameservers)", reason: "takes 'addresses' and 'search' lists")
+            }
+            for text in try strings(servers["addresses"], field: "\(field) nameservers") {
+                dns.append(try IPAddress(text, field: "\(field) DNS server"))
+            }
+            for text in try strings(servers["search"], field: "\(field) search") {
+                search.append(try DomainName(text, field: "\(field) search domain"))
+            }
+        }
+        var mtu: Int?
+        if let value = settings["mtu"] {
+            guard let number = value as? Int else {
+                throw .invalidValue(field: "\(field) mtu", value: "\(value)", reason: "must be a whole number such as 1500")
+            }
+            mtu = number
+        }
+        let dhcp4 = flag(settings["dhcp4"])
+        let hasIPv4 = addresses.contains { $0.address.family == .ipv4 }
+        if dhcp4 == true && hasIPv4 {
+            throw .invalidValue(
+                field: "\(field) dhcp4", value: "true",
+                reason: "with static IPv4 addresses; Imprint uses DHCP for IPv4 exactly when there is no static IPv4 address")
+        }
+        if dhcp4 != true && !hasIPv4 {
+            throw .invalidValue(
+                field: "\(field) dhcp4", value: "\(settings["dhcp4"] ?? "false")",
+                reason: "without a static IPv4 address; Imprint uses DHCP for IPv4 whenever there is none, so say 'dhcp4: true'")
+        }
+        var network: WifiNetwork?
+        if wifi {
+            guard let points = settings["access-points"] as? [String: Any], points.count == 1, let ssid = points.keys.first else {
+                throw .invalidValue(field: "\(field) access-points", value: "\(settings["access-points"] ?? "")", reason: "give exactly one access point")
+            }
+            let point = points[ssid] as? [String: Any] ?? [:]
+            if let extra = point.keys.sorted().first(where: { $0 != "password" }) {
+                throw .invalidValue(field: "\(field) access point", value: extra, reason: "only 'password' (WPA-PSK) is supported")
+            }
+            network = try WifiNetwork(ssid: ssid, passphrase: point["password"].map { "\($0)" })
+        } else if settings["access-points"] != nil {
+            throw .invalidValue(field: field, value: "access-points", reason: "belongs under 'wifis', not 'ethernets'")
+        }
+        return try InterfaceConfig(
+            mac: mac, addresses: addresses, gateway4: gateway4, gateway6: gateway6, dns: dns, search: search, mtu: mtu,
+            wifi: network)
+    }
+
+    static func strings(_ value: Any?, field: String) throws(CoreError) -> [String] {
+        guard let value else { return [] }
+        guard let list = value as? [Any] else {
+            throw .invalidValue(field: field, value: "\(value)", reason: "must be a list")
+        }
+        return try list.map { item throws(CoreError) in
+            guard item is String || item is Int || item is Double else {
+                throw .invalidValue(field: field, value: "\(item)", reason: "must be a plain value, such as 10.0.4.21/24")
+            }
+            return "\(item)"
+        }
+    }
+
+    static func flag(_ value: Any?) -> Bool? {
+        switch value {
+        case let bool as Bool: return bool
+        case let text as String: return ["true", "yes", "on"].contains(text.lowercased())
+        default: return nil
+        }
+    }
+
+    static func excerpt(_ text: String) -> String {
+        text.count > 40 ? String(text.prefix(40)) + "..." : text
+    }
+}
