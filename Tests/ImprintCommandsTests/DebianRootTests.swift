@@ -19,6 +19,7 @@ import Testing
         #expect(install.status == 0, "\(install.error)")
         #expect(!install.output.contains("note:"), "\(install.output)")
         #expect(try String(contentsOfFile: root + "/var/lib/imprint/master-machine-id", encoding: .utf8) == masterID)
+        #expect(try FileManager.default.destinationOfSymbolicLink(atPath: root + "/var/lib/dbus/machine-id") == "/etc/machine-id")
         let verify = try runProcess("/usr/bin/systemd-analyze", ["verify", "--root=\(root)", "/etc/systemd/system/imprint-agent.service"])
         #expect(verify.status == 0 && verify.error.isEmpty, "\(verify.error)")
 

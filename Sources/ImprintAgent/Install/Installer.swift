@@ -109,6 +109,14 @@ public enum Installer {
                 path: "/etc/machine-id", reason: "systemd makes a fresh machine-id at first boot",
                 contents: Data("uninitialized\n".utf8), mode: 0o444, before: try root.readFile("/etc/machine-id")))
         }
+        // At first boot systemd takes the D-Bus copy of the id when /etc/machine-id is uninitialized, unless the
+        // copy is a link: a file there would bring the master's id straight back.
+        let dbusID = "/var/lib/dbus/machine-id"
+        if try root.linkTarget(dbusID) == nil, let copy = try root.readFile(dbusID) {
+            files.append(InstalledFile(
+                path: dbusID, reason: "a link to /etc/machine-id: systemd would take the master's id back from this copy",
+                contents: nil, mode: 0o777, link: "/etc/machine-id", before: copy))
+        }
         if try root.linkTarget(enablePath) != unitPath {
             files.append(InstalledFile(
                 path: enablePath, reason: "enables the service (as 'systemctl enable' would)", contents: nil, mode: 0o777,
