@@ -117,7 +117,7 @@ let package = Package(
             path: "Templates",
             exclude: ["README.md"],
             sources: ["Templates.swift"],
-            resources: [.embedInCode("systemd")],
+            resources: [.embedInCode("systemd"), .embedInCode("cups")],
             swiftSettings: swiftSettings
         ),
         .testTarget(

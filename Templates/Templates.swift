@@ -59,6 +59,7 @@ public struct Template: Sendable {
     /// Every built-in template, by file name. The names are unique across Templates/'s subfolders.
     private static let builtIn: [String: [UInt8]] = [
         "imprint-agent.service": PackageResources.imprint_agent_service,
+        "cups-printer.conf": PackageResources.cups_printer_conf,
     ]
 }
 

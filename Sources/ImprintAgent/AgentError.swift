@@ -1,3 +1,4 @@
+import Foundation
 import ImprintCore
 
 /// Errors from the agent: facts that cannot be read.
@@ -10,6 +11,10 @@ public enum AgentError: Error, Sendable {
     case busy(lock: String, waited: Double)
     /// There is no run of that name to roll back, or it cannot be rolled back.
     case noRun(String)
+    /// The unit's printers cannot be set up: a PPD missing from the root, an unreadable printers.conf.
+    case printers(String)
+    /// A program a step ran (such as `lpadmin`) failed.
+    case commandFailed(command: String, status: Int32, output: String)
 }
 
 extension AgentError: CustomStringConvertible {
@@ -23,6 +28,12 @@ extension AgentError: CustomStringConvertible {
             return "another imprint run holds \(quoted(lock)) (waited \(Int(waited)) s); let it finish, or raise --wait"
         case .noRun(let reason):
             return reason
+        case .printers(let reason):
+            return reason
+        case let .commandFailed(command, status, output):
+            let said = output.trimmingCharacters(in: .whitespacesAndNewlines)
+            return "\(command) failed with exit status \(status)\(said.isEmpty ? "" : ": \(said)"); "
+                + "fix the cause and run the step again (files were not changed)"
         }
     }
 }
