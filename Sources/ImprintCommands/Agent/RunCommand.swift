@@ -51,6 +51,8 @@ struct RunCommand: ContextCommand {
             /etc/HOSTNAME, /etc/mailname where present); machine-id (/etc/machine-id, /var/lib/dbus/machine-id, \
             systemd's random-seed and credential.secret, /etc/hostid and the iSCSI initiator name where present); \
             host-keys (new /etc/ssh/ssh_host_*_key of the types the image had, all three when it had none); \
+            printers (the unit's and its group's CUPS queues and default: /etc/cups/printers.conf and PPDs when cupsd \
+            is not running, lpadmin when it is; other queues kept, the ones Imprint made and the unit lost removed); \
             identity (the log line and /var/lib/imprint/state.json).
 
             \(ExitStatus.helpTable)
@@ -129,8 +131,14 @@ struct RunCommand: ContextCommand {
             let changes = outcome.plan.effective
             lines.append("\(name): would change \(changes.count) file\(changes.count == 1 ? "" : "s") (dry run, nothing written)")
             for change in changes { lines.append("# \(change.step.rawValue): \(change.reason)\n" + change.diff) }
+            for command in outcome.plan.commands {
+                lines.append("# \(command.step.rawValue): \(command.reason)\nwould run: \(command)")
+            }
         case .applied:
             lines.append("\(name): applied run \(outcome.run)")
+            for command in outcome.plan.commands {
+                lines.append("  \(command.step.rawValue.padding(toLength: 11, withPad: " ", startingAt: 0)) ran \(command)")
+            }
             for change in outcome.plan.effective {
                 lines.append("  \(change.step.rawValue.padding(toLength: 11, withPad: " ", startingAt: 0)) \(change.path)")
             }
@@ -161,6 +169,8 @@ struct RunView: Encodable {
     var unit: String
     var revision: Int
     var changes: [Change]
+    /// The programs run (or, in a dry run, to run): `lpadmin` on a live system.
+    var commands: [ExternalCommand]
     var notes: [String]
     var recovered: [String]
     var identity: IdentityRecord?
@@ -179,6 +189,7 @@ struct RunView: Encodable {
             }
             return Change(step: change.step.rawValue, path: change.path, reason: change.reason, action: action, diff: change.diff)
         }
+        commands = outcome.plan.commands
         notes = outcome.plan.notes
         recovered = outcome.recovered
         identity = outcome.identity
