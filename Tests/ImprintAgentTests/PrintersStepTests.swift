@@ -216,6 +216,7 @@ func text(_ root: TargetRoot, _ path: String) throws -> String? {
         #expect(throws: CoreError.self) { try PrinterName("</Printer>") }
         #expect(throws: CoreError.self) { try DeviceURI("ipp://10.20.4.5/ipp/print now") }
         #expect(throws: CoreError.self) { try queue("a", "ipp://h/p", "raw", location: "Hall\n<Printer evil>") }
+        #expect(throws: CoreError.self) { try queue("a", "ipp://h/p", "raw", description: "Hall </Printer>") }
         let folder = try TemporaryDirectory()
         let root = try cupsRoot(folder)
         // The run lock is taken before planning; nothing else may appear.

@@ -74,12 +74,7 @@ enum PrintersStep {
             _ = try DeviceURI(queue.deviceURI.value)
             for (field, value) in [("printer location", queue.location), ("printer description", queue.description)] {
                 guard let value else { continue }
-                _ = try FieldText.check(value, field: field, maxLength: 255)
-                if value.contains("<") || value.contains(">") {
-                    throw CoreError.invalidValue(
-                        field: field, value: value,
-                        reason: "holds '<' or '>', which could end the queue's block in printers.conf; leave them out")
-                }
+                _ = try PrinterQueue.checkText(value, field: field)
             }
             queues.append(queue)
         }
@@ -333,7 +328,7 @@ struct ImprintQueues: Codable, Equatable {
 
     func encoded() throws -> Data {
         let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
+        encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
         return try encoder.encode(self) + Data("\n".utf8)
     }
 }
