@@ -201,6 +201,28 @@ func text(_ root: TargetRoot, _ path: String) throws -> String? {
         #expect(try text(root, PrintersStep.confPath) == masterPrintersConf)
     }
 
+    /// An admin's template under /etc/imprint/templates in the image shapes the blocks and is named in the plan; one
+    /// that does not render a single block for the queue is refused before anything is written.
+    @Test func templateOverride() throws {
+        let folder = try TemporaryDirectory()
+        let root = try cupsRoot(folder)
+        let builtIn = try String(contentsOfFile: packageRoot.appendingPathComponent("Templates/cups/cups-printer.conf").path, encoding: .utf8)
+        try root.write("/etc/imprint/templates/cups-printer.conf", Data(builtIn.replacingOccurrences(of: "Shared No", with: "Shared Yes").utf8))
+        let result = try PrintersStep.plan(try printersProfile(), root: root)
+        let conf = try #require(result.changes.first { $0.path == PrintersStep.confPath })
+        #expect(conf.reason.hasSuffix("; blocks from /etc/imprint/templates/cups-printer.conf"))
+        let text = String(decoding: try #require(conf.after), as: UTF8.self)
+        #expect(text.components(separatedBy: "Shared Yes").count == 4, "three queues rendered from the override")
+
+        try root.write("/etc/imprint/templates/cups-printer.conf", Data("<Printer {{name}}>\nInfo x\n".utf8))
+        do {
+            _ = try PrintersStep.plan(try printersProfile(), root: root)
+            Issue.record("a template that leaves the block open was accepted")
+        } catch {
+            #expect("\(error)".contains("/etc/imprint/templates/cups-printer.conf' ends inside queue 'rm204-laser'"), "\(error)")
+        }
+    }
+
     /// An image without printers and a unit without printers: nothing is written at all.
     @Test func noPrintersNoFiles() throws {
         let folder = try TemporaryDirectory()

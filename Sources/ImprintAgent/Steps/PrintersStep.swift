@@ -145,6 +145,7 @@ enum PrintersStep {
         if queues.isEmpty { reason = "the unit has no printers now" }
         if let defaultName { reason += "; default \(defaultName)" }
         reason += "; other queues kept as they were"
+        if template.source != "built-in" { reason += "; blocks from \(template.source)" }
         let lp = try lpGroup(root)
         result.changes.append(FileChange(
             step: .printers, path: confPath, reason: reason,
