@@ -120,7 +120,7 @@ let package = Package(
             path: "Templates",
             exclude: ["README.md"],
             sources: ["Templates.swift"],
-            resources: [.embedInCode("systemd"), .embedInCode("network")],
+            resources: [.embedInCode("systemd"), .embedInCode("network"), .embedInCode("cups")],
             swiftSettings: swiftSettings
         ),
         .testTarget(

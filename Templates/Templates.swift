@@ -65,6 +65,7 @@ public struct Template: Sendable {
         "interfaces-imprint": PackageResources.interfaces_imprint,
         "ifcfg-imprint": PackageResources.ifcfg_imprint,
         "keys-imprint": PackageResources.keys_imprint,
+        "cups-printer.conf": PackageResources.cups_printer_conf,
     ]
 }
 

@@ -23,12 +23,15 @@ public struct RunRequest: Sendable {
     public var agentVersion: String
     /// Seconds to wait for another run's lock.
     public var lockWait: Double
+    /// The cupsd a live run sets printers on (`host:port`); nil for the system's own.
+    public var cupsServer: String?
 
     public init(
         profile: UnitProfile, matched: [Identifier], steps: Set<AgentStep> = Set(AgentStep.allCases), force: Bool = false,
         dryRun: Bool = false, live: Bool = false, imageID: String? = nil, source: String = "technician",
         time: Date = Date(), random: RandomSource = .system,
-        newMachineID: @escaping @Sendable () -> String = freshMachineID, agentVersion: String, lockWait: Double = 30
+        newMachineID: @escaping @Sendable () -> String = freshMachineID, agentVersion: String, lockWait: Double = 30,
+        cupsServer: String? = nil
     ) {
         self.profile = profile
         self.matched = matched
@@ -43,6 +46,7 @@ public struct RunRequest: Sendable {
         self.newMachineID = newMachineID
         self.agentVersion = agentVersion
         self.lockWait = lockWait
+        self.cupsServer = cupsServer
     }
 }
 
@@ -85,6 +89,8 @@ public enum Agent {
         defer { withExtendedLifetime(lock) {} }
         let recovered = try Applier.recoverInterrupted(root: root)
         var (plan, identity) = try planRun(request, run: run, root: root, recordState: everyStep)
+        // Programs first (lpadmin on a live system): if one fails, no file has changed and the run can be repeated.
+        try CommandRunner.run(plan.commands)
         _ = try Applier.apply(plan, run: run, unit: request.profile.hostname.value, root: root, time: request.time)
         if request.live, plan.effective.contains(where: { $0.path == "/etc/hostname" }) {
             plan.notes += setRunningHostname(request.profile.hostname.value)
@@ -152,8 +158,10 @@ public enum Agent {
             plan.notes += result.notes
         }
         if steps.contains(.printers) {
-            let result = try PrintersStep.plan(profile, root: root)
+            let result = try PrintersStep.plan(
+                profile, root: root, cups: request.live ? CupsScheduler.running(server: request.cupsServer) : nil)
             plan.changes += result.changes
+            plan.commands += result.commands
             plan.notes += result.notes
         }
         let identity = IdentityRecord(

@@ -1,3 +1,4 @@
+import Foundation
 import ImprintCore
 
 /// Errors from the agent: facts that cannot be read, a busy root, a run that cannot be undone, a refused install.
@@ -12,6 +13,10 @@ public enum AgentError: Error, Sendable {
     case noRun(String)
     /// `imprint install` found that the agent could not start in the root.
     case installRefused([String])
+    /// The unit's printers cannot be set up: a PPD missing from the root, an unreadable printers.conf.
+    case printers(String)
+    /// A program a step ran (such as `lpadmin`) failed.
+    case commandFailed(command: String, status: Int32, output: String)
 }
 
 extension AgentError: CustomStringConvertible {
@@ -28,6 +33,12 @@ extension AgentError: CustomStringConvertible {
         case .installRefused(let problems):
             return "not installed, the agent could not start in this root (--force installs anyway):\n"
                 + problems.map { "  - \($0)" }.joined(separator: "\n")
+        case .printers(let reason):
+            return reason
+        case let .commandFailed(command, status, output):
+            let said = output.trimmingCharacters(in: .whitespacesAndNewlines)
+            return "\(command) failed with exit status \(status)\(said.isEmpty ? "" : ": \(said)"); "
+                + "fix the cause and run the step again (files were not changed)"
         }
     }
 }

@@ -76,14 +76,49 @@ public struct FileChange: Codable, Equatable, Sendable {
     }
 }
 
+/// A program a step runs on a live system (such as `lpadmin` talking to a running cupsd), as a value: the plan
+/// prints it in a dry run and tests check its argument vector without running it.
+public struct ExternalCommand: Codable, Equatable, Sendable, CustomStringConvertible {
+    public var step: AgentStep
+    /// The program's name, found on PATH (and in /usr/sbin, /sbin) when it runs, such as `lpadmin`.
+    public var executable: String
+    public var arguments: [String]
+    public var reason: String
+
+    public init(step: AgentStep, executable: String, arguments: [String], reason: String) {
+        self.step = step
+        self.executable = executable
+        self.arguments = arguments
+        self.reason = reason
+    }
+
+    /// The command line as a shell would take it, each word quoted where it needs to be.
+    public var description: String {
+        ([executable] + arguments).map(Self.shellQuoted).joined(separator: " ")
+    }
+
+    static func shellQuoted(_ word: String) -> String {
+        let plain = !word.isEmpty && word.unicodeScalars.allSatisfy { scalar in
+            switch scalar {
+            case "a"..."z", "A"..."Z", "0"..."9", "-", "_", ".", "/", ":", "=", "@", "%", "+", ",": return true
+            default: return false
+            }
+        }
+        return plain ? word : "'" + word.replacingOccurrences(of: "'", with: "'\\''") + "'"
+    }
+}
+
 /// Everything a run would change, in order, and what the technician should know.
 public struct Plan: Equatable, Sendable {
     public var changes: [FileChange]
+    /// Programs to run on a live system before the file changes are applied (the printers step's `lpadmin`).
+    public var commands: [ExternalCommand]
     /// Notes such as "a reboot is due" or "the image had no ECDSA key".
     public var notes: [String]
 
-    public init(changes: [FileChange] = [], notes: [String] = []) {
+    public init(changes: [FileChange] = [], commands: [ExternalCommand] = [], notes: [String] = []) {
         self.changes = changes
+        self.commands = commands
         self.notes = notes
     }
 

@@ -124,7 +124,18 @@ public struct PrinterQueue: Hashable, Sendable, Codable {
         self.name = name
         self.deviceURI = deviceURI
         self.driver = driver
-        self.location = try location.map { text throws(CoreError) in try FieldText.check(text, field: "printer location", maxLength: 255) }
-        self.description = try description.map { text throws(CoreError) in try FieldText.check(text, field: "printer description", maxLength: 255) }
+        self.location = try location.map { text throws(CoreError) in try Self.checkText(text, field: "printer location") }
+        self.description = try description.map { text throws(CoreError) in try Self.checkText(text, field: "printer description") }
+    }
+
+    /// A location or description as printers.conf can hold it: one line (no control character) without `<` or
+    /// `>`, so that it can never end the queue's `<Printer>` block; trimmed, at most 255 characters.
+    public static func checkText(_ text: String, field: String) throws(CoreError) -> String {
+        let checked = try FieldText.check(text, field: field, maxLength: 255)
+        if checked.contains("<") || checked.contains(">") {
+            throw .invalidValue(
+                field: field, value: text, reason: "holds '<' or '>', which could end the queue's block in printers.conf; leave them out")
+        }
+        return checked
     }
 }

@@ -54,6 +54,8 @@ struct RunCommand: ContextCommand {
             network (the unit's cards, matched by MAC, in one Imprint-owned file per stack the image uses: netplan, \
             NetworkManager, systemd-networkd, ifupdown or ifcfg; the master's card-bound files, udev net rules, DHCP \
             leases and NetworkManager secret_key removed into the run's backup); \
+            printers (the unit's and its group's CUPS queues and default: /etc/cups/printers.conf and PPDs when cupsd \
+            is not running, lpadmin when it is; other queues kept, the ones Imprint made and the unit lost removed); \
             identity (the log line and /var/lib/imprint/state.json).
 
             \(ExitStatus.helpTable)
@@ -132,8 +134,14 @@ struct RunCommand: ContextCommand {
             let changes = outcome.plan.effective
             lines.append("\(name): would change \(changes.count) file\(changes.count == 1 ? "" : "s") (dry run, nothing written)")
             for change in changes { lines.append("# \(change.step.rawValue): \(change.reason)\n" + change.diff) }
+            for command in outcome.plan.commands {
+                lines.append("# \(command.step.rawValue): \(command.reason)\nwould run: \(command)")
+            }
         case .applied:
             lines.append("\(name): applied run \(outcome.run)")
+            for command in outcome.plan.commands {
+                lines.append("  \(command.step.rawValue.padding(toLength: 11, withPad: " ", startingAt: 0)) ran \(command)")
+            }
             for change in outcome.plan.effective {
                 lines.append("  \(change.step.rawValue.padding(toLength: 11, withPad: " ", startingAt: 0)) \(change.path)")
             }
@@ -164,6 +172,8 @@ struct RunView: Encodable {
     var unit: String
     var revision: Int
     var changes: [Change]
+    /// The programs run (or, in a dry run, to run): `lpadmin` on a live system.
+    var commands: [ExternalCommand]
     var notes: [String]
     var recovered: [String]
     var identity: IdentityRecord?
@@ -182,6 +192,7 @@ struct RunView: Encodable {
             }
             return Change(step: change.step.rawValue, path: change.path, reason: change.reason, action: action, diff: change.diff)
         }
+        commands = outcome.plan.commands
         notes = outcome.plan.notes
         recovered = outcome.recovered
         identity = outcome.identity

@@ -73,6 +73,8 @@ public struct CommandFailure: Error, CustomStringConvertible {
             case .busy: self.init(status: .busy, message: error.description, cause: error)
             case .noRun: self.init(status: .notFound, message: error.description, cause: error)
             case .installRefused: self.init(status: .invalidInput, message: error.description, cause: error)
+            case .printers: self.init(status: .invalidInput, message: error.description, cause: error)
+            case .commandFailed: self.init(status: .failure, message: error.description, cause: error)
             }
         case let error as SSHHostKeyError:
             self.init(status: .failure, message: error.description, cause: error)
