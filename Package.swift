@@ -91,13 +91,14 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
-        // Image: the block codec (the only module that imports zlib)
+        // Image: capture, restore, verify and the library; the block codec (the only module that imports zlib)
         .target(
             name: "ImprintImage",
             dependencies: [
-                "ImprintCore", "CZlib",
+                "ImprintCore", "CZlib", "CLinux",
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
+            exclude: ["FORMAT.md"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
