@@ -113,7 +113,7 @@ final class ImageWriter {
                 // The file shrank while it was read: pad with zeros so the stream stays well-formed.
                 ended = true
                 got = want
-                block.withUnsafeMutableBytes { target in (target.baseAddress! + used).initializeMemory(as: UInt8.self, repeating: 0, count: want) }
+                block.withUnsafeMutableBytes { target in _ = (target.baseAddress! + used).initializeMemory(as: UInt8.self, repeating: 0, count: want) }
             } else {
                 read += UInt64(got)
                 position = position.map { $0 + off_t(got) }

@@ -16,6 +16,7 @@ public enum Restore {
     ///   - approve: called with the manifest before anything is written; throw to refuse (the wrong model).
     ///   - progress: called with the image bytes read so far.
     /// - Important: writes into `root`; entries that would leave it (`..`, a path through a link) are refused.
+    @discardableResult
     public static func run(
         _ input: ImageInput, root: String, threads: Int = ProcessInfo.processInfo.activeProcessorCount,
         approve: (ImageManifest) throws -> Void = { _ in }, progress: ((UInt64) -> Void)? = nil
