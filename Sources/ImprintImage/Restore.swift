@@ -64,8 +64,9 @@ struct CountingSink: EntrySink {
 struct Extractor: EntrySink {
     private let rootDescriptor: Int32
     private let rootPath: String
-    /// The folder the last entry was in, kept open: entries come folder by folder.
-    private var parent: (path: [UInt8], descriptor: Int32)?
+    /// The folders from the root down to the last entry's folder, kept open: entries come depth first, so the
+    /// next entry's folder shares most of this chain.
+    private var chain: [(name: [UInt8], descriptor: Int32)] = []
     private var file: Int32 = -1
     private var folderTimes: [([UInt8], timespec)] = []
 
@@ -77,8 +78,8 @@ struct Extractor: EntrySink {
 
     mutating func close() {
         if file >= 0 { Glibc.close(file) }
-        if let parent, parent.descriptor != rootDescriptor { Glibc.close(parent.descriptor) }
-        parent = nil
+        for link in chain { Glibc.close(link.descriptor) }
+        chain = []
         Glibc.close(rootDescriptor)
     }
 
@@ -90,13 +91,20 @@ struct Extractor: EntrySink {
         }
         let (folder, name) = try parentFolder(of: entry.path, creating: true)
         try withCPath(name) { cName in
-            func check(_ status: Int32, _ operation: String) throws {
-                if status != 0 { throw ImageError.io(path: entry.displayPath, operation: operation, errno: errno) }
+            /// Runs `create`; when something is in the way (a restore with --force over an old tree), removes it and
+            /// tries once more. The common case, an empty target, costs no extra system call.
+            func creating(_ create: () -> Int32) throws -> Int32 {
+                let result = create()
+                guard result < 0 && errno == EEXIST else { return result }
+                try clear(folder, cName, entry)
+                return create()
             }
-            if entry.kind != .directory { try clear(folder, cName, entry) }
+            func check(_ create: () -> Int32, _ operation: String) throws {
+                if try creating(create) != 0 { throw ImageError.io(path: entry.displayPath, operation: operation, errno: errno) }
+            }
             switch entry.kind {
             case .file:
-                file = openat(folder, cName, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600)
+                file = try creating { openat(folder, cName, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600) }
                 if file < 0 { throw ImageError.io(path: entry.displayPath, operation: "create", errno: errno) }
             case .directory:
                 if mkdirat(folder, cName, 0o700) != 0 && errno != EEXIST {
@@ -108,19 +116,19 @@ struct Extractor: EntrySink {
                 try applyFolder(descriptor, entry)
                 folderTimes.append((entry.path, time(entry)))
             case .symlink:
-                try check(withCPath(entry.linkTarget) { symlinkat($0, folder, cName) }, "create the link")
+                try check({ withCPath(entry.linkTarget) { symlinkat($0, folder, cName) } }, "create the link")
                 try applyOther(folder, cName, entry)
             case .hardLink:
                 let (targetFolder, targetName) = try parentFolder(of: entry.linkTarget, creating: false, separate: true)
                 defer { if targetFolder != rootDescriptor { Glibc.close(targetFolder) } }
-                try check(withCPath(targetName) { linkat(targetFolder, $0, folder, cName, 0) }, "create the hard link")
+                try check({ withCPath(targetName) { linkat(targetFolder, $0, folder, cName, 0) } }, "create the hard link")
             case .characterDevice, .blockDevice:
                 let type = entry.kind == .characterDevice ? S_IFCHR : S_IFBLK
                 let device = DeviceNumber.make(major: entry.deviceMajor, minor: entry.deviceMinor)
-                try check(mknodat(folder, cName, type | mode_t(entry.mode & 0o777), dev_t(device)), "create the device")
+                try check({ mknodat(folder, cName, type | mode_t(entry.mode & 0o777), dev_t(device)) }, "create the device")
                 try applyOther(folder, cName, entry)
             case .fifo:
-                try check(mkfifoat(folder, cName, mode_t(entry.mode & 0o777)), "create the FIFO")
+                try check({ mkfifoat(folder, cName, mode_t(entry.mode & 0o777)) }, "create the FIFO")
                 try applyOther(folder, cName, entry)
             }
         }
@@ -252,28 +260,38 @@ struct Extractor: EntrySink {
     private mutating func parentFolder(of path: [UInt8], creating: Bool, separate: Bool = false) throws -> (Int32, [UInt8]) {
         var components = path.split(separator: UInt8(ascii: "/")).map(Array.init)
         guard let name = components.popLast() else { throw ImageError.unsafePath(path: displayPath(path), reason: "it names the root") }
-        let folderPath = Array(components.joined(separator: [UInt8(ascii: "/")]))
-        if !separate, let parent, parent.path == folderPath { return (parent.descriptor, name) }
-        var descriptor = rootDescriptor
-        for component in components {
-            var next = withCPath(component) { openat(descriptor, $0, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC) }
-            if next < 0 && errno == ENOENT && creating {
-                _ = withCPath(component) { mkdirat(descriptor, $0, 0o755) }
-                next = withCPath(component) { openat(descriptor, $0, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC) }
+        if separate {
+            var descriptor = rootDescriptor
+            for component in components {
+                let next = try openFolder(component, in: descriptor, creating: false, path: path)
+                if descriptor != rootDescriptor { Glibc.close(descriptor) }
+                descriptor = next
             }
-            let failure = errno
-            if descriptor != rootDescriptor { Glibc.close(descriptor) }
-            guard next >= 0 else {
-                if failure == ELOOP || failure == ENOTDIR {
-                    throw ImageError.unsafePath(path: displayPath(path), reason: "\(quoted(displayPath(component))) on its way is a link or a file, not a folder")
-                }
-                throw ImageError.io(path: displayPath(path), operation: "open the folder of", errno: failure)
-            }
-            descriptor = next
+            return (descriptor, name)
         }
-        if separate { return (descriptor, name) }
-        if let parent, parent.descriptor != rootDescriptor { Glibc.close(parent.descriptor) }
-        parent = (folderPath, descriptor)
-        return (descriptor, name)
+        var common = 0
+        while common < min(chain.count, components.count) && chain[common].name == components[common] { common += 1 }
+        while chain.count > common { Glibc.close(chain.removeLast().descriptor) }
+        for component in components[common...] {
+            let next = try openFolder(component, in: chain.last?.descriptor ?? rootDescriptor, creating: creating, path: path)
+            chain.append((component, next))
+        }
+        return (chain.last?.descriptor ?? rootDescriptor, name)
+    }
+
+    /// Opens the folder `name` in `folder` without following a link (creating it, 0755, when asked and missing).
+    private func openFolder(_ name: [UInt8], in folder: Int32, creating: Bool, path: [UInt8]) throws -> Int32 {
+        var next = withCPath(name) { openat(folder, $0, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC) }
+        if next < 0 && errno == ENOENT && creating {
+            _ = withCPath(name) { mkdirat(folder, $0, 0o755) }
+            next = withCPath(name) { openat(folder, $0, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC) }
+        }
+        guard next >= 0 else {
+            if errno == ELOOP || errno == ENOTDIR {
+                throw ImageError.unsafePath(path: displayPath(path), reason: "\(quoted(displayPath(name))) on its way is a link or a file, not a folder")
+            }
+            throw ImageError.io(path: displayPath(path), operation: "open the folder of", errno: errno)
+        }
+        return next
     }
 }
