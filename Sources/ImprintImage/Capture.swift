@@ -7,6 +7,7 @@ import ImprintCore
 public struct CaptureRequest: Sendable {
     public var root: String
     public var models: [String]
+    public var codec: ImageCodec
     public var level: Int
     public var threads: Int
     public var blockSize: Int
@@ -20,13 +21,14 @@ public struct CaptureRequest: Sendable {
     public var skip: (device: UInt64, inode: UInt64)?
 
     public init(
-        root: String, models: [String], level: Int = 6, threads: Int = ProcessInfo.processInfo.activeProcessorCount,
+        root: String, models: [String], codec: ImageCodec = .gzip, level: Int? = nil, threads: Int = ProcessInfo.processInfo.activeProcessorCount,
         blockSize: Int = 1 << 20, generalize: Bool = false, excludes: [String] = [], oneFileSystem: Bool = false,
         tool: String, time: Date = Date()
     ) {
         self.root = root
         self.models = models
-        self.level = level
+        self.codec = codec
+        self.level = level ?? codec.defaultLevel
         self.threads = threads
         self.blockSize = blockSize
         self.generalize = generalize
@@ -53,12 +55,14 @@ public enum Capture {
     public static func run(
         _ request: CaptureRequest, to descriptor: Int32, name: String, progress: ((UInt64) -> Void)? = nil
     ) throws -> CaptureResult {
-        guard (1...9).contains(request.level) else {
-            throw ImageError.invalid(value: String(request.level), reason: "the level must be 1 (fastest) to 9 (smallest)")
+        guard request.codec.levels.contains(request.level) else {
+            throw ImageError.invalid(
+                value: String(request.level),
+                reason: "the \(request.codec.rawValue) level must be \(request.codec.levels.lowerBound) (fastest) to \(request.codec.levels.upperBound) (smallest)")
         }
         let root = try TargetRoot(request.root)
         let manifest = ImageManifest(
-            tool: request.tool, created: request.time, models: request.models, level: request.level,
+            tool: request.tool, created: request.time, models: request.models, codec: request.codec.rawValue, level: request.level,
             blockSize: request.blockSize, source: root.path,
             generalized: request.generalize ? GeneralizeRule.all.map(\.name) : [], excluded: request.excludes)
         let output = OutputFile(descriptor: descriptor, name: name)

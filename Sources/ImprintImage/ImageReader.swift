@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 import Glibc
+import ImprintCore
 
 /// Where an image comes from: a file (its size known, so progress has an end) or a pipe.
 public final class ImageInput {
@@ -92,6 +93,8 @@ final class ImageReader {
 
     let input: ImageInput
     private(set) var manifest: ImageManifest!
+    /// Told by the first member's first bytes.
+    private(set) var codec: ImageCodec?
     private let pipeline: OrderedPipeline<Raw, DecodedMember>
     private var sequence: UInt64 = 0
     private var inputDone = false
@@ -128,6 +131,9 @@ final class ImageReader {
         }
         guard let manifest = ImageJSON.decode(ImageManifest.self, manifestBytes) else {
             throw ImageError.notAnImage(path: input.name, reason: "its manifest is missing or unreadable")
+        }
+        guard manifest.codec == codec?.rawValue else {
+            throw ImageError.notAnImage(path: input.name, reason: "its manifest names the codec \(quoted(manifest.codec)), its blocks are not")
         }
         self.manifest = manifest
     }
@@ -224,25 +230,33 @@ final class ImageReader {
 
     private func readRaw() throws -> Raw? {
         let offset = input.offset
-        let prefix = try input.read(MemberHeader.fixedPrefix)
+        var prefix = try input.read(ImageCodec.sniffLength)
         if prefix.isEmpty { return nil }
+        if codec == nil {
+            guard let sniffed = ImageCodec.sniff(prefix) else {
+                throw ImageError.notAnImage(path: input.name, reason: "it starts with neither a gzip member nor a zstd frame")
+            }
+            codec = sniffed
+        }
+        let codec = self.codec ?? .gzip
+        prefix += try input.read(codec.prefixLength - prefix.count)
         let length: Int
-        switch MemberHeader.subfieldLength(prefix: prefix) {
+        switch MemberHeader.subfieldLength(prefix: prefix, codec: codec) {
         case .success(let value): length = value
         case .failure(let damage):
             let reason = damage.reason
             if offset == 0 { throw ImageError.notAnImage(path: input.name, reason: reason) }
             throw ImageError.corrupt(offset: offset, file: nil, reason: reason)
         }
-        let headerBytes = prefix + (try input.read(length + 2))
+        let headerBytes = prefix + (try input.read(length + codec.headerSuffix))
         let header: MemberHeader
-        switch MemberHeader.parse(headerBytes) {
+        switch MemberHeader.parse(headerBytes, codec: codec) {
         case .success(let value): header = value
         case .failure(let damage):
             throw ImageError.corrupt(offset: offset, file: nil, reason: damage.reason)
         }
-        let body = try input.read(header.compressedLength + 8)
-        guard body.count == header.compressedLength + 8 else {
+        let body = try input.read(header.compressedLength + codec.trailerLength)
+        guard body.count == header.compressedLength + codec.trailerLength else {
             throw ImageError.corrupt(offset: input.offset, file: nil, reason: "the image ends early (truncated) inside a block")
         }
         return Raw(header: header, headerBytes: headerBytes, body: body, offset: offset)

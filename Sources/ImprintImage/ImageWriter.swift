@@ -44,6 +44,7 @@ final class ImageWriter {
     }
 
     let blockSize: Int
+    let codec: ImageCodec
     private let output: OutputFile
     private let pipeline: OrderedPipeline<Job, Done>
     private var block: [UInt8]
@@ -58,12 +59,16 @@ final class ImageWriter {
     init(output: OutputFile, manifest: ImageManifest, level: Int32, threads: Int, blockSize: Int) throws {
         self.output = output
         self.blockSize = blockSize
+        guard let codec = ImageCodec(rawValue: manifest.codec) else {
+            throw ImageError.invalid(value: manifest.codec, reason: "the codec must be gzip or zstd")
+        }
+        self.codec = codec
         block = [UInt8](repeating: 0, count: blockSize)
         pipeline = OrderedPipeline(threads: threads, capacity: threads * 2 + 1) { job in
             let member = try job.content.withUnsafeBytes { try Member.make(job.header, content: $0, level: level) }
             return Done(member: member, size: job.content.count, sha256: Array(SHA256.hash(data: member)))
         }
-        for member in try Member.metadata(.manifest, try ImageJSON.encode(manifest), firstSequence: 0) {
+        for member in try Member.metadata(.manifest, try ImageJSON.encode(manifest), firstSequence: 0, codec: codec) {
             try writeMember(member, size: 0)
         }
     }
@@ -143,15 +148,15 @@ final class ImageWriter {
         var summary = summary
         summary.tarBytes = tarOffset
         summary.blocks = dataBlocks
-        let summaryMembers = try Member.metadata(.summary, try ImageJSON.encode(summary), firstSequence: sequence)
+        let summaryMembers = try Member.metadata(.summary, try ImageJSON.encode(summary), firstSequence: sequence, codec: codec)
         for member in summaryMembers { try writeMember(member, size: 0) }
         let tail = ImageTail(indexOffset: output.offset, indexSequence: sequence)
         let indexBytes = index.flatMap { $0.encoded() }
-        for member in try Member.metadata(.index, indexBytes, firstSequence: sequence) {
+        for member in try Member.metadata(.index, indexBytes, firstSequence: sequence, codec: codec) {
             try output.write(member)
             sequence += 1
         }
-        let tailMember = try Member.metadata(.tail, tail.encoded(), firstSequence: sequence)
+        let tailMember = try Member.metadata(.tail, tail.encoded(), firstSequence: sequence, codec: codec)
         try output.write(tailMember[0])
         pipeline.close()
     }
@@ -164,7 +169,7 @@ final class ImageWriter {
         var content = block
         block = [UInt8](repeating: 0, count: blockSize)
         if used < blockSize { content.removeSubrange(used...) }
-        let header = MemberHeader(kind: .data, sequence: sequence, compressedLength: 0, size: used, checksums: checksums)
+        let header = MemberHeader(codec: codec, kind: .data, sequence: sequence, compressedLength: 0, size: used, checksums: checksums)
         sequence += 1
         dataBlocks += 1
         checksums = []

@@ -11,14 +11,17 @@ public struct ImageDescription: Sendable {
 }
 
 extension Restore {
-    /// The tail member's length: a header with a 24-byte payload, empty deflate data and the trailer.
-    static let tailLength = MemberHeader.fixedPrefix + MemberHeader.fieldPrefix + 24 + 4 + 2 + 2 + 8
+    /// The tail member's length: a header with a 24-byte payload (and for gzip: empty deflate data and the trailer).
+    static func tailLength(_ codec: ImageCodec) -> Int {
+        codec.prefixLength + MemberHeader.fieldPrefix + 24 + 4 + codec.headerSuffix + (codec == .gzip ? 2 : 0) + codec.trailerLength
+    }
 
     /// Reads the manifest, then the tail, index and summary from the end of the file at `path`.
     public static func describe(_ path: String) throws -> ImageDescription {
         let input = try ImageInput(path: path)
         let manifest = try manifest(input)
-        guard let size = input.size else { return try describeByReading(path) }
+        guard let size = input.size, let codec = ImageCodec(rawValue: manifest.codec) else { return try describeByReading(path) }
+        let tailLength = Self.tailLength(codec)
         let descriptor = input.descriptor
         func read(_ offset: UInt64, _ count: Int) throws -> [UInt8] {
             var bytes = [UInt8](repeating: 0, count: count)
@@ -27,9 +30,9 @@ extension Restore {
             return bytes
         }
         func member(at offset: UInt64) throws -> (MemberHeader, Int) {
-            let prefix = try read(offset, MemberHeader.fixedPrefix)
-            guard case .success(let length) = MemberHeader.subfieldLength(prefix: prefix),
-                case .success(let header) = MemberHeader.parse(try read(offset, MemberHeader.fixedPrefix + length + 2))
+            let prefix = try read(offset, codec.prefixLength)
+            guard case .success(let length) = MemberHeader.subfieldLength(prefix: prefix, codec: codec),
+                case .success(let header) = MemberHeader.parse(try read(offset, codec.prefixLength + length + codec.headerSuffix), codec: codec)
             else { throw ImageError.corrupt(offset: offset, file: nil, reason: "a block header is damaged; run 'imprint verify'") }
             return (header, header.memberLength)
         }

@@ -43,6 +43,25 @@ import Testing
         #expect(rsync.output.isEmpty)
     }
 
+    /// A zstd image is inspected from its tail and restores equal to the master; a zstd level out of range is refused.
+    @Test func zstdCodec() throws {
+        let folder = try TemporaryDirectory()
+        let root = try master(folder)
+        let image = folder.file("zstd.imprint")
+        let captured = imprint(["capture", "--root", root, "-o", image, "--model", "OptiPlex 7090", "--codec", "zstd", "--level", "19"], in: folder)
+        #expect(captured.status == 0, "\(captured.err)")
+        let inspected = imprint(["inspect", image], in: folder)
+        #expect(inspected.out.contains("codec         zstd level 19"))
+        let target = folder.file("target")
+        try FileManager.default.createDirectory(atPath: target, withIntermediateDirectories: false)
+        #expect(imprint(["restore", image, "--root", target, "--facts", fixturePath("demo/facts/RM204-12.json")], in: folder).status == 0)
+        let rsync = try runProcess("/usr/bin/rsync", ["-aHAXn", "--checksum", "--itemize-changes", root + "/", target + "/"])
+        #expect(rsync.output.isEmpty)
+        let refused = imprint(["capture", "--root", root, "-o", image, "--codec", "zstd", "--level", "22"], in: folder)
+        #expect(refused.status == 64)
+        #expect(refused.err.contains("'--level' for zstd must be 1 (fastest) to 19 (smallest), not 22"))
+    }
+
     /// The wrong model and a non-empty target are refused with their own exit codes and nothing written;
     /// --force erases the target and restores anyway.
     @Test func restoreRefusals() throws {

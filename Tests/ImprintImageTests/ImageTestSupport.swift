@@ -57,11 +57,13 @@ struct FixtureError: Error { var message: String }
 
 /// Captures `root` into `image` in-process.
 @discardableResult
-func capture(_ root: String, to image: String, blockSize: Int = 1 << 20, generalize: Bool = false, threads: Int = 2) throws -> CaptureResult {
+func capture(
+    _ root: String, to image: String, codec: ImageCodec = .gzip, blockSize: Int = 1 << 20, generalize: Bool = false, threads: Int = 2
+) throws -> CaptureResult {
     let descriptor = open(image, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
     defer { close(descriptor) }
     let request = CaptureRequest(
-        root: root, models: ["OptiPlex 7090"], threads: threads, blockSize: blockSize, generalize: generalize,
+        root: root, models: ["OptiPlex 7090"], codec: codec, threads: threads, blockSize: blockSize, generalize: generalize,
         tool: "imprint test", time: Date(timeIntervalSince1970: 1_700_000_000))
     return try Capture.run(request, to: descriptor, name: image)
 }

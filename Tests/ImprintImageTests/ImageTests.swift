@@ -4,12 +4,14 @@ import ImprintTestSupport
 import Testing
 
 @Suite(.serialized) struct ImageTests {
-    /// GNU tar lists and extracts an image, and both its tree and imprint's restore equal the source by rsync.
-    @Test func tarAndRestoreEqualTheSource() throws {
+    /// GNU tar lists and extracts an image (gzip and zstd), and both its tree and imprint's restore equal the
+    /// source by rsync.
+    @Test(arguments: ImageCodec.allCases) func tarAndRestoreEqualTheSource(codec: ImageCodec) throws {
         let folder = try TemporaryDirectory()
         let source = try makeEveryKindTree(in: folder)
         let image = folder.file("every-kind.imprint")
-        let captured = try capture(source, to: image)
+        let captured = try capture(source, to: image, codec: codec)
+        let decompress = codec == .gzip ? "--gzip" : "--zstd"
         #expect(captured.summary.socketsSkipped == 1)
         #expect(captured.summary.sparseFiles == 1)
         #expect(captured.summary.hardLinks == 1)
@@ -17,7 +19,7 @@ import Testing
         #expect(captured.summary.fifos == 1)
         #expect(captured.summary.blocks >= 3)
 
-        let listed = try runProcess("/bin/tar", ["-tvzf", image])
+        let listed = try runProcess("/bin/tar", [decompress, "-tvf", image])
         #expect(listed.status == 0)
         #expect(listed.error.isEmpty)
         #expect(listed.output.contains("./usr/bin/setuid"))
@@ -25,7 +27,7 @@ import Testing
 
         let extracted = folder.file("tar")
         try FileManager.default.createDirectory(atPath: extracted, withIntermediateDirectories: false)
-        let untar = try runProcess("/bin/tar", ["--xattrs", "--xattrs-include=*", "--numeric-owner", "-xpzf", image, "-C", extracted])
+        let untar = try runProcess("/bin/tar", ["--xattrs", "--xattrs-include=*", "--numeric-owner", decompress, "-xpf", image, "-C", extracted])
         #expect(untar.status == 0, "\(untar.error)")
         #expect(try rsyncDifferences(source, extracted, excluding: ["sock"]) == [])
 
@@ -73,9 +75,9 @@ import Testing
         #expect(try String(contentsOfFile: restored + "/etc/hostname", encoding: .utf8) == "unit\n")
     }
 
-    /// Every single-byte change and every truncation of a small image is caught by verify and by restore, and a
-    /// restore that fails writes nothing outside its target.
-    @Test func everyCorruptionAndTruncationCaught() throws {
+    /// Every single-byte change and every truncation of a small image (gzip and zstd) is caught by verify and by
+    /// restore, and a restore that fails writes nothing outside its target.
+    @Test(arguments: ImageCodec.allCases) func everyCorruptionAndTruncationCaught(codec: ImageCodec) throws {
         let folder = try TemporaryDirectory()
         let source = folder.file("small")
         try FileManager.default.createDirectory(atPath: source + "/etc", withIntermediateDirectories: true)
@@ -83,7 +85,7 @@ import Testing
         try Data("id\n".utf8).write(to: URL(fileURLWithPath: source + "/etc/machine-id"))
         #expect(symlink("hostname", source + "/etc/name") == 0)
         let image = folder.file("small.imprint")
-        try capture(source, to: image, blockSize: 1024)
+        try capture(source, to: image, codec: codec, blockSize: 1024)
         let bytes = try Data(contentsOf: URL(fileURLWithPath: image))
         #expect(bytes.count < 4000)
         let damaged = folder.file("damaged.imprint")

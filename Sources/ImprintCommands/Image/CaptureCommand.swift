@@ -12,7 +12,7 @@ struct CaptureCommand: ContextCommand {
         discussion: """
             Writes the tree under --root as a POSIX pax tar stream cut into independently compressed blocks, each \
             a complete gzip member, so 'tar -tvzf IMAGE' and 'tar -xzf IMAGE' read it without Imprint, while \
-            Imprint compresses on every core. Owners (numbers and names), modes with setuid/setgid/sticky, \
+            Imprint compresses on every core. With '--codec zstd' each block is a zstd frame ('tar --zstd -xf'). Owners (numbers and names), modes with setuid/setgid/sticky, \
             nanosecond times, links, hard links, devices, FIFOs, extended attributes (ACLs, capabilities, SELinux) \
             and holes of sparse files are kept; sockets are skipped and counted. Every file's SHA-256 and every \
             block's checksum go into the image (see FORMAT.md).
@@ -32,7 +32,10 @@ struct CaptureCommand: ContextCommand {
     @Option(name: .customLong("model"), help: ArgumentHelp(
         "A hardware model (DMI product name) the image is for; repeat for several (default: the root's own).", valueName: "name"))
     var models: [String] = []
-    @Option(help: "The compression level, 1 (fastest) to 9 (smallest).") var level: Int = 6
+    @Option(help: ArgumentHelp(
+        "How blocks are compressed: gzip (tar -z reads the image) or zstd (tar --zstd reads it).", valueName: "gzip|zstd"))
+    var codec: String = "gzip"
+    @Option(help: "The compression level: gzip 1-9 (default 6), zstd 1-19 (default 3).") var level: Int?
     @Option(help: "Threads that compress (default: one per core).") var threads: Int?
     @Flag(help: "Leave out machine-id, host keys, leases, logs, histories, temporary files and Imprint state.") var generalize = false
     @Option(name: .customLong("exclude"), help: ArgumentHelp(
@@ -45,7 +48,10 @@ struct CaptureCommand: ContextCommand {
     @OptionGroup var global: GlobalOptions
 
     func validate() throws {
-        if !(1...9).contains(level) { throw ValidationError("'--level' must be 1 (fastest) to 9 (smallest), not \(level)") }
+        guard let codec = ImageCodec(rawValue: codec) else { throw ValidationError("'--codec' must be gzip or zstd, not '\(self.codec)'") }
+        if let level, !codec.levels.contains(level) {
+            throw ValidationError("'--level' for \(codec.rawValue) must be \(codec.levels.lowerBound) (fastest) to \(codec.levels.upperBound) (smallest), not \(level)")
+        }
         if let threads, threads < 1 { throw ValidationError("'--threads' must be 1 or more") }
         for model in models where model.trimmingCharacters(in: .whitespaces).isEmpty {
             throw ValidationError("'--model' must not be empty")
@@ -78,7 +84,7 @@ struct CaptureCommand: ContextCommand {
             }
         }
         var request = CaptureRequest(
-            root: target.path, models: models, level: level, threads: threads ?? ProcessInfo.processInfo.activeProcessorCount,
+            root: target.path, models: models, codec: ImageCodec(rawValue: codec) ?? .gzip, level: level, threads: threads ?? ProcessInfo.processInfo.activeProcessorCount,
             generalize: generalize, excludes: excludes, oneFileSystem: oneFileSystem, tool: "imprint \(imprintVersion)",
             time: context.clock())
         var info = stat()
