@@ -21,6 +21,10 @@ public enum ImageError: Error, Equatable, Sendable {
     case unsafePath(path: String, reason: String)
     /// A value given on the command line or in a file that the engine refuses.
     case invalid(value: String, reason: String)
+    /// The passphrase does not open the image.
+    case wrongPassphrase
+    /// The image is encrypted and no passphrase was given.
+    case passphraseNeeded
     /// No image in the library fits the unit.
     case noImageForModel(model: String?, library: String)
 }
@@ -51,6 +55,10 @@ extension ImageError: CustomStringConvertible {
             return "refused the entry \(quoted(path)): \(reason); nothing was written outside the target"
         case let .invalid(value, reason):
             return "\(quoted(value)): \(reason)"
+        case .wrongPassphrase:
+            return "the passphrase does not open this image; nothing was written"
+        case .passphraseNeeded:
+            return "the image is encrypted; give its passphrase with '--passphrase-file FILE' (or on a terminal when asked)"
         case let .noImageForModel(model, library):
             return "no image in the library \(quoted(library)) is for \(model.map(quoted) ?? "this unit (its model is unknown)"); "
                 + "add one with 'imprint library add', or name the image"

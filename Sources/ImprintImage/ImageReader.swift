@@ -95,38 +95,33 @@ final class ImageReader {
     private(set) var manifest: ImageManifest!
     /// Told by the first member's first bytes.
     private(set) var codec: ImageCodec?
-    private let pipeline: OrderedPipeline<Raw, DecodedMember>
+    /// The keys of an encrypted image.
+    private(set) var key: ImageKey?
+    private var pipeline: OrderedPipeline<Raw, DecodedMember>?
     private var sequence: UInt64 = 0
     private var inputDone = false
     private var seen: [BlockIndexEntry] = []
     private var pending: DecodedMember?
+    private var pendingRaw: Raw?
     /// The image offset of the member being read, for messages.
     private(set) var memberOffset: UInt64 = 0
     /// Called with the image bytes read so far.
     var progress: ((UInt64) -> Void)?
 
-    init(input: ImageInput, threads: Int) throws {
+    /// Reads the manifest (one member at a time: it says whether the rest is encrypted), then starts the workers.
+    /// - Parameters:
+    ///   - passphrase: asked only when the image is encrypted.
+    ///   - manifestOnly: stop after the manifest (no key, no workers).
+    init(input: ImageInput, threads: Int, passphrase: (() throws -> String)? = nil, manifestOnly: Bool = false) throws {
         self.input = input
-        pipeline = OrderedPipeline(threads: threads, capacity: threads * 2 + 1) { raw in
-            switch Member.open(raw.header, body: raw.body) {
-            case .success(let content):
-                var hasher = SHA256()
-                hasher.update(data: raw.headerBytes)
-                hasher.update(data: raw.body)
-                return DecodedMember(
-                    header: raw.header, offset: raw.offset, length: raw.headerBytes.count + raw.body.count,
-                    content: content, sha256: Array(hasher.finalize()))
-            case .failure(let damage):
-            let reason = damage.reason
-                throw ImageError.corrupt(offset: raw.offset, file: nil, reason: reason)
-            }
-        }
         var manifestBytes: [UInt8] = []
-        while let member = try next() {
-            guard member.header.kind == .manifest else {
-                pending = member
+        while let raw = try readRaw() {
+            guard raw.header.kind == .manifest else {
+                pendingRaw = raw
                 break
             }
+            let member = try Self.decode(raw, key: nil)
+            try check(member)
             manifestBytes += member.header.payload
         }
         guard let manifest = ImageJSON.decode(ImageManifest.self, manifestBytes) else {
@@ -136,9 +131,30 @@ final class ImageReader {
             throw ImageError.notAnImage(path: input.name, reason: "its manifest names the codec \(quoted(manifest.codec)), its blocks are not")
         }
         self.manifest = manifest
+        if manifestOnly { return }
+        if let encryption = manifest.encryption {
+            guard let passphrase else { throw ImageError.passphraseNeeded }
+            key = try ImageKey.open(passphrase: try passphrase(), encryption)
+        }
+        let key = self.key
+        pipeline = OrderedPipeline(threads: threads, capacity: threads * 2 + 1) { raw in try Self.decode(raw, key: key) }
     }
 
-    deinit { pipeline.close() }
+    private static func decode(_ raw: Raw, key: ImageKey?) throws -> DecodedMember {
+        switch Member.open(raw.header, headerBytes: raw.headerBytes, body: raw.body, key: key) {
+        case .success(let content):
+            var hasher = SHA256()
+            hasher.update(data: raw.headerBytes)
+            hasher.update(data: raw.body)
+            return DecodedMember(
+                header: raw.header, offset: raw.offset, length: raw.headerBytes.count + raw.body.count,
+                content: content, sha256: Array(hasher.finalize()))
+        case .failure(let damage):
+            throw ImageError.corrupt(offset: raw.offset, file: nil, reason: damage.reason)
+        }
+    }
+
+    deinit { pipeline?.close() }
 
     /// The next data block's content; nil after the last one.
     func nextDataBlock() throws -> DecodedMember? {
@@ -202,6 +218,11 @@ final class ImageReader {
             self.pending = nil
             return pending
         }
+        guard let pipeline else { return nil }
+        if let raw = pendingRaw {
+            pendingRaw = nil
+            pipeline.submit(raw)
+        }
         while !inputDone && !pipeline.isFull {
             guard let raw = try readRaw() else {
                 inputDone = true
@@ -217,6 +238,12 @@ final class ImageReader {
             pipeline.close()
             throw error
         }
+        try check(member)
+        return member
+    }
+
+    /// Checks that `member` comes in sequence and records it for the index.
+    private func check(_ member: DecodedMember) throws {
         memberOffset = member.offset
         guard member.header.sequence == UInt64(seen.count) else {
             throw ImageError.corrupt(
@@ -225,7 +252,6 @@ final class ImageReader {
         }
         seen.append(BlockIndexEntry(offset: member.offset, length: UInt32(member.length), size: UInt32(member.content.count), sha256: member.sha256))
         progress?(member.offset + UInt64(member.length))
-        return member
     }
 
     private func readRaw() throws -> Raw? {

@@ -56,7 +56,11 @@ final class ImageWriter {
     private(set) var tarOffset: UInt64 = 0
     private(set) var dataBlocks = 0
 
-    init(output: OutputFile, manifest: ImageManifest, level: Int32, threads: Int, blockSize: Int) throws {
+    /// The keys when the image is encrypted.
+    let key: ImageKey?
+
+    init(output: OutputFile, manifest: ImageManifest, level: Int32, threads: Int, blockSize: Int, key: ImageKey? = nil) throws {
+        self.key = key
         self.output = output
         self.blockSize = blockSize
         guard let codec = ImageCodec(rawValue: manifest.codec) else {
@@ -65,7 +69,7 @@ final class ImageWriter {
         self.codec = codec
         block = [UInt8](repeating: 0, count: blockSize)
         pipeline = OrderedPipeline(threads: threads, capacity: threads * 2 + 1) { job in
-            let member = try job.content.withUnsafeBytes { try Member.make(job.header, content: $0, level: level) }
+            let member = try job.content.withUnsafeBytes { try Member.make(job.header, content: $0, level: level, key: key) }
             return Done(member: member, size: job.content.count, sha256: Array(SHA256.hash(data: member)))
         }
         for member in try Member.metadata(.manifest, try ImageJSON.encode(manifest), firstSequence: 0, codec: codec) {
@@ -94,7 +98,7 @@ final class ImageWriter {
 
     /// Appends `count` bytes read from `descriptor` straight into the block, hashing them; a file that ends early
     /// is padded with zeros. Returns how many bytes the file really had.
-    func appendFile(_ descriptor: Int32, count: UInt64, offset start: UInt64? = nil, hasher: inout SHA256, path: String) throws -> UInt64 {
+    func appendFile(_ descriptor: Int32, count: UInt64, offset start: UInt64? = nil, hasher: inout FileHasher, path: String) throws -> UInt64 {
         var remaining = count
         var read: UInt64 = 0
         var position = start.map { off_t($0) }
@@ -130,6 +134,9 @@ final class ImageWriter {
         }
         return read
     }
+
+    /// A hasher for one file's checksum (keyed in an encrypted image).
+    func makeHasher() -> FileHasher { FileHasher(key: key) }
 
     /// Records the SHA-256 of a file whose data ends at the current position (it belongs to the current block).
     func recordChecksum(dataOffset: UInt64, sha256: [UInt8]) {

@@ -68,7 +68,7 @@ extension Restore {
     private static func describeByReading(_ path: String) throws -> ImageDescription {
         let input = try ImageInput(path: path)
         var read: UInt64 = 0
-        let result = try verify(input) { read = $0 }
+        let result = try verify(input, progress: { read = $0 })
         return ImageDescription(manifest: result.manifest, summary: result.summary, index: [], imageBytes: read)
     }
 

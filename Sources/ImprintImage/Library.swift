@@ -39,8 +39,10 @@ public enum Library {
     }
 
     /// Verifies the image at `path` and copies it into `folder` (as `name`, default its file name).
-    public static func add(_ path: String, to folder: String, name: String? = nil) throws -> LibraryImage {
-        _ = try Restore.verify(try ImageInput(path: path))
+    public static func add(
+        _ path: String, to folder: String, name: String? = nil, passphrase: (() throws -> String)? = nil
+    ) throws -> LibraryImage {
+        _ = try Restore.verify(try ImageInput(path: path), passphrase: passphrase)
         let name = name ?? (path as NSString).lastPathComponent
         guard !name.isEmpty, !name.contains("/"), !name.hasPrefix(".") else {
             throw ImageError.invalid(value: name, reason: "a library name is a plain file name")

@@ -21,6 +21,8 @@ public struct ImageManifest: Codable, Equatable, Sendable {
     public var generalized: [String]
     /// Patterns given with --exclude.
     public var excluded: [String]
+    /// Set when the data blocks are encrypted.
+    public var encryption: ImageEncryption?
 
     public init(
         format: Int = 1, tool: String, created: Date, models: [String], codec: String = "gzip", level: Int,

@@ -172,6 +172,37 @@ struct MemberHeader: Equatable, Sendable {
 
 /// Makes and opens members.
 enum Member {
+    /// One complete member, its data sealed with `key` when the image is encrypted (gzip's CRC-32 and size are
+    /// then zero: they would tell something of the plain content, and the GCM tag checks more).
+    static func make(_ header: MemberHeader, content: UnsafeRawBufferPointer, level: Int32, key: ImageKey?) throws -> [UInt8] {
+        let plain = try make(header, content: content, level: level)
+        guard let key, header.kind == .data else { return plain }
+        let parsed: MemberHeader
+        switch MemberHeader.parse(Array(plain.prefix(header.length)), codec: header.codec) {
+        case .success(let value): parsed = value
+        case .failure(let damage): throw ImageError.corruptBlock(reason: damage.reason)
+        }
+        let compressed = plain[parsed.length..<(parsed.length + parsed.compressedLength)]
+        var sealedHeader = parsed
+        sealedHeader.compressedLength = compressed.count + 16
+        let head = sealedHeader.encoded()
+        return head + (try key.seal(compressed, sequence: header.sequence, header: head))
+            + [UInt8](repeating: 0, count: header.codec.trailerLength)
+    }
+
+    /// The content of a member, opening its seal first when the image is encrypted.
+    static func open(_ header: MemberHeader, headerBytes: [UInt8], body: [UInt8], key: ImageKey?) -> Result<[UInt8], Damage> {
+        guard let key, header.kind == .data else { return open(header, body: body) }
+        guard body.count == header.compressedLength + header.codec.trailerLength else { return .failure("the image ends inside a block") }
+        guard let compressed = key.open(body[0..<header.compressedLength], sequence: header.sequence, header: headerBytes) else {
+            return .failure("the block does not authenticate (it was changed, or the key is not this image's)")
+        }
+        var plain = header
+        plain.compressedLength = compressed.count
+        if header.codec == .zstd { return openZstd(plain, body: compressed) }
+        return open(plain, body: compressed + [UInt8](repeating: 0, count: 8), checkTrailer: false)
+    }
+
     /// One complete member: `header` (its lengths filled in here) and `content` deflated at `level`.
     static func make(_ header: MemberHeader, content: UnsafeRawBufferPointer, level: Int32) throws -> [UInt8] {
         if header.codec == .zstd { return try makeZstd(header, content: content, level: level) }
@@ -208,7 +239,7 @@ enum Member {
 
     /// The content of a member whose header is `header` and whose remaining bytes (deflate data and trailer) are
     /// `body`, checked against its CRC-32 and size.
-    static func open(_ header: MemberHeader, body: [UInt8]) -> Result<[UInt8], Damage> {
+    static func open(_ header: MemberHeader, body: [UInt8], checkTrailer: Bool = true) -> Result<[UInt8], Damage> {
         if header.codec == .zstd { return openZstd(header, body: body) }
         guard body.count == header.compressedLength + 8 else { return .failure("the image ends inside a block") }
         var stream = z_stream()
@@ -233,6 +264,7 @@ enum Member {
             return .failure("the block holds \(stream.total_out) bytes, its header says \(header.size)")
         }
         output.removeLast()
+        guard checkTrailer else { return .success(output) }
         let crc = body.littleEndian(UInt32.self, at: header.compressedLength)
         let size = body.littleEndian(UInt32.self, at: header.compressedLength + 4)
         guard crc == UInt32(output.withUnsafeBytes { crc32Of($0) }) else { return .failure("the block's CRC-32 does not match") }

@@ -19,9 +19,10 @@ public enum Restore {
     @discardableResult
     public static func run(
         _ input: ImageInput, root: String, threads: Int = ProcessInfo.processInfo.activeProcessorCount,
-        approve: (ImageManifest) throws -> Void = { _ in }, progress: ((UInt64) -> Void)? = nil
+        passphrase: (() throws -> String)? = nil, approve: (ImageManifest) throws -> Void = { _ in },
+        progress: ((UInt64) -> Void)? = nil
     ) throws -> ReadResult {
-        let reader = try ImageReader(input: input, threads: max(1, threads))
+        let reader = try ImageReader(input: input, threads: max(1, threads), passphrase: passphrase)
         try approve(reader.manifest)
         reader.progress = progress
         let target = try TargetRoot(root)
@@ -34,9 +35,10 @@ public enum Restore {
 
     /// Reads the whole image and checks every block, every file's SHA-256, the index and the tail.
     public static func verify(
-        _ input: ImageInput, threads: Int = ProcessInfo.processInfo.activeProcessorCount, progress: ((UInt64) -> Void)? = nil
+        _ input: ImageInput, threads: Int = ProcessInfo.processInfo.activeProcessorCount,
+        passphrase: (() throws -> String)? = nil, progress: ((UInt64) -> Void)? = nil
     ) throws -> ReadResult {
-        let reader = try ImageReader(input: input, threads: max(1, threads))
+        let reader = try ImageReader(input: input, threads: max(1, threads), passphrase: passphrase)
         reader.progress = progress
         var sink = CountingSink()
         let summary = try TarScanner(reader: reader).scan(into: &sink)
@@ -45,7 +47,7 @@ public enum Restore {
 
     /// Only the manifest (the first blocks), for `inspect` and the library.
     public static func manifest(_ input: ImageInput) throws -> ImageManifest {
-        try ImageReader(input: input, threads: 1).manifest
+        try ImageReader(input: input, threads: 1, manifestOnly: true).manifest
     }
 }
 

@@ -157,7 +157,7 @@ final class TarScanner {
         guard entry.kind == .file else { return }
         let start = tarOffset
         let startBlock = block?.offset ?? 0
-        var hasher = SHA256()
+        var hasher = FileHasher(key: reader.key)
         var remaining = entry.size
         var segments: [TarEntry.Segment] = []
         if entry.sparseSize != nil {
@@ -181,14 +181,14 @@ final class TarScanner {
         if entry.size > 0 {
             let recorded = block?.header.checksums.first { $0.offset == start }
             guard let recorded else { throw ImageError.corrupt(offset: startBlock, file: nil, reason: "no checksum is recorded for this file") }
-            guard recorded.sha256 == Array(hasher.finalize()) else {
+            guard recorded.sha256 == hasher.finalize() else {
                 throw ImageError.corrupt(offset: startBlock, file: nil, reason: "the file's data does not match its SHA-256")
             }
         }
         _ = try read(TarFormat.padding(entry.size))
     }
 
-    private func readSparseMap(limit: UInt64, hasher: inout SHA256) throws -> ([TarEntry.Segment], UInt64) {
+    private func readSparseMap(limit: UInt64, hasher: inout FileHasher) throws -> ([TarEntry.Segment], UInt64) {
         var numbers: [UInt64] = []
         var consumed: UInt64 = 0
         var line: [UInt8] = []

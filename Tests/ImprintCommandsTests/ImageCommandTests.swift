@@ -62,6 +62,28 @@ import Testing
         #expect(refused.err.contains("'--level' for zstd must be 1 (fastest) to 19 (smallest), not 22"))
     }
 
+    /// --encrypt with a passphrase file: the right passphrase restores, a wrong one exits 65 and writes nothing.
+    @Test func encryptedImage() throws {
+        let folder = try TemporaryDirectory()
+        let root = try master(folder)
+        let image = folder.file("sealed.imprint")
+        let right = try folder.write("right.txt", "correct horse battery\n")
+        let wrong = try folder.write("wrong.txt", "wrong horse\n")
+        let captured = imprint(["capture", "--root", root, "-o", image, "--model", "OptiPlex 7090", "--encrypt", "--passphrase-file", right], in: folder)
+        #expect(captured.status == 0, "\(captured.err)")
+        let refused = imprint(["verify", image, "--passphrase-file", wrong], in: folder)
+        #expect(refused.status == ExitStatus.invalidInput.rawValue)
+        #expect(refused.err.contains("the passphrase does not open this image"))
+        let target = folder.file("target")
+        try FileManager.default.createDirectory(atPath: target, withIntermediateDirectories: false)
+        #expect(imprint(["restore", image, "--root", target, "--facts", fixturePath("demo/facts/RM204-12.json"), "--passphrase-file", wrong], in: folder).status == 65)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: target).isEmpty)
+        let restored = imprint(["restore", image, "--root", target, "--facts", fixturePath("demo/facts/RM204-12.json"), "--passphrase-file", right], in: folder)
+        #expect(restored.status == 0, "\(restored.err)")
+        #expect(try String(contentsOfFile: target + "/etc/hostname", encoding: .utf8) == "master\n")
+        #expect(try runProcess("/bin/tar", ["-tzf", image]).status != 0)
+    }
+
     /// The wrong model and a non-empty target are refused with their own exit codes and nothing written;
     /// --force erases the target and restores anyway.
     @Test func restoreRefusals() throws {

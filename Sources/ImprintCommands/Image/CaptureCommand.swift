@@ -14,7 +14,9 @@ struct CaptureCommand: ContextCommand {
             a complete gzip member, so 'tar -tvzf IMAGE' and 'tar -xzf IMAGE' read it without Imprint, while \
             Imprint compresses on every core. With '--codec zstd' each block is a zstd frame ('tar --zstd -xf'). Owners (numbers and names), modes with setuid/setgid/sticky, \
             nanosecond times, links, hard links, devices, FIFOs, extended attributes (ACLs, capabilities, SELinux) \
-            and holes of sparse files are kept; sockets are skipped and counted. Every file's SHA-256 and every \
+            and holes of sparse files are kept; sockets are skipped and counted. With --encrypt every data block \
+            is sealed with AES-256-GCM under a key made from the passphrase by scrypt (then only Imprint reads the \
+            image; the manifest with its models stays readable). Every file's SHA-256 and every \
             block's checksum go into the image (see FORMAT.md).
 
             The image is written to IMAGE.partial and renamed when complete. '-o -' streams to standard output.
@@ -44,10 +46,14 @@ struct CaptureCommand: ContextCommand {
     var excludes: [String] = []
     @Flag(name: .customLong("one-file-system"), help: "Do not descend into other file systems mounted under the root.")
     var oneFileSystem = false
+    @Flag(help: "Encrypt the data blocks (AES-256-GCM, key from the passphrase by scrypt); tar can no longer read the image.")
+    var encrypt = false
+    @OptionGroup var passphrase: PassphraseOptions
     @Flag(help: "Print the result as JSON.") var json = false
     @OptionGroup var global: GlobalOptions
 
     func validate() throws {
+        if passphrase.passphraseFile != nil && !encrypt { throw ValidationError("'--passphrase-file' goes with '--encrypt'") }
         guard let codec = ImageCodec(rawValue: codec) else { throw ValidationError("'--codec' must be gzip or zstd, not '\(self.codec)'") }
         if let level, !codec.levels.contains(level) {
             throw ValidationError("'--level' for \(codec.rawValue) must be \(codec.levels.lowerBound) (fastest) to \(codec.levels.upperBound) (smallest), not \(level)")
@@ -69,6 +75,7 @@ struct CaptureCommand: ContextCommand {
             }
             models = [model]
         }
+        let secret = encrypt ? try passphrase.read(confirming: true) : nil
         let toStandardOutput = output == "-"
         if toStandardOutput && isatty(STDOUT_FILENO) == 1 {
             throw CommandFailure(status: .invalidInput, message: "refusing to write an image to a terminal; redirect standard output or use '-o FILE'")
@@ -87,6 +94,7 @@ struct CaptureCommand: ContextCommand {
             root: target.path, models: models, codec: ImageCodec(rawValue: codec) ?? .gzip, level: level, threads: threads ?? ProcessInfo.processInfo.activeProcessorCount,
             generalize: generalize, excludes: excludes, oneFileSystem: oneFileSystem, tool: "imprint \(imprintVersion)",
             time: context.clock())
+        request.passphrase = secret
         var info = stat()
         if fstat(descriptor, &info) == 0 && info.st_mode & S_IFMT == S_IFREG {
             request.skip = (UInt64(info.st_dev), UInt64(info.st_ino))

@@ -47,10 +47,11 @@ struct LibraryAddCommand: ContextCommand {
     @Argument(help: ArgumentHelp("The image file.", valueName: "image")) var image: String
     @Option(help: "The name in the library (default: the file's name).") var name: String?
     @OptionGroup var options: LibraryOptions
+    @OptionGroup var passphrase: PassphraseOptions
     @OptionGroup var global: GlobalOptions
 
     func run(_ context: CommandContext) throws {
-        let added = try Library.add(image, to: options.library, name: name)
+        let added = try Library.add(image, to: options.library, name: name, passphrase: passphrase.provider())
         context.print("added \(added.name) (\(added.manifest.models.joined(separator: ", ")), \(megabytes(added.bytes)))")
     }
 }
@@ -70,6 +71,7 @@ struct LibraryRemoveCommand: ContextCommand {
 struct LibraryVerifyCommand: ContextCommand {
     static let configuration = CommandConfiguration(commandName: "verify", abstract: "Verify every image in the library.")
     @OptionGroup var options: LibraryOptions
+    @OptionGroup var passphrase: PassphraseOptions
     @OptionGroup var global: GlobalOptions
 
     func run(_ context: CommandContext) throws {
@@ -77,7 +79,7 @@ struct LibraryVerifyCommand: ContextCommand {
         var failures: [String] = []
         for image in images {
             do {
-                _ = try Restore.verify(try ImageInput(path: image.path))
+                _ = try Restore.verify(try ImageInput(path: image.path), passphrase: passphrase.provider())
                 context.print("\(image.name): ok")
             } catch {
                 context.print("\(image.name): \(CommandFailure(error).message)")

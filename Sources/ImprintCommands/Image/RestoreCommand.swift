@@ -34,6 +34,7 @@ struct RestoreCommand: ContextCommand {
         "Read this unit's facts from this JSON file instead of /sys ('imprint facts --json' writes one).", valueName: "file"))
     var facts: String?
     @Option(help: "Threads that decompress (default: one per core).") var threads: Int?
+    @OptionGroup var passphrase: PassphraseOptions
     @OptionGroup var global: GlobalOptions
 
     func validate() throws {
@@ -54,7 +55,9 @@ struct RestoreCommand: ContextCommand {
         }
         let input = try ImageInput(path: path)
         let bar = ProgressBar("restore", total: input.size, context: context)
-        let result = try Restore.run(input, root: target.path, threads: threads ?? ProcessInfo.processInfo.activeProcessorCount, approve: { manifest in
+        let result = try Restore.run(
+            input, root: target.path, threads: threads ?? ProcessInfo.processInfo.activeProcessorCount,
+            passphrase: passphrase.provider(), approve: { manifest in
             if !manifest.fits(model: model) {
                 let refusal = ImageError.wrongModel(imageModels: manifest.models, unitModel: model)
                 guard force else { throw refusal }

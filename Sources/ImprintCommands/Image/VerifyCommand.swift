@@ -16,13 +16,16 @@ struct VerifyCommand: ContextCommand {
 
     @Argument(help: ArgumentHelp("The image file, or - for standard input.", valueName: "image")) var image: String
     @Option(help: "Threads that decompress (default: one per core).") var threads: Int?
+    @OptionGroup var passphrase: PassphraseOptions
     @Flag(help: "Print the result as JSON.") var json = false
     @OptionGroup var global: GlobalOptions
 
     func run(_ context: CommandContext) throws {
         let input = try ImageInput(path: image)
         let bar = ProgressBar("verify", total: input.size, context: context)
-        let result = try Restore.verify(input, threads: threads ?? ProcessInfo.processInfo.activeProcessorCount) { bar?.update($0) }
+        let result = try Restore.verify(
+            input, threads: threads ?? ProcessInfo.processInfo.activeProcessorCount, passphrase: passphrase.provider(),
+            progress: { bar?.update($0) })
         bar?.finish()
         let view = ImageView(manifest: result.manifest, summary: result.summary, imageBytes: input.size ?? 0)
         if json {

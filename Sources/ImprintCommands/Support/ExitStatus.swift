@@ -110,7 +110,7 @@ public struct CommandFailure: Error, CustomStringConvertible {
         case .corrupt, .corruptBlock, .unsafePath: return .imageDamaged
         case .wrongModel: return .wrongModel
         case .targetNotEmpty: return .targetNotEmpty
-        case .notAnImage, .invalid: return .invalidInput
+        case .notAnImage, .invalid, .wrongPassphrase, .passphraseNeeded: return .invalidInput
         case .noImageForModel: return .notFound
         case .io(_, _, let code) where code == ENOENT: return .missingInput
         case .io, .codec: return .failure
