@@ -79,6 +79,7 @@ def main():
 
     captures = [
         ("imprint capture (gzip -6)", [imprint, "capture", "--root", tree, "-o", out + ".imprint", "--model", "bench"], out + ".imprint"),
+        ("imprint capture (zstd -3)", [imprint, "capture", "--root", tree, "-o", out + ".zst.imprint", "--model", "bench", "--codec", "zstd"], out + ".zst.imprint"),
         ("tar -czf", ["tar", "-C", tree, "-czf", out + ".tgz", "."], out + ".tgz"),
         ("tar -I pigz", ["tar", "-C", tree, "-I", "pigz", "-cf", out + ".pigz.tgz", "."], out + ".pigz.tgz"),
         ("tar -I 'zstd -T0'", ["tar", "-C", tree, "-I", "zstd -T0", "-cf", out + ".tzst", "."], out + ".tzst"),
@@ -91,6 +92,7 @@ def main():
             rows[name] = (min(old[0], seconds), max(old[1], peak), os.path.getsize(path))
     restores = [
         ("imprint restore", [imprint, "restore", out + ".imprint", "--root", dest, "--facts", facts]),
+        ("imprint restore (zstd)", [imprint, "restore", out + ".zst.imprint", "--root", dest, "--facts", facts]),
         ("tar -xzf", ["tar", "-C", dest, "-xzf", out + ".tgz"]),
         ("tar -I pigz -x", ["tar", "-C", dest, "-I", "pigz", "-xf", out + ".pigz.tgz"]),
         ("tar --zstd -x", ["tar", "-C", dest, "--zstd", "-xf", out + ".tzst"]),
@@ -119,6 +121,11 @@ def main():
           f"size {100 * (ours[2] / pigz[2] - 1):+.2f}% (goal within 1.5%)")
     print(f"capture vs tar -czf:     {ratio('imprint capture (gzip -6)', 'tar -czf'):.2f}x (goal >= 1.8)")
     print(f"restore vs tar -xzf:     {ratio('imprint restore', 'tar -xzf'):.2f}x (goal >= 1.5)")
+    zstd = rows["imprint capture (zstd -3)"]
+    tar_zstd = "tar -I 'zstd -T0'"
+    print(f"zstd capture vs tar -I 'zstd -T0': {ratio('imprint capture (zstd -3)', tar_zstd):.2f}x (goal >= 1.0), "
+          f"size {100 * (zstd[2] / rows[tar_zstd][2] - 1):+.2f}%")
+    print(f"zstd restore vs tar --zstd -x:     {ratio('imprint restore (zstd)', 'tar --zstd -x'):.2f}x (goal >= 1.0)")
     print(f"peak memory: capture {ours[1] / 1024:.0f} MB, restore {rows['imprint restore'][1] / 1024:.0f} MB (goal < 256)")
 
 
