@@ -177,3 +177,12 @@ import Testing
         #expect(try String(contentsOfFile: root + "/etc/machine-id", encoding: .utf8) == "0123456789abcdef0123456789abcdef\n")
     }
 }
+
+@Suite struct ProgressBarTests {
+    /// The bar shows percent, bytes, rate and ETA when the total is known, and bytes and rate only otherwise.
+    @Test func lineText() {
+        #expect(ProgressBar.line("restore", value: 50_000_000, total: 200_000_000, elapsed: 2)
+            == "restore  [#####...............]   25%  50.0 MB  25.0 MB/s  ETA 0:06")
+        #expect(ProgressBar.line("capture", value: 10_000_000, total: nil, elapsed: 1) == "capture  10.0 MB  10.0 MB/s")
+    }
+}

@@ -278,3 +278,24 @@ func writeImage(_ entries: [TarEntry], to path: String) throws {
         }
     }
 }
+
+@Suite struct CaptureOptionTests {
+    /// --exclude drops a pattern with a slash from the root and a bare pattern by name, and counts them.
+    @Test func excludePatterns() throws {
+        let folder = try TemporaryDirectory()
+        try folder.write("root/var/cache/apt/pkgcache.bin", "cache")
+        try folder.write("root/usr/lib/module.pyc", "bytecode")
+        try folder.write("root/usr/lib/module.py", "source")
+        let image = folder.file("image.imprint")
+        let descriptor = open(image, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        let request = CaptureRequest(root: folder.file("root"), models: ["m"], excludes: ["/var/cache/*", "*.pyc"], tool: "test")
+        let result = try Capture.run(request, to: descriptor, name: image)
+        close(descriptor)
+        #expect(result.summary.excluded == 2)
+        let listed = try runProcess("/bin/tar", ["-tzf", image])
+        #expect(listed.output.contains("./usr/lib/module.py\n"))
+        #expect(listed.output.contains("./var/cache/\n"))
+        #expect(!listed.output.contains("pkgcache.bin"))
+        #expect(!listed.output.contains(".pyc"))
+    }
+}
