@@ -97,6 +97,7 @@ let package = Package(
             dependencies: [
                 "ImprintCore", "CZlib", "CZstd", "CLinux",
                 .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
             ],
             exclude: ["FORMAT.md"],
             swiftSettings: swiftSettings
