@@ -94,13 +94,15 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
-        // Image: the block codec (the only module that imports zlib)
+        // Image: capture, restore, verify and the library; the block codecs (the only module that imports zlib and zstd)
         .target(
             name: "ImprintImage",
             dependencies: [
-                "ImprintCore", "CZlib",
+                "ImprintCore", "CZlib", "CZstd", "CLinux",
                 .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
             ],
+            exclude: ["FORMAT.md"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
@@ -141,6 +143,11 @@ let package = Package(
             name: "CZlib",
             pkgConfig: "zlib",
             providers: [.apt(["zlib1g-dev"])]
+        ),
+        .systemLibrary(
+            name: "CZstd",
+            pkgConfig: "libzstd",
+            providers: [.apt(["libzstd-dev"])]
         ),
         .systemLibrary(name: "CLinux"),
         .systemLibrary(

@@ -7,12 +7,17 @@ public struct Imprint: ParsableCommand {
         abstract: "Give each imaged computer its own identity.",
         discussion: """
             Imprint keeps an inventory of units (hostnames, hardware identifiers, network and printers), reads a \
-            unit's hardware facts, finds its record, and gives the unit its identity ('imprint run').
+            unit's hardware facts, finds its record, and gives the unit its identity ('imprint run'). It captures a \
+            master's root into a compressed, checksummed image and restores it onto units of the same model \
+            ('imprint capture', 'restore', 'verify', 'inspect', 'library').
 
             \(ExitStatus.helpTable)
             """,
         version: imprintVersion,
-        subcommands: [InventoryCommand.self, FactsCommand.self, IdentifyCommand.self, RunCommand.self, StatusCommand.self, RollbackCommand.self, InstallCommand.self]
+        subcommands: [
+            InventoryCommand.self, FactsCommand.self, IdentifyCommand.self, RunCommand.self, StatusCommand.self, RollbackCommand.self,
+            InstallCommand.self, CaptureCommand.self, RestoreCommand.self, VerifyCommand.self, InspectCommand.self, LibraryCommand.self,
+        ]
     )
 
     public init() {}

@@ -1,25 +1,6 @@
 import CZlib
 import Foundation
 
-/// Errors from the image engine's codecs.
-public enum ImageError: Error, Equatable, Sendable {
-    /// zlib refused to start or finish a stream.
-    case codec(operation: String, code: Int32)
-    /// A block's bytes are not a complete, intact gzip member.
-    case corruptBlock(reason: String)
-}
-
-extension ImageError: CustomStringConvertible {
-    public var description: String {
-        switch self {
-        case let .codec(operation, code):
-            return "zlib could not \(operation) (code \(code))"
-        case .corruptBlock(let reason):
-            return "a compressed block is damaged: \(reason); verify the image with 'imprint verify'"
-        }
-    }
-}
-
 /// One image block as a complete gzip member (RFC 1952). Members written one after another form a valid gzip
 /// file, so GNU tar and gzip read an image of many blocks as one stream, while each block can be compressed and
 /// checked on its own core.

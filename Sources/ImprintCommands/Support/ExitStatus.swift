@@ -1,6 +1,8 @@
 import ArgumentParser
+import Foundation
 import ImprintAgent
 import ImprintCore
+import ImprintImage
 import ImprintInventory
 
 /// The exit codes of every Imprint command, documented in `--help` and README.
@@ -16,6 +18,12 @@ public enum ExitStatus: Int32, CaseIterable, Sendable {
     case conflict = 11
     /// The facts hold only placeholders, so no unit can be matched.
     case noIdentifiers = 12
+    /// An image is damaged (a block, a file's checksum, a truncation) or holds an entry that would leave the target.
+    case imageDamaged = 20
+    /// The image is for another hardware model than this unit (restore without --force).
+    case wrongModel = 21
+    /// The restore target is not empty (restore without --force).
+    case targetNotEmpty = 22
     /// A command line the parser refused (ArgumentParser's own code).
     case usage = 64
     /// A value or file that Imprint refused: a bad hostname, MAC or CSV row, a malformed facts file.
@@ -34,6 +42,9 @@ public enum ExitStatus: Int32, CaseIterable, Sendable {
           10  no unit matches the facts
           11  the facts match more than one unit (conflict)
           12  the facts hold only placeholder identifiers
+          20  the image is damaged or holds an entry that would leave the target
+          21  the image is for another hardware model (restore: --force overrides)
+          22  the restore target is not empty (restore: --force erases it)
           64  bad command line
           65  invalid input (a value, CSV row or facts file was refused; nothing was written)
           66  the inventory or an input file does not exist
@@ -76,6 +87,8 @@ public struct CommandFailure: Error, CustomStringConvertible {
             case .printers: self.init(status: .invalidInput, message: error.description, cause: error)
             case .commandFailed: self.init(status: .failure, message: error.description, cause: error)
             }
+        case let error as ImageError:
+            self.init(status: Self.status(of: error), message: error.description, cause: error)
         case let error as SSHHostKeyError:
             self.init(status: .failure, message: error.description, cause: error)
         default:
@@ -92,6 +105,18 @@ public struct CommandFailure: Error, CustomStringConvertible {
         case .conflict: return .conflict
         case .noUsableIdentifiers: return .noIdentifiers
         case .alreadyExists, .identifierTaken, .refused, .invalid, .importFailed: return .invalidInput
+        }
+    }
+
+    static func status(of error: ImageError) -> ExitStatus {
+        switch error {
+        case .corrupt, .corruptBlock, .unsafePath: return .imageDamaged
+        case .wrongModel: return .wrongModel
+        case .targetNotEmpty: return .targetNotEmpty
+        case .notAnImage, .invalid, .wrongPassphrase, .passphraseNeeded: return .invalidInput
+        case .noImageForModel: return .notFound
+        case .io(_, _, let code) where code == ENOENT: return .missingInput
+        case .io, .codec: return .failure
         }
     }
 

@@ -1,0 +1,133 @@
+#!/usr/bin/env python3
+"""Side-by-side timing of imprint's image engine and the tar pipelines a user would pick instead.
+
+Usage: image.py IMPRINT SCRATCH. Builds SCRATCH/tree (~300 MB of real files) once, warms the page cache, then runs
+every capture and restore in three interleaved rounds and keeps each tool's fastest run (the machines are shared,
+so a single run measures the neighbours as much as the tool). Peak memory comes from /usr/bin/time -v. Prints MB/s
+(of uncompressed tree data), compressed sizes, and the ratios the README's Performance section quotes.
+"""
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+
+TARGET_BYTES = 300 * 1000 * 1000
+ROUNDS = 3
+
+
+def tree_size(path):
+    out = subprocess.run(["du", "-sb", path], capture_output=True, text=True, check=True).stdout
+    return int(out.split()[0])
+
+
+def make_tree(tree):
+    if os.path.isdir(tree) and tree_size(tree) >= TARGET_BYTES * 0.9:
+        return
+    shutil.rmtree(tree, ignore_errors=True)
+    os.makedirs(tree)
+    total = 0
+    for base in ["/usr/share", "/usr/lib"]:
+        for name in sorted(os.listdir(base)):
+            source = os.path.join(base, name)
+            if os.path.islink(source) or name in ("swift", "debug"):
+                continue
+            size = tree_size(source)
+            if size > TARGET_BYTES - total or size == 0:
+                continue
+            target = os.path.join(tree, base.strip("/").replace("/", "-"), name)
+            os.makedirs(os.path.dirname(target), exist_ok=True)
+            subprocess.run(["cp", "-a", source, target], check=True)
+            total += size
+            if total >= TARGET_BYTES * 0.97:
+                return
+
+
+def timed(command, env=None):
+    """Wall seconds and peak resident kilobytes of one run."""
+    start = time.perf_counter()
+    result = subprocess.run(["/usr/bin/time", "-v"] + command, capture_output=True, text=True, env=env)
+    elapsed = time.perf_counter() - start
+    if result.returncode != 0:
+        sys.exit(f"failed: {' '.join(command)}\n{result.stderr}")
+    peak = 0
+    for line in result.stderr.splitlines():
+        if "Maximum resident set size" in line:
+            peak = int(line.split(":")[1])
+    return elapsed, peak
+
+
+def main():
+    imprint, scratch = sys.argv[1], sys.argv[2]
+    os.makedirs(scratch, exist_ok=True)
+    tree = os.path.join(scratch, "tree")
+    make_tree(tree)
+    data = tree_size(tree)
+    subprocess.run(["tar", "-C", tree, "-cf", "/dev/null", "."], check=True)  # warm the page cache
+    facts = os.path.join(scratch, "facts.json")
+    with open(facts, "w") as handle:
+        json.dump({"model": "bench"}, handle)
+    out = os.path.join(scratch, "out")
+    dest = os.path.join(scratch, "dest")
+    cores = os.cpu_count()
+    print(f"tree: {data / 1e6:.0f} MB of real files, {sum(len(f) for _, _, f in os.walk(tree))} files; {cores} cores")
+
+    def fresh_dest():
+        shutil.rmtree(dest, ignore_errors=True)
+        os.makedirs(dest)
+
+    captures = [
+        ("imprint capture (gzip -6)", [imprint, "capture", "--root", tree, "-o", out + ".imprint", "--model", "bench"], out + ".imprint"),
+        ("imprint capture (zstd -3)", [imprint, "capture", "--root", tree, "-o", out + ".zst.imprint", "--model", "bench", "--codec", "zstd"], out + ".zst.imprint"),
+        ("tar -czf", ["tar", "-C", tree, "-czf", out + ".tgz", "."], out + ".tgz"),
+        ("tar -I pigz", ["tar", "-C", tree, "-I", "pigz", "-cf", out + ".pigz.tgz", "."], out + ".pigz.tgz"),
+        ("tar -I 'zstd -T0'", ["tar", "-C", tree, "-I", "zstd -T0", "-cf", out + ".tzst", "."], out + ".tzst"),
+    ]
+    rows = {}
+    for _ in range(ROUNDS):
+        for name, command, path in captures:
+            seconds, peak = timed(command)
+            old = rows.get(name, (float("inf"), 0, 0))
+            rows[name] = (min(old[0], seconds), max(old[1], peak), os.path.getsize(path))
+    restores = [
+        ("imprint restore", [imprint, "restore", out + ".imprint", "--root", dest, "--facts", facts]),
+        ("imprint restore (zstd)", [imprint, "restore", out + ".zst.imprint", "--root", dest, "--facts", facts]),
+        ("tar -xzf", ["tar", "-C", dest, "-xzf", out + ".tgz"]),
+        ("tar -I pigz -x", ["tar", "-C", dest, "-I", "pigz", "-xf", out + ".pigz.tgz"]),
+        ("tar --zstd -x", ["tar", "-C", dest, "--zstd", "-xf", out + ".tzst"]),
+    ]
+    restores.append(("imprint verify", [imprint, "verify", out + ".imprint"]))
+    for _ in range(ROUNDS):
+        for name, command in restores:
+            fresh_dest()
+            seconds, peak = timed(command)
+            old = rows.get(name, (float("inf"), 0, None))
+            rows[name] = (min(old[0], seconds), max(old[1], peak), None)
+    shutil.rmtree(dest, ignore_errors=True)
+
+    print(f"{'':28}{'seconds':>9}{'MB/s':>9}{'size MB':>10}{'peak MB':>9}")
+    for name, (seconds, peak, size) in rows.items():
+        size_text = f"{size / 1e6:10.1f}" if size else f"{'':10}"
+        print(f"{name:28}{seconds:9.2f}{data / seconds / 1e6:9.1f}{size_text}{peak / 1024:9.0f}")
+
+    def ratio(a, b):
+        return rows[b][0] / rows[a][0]
+
+    ours = rows["imprint capture (gzip -6)"]
+    pigz = rows["tar -I pigz"]
+    print()
+    print(f"capture vs tar -I pigz:  {ratio('imprint capture (gzip -6)', 'tar -I pigz'):.2f}x throughput (goal >= 1.0), "
+          f"size {100 * (ours[2] / pigz[2] - 1):+.2f}% (goal within 1.5%)")
+    print(f"capture vs tar -czf:     {ratio('imprint capture (gzip -6)', 'tar -czf'):.2f}x (goal >= 1.8)")
+    print(f"restore vs tar -xzf:     {ratio('imprint restore', 'tar -xzf'):.2f}x (goal >= 1.5)")
+    zstd = rows["imprint capture (zstd -3)"]
+    tar_zstd = "tar -I 'zstd -T0'"
+    print(f"zstd capture vs tar -I 'zstd -T0': {ratio('imprint capture (zstd -3)', tar_zstd):.2f}x (goal >= 1.0), "
+          f"size {100 * (zstd[2] / rows[tar_zstd][2] - 1):+.2f}%")
+    print(f"zstd restore vs tar --zstd -x:     {ratio('imprint restore (zstd)', 'tar --zstd -x'):.2f}x (goal >= 1.0)")
+    print(f"peak memory: capture {ours[1] / 1024:.0f} MB, restore {rows['imprint restore'][1] / 1024:.0f} MB (goal < 256)")
+
+
+if __name__ == "__main__":
+    main()

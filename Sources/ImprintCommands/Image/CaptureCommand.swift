@@ -1,0 +1,168 @@
+import ArgumentParser
+import Foundation
+import Glibc
+import ImprintAgent
+import ImprintCore
+import ImprintImage
+
+struct CaptureCommand: ContextCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "capture",
+        abstract: "Capture a root file system into an image.",
+        discussion: """
+            Writes the tree under --root as a POSIX pax tar stream cut into independently compressed blocks, each \
+            a complete gzip member, so 'tar -tvzf IMAGE' and 'tar -xzf IMAGE' read it without Imprint, while \
+            Imprint compresses on every core. With '--codec zstd' each block is a zstd frame ('tar --zstd -xf'). Owners (numbers and names), modes with setuid/setgid/sticky, \
+            nanosecond times, links, hard links, devices, FIFOs, extended attributes (ACLs, capabilities, SELinux) \
+            and holes of sparse files are kept; sockets are skipped and counted. With --encrypt every data block \
+            is sealed with AES-256-GCM under a key made from the passphrase by scrypt (then only Imprint reads the \
+            image; the manifest with its models stays readable). Every file's SHA-256 and every \
+            block's checksum go into the image (see FORMAT.md).
+
+            The image is written to IMAGE.partial and renamed when complete. '-o -' streams to standard output.
+
+            --generalize leaves out what must not be cloned, without changing the master: the machine-id (kept as \
+            'uninitialized'), other machine ids and seeds, SSH host keys, DHCP leases, logs, shell histories, \
+            /tmp and /var/tmp contents, and Imprint's own state.
+
+            \(ExitStatus.helpTable)
+            """)
+
+    @Option(help: ArgumentHelp("The root of the system to capture.", valueName: "dir")) var root: String = "/"
+    @Option(name: [.short, .customLong("output")], help: ArgumentHelp("The image file, or - for standard output.", valueName: "image"))
+    var output: String
+    @Option(name: .customLong("model"), help: ArgumentHelp(
+        "A hardware model (DMI product name) the image is for; repeat for several (default: the root's own).", valueName: "name"))
+    var models: [String] = []
+    @Option(help: ArgumentHelp(
+        "How blocks are compressed: gzip (tar -z reads the image) or zstd (tar --zstd reads it).", valueName: "gzip|zstd"))
+    var codec: String = "gzip"
+    @Option(help: "The compression level: gzip 1-9 (default 6), zstd 1-19 (default 3).") var level: Int?
+    @Option(help: "Threads that compress (default: one per core).") var threads: Int?
+    @Flag(help: "Leave out machine-id, host keys, leases, logs, histories, temporary files and Imprint state.") var generalize = false
+    @Option(name: .customLong("exclude"), help: ArgumentHelp(
+        "Leave out paths matching this pattern (with a slash: from the root, '/var/cache/*'; without: any name, '*.o').",
+        valueName: "pattern"))
+    var excludes: [String] = []
+    @Flag(name: .customLong("one-file-system"), help: "Do not descend into other file systems mounted under the root.")
+    var oneFileSystem = false
+    @Flag(help: "Encrypt the data blocks (AES-256-GCM, key from the passphrase by scrypt); tar can no longer read the image.")
+    var encrypt = false
+    @OptionGroup var passphrase: PassphraseOptions
+    @Flag(help: "Print the result as JSON.") var json = false
+    @OptionGroup var global: GlobalOptions
+
+    func validate() throws {
+        if passphrase.passphraseFile != nil && !encrypt { throw ValidationError("'--passphrase-file' goes with '--encrypt'") }
+        guard let codec = ImageCodec(rawValue: codec) else { throw ValidationError("'--codec' must be gzip or zstd, not '\(self.codec)'") }
+        if let level, !codec.levels.contains(level) {
+            throw ValidationError("'--level' for \(codec.rawValue) must be \(codec.levels.lowerBound) (fastest) to \(codec.levels.upperBound) (smallest), not \(level)")
+        }
+        if let threads, threads < 1 { throw ValidationError("'--threads' must be 1 or more") }
+        for model in models where model.trimmingCharacters(in: .whitespaces).isEmpty {
+            throw ValidationError("'--model' must not be empty")
+        }
+    }
+
+    func run(_ context: CommandContext) throws {
+        let target = try TargetRoot(root)
+        var models = self.models
+        if models.isEmpty {
+            guard let model = (try? FactsProbe.read(root: target))?.model, !model.isEmpty else {
+                throw CommandFailure(
+                    status: .invalidInput,
+                    message: "no hardware model under \(quoted(target.path))/sys/class/dmi/id/product_name; name it with '--model NAME'")
+            }
+            models = [model]
+        }
+        let secret = encrypt ? try passphrase.read(confirming: true) : nil
+        let toStandardOutput = output == "-"
+        if toStandardOutput && isatty(STDOUT_FILENO) == 1 {
+            throw CommandFailure(status: .invalidInput, message: "refusing to write an image to a terminal; redirect standard output or use '-o FILE'")
+        }
+        let partial = output + ".partial"
+        let descriptor = toStandardOutput ? STDOUT_FILENO : open(partial, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        guard descriptor >= 0 else { throw ImageError.io(path: partial, operation: "create", errno: errno) }
+        var renamed = false
+        defer {
+            if !toStandardOutput {
+                close(descriptor)
+                if !renamed { unlink(partial) }
+            }
+        }
+        var request = CaptureRequest(
+            root: target.path, models: models, codec: ImageCodec(rawValue: codec) ?? .gzip, level: level, threads: threads ?? ProcessInfo.processInfo.activeProcessorCount,
+            generalize: generalize, excludes: excludes, oneFileSystem: oneFileSystem, tool: "imprint \(imprintVersion)",
+            time: context.clock())
+        request.passphrase = secret
+        var info = stat()
+        if fstat(descriptor, &info) == 0 && info.st_mode & S_IFMT == S_IFREG {
+            request.skip = (UInt64(info.st_dev), UInt64(info.st_ino))
+        }
+        let bar = ProgressBar("capture", total: Self.usedBytes(target.path), context: context)
+        let result = try Capture.run(request, to: descriptor, name: toStandardOutput ? "standard output" : output) { bar?.update($0) }
+        bar?.finish()
+        if !toStandardOutput {
+            guard fsync(descriptor) == 0, rename(partial, output) == 0 else {
+                throw ImageError.io(path: output, operation: "finish", errno: errno)
+            }
+            renamed = true
+        }
+        let report = toStandardOutput ? { (text: String) in context.errorOutput(text + "\n") } : { context.print($0) }
+        if json {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+            encoder.dateEncodingStrategy = .iso8601
+            report(String(decoding: try encoder.encode(ImageView(manifest: result.manifest, summary: result.summary, imageBytes: result.imageBytes)), as: UTF8.self))
+        } else {
+            report(ImageView(manifest: result.manifest, summary: result.summary, imageBytes: result.imageBytes).text(title: "captured \(target.path) into \(toStandardOutput ? "standard output" : output)"))
+        }
+    }
+
+    /// The bytes used on the root's file system: the progress bar's estimate of what a capture reads.
+    static func usedBytes(_ path: String) -> UInt64? {
+        var info = statvfs()
+        guard statvfs(path, &info) == 0 else { return nil }
+        return UInt64(info.f_blocks - info.f_bfree) * UInt64(info.f_frsize)
+    }
+}
+
+/// An image as capture, verify and inspect print it.
+struct ImageView: Encodable {
+    var manifest: ImageManifest
+    var summary: ImageSummary
+    var imageBytes: UInt64
+    var ratio: Double { summary.tarBytes == 0 ? 0 : Double(imageBytes) / Double(summary.tarBytes) }
+
+    enum CodingKeys: String, CodingKey { case manifest, summary, imageBytes, ratio }
+
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(manifest, forKey: .manifest)
+        try container.encode(summary, forKey: .summary)
+        try container.encode(imageBytes, forKey: .imageBytes)
+        try container.encode((ratio * 1000).rounded() / 1000, forKey: .ratio)
+    }
+
+    func text(title: String) -> String {
+        var lines = [title]
+        func add(_ label: String, _ value: String) { lines.append("  " + label.padding(toLength: 14, withPad: " ", startingAt: 0) + value) }
+        add("models", manifest.models.joined(separator: ", "))
+        add("created", ISO8601DateFormatter().string(from: manifest.created) + " by \(manifest.tool)")
+        add("codec", "\(manifest.codec) level \(manifest.level), \(summary.blocks) blocks of \(manifest.blockSize / 1024) KiB")
+        add("entries", "\(summary.entries): \(summary.files) files, \(summary.folders) folders, \(summary.symlinks) links, "
+            + "\(summary.hardLinks) hard links, \(summary.devices) devices, \(summary.fifos) FIFOs, \(summary.sparseFiles) sparse")
+        add("size", "\(megabytes(summary.dataBytes)) of data, \(megabytes(summary.tarBytes)) as tar, \(megabytes(imageBytes)) compressed "
+            + String(format: "(%.1f%%)", ratio * 100))
+        if summary.socketsSkipped > 0 { add("skipped", "\(summary.socketsSkipped) sockets") }
+        if summary.excluded > 0 { add("excluded", "\(summary.excluded) entries (\(manifest.excluded.joined(separator: ", ")))") }
+        if !manifest.generalized.isEmpty {
+            let counts = summary.leftOut.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }
+            add("generalized", counts.isEmpty ? "nothing to leave out" : counts.joined(separator: "; "))
+        }
+        if !summary.changedWhileRead.isEmpty {
+            add("changed", "\(summary.changedWhileRead.count) files changed while read: " + summary.changedWhileRead.prefix(5).joined(separator: ", "))
+        }
+        return lines.joined(separator: "\n")
+    }
+}

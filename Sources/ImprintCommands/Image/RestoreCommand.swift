@@ -1,0 +1,108 @@
+import ArgumentParser
+import Foundation
+import Glibc
+import ImprintAgent
+import ImprintCore
+import ImprintImage
+
+struct RestoreCommand: ContextCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "restore",
+        abstract: "Restore an image onto a target root, then optionally personalize it.",
+        discussion: """
+            Reads the image (a file, or - for standard input), checks its model against this unit's hardware (the \
+            DMI product name in /sys, or --facts), and writes the tree into --root. Every block and every file's \
+            SHA-256 is checked while it is written; the first damage stops the restore with the file and the \
+            image offset. No entry can write outside the target: '..' is refused and no folder on the way is \
+            followed if it is a link.
+
+            A target that is not empty (lost+found aside) is refused; on a terminal you are asked, naming what \
+            would be lost. --force erases it without asking, and restores an image made for another model.
+
+            --library DIR instead of an image picks the newest image in the library made for this unit's model. \
+            --personalize then runs 'imprint run' on the restored root with the same facts and inventory.
+
+            \(ExitStatus.helpTable)
+            """)
+
+    @Argument(help: ArgumentHelp("The image file, or - for standard input.", valueName: "image")) var image: String?
+    @Option(help: ArgumentHelp("The folder to restore into (the unit's mounted root).", valueName: "dir")) var root: String
+    @Option(help: ArgumentHelp("Pick the image for this unit's model from this library folder.", valueName: "dir")) var library: String?
+    @Flag(help: "Erase a non-empty target, and restore an image made for another model.") var force = false
+    @Flag(help: "Run the agent on the restored root (as 'imprint run --root DIR --source restore').") var personalize = false
+    @Option(help: ArgumentHelp(
+        "Read this unit's facts from this JSON file instead of /sys ('imprint facts --json' writes one).", valueName: "file"))
+    var facts: String?
+    @Option(help: "Threads that decompress (default: one per core).") var threads: Int?
+    @OptionGroup var passphrase: PassphraseOptions
+    @OptionGroup var global: GlobalOptions
+
+    func validate() throws {
+        if (image == nil) == (library == nil) { throw ValidationError("give an image, or '--library DIR', not both") }
+        if let threads, threads < 1 { throw ValidationError("'--threads' must be 1 or more") }
+    }
+
+    func run(_ context: CommandContext) throws {
+        let unitFacts = try facts.map { try FactsProbe.read(factsFile: $0) } ?? (try? FactsProbe.read(root: TargetRoot("/")))
+        let model = unitFacts?.model
+        let path = try image ?? Library.pick(model: model, in: library ?? "").path
+        let target = try TargetRoot(root)
+        let present = try Restore.contents(of: target.path)
+        if !present.isEmpty {
+            if !force && !confirm(erasing: present, in: target.path, context: context) {
+                throw ImageError.targetNotEmpty(path: target.path, entries: present)
+            }
+        }
+        let input = try ImageInput(path: path)
+        let bar = ProgressBar("restore", total: input.size, context: context)
+        let result = try Restore.run(
+            input, root: target.path, threads: threads ?? ProcessInfo.processInfo.activeProcessorCount,
+            passphrase: passphrase.provider(), approve: { manifest in
+            if !manifest.fits(model: model) {
+                let refusal = ImageError.wrongModel(imageModels: manifest.models, unitModel: model)
+                guard force else { throw refusal }
+                context.warn("restoring anyway (--force): \(refusal)")
+            }
+            // Erase only now: the image is readable and for this unit.
+            if !present.isEmpty { try Restore.erase(target.path) }
+        }, progress: { bar?.update($0) })
+        bar?.finish()
+        let view = ImageView(manifest: result.manifest, summary: result.summary, imageBytes: input.size ?? 0)
+        context.print(view.text(title: "restored \(path == "-" ? "standard input" : path) into \(target.path); every block and file checked"))
+        if personalize { try runAgent(target: target, facts: unitFacts, imageID: Self.imageID(result.manifest), context: context) }
+    }
+
+    /// Runs `imprint run` on the restored root, with the unit's facts written to a file it reads.
+    private func runAgent(target: TargetRoot, facts: HardwareFacts?, imageID: String, context: CommandContext) throws {
+        var arguments = ["--root", target.path, "--source", "restore", "--image-id", imageID]
+        if let inventory = global.inventory { arguments += ["--inventory", inventory] }
+        if global.verbose { arguments.append("--verbose") }
+        var temporary: String?
+        if let factsFile = self.facts {
+            arguments += ["--facts", factsFile]
+        } else if let facts {
+            let file = NSTemporaryDirectory() + "imprint-facts-\(UUID().uuidString).json"
+            try JSONEncoder().encode(facts).write(to: URL(fileURLWithPath: file))
+            temporary = file
+            arguments += ["--facts", file]
+        }
+        defer { if let temporary { unlink(temporary) } }
+        let command = try RunCommand.parse(arguments)
+        try command.run(context)
+    }
+
+    /// The image's identity for the identity log: its models and creation time.
+    static func imageID(_ manifest: ImageManifest) -> String {
+        let stamp = ISO8601DateFormatter().string(from: manifest.created)
+        return "\(manifest.models.first ?? "image")@\(stamp)"
+    }
+
+    /// On a terminal, asks before erasing; elsewhere never (the caller refuses).
+    private func confirm(erasing present: [String], in path: String, context: CommandContext) -> Bool {
+        guard image != "-", isatty(STDIN_FILENO) == 1, isatty(STDERR_FILENO) == 1, context.environment["TERM"] != nil else { return false }
+        let shown = present.prefix(8).joined(separator: ", ") + (present.count > 8 ? ", ..." : "")
+        context.errorOutput("\(path) holds \(present.count) entries (\(shown)); restoring erases them all. Erase? [y/N] ")
+        guard let answer = readLine() else { return false }
+        return ["y", "yes"].contains(answer.trimmingCharacters(in: .whitespaces).lowercased())
+    }
+}

@@ -1,0 +1,63 @@
+import ArgumentParser
+import Foundation
+import ImprintImage
+
+struct VerifyCommand: ContextCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "verify",
+        abstract: "Check every block and every file of an image.",
+        discussion: """
+            Reads the whole image (a file, or - for standard input), inflating blocks on every core, and checks each \
+            block's header and CRC-32, each file's SHA-256, the block index (the SHA-256 of every block) and the \
+            tail. The first damage is reported with the image offset and the file it hit; nothing is written.
+
+            \(ExitStatus.helpTable)
+            """)
+
+    @Argument(help: ArgumentHelp("The image file, or - for standard input.", valueName: "image")) var image: String
+    @Option(help: "Threads that decompress (default: one per core).") var threads: Int?
+    @OptionGroup var passphrase: PassphraseOptions
+    @Flag(help: "Print the result as JSON.") var json = false
+    @OptionGroup var global: GlobalOptions
+
+    func run(_ context: CommandContext) throws {
+        let input = try ImageInput(path: image)
+        let bar = ProgressBar("verify", total: input.size, context: context)
+        let result = try Restore.verify(
+            input, threads: threads ?? ProcessInfo.processInfo.activeProcessorCount, passphrase: passphrase.provider(),
+            progress: { bar?.update($0) })
+        bar?.finish()
+        let view = ImageView(manifest: result.manifest, summary: result.summary, imageBytes: input.size ?? 0)
+        if json {
+            try context.printJSON(view)
+        } else {
+            context.print(view.text(title: "\(image): ok, every block and file checked"))
+        }
+    }
+}
+
+struct InspectCommand: ContextCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "inspect",
+        abstract: "Show an image's manifest: models, time, codec, totals, sizes and ratio.",
+        discussion: """
+            Reads the manifest at the start and the summary and block index at the end, without the data (from a \
+            pipe, the whole image is read and checked).
+
+            \(ExitStatus.helpTable)
+            """)
+
+    @Argument(help: ArgumentHelp("The image file, or - for standard input.", valueName: "image")) var image: String
+    @Flag(help: "Print the manifest and totals as JSON.") var json = false
+    @OptionGroup var global: GlobalOptions
+
+    func run(_ context: CommandContext) throws {
+        let description = try Restore.describe(image)
+        let view = ImageView(manifest: description.manifest, summary: description.summary, imageBytes: description.imageBytes)
+        if json {
+            try context.printJSON(view)
+        } else {
+            context.print(view.text(title: image))
+        }
+    }
+}

@@ -1,0 +1,307 @@
+import Crypto
+import Foundation
+import Glibc
+import ImprintCore
+
+/// What to capture and how.
+public struct CaptureRequest: Sendable {
+    public var root: String
+    public var models: [String]
+    public var codec: ImageCodec
+    public var level: Int
+    public var threads: Int
+    public var blockSize: Int
+    public var generalize: Bool
+    /// fnmatch patterns: one with a slash matches the path from the root ("/var/cache/*"), one without matches a name.
+    public var excludes: [String]
+    public var oneFileSystem: Bool
+    public var tool: String
+    public var time: Date
+    /// Encrypts the data blocks with a key made from this passphrase.
+    public var passphrase: String?
+    /// scrypt's N for the key: a power of two, 2^15 (32 MiB, about 0.1 s) unless a test needs it cheap.
+    public var keyRounds = 1 << 15
+    /// A file never captured: the image being written, when it is inside the root.
+    public var skip: (device: UInt64, inode: UInt64)?
+
+    public init(
+        root: String, models: [String], codec: ImageCodec = .gzip, level: Int? = nil, threads: Int = ProcessInfo.processInfo.activeProcessorCount,
+        blockSize: Int = 1 << 20, generalize: Bool = false, excludes: [String] = [], oneFileSystem: Bool = false,
+        tool: String, time: Date = Date()
+    ) {
+        self.root = root
+        self.models = models
+        self.codec = codec
+        self.level = level ?? codec.defaultLevel
+        self.threads = threads
+        self.blockSize = blockSize
+        self.generalize = generalize
+        self.excludes = excludes
+        self.oneFileSystem = oneFileSystem
+        self.tool = tool
+        self.time = time
+    }
+}
+
+public struct CaptureResult: Sendable {
+    public var manifest: ImageManifest
+    public var summary: ImageSummary
+    /// The image's size in bytes.
+    public var imageBytes: UInt64
+}
+
+/// Capture: a root file system into an image (see FORMAT.md).
+public enum Capture {
+    /// Writes the image of `request.root` to `descriptor`.
+    /// - Parameters:
+    ///   - name: the output's name, for messages.
+    ///   - progress: called with the bytes of file data read so far.
+    public static func run(
+        _ request: CaptureRequest, to descriptor: Int32, name: String, progress: ((UInt64) -> Void)? = nil
+    ) throws -> CaptureResult {
+        guard request.codec.levels.contains(request.level) else {
+            throw ImageError.invalid(
+                value: String(request.level),
+                reason: "the \(request.codec.rawValue) level must be \(request.codec.levels.lowerBound) (fastest) to \(request.codec.levels.upperBound) (smallest)")
+        }
+        let root = try TargetRoot(request.root)
+        var manifest = ImageManifest(
+            tool: request.tool, created: request.time, models: request.models, codec: request.codec.rawValue, level: request.level,
+            blockSize: request.blockSize, source: root.path,
+            generalized: request.generalize ? GeneralizeRule.all.map(\.name) : [], excluded: request.excludes)
+        var key: ImageKey?
+        if let passphrase = request.passphrase {
+            let (encryption, made) = try ImageKey.create(passphrase: passphrase, rounds: request.keyRounds)
+            manifest.encryption = encryption
+            key = made
+        }
+        let output = OutputFile(descriptor: descriptor, name: name)
+        let writer = try ImageWriter(
+            output: output, manifest: manifest, level: Int32(request.level), threads: max(1, request.threads),
+            blockSize: request.blockSize, key: key)
+        let walker = TreeWalker(request: request, root: root, writer: writer, progress: progress)
+        try walker.walk()
+        try writer.append([UInt8](repeating: 0, count: 2 * TarFormat.blockSize))
+        try writer.finish(summary: walker.summary)
+        var summary = walker.summary
+        summary.tarBytes = writer.tarOffset
+        summary.blocks = writer.dataBlocks
+        return CaptureResult(manifest: manifest, summary: summary, imageBytes: output.offset)
+    }
+}
+
+/// Walks the tree depth first, names sorted, and writes each entry to the image.
+final class TreeWalker {
+    private let request: CaptureRequest
+    private let rootPath: [UInt8]
+    private let writer: ImageWriter
+    private let progress: ((UInt64) -> Void)?
+    private let users: [UInt32: [UInt8]]
+    private let groups: [UInt32: [UInt8]]
+    private var rootDevice: UInt64 = 0
+    private var firstPaths: [HardLinkKey: [UInt8]] = [:]
+    private(set) var summary = ImageSummary()
+
+    private struct HardLinkKey: Hashable {
+        var device: UInt64
+        var inode: UInt64
+    }
+
+    init(request: CaptureRequest, root: TargetRoot, writer: ImageWriter, progress: ((UInt64) -> Void)?) {
+        self.request = request
+        rootPath = Array(root.path.utf8)
+        self.writer = writer
+        self.progress = progress
+        users = Self.names(try? root.readFile("/etc/passwd"))
+        groups = Self.names(try? root.readFile("/etc/group"))
+    }
+
+    func walk() throws {
+        var info = stat()
+        guard withCPath(rootPath, { lstat($0, &info) }) == 0 else {
+            throw ImageError.io(path: displayPath(rootPath), operation: "inspect", errno: errno)
+        }
+        rootDevice = UInt64(info.st_dev)
+        try visit([], host: rootPath, info: info)
+    }
+
+    private func visit(_ path: [UInt8], host: [UInt8], info: stat) throws {
+        let type = info.st_mode & S_IFMT
+        if let skip = request.skip, UInt64(info.st_dev) == skip.device, UInt64(info.st_ino) == skip.inode { return }
+        if type == S_IFSOCK {
+            summary.socketsSkipped += 1
+            return
+        }
+        var replacement: [UInt8]?
+        if !path.isEmpty {
+            if isExcluded(path) {
+                summary.excluded += 1
+                return
+            }
+            if request.generalize, let rule = GeneralizeRule.match(path, isFolder: type == S_IFDIR) {
+                summary.leftOut[rule.name, default: 0] += 1
+                guard let content = rule.replacement, type == S_IFREG else { return }
+                replacement = content
+            }
+        }
+        var entry = TarEntry(path: path, kind: .file, mode: UInt32(info.st_mode & 0o7777))
+        entry.uid = info.st_uid
+        entry.gid = info.st_gid
+        entry.userName = users[info.st_uid] ?? []
+        entry.groupName = groups[info.st_gid] ?? []
+        entry.seconds = Int64(info.st_mtim.tv_sec)
+        entry.nanoseconds = Int64(info.st_mtim.tv_nsec)
+        entry.attributes = readAttributes(host)
+        summary.entries += 1
+        try writer.startEntry()
+
+        if type != S_IFDIR && info.st_nlink > 1 {
+            let key = HardLinkKey(device: UInt64(info.st_dev), inode: UInt64(info.st_ino))
+            if let first = firstPaths[key] {
+                entry.kind = .hardLink
+                entry.linkTarget = Array("./".utf8) + first
+                entry.attributes = []
+                summary.hardLinks += 1
+                try writer.append(TarFormat.headers(for: entry))
+                return
+            }
+            firstPaths[key] = path
+        }
+
+        switch type {
+        case S_IFDIR:
+            entry.kind = .directory
+            summary.folders += 1
+            try writer.append(TarFormat.headers(for: entry))
+            if request.oneFileSystem && UInt64(info.st_dev) != rootDevice && !path.isEmpty { return }
+            for name in try listFolder(host) {
+                let childPath = path.isEmpty ? name : path + [UInt8(ascii: "/")] + name
+                let childHost = host + [UInt8(ascii: "/")] + name
+                var childInfo = stat()
+                guard withCPath(childHost, { lstat($0, &childInfo) }) == 0 else {
+                    if errno == ENOENT { continue }  // gone since the folder was listed
+                    throw ImageError.io(path: displayPath(childHost), operation: "inspect", errno: errno)
+                }
+                try visit(childPath, host: childHost, info: childInfo)
+            }
+        case S_IFLNK:
+            entry.kind = .symlink
+            var buffer = [UInt8](repeating: 0, count: Int(PATH_MAX) + 1)
+            let count = withCPath(host) { cPath in buffer.withUnsafeMutableBufferPointer { readlink(cPath, UnsafeMutableRawPointer($0.baseAddress!).assumingMemoryBound(to: CChar.self), $0.count) } }
+            guard count >= 0 else { throw ImageError.io(path: displayPath(host), operation: "read the link", errno: errno) }
+            entry.linkTarget = Array(buffer[0..<count])
+            summary.symlinks += 1
+            try writer.append(TarFormat.headers(for: entry))
+        case S_IFCHR, S_IFBLK:
+            entry.kind = type == S_IFCHR ? .characterDevice : .blockDevice
+            entry.deviceMajor = DeviceNumber.major(UInt64(info.st_rdev))
+            entry.deviceMinor = DeviceNumber.minor(UInt64(info.st_rdev))
+            summary.devices += 1
+            try writer.append(TarFormat.headers(for: entry))
+        case S_IFIFO:
+            entry.kind = .fifo
+            summary.fifos += 1
+            try writer.append(TarFormat.headers(for: entry))
+        case S_IFREG:
+            summary.files += 1
+            if let replacement {
+                try writeFile(entry, content: replacement)
+            } else {
+                try writeFile(entry, host: host, size: UInt64(info.st_size), allocated: UInt64(info.st_blocks) * 512)
+            }
+        default:
+            summary.entries -= 1
+        }
+    }
+
+    private func writeFile(_ entry: TarEntry, content: [UInt8]) throws {
+        var entry = entry
+        entry.size = UInt64(content.count)
+        try writer.append(TarFormat.headers(for: entry))
+        let start = writer.tarOffset
+        try writer.append(content)
+        var hasher = writer.makeHasher()
+        hasher.update(data: content)
+        if !content.isEmpty { writer.recordChecksum(dataOffset: start, sha256: hasher.finalize()) }
+        try writer.append([UInt8](repeating: 0, count: TarFormat.padding(entry.size)))
+        summary.dataBytes += entry.size
+    }
+
+    private func writeFile(_ entry: TarEntry, host: [UInt8], size: UInt64, allocated: UInt64) throws {
+        var entry = entry
+        let descriptor = withCPath(host) { open($0, O_RDONLY | O_NOFOLLOW | O_CLOEXEC) }
+        guard descriptor >= 0 else { throw ImageError.io(path: displayPath(host), operation: "open", errno: errno) }
+        defer { close(descriptor) }
+        let segments = allocated < size ? dataSegments(descriptor, size: size) : nil
+        var hasher = writer.makeHasher()
+        var read: UInt64 = 0
+        let expected: UInt64
+        if let segments {
+            var map = segments
+            if map.last.map({ $0.offset + $0.length }) != size { map.append(TarEntry.Segment(offset: size, length: 0)) }
+            let mapBytes = TarFormat.sparseMap(map)
+            expected = segments.reduce(0) { $0 + $1.length }
+            entry.sparseSize = size
+            entry.size = UInt64(mapBytes.count) + expected
+            try writer.append(TarFormat.headers(for: entry))
+            let start = writer.tarOffset
+            hasher.update(data: mapBytes)
+            try writer.append(mapBytes)
+            for segment in segments {
+                read += try writer.appendFile(descriptor, count: segment.length, offset: segment.offset, hasher: &hasher, path: displayPath(host))
+            }
+            writer.recordChecksum(dataOffset: start, sha256: hasher.finalize())
+            summary.sparseFiles += 1
+        } else {
+            expected = size
+            entry.size = size
+            try writer.append(TarFormat.headers(for: entry))
+            let start = writer.tarOffset
+            read = try writer.appendFile(descriptor, count: size, hasher: &hasher, path: displayPath(host))
+            if size > 0 { writer.recordChecksum(dataOffset: start, sha256: hasher.finalize()) }
+        }
+        if read != expected { summary.changedWhileRead.append(entry.displayPath) }
+        try writer.append([UInt8](repeating: 0, count: TarFormat.padding(entry.size)))
+        summary.dataBytes += expected
+        progress?(summary.dataBytes)
+    }
+
+    /// The data segments of a file with holes, from SEEK_DATA and SEEK_HOLE; nil when it has no holes after all.
+    private func dataSegments(_ descriptor: Int32, size: UInt64) -> [TarEntry.Segment]? {
+        var segments: [TarEntry.Segment] = []
+        var position: off_t = 0
+        while UInt64(position) < size {
+            let data = lseek(descriptor, position, 3 /* SEEK_DATA */)
+            if data < 0 { break }  // ENXIO: only a hole remains
+            let hole = lseek(descriptor, data, 4 /* SEEK_HOLE */)
+            if hole < 0 { return nil }
+            let end = min(UInt64(hole), size)
+            segments.append(TarEntry.Segment(offset: UInt64(data), length: end - UInt64(data)))
+            position = off_t(end)
+        }
+        lseek(descriptor, 0, SEEK_SET)
+        let covered = segments.reduce(0) { $0 + $1.length }
+        return covered < size ? segments : nil
+    }
+
+    private func isExcluded(_ path: [UInt8]) -> Bool {
+        request.excludes.contains { pattern in
+            if pattern.contains("/") {
+                return matches(pattern.hasPrefix("/") ? pattern : "/" + pattern, [UInt8(ascii: "/")] + path)
+            }
+            return matches(pattern, TarFormat.lastComponent(path))
+        }
+    }
+
+    /// Names by number from an /etc/passwd or /etc/group text.
+    static func names(_ data: Data?) -> [UInt32: [UInt8]] {
+        guard let data else { return [:] }
+        var result: [UInt32: [UInt8]] = [:]
+        for line in data.split(separator: UInt8(ascii: "\n")) {
+            let fields = line.split(separator: UInt8(ascii: ":"), omittingEmptySubsequences: false)
+            guard fields.count >= 3, let number = UInt32(String(decoding: fields[2], as: UTF8.self)) else { continue }
+            if result[number] == nil { result[number] = Array(fields[0]) }
+        }
+        return result
+    }
+}

@@ -1,0 +1,108 @@
+import Crypto
+import Foundation
+import _CryptoExtras
+
+/// How an encrypted image's key is made from its passphrase, recorded in the manifest (which stays readable, so a
+/// library can tell the image's models without the passphrase).
+public struct ImageEncryption: Codable, Equatable, Sendable {
+    /// "aes-256-gcm": each data block's compressed bytes sealed, its header authenticated.
+    public var cipher: String
+    /// "scrypt", with its cost parameters.
+    public var kdf: String
+    public var rounds: Int
+    public var blockSize: Int
+    public var parallelism: Int
+    public var salt: Data
+    /// A constant sealed with the key, so a wrong passphrase is told before any block is read.
+    public var check: Data
+
+    static let checkText = Data("imprint key check".utf8)
+}
+
+/// The keys of one encrypted image: AES-256-GCM for the blocks, HMAC-SHA-256 for the file checksums (a plain
+/// SHA-256 of each file would tell which known files the image holds).
+struct ImageKey: Sendable {
+    private var cipherBytes: [UInt8]
+    private var checksumBytes: [UInt8]
+    var cipher: SymmetricKey { SymmetricKey(data: cipherBytes) }
+    var checksums: SymmetricKey { SymmetricKey(data: checksumBytes) }
+
+    /// New encryption parameters and keys for `passphrase` (scrypt N = 2^15, r = 8, p = 1: 32 MiB, ~0.1 s).
+    static func create(passphrase: String, rounds: Int = 1 << 15) throws -> (ImageEncryption, ImageKey) {
+        var salt = Data(count: 16)
+        for index in salt.indices { salt[index] = UInt8.random(in: 0...255) }
+        var parameters = ImageEncryption(
+            cipher: "aes-256-gcm", kdf: "scrypt", rounds: rounds, blockSize: 8, parallelism: 1, salt: salt, check: Data())
+        let key = try derive(passphrase, parameters)
+        parameters.check = try AES.GCM.seal(ImageEncryption.checkText, using: key.cipher, nonce: try checkNonce()).combined ?? Data()
+        return (parameters, key)
+    }
+
+    /// The keys for `passphrase`; a wrong passphrase is an error.
+    static func open(passphrase: String, _ parameters: ImageEncryption) throws -> ImageKey {
+        guard parameters.cipher == "aes-256-gcm", parameters.kdf == "scrypt" else {
+            throw ImageError.invalid(value: parameters.cipher, reason: "this imprint reads only aes-256-gcm images keyed with scrypt")
+        }
+        let key = try derive(passphrase, parameters)
+        guard let box = try? AES.GCM.SealedBox(combined: parameters.check),
+            let text = try? AES.GCM.open(box, using: key.cipher), text == ImageEncryption.checkText
+        else { throw ImageError.wrongPassphrase }
+        return key
+    }
+
+    private static func derive(_ passphrase: String, _ parameters: ImageEncryption) throws -> ImageKey {
+        guard parameters.rounds <= 1 << 20, parameters.blockSize <= 16, parameters.parallelism <= 4 else {
+            throw ImageError.invalid(value: "scrypt", reason: "the key parameters in the manifest are out of range")
+        }
+        let derived = try KDF.Scrypt.deriveKey(
+            from: Array(passphrase.utf8), salt: parameters.salt, outputByteCount: 64, rounds: parameters.rounds,
+            blockSize: parameters.blockSize, parallelism: parameters.parallelism)
+        let bytes = derived.withUnsafeBytes { Array($0) }
+        return ImageKey(cipherBytes: Array(bytes[0..<32]), checksumBytes: Array(bytes[32..<64]))
+    }
+
+    private static func checkNonce() throws -> AES.GCM.Nonce { try AES.GCM.Nonce(data: [UInt8](repeating: 0xff, count: 12)) }
+
+    /// The nonce of block `sequence`: unique per key, since every image has its own salt.
+    private func nonce(_ sequence: UInt64) throws -> AES.GCM.Nonce {
+        var bytes = [UInt8](repeating: 0, count: 4)
+        bytes.appendLittleEndian(sequence)
+        return try AES.GCM.Nonce(data: bytes)
+    }
+
+    /// `plain` sealed: ciphertext then the 16-byte tag, with `header` authenticated too.
+    func seal(_ plain: ArraySlice<UInt8>, sequence: UInt64, header: [UInt8]) throws -> [UInt8] {
+        let box = try AES.GCM.seal(plain, using: cipher, nonce: try nonce(sequence), authenticating: header)
+        return Array(box.ciphertext) + Array(box.tag)
+    }
+
+    /// The plain bytes, or nil when the block or its header was changed (or the key is not the image's).
+    func open(_ sealed: ArraySlice<UInt8>, sequence: UInt64, header: [UInt8]) -> [UInt8]? {
+        guard sealed.count >= 16, let nonce = try? nonce(sequence),
+            let box = try? AES.GCM.SealedBox(nonce: nonce, ciphertext: sealed.dropLast(16), tag: sealed.suffix(16)),
+            let plain = try? AES.GCM.open(box, using: cipher, authenticating: header)
+        else { return nil }
+        return Array(plain)
+    }
+}
+
+/// A file's checksum: SHA-256, or HMAC-SHA-256 in an encrypted image.
+struct FileHasher {
+    private var plain: SHA256?
+    private var keyed: HMAC<SHA256>?
+
+    init(key: ImageKey?) {
+        if let key { keyed = HMAC<SHA256>(key: key.checksums) } else { plain = SHA256() }
+    }
+
+    mutating func update(bufferPointer bytes: UnsafeRawBufferPointer) {
+        if plain != nil { plain!.update(bufferPointer: bytes) } else { keyed!.update(data: bytes) }
+    }
+
+    mutating func update(data bytes: [UInt8]) { bytes.withUnsafeBytes { update(bufferPointer: $0) } }
+
+    func finalize() -> [UInt8] {
+        if let plain { return Array(plain.finalize()) }
+        return Array(keyed!.finalize())
+    }
+}

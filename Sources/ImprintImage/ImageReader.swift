@@ -1,0 +1,290 @@
+import Crypto
+import Foundation
+import Glibc
+import ImprintCore
+
+/// Where an image comes from: a file (its size known, so progress has an end) or a pipe.
+public final class ImageInput {
+    let descriptor: Int32
+    public let name: String
+    /// The image's size when it is a regular file.
+    public let size: UInt64?
+    private let owned: Bool
+    private var buffer: [UInt8]
+    private var start = 0
+    private var end = 0
+    private var atEnd = false
+    /// The image offset of the next byte `read` returns.
+    private(set) var offset: UInt64 = 0
+
+    /// Opens `path`, or standard input for "-".
+    public init(path: String) throws {
+        if path == "-" {
+            descriptor = 0
+            owned = false
+            name = "standard input"
+        } else {
+            descriptor = open(path, O_RDONLY | O_CLOEXEC)
+            guard descriptor >= 0 else {
+                throw ImageError.io(path: path, operation: "open the image", errno: errno)
+            }
+            owned = true
+            name = path
+        }
+        var info = stat()
+        size = fstat(descriptor, &info) == 0 && info.st_mode & S_IFMT == S_IFREG ? UInt64(info.st_size) : nil
+        buffer = [UInt8](repeating: 0, count: 1 << 20)
+    }
+
+    deinit { if owned { close(descriptor) } }
+
+    /// Up to `count` bytes; fewer only at the end of the image.
+    func read(_ count: Int) throws -> [UInt8] {
+        var result: [UInt8] = []
+        result.reserveCapacity(count)
+        while result.count < count {
+            if start == end {
+                if atEnd { break }
+                try fill()
+                continue
+            }
+            let take = min(count - result.count, end - start)
+            result += buffer[start..<(start + take)]
+            start += take
+        }
+        offset += UInt64(result.count)
+        return result
+    }
+
+    private func fill() throws {
+        start = 0
+        end = 0
+        while true {
+            let count = buffer.withUnsafeMutableBytes { Glibc.read(descriptor, $0.baseAddress, $0.count) }
+            if count < 0 {
+                if errno == EINTR { continue }
+                throw ImageError.io(path: name, operation: "read the image", errno: errno)
+            }
+            if count == 0 { atEnd = true }
+            end = count
+            return
+        }
+    }
+}
+
+/// A member read and opened.
+struct DecodedMember: Sendable {
+    var header: MemberHeader
+    var offset: UInt64
+    var length: Int
+    var content: [UInt8]
+    var sha256: [UInt8]
+}
+
+/// Reads an image's members in order, opening (inflating and checking) them on every core, and checks the whole
+/// against its summary, index and tail at the end.
+final class ImageReader {
+    private struct Raw: Sendable {
+        var header: MemberHeader
+        var headerBytes: [UInt8]
+        var body: [UInt8]
+        var offset: UInt64
+    }
+
+    let input: ImageInput
+    private(set) var manifest: ImageManifest!
+    /// Told by the first member's first bytes.
+    private(set) var codec: ImageCodec?
+    /// The keys of an encrypted image.
+    private(set) var key: ImageKey?
+    private var pipeline: OrderedPipeline<Raw, DecodedMember>?
+    private var sequence: UInt64 = 0
+    private var inputDone = false
+    private var seen: [BlockIndexEntry] = []
+    private var pending: DecodedMember?
+    private var pendingRaw: Raw?
+    /// The image offset of the member being read, for messages.
+    private(set) var memberOffset: UInt64 = 0
+    /// Called with the image bytes read so far.
+    var progress: ((UInt64) -> Void)?
+
+    /// Reads the manifest (one member at a time: it says whether the rest is encrypted), then starts the workers.
+    /// - Parameters:
+    ///   - passphrase: asked only when the image is encrypted.
+    ///   - manifestOnly: stop after the manifest (no key, no workers).
+    init(input: ImageInput, threads: Int, passphrase: (() throws -> String)? = nil, manifestOnly: Bool = false) throws {
+        self.input = input
+        var manifestBytes: [UInt8] = []
+        while let raw = try readRaw() {
+            guard raw.header.kind == .manifest else {
+                pendingRaw = raw
+                break
+            }
+            let member = try Self.decode(raw, key: nil)
+            try check(member)
+            manifestBytes += member.header.payload
+        }
+        guard let manifest = ImageJSON.decode(ImageManifest.self, manifestBytes) else {
+            throw ImageError.notAnImage(path: input.name, reason: "its manifest is missing or unreadable")
+        }
+        guard manifest.codec == codec?.rawValue else {
+            throw ImageError.notAnImage(path: input.name, reason: "its manifest names the codec \(quoted(manifest.codec)), its blocks are not")
+        }
+        self.manifest = manifest
+        if manifestOnly { return }
+        if let encryption = manifest.encryption {
+            guard let passphrase else { throw ImageError.passphraseNeeded }
+            key = try ImageKey.open(passphrase: try passphrase(), encryption)
+        }
+        let key = self.key
+        pipeline = OrderedPipeline(threads: threads, capacity: threads * 2 + 1) { raw in try Self.decode(raw, key: key) }
+    }
+
+    private static func decode(_ raw: Raw, key: ImageKey?) throws -> DecodedMember {
+        switch Member.open(raw.header, headerBytes: raw.headerBytes, body: raw.body, key: key) {
+        case .success(let content):
+            var hasher = SHA256()
+            hasher.update(data: raw.headerBytes)
+            hasher.update(data: raw.body)
+            return DecodedMember(
+                header: raw.header, offset: raw.offset, length: raw.headerBytes.count + raw.body.count,
+                content: content, sha256: Array(hasher.finalize()))
+        case .failure(let damage):
+            throw ImageError.corrupt(offset: raw.offset, file: nil, reason: damage.reason)
+        }
+    }
+
+    deinit { pipeline?.close() }
+
+    /// The next data block's content; nil after the last one.
+    func nextDataBlock() throws -> DecodedMember? {
+        guard let member = try next() else {
+            throw ImageError.corrupt(offset: input.offset, file: nil, reason: "the image ends early (truncated): its summary and index are missing")
+        }
+        guard member.header.kind == .data else {
+            pending = member
+            return nil
+        }
+        return member
+    }
+
+    /// Reads what follows the data (summary, index, tail) and checks every member against the index.
+    func finish() throws -> ImageSummary {
+        while let member = try nextDataBlock() {
+            guard member.content.allSatisfy({ $0 == 0 }) else {
+                throw ImageError.corrupt(offset: member.offset, file: nil, reason: "data follows the end of the tar stream")
+            }
+        }
+        var summaryBytes: [UInt8] = []
+        var indexBytes: [UInt8] = []
+        var indexStart: (offset: UInt64, sequence: UInt64)?
+        var member = pending
+        pending = nil
+        while let current = member {
+            switch current.header.kind {
+            case .summary where indexStart == nil:
+                summaryBytes += current.header.payload
+            case .index:
+                if indexStart == nil { indexStart = (current.offset, current.header.sequence) }
+                indexBytes += current.header.payload
+            case .tail:
+                guard let tail = ImageTail.decode(current.header.payload), let indexStart,
+                    tail.indexOffset == indexStart.offset, tail.indexSequence == indexStart.sequence
+                else {
+                    throw ImageError.corrupt(offset: current.offset, file: nil, reason: "the tail does not point at the index")
+                }
+                guard try input.read(1).isEmpty else {
+                    throw ImageError.corrupt(offset: input.offset - 1, file: nil, reason: "bytes follow the end of the image")
+                }
+                guard let index = BlockIndexEntry.decode(indexBytes), index == Array(seen.prefix(Int(indexStart.sequence))) else {
+                    throw ImageError.corrupt(offset: indexStart.offset, file: nil, reason: "the block index does not match the blocks")
+                }
+                guard let summary = ImageJSON.decode(ImageSummary.self, summaryBytes) else {
+                    throw ImageError.corrupt(offset: input.offset, file: nil, reason: "the summary is unreadable")
+                }
+                progress?(input.offset)
+                return summary
+            default:
+                throw ImageError.corrupt(offset: current.offset, file: nil, reason: "a block is out of place")
+            }
+            member = try next()
+        }
+        throw ImageError.corrupt(offset: input.offset, file: nil, reason: "the image ends early (truncated): its index or tail is missing")
+    }
+
+    /// The next member in order, reading ahead to keep every core busy; nil at the end of the input.
+    private func next() throws -> DecodedMember? {
+        if let pending {
+            self.pending = nil
+            return pending
+        }
+        guard let pipeline else { return nil }
+        if let raw = pendingRaw {
+            pendingRaw = nil
+            pipeline.submit(raw)
+        }
+        while !inputDone && !pipeline.isFull {
+            guard let raw = try readRaw() else {
+                inputDone = true
+                break
+            }
+            pipeline.submit(raw)
+        }
+        guard let result = pipeline.take() else { return nil }
+        let member: DecodedMember
+        do {
+            member = try result.get()
+        } catch {
+            pipeline.close()
+            throw error
+        }
+        try check(member)
+        return member
+    }
+
+    /// Checks that `member` comes in sequence and records it for the index.
+    private func check(_ member: DecodedMember) throws {
+        memberOffset = member.offset
+        guard member.header.sequence == UInt64(seen.count) else {
+            throw ImageError.corrupt(
+                offset: member.offset, file: nil,
+                reason: "block \(member.header.sequence) comes where block \(seen.count) belongs (a block is missing or repeated)")
+        }
+        seen.append(BlockIndexEntry(offset: member.offset, length: UInt32(member.length), size: UInt32(member.content.count), sha256: member.sha256))
+        progress?(member.offset + UInt64(member.length))
+    }
+
+    private func readRaw() throws -> Raw? {
+        let offset = input.offset
+        var prefix = try input.read(ImageCodec.sniffLength)
+        if prefix.isEmpty { return nil }
+        if codec == nil {
+            guard let sniffed = ImageCodec.sniff(prefix) else {
+                throw ImageError.notAnImage(path: input.name, reason: "it starts with neither a gzip member nor a zstd frame")
+            }
+            codec = sniffed
+        }
+        let codec = self.codec ?? .gzip
+        prefix += try input.read(codec.prefixLength - prefix.count)
+        let length: Int
+        switch MemberHeader.subfieldLength(prefix: prefix, codec: codec) {
+        case .success(let value): length = value
+        case .failure(let damage):
+            let reason = damage.reason
+            if offset == 0 { throw ImageError.notAnImage(path: input.name, reason: reason) }
+            throw ImageError.corrupt(offset: offset, file: nil, reason: reason)
+        }
+        let headerBytes = prefix + (try input.read(length + codec.headerSuffix))
+        let header: MemberHeader
+        switch MemberHeader.parse(headerBytes, codec: codec) {
+        case .success(let value): header = value
+        case .failure(let damage):
+            throw ImageError.corrupt(offset: offset, file: nil, reason: damage.reason)
+        }
+        let body = try input.read(header.compressedLength + codec.trailerLength)
+        guard body.count == header.compressedLength + codec.trailerLength else {
+            throw ImageError.corrupt(offset: input.offset, file: nil, reason: "the image ends early (truncated) inside a block")
+        }
+        return Raw(header: header, headerBytes: headerBytes, body: body, offset: offset)
+    }
+}

@@ -1,0 +1,116 @@
+import Foundation
+import Glibc
+
+/// What `inspect` shows: the manifest, the totals and the block index, read from the start and the end of an image
+/// file without reading its data.
+public struct ImageDescription: Sendable {
+    public var manifest: ImageManifest
+    public var summary: ImageSummary
+    public var index: [BlockIndexEntry]
+    public var imageBytes: UInt64
+}
+
+extension Restore {
+    /// The tail member's length: a header with a 24-byte payload (and for gzip: empty deflate data and the trailer).
+    static func tailLength(_ codec: ImageCodec) -> Int {
+        codec.prefixLength + MemberHeader.fieldPrefix + 24 + 4 + codec.headerSuffix + (codec == .gzip ? 2 : 0) + codec.trailerLength
+    }
+
+    /// Reads the manifest, then the tail, index and summary from the end of the file at `path`.
+    public static func describe(_ path: String) throws -> ImageDescription {
+        let input = try ImageInput(path: path)
+        let manifest = try manifest(input)
+        guard let size = input.size, let codec = ImageCodec(rawValue: manifest.codec) else { return try describeByReading(path) }
+        let tailLength = Self.tailLength(codec)
+        let descriptor = input.descriptor
+        func read(_ offset: UInt64, _ count: Int) throws -> [UInt8] {
+            var bytes = [UInt8](repeating: 0, count: count)
+            let got = bytes.withUnsafeMutableBytes { pread(descriptor, $0.baseAddress, count, off_t(offset)) }
+            guard got == count else { throw ImageError.corrupt(offset: offset, file: nil, reason: "the image ends early (truncated)") }
+            return bytes
+        }
+        func member(at offset: UInt64) throws -> (MemberHeader, Int) {
+            let prefix = try read(offset, codec.prefixLength)
+            guard case .success(let length) = MemberHeader.subfieldLength(prefix: prefix, codec: codec),
+                case .success(let header) = MemberHeader.parse(try read(offset, codec.prefixLength + length + codec.headerSuffix), codec: codec)
+            else { throw ImageError.corrupt(offset: offset, file: nil, reason: "a block header is damaged; run 'imprint verify'") }
+            return (header, header.memberLength)
+        }
+        guard size >= UInt64(tailLength) else { throw ImageError.corrupt(offset: size, file: nil, reason: "the image ends early (truncated)") }
+        let (tailHeader, _) = try member(at: size - UInt64(tailLength))
+        guard tailHeader.kind == .tail, let tail = ImageTail.decode(tailHeader.payload) else {
+            throw ImageError.corrupt(offset: size, file: nil, reason: "the image ends early (truncated): its tail is missing")
+        }
+        var indexBytes: [UInt8] = []
+        var offset = tail.indexOffset
+        while offset < size - UInt64(tailLength) {
+            let (header, length) = try member(at: offset)
+            guard header.kind == .index else { throw ImageError.corrupt(offset: offset, file: nil, reason: "a block is out of place") }
+            indexBytes += header.payload
+            offset += UInt64(length)
+        }
+        guard let index = BlockIndexEntry.decode(indexBytes), UInt64(index.count) == tail.indexSequence else {
+            throw ImageError.corrupt(offset: tail.indexOffset, file: nil, reason: "the block index is damaged")
+        }
+        var summaryBytes: [UInt8] = []
+        for entry in index.reversed() {
+            let (header, _) = try member(at: entry.offset)
+            guard header.kind == .summary else { break }
+            summaryBytes = header.payload + summaryBytes
+        }
+        guard let summary = ImageJSON.decode(ImageSummary.self, summaryBytes) else {
+            throw ImageError.corrupt(offset: tail.indexOffset, file: nil, reason: "the summary is damaged")
+        }
+        return ImageDescription(manifest: manifest, summary: summary, index: index, imageBytes: size)
+    }
+
+    /// For a pipe: reads and checks everything.
+    private static func describeByReading(_ path: String) throws -> ImageDescription {
+        let input = try ImageInput(path: path)
+        var read: UInt64 = 0
+        let result = try verify(input, progress: { read = $0 })
+        return ImageDescription(manifest: result.manifest, summary: result.summary, index: [], imageBytes: read)
+    }
+
+    /// The names in the folder `root` that a restore would erase ("lost+found" of a fresh file system is kept).
+    public static func contents(of root: String) throws -> [String] {
+        let names = try listFolder(Array(root.utf8))
+        return names.map(displayPath).filter { $0 != "lost+found" }
+    }
+
+    /// Removes everything in the folder `root` except "lost+found", never following a link.
+    /// - Important: destroys the target's files.
+    public static func erase(_ root: String) throws {
+        let descriptor = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard descriptor >= 0 else { throw ImageError.io(path: root, operation: "open the target", errno: errno) }
+        defer { close(descriptor) }
+        try eraseContents(descriptor, path: root, keepLostFound: true)
+    }
+
+    private static func eraseContents(_ folder: Int32, path: String, keepLostFound: Bool) throws {
+        let listing = dup(folder)
+        guard let stream = fdopendir(listing) else { throw ImageError.io(path: path, operation: "list", errno: errno) }
+        var names: [[UInt8]] = []
+        while let entry = readdir(stream) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in Array(raw.prefix { $0 != 0 }) }
+            if name == Array(".".utf8) || name == Array("..".utf8) || (keepLostFound && name == Array("lost+found".utf8)) { continue }
+            names.append(name)
+        }
+        closedir(stream)
+        for name in names {
+            try withCPath(name) { cName in
+                var info = stat()
+                guard fstatat(folder, cName, &info, AT_SYMLINK_NOFOLLOW) == 0 else { return }
+                if info.st_mode & S_IFMT == S_IFDIR {
+                    let child = openat(folder, cName, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+                    guard child >= 0 else { throw ImageError.io(path: path + "/" + displayPath(name), operation: "open", errno: errno) }
+                    defer { close(child) }
+                    try eraseContents(child, path: path + "/" + displayPath(name), keepLostFound: false)
+                    if unlinkat(folder, cName, AT_REMOVEDIR) != 0 { throw ImageError.io(path: path + "/" + displayPath(name), operation: "remove", errno: errno) }
+                } else if unlinkat(folder, cName, 0) != 0 {
+                    throw ImageError.io(path: path + "/" + displayPath(name), operation: "remove", errno: errno)
+                }
+            }
+        }
+    }
+}

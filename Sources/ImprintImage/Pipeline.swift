@@ -1,0 +1,76 @@
+import Foundation
+
+/// Work done on several threads and handed back in the order it was submitted, with at most `capacity` items in
+/// flight (so memory stays bounded whatever the image's size). One thread submits and takes; when the pipeline is
+/// full it takes the oldest result before it submits again.
+final class OrderedPipeline<Input: Sendable, Output: Sendable>: @unchecked Sendable {
+    let capacity: Int
+    private let condition = NSCondition()
+    private var queue: [(Int, Input)] = []
+    private var results: [Int: Result<Output, any Error>] = [:]
+    private var submitted = 0
+    private var taken = 0
+    private var closed = false
+    private let work: @Sendable (Input) throws -> Output
+
+    init(threads: Int, capacity: Int, work: @escaping @Sendable (Input) throws -> Output) {
+        self.capacity = max(capacity, 1)
+        self.work = work
+        for _ in 0..<max(threads, 1) {
+            let thread = Thread { self.workLoop() }
+            thread.start()
+        }
+    }
+
+    /// Whether `take()` must come before the next `submit`.
+    var isFull: Bool { condition.withLock { submitted - taken >= capacity } }
+
+    /// Whether results are still owed.
+    var isEmpty: Bool { condition.withLock { submitted == taken } }
+
+    func submit(_ input: Input) {
+        condition.withLock {
+            queue.append((submitted, input))
+            submitted += 1
+            condition.broadcast()
+        }
+    }
+
+    /// The oldest result, waiting for it; nil when nothing is in flight.
+    func take() -> Result<Output, any Error>? {
+        condition.lock()
+        defer { condition.unlock() }
+        guard taken < submitted else { return nil }
+        while results[taken] == nil { condition.wait() }
+        let result = results.removeValue(forKey: taken)
+        taken += 1
+        return result
+    }
+
+    /// Lets the worker threads end once the queue is empty. Call it once, when done (also on errors).
+    func close() {
+        condition.withLock {
+            closed = true
+            queue.removeAll()
+            condition.broadcast()
+        }
+    }
+
+    private func workLoop() {
+        while true {
+            condition.lock()
+            while queue.isEmpty && !closed { condition.wait() }
+            if queue.isEmpty {
+                condition.unlock()
+                return
+            }
+            let (number, input) = queue.removeFirst()
+            condition.unlock()
+            let result = Result { try work(input) }
+            condition.withLock {
+                results[number] = result
+                condition.broadcast()
+            }
+        }
+    }
+}

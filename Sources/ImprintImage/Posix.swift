@@ -1,0 +1,66 @@
+import CLinux
+import Foundation
+import Glibc
+
+/// Calls `body` with `bytes` as a NUL-terminated C path (paths are bytes: names need not be UTF-8).
+func withCPath<R>(_ bytes: [UInt8], _ body: (UnsafePointer<CChar>) throws -> R) rethrows -> R {
+    try (bytes + [0]).withUnsafeBufferPointer { buffer in
+        try buffer.withMemoryRebound(to: CChar.self) { try body($0.baseAddress!) }
+    }
+}
+
+func displayPath(_ bytes: [UInt8]) -> String { String(decoding: bytes, as: UTF8.self) }
+
+/// Linux's encoding of device numbers (glibc's gnu_dev_major, gnu_dev_minor, gnu_dev_makedev).
+enum DeviceNumber {
+    static func major(_ device: UInt64) -> UInt32 { UInt32(((device >> 8) & 0xfff) | ((device >> 32) & ~UInt64(0xfff))) }
+    static func minor(_ device: UInt64) -> UInt32 { UInt32((device & 0xff) | ((device >> 12) & ~UInt64(0xff))) }
+    static func make(major: UInt32, minor: UInt32) -> UInt64 {
+        let major = UInt64(major)
+        let minor = UInt64(minor)
+        return ((major & 0xfff) << 8) | ((major & ~UInt64(0xfff)) << 32) | (minor & 0xff) | ((minor & ~UInt64(0xff)) << 12)
+    }
+}
+
+/// The extended attributes of the file at `path` (its link itself, not followed), sorted by name.
+func readAttributes(_ path: [UInt8]) -> [(name: [UInt8], value: [UInt8])] {
+    withCPath(path) { cPath in
+        let size = llistxattr(cPath, nil, 0)
+        guard size > 0 else { return [] }
+        var names = [CChar](repeating: 0, count: size)
+        let listed = llistxattr(cPath, &names, size)
+        guard listed > 0 else { return [] }
+        var result: [(name: [UInt8], value: [UInt8])] = []
+        for rawName in names[0..<listed].split(separator: 0) {
+            let name = rawName.map { UInt8(bitPattern: $0) }
+            let value: [UInt8]? = withCPath(name) { cName in
+                let length = lgetxattr(cPath, cName, nil, 0)
+                guard length >= 0 else { return nil }
+                var value = [UInt8](repeating: 0, count: length)
+                let read = lgetxattr(cPath, cName, &value, length)
+                return read >= 0 ? Array(value.prefix(read)) : nil
+            }
+            if let value { result.append((name, value)) }
+        }
+        return result.sorted { $0.name.lexicographicallyPrecedes($1.name) }
+    }
+}
+
+/// The names in the folder at `path` (not "." and ".."), sorted by their bytes.
+func listFolder(_ path: [UInt8]) throws -> [[UInt8]] {
+    guard let folder = withCPath(path, { opendir($0) }) else {
+        throw ImageError.io(path: displayPath(path), operation: "list the folder", errno: errno)
+    }
+    defer { closedir(folder) }
+    var names: [[UInt8]] = []
+    while let entry = readdir(folder) {
+        let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in Array(raw.prefix { $0 != 0 }) }
+        if name != [UInt8(ascii: ".")] && name != [UInt8(ascii: "."), UInt8(ascii: ".")] { names.append(name) }
+    }
+    return names.sorted { $0.lexicographicallyPrecedes($1) }
+}
+
+/// Whether `pattern` (fnmatch) matches the byte string `text`.
+func matches(_ pattern: String, _ text: [UInt8], flags: Int32 = 0) -> Bool {
+    withCPath(text) { fnmatch(pattern, $0, flags) == 0 }
+}

@@ -1,0 +1,299 @@
+import CLinux
+import Foundation
+import Glibc
+import ImprintCore
+
+/// What a restore or verify read.
+public struct ReadResult: Sendable {
+    public var manifest: ImageManifest
+    public var summary: ImageSummary
+}
+
+/// Restore and verify: read an image, check every block and file, and (restore) write the tree.
+public enum Restore {
+    /// Restores the image from `input` into the folder `root`.
+    /// - Parameters:
+    ///   - approve: called with the manifest before anything is written; throw to refuse (the wrong model).
+    ///   - progress: called with the image bytes read so far.
+    /// - Important: writes into `root`; entries that would leave it (`..`, a path through a link) are refused.
+    @discardableResult
+    public static func run(
+        _ input: ImageInput, root: String, threads: Int = ProcessInfo.processInfo.activeProcessorCount,
+        passphrase: (() throws -> String)? = nil, approve: (ImageManifest) throws -> Void = { _ in },
+        progress: ((UInt64) -> Void)? = nil
+    ) throws -> ReadResult {
+        let reader = try ImageReader(input: input, threads: max(1, threads), passphrase: passphrase)
+        try approve(reader.manifest)
+        reader.progress = progress
+        let target = try TargetRoot(root)
+        var extractor = try Extractor(root: target.path)
+        defer { extractor.close() }
+        let summary = try TarScanner(reader: reader).scan(into: &extractor)
+        try extractor.finishFolders()
+        return ReadResult(manifest: reader.manifest, summary: summary)
+    }
+
+    /// Reads the whole image and checks every block, every file's SHA-256, the index and the tail.
+    public static func verify(
+        _ input: ImageInput, threads: Int = ProcessInfo.processInfo.activeProcessorCount,
+        passphrase: (() throws -> String)? = nil, progress: ((UInt64) -> Void)? = nil
+    ) throws -> ReadResult {
+        let reader = try ImageReader(input: input, threads: max(1, threads), passphrase: passphrase)
+        reader.progress = progress
+        var sink = CountingSink()
+        let summary = try TarScanner(reader: reader).scan(into: &sink)
+        return ReadResult(manifest: reader.manifest, summary: summary)
+    }
+
+    /// Only the manifest (the first blocks), for `inspect` and the library.
+    public static func manifest(_ input: ImageInput) throws -> ImageManifest {
+        try ImageReader(input: input, threads: 1, manifestOnly: true).manifest
+    }
+}
+
+/// glibc's UTIME_OMIT: leave this time as it is.
+let utimeOmit = (1 << 30) - 2
+
+struct CountingSink: EntrySink {
+    mutating func begin(_ entry: TarEntry) throws {}
+    mutating func data(_ bytes: UnsafeRawBufferPointer, fileOffset: UInt64) throws {}
+    mutating func end(_ entry: TarEntry) throws {}
+    mutating func abandon(_ entry: TarEntry) {}
+}
+
+/// Writes entries under a root folder, opening every parent folder from the root with O_NOFOLLOW, so neither a
+/// `..` nor a link (in the target or made by the image itself) can send a write outside it.
+struct Extractor: EntrySink {
+    private let rootDescriptor: Int32
+    private let rootPath: String
+    /// The folders from the root down to the last entry's folder, kept open: entries come depth first, so the
+    /// next entry's folder shares most of this chain.
+    private var chain: [(name: [UInt8], descriptor: Int32)] = []
+    private var file: Int32 = -1
+    private var folderTimes: [([UInt8], timespec)] = []
+
+    init(root: String) throws {
+        rootPath = root
+        rootDescriptor = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard rootDescriptor >= 0 else { throw ImageError.io(path: root, operation: "open the target", errno: errno) }
+    }
+
+    mutating func close() {
+        if file >= 0 { Glibc.close(file) }
+        for link in chain { Glibc.close(link.descriptor) }
+        chain = []
+        Glibc.close(rootDescriptor)
+    }
+
+    mutating func begin(_ entry: TarEntry) throws {
+        if entry.path.isEmpty {
+            try applyFolder(rootDescriptor, entry)
+            folderTimes.append((entry.path, time(entry)))
+            return
+        }
+        let (folder, name) = try parentFolder(of: entry.path, creating: true)
+        try withCPath(name) { cName in
+            /// Runs `create`; when something is in the way (a restore with --force over an old tree), removes it and
+            /// tries once more. The common case, an empty target, costs no extra system call.
+            func creating(_ create: () -> Int32) throws -> Int32 {
+                let result = create()
+                guard result < 0 && errno == EEXIST else { return result }
+                try clear(folder, cName, entry)
+                return create()
+            }
+            func check(_ create: () -> Int32, _ operation: String) throws {
+                if try creating(create) != 0 { throw ImageError.io(path: entry.displayPath, operation: operation, errno: errno) }
+            }
+            switch entry.kind {
+            case .file:
+                file = try creating { openat(folder, cName, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600) }
+                if file < 0 { throw ImageError.io(path: entry.displayPath, operation: "create", errno: errno) }
+            case .directory:
+                if mkdirat(folder, cName, 0o700) != 0 && errno != EEXIST {
+                    throw ImageError.io(path: entry.displayPath, operation: "create the folder", errno: errno)
+                }
+                let descriptor = openat(folder, cName, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+                if descriptor < 0 { throw ImageError.unsafePath(path: entry.displayPath, reason: "a link or file is in the way") }
+                defer { Glibc.close(descriptor) }
+                try applyFolder(descriptor, entry)
+                folderTimes.append((entry.path, time(entry)))
+            case .symlink:
+                try check({ withCPath(entry.linkTarget) { symlinkat($0, folder, cName) } }, "create the link")
+                try applyOther(folder, cName, entry)
+            case .hardLink:
+                let (targetFolder, targetName) = try parentFolder(of: entry.linkTarget, creating: false, separate: true)
+                defer { if targetFolder != rootDescriptor { Glibc.close(targetFolder) } }
+                try check({ withCPath(targetName) { linkat(targetFolder, $0, folder, cName, 0) } }, "create the hard link")
+            case .characterDevice, .blockDevice:
+                let type = entry.kind == .characterDevice ? S_IFCHR : S_IFBLK
+                let device = DeviceNumber.make(major: entry.deviceMajor, minor: entry.deviceMinor)
+                try check({ mknodat(folder, cName, type | mode_t(entry.mode & 0o777), dev_t(device)) }, "create the device")
+                try applyOther(folder, cName, entry)
+            case .fifo:
+                try check({ mkfifoat(folder, cName, mode_t(entry.mode & 0o777)) }, "create the FIFO")
+                try applyOther(folder, cName, entry)
+            }
+        }
+    }
+
+    mutating func data(_ bytes: UnsafeRawBufferPointer, fileOffset: UInt64) throws {
+        var done = 0
+        while done < bytes.count {
+            let count = pwrite(file, bytes.baseAddress! + done, bytes.count - done, off_t(fileOffset) + off_t(done))
+            if count < 0 {
+                if errno == EINTR { continue }
+                throw ImageError.io(path: "file in the target", operation: "write", errno: errno)
+            }
+            done += count
+        }
+    }
+
+    mutating func end(_ entry: TarEntry) throws {
+        guard entry.kind == .file else { return }
+        defer {
+            Glibc.close(file)
+            file = -1
+        }
+        if let realSize = entry.sparseSize, ftruncate(file, off_t(realSize)) != 0 {
+            throw ImageError.io(path: entry.displayPath, operation: "set the size of", errno: errno)
+        }
+        if fchown(file, entry.uid, entry.gid) != 0 && errno != EPERM {
+            throw ImageError.io(path: entry.displayPath, operation: "set the owner of", errno: errno)
+        }
+        for attribute in entry.attributes {
+            let status = withCPath(attribute.name) { name in
+                attribute.value.withUnsafeBytes { fsetxattr(file, name, $0.baseAddress, $0.count, 0) }
+            }
+            if status != 0 && errno != ENOTSUP && errno != EPERM {
+                throw ImageError.io(path: entry.displayPath, operation: "set the attribute \(displayPath(attribute.name)) of", errno: errno)
+            }
+        }
+        if fchmod(file, mode_t(entry.mode)) != 0 { throw ImageError.io(path: entry.displayPath, operation: "set the mode of", errno: errno) }
+        var times = [timespec(tv_sec: 0, tv_nsec: utimeOmit), time(entry)]
+        if futimens(file, &times) != 0 { throw ImageError.io(path: entry.displayPath, operation: "set the time of", errno: errno) }
+    }
+
+    mutating func abandon(_ entry: TarEntry) {
+        guard entry.kind == .file, file >= 0 else { return }
+        Glibc.close(file)
+        file = -1
+        // A file whose data is damaged is not left behind looking whole.
+        if let (folder, name) = try? parentFolder(of: entry.path, creating: false) {
+            _ = withCPath(name) { unlinkat(folder, $0, 0) }
+        }
+    }
+
+    /// Sets the folders' times last: writing into a folder changes its time.
+    mutating func finishFolders() throws {
+        for (path, stamp) in folderTimes.reversed() {
+            var times = [timespec(tv_sec: 0, tv_nsec: utimeOmit), stamp]
+            if path.isEmpty {
+                if futimens(rootDescriptor, &times) != 0 { throw ImageError.io(path: rootPath, operation: "set the time of", errno: errno) }
+                continue
+            }
+            let (folder, name) = try parentFolder(of: path, creating: false)
+            if withCPath(name, { utimensat(folder, $0, &times, AT_SYMLINK_NOFOLLOW) }) != 0 {
+                throw ImageError.io(path: displayPath(path), operation: "set the time of", errno: errno)
+            }
+        }
+    }
+
+    // MARK: Helpers
+
+    private func time(_ entry: TarEntry) -> timespec { timespec(tv_sec: Int(entry.seconds), tv_nsec: Int(entry.nanoseconds)) }
+
+    private func applyFolder(_ descriptor: Int32, _ entry: TarEntry) throws {
+        if fchown(descriptor, entry.uid, entry.gid) != 0 && errno != EPERM {
+            throw ImageError.io(path: entry.displayPath, operation: "set the owner of", errno: errno)
+        }
+        for attribute in entry.attributes {
+            let status = withCPath(attribute.name) { name in
+                attribute.value.withUnsafeBytes { fsetxattr(descriptor, name, $0.baseAddress, $0.count, 0) }
+            }
+            if status != 0 && errno != ENOTSUP && errno != EPERM {
+                throw ImageError.io(path: entry.displayPath, operation: "set the attribute \(displayPath(attribute.name)) of", errno: errno)
+            }
+        }
+        if fchmod(descriptor, mode_t(entry.mode)) != 0 { throw ImageError.io(path: entry.displayPath, operation: "set the mode of", errno: errno) }
+    }
+
+    /// Owner, attributes, mode and time of a link, device or FIFO named `name` in `folder`.
+    private func applyOther(_ folder: Int32, _ name: UnsafePointer<CChar>, _ entry: TarEntry) throws {
+        if fchownat(folder, name, entry.uid, entry.gid, AT_SYMLINK_NOFOLLOW) != 0 && errno != EPERM {
+            throw ImageError.io(path: entry.displayPath, operation: "set the owner of", errno: errno)
+        }
+        if !entry.attributes.isEmpty {
+            // The folder is open and checked; its /proc/self/fd path reaches the entry without resolving links again.
+            let path = Array("/proc/self/fd/\(folder)/".utf8) + TarFormat.lastComponent(entry.path)
+            for attribute in entry.attributes {
+                let status = withCPath(path) { cPath in
+                    withCPath(attribute.name) { cName in
+                        attribute.value.withUnsafeBytes { lsetxattr(cPath, cName, $0.baseAddress, $0.count, 0) }
+                    }
+                }
+                if status != 0 && errno != ENOTSUP && errno != EPERM {
+                    throw ImageError.io(path: entry.displayPath, operation: "set the attribute \(displayPath(attribute.name)) of", errno: errno)
+                }
+            }
+        }
+        if entry.kind != .symlink && fchmodat(folder, name, mode_t(entry.mode), 0) != 0 {
+            throw ImageError.io(path: entry.displayPath, operation: "set the mode of", errno: errno)
+        }
+        var times = [timespec(tv_sec: 0, tv_nsec: utimeOmit), time(entry)]
+        if utimensat(folder, name, &times, AT_SYMLINK_NOFOLLOW) != 0 {
+            throw ImageError.io(path: entry.displayPath, operation: "set the time of", errno: errno)
+        }
+    }
+
+    /// Removes what is in the way of a new non-folder entry (a restore with --force over an old tree).
+    private func clear(_ folder: Int32, _ name: UnsafePointer<CChar>, _ entry: TarEntry) throws {
+        var info = stat()
+        guard fstatat(folder, name, &info, AT_SYMLINK_NOFOLLOW) == 0 else { return }
+        if info.st_mode & S_IFMT == S_IFDIR {
+            throw ImageError.unsafePath(path: entry.displayPath, reason: "a folder is in the way")
+        }
+        if unlinkat(folder, name, 0) != 0 { throw ImageError.io(path: entry.displayPath, operation: "replace", errno: errno) }
+    }
+
+    /// The open folder that holds `path`, and the last component's name. Every folder on the way is opened from
+    /// the root with O_NOFOLLOW: a link component fails instead of being followed.
+    /// - Parameters:
+    ///   - separate: return a descriptor of its own (the caller closes it) instead of the cached one.
+    private mutating func parentFolder(of path: [UInt8], creating: Bool, separate: Bool = false) throws -> (Int32, [UInt8]) {
+        var components = path.split(separator: UInt8(ascii: "/")).map(Array.init)
+        guard let name = components.popLast() else { throw ImageError.unsafePath(path: displayPath(path), reason: "it names the root") }
+        if separate {
+            var descriptor = rootDescriptor
+            for component in components {
+                let next = try openFolder(component, in: descriptor, creating: false, path: path)
+                if descriptor != rootDescriptor { Glibc.close(descriptor) }
+                descriptor = next
+            }
+            return (descriptor, name)
+        }
+        var common = 0
+        while common < min(chain.count, components.count) && chain[common].name == components[common] { common += 1 }
+        while chain.count > common { Glibc.close(chain.removeLast().descriptor) }
+        for component in components[common...] {
+            let next = try openFolder(component, in: chain.last?.descriptor ?? rootDescriptor, creating: creating, path: path)
+            chain.append((component, next))
+        }
+        return (chain.last?.descriptor ?? rootDescriptor, name)
+    }
+
+    /// Opens the folder `name` in `folder` without following a link (creating it, 0755, when asked and missing).
+    private func openFolder(_ name: [UInt8], in folder: Int32, creating: Bool, path: [UInt8]) throws -> Int32 {
+        var next = withCPath(name) { openat(folder, $0, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC) }
+        if next < 0 && errno == ENOENT && creating {
+            _ = withCPath(name) { mkdirat(folder, $0, 0o755) }
+            next = withCPath(name) { openat(folder, $0, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC) }
+        }
+        guard next >= 0 else {
+            if errno == ELOOP || errno == ENOTDIR {
+                throw ImageError.unsafePath(path: displayPath(path), reason: "\(quoted(displayPath(name))) on its way is a link or a file, not a folder")
+            }
+            throw ImageError.io(path: displayPath(path), operation: "open the folder of", errno: errno)
+        }
+        return next
+    }
+}

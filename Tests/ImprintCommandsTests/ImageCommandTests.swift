@@ -1,0 +1,188 @@
+import Foundation
+@testable import ImprintCommands
+import ImprintTestSupport
+import Testing
+
+@Suite struct ImageCommandTests {
+    /// A small master tree with a machine-id and a host key, for the command tests.
+    func master(_ folder: TemporaryDirectory) throws -> String {
+        try folder.write("master/etc/hostname", "master\n")
+        try folder.write("master/etc/machine-id", "0123456789abcdef0123456789abcdef\n")
+        try folder.write("master/etc/ssh/ssh_host_ed25519_key", "private\n")
+        try folder.write("master/usr/share/doc/readme", String(repeating: "imprint ", count: 5000))
+        return folder.file("master")
+    }
+
+    /// Capture, verify, inspect and restore through the command line; the restored tree equals the master.
+    @Test func captureVerifyInspectRestore() throws {
+        let folder = try TemporaryDirectory()
+        let root = try master(folder)
+        let image = folder.file("optiplex.imprint")
+        let captured = imprint(["capture", "--root", root, "-o", image, "--model", "OptiPlex 7090"], in: folder)
+        #expect(captured.status == 0, "\(captured.err)")
+        #expect(captured.out.contains("models        OptiPlex 7090"))
+        #expect(!FileManager.default.fileExists(atPath: image + ".partial"))
+
+        let verified = imprint(["verify", image], in: folder)
+        #expect(verified.status == 0)
+        #expect(verified.out.contains("ok, every block and file checked"))
+
+        let inspected = imprint(["inspect", image, "--json"], in: folder)
+        let object = try JSONSerialization.jsonObject(with: Data(inspected.out.utf8)) as? [String: Any]
+        let manifest = object?["manifest"] as? [String: Any]
+        #expect(manifest?["models"] as? [String] == ["OptiPlex 7090"])
+        #expect((object?["summary"] as? [String: Any])?["files"] as? Int == 4)
+        #expect((object?["ratio"] as? Double).map { $0 > 0 && $0 < 0.5 } == true)
+
+        let target = folder.file("target")
+        try FileManager.default.createDirectory(atPath: target, withIntermediateDirectories: false)
+        let restored = imprint(["restore", image, "--root", target, "--facts", fixturePath("demo/facts/RM204-12.json")], in: folder)
+        #expect(restored.status == 0, "\(restored.err)")
+        let rsync = try runProcess("/usr/bin/rsync", ["-aHAXn", "--checksum", "--itemize-changes", root + "/", target + "/"])
+        #expect(rsync.status == 0)
+        #expect(rsync.output.isEmpty)
+    }
+
+    /// A zstd image is inspected from its tail and restores equal to the master; a zstd level out of range is refused.
+    @Test func zstdCodec() throws {
+        let folder = try TemporaryDirectory()
+        let root = try master(folder)
+        let image = folder.file("zstd.imprint")
+        let captured = imprint(["capture", "--root", root, "-o", image, "--model", "OptiPlex 7090", "--codec", "zstd", "--level", "19"], in: folder)
+        #expect(captured.status == 0, "\(captured.err)")
+        let inspected = imprint(["inspect", image], in: folder)
+        #expect(inspected.out.contains("codec         zstd level 19"))
+        let target = folder.file("target")
+        try FileManager.default.createDirectory(atPath: target, withIntermediateDirectories: false)
+        #expect(imprint(["restore", image, "--root", target, "--facts", fixturePath("demo/facts/RM204-12.json")], in: folder).status == 0)
+        let rsync = try runProcess("/usr/bin/rsync", ["-aHAXn", "--checksum", "--itemize-changes", root + "/", target + "/"])
+        #expect(rsync.output.isEmpty)
+        let refused = imprint(["capture", "--root", root, "-o", image, "--codec", "zstd", "--level", "22"], in: folder)
+        #expect(refused.status == 64)
+        #expect(refused.err.contains("'--level' for zstd must be 1 (fastest) to 19 (smallest), not 22"))
+    }
+
+    /// --encrypt with a passphrase file: the right passphrase restores, a wrong one exits 65 and writes nothing.
+    @Test func encryptedImage() throws {
+        let folder = try TemporaryDirectory()
+        let root = try master(folder)
+        let image = folder.file("sealed.imprint")
+        let right = try folder.write("right.txt", "correct horse battery\n")
+        let wrong = try folder.write("wrong.txt", "wrong horse\n")
+        let captured = imprint(["capture", "--root", root, "-o", image, "--model", "OptiPlex 7090", "--encrypt", "--passphrase-file", right], in: folder)
+        #expect(captured.status == 0, "\(captured.err)")
+        let refused = imprint(["verify", image, "--passphrase-file", wrong], in: folder)
+        #expect(refused.status == ExitStatus.invalidInput.rawValue)
+        #expect(refused.err.contains("the passphrase does not open this image"))
+        let target = folder.file("target")
+        try FileManager.default.createDirectory(atPath: target, withIntermediateDirectories: false)
+        #expect(imprint(["restore", image, "--root", target, "--facts", fixturePath("demo/facts/RM204-12.json"), "--passphrase-file", wrong], in: folder).status == 65)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: target).isEmpty)
+        let restored = imprint(["restore", image, "--root", target, "--facts", fixturePath("demo/facts/RM204-12.json"), "--passphrase-file", right], in: folder)
+        #expect(restored.status == 0, "\(restored.err)")
+        #expect(try String(contentsOfFile: target + "/etc/hostname", encoding: .utf8) == "master\n")
+        #expect(try runProcess("/bin/tar", ["-tzf", image]).status != 0)
+    }
+
+    /// The wrong model and a non-empty target are refused with their own exit codes and nothing written;
+    /// --force erases the target and restores anyway.
+    @Test func restoreRefusals() throws {
+        let folder = try TemporaryDirectory()
+        let root = try master(folder)
+        let image = folder.file("latitude.imprint")
+        #expect(imprint(["capture", "--root", root, "-o", image, "--model", "Latitude 5440"], in: folder).status == 0)
+        let facts = fixturePath("demo/facts/RM204-12.json")
+
+        let target = folder.file("target")
+        try FileManager.default.createDirectory(atPath: target, withIntermediateDirectories: false)
+        let wrong = imprint(["restore", image, "--root", target, "--facts", facts], in: folder)
+        #expect(wrong.status == ExitStatus.wrongModel.rawValue)
+        #expect(wrong.err.contains("the image is for 'Latitude 5440', this unit is 'OptiPlex 7090'"))
+        #expect(try FileManager.default.contentsOfDirectory(atPath: target).isEmpty)
+
+        try folder.write("target/home/old-user/notes", "keep me?\n")
+        let occupied = imprint(["restore", image, "--root", target, "--facts", facts], in: folder)
+        #expect(occupied.status == ExitStatus.targetNotEmpty.rawValue)
+        #expect(occupied.err.contains("is not empty (1 entries: 'home')"))
+        #expect(FileManager.default.fileExists(atPath: target + "/home/old-user/notes"))
+
+        let forced = imprint(["restore", image, "--root", target, "--facts", facts, "--force"], in: folder)
+        #expect(forced.status == 0, "\(forced.err)")
+        #expect(forced.err.contains("restoring anyway (--force)"))
+        #expect(!FileManager.default.fileExists(atPath: target + "/home"))
+        #expect(FileManager.default.fileExists(atPath: target + "/etc/hostname"))
+    }
+
+    /// A damaged image and a file that is no image get exit codes 20 and 65 with a message naming the place.
+    @Test func damagedAndGarbage() throws {
+        let folder = try TemporaryDirectory()
+        let root = try master(folder)
+        let image = folder.file("image.imprint")
+        #expect(imprint(["capture", "--root", root, "-o", image, "--model", "OptiPlex 7090"], in: folder).status == 0)
+        var bytes = try Data(contentsOf: URL(fileURLWithPath: image))
+        bytes[bytes.count / 2] ^= 0xff
+        try bytes.write(to: URL(fileURLWithPath: image))
+        let damaged = imprint(["verify", image], in: folder)
+        #expect(damaged.status == ExitStatus.imageDamaged.rawValue)
+        #expect(damaged.err.contains("the image is damaged at byte"))
+
+        let garbage = try folder.write("garbage", "hello")
+        let refused = imprint(["verify", garbage], in: folder)
+        #expect(refused.status == ExitStatus.invalidInput.rawValue)
+        #expect(refused.err.contains("is not an imprint image"))
+        #expect(imprint(["verify", folder.file("missing")], in: folder).status == ExitStatus.missingInput.rawValue)
+    }
+
+    /// The library lists images by model, and restore --library picks the one for the unit's model.
+    @Test func libraryPicksByModel() throws {
+        let folder = try TemporaryDirectory()
+        let root = try master(folder)
+        let library = folder.file("library")
+        for model in ["OptiPlex 7090", "Latitude 5440"] {
+            let image = folder.file("\(model.split(separator: " ")[0]).imprint")
+            #expect(imprint(["capture", "--root", root, "-o", image, "--model", model], in: folder).status == 0)
+            #expect(imprint(["library", "add", image, "--library", library], in: folder).status == 0)
+        }
+        let listed = imprint(["library", "list", "--library", library], in: folder)
+        #expect(listed.out.contains("OptiPlex.imprint  OptiPlex 7090"))
+        #expect(listed.out.contains("Latitude.imprint  Latitude 5440"))
+        #expect(imprint(["library", "verify", "--library", library], in: folder).status == 0)
+
+        let target = folder.file("target")
+        try FileManager.default.createDirectory(atPath: target, withIntermediateDirectories: false)
+        let restored = imprint(["restore", "--library", library, "--root", target, "--facts", fixturePath("demo/facts/RM204-12.json")], in: folder)
+        #expect(restored.status == 0, "\(restored.err)")
+        #expect(restored.out.contains("restored \(library)/OptiPlex.imprint"))
+
+        #expect(imprint(["library", "remove", "OptiPlex.imprint", "--library", library], in: folder).status == 0)
+        let none = imprint(["restore", "--library", library, "--root", folder.file("other"), "--facts", fixturePath("demo/facts/RM204-12.json")], in: folder)
+        #expect(none.status == ExitStatus.notFound.rawValue)
+        #expect(none.err.contains("no image in the library"))
+    }
+
+    /// restore --personalize runs the agent on the restored, generalized root: a new machine-id and hostname.
+    @Test func restoreThenPersonalize() throws {
+        let folder = try TemporaryDirectory()
+        demo(folder)
+        let root = try master(folder)
+        let image = folder.file("image.imprint")
+        #expect(imprint(["capture", "--root", root, "-o", image, "--model", "OptiPlex 7090", "--generalize"], in: folder).status == 0)
+        let target = folder.file("target")
+        try FileManager.default.createDirectory(atPath: target, withIntermediateDirectories: false)
+        let result = imprint(["restore", image, "--root", target, "--facts", fixturePath("demo/facts/RM204-12.json"), "--personalize"], in: folder)
+        #expect(result.status == 0, "\(result.err)")
+        #expect(try String(contentsOfFile: target + "/etc/hostname", encoding: .utf8) == "RM204-12\n")
+        let machineID = try String(contentsOfFile: target + "/etc/machine-id", encoding: .utf8)
+        #expect(machineID != "uninitialized\n" && machineID.count == 33)
+        #expect(try String(contentsOfFile: root + "/etc/machine-id", encoding: .utf8) == "0123456789abcdef0123456789abcdef\n")
+    }
+}
+
+@Suite struct ProgressBarTests {
+    /// The bar shows percent, bytes, rate and ETA when the total is known, and bytes and rate only otherwise.
+    @Test func lineText() {
+        #expect(ProgressBar.line("restore", value: 50_000_000, total: 200_000_000, elapsed: 2)
+            == "restore  [#####...............]   25%  50.0 MB  25.0 MB/s  ETA 0:06")
+        #expect(ProgressBar.line("capture", value: 10_000_000, total: nil, elapsed: 1) == "capture  10.0 MB  10.0 MB/s")
+    }
+}

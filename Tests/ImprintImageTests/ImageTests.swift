@@ -1,0 +1,301 @@
+import Foundation
+@testable import ImprintImage
+import ImprintTestSupport
+import Testing
+
+@Suite(.serialized) struct ImageTests {
+    /// GNU tar lists and extracts an image (gzip and zstd), and both its tree and imprint's restore equal the
+    /// source by rsync.
+    @Test(arguments: ImageCodec.allCases) func tarAndRestoreEqualTheSource(codec: ImageCodec) throws {
+        let folder = try TemporaryDirectory()
+        let source = try makeEveryKindTree(in: folder)
+        let image = folder.file("every-kind.imprint")
+        let captured = try capture(source, to: image, codec: codec)
+        let decompress = codec == .gzip ? "--gzip" : "--zstd"
+        #expect(captured.summary.socketsSkipped == 1)
+        #expect(captured.summary.sparseFiles == 1)
+        #expect(captured.summary.hardLinks == 1)
+        #expect(captured.summary.devices == 2)
+        #expect(captured.summary.fifos == 1)
+        #expect(captured.summary.blocks >= 3)
+
+        let listed = try runProcess("/bin/tar", [decompress, "-tvf", image])
+        #expect(listed.status == 0)
+        #expect(listed.error.isEmpty)
+        #expect(listed.output.contains("./usr/bin/setuid"))
+        #expect(listed.output.contains("./etc/hostname link to ./hard-link") || listed.output.contains("./hard-link link to ./etc/hostname"))
+
+        let extracted = folder.file("tar")
+        try FileManager.default.createDirectory(atPath: extracted, withIntermediateDirectories: false)
+        let untar = try runProcess("/bin/tar", ["--xattrs", "--xattrs-include=*", "--numeric-owner", decompress, "-xpf", image, "-C", extracted])
+        #expect(untar.status == 0, "\(untar.error)")
+        #expect(try rsyncDifferences(source, extracted, excluding: ["sock"]) == [])
+
+        let restored = folder.file("restored")
+        try FileManager.default.createDirectory(atPath: restored, withIntermediateDirectories: false)
+        let result = try Restore.run(try ImageInput(path: image), root: restored)
+        #expect(result.summary == captured.summary)
+        #expect(try rsyncDifferences(source, restored, excluding: ["sock"]) == [])
+        #expect(!FileManager.default.fileExists(atPath: restored + "/sock"))
+
+        // Nanosecond times, and holes: the sparse file takes a few blocks, not 20 MB.
+        var info = stat()
+        #expect(stat(restored + "/sparse.img", &info) == 0)
+        #expect(info.st_size == 20 << 20)
+        #expect(info.st_blocks * 512 < 1 << 20)
+        #expect(lstat(restored + "/etc/hostname", &info) == 0)
+        #expect(info.st_mtim.tv_nsec == 123_456_789)
+    }
+
+    /// An image streams through a pipe: capture to standard output, verify and restore from standard input.
+    @Test func streamsThroughAPipe() throws {
+        let folder = try TemporaryDirectory()
+        let source = folder.file("small")
+        try FileManager.default.createDirectory(atPath: source + "/etc", withIntermediateDirectories: true)
+        try Data("unit\n".utf8).write(to: URL(fileURLWithPath: source + "/etc/hostname"))
+        let image = folder.file("small.imprint")
+        try capture(source, to: image)
+        let restored = folder.file("restored")
+        try FileManager.default.createDirectory(atPath: restored, withIntermediateDirectories: false)
+        let input = Pipe()
+        let writer = Thread {
+            if let data = FileManager.default.contents(atPath: image) { input.fileHandleForWriting.write(data) }
+            try? input.fileHandleForWriting.close()
+        }
+        writer.start()
+        let saved = dup(0)
+        dup2(input.fileHandleForReading.fileDescriptor, 0)
+        defer {
+            dup2(saved, 0)
+            close(saved)
+        }
+        let stream = try ImageInput(path: "-")
+        #expect(stream.size == nil)
+        _ = try Restore.run(stream, root: restored)
+        #expect(try String(contentsOfFile: restored + "/etc/hostname", encoding: .utf8) == "unit\n")
+    }
+
+    /// Every single-byte change and every truncation of a small image (gzip and zstd) is caught by verify and by
+    /// restore, and a restore that fails writes nothing outside its target.
+    @Test(arguments: ImageCodec.allCases) func everyCorruptionAndTruncationCaught(codec: ImageCodec) throws {
+        let folder = try TemporaryDirectory()
+        let source = folder.file("small")
+        try FileManager.default.createDirectory(atPath: source + "/etc", withIntermediateDirectories: true)
+        try Data(String(repeating: "unit-07 ", count: 300).utf8).write(to: URL(fileURLWithPath: source + "/etc/hostname"))
+        try Data("id\n".utf8).write(to: URL(fileURLWithPath: source + "/etc/machine-id"))
+        #expect(symlink("hostname", source + "/etc/name") == 0)
+        let image = folder.file("small.imprint")
+        try capture(source, to: image, codec: codec, blockSize: 1024)
+        let bytes = try Data(contentsOf: URL(fileURLWithPath: image))
+        #expect(bytes.count < 4000)
+        let damaged = folder.file("damaged.imprint")
+        let target = folder.file("target")
+        try FileManager.default.createDirectory(atPath: target, withIntermediateDirectories: false)
+        let before = listing(folder.path)
+
+        func expectCaught(_ data: Data, _ what: String) throws {
+            try data.write(to: URL(fileURLWithPath: damaged))
+            #expect(throws: ImageError.self, "verify missed \(what)") { try Restore.verify(try ImageInput(path: damaged), threads: 2) }
+            #expect(throws: ImageError.self, "restore missed \(what)") { try Restore.run(try ImageInput(path: damaged), root: target, threads: 2) }
+            try Restore.erase(target)
+        }
+        for index in 0..<bytes.count {
+            var copy = bytes
+            copy[index] ^= 0x5a
+            try expectCaught(copy, "a change at byte \(index)")
+        }
+        for length in 0..<bytes.count {
+            try expectCaught(bytes.prefix(length), "a truncation to \(length) bytes")
+        }
+        try expectCaught(bytes + Data([0]), "a byte after the end")
+        #expect(listing(folder.path).filter { $0 != "damaged.imprint" } == before)
+        #expect(try Restore.verify(try ImageInput(path: image)).summary.files == 2)
+    }
+
+    /// A missing block is named as such, and a file that is not an image is refused before anything is written.
+    @Test func missingBlockAndGarbage() throws {
+        let folder = try TemporaryDirectory()
+        let source = folder.file("small")
+        try FileManager.default.createDirectory(atPath: source, withIntermediateDirectories: true)
+        let data = Data((0..<20000).map { UInt8(truncatingIfNeeded: $0 &* 7 &+ $0 >> 3) })
+        try data.write(to: URL(fileURLWithPath: source + "/data.bin"))
+        let image = folder.file("small.imprint")
+        try capture(source, to: image, blockSize: 2048)
+        let description = try Restore.describe(image)
+        let bytes = try Data(contentsOf: URL(fileURLWithPath: image))
+        // Cut out the third data block (the first member is the manifest), in the middle of the file's data.
+        let block = description.index[3]
+        var missing = bytes
+        missing.removeSubrange(Int(block.offset)..<(Int(block.offset) + Int(block.length)))
+        try missing.write(to: URL(fileURLWithPath: folder.file("missing.imprint")))
+        #expect {
+            try Restore.verify(try ImageInput(path: folder.file("missing.imprint")))
+        } throws: { error in
+            "\(error)".contains("block 4 comes where block 3 belongs") && "\(error)".contains("/data.bin")
+        }
+
+        let garbage = try folder.write("garbage.imprint", String(repeating: "not an image ", count: 100))
+        let target = folder.file("target")
+        try FileManager.default.createDirectory(atPath: target, withIntermediateDirectories: false)
+        #expect {
+            try Restore.run(try ImageInput(path: garbage), root: target)
+        } throws: { error in
+            (error as? ImageError).map { if case .notAnImage = $0 { return true } else { return false } } ?? false
+        }
+        #expect(listing(target).isEmpty)
+    }
+
+    /// Entries that climb out with '..' or write through a link (absolute or relative) never leave the target.
+    @Test func hostileEntriesStayConfined() throws {
+        let folder = try TemporaryDirectory()
+        let outside = folder.file("outside")
+        try FileManager.default.createDirectory(atPath: outside, withIntermediateDirectories: false)
+        let cases: [[TarEntry]] = [
+            [TarEntry(path: Array("../outside/evil".utf8), kind: .file, mode: 0o644)],
+            [TarEntry(path: Array("escape".utf8), kind: .symlink, mode: 0o777, linkTarget: Array(outside.utf8)),
+             TarEntry(path: Array("escape/evil".utf8), kind: .file, mode: 0o644)],
+            [TarEntry(path: Array("up".utf8), kind: .symlink, mode: 0o777, linkTarget: Array("../outside".utf8)),
+             TarEntry(path: Array("up/evil".utf8), kind: .directory, mode: 0o755)],
+            [TarEntry(path: Array("link".utf8), kind: .hardLink, mode: 0o644, linkTarget: Array("../outside/x".utf8))],
+        ]
+        for (number, entries) in cases.enumerated() {
+            let image = folder.file("hostile-\(number).imprint")
+            try writeImage(entries, to: image)
+            let target = folder.file("target-\(number)")
+            try FileManager.default.createDirectory(atPath: target, withIntermediateDirectories: false)
+            #expect(throws: ImageError.self) { try Restore.run(try ImageInput(path: image), root: target) }
+            #expect(listing(outside).isEmpty, "case \(number) wrote outside the target")
+        }
+    }
+
+    /// Generalizing leaves the identity files out of the image and keeps machine-id as 'uninitialized', without
+    /// changing the master.
+    @Test func generalizeLeavesIdentityOut() throws {
+        let folder = try TemporaryDirectory()
+        let source = try makeEveryKindTree(in: folder)
+        let image = folder.file("general.imprint")
+        let result = try capture(source, to: image, generalize: true)
+        #expect(result.manifest.generalized.count == GeneralizeRule.all.count)
+        let restored = folder.file("restored")
+        try FileManager.default.createDirectory(atPath: restored, withIntermediateDirectories: false)
+        try Restore.run(try ImageInput(path: image), root: restored)
+        #expect(try String(contentsOfFile: restored + "/etc/machine-id", encoding: .utf8) == "uninitialized\n")
+        for gone in ["etc/ssh/ssh_host_ed25519_key", "var/log/syslog", "home/alice/.bash_history", "tmp/scratch", "var/lib/imprint"] {
+            #expect(!FileManager.default.fileExists(atPath: restored + "/" + gone), "\(gone) was imaged")
+        }
+        for kept in ["var/log", "tmp", "etc/ssh", "etc/hostname"] {
+            #expect(FileManager.default.fileExists(atPath: restored + "/" + kept), "\(kept) is missing")
+        }
+        #expect(try String(contentsOfFile: source + "/etc/machine-id", encoding: .utf8) == "0123456789abcdef0123456789abcdef\n")
+        #expect(FileManager.default.fileExists(atPath: source + "/etc/ssh/ssh_host_ed25519_key"))
+        #expect(result.summary.leftOut["ssh host keys"] == 1)
+    }
+
+    /// Tar headers round-trip long, non-UTF-8 names, big ids and nanosecond times through the parser.
+    @Test func paxTimesRoundTrip() {
+        #expect(TarFormat.timeText(1_700_000_000, 123_456_789) == "1700000000.123456789")
+        #expect(TarFormat.timeText(-2, 500_000_000) == "-1.5")
+        #expect(TarFormat.parseTime("-1.5")! == (-2, 500_000_000))
+        #expect(TarFormat.parseTime("1700000000.1")! == (1_700_000_000, 100_000_000))
+    }
+}
+
+/// Writes an image holding exactly `entries` (no data), for hostile-input tests.
+func writeImage(_ entries: [TarEntry], to path: String) throws {
+    let descriptor = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+    defer { close(descriptor) }
+    let manifest = ImageManifest(tool: "test", created: Date(), models: ["OptiPlex 7090"], level: 6, blockSize: 4096, source: "/")
+    let writer = try ImageWriter(output: OutputFile(descriptor: descriptor, name: path), manifest: manifest, level: 6, threads: 1, blockSize: 4096)
+    for entry in entries {
+        try writer.append(TarFormat.headers(for: entry))
+    }
+    try writer.append([UInt8](repeating: 0, count: 1024))
+    try writer.finish(summary: ImageSummary())
+}
+
+@Suite struct EncryptionTests {
+    func encryptedImage(_ folder: TemporaryDirectory, blockSize: Int = 1 << 20) throws -> (source: String, image: String) {
+        let source = folder.file("small")
+        try FileManager.default.createDirectory(atPath: source + "/etc", withIntermediateDirectories: true)
+        try Data(String(repeating: "secret payroll ", count: 200).utf8).write(to: URL(fileURLWithPath: source + "/etc/payroll"))
+        try Data("unit-07\n".utf8).write(to: URL(fileURLWithPath: source + "/etc/hostname"))
+        let image = folder.file("sealed.imprint")
+        let descriptor = open(image, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        defer { close(descriptor) }
+        var request = CaptureRequest(root: source, models: ["OptiPlex 7090"], threads: 2, blockSize: blockSize, tool: "test")
+        request.passphrase = "correct horse"
+        request.keyRounds = 16  // cheap: every check below derives the key anew
+        try Capture.run(request, to: descriptor, name: image)
+        return (source, image)
+    }
+
+    /// An encrypted image restores with its passphrase to a tree equal to the source; its bytes hold neither the
+    /// plain text nor the files' plain SHA-256.
+    @Test func roundTrip() throws {
+        let folder = try TemporaryDirectory()
+        let (source, image) = try encryptedImage(folder)
+        let bytes = try Data(contentsOf: URL(fileURLWithPath: image))
+        #expect(bytes.range(of: Data("payroll".utf8)) == nil || bytes.range(of: Data("secret payroll".utf8)) == nil)
+        let payroll = try Data(contentsOf: URL(fileURLWithPath: source + "/etc/payroll"))
+        #expect(bytes.range(of: Data(sha256Of(Array(payroll)))) == nil)
+        #expect(try Restore.describe(image).manifest.encryption?.kdf == "scrypt")
+        let target = folder.file("target")
+        try FileManager.default.createDirectory(atPath: target, withIntermediateDirectories: false)
+        try Restore.run(try ImageInput(path: image), root: target, passphrase: { "correct horse" })
+        #expect(try rsyncDifferences(source, target) == [])
+    }
+
+    /// A wrong or missing passphrase is an error before anything is written.
+    @Test func wrongPassphrase() throws {
+        let folder = try TemporaryDirectory()
+        let (_, image) = try encryptedImage(folder)
+        let target = folder.file("target")
+        try FileManager.default.createDirectory(atPath: target, withIntermediateDirectories: false)
+        #expect(throws: ImageError.wrongPassphrase) {
+            try Restore.run(try ImageInput(path: image), root: target, passphrase: { "wrong horse" })
+        }
+        #expect(throws: ImageError.passphraseNeeded) { try Restore.verify(try ImageInput(path: image)) }
+        #expect(listing(target).isEmpty)
+    }
+
+    /// Every single-byte change of an encrypted image past its manifest is caught by verify with the right
+    /// passphrase.
+    @Test func tamperingCaught() throws {
+        let folder = try TemporaryDirectory()
+        let (_, image) = try encryptedImage(folder, blockSize: 1024)
+        let bytes = try Data(contentsOf: URL(fileURLWithPath: image))
+        let damaged = folder.file("damaged.imprint")
+        #expect(try Restore.verify(try ImageInput(path: image), passphrase: { "correct horse" }).summary.files == 2)
+        let manifestEnd = Int(try Restore.describe(image).index[1].offset)
+        // Past the manifest (whose changes are caught as a damaged header, or as a wrong key by a changed salt).
+        for index in manifestEnd..<bytes.count {
+            var copy = bytes
+            copy[index] ^= 0x01
+            try copy.write(to: URL(fileURLWithPath: damaged))
+            #expect(throws: ImageError.self, "a change at byte \(index) was missed") {
+                try Restore.verify(try ImageInput(path: damaged), passphrase: { "correct horse" })
+            }
+        }
+    }
+}
+
+@Suite struct CaptureOptionTests {
+    /// --exclude drops a pattern with a slash from the root and a bare pattern by name, and counts them.
+    @Test func excludePatterns() throws {
+        let folder = try TemporaryDirectory()
+        try folder.write("root/var/cache/apt/pkgcache.bin", "cache")
+        try folder.write("root/usr/lib/module.pyc", "bytecode")
+        try folder.write("root/usr/lib/module.py", "source")
+        let image = folder.file("image.imprint")
+        let descriptor = open(image, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        let request = CaptureRequest(root: folder.file("root"), models: ["m"], excludes: ["/var/cache/*", "*.pyc"], tool: "test")
+        let result = try Capture.run(request, to: descriptor, name: image)
+        close(descriptor)
+        #expect(result.summary.excluded == 2)
+        let listed = try runProcess("/bin/tar", ["-tzf", image])
+        #expect(listed.output.contains("./usr/lib/module.py\n"))
+        #expect(listed.output.contains("./var/cache/\n"))
+        #expect(!listed.output.contains("pkgcache.bin"))
+        #expect(!listed.output.contains(".pyc"))
+    }
+}
