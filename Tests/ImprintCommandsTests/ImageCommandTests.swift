@@ -160,21 +160,42 @@ import Testing
         #expect(none.err.contains("no image in the library"))
     }
 
-    /// restore --personalize runs the agent on the restored, generalized root: a new machine-id and hostname.
-    @Test func restoreThenPersonalize() throws {
-        let folder = try TemporaryDirectory()
+    /// The demo inventory, the master root, a generalized image of it and an empty target folder.
+    func generalizedImage(_ folder: TemporaryDirectory) throws -> (root: String, image: String, target: String) {
         demo(folder)
         let root = try master(folder)
         let image = folder.file("image.imprint")
         #expect(imprint(["capture", "--root", root, "-o", image, "--model", "OptiPlex 7090", "--generalize"], in: folder).status == 0)
         let target = folder.file("target")
         try FileManager.default.createDirectory(atPath: target, withIntermediateDirectories: false)
+        return (root, image, target)
+    }
+
+    /// restore --personalize runs the agent on the restored, generalized root: a new machine-id and hostname.
+    @Test func restoreThenPersonalize() throws {
+        let folder = try TemporaryDirectory()
+        let (root, image, target) = try generalizedImage(folder)
         let result = imprint(["restore", image, "--root", target, "--facts", fixturePath("demo/facts/RM204-12.json"), "--personalize"], in: folder)
         #expect(result.status == 0, "\(result.err)")
         #expect(try String(contentsOfFile: target + "/etc/hostname", encoding: .utf8) == "RM204-12\n")
         let machineID = try String(contentsOfFile: target + "/etc/machine-id", encoding: .utf8)
         #expect(machineID != "uninitialized\n" && machineID.count == 33)
         #expect(try String(contentsOfFile: root + "/etc/machine-id", encoding: .utf8) == "0123456789abcdef0123456789abcdef\n")
+    }
+
+    /// restore --install-agent puts the agent and its enabled service into the restored root for first boot, and
+    /// refuses to be combined with --personalize.
+    @Test func restoreThenInstallAgent() throws {
+        let folder = try TemporaryDirectory()
+        let (_, image, target) = try generalizedImage(folder)
+        let facts = fixturePath("demo/facts/RM204-12.json")
+        #expect(imprint(["restore", image, "--root", target, "--facts", facts, "--personalize", "--install-agent"], in: folder).status == 64)
+        let binary = packageRoot.appendingPathComponent(".build/debug/imprint").path
+        // The debug binary needs the Swift runtime: install refuses it after the restore, naming the fix.
+        let refused = imprint(["restore", image, "--root", target, "--facts", facts, "--install-agent", "--agent-binary", binary], in: folder)
+        #expect(refused.status == 65)
+        #expect(refused.err.contains("--static-swift-stdlib"))
+        #expect(!FileManager.default.fileExists(atPath: target + "/usr/local/sbin/imprint"))
     }
 }
 

@@ -20,7 +20,7 @@ struct RestoreCommand: ContextCommand {
             would be lost. --force erases it without asking, and restores an image made for another model.
 
             --library DIR instead of an image picks the newest image in the library made for this unit's model. \
-            --personalize then runs 'imprint run' on the restored root with the same facts and inventory.
+            --personalize then runs 'imprint run' on the restored root with the same facts and inventory;             --install-agent instead puts the agent into the root ('imprint install') so the unit personalizes             itself at first boot.
 
             \(ExitStatus.helpTable)
             """)
@@ -30,6 +30,11 @@ struct RestoreCommand: ContextCommand {
     @Option(help: ArgumentHelp("Pick the image for this unit's model from this library folder.", valueName: "dir")) var library: String?
     @Flag(help: "Erase a non-empty target, and restore an image made for another model.") var force = false
     @Flag(help: "Run the agent on the restored root (as 'imprint run --root DIR --source restore').") var personalize = false
+    @Flag(name: .customLong("install-agent"), help: "Install the agent into the restored root for first boot (as 'imprint install').")
+    var installAgent = false
+    @Option(name: .customLong("agent-binary"), help: ArgumentHelp(
+        "With --install-agent: the executable to install (default: this imprint).", valueName: "path"))
+    var agentBinary: String?
     @Option(help: ArgumentHelp(
         "Read this unit's facts from this JSON file instead of /sys ('imprint facts --json' writes one).", valueName: "file"))
     var facts: String?
@@ -40,6 +45,8 @@ struct RestoreCommand: ContextCommand {
     func validate() throws {
         if (image == nil) == (library == nil) { throw ValidationError("give an image, or '--library DIR', not both") }
         if let threads, threads < 1 { throw ValidationError("'--threads' must be 1 or more") }
+        if personalize && installAgent { throw ValidationError("give '--personalize' (now) or '--install-agent' (at first boot), not both") }
+        if agentBinary != nil && !installAgent { throw ValidationError("'--agent-binary' goes with '--install-agent'") }
     }
 
     func run(_ context: CommandContext) throws {
@@ -70,6 +77,12 @@ struct RestoreCommand: ContextCommand {
         let view = ImageView(manifest: result.manifest, summary: result.summary, imageBytes: input.size ?? 0)
         context.print(view.text(title: "restored \(path == "-" ? "standard input" : path) into \(target.path); every block and file checked"))
         if personalize { try runAgent(target: target, facts: unitFacts, imageID: Self.imageID(result.manifest), context: context) }
+        if installAgent {
+            var arguments = ["--root", target.path]
+            if let inventory = global.inventory { arguments += ["--inventory", inventory] }
+            if let agentBinary { arguments += ["--binary", agentBinary] }
+            try InstallCommand.parse(arguments).run(context)
+        }
     }
 
     /// Runs `imprint run` on the restored root, with the unit's facts written to a file it reads.
