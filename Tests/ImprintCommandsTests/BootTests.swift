@@ -1,0 +1,96 @@
+import Foundation
+import ImprintTestSupport
+import Testing
+
+/// First boot for real: a Debian root with the agent installed, made into an ext4 disk image and booted with qemu
+/// (software emulation) on its own kernel and initramfs, with the demo unit's DMI identifiers and MAC.
+@Suite(.serialized) struct BootTests {
+    /// A test-only service that reports to the serial console once the system is up, then powers it off.
+    static let checkService = """
+        [Unit]
+        Description=Boot check for the test: report and power off
+        After=ssh.service imprint-agent.service multi-user.target
+
+        [Service]
+        Type=oneshot
+        StandardOutput=tty
+        StandardError=tty
+        TTYPath=/dev/ttyS0
+        ExecStart=/bin/sh -c 'echo "CHECK hostname=$(hostname)"; echo "CHECK ssh=$(systemctl is-active ssh.service)"; \
+        echo "CHECK agent=$(systemctl is-active imprint-agent.service)"; echo "CHECK machine-id=$(cat /etc/machine-id)"; \
+        timeout -s KILL 90 ssh-keyscan -T 30 -t ed25519 127.0.0.1 > /tmp/scan; ssh-keygen -lf /tmp/scan | sed "s/^/CHECK key=/"; echo "CHECK done"'
+        # Power off whatever happens, so a hung check fails the test instead of holding it.
+        TimeoutStartSec=240
+        ExecStopPost=/bin/systemctl poweroff --no-block
+
+        [Install]
+        WantedBy=multi-user.target
+
+        """
+
+    /// The unit boots, the agent runs once before sshd and the network, sshd serves the unit's new key, the hostname
+    /// is the unit's and the machine-id systemd made is kept; the second boot's agent has nothing to do.
+    @Test func firstBootPersonalizesOnce() throws {
+        let folder = try TemporaryDirectory()
+        demo(folder)
+        let root = try folder.copyDebianRoot()
+        let install = try runProcess(try staticImprintBinary(), ["install", "--root", root, "--inventory", folder.file("inventory.db")])
+        #expect(install.status == 0, "\(install.error)")
+        let units = root + "/etc/systemd/system"
+        try Self.checkService.write(toFile: units + "/imprint-boot-check.service", atomically: true, encoding: .utf8)
+        try FileManager.default.createDirectory(atPath: units + "/multi-user.target.wants", withIntermediateDirectories: true)
+        try FileManager.default.createSymbolicLink(
+            atPath: units + "/multi-user.target.wants/imprint-boot-check.service", withDestinationPath: "/etc/systemd/system/imprint-boot-check.service")
+
+        // The serial console is the test's only view: no login prompt on it, whose vhangup would cut off the report.
+        try FileManager.default.createSymbolicLink(atPath: units + "/serial-getty@ttyS0.service", withDestinationPath: "/dev/null")
+
+        let disk = folder.file("disk.img")
+        let mkfs = try runProcess("/sbin/mkfs.ext4", ["-q", "-F", "-d", root, disk, "3G"])
+        #expect(mkfs.status == 0, "\(mkfs.error)")
+        let boot = try FileManager.default.contentsOfDirectory(atPath: root + "/boot")
+        let kernel = try #require(boot.first { $0.hasPrefix("vmlinuz-") })
+        let initrd = try #require(boot.first { $0.hasPrefix("initrd.img-") })
+
+        func bootOnce(_ name: String) throws -> String {
+            let console = folder.file("\(name).log")
+            let qemu = try runProcess("/usr/bin/timeout", [
+                "-s", "KILL", "900", "qemu-system-x86_64", "-machine", "q35", "-m", "1024", "-smp", "2", "-nographic", "-no-reboot",
+                "-kernel", root + "/boot/" + kernel, "-initrd", root + "/boot/" + initrd,
+                "-append", "root=/dev/vda rw console=ttyS0 panic=-1",
+                "-drive", "file=\(disk),if=virtio,format=raw",
+                "-nic", "user,model=virtio-net-pci,mac=3c:52:82:20:04:07",
+                "-smbios", "type=1,manufacturer=Dell Inc.,product=OptiPlex 7090,serial=7XK07QF9,uuid=4c4c4544-0007-4b10-805b-b7c04f513f34",
+                "-smbios", "type=3,asset=SCH-4007",
+                "-serial", "file:\(console)", "-display", "none", "-monitor", "none",
+            ])
+            #expect(qemu.status == 0, "qemu: \(qemu.error)")
+            return String(decoding: try Data(contentsOf: URL(fileURLWithPath: console)), as: UTF8.self)
+        }
+
+        let first = try bootOnce("first-boot")
+        #expect(first.components(separatedBy: "RM204-07 (revision 1): applied run").count == 2, "the agent must run once")
+        #expect(first.contains("CHECK hostname=RM204-07"))
+        #expect(first.contains("CHECK ssh=active"))
+        #expect(first.contains("CHECK agent=active"))
+        #expect(first.contains("CHECK done"))
+        #expect(!first.contains("reboot the unit"))
+        // The agent ran before sshd started (the console shows systemd's own order).
+        let agentDone = try #require(first.range(of: "applied run"))
+        let sshStarted = try #require(first.range(of: "Started \u{1B}[0;1;39mssh.service"))
+        #expect(agentDone.lowerBound < sshStarted.lowerBound)
+        // sshd serves the key the agent made, and the machine-id is the one systemd made at this first boot.
+        let agentKey = try #require(first.firstMatch(of: #/host key +ed25519 +(SHA256:[A-Za-z0-9+\/]+)/#)?.1)
+        let servedKey = try #require(first.firstMatch(of: #/CHECK key=256 (SHA256:[A-Za-z0-9+\/]+) /#)?.1)
+        #expect(agentKey == servedKey)
+        let machineID = try #require(first.firstMatch(of: #/CHECK machine-id=([0-9a-f]{32})/#)?.1)
+        #expect(first.contains("note: machine-id \(machineID) kept: systemd made it at first boot"))
+
+        let second = try bootOnce("second-boot")
+        #expect(second.contains("RM204-07 (revision 1): nothing to do"))
+        #expect(!second.contains("applied run"))
+        #expect(second.contains("CHECK hostname=RM204-07"))
+        #expect(second.contains("CHECK key=256 \(servedKey) "))
+        #expect(second.contains("CHECK machine-id=\(machineID)"))
+    }
+}
