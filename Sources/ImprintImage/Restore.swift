@@ -87,7 +87,7 @@ struct Extractor: EntrySink {
 
     mutating func begin(_ entry: TarEntry) throws {
         if entry.path.isEmpty {
-            try applyFolder(rootDescriptor, entry)
+            try applyOwnerAttributesMode(rootDescriptor, entry)
             folderTimes.append((entry.path, time(entry)))
             return
         }
@@ -115,7 +115,7 @@ struct Extractor: EntrySink {
                 let descriptor = openat(folder, cName, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
                 if descriptor < 0 { throw ImageError.unsafePath(path: entry.displayPath, reason: "a link or file is in the way") }
                 defer { Glibc.close(descriptor) }
-                try applyFolder(descriptor, entry)
+                try applyOwnerAttributesMode(descriptor, entry)
                 folderTimes.append((entry.path, time(entry)))
             case .symlink:
                 try check({ withCPath(entry.linkTarget) { symlinkat($0, folder, cName) } }, "create the link")
@@ -157,18 +157,7 @@ struct Extractor: EntrySink {
         if let realSize = entry.sparseSize, ftruncate(file, off_t(realSize)) != 0 {
             throw ImageError.io(path: entry.displayPath, operation: "set the size of", errno: errno)
         }
-        if fchown(file, entry.uid, entry.gid) != 0 && errno != EPERM {
-            throw ImageError.io(path: entry.displayPath, operation: "set the owner of", errno: errno)
-        }
-        for attribute in entry.attributes {
-            let status = withCPath(attribute.name) { name in
-                attribute.value.withUnsafeBytes { fsetxattr(file, name, $0.baseAddress, $0.count, 0) }
-            }
-            if status != 0 && errno != ENOTSUP && errno != EPERM {
-                throw ImageError.io(path: entry.displayPath, operation: "set the attribute \(displayPath(attribute.name)) of", errno: errno)
-            }
-        }
-        if fchmod(file, mode_t(entry.mode)) != 0 { throw ImageError.io(path: entry.displayPath, operation: "set the mode of", errno: errno) }
+        try applyOwnerAttributesMode(file, entry)
         var times = [timespec(tv_sec: 0, tv_nsec: utimeOmit), time(entry)]
         if futimens(file, &times) != 0 { throw ImageError.io(path: entry.displayPath, operation: "set the time of", errno: errno) }
     }
@@ -202,7 +191,8 @@ struct Extractor: EntrySink {
 
     private func time(_ entry: TarEntry) -> timespec { timespec(tv_sec: Int(entry.seconds), tv_nsec: Int(entry.nanoseconds)) }
 
-    private func applyFolder(_ descriptor: Int32, _ entry: TarEntry) throws {
+    /// Owner, extended attributes and mode of an open file or folder, in that order (a chown clears setuid).
+    private func applyOwnerAttributesMode(_ descriptor: Int32, _ entry: TarEntry) throws {
         if fchown(descriptor, entry.uid, entry.gid) != 0 && errno != EPERM {
             throw ImageError.io(path: entry.displayPath, operation: "set the owner of", errno: errno)
         }
