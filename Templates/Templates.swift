@@ -59,6 +59,7 @@ public struct Template: Sendable {
     /// Every built-in template, by file name. The names are unique across Templates/'s subfolders.
     private static let builtIn: [String: [UInt8]] = [
         "imprint-agent.service": PackageResources.imprint_agent_service,
+        "imprint-printers.service": PackageResources.imprint_printers_service,
         "imprint-netplan.yaml": PackageResources.imprint_netplan_yaml,
         "imprint.nmconnection": PackageResources.imprint_nmconnection,
         "imprint.network": PackageResources.imprint_network,

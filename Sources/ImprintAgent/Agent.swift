@@ -64,6 +64,8 @@ public struct RunOutcome: Sendable {
     public var identity: IdentityRecord?
     /// Runs a killed process left half-done, undone before this one.
     public var recovered: [String]
+    /// The steps of a run of some steps that found nothing to do (empty otherwise).
+    public var idleSteps: [AgentStep] = []
 }
 
 /// The personalization agent: plans a unit's identity files and applies them to a root.
@@ -89,13 +91,29 @@ public enum Agent {
         defer { withExtendedLifetime(lock) {} }
         let recovered = try Applier.recoverInterrupted(root: root)
         var (plan, identity) = try planRun(request, run: run, root: root, recordState: everyStep)
+        // A run of some steps (the printers service at every boot) that would change nothing but add its own log
+        // line leaves no trace: no run folder, no line.
+        if !request.force, !everyStep, plan.commands.isEmpty,
+            plan.effective.allSatisfy({ $0.path == IdentityRecord.logPath })
+        {
+            return RunOutcome(
+                result: .nothingToDo, run: run, plan: Plan(), identity: nil, recovered: recovered,
+                idleSteps: request.steps.subtracting([.identity]).sorted())
+        }
         // Programs first (lpadmin on a live system): if one fails, no file has changed and the run can be repeated.
         try CommandRunner.run(plan.commands)
-        _ = try Applier.apply(plan, run: run, unit: request.profile.hostname.value, root: root, time: request.time)
+        // A run that only runs programs (the printers service asking again for a printer that was off) leaves no
+        // run folder.
+        if !plan.effective.isEmpty {
+            _ = try Applier.apply(plan, run: run, unit: request.profile.hostname.value, root: root, time: request.time)
+        }
         if request.live, plan.effective.contains(where: { $0.path == "/etc/hostname" }) {
             plan.notes += setRunningHostname(request.profile.hostname.value)
         }
-        return RunOutcome(result: .applied, run: run, plan: plan, identity: identity, recovered: recovered)
+        // Without the identity step there is no log line, so no history row either.
+        return RunOutcome(
+            result: .applied, run: run, plan: plan, identity: request.steps.contains(.identity) ? identity : nil,
+            recovered: recovered)
     }
 
     /// What the root's state file says: the unit and revision it was last personalized for, or nil.
@@ -171,7 +189,7 @@ public enum Agent {
             addresses: profile.interfaces.flatMap { $0.addresses.map(\.description) },
             image: request.imageID, agentVersion: request.agentVersion, run: run, time: request.time, result: "applied")
         if steps.contains(.identity) {
-            let log = "/var/log/imprint/identity.jsonl"
+            let log = IdentityRecord.logPath
             let before = try root.readFile(log)
             var contents = before ?? Data()
             if let last = contents.last, last != UInt8(ascii: "\n") { contents.append(UInt8(ascii: "\n")) }

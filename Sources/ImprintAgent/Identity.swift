@@ -3,6 +3,9 @@ import ImprintCore
 
 /// The identity a run gave a unit: one JSON line in /var/log/imprint/identity.jsonl and the history row.
 public struct IdentityRecord: Codable, Equatable, Sendable {
+    /// The log in the root that gets one line per run.
+    public static let logPath = "/var/log/imprint/identity.jsonl"
+
     public struct MachineID: Codable, Equatable, Sendable {
         public var old: String?
         public var new: String

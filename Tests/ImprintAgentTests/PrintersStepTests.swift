@@ -284,7 +284,9 @@ func text(_ root: TargetRoot, _ path: String) throws -> String? {
             .init(try queue("old-lab", "ipp://10.20.4.7/ipp/print", "raw")),
             .init(try queue("gone", "ipp://10.20.4.8/ipp/print", "raw")),
         ]).encoded())
-        let cups = CupsScheduler(server: "127.0.0.1:631", queues: ["old-lab", "usb-desk"])
+        let cups = CupsScheduler(server: "127.0.0.1:631", queues: [
+            "old-lab": .init(uri: "ipp://10.20.4.7/ipp/print", hasPPD: false), "usb-desk": .init(uri: "usb://HP/LaserJet", hasPPD: true),
+        ])
         let result = try PrintersStep.plan(try printersProfile(), root: root, cups: cups)
         let host = ["-h", "127.0.0.1:631"]
         #expect(result.commands.map(\.executable) == Array(repeating: "lpadmin", count: 5))
@@ -337,5 +339,64 @@ func text(_ root: TargetRoot, _ path: String) throws -> String? {
         let second = try Agent.run(again, root: root)
         #expect(second.plan.commands.last?.arguments.suffix(2) == ["-x", "office-mono"])
         #expect(try cupsd.queues().names == ["desk-local", "label", "rm204-laser"])
+    }
+
+    /// What happens on a unit: the agent writes the driverless queues before cupsd runs; once it runs, a live run
+    /// (imprint-printers.service) has the printer that answers give its queue a real IPP Everywhere PPD, asks again
+    /// for the one that is off, leaves the local USB queue and the default alone; once every queue has its driver,
+    /// or is gone, a run runs nothing.
+    @Test func driverlessQueuesOnceCupsdRuns() throws {
+        let folder = try TemporaryDirectory()
+        let root = try cupsRoot(folder)
+        let printer = try AnsweringPrinter()
+        var profile = try demoProfile()
+        profile.printers = try [
+            queue("rm204-laser", printer.uri, "everywhere", location: "Room 204", description: "Laser by the door"),
+            // A closed loopback port: a printer that is switched off.
+            queue("library-color", "ipp://127.0.0.1:9/ipp/print", "everywhere"),
+        ]
+        profile.defaultPrinter = try PrinterName("rm204-laser")
+        let offline = try Agent.run(request(profile, steps: [.printers]), root: root)
+        #expect(offline.plan.notes.contains { $0.contains("imprint-printers.service") })
+        #expect(!root.exists("/etc/cups/ppd/rm204-laser.ppd"))
+
+        let cupsd = try ThrowawayCupsd(copying: try root.resolve("/etc/cups"))
+        try cupsd.start()
+        func liveRun(_ profile: UnitProfile, minutes: Double) throws -> RunOutcome {
+            var live = request(profile, steps: [.printers])
+            live.live = true
+            live.cupsServer = cupsd.server
+            live.time = live.time.addingTimeInterval(minutes * 60)
+            return try Agent.run(live, root: root)
+        }
+        func hasPPD(_ name: String) throws -> Bool {
+            try cupsd.lpstat(["-l", "-p", name]).output.contains("Interface:")
+        }
+        let first = try liveRun(profile, minutes: 1)
+        #expect(first.plan.commands.map { Array($0.arguments.prefix(4)) } == [
+            ["-h", cupsd.server, "-p", "rm204-laser"], ["-h", cupsd.server, "-p", "library-color"],
+        ], "the default is already rm204-laser")
+        #expect(first.plan.notes.contains { $0.hasPrefix("rm204-laser, library-color: driverless (IPP Everywhere)") })
+        // cupsd asks the printer after lpadmin returns.
+        for _ in 0..<100 where try !hasPPD("rm204-laser") { usleep(100_000) }
+        #expect(try hasPPD("rm204-laser"), "\(cupsd.log())")
+        #expect(try !hasPPD("library-color"))
+        let options = try runProcess("/usr/bin/lpoptions", ["-h", cupsd.server, "-p", "rm204-laser"], environment: cupsd.environment)
+        // CUPS names a PPD it made from the printer's answer "... - IPP Everywhere".
+        #expect(options.output.contains(" - IPP Everywhere'"), "\(options.output)")
+        #expect(try cupsd.queues() == ThrowawayCupsd.Queues(
+            names: ["library-color", "rm204-laser", "usb-desk"], defaultPrinter: "rm204-laser"))
+
+        let second = try liveRun(profile, minutes: 2)
+        #expect(second.result == .applied)
+        #expect(second.plan.commands.map { $0.arguments[3] } == ["library-color"], "only the printer that did not answer")
+
+        profile.printers.removeLast()
+        profile.revision = 2
+        let third = try liveRun(profile, minutes: 3)
+        #expect(third.plan.commands.map { Array($0.arguments.suffix(2)) } == [["-x", "library-color"]])
+        let fourth = try liveRun(profile, minutes: 4)
+        #expect(fourth.result == .nothingToDo)
+        #expect(try cupsd.queues() == ThrowawayCupsd.Queues(names: ["rm204-laser", "usb-desk"], defaultPrinter: "rm204-laser"))
     }
 }

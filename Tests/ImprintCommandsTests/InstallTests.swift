@@ -60,7 +60,14 @@ func treeSnapshot(_ path: String) throws -> String {
         #expect(try String(contentsOfFile: root + "/var/lib/imprint/master-machine-id", encoding: .utf8) == "5d2b8a1f0c7e4e3a9b6d1c2e3f4a5b6c\n")
         #expect(try FileManager.default.destinationOfSymbolicLink(atPath: root + "/etc/systemd/system/sysinit.target.wants/imprint-agent.service")
             == "/etc/systemd/system/imprint-agent.service")
+        #expect(try FileManager.default.destinationOfSymbolicLink(atPath: root + "/etc/systemd/system/multi-user.target.wants/imprint-printers.service")
+            == "/etc/systemd/system/imprint-printers.service")
+        let printersUnit = try String(contentsOfFile: root + "/etc/systemd/system/imprint-printers.service", encoding: .utf8)
+        #expect(printersUnit.contains("\nAfter=network-online.target cups.service imprint-agent.service\n"))
+        #expect(printersUnit.contains("\nExecStart=/usr/local/sbin/imprint run --root / --inventory /var/lib/imprint/inventory.db --only printers"))
 
+        // The printers service has systemd's default dependencies, which this small root lacks: DebianRootTests
+        // verifies it among Debian's units.
         let verify = try runProcess("/usr/bin/systemd-analyze", ["verify", "--root=\(root)", "/etc/systemd/system/imprint-agent.service"])
         #expect(verify.status == 0 && verify.error.isEmpty, "\(verify.error)")
 
@@ -68,7 +75,7 @@ func treeSnapshot(_ path: String) throws -> String {
         #expect(again.status == 0)
         let view = try JSONSerialization.jsonObject(with: Data(again.out.utf8)) as? [String: Any]
         let actions = (view?["files"] as? [[String: Any]])?.compactMap { $0["action"] as? String }
-        #expect(actions == ["unchanged", "unchanged", "unchanged"])
+        #expect(actions == ["unchanged", "unchanged", "unchanged", "unchanged"])
 
         let other = try TemporaryDirectory()
         let broken = try other.copyFixture("roots/rm204-master")
@@ -76,7 +83,7 @@ func treeSnapshot(_ path: String) throws -> String {
         try "[Service]\nExecStart=imprint-without-a-path run\n".write(
             toFile: broken + "/etc/imprint/templates/imprint-agent.service", atomically: true, encoding: .utf8)
         let overridden = imprint(["install", "--root", broken, "--binary", debugBinary, "--force"], in: folder)
-        #expect(overridden.out.contains("the service comes from the root's override /etc/imprint/templates/imprint-agent.service"))
+        #expect(overridden.out.contains("imprint-agent.service comes from the root's override /etc/imprint/templates/imprint-agent.service"))
         let refused = try runProcess("/usr/bin/systemd-analyze", ["verify", "--root=\(broken)", "/etc/systemd/system/imprint-agent.service"])
         #expect(refused.status != 0 || refused.error.contains("imprint-without-a-path"))
     }

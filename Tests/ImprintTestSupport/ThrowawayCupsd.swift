@@ -79,39 +79,10 @@ public final class ThrowawayCupsd: @unchecked Sendable {
         throw CocoaError(.executableLoad, userInfo: [NSLocalizedDescriptionKey: "cupsd did not start: \(log())"])
     }
 
-    /// Starts cupsd as this process's own child, not through Foundation's Process: its monitor blocks on a child
-    /// that runs on, and the test process's blocked signals (SIGTERM among them) would pass on to cupsd. A shell
-    /// first closes every descriptor above 2, or cupsd would keep the pipes of programs other tests run meanwhile.
     private func spawn() throws -> pid_t {
-        var attributes = posix_spawnattr_t()
-        posix_spawnattr_init(&attributes)
-        defer { posix_spawnattr_destroy(&attributes) }
-        var noSignals = sigset_t()
-        sigemptyset(&noSignals)
-        posix_spawnattr_setsigmask(&attributes, &noSignals)
-        var defaults = sigset_t()
-        sigemptyset(&defaults)
-        for signal in [SIGTERM, SIGINT, SIGHUP, SIGCHLD, SIGPIPE] { sigaddset(&defaults, signal) }
-        posix_spawnattr_setsigdefault(&attributes, &defaults)
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
-        let arguments = [
-            "/bin/bash", "-c", #"for fd in /proc/$$/fd/*; do fd=${fd##*/}; [ "$fd" -gt 2 ] && eval "exec $fd>&-"; done; exec "$@""#,
-            "cupsd", "/usr/sbin/cupsd", "-f", "-c", folder.file("etc/cupsd.conf"), "-s", folder.file("etc/cups-files.conf"),
-        ]
-        var argv: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) } + [nil]
-        defer { for pointer in argv { free(pointer) } }
-        var child: pid_t = 0
-        let status = posix_spawn(&child, "/bin/bash", &actions, &attributes, &argv, environ)
-        guard status == 0 else {
-            throw CocoaError(.executableLoad, userInfo: [NSLocalizedDescriptionKey: "cannot start cupsd: errno \(status)"])
-        }
-        return child
+        try spawnDaemon([
+            "/usr/sbin/cupsd", "-f", "-c", folder.file("etc/cupsd.conf"), "-s", folder.file("etc/cups-files.conf"),
+        ])
     }
 
     /// Whether the cupsd this value started still runs (an exited one is reaped here).
@@ -194,4 +165,40 @@ public final class ThrowawayCupsd: @unchecked Sendable {
         let result = try runProcess("/bin/cp", ["-p", source, target])
         if result.status != 0 { throw CocoaError(.fileWriteUnknown, userInfo: [NSLocalizedDescriptionKey: result.error]) }
     }
+}
+
+/// Starts a daemon for a test as this process's own child, not through Foundation's Process: its monitor blocks on a
+/// child that runs on, and the test process's blocked signals (SIGTERM among them) would pass on to the daemon. A
+/// shell first closes every descriptor above 2, or the daemon would keep the pipes of programs other tests run
+/// meanwhile. Output goes to /dev/null; the caller stops it by its pid.
+public func spawnDaemon(_ command: [String]) throws -> pid_t {
+    var attributes = posix_spawnattr_t()
+    posix_spawnattr_init(&attributes)
+    defer { posix_spawnattr_destroy(&attributes) }
+    var noSignals = sigset_t()
+    sigemptyset(&noSignals)
+    posix_spawnattr_setsigmask(&attributes, &noSignals)
+    var defaults = sigset_t()
+    sigemptyset(&defaults)
+    for signal in [SIGTERM, SIGINT, SIGHUP, SIGCHLD, SIGPIPE] { sigaddset(&defaults, signal) }
+    posix_spawnattr_setsigdefault(&attributes, &defaults)
+    posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+    var actions = posix_spawn_file_actions_t()
+    posix_spawn_file_actions_init(&actions)
+    defer { posix_spawn_file_actions_destroy(&actions) }
+    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+    posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
+    posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
+    let arguments = [
+        "/bin/bash", "-c", #"for fd in /proc/$$/fd/*; do fd=${fd##*/}; [ "$fd" -gt 2 ] && eval "exec $fd>&-"; done; exec "$@""#,
+        (command[0] as NSString).lastPathComponent,
+    ] + command
+    var argv: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) } + [nil]
+    defer { for pointer in argv { free(pointer) } }
+    var child: pid_t = 0
+    let status = posix_spawn(&child, "/bin/bash", &actions, &attributes, &argv, environ)
+    guard status == 0 else {
+        throw CocoaError(.executableLoad, userInfo: [NSLocalizedDescriptionKey: "cannot start \(command[0]): errno \(status)"])
+    }
+    return child
 }

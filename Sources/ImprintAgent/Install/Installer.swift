@@ -63,6 +63,10 @@ public enum Installer {
     public static let unitName = "imprint-agent.service"
     public static let unitPath = "/etc/systemd/system/" + unitName
     public static let enablePath = "/etc/systemd/system/sysinit.target.wants/" + unitName
+    /// The second service: after CUPS starts, makes the driverless queues the agent wrote before it.
+    public static let printersUnitName = "imprint-printers.service"
+    public static let printersUnitPath = "/etc/systemd/system/" + printersUnitName
+    public static let printersEnablePath = "/etc/systemd/system/multi-user.target.wants/" + printersUnitName
     public static let masterIDPath = MachineIDStep.masterIDPath
 
     /// Where the dynamic loader looks in a Debian or RHEL-style root (multiarch first).
@@ -83,9 +87,12 @@ public enum Installer {
             guard request.force else { throw AgentError.installRefused(problems) }
             notes += problems.map { "installed anyway (--force): \($0)" }
         }
+        let values = ["binary": binaryPath, "inventory": inventoryPath]
         let service = try Template.load(unitName, root: root)
-        if service.source != "built-in" { notes.append("the service comes from the root's override \(service.source)") }
-        let unitText = service.render(["binary": binaryPath, "inventory": inventoryPath])
+        let printersService = try Template.load(printersUnitName, root: root)
+        for template in [service, printersService] where template.source != "built-in" {
+            notes.append("\(template.name) comes from the root's override \(template.source)")
+        }
 
         var files = [
             InstalledFile(
@@ -96,7 +103,10 @@ public enum Installer {
                 before: try root.readFile(inventoryPath)),
             InstalledFile(
                 path: unitPath, reason: "runs the agent at boot, before the network, sshd and CUPS",
-                contents: Data(unitText.utf8), mode: 0o644, before: try root.readFile(unitPath)),
+                contents: Data(service.render(values).utf8), mode: 0o644, before: try root.readFile(unitPath)),
+            InstalledFile(
+                path: printersUnitPath, reason: "once CUPS runs, gives the driverless printers their drivers",
+                contents: Data(printersService.render(values).utf8), mode: 0o644, before: try root.readFile(printersUnitPath)),
         ]
         // systemd makes a fresh machine-id at first boot when the file says "uninitialized"; the agent then sees
         // an id that is not the master's and keeps it, so no reboot is due.
@@ -117,10 +127,11 @@ public enum Installer {
                 path: dbusID, reason: "a link to /etc/machine-id: systemd would take the master's id back from this copy",
                 contents: nil, mode: 0o777, link: "/etc/machine-id", before: copy))
         }
-        if try root.linkTarget(enablePath) != unitPath {
+        // The enabling links come last: an install cut short is never enabled half-way.
+        for (link, unit) in [(printersEnablePath, printersUnitPath), (enablePath, unitPath)] where try root.linkTarget(link) != unit {
             files.append(InstalledFile(
-                path: enablePath, reason: "enables the service (as 'systemctl enable' would)", contents: nil, mode: 0o777,
-                link: unitPath, before: nil))
+                path: link, reason: "enables \((unit as NSString).lastPathComponent) (as 'systemctl enable' would)",
+                contents: nil, mode: 0o777, link: unit, before: nil))
         }
         if !root.exists("/usr/lib/systemd/systemd") && !root.exists("/lib/systemd/systemd") {
             notes.append("this root has no systemd: the service will not start by itself; run '\(binaryPath) run' at boot another way")

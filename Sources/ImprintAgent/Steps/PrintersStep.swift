@@ -39,15 +39,20 @@ enum PrintersStep {
             }
         }
         if let cups {
-            result.commands = commands(queues, defaultPrinter: profile.defaultPrinter, stale: stale, cups: cups, root: root)
-            let removed = stale.filter(cups.queues.contains)
-            result.notes.append(
-                "cupsd is running: the queues are set with lpadmin\(removed.isEmpty ? "" : ", and \(removed.joined(separator: ", ")) removed"); "
-                    + "a rollback puts back Imprint's list of its queues, not the queues themselves")
-            let everywhere = queues.filter { $0.driver == .everywhere }.map(\.name.value)
-            if !everywhere.isEmpty {
+            result.commands = commands(
+                queues, defaultPrinter: profile.defaultPrinter, stale: stale, previous: previous, cups: cups, root: root)
+            if !result.commands.isEmpty {
+                let removed = stale.filter(cups.queues.keys.contains)
                 result.notes.append(
-                    "\(everywhere.joined(separator: ", ")): driverless (IPP Everywhere); cupsd asks the printer for its "
+                    "cupsd is running: the queues are set with lpadmin\(removed.isEmpty ? "" : ", and \(removed.joined(separator: ", ")) removed"); "
+                        + "a rollback puts back Imprint's list of its queues, not the queues themselves")
+            }
+            let asked = queues.filter { queue in
+                queue.driver == .everywhere && result.commands.contains { $0.arguments.contains(queue.name.value) }
+            }
+            if !asked.isEmpty {
+                result.notes.append(
+                    "\(asked.map(\.name.value).joined(separator: ", ")): driverless (IPP Everywhere); cupsd asks the printer for its "
                         + "capabilities, and a printer that does not answer leaves its queue without a driver until the next run")
             }
         } else {
@@ -200,8 +205,9 @@ enum PrintersStep {
             result.notes.append(
                 "\(everywhere.joined(separator: ", ")): driverless (IPP Everywhere) queues need cupsd up and the printer "
                     + "answering; written now without a driver, as CUPS itself leaves a queue whose printer does not "
-                    + "answer, so they exist, take jobs and keep the default; run 'imprint run --root / --only printers' "
-                    + "on the running unit to make them IPP Everywhere queues with lpadmin -m everywhere")
+                    + "answer, so they exist, take jobs and keep the default; once cupsd is up, imprint-printers.service "
+                    + "(set up by 'imprint install') makes them IPP Everywhere queues with lpadmin -m everywhere, as "
+                    + "'imprint run --root / --only printers' does by hand")
         }
     }
 
@@ -242,13 +248,22 @@ enum PrintersStep {
     // MARK: - Live: lpadmin
 
     /// The `lpadmin` commands that set the unit's queues on a running cupsd: each queue (`-E` enables it and
-    /// accepts jobs), the default, and `-x` for the queues Imprint made that the unit no longer has.
+    /// accepts jobs), the default, and `-x` for the queues Imprint made that the unit no longer has. A queue cupsd
+    /// already has as Imprint made it (same URI, driver and texts, and a PPD when its driver makes one) is left
+    /// alone, so a run on a finished unit runs nothing; a driverless queue whose printer did not answer last time
+    /// has no PPD yet and is asked for again.
     static func commands(
-        _ queues: [PrinterQueue], defaultPrinter: PrinterName?, stale: [String], cups: CupsScheduler, root: TargetRoot
+        _ queues: [PrinterQueue], defaultPrinter: PrinterName?, stale: [String], previous: ImprintQueues,
+        cups: CupsScheduler, root: TargetRoot
     ) -> [ExternalCommand] {
         let server = cups.server.map { ["-h", $0] } ?? []
         var commands: [ExternalCommand] = []
         for queue in queues {
+            if let current = cups.queues[queue.name.value], current.uri == queue.deviceURI.value,
+                current.hasPPD || queue.driver == .raw, previous.queues.contains(ImprintQueues.Queue(queue))
+            {
+                continue
+            }
             var arguments = server + ["-p", queue.name.value, "-v", queue.deviceURI.value]
             switch queue.driver {
             case .everywhere: arguments += ["-m", "everywhere"]
@@ -261,12 +276,12 @@ enum PrintersStep {
                 step: .printers, executable: "lpadmin", arguments: arguments,
                 reason: "queue \(queue.name.value) (\(queue.driver)) for \(queue.deviceURI.value)"))
         }
-        if let defaultPrinter {
+        if let defaultPrinter, cups.defaultPrinter != defaultPrinter.value {
             commands.append(ExternalCommand(
                 step: .printers, executable: "lpadmin", arguments: server + ["-d", defaultPrinter.value],
                 reason: "the unit's default printer"))
         }
-        for name in stale where cups.queues.contains(name) {
+        for name in stale where cups.queues[name] != nil {
             commands.append(ExternalCommand(
                 step: .printers, executable: "lpadmin", arguments: server + ["-x", name],
                 reason: "Imprint made \(name) and the unit no longer has it"))
@@ -277,22 +292,64 @@ enum PrintersStep {
 
 /// The cupsd a live run talks to, and the queues it has now.
 struct CupsScheduler: Equatable, Sendable {
+    /// What cupsd says of one queue.
+    struct Queue: Equatable, Sendable {
+        var uri: String
+        /// Whether the queue has a PPD (`Interface:` in `lpstat -l -p`): a driverless queue gets one only once its
+        /// printer has answered.
+        var hasPPD: Bool
+    }
+
     /// `host:port` for `-h`, or nil for the system's own (CUPS_SERVER, client.conf, the local socket).
     var server: String?
-    var queues: Set<String>
+    var queues: [String: Queue]
+    var defaultPrinter: String?
 
-    /// The running scheduler, asked with `lpstat -r` and `lpstat -e`; nil when it is not running or lpstat is not
-    /// installed, which means the printers step writes printers.conf instead.
+    /// The running scheduler, asked with `lpstat`; nil when it is not running or lpstat is not installed, which
+    /// means the printers step writes printers.conf instead.
     static func running(server: String? = nil) -> CupsScheduler? {
         let host = server.map { ["-h", $0] } ?? []
-        let probe = ExternalCommand(step: .printers, executable: "lpstat", arguments: host + ["-r"], reason: "is cupsd running?")
-        guard let status = try? CommandRunner.capture(probe), status.status == 0,
-            status.output.contains("scheduler is running")
+        func lpstat(_ arguments: [String], _ reason: String) -> String? {
+            let command = ExternalCommand(step: .printers, executable: "lpstat", arguments: host + arguments, reason: reason)
+            guard let result = try? CommandRunner.capture(command) else { return nil }
+            return result.output
+        }
+        guard lpstat(["-r"], "is cupsd running?")?.contains("scheduler is running") == true,
+            let devices = lpstat(["-v"], "the queues cupsd has, with their URIs"),
+            let details = lpstat(["-l", "-p"], "which queues have a driver"),
+            let destination = lpstat(["-d"], "the default printer")
         else { return nil }
-        let list = ExternalCommand(step: .printers, executable: "lpstat", arguments: host + ["-e"], reason: "the queues cupsd has")
-        guard let names = try? CommandRunner.capture(list) else { return nil }
-        let queues = names.output.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }
-        return CupsScheduler(server: server, queues: Set(queues.filter { !$0.isEmpty }))
+        return CupsScheduler(lpstatDevices: devices, details: details, destination: destination, server: server)
+    }
+
+    init(server: String?, queues: [String: Queue], defaultPrinter: String? = nil) {
+        self.server = server
+        self.queues = queues
+        self.defaultPrinter = defaultPrinter
+    }
+
+    /// Reads the output of `lpstat -v` ("device for NAME: URI"), `lpstat -l -p` (a "printer NAME ..." line, then
+    /// tab-indented details, "Interface: PPD" among them) and `lpstat -d` ("system default destination: NAME").
+    init(lpstatDevices devices: String, details: String, destination: String, server: String?) {
+        var queues: [String: Queue] = [:]
+        for line in devices.split(whereSeparator: \.isNewline) where line.hasPrefix("device for ") {
+            let rest = line.dropFirst("device for ".count)
+            guard let colon = rest.firstIndex(of: ":") else { continue }
+            let uri = rest[rest.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+            queues[String(rest[..<colon])] = Queue(uri: uri, hasPPD: false)
+        }
+        var current: String?
+        for line in details.split(whereSeparator: \.isNewline) {
+            if line.hasPrefix("printer ") {
+                current = line.split(separator: " ").dropFirst().first.map(String.init)
+            } else if let name = current, line.trimmingCharacters(in: .whitespaces).hasPrefix("Interface:") {
+                queues[name]?.hasPPD = true
+            }
+        }
+        let prefix = "system default destination: "
+        let defaultPrinter = destination.split(whereSeparator: \.isNewline).first { $0.hasPrefix(prefix) }
+            .map { String($0.dropFirst(prefix.count)).trimmingCharacters(in: .whitespaces) }
+        self.init(server: server, queues: queues, defaultPrinter: defaultPrinter)
     }
 }
 
@@ -302,11 +359,16 @@ struct ImprintQueues: Codable, Equatable {
         var name: String
         var uri: String
         var driver: String
+        /// The texts lpadmin was given (absent in files of older versions, which then count as changed).
+        var description: String?
+        var location: String?
 
         init(_ queue: PrinterQueue) {
             name = queue.name.value
             uri = queue.deviceURI.value
             driver = queue.driver.description
+            description = queue.description ?? queue.name.value
+            location = queue.location ?? ""
         }
     }
 

@@ -14,8 +14,11 @@ struct InstallCommand: ContextCommand {
             a consistent copy of the inventory as \(Installer.inventoryPath), and the systemd service \
             \(Installer.unitPath), enabled by a link in sysinit.target.wants. The service runs 'imprint run' at every \
             boot, before the network, sshd and CUPS start; once the unit has its identity for the current record \
-            revision it does nothing. An admin's /etc/imprint/templates/\(Installer.unitName) in the root replaces \
-            the built-in service.
+            revision it does nothing. A second service, \(Installer.printersUnitPath) (enabled in \
+            multi-user.target.wants), runs 'imprint run --only printers' once CUPS is up, so the driverless (IPP \
+            Everywhere) queues the agent wrote before cupsd ran get their drivers; it too does nothing once they \
+            have them. An admin's /etc/imprint/templates/\(Installer.unitName) (or \(Installer.printersUnitName)) \
+            in the root replaces the built-in service.
 
             The root's /etc/machine-id becomes 'uninitialized', so systemd makes a fresh id at first boot; the master's \
             id is kept in \(Installer.masterIDPath) so the agent knows the new one is the unit's own.

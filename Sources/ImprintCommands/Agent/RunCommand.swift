@@ -128,6 +128,8 @@ struct RunCommand: ContextCommand {
         var lines: [String] = []
         for recovered in outcome.recovered { lines.append("undid run \(recovered), which was interrupted") }
         switch outcome.result {
+        case .nothingToDo where !outcome.idleSteps.isEmpty:
+            lines.append("\(name): nothing to do for \(outcome.idleSteps.map(\.rawValue).joined(separator: ", ")), all as the record says")
         case .nothingToDo:
             lines.append("\(name): nothing to do, this revision was applied by run \(outcome.run); --force re-applies")
         case .planned:

@@ -30,7 +30,7 @@ struct StatusCommand: ContextCommand {
         let state = Agent.state(of: root)
         var view = View(
             unit: state?.unit, revision: state?.revision, lastRun: state?.run, personalizedAt: state?.time,
-            identity: try root.readTrimmedText("/var/log/imprint/identity.jsonl")?.split(separator: "\n").last.map(String.init),
+            identity: try root.readTrimmedText(IdentityRecord.logPath)?.split(separator: "\n").last.map(String.init),
             wouldChange: [])
         do {
             let match = try global.openInventory(context, readOnly: true).match(try factsSource.read())
