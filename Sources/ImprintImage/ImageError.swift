@@ -47,7 +47,7 @@ extension ImageError: CustomStringConvertible {
                 + "pick the image for this model, or pass '--force' to restore it anyway"
         case let .targetNotEmpty(path, entries):
             let shown = entries.prefix(5).map(quoted).joined(separator: ", ") + (entries.count > 5 ? ", ..." : "")
-            return "the target \(quoted(path)) is not empty (\(entries.count) entries: \(shown)); "
+            return "the target \(quoted(path)) is not empty (\(entries.count) \(entries.count == 1 ? "entry" : "entries"): \(shown)); "
                 + "pass '--force' to erase it and restore"
         case let .io(path, operation, code):
             return "could not \(operation) \(quoted(path)): \(String(cString: strerror(code)))"
