@@ -6,7 +6,6 @@ import Testing
 /// Checks the generated files with the real tools: Debian's openssh-client, openssh-server and openssl.
 @Suite struct SSHHostKeyTests {
     static let sshKeygen = "/usr/bin/ssh-keygen"
-    static let sshd = "/usr/sbin/sshd"
     static let comment = "root@rm204-07"
 
     /// Writes `key`'s two files into `folder` with the modes sshd expects, and returns the private file's path.
@@ -19,11 +18,9 @@ import Testing
         return path
     }
 
-    /// sshd -t with only `hostKey`, and no configuration file, so the test reads nothing of the host's /etc/ssh.
+    /// sshd -t with only `hostKey` (see ImprintTestSupport).
     func sshdTest(hostKey: String) throws -> ProcessResult {
-        // sshd refuses to start, even to test, without its privilege separation folder.
-        try FileManager.default.createDirectory(atPath: "/run/sshd", withIntermediateDirectories: true)
-        return try runProcess(Self.sshd, ["-t", "-f", "/dev/null", "-h", hostKey])
+        try ImprintTestSupport.sshdTest(hostKeys: [hostKey])
     }
 
     /// The type tag ssh-keygen -l ends its line with.

@@ -124,7 +124,6 @@ import Testing
         let keys = try #require(outcome.identity?.hostKeys)
         #expect(keys.map(\.type) == ["ed25519", "ecdsa", "rsa"])
         #expect(try root.readFile("/etc/ssh/ssh_host_ed25519_key") != masterKey)
-        try FileManager.default.createDirectory(atPath: "/run/sshd", withIntermediateDirectories: true)
         for key in keys {
             let path = root.path + "/etc/ssh/ssh_host_\(key.type)_key"
             #expect(try root.metadata("/etc/ssh/ssh_host_\(key.type)_key")?.mode == 0o600)
@@ -134,7 +133,7 @@ import Testing
             let published = try String(contentsOfFile: path + ".pub", encoding: .utf8)
             #expect(published.split(separator: " ").prefix(2) == derived.prefix(2))
             #expect(published.hasSuffix(" root@RM204-07\n"))
-            let sshd = try runProcess("/usr/sbin/sshd", ["-t", "-f", "/dev/null", "-h", path])
+            let sshd = try sshdTest(hostKeys: [path])
             #expect(sshd.status == 0, "\(sshd.error)")
         }
         let log = try #require(try root.readTrimmedText("/var/log/imprint/identity.jsonl"))

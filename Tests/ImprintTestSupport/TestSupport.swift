@@ -117,3 +117,13 @@ extension TemporaryDirectory {
         return target
     }
 }
+
+/// `sshd -t` with only these host keys and no configuration file, so it reads nothing of the host's /etc/ssh. sshd
+/// wants its privilege separation folder /run/sshd even to test, so it runs in a private mount namespace with a
+/// /run of its own: the host's /run is never touched.
+public func sshdTest(hostKeys: [String]) throws -> ProcessResult {
+    try runProcess("/usr/bin/unshare", [
+        "--mount", "--propagation", "private", "/bin/sh", "-c",
+        "mount -t tmpfs tmpfs /run && mkdir /run/sshd && exec /usr/sbin/sshd -t -f /dev/null \"$@\"", "sshd",
+    ] + hostKeys.flatMap { ["-h", $0] })
+}
