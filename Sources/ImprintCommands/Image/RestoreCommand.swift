@@ -114,7 +114,7 @@ struct RestoreCommand: ContextCommand {
     private func confirm(erasing present: [String], in path: String, context: CommandContext) -> Bool {
         guard image != "-", isatty(STDIN_FILENO) == 1, isatty(STDERR_FILENO) == 1, context.environment["TERM"] != nil else { return false }
         let shown = present.prefix(8).joined(separator: ", ") + (present.count > 8 ? ", ..." : "")
-        context.errorOutput("\(path) holds \(present.count) entries (\(shown)); restoring erases them all. Erase? [y/N] ")
+        context.errorOutput("\(path) holds \(present.count) \(present.count == 1 ? "entry" : "entries") (\(shown)); restoring erases them all. Erase? [y/N] ")
         guard let answer = readLine() else { return false }
         return ["y", "yes"].contains(answer.trimmingCharacters(in: .whitespaces).lowercased())
     }

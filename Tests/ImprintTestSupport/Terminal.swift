@@ -1,0 +1,72 @@
+import Foundation
+
+/// What a program printed on its terminal, and how it ended.
+public struct TerminalResult: Sendable {
+    public var status: Int32
+    /// Everything written to the terminal, the program's echo of the answers included.
+    public var transcript: String
+}
+
+/// Runs a program with a pseudo-terminal as its standard input, output and error (a session of its own, so
+/// getpass reads it too), the way a technician runs it at a console, and types each answer once the program
+/// has printed its prompt. Answers are written only after the prompt, since a program may flush what was typed
+/// ahead (getpass does).
+/// - Parameter answers: the prompts to wait for, in order, each with the line to type.
+public func runOnTerminal(
+    _ executable: String, _ arguments: [String], environment: [String: String], answers: [(prompt: String, line: String)]
+) throws -> TerminalResult {
+    var master: Int32 = -1
+    var slave: Int32 = -1
+    guard openpty(&master, &slave, nil, nil, nil) == 0 else { throw TestSupportError("openpty failed: errno \(errno)") }
+    var actions = posix_spawn_file_actions_t()
+    posix_spawn_file_actions_init(&actions)
+    defer { posix_spawn_file_actions_destroy(&actions) }
+    for descriptor in Int32(0)...2 { posix_spawn_file_actions_adddup2(&actions, slave, descriptor) }
+    posix_spawn_file_actions_addclose(&actions, master)
+    posix_spawn_file_actions_addclose(&actions, slave)
+    var attributes = posix_spawnattr_t()
+    posix_spawnattr_init(&attributes)
+    defer { posix_spawnattr_destroy(&attributes) }
+    var noSignals = sigset_t()
+    sigemptyset(&noSignals)
+    posix_spawnattr_setsigmask(&attributes, &noSignals)
+    // glibc's POSIX_SPAWN_SETSID (0x80), which Swift does not import (it is behind _GNU_SOURCE).
+    let setSession: Int32 = 0x80
+    posix_spawnattr_setflags(&attributes, Int16(setSession | POSIX_SPAWN_SETSIGMASK))
+    let argv: [UnsafeMutablePointer<CChar>?] = ([executable] + arguments).map { strdup($0) } + [nil]
+    let envp: [UnsafeMutablePointer<CChar>?] = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
+    defer { (argv + envp).forEach { free($0) } }
+    var child: pid_t = 0
+    let spawned = posix_spawn(&child, executable, &actions, &attributes, argv, envp)
+    close(slave)
+    defer { close(master) }
+    guard spawned == 0 else { throw TestSupportError("cannot start \(executable): errno \(spawned)") }
+
+    var transcript = Data()
+    var pending = answers[...]
+    var answeredUpTo = 0
+    var buffer = [UInt8](repeating: 0, count: 4096)
+    let deadline = Date().addingTimeInterval(120)
+    while Date() < deadline {
+        var poller = pollfd(fd: master, events: Int16(POLLIN), revents: 0)
+        guard poll(&poller, 1, 200) >= 0 else { break }
+        if poller.revents & Int16(POLLIN) != 0 {
+            let count = read(master, &buffer, buffer.count)
+            if count <= 0 { break }  // EIO: the program closed the terminal
+            transcript.append(contentsOf: buffer[0..<count])
+        } else if poller.revents & Int16(POLLHUP | POLLERR) != 0 {
+            break
+        }
+        if let next = pending.first,
+            let found = transcript[answeredUpTo...].range(of: Data(next.prompt.utf8))
+        {
+            answeredUpTo = found.upperBound
+            _ = (next.line + "\n").withCString { write(master, $0, strlen($0)) }
+            pending.removeFirst()
+        }
+    }
+    var status: Int32 = 0
+    waitpid(child, &status, 0)
+    let exit = (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
+    return TerminalResult(status: exit, transcript: String(decoding: transcript, as: UTF8.self))
+}
