@@ -50,11 +50,7 @@ public final class AnsweringPrinter: @unchecked Sendable {
         throw CocoaError(.executableLoad, userInfo: [NSLocalizedDescriptionKey: "ippeveprinter did not start (needs ippeveprinter, avahi-daemon, dbus-daemon)"])
     }
 
-    private var isRunning: Bool {
-        guard let pid else { return false }
-        var status: Int32 = 0
-        return waitpid(pid, &status, WNOHANG) == 0
-    }
+    private var isRunning: Bool { isRunningChild(pid) }
 
     /// Ends the namespace: unshare's child dies with it (`--kill-child`), and with that first process every other.
     public func stop() {

@@ -86,11 +86,7 @@ public final class ThrowawayCupsd: @unchecked Sendable {
     }
 
     /// Whether the cupsd this value started still runs (an exited one is reaped here).
-    private var isRunning: Bool {
-        guard let pid else { return false }
-        var status: Int32 = 0
-        return waitpid(pid, &status, WNOHANG) == 0
-    }
+    private var isRunning: Bool { isRunningChild(pid) }
 
     /// Stops the cupsd this value started (by its pid) and waits until it is gone.
     public func stop() {
@@ -201,4 +197,11 @@ public func spawnDaemon(_ command: [String]) throws -> pid_t {
         throw CocoaError(.executableLoad, userInfo: [NSLocalizedDescriptionKey: "cannot start \(command[0]): errno \(status)"])
     }
     return child
+}
+
+/// Whether the child `pid` (started by this process) still runs; an exited one is reaped here.
+public func isRunningChild(_ pid: pid_t?) -> Bool {
+    guard let pid else { return false }
+    var status: Int32 = 0
+    return waitpid(pid, &status, WNOHANG) == 0
 }
