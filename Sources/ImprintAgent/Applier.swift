@@ -8,19 +8,25 @@ enum Applier {
     /// Backs up what `plan` touches, applies it, and returns the finished journal.
     static func apply(_ plan: Plan, run: String, unit: String, root: TargetRoot, time: Date) throws -> Journal {
         var journal = Journal(run: run, unit: unit, started: time, state: .applying, entries: [])
-        for (index, change) in plan.changes.enumerated() {
-            var entry = Journal.Entry(path: change.path)
-            if let target = try root.linkTarget(change.path) {
-                entry.link = target
-            } else if let contents = try root.readFile(change.path) {
-                let backup = "\(Journal.folder(run))/backup/\(index)"
-                try root.write(backup, contents, metadata: FileMetadata(mode: 0o600))
-                entry.backup = backup
-                entry.metadata = try root.metadata(change.path)
+        do {
+            for (index, change) in plan.changes.enumerated() {
+                var entry = Journal.Entry(path: change.path)
+                if let target = try root.linkTarget(change.path) {
+                    entry.link = target
+                } else if let contents = try root.readFile(change.path) {
+                    let backup = "\(Journal.folder(run))/backup/\(index)"
+                    try root.write(backup, contents, metadata: FileMetadata(mode: 0o600))
+                    entry.backup = backup
+                    entry.metadata = try root.metadata(change.path)
+                }
+                journal.entries.append(entry)
             }
-            journal.entries.append(entry)
+            try journal.save(root)
+        } catch {
+            // No file has changed yet; the backups of a run that could not start (a full disk) go too.
+            try? root.removeTree(Journal.folder(run))
+            throw error
         }
-        try journal.save(root)
         do {
             for change in plan.changes { try perform(change, root: root) }
         } catch {

@@ -8,6 +8,8 @@ public enum CoreError: Error, Equatable, Sendable {
     case pathNotConfined(path: String, reason: String)
     /// A system call on a path inside a root failed.
     case io(path: String, operation: String, errno: Int32)
+    /// The root holds the marker of a restore that did not finish (`TargetRoot.restoreMarker`).
+    case interruptedRestore(root: String)
 }
 
 extension CoreError: CustomStringConvertible {
@@ -19,6 +21,10 @@ extension CoreError: CustomStringConvertible {
             return "path \(quoted(path)) cannot be used: \(reason)"
         case let .io(path, operation, code):
             return "cannot \(operation) \(quoted(path)): \(String(cString: strerror(code)))"
+        case .interruptedRestore(let root):
+            let marker = (root == "/" ? "" : root) + "/" + TargetRoot.restoreMarker
+            return "a restore into \(quoted(root)) was interrupted (\(quoted(marker)) is there), so its files are incomplete; "
+                + "restore the image again with 'imprint restore IMAGE --root \(root) --force'"
         }
     }
 }
