@@ -12,6 +12,14 @@ public enum CoreError: Error, Equatable, Sendable {
     case interruptedRestore(root: String)
 }
 
+extension CoreError {
+    /// Whether the file system had no room left (ENOSPC, or the user's quota: EDQUOT).
+    public var isDiskFull: Bool {
+        if case .io(_, _, let code) = self { return code == ENOSPC || code == EDQUOT }
+        return false
+    }
+}
+
 extension CoreError: CustomStringConvertible {
     public var description: String {
         switch self {
@@ -20,7 +28,8 @@ extension CoreError: CustomStringConvertible {
         case let .pathNotConfined(path, reason):
             return "path \(quoted(path)) cannot be used: \(reason)"
         case let .io(path, operation, code):
-            return "cannot \(operation) \(quoted(path)): \(String(cString: strerror(code)))"
+            let advice = isDiskFull ? "; that file system is full: free room on it or use a larger disk, then try again" : ""
+            return "cannot \(operation) \(quoted(path)): \(String(cString: strerror(code)))\(advice)"
         case .interruptedRestore(let root):
             let marker = (root == "/" ? "" : root) + "/" + TargetRoot.restoreMarker
             return "a restore into \(quoted(root)) was interrupted (\(quoted(marker)) is there), so its files are incomplete; "

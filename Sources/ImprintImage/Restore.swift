@@ -308,9 +308,11 @@ struct Extractor: EntrySink {
 
 /// The marker of a restore in progress (`TargetRoot.restoreMarker`), at the top of the target.
 enum RestoreMarker {
-    /// Creates (or keeps) the marker and makes it durable before anything else in the target changes.
+    /// Creates the marker (one already there is kept) and makes it durable before anything else in the target
+    /// changes.
     static func create(_ rootDescriptor: Int32, root: String) throws {
-        let descriptor = openat(rootDescriptor, TargetRoot.restoreMarker, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0o644)
+        let descriptor = openat(rootDescriptor, TargetRoot.restoreMarker, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o644)
+        if descriptor < 0 && errno == EEXIST { return }
         guard descriptor >= 0 else {
             throw ImageError.io(path: root + "/" + TargetRoot.restoreMarker, operation: "create the restore marker", errno: errno)
         }
