@@ -82,6 +82,25 @@ func treeDifferences(_ source: String, _ copy: String) throws -> [String] {
         #expect(operation > 60, "a restore of the tree makes more than sixty file operations; the loop stopped at \(operation)")
     }
 
+    /// A `restore --force` over an old tree killed while it erases it (or just after) leaves the marker too, and the
+    /// next `restore --force` still reaches the uninterrupted tree.
+    @Test func killedWhileErasing() throws {
+        let folder = try TemporaryDirectory()
+        let (image, reference) = try imageAndReference(folder)
+        let target = folder.file("target")
+        for operation in [1, 7, 20, 45] {
+            try? FileManager.default.removeItem(atPath: target)
+            #expect(try runProcess("/bin/cp", ["-a", reference, target]).status == 0)
+            let killed = try restore(image, into: target, force: true, killAt: operation)
+            #expect(killed.status == 9, "operation \(operation): \(killed.error)")
+            #expect(FileManager.default.fileExists(atPath: target + "/" + TargetRoot.restoreMarker), "operation \(operation): no marker")
+            let redone = try restore(image, into: target, force: true)
+            #expect(redone.status == 0, "\(redone.error)")
+            let differences = try treeDifferences(reference, target)
+            #expect(differences.isEmpty, "after a kill at operation \(operation): \(differences)")
+        }
+    }
+
     /// After a killed restore, a plain restore, `run` and `install` refuse the root with exit 22 and a message naming
     /// the marker and '--force'; nothing in the root changes.
     @Test func halfRestoredRootIsRefused() throws {
