@@ -5,4 +5,8 @@
 // which Imprint keeps when it replaces a file.
 #include <sys/xattr.h>
 
+// syncfs(2), which Glibc declares only under _GNU_SOURCE: a restore flushes its target's file system once, before
+// it removes its marker.
+int syncfs(int fd);
+
 #endif

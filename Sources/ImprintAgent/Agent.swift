@@ -73,6 +73,8 @@ public enum Agent {
     /// Plans and (unless a dry run) applies the unit's identity to `root`.
     /// - Important: changes files under `root`; every replaced file is backed up for `rollback`.
     public static func run(_ request: RunRequest, root: TargetRoot, waiting: () -> Void = {}) throws -> RunOutcome {
+        // A half-restored root has files that look whole and are not: personalizing it would hide that.
+        try root.checkRestoreFinished()
         let run = runName(request.time, random: request.random)
         let everyStep = request.steps == Set(AgentStep.allCases)
         // The state names the run that wrote it; only if that run's journal is done did the run finish (a run killed

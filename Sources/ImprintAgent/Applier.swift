@@ -4,31 +4,45 @@ import ImprintCore
 
 /// Applies a plan to a root under the target-root contract: every touched file backed up first, a journal written
 /// before the first change and marked done after the last, so a killed run is undone by the next one.
+///
+/// A full disk must not leave a run half-applied either. Before the first change the run takes room for its last
+/// journal write (the file `reserve` in its folder) and gives it back just before that write; a rollback that finds
+/// no room for a file's temporary copy removes the file first (the journal still says `applying` until the rollback
+/// is complete, so a kill in between is undone again by the next run).
 enum Applier {
     /// Backs up what `plan` touches, applies it, and returns the finished journal.
     static func apply(_ plan: Plan, run: String, unit: String, root: TargetRoot, time: Date) throws -> Journal {
         var journal = Journal(run: run, unit: unit, started: time, state: .applying, entries: [])
-        for (index, change) in plan.changes.enumerated() {
-            var entry = Journal.Entry(path: change.path)
-            if let target = try root.linkTarget(change.path) {
-                entry.link = target
-            } else if let contents = try root.readFile(change.path) {
-                let backup = "\(Journal.folder(run))/backup/\(index)"
-                try root.write(backup, contents, metadata: FileMetadata(mode: 0o600))
-                entry.backup = backup
-                entry.metadata = try root.metadata(change.path)
+        do {
+            for (index, change) in plan.changes.enumerated() {
+                var entry = Journal.Entry(path: change.path)
+                if let target = try root.linkTarget(change.path) {
+                    entry.link = target
+                } else if let contents = try root.readFile(change.path) {
+                    let backup = "\(Journal.folder(run))/backup/\(index)"
+                    try root.write(backup, contents, metadata: FileMetadata(mode: 0o600))
+                    entry.backup = backup
+                    entry.metadata = try root.metadata(change.path)
+                }
+                journal.entries.append(entry)
             }
-            journal.entries.append(entry)
+            let journalSize = try journal.encoded().count
+            try root.write(Journal.reserve(run), Data(count: (journalSize / 4096 + 2) * 4096), metadata: FileMetadata(mode: 0o600))
+            try journal.save(root)
+        } catch {
+            // No file has changed yet; the backups of a run that could not start (a full disk) go too.
+            try? root.removeTree(Journal.folder(run))
+            throw error
         }
-        try journal.save(root)
         do {
             for change in plan.changes { try perform(change, root: root) }
+            try root.remove(Journal.reserve(run))
+            journal.state = .done
+            try journal.save(root)
         } catch {
             try? rollBack(&journal, root: root)
             throw error
         }
-        journal.state = .done
-        try journal.save(root)
         return journal
     }
 
@@ -52,13 +66,26 @@ enum Applier {
                 try root.symlink(entry.path, to: link)
             } else if let backup = entry.backup, let contents = try root.readFile(backup) {
                 if try root.linkTarget(entry.path) != nil { try root.remove(entry.path) }
-                try root.write(entry.path, contents, metadata: entry.metadata)
+                try putBack(entry.path, contents, metadata: entry.metadata, root: root)
             } else {
                 try root.remove(entry.path)
             }
         }
+        try root.remove(Journal.reserve(journal.run))
         journal.state = .rolledBack
         try journal.save(root)
+    }
+
+    /// Writes a backed-up file back. With no room for its temporary copy, the file this run wrote (which holds the
+    /// room its old self needs) is removed first.
+    private static func putBack(_ path: String, _ contents: Data, metadata: FileMetadata?, root: TargetRoot) throws(CoreError) {
+        do {
+            try root.write(path, contents, metadata: metadata)
+        } catch {
+            guard error.isDiskFull else { throw error }
+            try root.remove(path)
+            try root.write(path, contents, metadata: metadata)
+        }
     }
 
     /// Rolls back every run left `applying` by a process that was killed, and removes the backups of runs killed

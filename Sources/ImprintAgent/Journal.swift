@@ -39,12 +39,18 @@ public struct Journal: Codable, Equatable, Sendable {
         return try decoder.decode(Journal.self, from: data)
     }
 
-    func save(_ root: TargetRoot) throws {
+    func encoded() throws -> Data {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
         encoder.dateEncodingStrategy = .iso8601
-        try root.write(Self.file(run), try encoder.encode(self), metadata: FileMetadata(mode: 0o600))
+        return try encoder.encode(self)
     }
+
+    func save(_ root: TargetRoot) throws {
+        try root.write(Self.file(run), try encoded(), metadata: FileMetadata(mode: 0o600))
+    }
+
+    static func reserve(_ run: String) -> String { "\(folder(run))/reserve" }
 
     /// The runs recorded in the root, oldest first (run names sort by time).
     static func runs(_ root: TargetRoot) throws(CoreError) -> [String] {

@@ -8,6 +8,16 @@ public enum CoreError: Error, Equatable, Sendable {
     case pathNotConfined(path: String, reason: String)
     /// A system call on a path inside a root failed.
     case io(path: String, operation: String, errno: Int32)
+    /// The root holds the marker of a restore that did not finish (`TargetRoot.restoreMarker`).
+    case interruptedRestore(root: String)
+}
+
+extension CoreError {
+    /// Whether the file system had no room left (ENOSPC, or the user's quota: EDQUOT).
+    public var isDiskFull: Bool {
+        if case .io(_, _, let code) = self { return code == ENOSPC || code == EDQUOT }
+        return false
+    }
 }
 
 extension CoreError: CustomStringConvertible {
@@ -18,7 +28,12 @@ extension CoreError: CustomStringConvertible {
         case let .pathNotConfined(path, reason):
             return "path \(quoted(path)) cannot be used: \(reason)"
         case let .io(path, operation, code):
-            return "cannot \(operation) \(quoted(path)): \(String(cString: strerror(code)))"
+            let advice = isDiskFull ? "; that file system is full: free room on it or use a larger disk, then try again" : ""
+            return "cannot \(operation) \(quoted(path)): \(String(cString: strerror(code)))\(advice)"
+        case .interruptedRestore(let root):
+            let marker = (root == "/" ? "" : root) + "/" + TargetRoot.restoreMarker
+            return "a restore into \(quoted(root)) was interrupted (\(quoted(marker)) is there), so its files are incomplete; "
+                + "restore the image again with 'imprint restore IMAGE --root \(root) --force'"
         }
     }
 }

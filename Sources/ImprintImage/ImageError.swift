@@ -1,4 +1,5 @@
 import Foundation
+import Glibc
 import ImprintCore
 
 /// Errors from the image engine: codecs, the image format, the tree on either side.
@@ -50,7 +51,9 @@ extension ImageError: CustomStringConvertible {
             return "the target \(quoted(path)) is not empty (\(entries.count) \(entries.count == 1 ? "entry" : "entries"): \(shown)); "
                 + "pass '--force' to erase it and restore"
         case let .io(path, operation, code):
-            return "could not \(operation) \(quoted(path)): \(String(cString: strerror(code)))"
+            let advice = code == ENOSPC || code == EDQUOT
+                ? "; that file system is full: free room on it or use a larger disk, then try again" : ""
+            return "could not \(operation) \(quoted(path)): \(String(cString: strerror(code)))\(advice)"
         case let .unsafePath(path, reason):
             return "refused the entry \(quoted(path)): \(reason); nothing was written outside the target"
         case let .invalid(value, reason):

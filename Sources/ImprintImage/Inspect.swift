@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+import ImprintCore
 
 /// What `inspect` shows: the manifest, the totals and the block index, read from the start and the end of an image
 /// file without reading its data.
@@ -78,12 +79,14 @@ extension Restore {
         return names.map(displayPath).filter { $0 != "lost+found" }
     }
 
-    /// Removes everything in the folder `root` except "lost+found", never following a link.
+    /// Removes everything in the folder `root` except "lost+found", never following a link. The restore marker is
+    /// created first and kept, so a half-erased target is flagged as one.
     /// - Important: destroys the target's files.
     public static func erase(_ root: String) throws {
         let descriptor = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         guard descriptor >= 0 else { throw ImageError.io(path: root, operation: "open the target", errno: errno) }
         defer { close(descriptor) }
+        try RestoreMarker.create(descriptor, root: root)
         try eraseContents(descriptor, path: root, keepLostFound: true)
     }
 
@@ -93,11 +96,13 @@ extension Restore {
         var names: [[UInt8]] = []
         while let entry = readdir(stream) {
             let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in Array(raw.prefix { $0 != 0 }) }
-            if name == Array(".".utf8) || name == Array("..".utf8) || (keepLostFound && name == Array("lost+found".utf8)) { continue }
+            if name == Array(".".utf8) || name == Array("..".utf8) { continue }
+            if keepLostFound && (name == Array("lost+found".utf8) || name == Array(TargetRoot.restoreMarker.utf8)) { continue }
             names.append(name)
         }
         closedir(stream)
         for name in names {
+            FaultInjection.beforeFileOperation()
             try withCPath(name) { cName in
                 var info = stat()
                 guard fstatat(folder, cName, &info, AT_SYMLINK_NOFOLLOW) == 0 else { return }

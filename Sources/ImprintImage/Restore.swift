@@ -15,7 +15,9 @@ public enum Restore {
     /// - Parameters:
     ///   - approve: called with the manifest before anything is written; throw to refuse (the wrong model).
     ///   - progress: called with the image bytes read so far.
-    /// - Important: writes into `root`; entries that would leave it (`..`, a path through a link) are refused.
+    /// - Important: writes into `root`; entries that would leave it (`..`, a path through a link) are refused. The
+    ///   marker `TargetRoot.restoreMarker` is created at the top of `root` before the first entry and removed after
+    ///   the last, once everything is synced: a restore that stops half-way (an error, SIGKILL, power) leaves it.
     @discardableResult
     public static func run(
         _ input: ImageInput, root: String, threads: Int = ProcessInfo.processInfo.activeProcessorCount,
@@ -28,6 +30,7 @@ public enum Restore {
         let target = try TargetRoot(root)
         var extractor = try Extractor(root: target.path)
         defer { extractor.close() }
+        try RestoreMarker.create(extractor.rootDescriptor, root: target.path)
         let summary = try TarScanner(reader: reader).scan(into: &extractor)
         try extractor.finishFolders()
         return ReadResult(manifest: reader.manifest, summary: summary)
@@ -64,12 +67,14 @@ struct CountingSink: EntrySink {
 /// Writes entries under a root folder, opening every parent folder from the root with O_NOFOLLOW, so neither a
 /// `..` nor a link (in the target or made by the image itself) can send a write outside it.
 struct Extractor: EntrySink {
-    private let rootDescriptor: Int32
+    let rootDescriptor: Int32
     private let rootPath: String
     /// The folders from the root down to the last entry's folder, kept open: entries come depth first, so the
     /// next entry's folder shares most of this chain.
     private var chain: [(name: [UInt8], descriptor: Int32)] = []
     private var file: Int32 = -1
+    /// The file being written, for an error (a full disk) while its data is written.
+    private var filePath = ""
     private var folderTimes: [([UInt8], timespec)] = []
 
     init(root: String) throws {
@@ -86,6 +91,7 @@ struct Extractor: EntrySink {
     }
 
     mutating func begin(_ entry: TarEntry) throws {
+        FaultInjection.beforeFileOperation()
         if entry.path.isEmpty {
             try applyOwnerAttributesMode(rootDescriptor, entry)
             folderTimes.append((entry.path, time(entry)))
@@ -108,6 +114,7 @@ struct Extractor: EntrySink {
             case .file:
                 file = try creating { openat(folder, cName, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600) }
                 if file < 0 { throw ImageError.io(path: entry.displayPath, operation: "create", errno: errno) }
+                filePath = entry.displayPath
             case .directory:
                 if mkdirat(folder, cName, 0o700) != 0 && errno != EEXIST {
                     throw ImageError.io(path: entry.displayPath, operation: "create the folder", errno: errno)
@@ -137,12 +144,13 @@ struct Extractor: EntrySink {
     }
 
     mutating func data(_ bytes: UnsafeRawBufferPointer, fileOffset: UInt64) throws {
+        FaultInjection.beforeFileOperation()
         var done = 0
         while done < bytes.count {
             let count = pwrite(file, bytes.baseAddress! + done, bytes.count - done, off_t(fileOffset) + off_t(done))
             if count < 0 {
                 if errno == EINTR { continue }
-                throw ImageError.io(path: "file in the target", operation: "write", errno: errno)
+                throw ImageError.io(path: filePath, operation: "write", errno: errno)
             }
             done += count
         }
@@ -150,6 +158,7 @@ struct Extractor: EntrySink {
 
     mutating func end(_ entry: TarEntry) throws {
         guard entry.kind == .file else { return }
+        FaultInjection.beforeFileOperation()
         defer {
             Glibc.close(file)
             file = -1
@@ -172,18 +181,27 @@ struct Extractor: EntrySink {
         }
     }
 
-    /// Sets the folders' times last: writing into a folder changes its time.
+    /// Sets the folders' times last (writing into a folder changes its time), then syncs the tree and removes the
+    /// restore marker, and sets the root's own time after that.
     mutating func finishFolders() throws {
+        var rootTime: timespec?
         for (path, stamp) in folderTimes.reversed() {
-            var times = [timespec(tv_sec: 0, tv_nsec: utimeOmit), stamp]
             if path.isEmpty {
-                if futimens(rootDescriptor, &times) != 0 { throw ImageError.io(path: rootPath, operation: "set the time of", errno: errno) }
+                rootTime = stamp
                 continue
             }
+            FaultInjection.beforeFileOperation()
+            var times = [timespec(tv_sec: 0, tv_nsec: utimeOmit), stamp]
             let (folder, name) = try parentFolder(of: path, creating: false)
             if withCPath(name, { utimensat(folder, $0, &times, AT_SYMLINK_NOFOLLOW) }) != 0 {
                 throw ImageError.io(path: displayPath(path), operation: "set the time of", errno: errno)
             }
+        }
+        try RestoreMarker.remove(rootDescriptor, root: rootPath)
+        if let rootTime {
+            var times = [timespec(tv_sec: 0, tv_nsec: utimeOmit), rootTime]
+            if futimens(rootDescriptor, &times) != 0 { throw ImageError.io(path: rootPath, operation: "set the time of", errno: errno) }
+            fsync(rootDescriptor)
         }
     }
 
@@ -285,5 +303,34 @@ struct Extractor: EntrySink {
             throw ImageError.io(path: displayPath(path), operation: "open the folder of", errno: errno)
         }
         return next
+    }
+}
+
+/// The marker of a restore in progress (`TargetRoot.restoreMarker`), at the top of the target.
+enum RestoreMarker {
+    /// Creates the marker (one already there is kept) and makes it durable before anything else in the target
+    /// changes.
+    static func create(_ rootDescriptor: Int32, root: String) throws {
+        let descriptor = openat(rootDescriptor, TargetRoot.restoreMarker, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o644)
+        if descriptor < 0 && errno == EEXIST { return }
+        guard descriptor >= 0 else {
+            throw ImageError.io(path: root + "/" + TargetRoot.restoreMarker, operation: "create the restore marker", errno: errno)
+        }
+        defer { close(descriptor) }
+        let text = Array(TargetRoot.restoreMarkerText.utf8)
+        // The text is for a person who finds the file; the marker works without it (a full disk may refuse it).
+        _ = text.withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }
+        fsync(descriptor)
+        fsync(rootDescriptor)
+    }
+
+    /// Flushes everything the restore wrote to the disk, then removes the marker: only a complete tree loses it.
+    static func remove(_ rootDescriptor: Int32, root: String) throws {
+        if syncfs(rootDescriptor) != 0 { throw ImageError.io(path: root, operation: "flush the restored files to", errno: errno) }
+        FaultInjection.beforeFileOperation()
+        if unlinkat(rootDescriptor, TargetRoot.restoreMarker, 0) != 0 && errno != ENOENT {
+            throw ImageError.io(path: root + "/" + TargetRoot.restoreMarker, operation: "remove the restore marker", errno: errno)
+        }
+        fsync(rootDescriptor)
     }
 }

@@ -3,6 +3,33 @@ import ImprintTestSupport
 import Testing
 
 @Suite struct KillTests {
+    /// What carries the unit's fresh random identity or the run's name and time, so differs between two runs.
+    static let randomIdentity = [
+        "./etc/machine-id", "./var/lib/systemd/random-seed", "./var/log/imprint/identity.jsonl", "./var/lib/imprint/state.json",
+        "./var/lib/imprint/runs",
+    ]
+
+    /// Every entry under `root` with its kind, mode, owner, size or link target, and the SHA-256 of a file's data,
+    /// leaving out what carries random identity (host keys included).
+    func fingerprint(_ root: String) throws -> [String] {
+        let entries = try runProcess("/bin/sh", ["-c", #"cd "$1" && find . -printf '%p %y %m %U:%G %s %l\n'"#, "entries", root])
+        let hashes = try runProcess("/bin/sh", ["-c", #"cd "$1" && find . -type f -exec sha256sum {} +"#, "hashes", root])
+        #expect(entries.status == 0 && hashes.status == 0, "\(entries.error)\(hashes.error)")
+        var hashOf: [String: String] = [:]
+        for line in hashes.output.split(separator: "\n") {
+            let parts = line.split(separator: " ", maxSplits: 1)
+            if parts.count == 2 { hashOf[String(parts[1].drop { $0 == " " || $0 == "*" })] = String(parts[0]) }
+        }
+        return entries.output.split(separator: "\n").map(String.init).filter { line in
+            let path = String(line.prefix { $0 != " " })
+            if path.hasPrefix("./etc/ssh/ssh_host_") { return false }
+            return !Self.randomIdentity.contains { path == $0 || path.hasPrefix($0 + "/") }
+        }.map { line in
+            let path = String(line.prefix { $0 != " " })
+            return line + (hashOf[path] ?? "")
+        }.sorted()
+    }
+
     /// What a finished run must leave, whatever happened before: the unit's files, one identity line, no temporary
     /// files, and every run folder with a journal that is done or rolled back.
     func checkFinished(_ root: String) throws {
@@ -29,7 +56,8 @@ import Testing
     }
 
     /// A run killed with SIGKILL before each of its file operations is undone and redone by the next run, which
-    /// ends where an uninterrupted run ends.
+    /// ends where an uninterrupted run ends: every entry's kind, mode, owner and data hash the same, but for the
+    /// fresh identity (machine-id, host keys, random seed, identity line, state and run folders).
     @Test func killedAtEveryOperation() throws {
         let binary = packageRoot.appendingPathComponent(".build/debug/imprint").path
         #expect(FileManager.default.isExecutableFile(atPath: binary), "build the package first: swift build")
@@ -42,6 +70,8 @@ import Testing
         let reference = try folder.copyFixture("roots/rm204-master")
         #expect(try runProcess(binary, ["run", "--root", reference], environment: environment).status == 0)
         try checkFinished(reference)
+        let expected = try fingerprint(reference)
+        #expect(expected.contains { $0.hasPrefix("./etc/hostname f 644 ") })
 
         var operation = 1
         while operation < 200 {
@@ -53,6 +83,8 @@ import Testing
             let next = try runProcess(binary, ["run", "--root", root], environment: environment)
             #expect(next.status == 0, "after a kill at operation \(operation): \(next.error)")
             try checkFinished(root)
+            let found = try fingerprint(root)
+            #expect(found == expected, "after a kill at operation \(operation): \(found.difference(from: expected).map { $0 })")
             try FileManager.default.removeItem(atPath: root)
             if killed.status == 0 { break }
             #expect(killed.status == 9, "operation \(operation): expected SIGKILL, got \(killed.status)")

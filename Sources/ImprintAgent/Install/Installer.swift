@@ -81,6 +81,7 @@ public enum Installer {
     /// Plans the install: checks that the binary can start in `root`, renders the service, lists every file.
     /// - Throws: `AgentError.installRefused` naming each problem, unless `request.force`.
     public static func plan(_ request: InstallRequest, root: TargetRoot) throws -> InstallPlan {
+        try root.checkRestoreFinished()
         var notes: [String] = []
         let problems = try check(binary: request.binary, root: root)
         if !problems.isEmpty {

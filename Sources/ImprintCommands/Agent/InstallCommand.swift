@@ -27,7 +27,8 @@ struct InstallCommand: ContextCommand {
             Swift runtime, and that each library it links (libsqlite3, libuuid, zlib, libstdc++) is in the root. It \
             refuses otherwise (exit 65), naming the Debian package to add; --force installs anyway. Each file is \
             replaced atomically and the enabling link comes last, so an install cut short is not enabled and running \
-            it again finishes it.
+            it again finishes it. A root that a restore did not finish (it holds \(TargetRoot.restoreMarker)) is \
+            refused with exit 22.
 
             \(ExitStatus.helpTable)
             """)
@@ -41,6 +42,7 @@ struct InstallCommand: ContextCommand {
 
     func run(_ context: CommandContext) throws {
         let target = try TargetRoot(root)
+        try target.checkRestoreFinished()
         let binaryPath = try binary ?? Self.runningExecutable()
         guard let executable = FileManager.default.contents(atPath: binaryPath) else {
             throw CommandFailure(status: .missingInput, message: "cannot read the executable \(quoted(binaryPath)); pass '--binary PATH'")

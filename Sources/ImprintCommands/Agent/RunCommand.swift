@@ -41,7 +41,8 @@ struct RunCommand: ContextCommand {
             Reads the facts (sysfs under --root, or --facts), finds the unit in the inventory, plans every file \
             change, and applies it to the root: each file replaced atomically and backed up first under \
             /var/lib/imprint/runs/RUN, so 'imprint rollback' can put it back. A run killed half-way is undone by \
-            the next run. The unit's identity is appended to /var/log/imprint/identity.jsonl in the root and to \
+            the next run; a run that fails (a full disk) is rolled back before it exits 1. A root that a restore \
+            did not finish (it holds \(TargetRoot.restoreMarker)) is refused with exit 22. The unit's identity is appended to /var/log/imprint/identity.jsonl in the root and to \
             the inventory's history.
 
             A root already personalized for the unit's current record revision has nothing to do: the run exits 0 \
@@ -84,8 +85,9 @@ struct RunCommand: ContextCommand {
     }
 
     func run(_ context: CommandContext) throws {
-        let facts = try factsSource.read()
         let root = try TargetRoot(factsSource.root)
+        try root.checkRestoreFinished()
+        let facts = try factsSource.read()
         let match = try Self.match(facts, enrolling: enroll, inventory: try global.openInventory(context, readOnly: true)) {
             try global.openInventory(context)
         }

@@ -20,7 +20,14 @@ struct RestoreCommand: ContextCommand {
             would be lost. --force erases it without asking, and restores an image made for another model.
 
             --library DIR instead of an image picks the newest image in the library made for this unit's model. \
-            --personalize then runs 'imprint run' on the restored root with the same facts and inventory;             --install-agent instead puts the agent into the root ('imprint install') so the unit personalizes             itself at first boot.
+            --personalize then runs 'imprint run' on the restored root with the same facts and inventory; \
+            --install-agent instead puts the agent into the root ('imprint install') so the unit personalizes \
+            itself at first boot.
+
+            Until the last file is written and synced, the target holds the marker \(TargetRoot.restoreMarker). \
+            A restore cut short (killed, power lost, disk full, damaged image) leaves it: any file may then be \
+            incomplete, even one that looks whole. A plain restore onto such a target says so and stops; 'imprint \
+            run' and 'imprint install' refuse it (exit 22). Restore again with --force.
 
             \(ExitStatus.helpTable)
             """)
@@ -55,8 +62,9 @@ struct RestoreCommand: ContextCommand {
         let path = try image ?? Library.pick(model: model, in: library ?? "").path
         let target = try TargetRoot(root)
         let present = try Restore.contents(of: target.path)
-        if !present.isEmpty {
-            if !force && !confirm(erasing: present, in: target.path, context: context) {
+        if !present.isEmpty && !force {
+            try target.checkRestoreFinished()
+            if !confirm(erasing: present, in: target.path, context: context) {
                 throw ImageError.targetNotEmpty(path: target.path, entries: present)
             }
         }

@@ -22,7 +22,8 @@ public enum ExitStatus: Int32, CaseIterable, Sendable {
     case imageDamaged = 20
     /// The image is for another hardware model than this unit (restore without --force).
     case wrongModel = 21
-    /// The restore target is not empty (restore without --force).
+    /// The restore target is not empty (restore without --force), or holds a restore that was interrupted (restore
+    /// without --force, run, install: restore it again with --force).
     case targetNotEmpty = 22
     /// A command line the parser refused (ArgumentParser's own code).
     case usage = 64
@@ -44,7 +45,8 @@ public enum ExitStatus: Int32, CaseIterable, Sendable {
           12  the facts hold only placeholder identifiers
           20  the image is damaged or holds an entry that would leave the target
           21  the image is for another hardware model (restore: --force overrides)
-          22  the restore target is not empty (restore: --force erases it)
+          22  the restore target is not empty (restore: --force erases it), or a restore into
+              the root was interrupted (run, install refuse it; restore --force again)
           64  bad command line
           65  invalid input (a value, CSV row or facts file was refused; nothing was written)
           66  the inventory or an input file does not exist
@@ -74,6 +76,8 @@ public struct CommandFailure: Error, CustomStringConvertible {
         case let error as CoreError:
             if case .invalidValue = error {
                 self.init(status: .invalidInput, message: error.description, cause: error)
+            } else if case .interruptedRestore = error {
+                self.init(status: .targetNotEmpty, message: error.description, cause: error)
             } else {
                 self.init(status: .failure, message: error.description, cause: error)
             }
