@@ -103,7 +103,7 @@ import Testing
         try folder.write("target/home/old-user/notes", "keep me?\n")
         let occupied = imprint(["restore", image, "--root", target, "--facts", facts], in: folder)
         #expect(occupied.status == ExitStatus.targetNotEmpty.rawValue)
-        #expect(occupied.err.contains("is not empty (1 entries: 'home')"))
+        #expect(occupied.err.contains("is not empty (1 entry: 'home')"))
         #expect(FileManager.default.fileExists(atPath: target + "/home/old-user/notes"))
 
         let forced = imprint(["restore", image, "--root", target, "--facts", facts, "--force"], in: folder)
