@@ -1,0 +1,121 @@
+import Foundation
+import Glibc
+
+/// Writes restored files' data and finishes them on a thread of its own, in the order given, so the thread that
+/// reads the tar stream goes on while the kernel copies the data (most of a restore's time). At most `limit` bytes
+/// wait; the first failure is thrown by the next call, and what was queued after it only closes its files.
+final class DataWriter: @unchecked Sendable {
+    private enum Work {
+        /// Bytes to write at an offset of an open file.
+        case write(descriptor: Int32, bytes: ArraySlice<UInt8>, offset: UInt64, path: String)
+        /// Anything else for a file, in order with its writes (set its metadata, close it).
+        case run(() throws -> Void)
+    }
+
+    private let condition = NSCondition()
+    private var queue: [Work] = []
+    private var waiting = 0
+    private var busy = false
+    private var failure: (any Error)?
+    private var closed = false
+    private let limit: Int
+
+    init(limit: Int = 8 << 20) {
+        self.limit = limit
+        let thread = Thread { self.loop() }
+        thread.start()
+    }
+
+    /// Queues `bytes` to be written to `descriptor` at `offset`.
+    func write(_ descriptor: Int32, _ bytes: ArraySlice<UInt8>, at offset: UInt64, path: String) throws {
+        try enqueue(.write(descriptor: descriptor, bytes: bytes, offset: offset, path: path), size: bytes.count)
+    }
+
+    /// Queues `body`, run after everything queued before it. It must also run when an earlier item failed (close
+    /// what it opened): its own error is then dropped.
+    func run(_ body: @escaping () throws -> Void) throws { try enqueue(.run(body), size: 0) }
+
+    /// Waits until everything queued is done; throws the first failure.
+    func drain() throws {
+        condition.lock()
+        defer { condition.unlock() }
+        while !queue.isEmpty || busy { condition.wait() }
+        if let failure { throw failure }
+    }
+
+    /// Lets the thread end once the queue is empty. Call it once, when done (also on errors).
+    func close() {
+        condition.withLock {
+            closed = true
+            condition.broadcast()
+        }
+    }
+
+    private func enqueue(_ work: Work, size: Int) throws {
+        condition.lock()
+        defer { condition.unlock() }
+        while waiting > limit && failure == nil { condition.wait() }
+        if let failure { throw failure }
+        queue.append(work)
+        waiting += size
+        condition.broadcast()
+    }
+
+    private func loop() {
+        condition.lock()
+        while true {
+            while queue.isEmpty && !closed { condition.wait() }
+            if queue.isEmpty {
+                condition.unlock()
+                return
+            }
+            let batch = queue
+            queue = []
+            busy = true
+            var failed = failure != nil
+            condition.unlock()
+            var written = 0
+            for work in batch {
+                do {
+                    switch work {
+                    case let .write(descriptor, bytes, offset, path):
+                        written += bytes.count
+                        if !failed { try Self.write(descriptor, bytes, offset, path) }
+                    case .run(let body):
+                        try body()
+                    }
+                } catch {
+                    if !failed {
+                        failed = true
+                        condition.withLock { failure = error }
+                    }
+                }
+                if written >= 1 << 20 {
+                    condition.withLock {
+                        waiting -= written
+                        condition.broadcast()
+                    }
+                    written = 0
+                }
+            }
+            condition.lock()
+            waiting -= written
+            busy = false
+            condition.broadcast()
+        }
+    }
+
+    private static func write(_ descriptor: Int32, _ bytes: ArraySlice<UInt8>, _ offset: UInt64, _ path: String) throws {
+        try bytes.withUnsafeBytes { raw in
+            var done = 0
+            while done < raw.count {
+                let count = pwrite(descriptor, raw.baseAddress! + done, raw.count - done, off_t(offset) + off_t(done))
+                if count < 0 {
+                    if errno == EINTR { continue }
+                    throw ImageError.io(path: path, operation: "write", errno: errno)
+                }
+                done += count
+            }
+        }
+    }
+}
