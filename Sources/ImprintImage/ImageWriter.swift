@@ -69,7 +69,7 @@ final class ImageWriter {
         self.codec = codec
         block = uninitializedBytes(blockSize)
         let contexts = ZstdContexts()
-        pipeline = OrderedPipeline(threads: threads, capacity: threads * 2 + 1) { job in
+        pipeline = OrderedPipeline(threads: threads, capacity: OrderedPipeline<Int, Int>.capacity(threads: threads)) { job in
             let member = try job.content.withUnsafeBytes { try Member.make(job.header, content: $0, level: level, key: key, contexts: contexts) }
             return Done(member: member, size: job.content.count, sha256: Array(SHA256.hash(data: member)))
         }
