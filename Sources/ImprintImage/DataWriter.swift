@@ -7,7 +7,7 @@ import Glibc
 final class DataWriter: @unchecked Sendable {
     private enum Work {
         /// Bytes to write at an offset of an open file.
-        case write(descriptor: Int32, bytes: ArraySlice<UInt8>, offset: UInt64, path: String)
+        case write(descriptor: Int32, bytes: ArraySlice<UInt8>, offset: UInt64, path: [UInt8])
         /// Anything else for a file, in order with its writes (set its metadata, close it).
         case run(() throws -> Void)
     }
@@ -18,7 +18,11 @@ final class DataWriter: @unchecked Sendable {
     private var busy = false
     private var failure: (any Error)?
     private var closed = false
+    /// The thread waits for work: it is woken only for a batch worth a switch (or by drain and close).
+    private var idle = false
     private let limit: Int
+    private static let batchItems = 256
+    private static let batchBytes = 1 << 20
 
     init(limit: Int = 8 << 20) {
         self.limit = limit
@@ -26,8 +30,8 @@ final class DataWriter: @unchecked Sendable {
         thread.start()
     }
 
-    /// Queues `bytes` to be written to `descriptor` at `offset`.
-    func write(_ descriptor: Int32, _ bytes: ArraySlice<UInt8>, at offset: UInt64, path: String) throws {
+    /// Queues `bytes` to be written to `descriptor` at `offset`; `path` (relative to the root) is for the message.
+    func write(_ descriptor: Int32, _ bytes: ArraySlice<UInt8>, at offset: UInt64, path: [UInt8]) throws {
         try enqueue(.write(descriptor: descriptor, bytes: bytes, offset: offset, path: path), size: bytes.count)
     }
 
@@ -39,6 +43,7 @@ final class DataWriter: @unchecked Sendable {
     func drain() throws {
         condition.lock()
         defer { condition.unlock() }
+        condition.broadcast()
         while !queue.isEmpty || busy { condition.wait() }
         if let failure { throw failure }
     }
@@ -54,17 +59,22 @@ final class DataWriter: @unchecked Sendable {
     private func enqueue(_ work: Work, size: Int) throws {
         condition.lock()
         defer { condition.unlock() }
-        while waiting > limit && failure == nil { condition.wait() }
+        while waiting > limit && failure == nil {
+            condition.broadcast()
+            condition.wait()
+        }
         if let failure { throw failure }
         queue.append(work)
         waiting += size
-        condition.broadcast()
+        if idle && (queue.count >= Self.batchItems || waiting >= Self.batchBytes) { condition.broadcast() }
     }
 
     private func loop() {
         condition.lock()
         while true {
+            idle = true
             while queue.isEmpty && !closed { condition.wait() }
+            idle = false
             if queue.isEmpty {
                 condition.unlock()
                 return
@@ -105,14 +115,14 @@ final class DataWriter: @unchecked Sendable {
         }
     }
 
-    private static func write(_ descriptor: Int32, _ bytes: ArraySlice<UInt8>, _ offset: UInt64, _ path: String) throws {
+    private static func write(_ descriptor: Int32, _ bytes: ArraySlice<UInt8>, _ offset: UInt64, _ path: [UInt8]) throws {
         try bytes.withUnsafeBytes { raw in
             var done = 0
             while done < raw.count {
                 let count = pwrite(descriptor, raw.baseAddress! + done, raw.count - done, off_t(offset) + off_t(done))
                 if count < 0 {
                     if errno == EINTR { continue }
-                    throw ImageError.io(path: path, operation: "write", errno: errno)
+                    throw ImageError.io(path: "/" + displayPath(path), operation: "write", errno: errno)
                 }
                 done += count
             }

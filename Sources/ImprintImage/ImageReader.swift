@@ -210,22 +210,25 @@ final class ImageReader {
     /// Reads the member the index entry points at (on a worker thread).
     private static func load(_ entry: BlockIndexEntry, tarStart: UInt64, from end: ImageEnd?) throws -> Raw {
         guard let end else { throw ImageError.corrupt(offset: entry.offset, file: nil, reason: "the block index is missing") }
-        let bytes = try end.bytes(at: entry.offset, count: Int(entry.length))
         let codec = end.codec
-        guard case .success(let fieldLength) = MemberHeader.subfieldLength(prefix: Array(bytes.prefix(codec.prefixLength)), codec: codec),
-            codec.prefixLength + fieldLength + codec.headerSuffix <= bytes.count
+        let length = Int(entry.length)
+        guard length >= codec.prefixLength,
+            case .success(let fieldLength) = MemberHeader.subfieldLength(prefix: try end.bytes(at: entry.offset, count: codec.prefixLength), codec: codec),
+            codec.prefixLength + fieldLength + codec.headerSuffix <= length
         else { throw ImageError.corrupt(offset: entry.offset, file: nil, reason: "the block index does not point at a block header") }
+        // Header and body in arrays of their own: reading the member whole and splitting it copied every block again.
         let headerLength = codec.prefixLength + fieldLength + codec.headerSuffix
-        let headerBytes = Array(bytes[0..<headerLength])
+        let headerBytes = try end.bytes(at: entry.offset, count: headerLength)
         let header: MemberHeader
         switch MemberHeader.parse(headerBytes, codec: codec) {
         case .success(let value): header = value
         case .failure(let damage): throw ImageError.corrupt(offset: entry.offset, file: nil, reason: damage.reason)
         }
-        guard header.memberLength == bytes.count, header.size == Int(entry.size) else {
+        guard header.memberLength == length, header.size == Int(entry.size) else {
             throw ImageError.corrupt(offset: entry.offset, file: nil, reason: "the block index does not match the blocks")
         }
-        return Raw(header: header, headerBytes: headerBytes, body: Array(bytes[headerLength...]), offset: entry.offset, tarStart: tarStart)
+        let body = try end.bytes(at: entry.offset + UInt64(headerLength), count: length - headerLength)
+        return Raw(header: header, headerBytes: headerBytes, body: body, offset: entry.offset, tarStart: tarStart)
     }
 
     private static func decode(_ raw: Raw, key: ImageKey?) throws -> DecodedMember {

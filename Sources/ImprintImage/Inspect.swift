@@ -119,7 +119,7 @@ struct ImageEnd {
 
     /// `count` bytes at `offset` (pread: safe from several threads at once).
     func bytes(at offset: UInt64, count: Int) throws -> [UInt8] {
-        var bytes = [UInt8](repeating: 0, count: count)
+        var bytes = uninitializedBytes(count)
         var done = 0
         while done < count {
             let got = bytes.withUnsafeMutableBytes { pread(descriptor, $0.baseAddress! + done, count - done, off_t(offset) + off_t(done)) }

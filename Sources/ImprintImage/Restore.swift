@@ -98,7 +98,7 @@ struct Extractor: EntrySink {
     private var chain: [(name: [UInt8], descriptor: Int32, setsGroup: Bool)] = []
     private let rootSetsGroup: Bool
     private var file: Int32 = -1
-    private var filePath = ""
+    private var filePath: [UInt8] = []
     private let writer = DataWriter()
     /// What the open file already got when it was made (its mode, its owner), so `end` need not set it again.
     private var fileMode = false
@@ -168,7 +168,7 @@ struct Extractor: EntrySink {
                 let mode = fileMode ? mode_t(entry.mode) : 0o600
                 file = try creating { openat(folder, cName, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode) }
                 if file < 0 { throw ImageError.io(path: entry.displayPath, operation: "create", errno: errno) }
-                filePath = entry.displayPath
+                filePath = entry.path
             case .directory:
                 if mkdirat(folder, cName, 0o700) != 0 && errno != EEXIST {
                     throw ImageError.io(path: entry.displayPath, operation: "create the folder", errno: errno)
