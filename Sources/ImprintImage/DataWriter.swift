@@ -17,6 +17,7 @@ final class DataWriter: @unchecked Sendable {
     private var waiting = 0
     private var busy = false
     private var failure: (any Error)?
+    private var failedWrite: [UInt8]?
     private var closed = false
     /// The thread waits for work: it is woken only for a batch worth a switch (or by drain and close).
     private var idle = false
@@ -47,6 +48,9 @@ final class DataWriter: @unchecked Sendable {
         while !queue.isEmpty || busy { condition.wait() }
         if let failure { throw failure }
     }
+
+    /// The path of the file whose data could not be written (the disk full), so it can be removed.
+    var failedPath: [UInt8]? { condition.withLock { failedWrite } }
 
     /// Lets the thread end once the queue is empty. Call it once, when done (also on errors).
     func close() {
@@ -97,7 +101,10 @@ final class DataWriter: @unchecked Sendable {
                 } catch {
                     if !failed {
                         failed = true
-                        condition.withLock { failure = error }
+                        condition.withLock {
+                            failure = error
+                            if case let .write(_, _, _, path) = work { failedWrite = path }
+                        }
                     }
                 }
                 if written >= 1 << 20 {

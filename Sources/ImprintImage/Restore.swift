@@ -135,6 +135,10 @@ struct Extractor: EntrySink {
         try? writer.drain()
         writer.close()
         if file >= 0 { Glibc.close(file) }
+        // A file the writer could not finish (the disk full) is not left behind looking whole.
+        if let path = writer.failedPath, let (folder, name) = try? parentFolder(of: path, creating: false) {
+            _ = withCPath(name) { unlinkat(folder, $0, 0) }
+        }
         for link in chain { Glibc.close(link.descriptor) }
         chain = []
         Glibc.close(rootDescriptor)
