@@ -3,8 +3,9 @@
 
 Usage: image.py IMPRINT SCRATCH. Builds SCRATCH/tree (~300 MB of real files) once, warms the page cache, then runs
 every capture and restore in three interleaved rounds and keeps each tool's fastest run (the machines are shared,
-so a single run measures the neighbours as much as the tool). Peak memory comes from /usr/bin/time -v. Prints MB/s
-(of uncompressed tree data), compressed sizes, and the ratios the README's Performance section quotes.
+so a single run measures the neighbours as much as the tool). Peak memory and CPU seconds (user + system, the
+child processes included: gzip, pigz, zstd under tar) come from /usr/bin/time -v. Prints MB/s (of uncompressed tree
+data), compressed sizes, the load average, and the ratios the README's Performance section quotes.
 """
 import json
 import os
@@ -45,17 +46,20 @@ def make_tree(tree):
 
 
 def timed(command, env=None):
-    """Wall seconds and peak resident kilobytes of one run."""
+    """Wall seconds, peak resident kilobytes and CPU seconds of one run."""
     start = time.perf_counter()
     result = subprocess.run(["/usr/bin/time", "-v"] + command, capture_output=True, text=True, env=env)
     elapsed = time.perf_counter() - start
     if result.returncode != 0:
         sys.exit(f"failed: {' '.join(command)}\n{result.stderr}")
     peak = 0
+    cpu = 0.0
     for line in result.stderr.splitlines():
         if "Maximum resident set size" in line:
             peak = int(line.split(":")[1])
-    return elapsed, peak
+        if "User time (seconds)" in line or "System time (seconds)" in line:
+            cpu += float(line.split(":")[1])
+    return elapsed, peak, cpu
 
 
 def main():
@@ -84,12 +88,15 @@ def main():
         ("tar -I pigz", ["tar", "-C", tree, "-I", "pigz", "-cf", out + ".pigz.tgz", "."], out + ".pigz.tgz"),
         ("tar -I 'zstd -T0'", ["tar", "-C", tree, "-I", "zstd -T0", "-cf", out + ".tzst", "."], out + ".tzst"),
     ]
+    print(f"load average at the start: {' '.join(f'{value:.2f}' for value in os.getloadavg())}")
     rows = {}
+    cpus = {}
     for _ in range(ROUNDS):
         for name, command, path in captures:
-            seconds, peak = timed(command)
+            seconds, peak, cpu = timed(command)
             old = rows.get(name, (float("inf"), 0, 0))
             rows[name] = (min(old[0], seconds), max(old[1], peak), os.path.getsize(path))
+            cpus[name] = min(cpus.get(name, float("inf")), cpu)
     restores = [
         ("imprint restore", [imprint, "restore", out + ".imprint", "--root", dest, "--facts", facts]),
         ("imprint restore (zstd)", [imprint, "restore", out + ".zst.imprint", "--root", dest, "--facts", facts]),
@@ -101,15 +108,17 @@ def main():
     for _ in range(ROUNDS):
         for name, command in restores:
             fresh_dest()
-            seconds, peak = timed(command)
+            seconds, peak, cpu = timed(command)
             old = rows.get(name, (float("inf"), 0, None))
             rows[name] = (min(old[0], seconds), max(old[1], peak), None)
+            cpus[name] = min(cpus.get(name, float("inf")), cpu)
     shutil.rmtree(dest, ignore_errors=True)
 
-    print(f"{'':28}{'seconds':>9}{'MB/s':>9}{'size MB':>10}{'peak MB':>9}")
+    print(f"load average at the end: {' '.join(f'{value:.2f}' for value in os.getloadavg())}")
+    print(f"{'':28}{'seconds':>9}{'MB/s':>9}{'size MB':>10}{'peak MB':>9}{'CPU s':>8}")
     for name, (seconds, peak, size) in rows.items():
         size_text = f"{size / 1e6:10.1f}" if size else f"{'':10}"
-        print(f"{name:28}{seconds:9.2f}{data / seconds / 1e6:9.1f}{size_text}{peak / 1024:9.0f}")
+        print(f"{name:28}{seconds:9.2f}{data / seconds / 1e6:9.1f}{size_text}{peak / 1024:9.0f}{cpus[name]:8.2f}")
 
     def ratio(a, b):
         return rows[b][0] / rows[a][0]

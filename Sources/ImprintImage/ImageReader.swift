@@ -33,7 +33,18 @@ public final class ImageInput {
         }
         var info = stat()
         size = fstat(descriptor, &info) == 0 && info.st_mode & S_IFMT == S_IFREG ? UInt64(info.st_size) : nil
-        buffer = [UInt8](repeating: 0, count: 1 << 20)
+        buffer = uninitializedBytes(1 << 20)
+    }
+
+    /// Goes on reading at `position` (a file only).
+    func seek(to position: UInt64) throws {
+        guard lseek(descriptor, off_t(position), SEEK_SET) >= 0 else {
+            throw ImageError.io(path: name, operation: "seek in the image", errno: errno)
+        }
+        start = 0
+        end = 0
+        atEnd = false
+        offset = position
     }
 
     deinit { if owned { close(descriptor) } }
@@ -72,6 +83,14 @@ public final class ImageInput {
     }
 }
 
+/// How a reader gets an image's members.
+public enum ImageAccess: String, Sendable, Codable {
+    /// In order from the input: a pipe, or a file whose tail or index is damaged.
+    case stream
+    /// Each member from its place in the block index, read and opened on every core (a file).
+    case index
+}
+
 /// A member read and opened.
 struct DecodedMember: Sendable {
     var header: MemberHeader
@@ -79,16 +98,29 @@ struct DecodedMember: Sendable {
     var length: Int
     var content: [UInt8]
     var sha256: [UInt8]
+    /// The tar-stream offset of the content's first byte, as the reader counted it when it handed the member out.
+    var tarStart: UInt64
+    /// The files whose data lies wholly in this member and matches its checksum: their data's tar offset and size.
+    var checkedFiles: [UInt64: UInt64] = [:]
 }
 
 /// Reads an image's members in order, opening (inflating and checking) them on every core, and checks the whole
-/// against its summary, index and tail at the end.
+/// against its summary, index and tail at the end. From a file whose end is intact, the members listed in the block
+/// index are read by the worker threads themselves (pread); the index and tail are then read in order as from a pipe.
 final class ImageReader {
     private struct Raw: Sendable {
         var header: MemberHeader
         var headerBytes: [UInt8]
         var body: [UInt8]
         var offset: UInt64
+        var tarStart: UInt64
+    }
+
+    private enum Job: Sendable {
+        /// A member already read from the input.
+        case read(Raw)
+        /// A member the worker reads from the image file, where the index puts it.
+        case indexed(BlockIndexEntry, tarStart: UInt64)
     }
 
     let input: ImageInput
@@ -97,7 +129,15 @@ final class ImageReader {
     private(set) var codec: ImageCodec?
     /// The keys of an encrypted image.
     private(set) var key: ImageKey?
-    private var pipeline: OrderedPipeline<Raw, DecodedMember>?
+    private var pipeline: OrderedPipeline<Job, DecodedMember>?
+    /// The image's end when the members are read from their places in the index.
+    private var end: ImageEnd?
+    /// The next index entry to hand to a worker.
+    private var nextIndexed = 0
+    /// The tar-stream offset of the next member handed out.
+    private var tarSubmitted: UInt64 = 0
+    /// How the members are read.
+    private(set) var access = ImageAccess.stream
     private var sequence: UInt64 = 0
     private var inputDone = false
     private var seen: [BlockIndexEntry] = []
@@ -112,7 +152,10 @@ final class ImageReader {
     /// - Parameters:
     ///   - passphrase: asked only when the image is encrypted.
     ///   - manifestOnly: stop after the manifest (no key, no workers).
-    init(input: ImageInput, threads: Int, passphrase: (() throws -> String)? = nil, manifestOnly: Bool = false) throws {
+    ///   - useIndex: read a file's members from their places in its block index when its end is intact.
+    init(
+        input: ImageInput, threads: Int, passphrase: (() throws -> String)? = nil, manifestOnly: Bool = false, useIndex: Bool = true
+    ) throws {
         self.input = input
         var manifestBytes: [UInt8] = []
         while let raw = try readRaw() {
@@ -136,8 +179,56 @@ final class ImageReader {
             guard let passphrase else { throw ImageError.passphraseNeeded }
             key = try ImageKey.open(passphrase: try passphrase(), encryption)
         }
+        if useIndex, let size = input.size, let codec, let end = try? ImageEnd.read(input.descriptor, size: size, codec: codec) {
+            let first = seen.count + (pendingRaw == nil ? 0 : 1)
+            if end.index.count >= first && Self.isContiguous(end) {
+                self.end = end
+                nextIndexed = first
+                access = .index
+            }
+        }
         let key = self.key
-        pipeline = OrderedPipeline(threads: threads, capacity: threads * 2 + 1) { raw in try Self.decode(raw, key: key) }
+        let end = self.end
+        pipeline = OrderedPipeline(threads: threads, capacity: OrderedPipeline<Int, Int>.capacity(threads: threads)) { job in
+            switch job {
+            case .read(let raw): return try Self.decode(raw, key: key)
+            case .indexed(let entry, let tarStart): return try Self.decode(try Self.load(entry, tarStart: tarStart, from: end), key: key)
+            }
+        }
+    }
+
+    /// Whether the index lists members that follow each other from the image's first byte to the index itself.
+    private static func isContiguous(_ end: ImageEnd) -> Bool {
+        var offset: UInt64 = 0
+        for entry in end.index {
+            guard entry.offset == offset else { return false }
+            offset += UInt64(entry.length)
+        }
+        return offset == end.indexOffset
+    }
+
+    /// Reads the member the index entry points at (on a worker thread).
+    private static func load(_ entry: BlockIndexEntry, tarStart: UInt64, from end: ImageEnd?) throws -> Raw {
+        guard let end else { throw ImageError.corrupt(offset: entry.offset, file: nil, reason: "the block index is missing") }
+        let codec = end.codec
+        let length = Int(entry.length)
+        guard length >= codec.prefixLength,
+            case .success(let fieldLength) = MemberHeader.subfieldLength(prefix: try end.bytes(at: entry.offset, count: codec.prefixLength), codec: codec),
+            codec.prefixLength + fieldLength + codec.headerSuffix <= length
+        else { throw ImageError.corrupt(offset: entry.offset, file: nil, reason: "the block index does not point at a block header") }
+        // Header and body in arrays of their own: reading the member whole and splitting it copied every block again.
+        let headerLength = codec.prefixLength + fieldLength + codec.headerSuffix
+        let headerBytes = try end.bytes(at: entry.offset, count: headerLength)
+        let header: MemberHeader
+        switch MemberHeader.parse(headerBytes, codec: codec) {
+        case .success(let value): header = value
+        case .failure(let damage): throw ImageError.corrupt(offset: entry.offset, file: nil, reason: damage.reason)
+        }
+        guard header.memberLength == length, header.size == Int(entry.size) else {
+            throw ImageError.corrupt(offset: entry.offset, file: nil, reason: "the block index does not match the blocks")
+        }
+        let body = try end.bytes(at: entry.offset + UInt64(headerLength), count: length - headerLength)
+        return Raw(header: header, headerBytes: headerBytes, body: body, offset: entry.offset, tarStart: tarStart)
     }
 
     private static func decode(_ raw: Raw, key: ImageKey?) throws -> DecodedMember {
@@ -146,12 +237,35 @@ final class ImageReader {
             var hasher = SHA256()
             hasher.update(data: raw.headerBytes)
             hasher.update(data: raw.body)
-            return DecodedMember(
+            var member = DecodedMember(
                 header: raw.header, offset: raw.offset, length: raw.headerBytes.count + raw.body.count,
-                content: content, sha256: Array(hasher.finalize()))
+                content: content, sha256: Array(hasher.finalize()), tarStart: raw.tarStart)
+            member.checkedFiles = checkFiles(member, key: key)
+            return member
         case .failure(let damage):
             throw ImageError.corrupt(offset: raw.offset, file: nil, reason: damage.reason)
         }
+    }
+
+    /// Hashes the files whose data begins and ends in `member` (most files of a tree), so the thread that walks the
+    /// tar stream need not. A file's ustar header comes right before its data and gives its size; the scanner
+    /// trusts a result only for the entry it reads at that offset with that size, so a damaged or misread header
+    /// here only means the scanner hashes the file itself.
+    private static func checkFiles(_ member: DecodedMember, key: ImageKey?) -> [UInt64: UInt64] {
+        var checked: [UInt64: UInt64] = [:]
+        let content = member.content
+        for checksum in member.header.checksums where checksum.offset >= member.tarStart + UInt64(TarFormat.blockSize) {
+            let start = checksum.offset - member.tarStart
+            guard start < UInt64(content.count) else { continue }
+            let header = Int(start) - TarFormat.blockSize
+            guard let size = TarFormat.number(content[(header + 124)..<(header + 136)]), size > 0,
+                start + size <= UInt64(content.count)
+            else { continue }
+            var hasher = FileHasher(key: key)
+            content.withUnsafeBytes { hasher.update(bufferPointer: UnsafeRawBufferPointer(rebasing: $0[Int(start)..<Int(start + size)])) }
+            if hasher.finalize() == checksum.sha256 { checked[checksum.offset] = size }
+        }
+        return checked
     }
 
     deinit { pipeline?.close() }
@@ -221,14 +335,26 @@ final class ImageReader {
         guard let pipeline else { return nil }
         if let raw = pendingRaw {
             pendingRaw = nil
-            pipeline.submit(raw)
+            pipeline.submit(.read(raw))
         }
         while !inputDone && !pipeline.isFull {
+            if let end {
+                if nextIndexed < end.index.count {
+                    let entry = end.index[nextIndexed]
+                    nextIndexed += 1
+                    pipeline.submit(.indexed(entry, tarStart: tarSubmitted))
+                    tarSubmitted += UInt64(entry.size)
+                    continue
+                }
+                // The index and tail follow: read them in order, as from a pipe, and check them at the end.
+                try input.seek(to: end.indexOffset)
+                self.end = nil
+            }
             guard let raw = try readRaw() else {
                 inputDone = true
                 break
             }
-            pipeline.submit(raw)
+            pipeline.submit(.read(raw))
         }
         guard let result = pipeline.take() else { return nil }
         let member: DecodedMember
@@ -285,6 +411,8 @@ final class ImageReader {
         guard body.count == header.compressedLength + codec.trailerLength else {
             throw ImageError.corrupt(offset: input.offset, file: nil, reason: "the image ends early (truncated) inside a block")
         }
-        return Raw(header: header, headerBytes: headerBytes, body: body, offset: offset)
+        let tarStart = tarSubmitted
+        tarSubmitted += UInt64(header.size)
+        return Raw(header: header, headerBytes: headerBytes, body: body, offset: offset, tarStart: tarStart)
     }
 }

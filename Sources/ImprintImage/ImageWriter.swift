@@ -67,9 +67,10 @@ final class ImageWriter {
             throw ImageError.invalid(value: manifest.codec, reason: "the codec must be gzip or zstd")
         }
         self.codec = codec
-        block = [UInt8](repeating: 0, count: blockSize)
-        pipeline = OrderedPipeline(threads: threads, capacity: threads * 2 + 1) { job in
-            let member = try job.content.withUnsafeBytes { try Member.make(job.header, content: $0, level: level, key: key) }
+        block = uninitializedBytes(blockSize)
+        let contexts = ZstdContexts()
+        pipeline = OrderedPipeline(threads: threads, capacity: OrderedPipeline<Int, Int>.capacity(threads: threads)) { job in
+            let member = try job.content.withUnsafeBytes { try Member.make(job.header, content: $0, level: level, key: key, contexts: contexts) }
             return Done(member: member, size: job.content.count, sha256: Array(SHA256.hash(data: member)))
         }
         for member in try Member.metadata(.manifest, try ImageJSON.encode(manifest), firstSequence: 0, codec: codec) {
@@ -174,7 +175,7 @@ final class ImageWriter {
 
     private func seal() throws {
         var content = block
-        block = [UInt8](repeating: 0, count: blockSize)
+        block = uninitializedBytes(blockSize)
         if used < blockSize { content.removeSubrange(used...) }
         let header = MemberHeader(codec: codec, kind: .data, sequence: sequence, compressedLength: 0, size: used, checksums: checksums)
         sequence += 1

@@ -22,47 +22,17 @@ extension Restore {
         let input = try ImageInput(path: path)
         let manifest = try manifest(input)
         guard let size = input.size, let codec = ImageCodec(rawValue: manifest.codec) else { return try describeByReading(path) }
-        let tailLength = Self.tailLength(codec)
-        let descriptor = input.descriptor
-        func read(_ offset: UInt64, _ count: Int) throws -> [UInt8] {
-            var bytes = [UInt8](repeating: 0, count: count)
-            let got = bytes.withUnsafeMutableBytes { pread(descriptor, $0.baseAddress, count, off_t(offset)) }
-            guard got == count else { throw ImageError.corrupt(offset: offset, file: nil, reason: "the image ends early (truncated)") }
-            return bytes
-        }
-        func member(at offset: UInt64) throws -> (MemberHeader, Int) {
-            let prefix = try read(offset, codec.prefixLength)
-            guard case .success(let length) = MemberHeader.subfieldLength(prefix: prefix, codec: codec),
-                case .success(let header) = MemberHeader.parse(try read(offset, codec.prefixLength + length + codec.headerSuffix), codec: codec)
-            else { throw ImageError.corrupt(offset: offset, file: nil, reason: "a block header is damaged; run 'imprint verify'") }
-            return (header, header.memberLength)
-        }
-        guard size >= UInt64(tailLength) else { throw ImageError.corrupt(offset: size, file: nil, reason: "the image ends early (truncated)") }
-        let (tailHeader, _) = try member(at: size - UInt64(tailLength))
-        guard tailHeader.kind == .tail, let tail = ImageTail.decode(tailHeader.payload) else {
-            throw ImageError.corrupt(offset: size, file: nil, reason: "the image ends early (truncated): its tail is missing")
-        }
-        var indexBytes: [UInt8] = []
-        var offset = tail.indexOffset
-        while offset < size - UInt64(tailLength) {
-            let (header, length) = try member(at: offset)
-            guard header.kind == .index else { throw ImageError.corrupt(offset: offset, file: nil, reason: "a block is out of place") }
-            indexBytes += header.payload
-            offset += UInt64(length)
-        }
-        guard let index = BlockIndexEntry.decode(indexBytes), UInt64(index.count) == tail.indexSequence else {
-            throw ImageError.corrupt(offset: tail.indexOffset, file: nil, reason: "the block index is damaged")
-        }
+        let end = try ImageEnd.read(input.descriptor, size: size, codec: codec)
         var summaryBytes: [UInt8] = []
-        for entry in index.reversed() {
-            let (header, _) = try member(at: entry.offset)
+        for entry in end.index.reversed() {
+            let (header, _) = try end.member(at: entry.offset)
             guard header.kind == .summary else { break }
             summaryBytes = header.payload + summaryBytes
         }
         guard let summary = ImageJSON.decode(ImageSummary.self, summaryBytes) else {
-            throw ImageError.corrupt(offset: tail.indexOffset, file: nil, reason: "the summary is damaged")
+            throw ImageError.corrupt(offset: end.indexOffset, file: nil, reason: "the summary is damaged")
         }
-        return ImageDescription(manifest: manifest, summary: summary, index: index, imageBytes: size)
+        return ImageDescription(manifest: manifest, summary: summary, index: end.index, imageBytes: size)
     }
 
     /// For a pipe: reads and checks everything.
@@ -117,5 +87,60 @@ extension Restore {
                 }
             }
         }
+    }
+}
+
+/// The end of an image file, read from its last bytes: the tail, and the block index it points at.
+struct ImageEnd {
+    let descriptor: Int32
+    let codec: ImageCodec
+    /// The image offset of the first index member.
+    let indexOffset: UInt64
+    /// Every member before the index: manifest, data and summary.
+    let index: [BlockIndexEntry]
+
+    /// Reads the tail and the index members of the image open as `descriptor` (`size` bytes long).
+    static func read(_ descriptor: Int32, size: UInt64, codec: ImageCodec) throws -> ImageEnd {
+        let tailLength = UInt64(Restore.tailLength(codec))
+        let reader = ImageEnd(descriptor: descriptor, codec: codec, indexOffset: 0, index: [])
+        guard size >= tailLength else { throw ImageError.corrupt(offset: size, file: nil, reason: "the image ends early (truncated)") }
+        let (tailHeader, _) = try reader.member(at: size - tailLength)
+        guard tailHeader.kind == .tail, let tail = ImageTail.decode(tailHeader.payload) else {
+            throw ImageError.corrupt(offset: size, file: nil, reason: "the image ends early (truncated): its tail is missing")
+        }
+        var indexBytes: [UInt8] = []
+        var offset = tail.indexOffset
+        while offset < size - tailLength {
+            let (header, length) = try reader.member(at: offset)
+            guard header.kind == .index else { throw ImageError.corrupt(offset: offset, file: nil, reason: "a block is out of place") }
+            indexBytes += header.payload
+            offset += UInt64(length)
+        }
+        guard let index = BlockIndexEntry.decode(indexBytes), UInt64(index.count) == tail.indexSequence else {
+            throw ImageError.corrupt(offset: tail.indexOffset, file: nil, reason: "the block index is damaged")
+        }
+        return ImageEnd(descriptor: descriptor, codec: codec, indexOffset: tail.indexOffset, index: index)
+    }
+
+    /// `count` bytes at `offset` (pread: safe from several threads at once).
+    func bytes(at offset: UInt64, count: Int) throws -> [UInt8] {
+        var bytes = uninitializedBytes(count)
+        var done = 0
+        while done < count {
+            let got = bytes.withUnsafeMutableBytes { pread(descriptor, $0.baseAddress! + done, count - done, off_t(offset) + off_t(done)) }
+            if got < 0 && errno == EINTR { continue }
+            guard got > 0 else { throw ImageError.corrupt(offset: offset, file: nil, reason: "the image ends early (truncated)") }
+            done += got
+        }
+        return bytes
+    }
+
+    /// The header of the member at `offset`, and the member's whole length.
+    func member(at offset: UInt64) throws -> (MemberHeader, Int) {
+        let prefix = try bytes(at: offset, count: codec.prefixLength)
+        guard case .success(let length) = MemberHeader.subfieldLength(prefix: prefix, codec: codec),
+            case .success(let header) = MemberHeader.parse(try bytes(at: offset, count: codec.prefixLength + length + codec.headerSuffix), codec: codec)
+        else { throw ImageError.corrupt(offset: offset, file: nil, reason: "a block header is damaged; run 'imprint verify'") }
+        return (header, header.memberLength)
     }
 }

@@ -174,8 +174,10 @@ struct MemberHeader: Equatable, Sendable {
 enum Member {
     /// One complete member, its data sealed with `key` when the image is encrypted (gzip's CRC-32 and size are
     /// then zero: they would tell something of the plain content, and the GCM tag checks more).
-    static func make(_ header: MemberHeader, content: UnsafeRawBufferPointer, level: Int32, key: ImageKey?) throws -> [UInt8] {
-        let plain = try make(header, content: content, level: level)
+    static func make(
+        _ header: MemberHeader, content: UnsafeRawBufferPointer, level: Int32, key: ImageKey?, contexts: ZstdContexts? = nil
+    ) throws -> [UInt8] {
+        let plain = try make(header, content: content, level: level, contexts: contexts)
         guard let key, header.kind == .data else { return plain }
         let parsed: MemberHeader
         switch MemberHeader.parse(Array(plain.prefix(header.length)), codec: header.codec) {
@@ -204,8 +206,8 @@ enum Member {
     }
 
     /// One complete member: `header` (its lengths filled in here) and `content` deflated at `level`.
-    static func make(_ header: MemberHeader, content: UnsafeRawBufferPointer, level: Int32) throws -> [UInt8] {
-        if header.codec == .zstd { return try makeZstd(header, content: content, level: level) }
+    static func make(_ header: MemberHeader, content: UnsafeRawBufferPointer, level: Int32, contexts: ZstdContexts? = nil) throws -> [UInt8] {
+        if header.codec == .zstd { return try makeZstd(header, content: content, level: level, contexts: contexts) }
         var stream = z_stream()
         // Negative window bits: raw deflate, the gzip header and trailer are Imprint's own.
         let status = CZlib_deflateInit2(&stream, level, Z_DEFLATED, -15, 8, Z_DEFAULT_STRATEGY)
@@ -215,7 +217,7 @@ enum Member {
         header.size = content.count
         let headerLength = header.length
         let bound = Int(deflateBound(&stream, uLong(content.count)))
-        var output = [UInt8](repeating: 0, count: headerLength + bound + 8)
+        var output = uninitializedBytes(headerLength + bound + 8)
         let result: Int32 = output.withUnsafeMutableBytes { out in
             stream.next_in = UnsafeMutablePointer(mutating: content.bindMemory(to: Bytef.self).baseAddress)
             stream.avail_in = uInt(content.count)
@@ -245,7 +247,7 @@ enum Member {
         var stream = z_stream()
         guard CZlib_inflateInit2(&stream, -15) == Z_OK else { return .failure("zlib could not start") }
         defer { inflateEnd(&stream) }
-        var output = [UInt8](repeating: 0, count: header.size + 1)
+        var output = uninitializedBytes(header.size + 1)
         let result: Int32 = body.withUnsafeBytes { input in
             output.withUnsafeMutableBytes { out in
                 stream.next_in = UnsafeMutablePointer(mutating: input.bindMemory(to: Bytef.self).baseAddress)
@@ -291,16 +293,19 @@ enum Member {
 extension Member {
     /// A zstd member: the skippable frame with the header, then one frame with the content size and XXH64 checksum.
     /// Metadata members are the skippable frame alone.
-    static func makeZstd(_ header: MemberHeader, content: UnsafeRawBufferPointer, level: Int32) throws -> [UInt8] {
+    static func makeZstd(_ header: MemberHeader, content: UnsafeRawBufferPointer, level: Int32, contexts: ZstdContexts? = nil) throws -> [UInt8] {
         var header = header
         header.size = content.count
         guard header.kind == .data else { return header.encoded() }
-        guard let context = ZSTD_createCCtx() else { throw ImageError.codec(operation: "start compressing", code: -1) }
-        defer { ZSTD_freeCCtx(context) }
+        let context = try contexts?.take() ?? ZstdContexts.make()
+        defer {
+            if let contexts { contexts.give(context) } else { ZSTD_freeCCtx(context) }
+        }
+        ZSTD_CCtx_reset(context, ZSTD_reset_session_only)
         ZSTD_CCtx_setParameter(context, ZSTD_c_compressionLevel, level)
         ZSTD_CCtx_setParameter(context, ZSTD_c_checksumFlag, 1)
         let bound = ZSTD_compressBound(content.count)
-        var frame = [UInt8](repeating: 0, count: bound)
+        var frame = uninitializedBytes(bound)
         let written = frame.withUnsafeMutableBytes { out in
             ZSTD_compress2(context, out.baseAddress, bound, content.baseAddress, content.count)
         }
@@ -316,7 +321,7 @@ extension Member {
             return header.size == 0 && header.kind != .data ? .success([]) : .failure("a data block has no frame")
         }
         guard header.kind == .data else { return .failure("a metadata block has content") }
-        var output = [UInt8](repeating: 0, count: header.size + 1)
+        var output = uninitializedBytes(header.size + 1)
         let result: Result<Int, Damage> = body.withUnsafeBytes { input in
             guard ZSTD_findFrameCompressedSize(input.baseAddress, input.count) == input.count else {
                 return .failure("the compressed data is not one whole zstd frame")
@@ -341,6 +346,12 @@ extension Member {
 }
 
 func sha256Of(_ bytes: [UInt8]) -> [UInt8] { Array(SHA256.hash(data: bytes)) }
+
+/// A buffer of `count` bytes left as the allocator gives them: for output a codec or read(2) fills before anything
+/// reads it (zeroing a megabyte per block is measurable).
+func uninitializedBytes(_ count: Int) -> [UInt8] {
+    [UInt8](unsafeUninitializedCapacity: count) { _, initialized in initialized = count }
+}
 
 /// zlib's CRC-32 of `bytes`.
 func crc32Of(_ bytes: UnsafeRawBufferPointer) -> UInt {
@@ -370,4 +381,25 @@ struct Damage: Error, Equatable, ExpressibleByStringInterpolation {
     var reason: String
     init(_ reason: String) { self.reason = reason }
     init(stringLiteral value: String) { reason = value }
+}
+
+/// zstd compression contexts kept between blocks: a new context per block allocates and clears its tables each
+/// time. One set per image writer; each worker takes one, uses it for a block and gives it back.
+final class ZstdContexts: @unchecked Sendable {
+    private let lock = NSLock()
+    private var idle: [OpaquePointer] = []
+
+    deinit { for context in idle { ZSTD_freeCCtx(context) } }
+
+    static func make() throws -> OpaquePointer {
+        guard let context = ZSTD_createCCtx() else { throw ImageError.codec(operation: "start compressing", code: -1) }
+        return context
+    }
+
+    func take() throws -> OpaquePointer {
+        if let context = lock.withLock({ idle.popLast() }) { return context }
+        return try Self.make()
+    }
+
+    func give(_ context: OpaquePointer) { lock.withLock { idle.append(context) } }
 }

@@ -13,6 +13,10 @@ final class OrderedPipeline<Input: Sendable, Output: Sendable>: @unchecked Senda
     private var closed = false
     private let work: @Sendable (Input) throws -> Output
 
+    /// How many blocks an image pipeline keeps in flight for `threads` workers: enough that the workers go on while
+    /// the thread that feeds them is not scheduled for a while (a machine shared with other work), about 2 MiB each.
+    static func capacity(threads: Int) -> Int { threads * 4 + 2 }
+
     init(threads: Int, capacity: Int, work: @escaping @Sendable (Input) throws -> Output) {
         self.capacity = max(capacity, 1)
         self.work = work

@@ -7,6 +7,8 @@ import ImprintCore
 public struct ReadResult: Sendable {
     public var manifest: ImageManifest
     public var summary: ImageSummary
+    /// How the members were read: from their places in the block index (a file), or in order (a pipe).
+    public var access: ImageAccess
 }
 
 /// Restore and verify: read an image, check every block and file, and (restore) write the tree.
@@ -33,19 +35,42 @@ public enum Restore {
         try RestoreMarker.create(extractor.rootDescriptor, root: target.path)
         let summary = try TarScanner(reader: reader).scan(into: &extractor)
         try extractor.finishFolders()
-        return ReadResult(manifest: reader.manifest, summary: summary)
+        return ReadResult(manifest: reader.manifest, summary: summary, access: reader.access)
     }
 
-    /// Reads the whole image and checks every block, every file's SHA-256, the index and the tail.
+    /// Reads the whole image and checks every block, every file's SHA-256, the index and the tail. A file is read
+    /// from its block index on every core; when that finds damage, the image is read once more in order, so the
+    /// message names the first damaged block and the file it hit, as from a pipe.
     public static func verify(
         _ input: ImageInput, threads: Int = ProcessInfo.processInfo.activeProcessorCount,
         passphrase: (() throws -> String)? = nil, progress: ((UInt64) -> Void)? = nil
     ) throws -> ReadResult {
-        let reader = try ImageReader(input: input, threads: max(1, threads), passphrase: passphrase)
-        reader.progress = progress
-        var sink = CountingSink()
-        let summary = try TarScanner(reader: reader).scan(into: &sink)
-        return ReadResult(manifest: reader.manifest, summary: summary)
+        var given: String?
+        // Asked once, even when the image is read twice.
+        let remembered: (() throws -> String)? = passphrase.map { ask in
+            {
+                if let given { return given }
+                let answer = try ask()
+                given = answer
+                return answer
+            }
+        }
+        func scan(useIndex: Bool) throws -> ReadResult {
+            let reader = try ImageReader(input: input, threads: max(1, threads), passphrase: remembered, useIndex: useIndex)
+            reader.progress = progress
+            var sink = CountingSink()
+            let summary = try TarScanner(reader: reader).scan(into: &sink)
+            return ReadResult(manifest: reader.manifest, summary: summary, access: reader.access)
+        }
+        guard input.size != nil else { return try scan(useIndex: false) }
+        do {
+            return try scan(useIndex: true)
+        } catch let error as ImageError {
+            guard case .corrupt = error else { throw error }
+            try input.seek(to: 0)
+            _ = try scan(useIndex: false)
+            throw error
+        }
     }
 
     /// Only the manifest (the first blocks), for `inspect` and the library.
@@ -59,32 +84,64 @@ let utimeOmit = (1 << 30) - 2
 
 struct CountingSink: EntrySink {
     mutating func begin(_ entry: TarEntry) throws {}
-    mutating func data(_ bytes: UnsafeRawBufferPointer, fileOffset: UInt64) throws {}
+    mutating func data(_ bytes: ArraySlice<UInt8>, fileOffset: UInt64) throws {}
     mutating func end(_ entry: TarEntry) throws {}
     mutating func abandon(_ entry: TarEntry) {}
 }
 
 /// Writes entries under a root folder, opening every parent folder from the root with O_NOFOLLOW, so neither a
-/// `..` nor a link (in the target or made by the image itself) can send a write outside it.
+/// `..` nor a link (in the target or made by the image itself) can send a write outside it. Every name is made on
+/// the calling thread, in the image's order; the files' data and metadata are written behind it by a `DataWriter`.
 struct Extractor: EntrySink {
     let rootDescriptor: Int32
     private let rootPath: String
     /// The folders from the root down to the last entry's folder, kept open: entries come depth first, so the
     /// next entry's folder shares most of this chain.
-    private var chain: [(name: [UInt8], descriptor: Int32)] = []
+    /// `setsGroup`: the folder has the setgid bit, so a file made in it takes the folder's group.
+    private var chain: [(name: [UInt8], descriptor: Int32, setsGroup: Bool)] = []
+    private let rootSetsGroup: Bool
     private var file: Int32 = -1
-    /// The file being written, for an error (a full disk) while its data is written.
-    private var filePath = ""
+    private var filePath: [UInt8] = []
+    private let writer = DataWriter()
+    /// What the open file already got when it was made (its mode, its owner), so `end` need not set it again.
+    private var fileMode = false
+    private var fileOwner = false
     private var folderTimes: [([UInt8], timespec)] = []
+    /// The bits the umask takes from a new file's mode; all of them when it cannot be read (every mode is then set
+    /// with fchmod).
+    private let umaskBits: UInt32
+    private let userID = geteuid()
+    private let groupID = getegid()
 
     init(root: String) throws {
         rootPath = root
         rootDescriptor = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         guard rootDescriptor >= 0 else { throw ImageError.io(path: root, operation: "open the target", errno: errno) }
+        rootSetsGroup = Self.setsGroup(rootDescriptor)
+        umaskBits = Self.processUmask() ?? 0o7777
+    }
+
+    /// The umask from /proc/self/status (reading it with umask(2) would change it for every thread for a moment).
+    private static func processUmask() -> UInt32? {
+        guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
+            let line = status.split(separator: "\n").first(where: { $0.hasPrefix("Umask:") })
+        else { return nil }
+        return UInt32(line.dropFirst("Umask:".count).trimmingCharacters(in: .whitespaces), radix: 8)
+    }
+
+    private static func setsGroup(_ folder: Int32) -> Bool {
+        var info = stat()
+        return fstat(folder, &info) != 0 || info.st_mode & S_ISGID != 0
     }
 
     mutating func close() {
+        try? writer.drain()
+        writer.close()
         if file >= 0 { Glibc.close(file) }
+        // A file the writer could not finish (the disk full) is not left behind looking whole.
+        if let path = writer.failedPath, let (folder, name) = try? parentFolder(of: path, creating: false) {
+            _ = withCPath(name) { unlinkat(folder, $0, 0) }
+        }
         for link in chain { Glibc.close(link.descriptor) }
         chain = []
         Glibc.close(rootDescriptor)
@@ -93,8 +150,8 @@ struct Extractor: EntrySink {
     mutating func begin(_ entry: TarEntry) throws {
         FaultInjection.beforeFileOperation()
         if entry.path.isEmpty {
-            try applyOwnerAttributesMode(rootDescriptor, entry)
-            folderTimes.append((entry.path, time(entry)))
+            try Self.applyOwnerAttributesMode(rootDescriptor, entry)
+            folderTimes.append((entry.path, Self.time(entry)))
             return
         }
         let (folder, name) = try parentFolder(of: entry.path, creating: true)
@@ -112,9 +169,14 @@ struct Extractor: EntrySink {
             }
             switch entry.kind {
             case .file:
-                file = try creating { openat(folder, cName, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600) }
+                // The mode is given at creation when the umask keeps it whole and no setuid, setgid or sticky bit
+                // needs setting after the owner; the owner is already right when it is this process's.
+                fileMode = entry.mode & 0o7000 == 0 && entry.mode & umaskBits == 0
+                fileOwner = entry.uid == userID && entry.gid == groupID && !(chain.last?.setsGroup ?? rootSetsGroup)
+                let mode = fileMode ? mode_t(entry.mode) : 0o600
+                file = try creating { openat(folder, cName, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode) }
                 if file < 0 { throw ImageError.io(path: entry.displayPath, operation: "create", errno: errno) }
-                filePath = entry.displayPath
+                filePath = entry.path
             case .directory:
                 if mkdirat(folder, cName, 0o700) != 0 && errno != EEXIST {
                     throw ImageError.io(path: entry.displayPath, operation: "create the folder", errno: errno)
@@ -122,8 +184,8 @@ struct Extractor: EntrySink {
                 let descriptor = openat(folder, cName, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
                 if descriptor < 0 { throw ImageError.unsafePath(path: entry.displayPath, reason: "a link or file is in the way") }
                 defer { Glibc.close(descriptor) }
-                try applyOwnerAttributesMode(descriptor, entry)
-                folderTimes.append((entry.path, time(entry)))
+                try Self.applyOwnerAttributesMode(descriptor, entry)
+                folderTimes.append((entry.path, Self.time(entry)))
             case .symlink:
                 try check({ withCPath(entry.linkTarget) { symlinkat($0, folder, cName) } }, "create the link")
                 try applyOther(folder, cName, entry)
@@ -143,38 +205,38 @@ struct Extractor: EntrySink {
         }
     }
 
-    mutating func data(_ bytes: UnsafeRawBufferPointer, fileOffset: UInt64) throws {
+    mutating func data(_ bytes: ArraySlice<UInt8>, fileOffset: UInt64) throws {
         FaultInjection.beforeFileOperation()
-        var done = 0
-        while done < bytes.count {
-            let count = pwrite(file, bytes.baseAddress! + done, bytes.count - done, off_t(fileOffset) + off_t(done))
-            if count < 0 {
-                if errno == EINTR { continue }
-                throw ImageError.io(path: filePath, operation: "write", errno: errno)
-            }
-            done += count
-        }
+        try writer.write(file, bytes, at: fileOffset, path: filePath)
     }
 
     mutating func end(_ entry: TarEntry) throws {
         guard entry.kind == .file else { return }
         FaultInjection.beforeFileOperation()
-        defer {
-            Glibc.close(file)
-            file = -1
+        let descriptor = file
+        let (ownerSet, modeSet) = (fileOwner, fileMode)
+        file = -1
+        do {
+            try writer.run {
+                defer { Glibc.close(descriptor) }
+                if let realSize = entry.sparseSize, ftruncate(descriptor, off_t(realSize)) != 0 {
+                    throw ImageError.io(path: entry.displayPath, operation: "set the size of", errno: errno)
+                }
+                try Self.applyOwnerAttributesMode(descriptor, entry, ownerSet: ownerSet, modeSet: modeSet)
+                var times = [timespec(tv_sec: 0, tv_nsec: utimeOmit), Self.time(entry)]
+                if futimens(descriptor, &times) != 0 { throw ImageError.io(path: entry.displayPath, operation: "set the time of", errno: errno) }
+            }
+        } catch {
+            Glibc.close(descriptor)  // the writer failed earlier and takes no more work
+            throw error
         }
-        if let realSize = entry.sparseSize, ftruncate(file, off_t(realSize)) != 0 {
-            throw ImageError.io(path: entry.displayPath, operation: "set the size of", errno: errno)
-        }
-        try applyOwnerAttributesMode(file, entry)
-        var times = [timespec(tv_sec: 0, tv_nsec: utimeOmit), time(entry)]
-        if futimens(file, &times) != 0 { throw ImageError.io(path: entry.displayPath, operation: "set the time of", errno: errno) }
     }
 
     mutating func abandon(_ entry: TarEntry) {
         guard entry.kind == .file, file >= 0 else { return }
-        Glibc.close(file)
+        let descriptor = file
         file = -1
+        if (try? writer.run { Glibc.close(descriptor) }) == nil { Glibc.close(descriptor) }
         // A file whose data is damaged is not left behind looking whole.
         if let (folder, name) = try? parentFolder(of: entry.path, creating: false) {
             _ = withCPath(name) { unlinkat(folder, $0, 0) }
@@ -184,6 +246,7 @@ struct Extractor: EntrySink {
     /// Sets the folders' times last (writing into a folder changes its time), then syncs the tree and removes the
     /// restore marker, and sets the root's own time after that.
     mutating func finishFolders() throws {
+        try writer.drain()
         var rootTime: timespec?
         for (path, stamp) in folderTimes.reversed() {
             if path.isEmpty {
@@ -207,11 +270,13 @@ struct Extractor: EntrySink {
 
     // MARK: Helpers
 
-    private func time(_ entry: TarEntry) -> timespec { timespec(tv_sec: Int(entry.seconds), tv_nsec: Int(entry.nanoseconds)) }
+    private static func time(_ entry: TarEntry) -> timespec { timespec(tv_sec: Int(entry.seconds), tv_nsec: Int(entry.nanoseconds)) }
 
     /// Owner, extended attributes and mode of an open file or folder, in that order (a chown clears setuid).
-    private func applyOwnerAttributesMode(_ descriptor: Int32, _ entry: TarEntry) throws {
-        if fchown(descriptor, entry.uid, entry.gid) != 0 && errno != EPERM {
+    /// - Parameters:
+    ///   - ownerSet, modeSet: the file already has them (it was made so).
+    private static func applyOwnerAttributesMode(_ descriptor: Int32, _ entry: TarEntry, ownerSet: Bool = false, modeSet: Bool = false) throws {
+        if !ownerSet && fchown(descriptor, entry.uid, entry.gid) != 0 && errno != EPERM {
             throw ImageError.io(path: entry.displayPath, operation: "set the owner of", errno: errno)
         }
         for attribute in entry.attributes {
@@ -222,7 +287,7 @@ struct Extractor: EntrySink {
                 throw ImageError.io(path: entry.displayPath, operation: "set the attribute \(displayPath(attribute.name)) of", errno: errno)
             }
         }
-        if fchmod(descriptor, mode_t(entry.mode)) != 0 { throw ImageError.io(path: entry.displayPath, operation: "set the mode of", errno: errno) }
+        if !modeSet && fchmod(descriptor, mode_t(entry.mode)) != 0 { throw ImageError.io(path: entry.displayPath, operation: "set the mode of", errno: errno) }
     }
 
     /// Owner, attributes, mode and time of a link, device or FIFO named `name` in `folder`.
@@ -247,7 +312,7 @@ struct Extractor: EntrySink {
         if entry.kind != .symlink && fchmodat(folder, name, mode_t(entry.mode), 0) != 0 {
             throw ImageError.io(path: entry.displayPath, operation: "set the mode of", errno: errno)
         }
-        var times = [timespec(tv_sec: 0, tv_nsec: utimeOmit), time(entry)]
+        var times = [timespec(tv_sec: 0, tv_nsec: utimeOmit), Self.time(entry)]
         if utimensat(folder, name, &times, AT_SYMLINK_NOFOLLOW) != 0 {
             throw ImageError.io(path: entry.displayPath, operation: "set the time of", errno: errno)
         }
@@ -284,7 +349,7 @@ struct Extractor: EntrySink {
         while chain.count > common { Glibc.close(chain.removeLast().descriptor) }
         for component in components[common...] {
             let next = try openFolder(component, in: chain.last?.descriptor ?? rootDescriptor, creating: creating, path: path)
-            chain.append((component, next))
+            chain.append((component, next, Self.setsGroup(next)))
         }
         return (chain.last?.descriptor ?? rootDescriptor, name)
     }

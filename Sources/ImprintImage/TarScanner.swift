@@ -5,8 +5,9 @@ import Foundation
 protocol EntrySink {
     /// An entry starts (for a file: before its data).
     mutating func begin(_ entry: TarEntry) throws
-    /// A piece of a regular file's data, to be written at `fileOffset` in the file.
-    mutating func data(_ bytes: UnsafeRawBufferPointer, fileOffset: UInt64) throws
+    /// A piece of a regular file's data, to be written at `fileOffset` in the file (a slice of its block: keeping
+    /// it costs no copy).
+    mutating func data(_ bytes: ArraySlice<UInt8>, fileOffset: UInt64) throws
     /// The entry is complete and its data matched its checksum.
     mutating func end(_ entry: TarEntry) throws
     /// The entry failed (its data did not match, or the image broke off inside it).
@@ -21,6 +22,10 @@ final class TarScanner {
     private var position = 0
     /// The tar stream offset of the next byte.
     private var tarOffset: UInt64 = 0
+    /// Whether the current block starts where this scanner's count says (so its workers' file checks apply).
+    private var blockInPlace = false
+    /// How many files a worker had already hashed and checked (this thread only passed their data on).
+    private(set) var filesCheckedAhead = 0
     private var current: String?
 
     init(reader: ImageReader) { self.reader = reader }
@@ -157,6 +162,9 @@ final class TarScanner {
         guard entry.kind == .file else { return }
         let start = tarOffset
         let startBlock = block?.offset ?? 0
+        // A file the worker already hashed whole in this block (the same bytes, the same checksum) is not hashed again.
+        let checked = entry.sparseSize == nil && blockInPlace && block?.checkedFiles[start] == entry.size
+        if checked { filesCheckedAhead += 1 }
         var hasher = FileHasher(key: reader.key)
         var remaining = entry.size
         var segments: [TarEntry.Segment] = []
@@ -172,13 +180,13 @@ final class TarScanner {
             var done: UInt64 = 0
             while done < segment.length {
                 try forChunk(max: segment.length - done) { bytes in
-                    hasher.update(bufferPointer: bytes)
+                    if !checked { bytes.withUnsafeBytes { hasher.update(bufferPointer: $0) } }
                     try sink.data(bytes, fileOffset: segment.offset + done)
                     done += UInt64(bytes.count)
                 }
             }
         }
-        if entry.size > 0 {
+        if entry.size > 0 && !checked {
             let recorded = block?.header.checksums.first { $0.offset == start }
             guard let recorded else { throw ImageError.corrupt(offset: startBlock, file: nil, reason: "no checksum is recorded for this file") }
             guard recorded.sha256 == hasher.finalize() else {
@@ -232,18 +240,17 @@ final class TarScanner {
 
     /// Calls `body` once with the next up-to-`max` bytes of the current block, moving to the next block first when
     /// this one is used up.
-    private func forChunk(max: UInt64, _ body: (UnsafeRawBufferPointer) throws -> Void) throws {
+    private func forChunk(max: UInt64, _ body: (ArraySlice<UInt8>) throws -> Void) throws {
         while block == nil || position == block!.content.count {
             guard let next = try reader.nextDataBlock() else {
                 throw ImageError.corrupt(offset: reader.memberOffset, file: nil, reason: "the tar stream ends early")
             }
             block = next
+            blockInPlace = next.tarStart == tarOffset
             position = 0
         }
         let count = Int(min(max, UInt64(block!.content.count - position)))
-        try block!.content.withUnsafeBytes { raw in
-            try body(UnsafeRawBufferPointer(rebasing: raw[position..<(position + count)]))
-        }
+        try body(block!.content[position..<(position + count)])
         position += count
         tarOffset += UInt64(count)
     }

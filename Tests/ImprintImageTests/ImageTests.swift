@@ -75,6 +75,65 @@ import Testing
         #expect(try String(contentsOfFile: restored + "/etc/hostname", encoding: .utf8) == "unit\n")
     }
 
+    /// A file is verified and restored from its block index on every core, a pipe in order; and a file whose data
+    /// does not match the SHA-256 recorded for it (the block's CRCs made to agree) is named either way.
+    @Test func fileReadByIndexPipeInOrder() throws {
+        let folder = try TemporaryDirectory()
+        let source = folder.file("small")
+        try FileManager.default.createDirectory(atPath: source + "/etc", withIntermediateDirectories: true)
+        for number in 0..<40 {
+            try Data(String(repeating: "line \(number)\n", count: 60 * number).utf8).write(to: URL(fileURLWithPath: source + "/etc/file\(number)"))
+        }
+        let image = folder.file("small.imprint")
+        let captured = try capture(source, to: image, blockSize: 8192)
+        #expect(captured.summary.blocks > 5)
+        let verified = try Restore.verify(try ImageInput(path: image), threads: 2)
+        #expect(verified.access == .index)
+        #expect(verified.summary == captured.summary)
+        let restored = folder.file("restored")
+        try FileManager.default.createDirectory(atPath: restored, withIntermediateDirectories: false)
+        #expect(try Restore.run(try ImageInput(path: image), root: restored, threads: 2).access == .index)
+        #expect(try rsyncDifferences(source, restored) == [])
+        let piped = try withStandardInput(from: image) { try Restore.verify(try ImageInput(path: "-"), threads: 2) }
+        #expect(piped.access == .stream)
+        #expect(piped.summary == captured.summary)
+        // The workers hashed the files that fit in one block; the scanner hashed the others.
+        let reader = try ImageReader(input: try ImageInput(path: image), threads: 2)
+        let scanner = TarScanner(reader: reader)
+        var sink = CountingSink()
+        #expect(try scanner.scan(into: &sink) == captured.summary)
+        #expect(scanner.filesCheckedAhead > 0 && scanner.filesCheckedAhead < captured.summary.files)
+
+        var bytes = Array(try Data(contentsOf: URL(fileURLWithPath: image)))
+        var changed = false
+        for entry in try Restore.describe(image).index where !changed {
+            let start = Int(entry.offset)
+            guard case .success(let length) = MemberHeader.subfieldLength(prefix: Array(bytes[start..<(start + 16)]), codec: .gzip),
+                case .success(var header) = MemberHeader.parse(Array(bytes[start..<(start + 18 + length)]), codec: .gzip),
+                !header.checksums.isEmpty
+            else { continue }
+            header.checksums[0].sha256[0] ^= 0xff
+            bytes.replaceSubrange(start..<(start + 18 + length), with: header.encoded())
+            changed = true
+        }
+        #expect(changed)
+        let damaged = folder.file("damaged.imprint")
+        try Data(bytes).write(to: URL(fileURLWithPath: damaged))
+        func expectNamed(_ body: () throws -> Void) {
+            #expect(performing: body, throws: { error in
+                "\(error)".contains("does not match its SHA-256") && "\(error)".contains("/etc/file")
+            })
+        }
+        expectNamed {
+            let reader = try ImageReader(input: try ImageInput(path: damaged), threads: 2)
+            #expect(reader.access == .index)
+            var sink = CountingSink()
+            _ = try TarScanner(reader: reader).scan(into: &sink)
+        }
+        expectNamed { _ = try Restore.verify(try ImageInput(path: damaged), threads: 2) }
+        expectNamed { _ = try withStandardInput(from: damaged) { try Restore.verify(try ImageInput(path: "-"), threads: 2) } }
+    }
+
     /// Every single-byte change and every truncation of a small image (gzip and zstd) is caught by verify and by
     /// restore, and a restore that fails writes nothing outside its target.
     @Test(arguments: ImageCodec.allCases) func everyCorruptionAndTruncationCaught(codec: ImageCodec) throws {
@@ -298,4 +357,24 @@ func writeImage(_ entries: [TarEntry], to path: String) throws {
         #expect(!listed.output.contains("pkgcache.bin"))
         #expect(!listed.output.contains(".pyc"))
     }
+}
+
+/// Runs `body` with standard input reading `path` through a pipe (not seekable), as `imprint verify - < IMAGE | ...`.
+func withStandardInput<T>(from path: String, _ body: () throws -> T) throws -> T {
+    let data = try Data(contentsOf: URL(fileURLWithPath: path))
+    let input = Pipe()
+    let writer = Thread {
+        input.fileHandleForWriting.write(data)
+        try? input.fileHandleForWriting.close()
+    }
+    writer.start()
+    let saved = dup(0)
+    dup2(input.fileHandleForReading.fileDescriptor, 0)
+    defer {
+        dup2(saved, 0)
+        close(saved)
+        // Read what the body left, so the writer is never stuck on a full pipe.
+        _ = input.fileHandleForReading.readDataToEndOfFile()
+    }
+    return try body()
 }
