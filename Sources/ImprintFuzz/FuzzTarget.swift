@@ -1,0 +1,157 @@
+import Foundation
+import ImprintCore
+import ImprintImage
+import ImprintInventory
+
+/// An input Imprint reads from outside, fed arbitrary bytes by libFuzzer (`.ci/fuzz`) and by the regression test.
+///
+/// Every input must end in success or in the module's own error; a trap (overflow, index out of range, force
+/// unwrap), a hang or a huge allocation is a bug, and so is a `FuzzFinding` (a wrong result the harness checks for).
+public enum FuzzTarget: String, CaseIterable, Sendable {
+    /// An image file: `verify`, then `restore` into a scratch folder.
+    case image
+    /// A units, groups or printers CSV: a dry-run import into a small inventory.
+    case csv
+    /// A facts file (JSON), then the identifiers matching would use.
+    case facts
+}
+
+/// A wrong result the harness caught without a crash: the fuzzer entry turns it into one, so libFuzzer keeps the input.
+public struct FuzzFinding: Error, CustomStringConvertible {
+    public var description: String
+}
+
+/// Runs inputs through one target, with the scratch folder (and for CSV the inventory) it needs made once.
+public final class FuzzRunner {
+    public let target: FuzzTarget
+    /// A folder of its own under the system's temporary folder, removed by `close()`.
+    public let workspace: String
+    /// The passphrase an encrypted image is opened with: the seeds `FuzzSeeds` writes use it.
+    public static let passphrase = "imprint-fuzz"
+    private var inventory: Inventory?
+    private var inventoryBaseline: [String] = []
+
+    public init(_ target: FuzzTarget) throws {
+        self.target = target
+        workspace = (NSTemporaryDirectory() as NSString).appendingPathComponent("imprint-fuzz-\(target.rawValue)-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(atPath: workspace, withIntermediateDirectories: true)
+        if target == .csv { try openInventory() }
+    }
+
+    /// Removes the workspace.
+    public func close() { try? FileManager.default.removeItem(atPath: workspace) }
+
+    /// Runs one input.
+    /// - Throws: the module's error when Imprint rejects the input (the expected outcome for most inputs), or a
+    ///   `FuzzFinding`.
+    public func run(_ bytes: [UInt8]) throws {
+        switch target {
+        case .image: try runImage(bytes)
+        case .csv: try runCSV(bytes)
+        case .facts: try runFacts(bytes)
+        }
+    }
+
+    /// Whether `error` is a clean rejection: one of the modules' own errors, which name the bad value.
+    public static func isClean(_ error: any Error) -> Bool {
+        switch error {
+        case is ImageError, is InventoryError, is CoreError: return true
+        default: return false
+        }
+    }
+
+    // MARK: Image
+
+    /// Verifies the image, then restores it into an empty folder; an image verify refuses must not restore.
+    private func runImage(_ bytes: [UInt8]) throws {
+        let imagePath = (workspace as NSString).appendingPathComponent("input.img")
+        guard FileManager.default.createFile(atPath: imagePath, contents: Data(bytes)) else {
+            throw FuzzFinding(description: "the harness could not write \(imagePath)")
+        }
+        var verifyError: (any Error)?
+        do {
+            _ = try Restore.verify(try ImageInput(path: imagePath), threads: 1, passphrase: { Self.passphrase })
+        } catch {
+            verifyError = error
+        }
+        let target = (workspace as NSString).appendingPathComponent("root")
+        try? FileManager.default.removeItem(atPath: target)
+        try FileManager.default.createDirectory(atPath: target, withIntermediateDirectories: false)
+        defer { try? FileManager.default.removeItem(atPath: target) }
+        do {
+            _ = try Restore.run(try ImageInput(path: imagePath), root: target, threads: 1, passphrase: { Self.passphrase })
+        } catch {
+            if verifyError == nil && !Self.isClean(error) { throw error }
+            throw verifyError ?? error
+        }
+        if let verifyError {
+            throw FuzzFinding(description: "restore accepted an image that verify refuses (\(verifyError))")
+        }
+    }
+
+    // MARK: CSV
+
+    /// An inventory with one printer, one group and one unit, so rows can collide with records that exist.
+    private func openInventory() throws {
+        let inventory = try Inventory.create(path: (workspace as NSString).appendingPathComponent("inventory.db"))
+        _ = try inventory.importCSV(
+            "name,uri,driver,location,description\nrm204-laser,ipp://10.20.4.5/ipp/print,everywhere,Room 204,Laser\n",
+            file: "printers.csv")
+        _ = try inventory.importCSV(
+            "name,domain,dns,search,network_mode,naming_pattern,printers,default_printer\n"
+                + "RM204,school.example.org,10.20.0.53,school.example.org,static,RM204-{##},rm204-laser,rm204-laser\n",
+            file: "groups.csv")
+        _ = try inventory.importCSV(
+            "hostname,group,serial,uuid,asset_tag,macs,ipv4,gateway4\n"
+                + "RM204-01,RM204,7XK01Q70,4c4c4544-0001-4b10-8078-b7c04f515ce3,SCH-4001,3c:52:82:20:04:01,10.20.4.101/24,10.20.4.1\n",
+            file: "units.csv")
+        self.inventory = inventory
+        inventoryBaseline = try Self.contents(of: inventory)
+    }
+
+    private static func contents(of inventory: Inventory) throws -> [String] {
+        try CSVKind.allCases.map { kind in try inventory.exportCSV(kind) }
+    }
+
+    /// A dry-run import that reports bad rows and keeps good ones: every check runs, nothing stays. A row that only
+    /// SQLite's constraints stop (instead of the importer's checks), or a dry run that changes the inventory, is a
+    /// finding.
+    private func runCSV(_ bytes: [UInt8]) throws {
+        guard let inventory else { throw FuzzFinding(description: "the harness has no inventory") }
+        var importError: InventoryError?
+        do {
+            _ = try inventory.importCSV(
+                String(decoding: bytes, as: UTF8.self), file: "fuzz.csv", skipInvalid: true, update: true, dryRun: true)
+        } catch {
+            importError = error
+        }
+        let after = try Self.contents(of: inventory)
+        guard after == inventoryBaseline else {
+            inventoryBaseline = after
+            throw FuzzFinding(description: "a dry-run import changed the inventory")
+        }
+        if case .database(_, let reason) = importError {
+            throw FuzzFinding(description: "a row passed the importer's checks and failed in SQLite: \(reason)")
+        }
+        if let importError { throw importError }
+    }
+
+    // MARK: Facts
+
+    /// Parses a facts file and derives the identifiers; what parses must print (as `imprint facts --json` does) and
+    /// parse back to the same facts.
+    private func runFacts(_ bytes: [UInt8]) throws {
+        let facts = try HardwareFacts.parse(json: Data(bytes), source: "fuzz.json")
+        _ = facts.identifiers()
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        let printed = try encoder.encode(facts)
+        let again: HardwareFacts
+        do {
+            again = try HardwareFacts.parse(json: printed, source: "printed facts")
+        } catch {
+            throw FuzzFinding(description: "printed facts do not parse back: \(error)")
+        }
+        guard again == facts else { throw FuzzFinding(description: "printed facts parse back to other facts") }
+    }
+}
