@@ -115,7 +115,10 @@ let package = Package(
         // built plain here (it runs files through a target, so the harness never rots) and with libFuzzer by .ci/fuzz.
         .target(
             name: "ImprintFuzz",
-            dependencies: ["ImprintCore", "ImprintImage", "ImprintInventory", "CLinux"],
+            dependencies: [
+                "ImprintCore", "ImprintImage", "ImprintInventory", "CLinux",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
             swiftSettings: swiftSettings
         ),
         .executableTarget(

@@ -22,6 +22,22 @@ public enum FuzzSeeds {
             try copy(["demo/units.csv", "demo/groups.csv", "demo/printers.csv"])
         case .facts:
             try copy(["demo/facts/RM204-07.json", "demo/facts/RM204-21.json", "demo/facts/not-in-inventory.json"])
+        case .tar:
+            // The tar streams of the gzip image seeds, as `gzip -dc` reads them.
+            let images = (scratch as NSString).appendingPathComponent("image-seeds")
+            try write(.image, to: images, fixtures: fixtures, scratch: scratch)
+            for name in ["etc-gzip.img", "odd-gzip.img"] {
+                let gzip = Process()
+                gzip.executableURL = URL(fileURLWithPath: "/bin/gzip")
+                gzip.arguments = ["-dc", (images as NSString).appendingPathComponent(name)]
+                let output = Pipe()
+                gzip.standardOutput = output
+                try gzip.run()
+                let tar = output.fileHandleForReading.readDataToEndOfFile()
+                gzip.waitUntilExit()
+                guard gzip.terminationStatus == 0 else { throw FuzzFinding(description: "gzip cannot read the seed \(name)") }
+                try tar.write(to: URL(fileURLWithPath: (folder as NSString).appendingPathComponent(name.replacingOccurrences(of: "-gzip.img", with: ".tar"))))
+            }
         case .image:
             let etc = (fixtures as NSString).appendingPathComponent("roots/rm204-master/etc")
             let tree = try oddTree(in: scratch)
