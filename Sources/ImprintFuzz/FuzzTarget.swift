@@ -95,8 +95,9 @@ public final class FuzzRunner {
     // MARK: CSV
 
     /// An inventory with one printer, one group and one unit, so rows can collide with records that exist.
-    private func openInventory() throws {
-        let inventory = try Inventory.create(path: (workspace as NSString).appendingPathComponent("inventory.db"))
+    private static func makeInventory(_ path: String) throws -> Inventory {
+        try? FileManager.default.removeItem(atPath: path)
+        let inventory = try Inventory.create(path: path)
         _ = try inventory.importCSV(
             "name,uri,driver,location,description\nrm204-laser,ipp://10.20.4.5/ipp/print,everywhere,Room 204,Laser\n",
             file: "printers.csv")
@@ -108,6 +109,11 @@ public final class FuzzRunner {
             "hostname,group,serial,uuid,asset_tag,macs,ipv4,gateway4\n"
                 + "RM204-01,RM204,7XK01Q70,4c4c4544-0001-4b10-8078-b7c04f515ce3,SCH-4001,3c:52:82:20:04:01,10.20.4.101/24,10.20.4.1\n",
             file: "units.csv")
+        return inventory
+    }
+
+    private func openInventory() throws {
+        let inventory = try Self.makeInventory((workspace as NSString).appendingPathComponent("inventory.db"))
         self.inventory = inventory
         inventoryBaseline = try Self.contents(of: inventory)
     }
@@ -121,10 +127,11 @@ public final class FuzzRunner {
     /// finding.
     private func runCSV(_ bytes: [UInt8]) throws {
         guard let inventory else { throw FuzzFinding(description: "the harness has no inventory") }
+        let text = String(decoding: bytes, as: UTF8.self)
         var importError: InventoryError?
+        var report: ImportReport?
         do {
-            _ = try inventory.importCSV(
-                String(decoding: bytes, as: UTF8.self), file: "fuzz.csv", skipInvalid: true, update: true, dryRun: true)
+            report = try inventory.importCSV(text, file: "fuzz.csv", skipInvalid: true, update: true, dryRun: true)
         } catch {
             importError = error
         }
@@ -137,6 +144,25 @@ public final class FuzzRunner {
             throw FuzzFinding(description: "a row passed the importer's checks and failed in SQLite: \(reason)")
         }
         if let importError { throw importError }
+        if let report, !report.added.isEmpty || !report.updated.isEmpty { try roundTrip(text, kind: report.kind) }
+    }
+
+    /// Imports `text` for real into a fresh inventory, exports it, and imports the export back: every record must come
+    /// back unchanged (what `inventory export` writes, `inventory import` must read as the same inventory).
+    private func roundTrip(_ text: String, kind: CSVKind) throws {
+        let inventory = try Self.makeInventory((workspace as NSString).appendingPathComponent("round-trip.db"))
+        _ = try inventory.importCSV(text, file: "fuzz.csv", skipInvalid: true, update: true)
+        let exported = try inventory.exportCSV(kind)
+        let again: ImportReport
+        do {
+            again = try inventory.importCSV(exported, file: "exported.csv", update: true, dryRun: true)
+        } catch {
+            throw FuzzFinding(description: "the exported \(kind.rawValue) do not import back: \(error)\n\(exported)")
+        }
+        guard again.added.isEmpty, again.updated.isEmpty, again.createdGroups.isEmpty else {
+            throw FuzzFinding(
+                description: "the exported \(kind.rawValue) import back changed: added \(again.added), updated \(again.updated)\n\(exported)")
+        }
     }
 
     // MARK: Facts
