@@ -1,4 +1,5 @@
 import Foundation
+import Glibc
 import ImprintCore
 import ImprintImage
 import ImprintInventory
@@ -33,6 +34,7 @@ public final class FuzzRunner {
     public static let passphrase = "imprint-fuzz"
     private var inventory: Inventory?
     private var inventoryBaseline: [String] = []
+    private var restores = 0
 
     public init(_ target: FuzzTarget) throws {
         self.target = target
@@ -77,15 +79,34 @@ public final class FuzzRunner {
         } catch {
             verifyError = error
         }
-        let target = (workspace as NSString).appendingPathComponent("root")
-        try? FileManager.default.removeItem(atPath: target)
-        try FileManager.default.createDirectory(atPath: target, withIntermediateDirectories: false)
+        // A folder of its own per input: an image can leave modes that keep an unprivileged run from removing it.
+        // Two folders deep, so a write that climbs one or two levels out of the root shows beside it.
+        restores += 1
+        let outside = (workspace as NSString).appendingPathComponent("outside")
+        let target = (outside as NSString).appendingPathComponent("root-\(restores)")
+        try FileManager.default.createDirectory(atPath: target, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: target) }
+        var restoreError: (any Error)?
         do {
             _ = try Restore.run(try ImageInput(path: imagePath), root: target, threads: 1, passphrase: { Self.passphrase })
         } catch {
-            if verifyError == nil && !Self.isClean(error) { throw error }
-            throw verifyError ?? error
+            restoreError = error
+        }
+        let beside = (try? FileManager.default.contentsOfDirectory(atPath: outside)) ?? []
+        let above = (try? FileManager.default.contentsOfDirectory(atPath: workspace)) ?? []
+        guard beside.allSatisfy({ $0.hasPrefix("root-") }), Set(above).isSubset(of: ["input.img", "outside"]) else {
+            for name in beside where !name.hasPrefix("root-") { try? FileManager.default.removeItem(atPath: (outside as NSString).appendingPathComponent(name)) }
+            for name in above where name != "input.img" && name != "outside" { try? FileManager.default.removeItem(atPath: (workspace as NSString).appendingPathComponent(name)) }
+            throw FuzzFinding(description: "restore wrote outside its root: \(beside.filter { !$0.hasPrefix("root-") } + above)")
+        }
+        // A hard link out of the root would give the restored tree a second name for the image file.
+        var info = stat()
+        if stat(imagePath, &info) == 0 && info.st_nlink > 1 {
+            throw FuzzFinding(description: "restore linked a file from outside its root")
+        }
+        if let restoreError {
+            if verifyError == nil && !Self.isClean(restoreError) { throw restoreError }
+            throw verifyError ?? restoreError
         }
         if let verifyError {
             throw FuzzFinding(description: "restore accepted an image that verify refuses (\(verifyError))")

@@ -141,8 +141,10 @@ final class TarScanner {
         return entry
     }
 
-    /// `name` relative to the root, without "./"; a ".." component is refused.
+    /// `name` relative to the root, without "./"; a ".." component is refused, and so is a NUL byte (a pax path may
+    /// hold one): the system calls would stop at it, so "..\0x" would pass as a name and climb out as "..".
     static func relative(_ name: [UInt8]) throws -> [UInt8] {
+        if name.contains(0) { throw ImageError.unsafePath(path: displayPath(name), reason: "it holds a NUL byte") }
         var components: [ArraySlice<UInt8>] = []
         for component in name.split(separator: UInt8(ascii: "/")) {
             if component.elementsEqual([UInt8(ascii: ".")]) { continue }
