@@ -9,7 +9,7 @@ import ImprintInventory
 /// Every input must end in success or in the module's own error; a trap (overflow, index out of range, force
 /// unwrap), a hang or a huge allocation is a bug, and so is a `FuzzFinding` (a wrong result the harness checks for).
 public enum FuzzTarget: String, CaseIterable, Sendable {
-    /// An image file: `verify`, then `restore` into a scratch folder.
+    /// An image file: `inspect`, `verify`, then `restore` into a scratch folder.
     case image
     /// The tar stream inside an image: wrapped into a well-formed image (`ImageBuilder`), then run as `image`, so
     /// the fuzzer reaches the tar scanner and the extractor past the CRCs and SHA-256s.
@@ -68,11 +68,17 @@ public final class FuzzRunner {
 
     // MARK: Image
 
-    /// Verifies the image, then restores it into an empty folder; an image verify refuses must not restore.
+    /// Inspects and verifies the image, then restores it into an empty folder; an image verify refuses must not restore.
     private func runImage(_ bytes: [UInt8]) throws {
         let imagePath = (workspace as NSString).appendingPathComponent("input.img")
         // Written in place: an atomic write would fsync for every input.
         try Data(bytes).write(to: URL(fileURLWithPath: imagePath))
+        // inspect: the manifest, then the tail, index and summary from the end, trusting their offsets.
+        do {
+            _ = try Restore.describe(imagePath)
+        } catch {
+            if !Self.isClean(error) { throw error }
+        }
         var verifyError: (any Error)?
         do {
             _ = try Restore.verify(try ImageInput(path: imagePath), threads: 1, passphrase: { Self.passphrase })

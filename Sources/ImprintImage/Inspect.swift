@@ -24,6 +24,10 @@ extension Restore {
         let tailLength = Self.tailLength(codec)
         let descriptor = input.descriptor
         func read(_ offset: UInt64, _ count: Int) throws -> [UInt8] {
+            // The offsets come from the tail and the index: unchecked, one past Int64.max trapped in off_t.
+            guard offset <= size, UInt64(count) <= size - offset else {
+                throw ImageError.corrupt(offset: offset, file: nil, reason: "the block index points past the end of the image")
+            }
             var bytes = [UInt8](repeating: 0, count: count)
             let got = bytes.withUnsafeMutableBytes { pread(descriptor, $0.baseAddress, count, off_t(offset)) }
             guard got == count else { throw ImageError.corrupt(offset: offset, file: nil, reason: "the image ends early (truncated)") }
