@@ -111,6 +111,27 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
+        // Fuzzing: the image reader, the CSV importer and the facts parser fed arbitrary bytes. The executable is
+        // built plain here (it runs files through a target, so the harness never rots) and with libFuzzer by .ci/fuzz.
+        .target(
+            name: "ImprintFuzz",
+            dependencies: [
+                "ImprintCore", "ImprintImage", "ImprintInventory", "CLinux",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "imprint-fuzz",
+            dependencies: ["ImprintFuzz"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "ImprintFuzzTests",
+            dependencies: ["ImprintTestSupport", "ImprintFuzz"],
+            swiftSettings: swiftSettings
+        ),
+
         // Templates: the files under Templates/ (systemd unit, network and CUPS files), embedded in the binary and
         // rendered with Mustache (the only module that imports it)
         .target(

@@ -64,6 +64,11 @@ public enum Capture {
                 value: String(request.level),
                 reason: "the \(request.codec.rawValue) level must be \(request.codec.levels.lowerBound) (fastest) to \(request.codec.levels.upperBound) (smallest)")
         }
+        guard (TarFormat.blockSize...MemberHeader.maxContent).contains(request.blockSize) else {
+            throw ImageError.invalid(
+                value: String(request.blockSize),
+                reason: "the block size must be \(TarFormat.blockSize) to \(MemberHeader.maxContent) bytes, or readers refuse the image")
+        }
         let root = try TargetRoot(request.root)
         var manifest = ImageManifest(
             tool: request.tool, created: request.time, models: request.models, codec: request.codec.rawValue, level: request.level,

@@ -51,12 +51,25 @@ struct ImageKey: Sendable {
     }
 
     private static func derive(_ passphrase: String, _ parameters: ImageEncryption) throws -> ImageKey {
-        guard parameters.rounds <= 1 << 20, parameters.blockSize <= 16, parameters.parallelism <= 4 else {
-            throw ImageError.invalid(value: "scrypt", reason: "the key parameters in the manifest are out of range")
+        // The manifest is read before anything is checked: swift-crypto traps on negative values, and scrypt's
+        // memory (128 * N * r bytes) is capped at 256 MiB, 8 times what capture uses.
+        let (rounds, blockSize, parallelism) = (parameters.rounds, parameters.blockSize, parameters.parallelism)
+        guard (2...(1 << 20)).contains(rounds), rounds & (rounds - 1) == 0, (1...16).contains(blockSize),
+            (1...4).contains(parallelism), 128 * rounds * blockSize <= 256 << 20
+        else {
+            throw ImageError.invalid(
+                value: "scrypt N=\(rounds) r=\(blockSize) p=\(parallelism)",
+                reason: "the key parameters in the manifest are out of range; the image is damaged or not made by imprint")
         }
-        let derived = try KDF.Scrypt.deriveKey(
-            from: Array(passphrase.utf8), salt: parameters.salt, outputByteCount: 64, rounds: parameters.rounds,
-            blockSize: parameters.blockSize, parallelism: parameters.parallelism)
+        let derived: SymmetricKey
+        do {
+            derived = try KDF.Scrypt.deriveKey(
+                from: Array(passphrase.utf8), salt: parameters.salt, outputByteCount: 64, rounds: rounds,
+                blockSize: blockSize, parallelism: parallelism)
+        } catch {
+            throw ImageError.invalid(
+                value: "scrypt N=\(rounds) r=\(blockSize) p=\(parallelism)", reason: "the key cannot be derived with these parameters (\(error))")
+        }
         let bytes = derived.withUnsafeBytes { Array($0) }
         return ImageKey(cipherBytes: Array(bytes[0..<32]), checksumBytes: Array(bytes[32..<64]))
     }

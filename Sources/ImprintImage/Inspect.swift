@@ -124,6 +124,10 @@ struct ImageEnd {
 
     /// `count` bytes at `offset` (pread: safe from several threads at once).
     func bytes(at offset: UInt64, count: Int) throws -> [UInt8] {
+        // The offsets come from the tail and the index: unchecked, one past Int64.max trapped in off_t.
+        guard offset <= UInt64(Int64.max) - UInt64(count) else {
+            throw ImageError.corrupt(offset: offset, file: nil, reason: "the block index points past the end of the image")
+        }
         var bytes = uninitializedBytes(count)
         var done = 0
         while done < count {

@@ -59,6 +59,11 @@ struct MemberHeader: Equatable, Sendable {
     static let fieldPrefix = 22
     static let maxPayload = 65531 - fieldPrefix - 4
     static let maxChecksums = 1600
+    /// The most content a data member may hold (capture writes 1 MiB); a reader allocates a member's content and
+    /// compressed bytes from the lengths in its header, so larger lengths are damage, not a reason to allocate.
+    static let maxContent = 16 << 20
+    /// The most compressed bytes a member of `maxContent` can take: deflate's and zstd's worst case, the GCM tag.
+    static let maxCompressed = maxContent + maxContent / 8 + 4096
 
     var codec: ImageCodec = .gzip
     var kind: MemberKind
@@ -151,6 +156,9 @@ struct MemberHeader: Equatable, Sendable {
             codec: codec, kind: kind, sequence: field.littleEndian(UInt64.self, at: 4),
             compressedLength: Int(field.littleEndian(UInt32.self, at: 12)),
             size: Int(field.littleEndian(UInt32.self, at: 16)))
+        guard header.size <= maxContent, header.compressedLength <= maxCompressed else {
+            return .failure("the block's lengths (\(header.compressedLength) compressed, \(header.size) content) are larger than any imprint writes")
+        }
         let count = Int(field.littleEndian(UInt16.self, at: 20))
         let body = field[fieldPrefix..<(length - 4)]
         if kind == .data {

@@ -133,7 +133,7 @@ enum TarFormat {
         while position < data.count {
             guard let space = data[position...].firstIndex(of: UInt8(ascii: " ")),
                 let length = Int(String(decoding: data[position..<space], as: UTF8.self)), length > 0,
-                position + length <= data.count, data[position + length - 1] == UInt8(ascii: "\n"),
+                length <= data.count - position, data[position + length - 1] == UInt8(ascii: "\n"),
                 let equals = data[(space + 1)..<(position + length)].firstIndex(of: UInt8(ascii: "="))
             else { return .failure("a pax header record is malformed") }
             records.append((Array(data[(space + 1)..<equals]), Array(data[(equals + 1)..<(position + length - 1)])))
@@ -192,7 +192,10 @@ enum TarFormat {
         let negative = text.hasPrefix("-")
         let body = negative ? text.dropFirst() : Substring(text)
         let parts = body.split(separator: ".", maxSplits: 1, omittingEmptySubsequences: false)
-        guard let whole = Int64(parts[0]) else { return nil }
+        // Digits only: a second sign ("--9223372036854775808") would overflow when negated.
+        guard parts.allSatisfy({ $0.utf8.allSatisfy { (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) } }),
+            let whole = Int64(parts[0])
+        else { return nil }
         var fraction: Int64 = 0
         if parts.count == 2 {
             let digits = String(parts[1].prefix(9))

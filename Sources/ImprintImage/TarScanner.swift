@@ -137,6 +137,7 @@ final class TarScanner {
         }
         if let sparseName = sparse.name {
             guard sparse.major == "1", let realSize = sparse.size else { throw corrupt("only GNU sparse format 1.0 is read") }
+            guard realSize <= UInt64(Int64.max) else { throw corrupt("a sparse file's size is larger than a file can be") }
             name = sparseName
             entry.sparseSize = realSize
         }
@@ -145,8 +146,10 @@ final class TarScanner {
         return entry
     }
 
-    /// `name` relative to the root, without "./"; a ".." component is refused.
+    /// `name` relative to the root, without "./"; a ".." component is refused, and so is a NUL byte (a pax path may
+    /// hold one): the system calls would stop at it, so "..\0x" would pass as a name and climb out as "..".
     static func relative(_ name: [UInt8]) throws -> [UInt8] {
+        if name.contains(0) { throw ImageError.unsafePath(path: displayPath(name), reason: "it holds a NUL byte") }
         var components: [ArraySlice<UInt8>] = []
         for component in name.split(separator: UInt8(ascii: "/")) {
             if component.elementsEqual([UInt8(ascii: ".")]) { continue }
@@ -168,11 +171,19 @@ final class TarScanner {
         var hasher = FileHasher(key: reader.key)
         var remaining = entry.size
         var segments: [TarEntry.Segment] = []
-        if entry.sparseSize != nil {
+        if let realSize = entry.sparseSize {
             let (map, consumed) = try readSparseMap(limit: entry.size, hasher: &hasher)
             segments = map.filter { $0.length > 0 }
             remaining -= consumed
-            guard segments.reduce(0, { $0 + $1.length }) == remaining else { throw corrupt("a sparse map does not match its data") }
+            // Checked one by one: the sum of untrusted lengths, or an offset past the size, would overflow.
+            var total: UInt64 = 0
+            for segment in segments {
+                guard segment.offset <= realSize, segment.length <= realSize - segment.offset, segment.length <= remaining - total else {
+                    throw corrupt("a sparse map does not match its data")
+                }
+                total += segment.length
+            }
+            guard total == remaining else { throw corrupt("a sparse map does not match its data") }
         } else {
             segments = [TarEntry.Segment(offset: 0, length: entry.size)]
         }

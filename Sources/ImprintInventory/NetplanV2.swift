@@ -14,16 +14,38 @@ public enum NetplanV2 {
         "access-points", "optional", "accept-ra", "renderer",
     ]
 
+    /// The most values a document may expand to. An alias repeats a value without repeating its text, so a few
+    /// hundred bytes of aliases of aliases expand to billions ("billion laughs"): 381 bytes took 18 s to read.
+    static let maxValues = 100_000
+
+    /// Whether `node`, its aliases expanded, has at most `budget` values; stops counting once it has more.
+    static func fits(_ node: Node, budget: inout Int) -> Bool {
+        budget -= 1
+        guard budget >= 0 else { return false }
+        switch node {
+        case .scalar, .alias: return true
+        case .sequence(let sequence): return sequence.allSatisfy { fits($0, budget: &budget) }
+        case .mapping(let mapping): return mapping.allSatisfy { fits($0.key, budget: &budget) && fits($0.value, budget: &budget) }
+        }
+    }
+
     /// The interfaces `text` describes, in the order of the document (ethernets, then wifis).
     /// - Parameters:
     ///   - text: a netplan document (`network: {version: 2, ...}`) or its inner mapping, in YAML or JSON.
     public static func interfaces(_ text: String) throws(CoreError) -> [InterfaceConfig] {
-        let document: Any?
+        let root: Node?
         do {
-            document = try Yams.load(yaml: text)
+            root = try Yams.compose(yaml: text)
         } catch {
             throw .invalidValue(field: "netplan", value: excerpt(text), reason: "is not YAML or JSON: \(error)")
         }
+        var budget = maxValues
+        if let root, !fits(root, budget: &budget) {
+            throw .invalidValue(
+                field: "netplan", value: excerpt(text),
+                reason: "expands to more than \(maxValues) values (YAML aliases repeating aliases); write the values out")
+        }
+        let document = root?.any
         guard var network = document as? [String: Any] else {
             throw .invalidValue(field: "netplan", value: excerpt(text), reason: "must be a mapping with 'network: {version: 2, ...}'")
         }

@@ -123,4 +123,18 @@ import Testing
         let migrations = try runProcess("/usr/bin/sqlite3", [database, "SELECT identifier FROM grdb_migrations ORDER BY rowid"])
         #expect(migrations.output == "v1 units, identifiers, groups, printers, history\nv2 unit netplan text and network stack\n")
     }
+
+    /// Aliases of aliases that would expand to millions of values are refused by name, not expanded for minutes.
+    @Test func refusesAliasExpansion() {
+        var lines = [#"a: &a ["x", "x", "x", "x", "x", "x", "x", "x", "x"]"#]
+        for (previous, name) in zip("abcdefgh", "bcdefghi") {
+            lines.append("\(name): &\(name) [" + Array(repeating: "*\(previous)", count: 9).joined(separator: ", ") + "]")
+        }
+        lines.append(#"network: {version: 2, ethernets: {e: {match: {macaddress: "3c:52:82:20:04:09"}, mtu: *i}}}"#)
+        #expect {
+            try NetplanV2.interfaces(lines.joined(separator: "\n"))
+        } throws: { error in
+            "\(error)".contains("expands to more than 100000 values")
+        }
+    }
 }
