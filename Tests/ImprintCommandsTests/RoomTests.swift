@@ -79,12 +79,21 @@ import Testing
         #expect(try text("/etc/hostname") == hostname + "\n")
         let hosts = try text("/etc/hosts")
         #expect(hosts.contains("127.0.1.1\t\(fqdn) \(hostname)\n"), "\(hostname): \(hosts)")
+        // The unit's own C library resolves its name from /etc/hosts, and systemd takes the name.
+        let resolved = try runProcess("/usr/sbin/chroot", [root, "/usr/bin/getent", "-s", "files", "hosts", hostname])
+        #expect(resolved.status == 0 && resolved.output.contains("127.0.1.1"), "\(hostname): \(resolved.output)\(resolved.error)")
+        let scratch = try TemporaryDirectory("firstboot")
+        let firstboot = try runProcess("/usr/bin/systemd-firstboot", ["--root=\(scratch.path)", "--hostname=\(hostname)"])
+        #expect(firstboot.status == 0, "\(hostname): \(firstboot.error)")
 
-        // systemd's own reading of the machine-id.
+        // systemd's and D-Bus's own readings of the machine-id (dbus-uuidgen --ensure would rewrite a bad one).
         let machineID = try runProcess("/usr/bin/systemd-machine-id-setup", ["--root=\(root)", "--print"]).output
             .trimmingCharacters(in: .whitespacesAndNewlines)
         let written = try text("/etc/machine-id")
         #expect(machineID.count == 32 && written == machineID + "\n")
+        let dbus = try runProcess("/usr/bin/dbus-uuidgen", ["--ensure=\(root)/etc/machine-id"])
+        let ensured = try text("/etc/machine-id")
+        #expect(dbus.status == 0 && ensured == written, "\(hostname): \(dbus.error)")
 
         // sshd loads every host key.
         let keys = try FileManager.default.contentsOfDirectory(atPath: root + "/etc/ssh").filter { $0.hasSuffix("_key") }.sorted()
