@@ -36,6 +36,10 @@ public struct NamingPattern: Hashable, Sendable, CustomStringConvertible {
         return prefix + String(repeating: "0", count: max(0, width - digits.count)) + digits + suffix
     }
 
+    /// The largest counter this pattern counts from: a name holding a longer number (RM204-9223372036854775807,
+    /// typed by hand) is not one it made, and counting past it would overflow.
+    public static let largestCounter = 999_999_999_999
+
     /// The counter value in `hostname` if it was made by this pattern (compared without case), or nil.
     public func number(in hostname: String) -> Int? {
         let lower = hostname.lowercased()
@@ -43,8 +47,8 @@ public struct NamingPattern: Hashable, Sendable, CustomStringConvertible {
             lower.count >= prefix.count + suffix.count + width
         else { return nil }
         let digits = lower.dropFirst(prefix.count).dropLast(suffix.count)
-        guard digits.allSatisfy(\.isASCIIDigit) else { return nil }
-        return Int(digits)
+        guard digits.allSatisfy(\.isASCIIDigit), let number = Int(digits), number <= Self.largestCounter else { return nil }
+        return number
     }
 
     /// The next `count` names numbered past the highest one already taken (a removed unit's name is not reused).

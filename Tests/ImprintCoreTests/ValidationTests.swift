@@ -180,6 +180,8 @@ import Testing
         #expect(pattern.nextNames(2, taken: ["rm204-01", "RM204-07", "OTHER-99", "RM204-x"]) == ["RM204-08", "RM204-09"])
         #expect(pattern.nextNames(1, taken: ["RM204-99"]) == ["RM204-100"])
         #expect(pattern.nextNames(1, taken: [], start: 20) == ["RM204-20"])
+        // A hand-made name with a counter near Int.max is not the pattern's: counting past it would overflow.
+        #expect(pattern.nextNames(1, taken: ["RM204-9223372036854775807", "RM204-12"]) == ["RM204-13"])
     }
 
     /// Patterns without one counter, or that cannot make a hostname, are refused.

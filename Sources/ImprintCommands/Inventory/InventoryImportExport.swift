@@ -114,7 +114,9 @@ struct InventoryName: ContextCommand {
         if let pattern {
             do { _ = try NamingPattern(pattern) } catch { throw ValidationError(flag: "--pattern", error) }
         }
-        if start < 0 { throw ValidationError("'--start' must be 0 or more") }
+        if start < 0 || start > NamingPattern.largestCounter {
+            throw ValidationError("'--start' must be 0 to \(NamingPattern.largestCounter)")
+        }
     }
 
     struct Named: Encodable {
