@@ -48,6 +48,16 @@ func treeDifferences(_ source: String, _ copy: String) throws -> [String] {
             imprintBinary, ["restore", image, "--root", target, "--facts", facts] + (force ? ["--force"] : []), environment: environment)
     }
 
+    /// Checks that `killed` died by SIGKILL leaving the marker, then that `restore --force` reaches `reference`.
+    func expectRedone(_ image: String, _ target: String, _ reference: String, killed: ProcessResult, at operation: Int) throws {
+        #expect(killed.status == 9, "operation \(operation): expected SIGKILL, got \(killed.status): \(killed.error)")
+        #expect(FileManager.default.fileExists(atPath: target + "/" + TargetRoot.restoreMarker), "operation \(operation): no marker")
+        let redone = try restore(image, into: target, force: true)
+        #expect(redone.status == 0, "after a kill at operation \(operation): \(redone.error)")
+        let differences = try treeDifferences(reference, target)
+        #expect(differences.isEmpty, "after a kill at operation \(operation): \(differences)")
+    }
+
     /// A restore killed before every third file operation (and before its last) leaves the marker; `restore --force`
     /// over what it left reaches the tree of an uninterrupted restore, as rsync compares it both ways.
     @Test func killedRestoreIsRedoneByForce() throws {
@@ -62,12 +72,7 @@ func treeDifferences(_ source: String, _ copy: String) throws -> [String] {
             try FileManager.default.createDirectory(atPath: target, withIntermediateDirectories: false)
             let killed = try restore(image, into: target, killAt: operation)
             if killed.status == 0 { return false }
-            #expect(killed.status == 9, "operation \(operation): expected SIGKILL, got \(killed.status): \(killed.error)")
-            #expect(FileManager.default.fileExists(atPath: target + "/" + TargetRoot.restoreMarker), "operation \(operation): no marker")
-            let redone = try restore(image, into: target, force: true)
-            #expect(redone.status == 0, "after a kill at operation \(operation): \(redone.error)")
-            let differences = try treeDifferences(reference, target)
-            #expect(differences.isEmpty, "after a kill at operation \(operation): \(differences)")
+            try expectRedone(image, target, reference, killed: killed, at: operation)
             return true
         }
 
@@ -92,12 +97,7 @@ func treeDifferences(_ source: String, _ copy: String) throws -> [String] {
             try? FileManager.default.removeItem(atPath: target)
             #expect(try runProcess("/bin/cp", ["-a", reference, target]).status == 0)
             let killed = try restore(image, into: target, force: true, killAt: operation)
-            #expect(killed.status == 9, "operation \(operation): \(killed.error)")
-            #expect(FileManager.default.fileExists(atPath: target + "/" + TargetRoot.restoreMarker), "operation \(operation): no marker")
-            let redone = try restore(image, into: target, force: true)
-            #expect(redone.status == 0, "\(redone.error)")
-            let differences = try treeDifferences(reference, target)
-            #expect(differences.isEmpty, "after a kill at operation \(operation): \(differences)")
+            try expectRedone(image, target, reference, killed: killed, at: operation)
         }
     }
 

@@ -57,21 +57,11 @@ import Testing
         try capture(source, to: image)
         let restored = folder.file("restored")
         try FileManager.default.createDirectory(atPath: restored, withIntermediateDirectories: false)
-        let input = Pipe()
-        let writer = Thread {
-            if let data = FileManager.default.contents(atPath: image) { input.fileHandleForWriting.write(data) }
-            try? input.fileHandleForWriting.close()
+        try withStandardInput(from: image) {
+            let stream = try ImageInput(path: "-")
+            #expect(stream.size == nil)
+            _ = try Restore.run(stream, root: restored)
         }
-        writer.start()
-        let saved = dup(0)
-        dup2(input.fileHandleForReading.fileDescriptor, 0)
-        defer {
-            dup2(saved, 0)
-            close(saved)
-        }
-        let stream = try ImageInput(path: "-")
-        #expect(stream.size == nil)
-        _ = try Restore.run(stream, root: restored)
         #expect(try String(contentsOfFile: restored + "/etc/hostname", encoding: .utf8) == "unit\n")
     }
 

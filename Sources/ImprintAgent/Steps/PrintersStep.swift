@@ -47,9 +47,7 @@ enum PrintersStep {
                     "cupsd is running: the queues are set with lpadmin\(removed.isEmpty ? "" : ", and \(removed.joined(separator: ", ")) removed"); "
                         + "a rollback puts back Imprint's list of its queues, not the queues themselves")
             }
-            let asked = queues.filter { queue in
-                queue.driver == .everywhere && result.commands.contains { $0.arguments.contains(queue.name.value) }
-            }
+            let asked = queues.filter { $0.driver == .everywhere && !isSetUp($0, cups: cups, previous: previous) }
             if !asked.isEmpty {
                 result.notes.append(
                     "\(asked.map(\.name.value).joined(separator: ", ")): driverless (IPP Everywhere); cupsd asks the printer for its "
@@ -258,12 +256,7 @@ enum PrintersStep {
     ) -> [ExternalCommand] {
         let server = cups.server.map { ["-h", $0] } ?? []
         var commands: [ExternalCommand] = []
-        for queue in queues {
-            if let current = cups.queues[queue.name.value], current.uri == queue.deviceURI.value,
-                current.hasPPD || queue.driver == .raw, previous.queues.contains(ImprintQueues.Queue(queue))
-            {
-                continue
-            }
+        for queue in queues where !isSetUp(queue, cups: cups, previous: previous) {
             var arguments = server + ["-p", queue.name.value, "-v", queue.deviceURI.value]
             switch queue.driver {
             case .everywhere: arguments += ["-m", "everywhere"]
@@ -287,6 +280,14 @@ enum PrintersStep {
                 reason: "Imprint made \(name) and the unit no longer has it"))
         }
         return commands
+    }
+
+    /// Whether cupsd already has `queue` as Imprint made it: the same URI, the same driver and texts in
+    /// printers.json, and a PPD where the driver makes one.
+    static func isSetUp(_ queue: PrinterQueue, cups: CupsScheduler, previous: ImprintQueues) -> Bool {
+        guard let current = cups.queues[queue.name.value] else { return false }
+        return current.uri == queue.deviceURI.value && (current.hasPPD || queue.driver == .raw)
+            && previous.queues.contains(ImprintQueues.Queue(queue))
     }
 }
 
