@@ -29,29 +29,26 @@ final class OutputFile {
     }
 }
 
-/// Cuts the tar stream into blocks, compresses them on every core and writes them in order, then writes the
-/// summary, the block index and the tail.
+/// Cuts the tar stream into blocks, compresses them on every core and writes them in order on a thread of its own,
+/// then writes the summary, the block index and the tail. The thread that walks the tree only reads files and
+/// fills blocks: with a fast codec it is the one everything else waits for.
 final class ImageWriter {
     private struct Job: Sendable {
         var header: MemberHeader
-        var content: [UInt8]
-    }
-
-    private struct Done: Sendable {
-        var member: [UInt8]
-        var size: Int
-        var sha256: [UInt8]
+        var buffer: BlockBuffer
+        var count: Int
     }
 
     let blockSize: Int
     let codec: ImageCodec
     private let output: OutputFile
-    private let pipeline: OrderedPipeline<Job, Done>
-    private var block: [UInt8]
+    private let pipeline: OrderedPipeline<Job, FinishedMember>
+    private let buffers: BlockBuffers
+    private let written: WrittenMembers
+    private var block: BlockBuffer
     private var used = 0
     private var checksums: [FileChecksum] = []
     private var sequence: UInt64 = 0
-    private var index: [BlockIndexEntry] = []
     /// The offset in the tar stream of the next byte appended.
     private(set) var tarOffset: UInt64 = 0
     private(set) var dataBlocks = 0
@@ -67,15 +64,22 @@ final class ImageWriter {
             throw ImageError.invalid(value: manifest.codec, reason: "the codec must be gzip or zstd")
         }
         self.codec = codec
-        block = uninitializedBytes(blockSize)
-        let contexts = ZstdContexts()
+        let buffers = BlockBuffers(size: blockSize)
+        self.buffers = buffers
+        block = buffers.take()
+        let pool = CompressorPool()
         pipeline = OrderedPipeline(threads: threads, capacity: OrderedPipeline<Int, Int>.capacity(threads: threads)) { job in
-            let member = try job.content.withUnsafeBytes { try Member.make(job.header, content: $0, level: level, key: key, contexts: contexts) }
-            return Done(member: member, size: job.content.count, sha256: Array(SHA256.hash(data: member)))
+            let content = UnsafeRawBufferPointer(rebasing: job.buffer.bytes[0..<job.count])
+            let member = try Member.make(job.header, content: content, level: level, key: key, pool: pool)
+            buffers.give(job.buffer)
+            return FinishedMember(member: member, size: job.count, sha256: Array(SHA256.hash(data: member)))
         }
+        written = WrittenMembers(output: output)
         for member in try Member.metadata(.manifest, try ImageJSON.encode(manifest), firstSequence: 0, codec: codec) {
-            try writeMember(member, size: 0)
+            try written.write(member, size: 0)
+            sequence += 1
         }
+        written.start(pipeline)
     }
 
     deinit { pipeline.close() }
@@ -87,9 +91,7 @@ final class ImageWriter {
             while done < raw.count {
                 try makeRoom()
                 let count = min(raw.count - done, blockSize - used)
-                block.withUnsafeMutableBytes { target in
-                    (target.baseAddress! + used).copyMemory(from: raw.baseAddress! + done, byteCount: count)
-                }
+                (block.bytes.baseAddress! + used).copyMemory(from: raw.baseAddress! + done, byteCount: count)
                 used += count
                 done += count
             }
@@ -107,13 +109,10 @@ final class ImageWriter {
         while remaining > 0 {
             try makeRoom()
             let want = Int(min(remaining, UInt64(blockSize - used)))
+            let pointer = block.bytes.baseAddress! + used
             var got = 0
             if !ended {
-                got = block.withUnsafeMutableBytes { target -> Int in
-                    let pointer = target.baseAddress! + used
-                    if let at = position { return pread(descriptor, pointer, want, at) }
-                    return Glibc.read(descriptor, pointer, want)
-                }
+                got = position.map { pread(descriptor, pointer, want, $0) } ?? Glibc.read(descriptor, pointer, want)
                 if got < 0 {
                     if errno == EINTR { continue }
                     throw ImageError.io(path: path, operation: "read", errno: errno)
@@ -123,12 +122,12 @@ final class ImageWriter {
                 // The file shrank while it was read: pad with zeros so the stream stays well-formed.
                 ended = true
                 got = want
-                block.withUnsafeMutableBytes { target in _ = (target.baseAddress! + used).initializeMemory(as: UInt8.self, repeating: 0, count: want) }
+                pointer.initializeMemory(as: UInt8.self, repeating: 0, count: want)
             } else {
                 read += UInt64(got)
                 position = position.map { $0 + off_t(got) }
             }
-            block.withUnsafeBytes { hasher.update(bufferPointer: UnsafeRawBufferPointer(rebasing: $0[used..<(used + got)])) }
+            hasher.update(bufferPointer: UnsafeRawBufferPointer(start: pointer, count: got))
             used += got
             remaining -= UInt64(got)
             tarOffset += UInt64(got)
@@ -152,12 +151,16 @@ final class ImageWriter {
     /// Writes the remaining blocks, the summary, the index and the tail.
     func finish(summary: ImageSummary) throws {
         if used > 0 || dataBlocks == 0 { try seal() }
-        try drain(all: true)
+        pipeline.finishInput()
+        var index = try written.wait()
         var summary = summary
         summary.tarBytes = tarOffset
         summary.blocks = dataBlocks
-        let summaryMembers = try Member.metadata(.summary, try ImageJSON.encode(summary), firstSequence: sequence, codec: codec)
-        for member in summaryMembers { try writeMember(member, size: 0) }
+        for member in try Member.metadata(.summary, try ImageJSON.encode(summary), firstSequence: sequence, codec: codec) {
+            index.append(BlockIndexEntry(offset: output.offset, length: UInt32(member.count), size: 0, sha256: sha256Of(member)))
+            try output.write(member)
+            sequence += 1
+        }
         let tail = ImageTail(indexOffset: output.offset, indexSequence: sequence)
         let indexBytes = index.flatMap { $0.encoded() }
         for member in try Member.metadata(.index, indexBytes, firstSequence: sequence, codec: codec) {
@@ -174,31 +177,100 @@ final class ImageWriter {
     }
 
     private func seal() throws {
-        var content = block
-        block = uninitializedBytes(blockSize)
-        if used < blockSize { content.removeSubrange(used...) }
+        try written.check()
         let header = MemberHeader(codec: codec, kind: .data, sequence: sequence, compressedLength: 0, size: used, checksums: checksums)
+        pipeline.submitWaiting(Job(header: header, buffer: block, count: used))
+        block = buffers.take()
         sequence += 1
         dataBlocks += 1
         checksums = []
         used = 0
-        try drain(all: false)
-        pipeline.submit(Job(header: header, content: content))
     }
+}
 
-    /// Writes finished members in order: all of them, or just enough to make room for one more job.
-    private func drain(all: Bool) throws {
-        while all ? !pipeline.isEmpty : pipeline.isFull {
-            guard let result = pipeline.take() else { return }
-            let done = try result.get()
-            index.append(BlockIndexEntry(offset: output.offset, length: UInt32(done.member.count), size: UInt32(done.size), sha256: done.sha256))
-            try output.write(done.member)
-        }
-    }
+/// The memory of one block, allocated once and filled again once its member is made.
+final class BlockBuffer: @unchecked Sendable {
+    let bytes: UnsafeMutableRawBufferPointer
 
-    private func writeMember(_ member: [UInt8], size: Int) throws {
+    init(size: Int) { bytes = .allocate(byteCount: size, alignment: 64) }
+
+    deinit { bytes.deallocate() }
+}
+
+/// The block buffers not in use: as many are made as blocks are in flight, then used again (a new one per block
+/// costs a page fault for every 4 KiB read into it).
+final class BlockBuffers: @unchecked Sendable {
+    private let lock = NSLock()
+    private var idle: [BlockBuffer] = []
+    let size: Int
+
+    init(size: Int) { self.size = size }
+
+    func take() -> BlockBuffer { lock.withLock { idle.popLast() } ?? BlockBuffer(size: size) }
+
+    func give(_ buffer: BlockBuffer) { lock.withLock { idle.append(buffer) } }
+}
+
+/// A block's member, made by a worker, with what the block index records of it.
+private struct FinishedMember: Sendable {
+    var member: [UInt8]
+    var size: Int
+    var sha256: [UInt8]
+}
+
+/// The thread that writes finished members to the image in order and keeps the block index. After a failed write
+/// it goes on taking members (and drops them), so the walking thread never waits for room; it sees the error at
+/// its next block.
+private final class WrittenMembers: @unchecked Sendable {
+    private let output: OutputFile
+    private let condition = NSCondition()
+    private var index: [BlockIndexEntry] = []
+    private var failure: (any Error)?
+    private var running = false
+
+    init(output: OutputFile) { self.output = output }
+
+    /// Writes a member on the calling thread (before `start`).
+    func write(_ member: [UInt8], size: Int) throws {
         index.append(BlockIndexEntry(offset: output.offset, length: UInt32(member.count), size: UInt32(size), sha256: sha256Of(member)))
         try output.write(member)
-        sequence += 1
+    }
+
+    /// Starts the thread that writes what `pipeline` hands back, until its input is finished or it is closed.
+    func start(_ pipeline: OrderedPipeline<some Sendable, FinishedMember>) {
+        running = true
+        let thread = Thread { [self] in
+            while let result = pipeline.next() {
+                guard !failed else { continue }
+                do {
+                    let done = try result.get()
+                    index.append(BlockIndexEntry(offset: output.offset, length: UInt32(done.member.count), size: UInt32(done.size), sha256: done.sha256))
+                    try output.write(done.member)
+                } catch {
+                    condition.withLock { failure = error }
+                }
+            }
+            condition.withLock {
+                running = false
+                condition.broadcast()
+            }
+        }
+        thread.start()
+    }
+
+    private var failed: Bool { condition.withLock { failure != nil } }
+
+    /// Throws the error of a failed write (or of a failed block), if there was one.
+    func check() throws {
+        if let failure = condition.withLock({ failure }) { throw failure }
+    }
+
+    /// Waits until the thread has written every member; the index so far, or the first error.
+    func wait() throws -> [BlockIndexEntry] {
+        condition.lock()
+        defer { condition.unlock() }
+        while running { condition.wait() }
+        if let failure { throw failure }
+        return index
     }
 }

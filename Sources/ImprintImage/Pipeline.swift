@@ -11,6 +11,7 @@ final class OrderedPipeline<Input: Sendable, Output: Sendable>: @unchecked Senda
     private var submitted = 0
     private var taken = 0
     private var closed = false
+    private var inputFinished = false
     private let work: @Sendable (Input) throws -> Output
 
     /// How many blocks an image pipeline keeps in flight for `threads` workers: enough that the workers go on while
@@ -37,6 +38,40 @@ final class OrderedPipeline<Input: Sendable, Output: Sendable>: @unchecked Senda
             queue.append((submitted, input))
             submitted += 1
             condition.broadcast()
+        }
+    }
+
+    /// Waits while `capacity` items are in flight (another thread takes them with `next()`), then submits.
+    func submitWaiting(_ input: Input) {
+        condition.withLock {
+            while submitted - taken >= capacity && !closed { condition.wait() }
+            queue.append((submitted, input))
+            submitted += 1
+            condition.broadcast()
+        }
+    }
+
+    /// No more input will be submitted: `next()` returns nil once everything is taken.
+    func finishInput() {
+        condition.withLock {
+            inputFinished = true
+            condition.broadcast()
+        }
+    }
+
+    /// For a thread that takes the results while another submits: the oldest result, waiting for it; nil once
+    /// the input is finished and everything taken, or when the pipeline is closed.
+    func next() -> Result<Output, any Error>? {
+        condition.lock()
+        defer { condition.unlock() }
+        while true {
+            if let result = results.removeValue(forKey: taken) {
+                taken += 1
+                condition.broadcast()
+                return result
+            }
+            if closed || (inputFinished && taken == submitted) { return nil }
+            condition.wait()
         }
     }
 

@@ -25,31 +25,53 @@ enum DeviceNumber {
 /// The extended attributes of the file at `path` (its link itself, not followed), sorted by name.
 func readAttributes(_ path: [UInt8]) -> [(name: [UInt8], value: [UInt8])] {
     withCPath(path) { cPath in
-        let size = llistxattr(cPath, nil, 0)
-        guard size > 0 else { return [] }
-        var names = [CChar](repeating: 0, count: size)
-        let listed = llistxattr(cPath, &names, size)
-        guard listed > 0 else { return [] }
-        var result: [(name: [UInt8], value: [UInt8])] = []
-        for rawName in names[0..<listed].split(separator: 0) {
-            let name = rawName.map { UInt8(bitPattern: $0) }
-            let value: [UInt8]? = withCPath(name) { cName in
-                let length = lgetxattr(cPath, cName, nil, 0)
-                guard length >= 0 else { return nil }
-                var value = [UInt8](repeating: 0, count: length)
-                let read = lgetxattr(cPath, cName, &value, length)
-                return read >= 0 ? Array(value.prefix(read)) : nil
-            }
-            if let value { result.append((name, value)) }
-        }
-        return result.sorted { $0.name.lexicographicallyPrecedes($1.name) }
+        readAttributes(list: { llistxattr(cPath, $0, $1) }, get: { lgetxattr(cPath, $0, $1, $2) })
     }
+}
+
+/// The extended attributes of the open file `descriptor`, sorted by name.
+func readAttributes(descriptor: Int32) -> [(name: [UInt8], value: [UInt8])] {
+    readAttributes(list: { flistxattr(descriptor, $0, $1) }, get: { fgetxattr(descriptor, $0, $1, $2) })
+}
+
+private func readAttributes(
+    list: (UnsafeMutablePointer<CChar>?, Int) -> Int, get: (UnsafePointer<CChar>, UnsafeMutableRawPointer?, Int) -> Int
+) -> [(name: [UInt8], value: [UInt8])] {
+    let size = list(nil, 0)
+    guard size > 0 else { return [] }
+    var names = [CChar](repeating: 0, count: size)
+    let listed = list(&names, size)
+    guard listed > 0 else { return [] }
+    var result: [(name: [UInt8], value: [UInt8])] = []
+    for rawName in names[0..<listed].split(separator: 0) {
+        let name = rawName.map { UInt8(bitPattern: $0) }
+        let value: [UInt8]? = withCPath(name) { cName in
+            let length = get(cName, nil, 0)
+            guard length >= 0 else { return nil }
+            var value = [UInt8](repeating: 0, count: length)
+            let read = get(cName, &value, length)
+            return read >= 0 ? Array(value.prefix(read)) : nil
+        }
+        if let value { result.append((name, value)) }
+    }
+    return result.sorted { $0.name.lexicographicallyPrecedes($1.name) }
 }
 
 /// The names in the folder at `path` (not "." and ".."), sorted by their bytes.
 func listFolder(_ path: [UInt8]) throws -> [[UInt8]] {
-    guard let folder = withCPath(path, { opendir($0) }) else {
-        throw ImageError.io(path: displayPath(path), operation: "list the folder", errno: errno)
+    let descriptor = withCPath(path) { open($0, O_RDONLY | O_DIRECTORY | O_CLOEXEC) }
+    guard descriptor >= 0 else { throw ImageError.io(path: displayPath(path), operation: "list the folder", errno: errno) }
+    defer { close(descriptor) }
+    return try listFolder(descriptor, path: path)
+}
+
+/// The names in the open folder `descriptor` (not "." and ".."), sorted by their bytes; `path` is for the message.
+func listFolder(_ descriptor: Int32, path: [UInt8]) throws -> [[UInt8]] {
+    let copy = dup(descriptor)
+    guard copy >= 0, let folder = fdopendir(copy) else {
+        let error = errno
+        if copy >= 0 { close(copy) }
+        throw ImageError.io(path: displayPath(path), operation: "list the folder", errno: error)
     }
     defer { closedir(folder) }
     var names: [[UInt8]] = []

@@ -42,6 +42,36 @@ func inPrivateMounts(_ script: String, _ arguments: [String], environment: [Stri
         #expect(try FileManager.default.contentsOfDirectory(atPath: disk).isEmpty, "the tmpfs stayed in its namespace")
     }
 
+    /// A capture onto a disk too small for the image, and one to a standard output that is full: exit 1 naming the
+    /// output and "no space left" (the members are written on a thread of their own: its error reaches the walk),
+    /// neither the image nor IMAGE.partial left behind, the source unchanged.
+    @Test func captureOntoFullDisk() throws {
+        let folder = try TemporaryDirectory()
+        let source = try makeEveryKindTree(in: folder)
+        let noise = try FileHandle(forReadingFrom: URL(fileURLWithPath: "/dev/urandom")).readData(ofLength: 3 << 20)
+        try noise.write(to: URL(fileURLWithPath: source + "/noise.bin"))
+        let copy = folder.file("copy")
+        #expect(try runProcess("/bin/cp", ["-a", source, copy]).status == 0)
+        let disk = folder.file("disk")
+        try FileManager.default.createDirectory(atPath: disk, withIntermediateDirectories: false)
+        let script = #"""
+            set -e
+            mount -t tmpfs -o size=1m tmpfs "$1"
+            set +e
+            "$2" capture --root "$3" -o "$1/room.imprint" --model "OptiPlex 7090" --threads 2; echo "capture $?"
+            ls -A "$1"
+            "$2" capture --root "$3" -o - --model "OptiPlex 7090" --threads 2 > /dev/full; echo "stdout $?"
+            """#
+        let result = try inPrivateMounts(script, [disk, imprintBinary, source], environment: ["PATH": "/usr/bin:/bin"])
+        let lines = result.output.split(separator: "\n").map(String.init)
+        #expect(lines.first == "capture 1" && lines.last == "stdout 1", "\(result.output)\(result.error)")
+        #expect(result.error.contains("could not write the image to '\(disk)/room.imprint': No space left on device"), "\(result.error)")
+        #expect(result.error.contains("could not write the image to 'standard output': No space left on device"), "\(result.error)")
+        #expect(lines.count == 2, "nothing left on the disk: \(lines)")
+        let rsync = try runProcess("/usr/bin/rsync", ["-aHAXn", "--checksum", "--delete", "--itemize-changes", copy + "/", source + "/"])
+        #expect(rsync.status == 0 && rsync.output.isEmpty, "the source changed: \(rsync.output)")
+    }
+
     /// `imprint run` on a root whose disk has only a few KB left, for every free size from 4 KB up in steps of 4 KB
     /// until one is enough: each failed run exits 1 naming "no space left", leaves every file that was there
     /// byte-identical (SHA-256), no temporary file, and its journal rolled back (or no run folder, when even the

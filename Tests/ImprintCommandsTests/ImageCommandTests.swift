@@ -43,6 +43,28 @@ import Testing
         #expect(rsync.output.isEmpty)
     }
 
+    /// A tree 300 folders deep captured with only 64 open files allowed (folders deeper than 32 do not keep their
+    /// descriptor open): GNU tar lists the deepest file, and the restored tree equals the source.
+    @Test func deeperThanTheOpenFileLimit() throws {
+        let folder = try TemporaryDirectory()
+        let root = folder.file("deep")
+        let deepest = root + String(repeating: "/d", count: 300)
+        try FileManager.default.createDirectory(atPath: deepest, withIntermediateDirectories: true)
+        try "bottom\n".write(toFile: deepest + "/bottom.txt", atomically: false, encoding: .utf8)
+        let image = folder.file("deep.imprint")
+        let captured = try runProcess(
+            "/bin/sh", ["-c", #"ulimit -n 64 && exec "$0" capture --root "$1" -o "$2" --model "OptiPlex 7090""#, imprintBinary, root, image])
+        #expect(captured.status == 0, "\(captured.error)")
+        let listed = try runProcess("/bin/tar", ["-tzf", image])
+        #expect(listed.output.contains("." + String(repeating: "/d", count: 300) + "/bottom.txt\n"), "\(listed.error)")
+        let target = folder.file("target")
+        try FileManager.default.createDirectory(atPath: target, withIntermediateDirectories: false)
+        let restored = imprint(["restore", image, "--root", target, "--facts", fixturePath("demo/facts/RM204-12.json")], in: folder)
+        #expect(restored.status == 0, "\(restored.err)")
+        let rsync = try runProcess("/usr/bin/rsync", ["-aHAXn", "--checksum", "--itemize-changes", root + "/", target + "/"])
+        #expect(rsync.status == 0 && rsync.output.isEmpty, "\(rsync.output)")
+    }
+
     /// A zstd image is inspected from its tail and restores equal to the master; a zstd level out of range is refused.
     @Test func zstdCodec() throws {
         let folder = try TemporaryDirectory()
