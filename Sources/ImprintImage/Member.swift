@@ -311,15 +311,18 @@ extension Member {
         ZSTD_CCtx_reset(context, ZSTD_reset_session_only)
         ZSTD_CCtx_setParameter(context, ZSTD_c_compressionLevel, level)
         ZSTD_CCtx_setParameter(context, ZSTD_c_checksumFlag, 1)
+        // The frame is made after room for the header, which is filled in once its length is known.
+        let headerLength = header.length
         let bound = ZSTD_compressBound(content.count)
-        var frame = uninitializedBytes(bound)
-        let written = frame.withUnsafeMutableBytes { out in
-            ZSTD_compress2(context, out.baseAddress, bound, content.baseAddress, content.count)
+        var member = uninitializedBytes(headerLength + bound)
+        let written = member.withUnsafeMutableBytes { out in
+            ZSTD_compress2(context, out.baseAddress! + headerLength, bound, content.baseAddress, content.count)
         }
         guard ZSTD_isError(written) == 0 else { throw ImageError.codec(operation: "compress a block", code: Int32(truncatingIfNeeded: written)) }
-        frame.removeSubrange(written...)
+        member.removeSubrange((headerLength + written)...)
         header.compressedLength = written
-        return header.encoded() + frame
+        member.replaceSubrange(0..<headerLength, with: header.encoded())
+        return member
     }
 
     static func openZstd(_ header: MemberHeader, body: [UInt8]) -> Result<[UInt8], Damage> {
