@@ -271,7 +271,6 @@ final class TreeWalker {
     private func writeFile(_ entry: TarEntry, descriptor: Int32, host: [UInt8], size: UInt64, allocated: UInt64) throws {
         var entry = entry
         let segments = allocated < size ? dataSegments(descriptor, size: size) : nil
-        var hasher = writer.makeHasher()
         var read: UInt64 = 0
         let expected: UInt64
         if let segments {
@@ -283,6 +282,7 @@ final class TreeWalker {
             entry.size = UInt64(mapBytes.count) + expected
             try writer.append(TarFormat.headers(for: entry))
             let start = writer.tarOffset
+            var hasher = writer.makeHasher()
             hasher.update(data: mapBytes)
             try writer.append(mapBytes)
             for segment in segments {
@@ -294,9 +294,7 @@ final class TreeWalker {
             expected = size
             entry.size = size
             try writer.append(TarFormat.headers(for: entry))
-            let start = writer.tarOffset
-            read = try writer.appendFile(descriptor, count: size, hasher: &hasher, path: displayPath(host))
-            if size > 0 { writer.recordChecksum(dataOffset: start, sha256: hasher.finalize()) }
+            read = try writer.appendFile(descriptor, count: size, path: displayPath(host))
         }
         if read != expected { summary.changedWhileRead.append(entry.displayPath) }
         try writer.append([UInt8](repeating: 0, count: TarFormat.padding(entry.size)))

@@ -34,9 +34,17 @@ final class OutputFile {
 /// fills blocks: with a fast codec it is the one everything else waits for.
 final class ImageWriter {
     private struct Job: Sendable {
-        var header: MemberHeader
+        var sequence: UInt64
         var buffer: BlockBuffer
         var count: Int
+        var checksums: [PendingChecksum]
+    }
+
+    /// A file's checksum as the walk records it: made already (its data spans blocks), or left to the worker that
+    /// compresses the block holding all of its data (most files: hashing is then spread over the cores).
+    private enum PendingChecksum: Sendable {
+        case made(FileChecksum)
+        case inBlock(offset: UInt64, range: Range<Int>)
     }
 
     let blockSize: Int
@@ -47,7 +55,7 @@ final class ImageWriter {
     private let written: WrittenMembers
     private var block: BlockBuffer
     private var used = 0
-    private var checksums: [FileChecksum] = []
+    private var checksums: [PendingChecksum] = []
     private var sequence: UInt64 = 0
     /// The offset in the tar stream of the next byte appended.
     private(set) var tarOffset: UInt64 = 0
@@ -70,7 +78,17 @@ final class ImageWriter {
         let pool = CompressorPool()
         pipeline = OrderedPipeline(threads: threads, capacity: OrderedPipeline<Int, Int>.capacity(threads: threads)) { job in
             let content = UnsafeRawBufferPointer(rebasing: job.buffer.bytes[0..<job.count])
-            let member = try Member.make(job.header, content: content, level: level, key: key, pool: pool)
+            let checksums = job.checksums.map { pending in
+                switch pending {
+                case .made(let checksum): return checksum
+                case .inBlock(let offset, let range):
+                    var hasher = FileHasher(key: key)
+                    hasher.update(bufferPointer: UnsafeRawBufferPointer(rebasing: content[range]))
+                    return FileChecksum(offset: offset, sha256: hasher.finalize())
+                }
+            }
+            let header = MemberHeader(codec: codec, kind: .data, sequence: job.sequence, compressedLength: 0, size: job.count, checksums: checksums)
+            let member = try Member.make(header, content: content, level: level, key: key, pool: pool)
             buffers.give(job.buffer)
             return FinishedMember(member: member, size: job.count, sha256: Array(SHA256.hash(data: member)))
         }
@@ -99,9 +117,27 @@ final class ImageWriter {
         tarOffset += UInt64(bytes.count)
     }
 
-    /// Appends `count` bytes read from `descriptor` straight into the block, hashing them; a file that ends early
-    /// is padded with zeros. Returns how many bytes the file really had.
-    func appendFile(_ descriptor: Int32, count: UInt64, offset start: UInt64? = nil, hasher: inout FileHasher, path: String) throws -> UInt64 {
+    /// Appends a file's `count` bytes read from `descriptor` and records their checksum: hashed by the worker when
+    /// they all fit in the current block, here otherwise. Returns how many bytes the file really had.
+    func appendFile(_ descriptor: Int32, count: UInt64, path: String) throws -> UInt64 {
+        guard count > 0 else { return 0 }
+        let start = tarOffset
+        if count <= UInt64(blockSize - used) {
+            let range = used..<(used + Int(count))
+            let read = try appendFile(descriptor, count: count, hasher: nil, path: path)
+            checksums.append(.inBlock(offset: start, range: range))
+            return read
+        }
+        var hasher = makeHasher()
+        let read = try appendFile(descriptor, count: count, hasher: &hasher, path: path)
+        recordChecksum(dataOffset: start, sha256: hasher.finalize())
+        return read
+    }
+
+    /// Appends `count` bytes read from `descriptor` (at `start`, or where it stands) straight into the block,
+    /// hashing them with `hasher` when given; a file that ends early is padded with zeros. Returns how many bytes
+    /// the file really had.
+    func appendFile(_ descriptor: Int32, count: UInt64, offset start: UInt64? = nil, hasher: UnsafeMutablePointer<FileHasher>?, path: String) throws -> UInt64 {
         var remaining = count
         var read: UInt64 = 0
         var position = start.map { off_t($0) }
@@ -127,7 +163,7 @@ final class ImageWriter {
                 read += UInt64(got)
                 position = position.map { $0 + off_t(got) }
             }
-            hasher.update(bufferPointer: UnsafeRawBufferPointer(start: pointer, count: got))
+            hasher?.pointee.update(bufferPointer: UnsafeRawBufferPointer(start: pointer, count: got))
             used += got
             remaining -= UInt64(got)
             tarOffset += UInt64(got)
@@ -140,7 +176,7 @@ final class ImageWriter {
 
     /// Records the SHA-256 of a file whose data ends at the current position (it belongs to the current block).
     func recordChecksum(dataOffset: UInt64, sha256: [UInt8]) {
-        checksums.append(FileChecksum(offset: dataOffset, sha256: sha256))
+        checksums.append(.made(FileChecksum(offset: dataOffset, sha256: sha256)))
     }
 
     /// Seals the current block early when its checksum list is nearly full, before a new entry starts.
@@ -178,8 +214,7 @@ final class ImageWriter {
 
     private func seal() throws {
         try written.check()
-        let header = MemberHeader(codec: codec, kind: .data, sequence: sequence, compressedLength: 0, size: used, checksums: checksums)
-        pipeline.submitWaiting(Job(header: header, buffer: block, count: used))
+        pipeline.submitWaiting(Job(sequence: sequence, buffer: block, count: used, checksums: checksums))
         block = buffers.take()
         sequence += 1
         dataBlocks += 1
