@@ -2,8 +2,9 @@
 """Side-by-side timing of imprint's image engine and the tar pipelines a user would pick instead.
 
 Usage: image.py IMPRINT SCRATCH. Builds SCRATCH/tree (~300 MB of real files) once, warms the page cache, then runs
-every capture and restore in three interleaved rounds and keeps each tool's fastest run (the machines are shared,
-so a single run measures the neighbours as much as the tool). Peak memory and CPU seconds (user + system, the
+every capture and restore in five interleaved rounds and keeps each tool's fastest run (the machines are shared,
+so a single run measures the neighbours as much as the tool; with three rounds the zstd capture ratio moved between
+0.91x and 1.22x from one benchmark run to the next on an idle machine). Peak memory and CPU seconds (user + system, the
 child processes included: gzip, pigz, zstd under tar) come from /usr/bin/time -v. Prints MB/s (of uncompressed tree
 data), compressed sizes, the load average, and the ratios the README's Performance section quotes.
 """
@@ -15,7 +16,7 @@ import sys
 import time
 
 TARGET_BYTES = 300 * 1000 * 1000
-ROUNDS = 3
+ROUNDS = 5
 
 
 def tree_size(path):
