@@ -10,8 +10,8 @@ extension TargetRoot {
     /// What the marker says to an admin who finds it.
     public static let restoreMarkerText = """
         A restore into this folder began and has not finished: its files are incomplete, even those that look whole.
-        Restore the image again with 'imprint restore IMAGE --root DIR --force'; 'imprint run' and 'imprint install'
-        refuse this root until then.
+        Restore the image again with 'imprint restore IMAGE --root DIR --force'; 'imprint run', 'imprint install'
+        and 'imprint capture' refuse this root until then.
 
         """
 

@@ -70,6 +70,8 @@ public enum Capture {
                 reason: "the block size must be \(TarFormat.blockSize) to \(MemberHeader.maxContent) bytes, or readers refuse the image")
         }
         let root = try TargetRoot(request.root)
+        // A root whose restore was cut short holds files that may be incomplete: an image of it would spread them.
+        try root.checkRestoreFinished()
         var manifest = ImageManifest(
             tool: request.tool, created: request.time, models: request.models, codec: request.codec.rawValue, level: request.level,
             blockSize: request.blockSize, source: root.path,

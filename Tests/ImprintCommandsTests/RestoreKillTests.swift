@@ -101,8 +101,8 @@ func treeDifferences(_ source: String, _ copy: String) throws -> [String] {
         }
     }
 
-    /// After a killed restore, a plain restore, `run` and `install` refuse the root with exit 22 and a message naming
-    /// the marker and '--force'; nothing in the root changes.
+    /// After a killed restore, a plain restore, `run`, `install` and `capture` refuse the root with exit 22 and a
+    /// message naming the marker and '--force'; nothing in the root changes, and capture leaves no image.
     @Test func halfRestoredRootIsRefused() throws {
         let folder = try TemporaryDirectory()
         demo(folder)
@@ -124,12 +124,15 @@ func treeDifferences(_ source: String, _ copy: String) throws -> [String] {
             ["run", "--root", target, "--facts", facts],
             ["run", "--root", target, "--facts", facts, "--dry-run"],
             ["install", "--root", target, "--binary", imprintBinary],
+            ["capture", "--root", target, "-o", folder.file("half.imprint"), "--model", "OptiPlex 7090"],
         ] {
             let refused = imprint(arguments, in: folder)
             #expect(refused.status == ExitStatus.targetNotEmpty.rawValue, "\(arguments): \(refused.err)")
             #expect(refused.err.contains("was interrupted ('\(marker)' is there), so its files are incomplete"), "\(refused.err)")
         }
         #expect(try runProcess("/usr/bin/find", [target, "-printf", "%p %y %m %s %T@\n"]).output == before)
+        #expect(!FileManager.default.fileExists(atPath: folder.file("half.imprint")))
+        #expect(!FileManager.default.fileExists(atPath: folder.file("half.imprint.partial")))
 
         let forced = imprint(["restore", image, "--root", target, "--facts", facts, "--force", "--personalize"], in: folder)
         #expect(forced.status == 0, "\(forced.err)")

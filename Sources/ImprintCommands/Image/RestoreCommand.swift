@@ -27,7 +27,7 @@ struct RestoreCommand: ContextCommand {
             Until the last file is written and synced, the target holds the marker \(TargetRoot.restoreMarker). \
             A restore cut short (killed, power lost, disk full, damaged image) leaves it: any file may then be \
             incomplete, even one that looks whole. A plain restore onto such a target says so and stops; 'imprint \
-            run' and 'imprint install' refuse it (exit 22). Restore again with --force.
+            run', 'imprint install' and 'imprint capture' refuse it (exit 22). Restore again with --force.
 
             \(ExitStatus.helpTable)
             """)
