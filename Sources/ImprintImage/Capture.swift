@@ -133,7 +133,8 @@ final class TreeWalker {
     }
 
     /// Where an entry is for the calls that take a folder's descriptor and a name: one lookup instead of a walk of
-    /// the whole path for each call (measured a tenth of a fast capture's system time).
+    /// the whole path for each call (measured a tenth of a fast capture's system time). Deeper than
+    /// `foldersKeptOpen`, `folder` is AT_FDCWD and `name` the whole path.
     private struct Place {
         var folder: Int32
         var name: [UInt8]
@@ -185,11 +186,14 @@ final class TreeWalker {
             firstPaths[key] = path
         }
         // Folders and files read are opened once: their attributes come from the descriptor. A FIFO is never
-        // opened (that would wait for a writer), nor a device.
+        // opened (that would wait for a writer), nor a device, nor a mount point --one-file-system does not enter
+        // (opening it could trigger an automount). O_NONBLOCK: a file replaced by a FIFO since it was listed does
+        // not hang the capture.
+        let otherFileSystem = request.oneFileSystem && UInt64(info.st_dev) != rootDevice && !path.isEmpty
         var descriptor: Int32 = -1
         defer { if descriptor >= 0 { close(descriptor) } }
-        if type == S_IFDIR || (type == S_IFREG && replacement == nil) {
-            let flags = O_RDONLY | O_NOFOLLOW | O_CLOEXEC | (type == S_IFDIR ? O_DIRECTORY : 0)
+        if (type == S_IFDIR && !otherFileSystem) || (type == S_IFREG && replacement == nil) {
+            let flags = O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK | (type == S_IFDIR ? O_DIRECTORY : 0)
             descriptor = withCPath(place.name) { openat(place.folder, $0, flags) }
             guard descriptor >= 0 else {
                 throw ImageError.io(path: displayPath(host), operation: type == S_IFDIR ? "list the folder" : "open", errno: errno)
@@ -204,7 +208,7 @@ final class TreeWalker {
             entry.kind = .directory
             summary.folders += 1
             try writer.append(TarFormat.headers(for: entry))
-            if request.oneFileSystem && UInt64(info.st_dev) != rootDevice && !path.isEmpty { return }
+            if otherFileSystem { return }
             let names = try listFolder(descriptor, path: host)
             // Each folder on the way down keeps its descriptor open for its children, up to a depth: a tree can be
             // deeper than the limit on open files, and below that depth children are looked up by their whole path.
@@ -288,7 +292,7 @@ final class TreeWalker {
             hasher.update(data: mapBytes)
             try writer.append(mapBytes)
             for segment in segments {
-                read += try writer.appendFile(descriptor, count: segment.length, offset: segment.offset, hasher: &hasher, path: displayPath(host))
+                read += try writer.appendData(descriptor, count: segment.length, offset: segment.offset, hasher: &hasher, path: displayPath(host))
             }
             writer.recordChecksum(dataOffset: start, sha256: hasher.finalize())
             summary.sparseFiles += 1

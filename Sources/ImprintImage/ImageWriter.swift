@@ -52,7 +52,7 @@ final class ImageWriter {
     private let output: OutputFile
     private let pipeline: OrderedPipeline<Job, FinishedMember>
     private let buffers: BlockBuffers
-    private let written: WrittenMembers
+    private let members: MemberWriter
     private var block: BlockBuffer
     private var used = 0
     private var checksums: [PendingChecksum] = []
@@ -87,20 +87,25 @@ final class ImageWriter {
                     return FileChecksum(offset: offset, sha256: hasher.finalize())
                 }
             }
+            defer { buffers.give(job.buffer) }
             let header = MemberHeader(codec: codec, kind: .data, sequence: job.sequence, compressedLength: 0, size: job.count, checksums: checksums)
             let member = try Member.make(header, content: content, level: level, key: key, pool: pool)
-            buffers.give(job.buffer)
             return FinishedMember(member: member, size: job.count, sha256: Array(SHA256.hash(data: member)))
         }
-        written = WrittenMembers(output: output)
+        members = MemberWriter(output: output)
         for member in try Member.metadata(.manifest, try ImageJSON.encode(manifest), firstSequence: 0, codec: codec) {
-            try written.write(member, size: 0)
+            try members.write(member, size: 0)
             sequence += 1
         }
-        written.start(pipeline)
+        members.start(pipeline)
     }
 
-    deinit { pipeline.close() }
+    /// After an error, as after `finish`: the workers stop, and the writer thread has ended before the caller
+    /// closes or removes the output, so no member is written after the capture returned.
+    deinit {
+        pipeline.close()
+        members.join()
+    }
 
     /// Appends tar bytes (headers, padding).
     func append(_ bytes: [UInt8]) throws {
@@ -124,20 +129,20 @@ final class ImageWriter {
         let start = tarOffset
         if count <= UInt64(blockSize - used) {
             let range = used..<(used + Int(count))
-            let read = try appendFile(descriptor, count: count, hasher: nil, path: path)
+            let read = try appendData(descriptor, count: count, hasher: nil, path: path)
             checksums.append(.inBlock(offset: start, range: range))
             return read
         }
         var hasher = makeHasher()
-        let read = try appendFile(descriptor, count: count, hasher: &hasher, path: path)
+        let read = try appendData(descriptor, count: count, hasher: &hasher, path: path)
         recordChecksum(dataOffset: start, sha256: hasher.finalize())
         return read
     }
 
     /// Appends `count` bytes read from `descriptor` (at `start`, or where it stands) straight into the block,
-    /// hashing them with `hasher` when given; a file that ends early is padded with zeros. Returns how many bytes
-    /// the file really had.
-    func appendFile(_ descriptor: Int32, count: UInt64, offset start: UInt64? = nil, hasher: UnsafeMutablePointer<FileHasher>?, path: String) throws -> UInt64 {
+    /// hashing them with `hasher` when given, and records no checksum; a file that ends early is padded with zeros.
+    /// Returns how many bytes the file really had.
+    func appendData(_ descriptor: Int32, count: UInt64, offset start: UInt64? = nil, hasher: UnsafeMutablePointer<FileHasher>?, path: String) throws -> UInt64 {
         var remaining = count
         var read: UInt64 = 0
         var position = start.map { off_t($0) }
@@ -188,17 +193,16 @@ final class ImageWriter {
     func finish(summary: ImageSummary) throws {
         if used > 0 || dataBlocks == 0 { try seal() }
         pipeline.finishInput()
-        var index = try written.wait()
+        try members.wait()
         var summary = summary
         summary.tarBytes = tarOffset
         summary.blocks = dataBlocks
         for member in try Member.metadata(.summary, try ImageJSON.encode(summary), firstSequence: sequence, codec: codec) {
-            index.append(BlockIndexEntry(offset: output.offset, length: UInt32(member.count), size: 0, sha256: sha256Of(member)))
-            try output.write(member)
+            try members.write(member, size: 0)
             sequence += 1
         }
         let tail = ImageTail(indexOffset: output.offset, indexSequence: sequence)
-        let indexBytes = index.flatMap { $0.encoded() }
+        let indexBytes = members.index.flatMap { $0.encoded() }
         for member in try Member.metadata(.index, indexBytes, firstSequence: sequence, codec: codec) {
             try output.write(member)
             sequence += 1
@@ -213,7 +217,7 @@ final class ImageWriter {
     }
 
     private func seal() throws {
-        try written.check()
+        try members.check()
         pipeline.submitWaiting(Job(sequence: sequence, buffer: block, count: used, checksums: checksums))
         block = buffers.take()
         sequence += 1
@@ -253,22 +257,27 @@ private struct FinishedMember: Sendable {
     var sha256: [UInt8]
 }
 
-/// The thread that writes finished members to the image in order and keeps the block index. After a failed write
-/// it goes on taking members (and drops them), so the walking thread never waits for room; it sees the error at
-/// its next block.
-private final class WrittenMembers: @unchecked Sendable {
+/// Writes members to the image in order and keeps the block index: on the calling thread before `start` and after
+/// `wait`, on a thread of its own in between. After a failed write that thread goes on taking members (and drops
+/// them), so the walking thread never waits for room; it sees the error at its next block.
+private final class MemberWriter: @unchecked Sendable {
     private let output: OutputFile
     private let condition = NSCondition()
-    private var index: [BlockIndexEntry] = []
+    /// An entry for every member written; read it after `wait`.
+    private(set) var index: [BlockIndexEntry] = []
     private var failure: (any Error)?
     private var running = false
 
     init(output: OutputFile) { self.output = output }
 
-    /// Writes a member on the calling thread (before `start`).
+    /// Writes `member` (of `size` content bytes) and indexes it.
     func write(_ member: [UInt8], size: Int) throws {
-        index.append(BlockIndexEntry(offset: output.offset, length: UInt32(member.count), size: UInt32(size), sha256: sha256Of(member)))
-        try output.write(member)
+        try write(FinishedMember(member: member, size: size, sha256: sha256Of(member)))
+    }
+
+    private func write(_ done: FinishedMember) throws {
+        index.append(BlockIndexEntry(offset: output.offset, length: UInt32(done.member.count), size: UInt32(done.size), sha256: done.sha256))
+        try output.write(done.member)
     }
 
     /// Starts the thread that writes what `pipeline` hands back, until its input is finished or it is closed.
@@ -278,9 +287,7 @@ private final class WrittenMembers: @unchecked Sendable {
             while let result = pipeline.next() {
                 guard !failed else { continue }
                 do {
-                    let done = try result.get()
-                    index.append(BlockIndexEntry(offset: output.offset, length: UInt32(done.member.count), size: UInt32(done.size), sha256: done.sha256))
-                    try output.write(done.member)
+                    try write(try result.get())
                 } catch {
                     condition.withLock { failure = error }
                 }
@@ -300,12 +307,16 @@ private final class WrittenMembers: @unchecked Sendable {
         if let failure = condition.withLock({ failure }) { throw failure }
     }
 
-    /// Waits until the thread has written every member; the index so far, or the first error.
-    func wait() throws -> [BlockIndexEntry] {
-        condition.lock()
-        defer { condition.unlock() }
-        while running { condition.wait() }
-        if let failure { throw failure }
-        return index
+    /// Waits until the thread has ended (the pipeline's input finished or the pipeline closed).
+    func join() {
+        condition.withLock {
+            while running { condition.wait() }
+        }
+    }
+
+    /// Waits until the thread has written every member; throws the first error.
+    func wait() throws {
+        join()
+        try check()
     }
 }

@@ -1,8 +1,9 @@
 import Foundation
 
 /// Work done on several threads and handed back in the order it was submitted, with at most `capacity` items in
-/// flight (so memory stays bounded whatever the image's size). One thread submits and takes; when the pipeline is
-/// full it takes the oldest result before it submits again.
+/// flight (so memory stays bounded whatever the image's size). Either one thread submits and takes (`submit`,
+/// `take`: when the pipeline is full it takes the oldest result before it submits again), or one thread submits
+/// with `submitWaiting` while another takes with `next`.
 final class OrderedPipeline<Input: Sendable, Output: Sendable>: @unchecked Sendable {
     let capacity: Int
     private let condition = NSCondition()
@@ -41,7 +42,8 @@ final class OrderedPipeline<Input: Sendable, Output: Sendable>: @unchecked Senda
         }
     }
 
-    /// Waits while `capacity` items are in flight (another thread takes them with `next()`), then submits.
+    /// Waits while `capacity` items are in flight (another thread takes them with `next()`), then submits; once
+    /// the pipeline is closed it submits at once (nothing will run it).
     func submitWaiting(_ input: Input) {
         condition.withLock {
             while submitted - taken >= capacity && !closed { condition.wait() }
@@ -60,17 +62,19 @@ final class OrderedPipeline<Input: Sendable, Output: Sendable>: @unchecked Senda
     }
 
     /// For a thread that takes the results while another submits: the oldest result, waiting for it; nil once
-    /// the input is finished and everything taken, or when the pipeline is closed.
+    /// the input is finished and everything taken, or as soon as the pipeline is closed (results not yet taken are
+    /// dropped: the work was given up).
     func next() -> Result<Output, any Error>? {
         condition.lock()
         defer { condition.unlock() }
         while true {
+            if closed { return nil }
             if let result = results.removeValue(forKey: taken) {
                 taken += 1
                 condition.broadcast()
                 return result
             }
-            if closed || (inputFinished && taken == submitted) { return nil }
+            if inputFinished && taken == submitted { return nil }
             condition.wait()
         }
     }

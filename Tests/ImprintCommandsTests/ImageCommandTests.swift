@@ -65,6 +65,35 @@ import Testing
         #expect(rsync.status == 0 && rsync.output.isEmpty, "\(rsync.output)")
     }
 
+    /// `--one-file-system` with a tmpfs mounted inside the root (in a private mount namespace): the mount point is in
+    /// the image, what is mounted on it is not; without the flag it is.
+    @Test func oneFileSystemKeepsTheMountPointOnly() throws {
+        let folder = try TemporaryDirectory()
+        let root = try master(folder)
+        try FileManager.default.createDirectory(atPath: root + "/mnt", withIntermediateDirectories: false)
+        let script = #"""
+            set -e
+            mount -t tmpfs tmpfs "$1/mnt"
+            echo inside > "$1/mnt/inside.txt"
+            "$2" capture --root "$1" -o "$3" --model "OptiPlex 7090" --one-file-system > /dev/null
+            "$2" capture --root "$1" -o "$4" --model "OptiPlex 7090" > /dev/null
+            tar -tzf "$3"
+            echo ---
+            tar -tzf "$4"
+            """#
+        let one = folder.file("one.imprint")
+        let all = folder.file("all.imprint")
+        let result = try inPrivateMounts(script, [root, imprintBinary, one, all], environment: ["PATH": "/usr/bin:/bin"])
+        #expect(result.status == 0, "\(result.error)")
+        let parts = result.output.components(separatedBy: "---\n")
+        #expect(parts.count == 2)
+        let (kept, everything) = (parts.first ?? "", parts.last ?? "")
+        #expect(kept.contains("./mnt/\n") && !kept.contains("inside.txt"), "\(kept)")
+        #expect(kept.contains("./usr/share/doc/readme\n"))
+        #expect(everything.contains("./mnt/inside.txt\n"), "\(everything)")
+        #expect(!FileManager.default.fileExists(atPath: root + "/mnt/inside.txt"), "the tmpfs stayed in its namespace")
+    }
+
     /// A zstd image is inspected from its tail and restores equal to the master; a zstd level out of range is refused.
     @Test func zstdCodec() throws {
         let folder = try TemporaryDirectory()
