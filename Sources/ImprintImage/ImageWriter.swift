@@ -30,8 +30,8 @@ final class OutputFile {
 }
 
 /// Cuts the tar stream into blocks, compresses them on every core and writes them in order on a thread of its own,
-/// then writes the summary, the block index and the tail. The thread that walks the tree only reads files and
-/// fills blocks: with a fast codec it is the one everything else waits for.
+/// then writes the summary, the block index and the tail. The thread that walks the tree only reads files into
+/// blocks (hashing those that span blocks): with a fast codec it is the one everything else waits for.
 final class ImageWriter {
     private struct Job: Sendable {
         var sequence: UInt64
