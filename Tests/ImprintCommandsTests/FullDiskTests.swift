@@ -4,10 +4,26 @@ import ImprintCore
 import ImprintTestSupport
 import Testing
 
-/// Runs `script` (sh, with `arguments` as $1...) in a private mount namespace, where it mounts a small tmpfs: the
-/// host's mounts never change, and the tmpfs goes away with the namespace.
+/// Runs `script` (sh, with `arguments` as $1...) in a private mount namespace: the host's mounts never change, and
+/// what the script mounts goes away with the namespace.
 func inPrivateMounts(_ script: String, _ arguments: [String], environment: [String: String]) throws -> ProcessResult {
     try runProcess("/usr/bin/unshare", ["--mount", "--propagation", "private", "/bin/sh", "-c", script, "private"] + arguments, environment: environment)
+}
+
+/// Runs `script` in a private mount namespace with a 1 MiB tmpfs mounted on the new folder `disk` of `folder`,
+/// which the script gets as $1 (then `arguments` as $2...). Returns the folder and the run.
+func onOneMegabyteDisk(
+    _ folder: TemporaryDirectory, _ script: String, _ arguments: [String], environment: [String: String]
+) throws -> (disk: String, result: ProcessResult) {
+    let disk = folder.file("disk")
+    try FileManager.default.createDirectory(atPath: disk, withIntermediateDirectories: false)
+    let mounted = """
+        set -e
+        mount -t tmpfs -o size=1m tmpfs "$1"
+        set +e
+
+        """ + script
+    return (disk, try inPrivateMounts(mounted, [disk] + arguments, environment: environment))
 }
 
 @Suite struct FullDiskTests {
@@ -19,18 +35,13 @@ func inPrivateMounts(_ script: String, _ arguments: [String], environment: [Stri
         let source = try makeEveryKindTree(in: folder)
         let image = folder.file("every-kind.imprint")
         #expect(imprint(["capture", "--root", source, "-o", image, "--model", "OptiPlex 7090"], in: folder).status == 0)
-        let disk = folder.file("disk")
-        try FileManager.default.createDirectory(atPath: disk, withIntermediateDirectories: false)
         let script = #"""
-            set -e
-            mount -t tmpfs -o size=1m tmpfs "$1"
-            set +e
             "$2" restore "$3" --root "$1" --facts "$4"; echo "restore $?"
             ls -A "$1"
             "$2" run --root "$1" --facts "$4"; echo "run $?"
             """#
-        let result = try inPrivateMounts(
-            script, [disk, imprintBinary, image, fixturePath("demo/facts/RM204-12.json")],
+        let (disk, result) = try onOneMegabyteDisk(
+            folder, script, [imprintBinary, image, fixturePath("demo/facts/RM204-12.json")],
             environment: ["PATH": "/usr/bin:/bin", "IMPRINT_INVENTORY": folder.file("inventory.db")])
         let lines = result.output.split(separator: "\n").map(String.init)
         #expect(lines.first == "restore 1", "\(result.output)\(result.error)")
@@ -52,17 +63,12 @@ func inPrivateMounts(_ script: String, _ arguments: [String], environment: [Stri
         try noise.write(to: URL(fileURLWithPath: source + "/noise.bin"))
         let copy = folder.file("copy")
         #expect(try runProcess("/bin/cp", ["-a", source, copy]).status == 0)
-        let disk = folder.file("disk")
-        try FileManager.default.createDirectory(atPath: disk, withIntermediateDirectories: false)
         let script = #"""
-            set -e
-            mount -t tmpfs -o size=1m tmpfs "$1"
-            set +e
             "$2" capture --root "$3" -o "$1/room.imprint" --model "OptiPlex 7090" --threads 2; echo "capture $?"
             ls -A "$1"
             "$2" capture --root "$3" -o - --model "OptiPlex 7090" --threads 2 > /dev/full; echo "stdout $?"
             """#
-        let result = try inPrivateMounts(script, [disk, imprintBinary, source], environment: ["PATH": "/usr/bin:/bin"])
+        let (disk, result) = try onOneMegabyteDisk(folder, script, [imprintBinary, source], environment: ["PATH": "/usr/bin:/bin"])
         let lines = result.output.split(separator: "\n").map(String.init)
         #expect(lines.first == "capture 1" && lines.last == "stdout 1", "\(result.output)\(result.error)")
         #expect(result.error.contains("could not write the image to '\(disk)/room.imprint': No space left on device"), "\(result.error)")
