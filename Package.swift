@@ -107,7 +107,7 @@ let package = Package(
         ),
         .testTarget(
             name: "ImprintImageTests",
-            dependencies: ["ImprintTestSupport", "ImprintImage"],
+            dependencies: ["ImprintTestSupport", "ImprintImage", "CZlib"],
             swiftSettings: swiftSettings
         ),
 

@@ -1,3 +1,4 @@
+import CZlib
 import Foundation
 @testable import ImprintImage
 import ImprintTestSupport
@@ -238,6 +239,49 @@ import Testing
         #expect(try String(contentsOfFile: source + "/etc/machine-id", encoding: .utf8) == "0123456789abcdef0123456789abcdef\n")
         #expect(FileManager.default.fileExists(atPath: source + "/etc/ssh/ssh_host_ed25519_key"))
         #expect(result.summary.leftOut["ssh host keys"] == 1)
+    }
+
+    /// Level 6 follows deflate's hash chains 48 deep, not zlib's 128: a stream the pool hands out again (after
+    /// `deflateReset`, which restores zlib's values) deflates exactly as a new one, and neither gives zlib's own
+    /// level 6 output on text with long hash chains.
+    @Test func levelSixIsTunedOnEveryStream() throws {
+        let words = ["unit", "room", "204", "lab", "host", "key", "printer", "eth0", "net", "id"]
+        var state: UInt32 = 2_463_534_242  // xorshift32: the same words every run
+        let text = Array((0..<40_000).map { _ in
+            state ^= state << 13; state ^= state >> 17; state ^= state << 5
+            return words[Int(state % 10)]
+        }.joined(separator: " ").utf8)
+        func deflated(_ stream: UnsafeMutablePointer<z_stream>) -> [UInt8] {
+            var output = [UInt8](repeating: 0, count: text.count + 1024)
+            let length = text.withUnsafeBytes { input in
+                output.withUnsafeMutableBytes { out in
+                    stream.pointee.next_in = UnsafeMutablePointer(mutating: input.bindMemory(to: Bytef.self).baseAddress)
+                    stream.pointee.avail_in = uInt(input.count)
+                    stream.pointee.next_out = out.bindMemory(to: Bytef.self).baseAddress
+                    stream.pointee.avail_out = uInt(out.count)
+                    #expect(deflate(stream, Z_FINISH) == Z_STREAM_END)
+                    return out.count - Int(stream.pointee.avail_out)
+                }
+            }
+            return Array(output.prefix(length))
+        }
+        let pool = CompressorPool()
+        let first = try pool.takeDeflate(level: 6)
+        let fresh = deflated(first)
+        pool.give(first)
+        let again = try pool.takeDeflate(level: 6)
+        #expect(again == first)  // the same stream, reset
+        let sameAsNew = deflated(again) == fresh
+        #expect(sameAsNew, "a stream used again must deflate as a new one")
+        pool.give(again)
+
+        let plain = UnsafeMutablePointer<z_stream>.allocate(capacity: 1)
+        plain.initialize(to: z_stream())
+        defer { deflateEnd(plain); plain.deallocate() }
+        #expect(CZlib_deflateInit2(plain, 6, Z_DEFLATED, -15, 8, Z_DEFAULT_STRATEGY) == Z_OK)
+        let untuned = deflated(plain) == fresh
+        #expect(!untuned, "level 6 must not be zlib's untuned level 6")
+        #expect(fresh.count < text.count / 2)
     }
 
     /// Tar headers round-trip long, non-UTF-8 names, big ids and nanosecond times through the parser.

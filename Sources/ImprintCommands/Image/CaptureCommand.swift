@@ -37,7 +37,7 @@ struct CaptureCommand: ContextCommand {
     @Option(help: ArgumentHelp(
         "How blocks are compressed: gzip (tar -z reads the image) or zstd (tar --zstd reads it).", valueName: "gzip|zstd"))
     var codec: String = "gzip"
-    @Option(help: "The compression level: gzip 1-9 (default 6), zstd 1-19 (default 3).") var level: Int?
+    @Option(help: "The compression level: gzip 1-9 (default 6: zlib's 6 with shorter hash chains), zstd 1-19 (default 3).") var level: Int?
     @Option(help: "Threads that compress (default: one per core).") var threads: Int?
     @Flag(help: "Leave out machine-id, host keys, leases, logs, histories, temporary files and Imprint state.") var generalize = false
     @Option(name: .customLong("exclude"), help: ArgumentHelp(
