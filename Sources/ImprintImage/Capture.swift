@@ -171,24 +171,21 @@ final class TreeWalker {
         entry.groupName = groups[info.st_gid] ?? []
         entry.seconds = Int64(info.st_mtim.tv_sec)
         entry.nanoseconds = Int64(info.st_mtim.tv_nsec)
-        summary.entries += 1
-        try writer.startEntry()
-
-        if type != S_IFDIR && info.st_nlink > 1 {
-            let key = HardLinkKey(device: UInt64(info.st_dev), inode: UInt64(info.st_ino))
-            if let first = firstPaths[key] {
-                entry.kind = .hardLink
-                entry.linkTarget = Array("./".utf8) + first
-                summary.hardLinks += 1
-                try writer.append(TarFormat.headers(for: entry))
-                return
-            }
-            firstPaths[key] = path
+        let linkKey = type != S_IFDIR && info.st_nlink > 1 ? HardLinkKey(device: UInt64(info.st_dev), inode: UInt64(info.st_ino)) : nil
+        if let linkKey, let first = firstPaths[linkKey] {
+            summary.entries += 1
+            try writer.startEntry()
+            entry.kind = .hardLink
+            entry.linkTarget = Array("./".utf8) + first
+            summary.hardLinks += 1
+            try writer.append(TarFormat.headers(for: entry))
+            return
         }
         // Folders and files read are opened once: their attributes come from the descriptor. A FIFO is never
         // opened (that would wait for a writer), nor a device, nor a mount point --one-file-system does not enter
         // (opening it could trigger an automount). O_NONBLOCK: a file replaced by a FIFO since it was listed does
-        // not hang the capture.
+        // not hang the capture. An entry removed since its folder was listed (a live root: logs rotated, caches
+        // cleaned) is left out and named in the summary, as tar goes on past "file removed before we read it".
         let otherFileSystem = request.oneFileSystem && UInt64(info.st_dev) != rootDevice && !path.isEmpty
         var descriptor: Int32 = -1
         defer { if descriptor >= 0 { close(descriptor) } }
@@ -196,12 +193,20 @@ final class TreeWalker {
             let flags = O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK | (type == S_IFDIR ? O_DIRECTORY : 0)
             descriptor = withCPath(place.name) { openat(place.folder, $0, flags) }
             guard descriptor >= 0 else {
+                if errno == ENOENT && !path.isEmpty { return summary.noteVanished(entry.displayPath) }
                 throw ImageError.io(path: displayPath(host), operation: type == S_IFDIR ? "list the folder" : "open", errno: errno)
             }
             entry.attributes = readAttributes(descriptor: descriptor)
         } else {
             entry.attributes = readAttributes(host)
         }
+        if type == S_IFLNK {
+            guard let target = try readLink(at: place, host: host) else { return summary.noteVanished(entry.displayPath) }
+            entry.linkTarget = target
+        }
+        if let linkKey { firstPaths[linkKey] = path }
+        summary.entries += 1
+        try writer.startEntry()
 
         switch type {
         case S_IFDIR:
@@ -224,19 +229,16 @@ final class TreeWalker {
                 let child = Place(folder: folder, name: folder == AT_FDCWD ? childHost : name, depth: place.depth + 1)
                 var childInfo = stat()
                 guard withCPath(child.name, { fstatat(folder, $0, &childInfo, AT_SYMLINK_NOFOLLOW) }) == 0 else {
-                    if errno == ENOENT { continue }  // gone since the folder was listed
+                    if errno == ENOENT {  // removed since the folder was listed
+                        summary.noteVanished(TarEntry(path: childPath, kind: .file, mode: 0).displayPath)
+                        continue
+                    }
                     throw ImageError.io(path: displayPath(childHost), operation: "inspect", errno: errno)
                 }
                 try visit(childPath, host: childHost, info: childInfo, at: child)
             }
         case S_IFLNK:
             entry.kind = .symlink
-            var buffer = [UInt8](repeating: 0, count: Int(PATH_MAX) + 1)
-            let count = withCPath(place.name) { cName in
-                buffer.withUnsafeMutableBufferPointer { readlinkat(place.folder, cName, UnsafeMutableRawPointer($0.baseAddress!).assumingMemoryBound(to: CChar.self), $0.count) }
-            }
-            guard count >= 0 else { throw ImageError.io(path: displayPath(host), operation: "read the link", errno: errno) }
-            entry.linkTarget = Array(buffer[0..<count])
             summary.symlinks += 1
             try writer.append(TarFormat.headers(for: entry))
         case S_IFCHR, S_IFBLK:
@@ -259,6 +261,17 @@ final class TreeWalker {
         default:
             summary.entries -= 1
         }
+    }
+
+    /// A symbolic link's target; nil when the link was removed since its folder was listed.
+    private func readLink(at place: Place, host: [UInt8]) throws -> [UInt8]? {
+        var buffer = [UInt8](repeating: 0, count: Int(PATH_MAX) + 1)
+        let count = withCPath(place.name) { cName in
+            buffer.withUnsafeMutableBufferPointer { readlinkat(place.folder, cName, UnsafeMutableRawPointer($0.baseAddress!).assumingMemoryBound(to: CChar.self), $0.count) }
+        }
+        if count < 0 && errno == ENOENT { return nil }
+        guard count >= 0 else { throw ImageError.io(path: displayPath(host), operation: "read the link", errno: errno) }
+        return Array(buffer[0..<count])
     }
 
     private func writeFile(_ entry: TarEntry, content: [UInt8]) throws {

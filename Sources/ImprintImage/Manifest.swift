@@ -62,6 +62,9 @@ public struct ImageSummary: Codable, Equatable, Sendable {
     public var socketsSkipped = 0
     /// Files whose size changed while they were read (the image holds what was read, padded with zeros).
     public var changedWhileRead: [String] = []
+    /// Entries removed between the listing of their folder and their reading: not in the image. Absent (nil) from
+    /// the summaries of images made before it was counted.
+    public var vanished: [String]?
     /// Entries left out by --exclude.
     public var excluded = 0
     /// Entries left out (or replaced) by each generalizing rule.
@@ -74,6 +77,11 @@ public struct ImageSummary: Codable, Equatable, Sendable {
     public var blocks = 0
 
     public init() {}
+
+    mutating func noteVanished(_ path: String) {
+        if vanished == nil { vanished = [] }
+        vanished!.append(path)
+    }
 }
 
 /// One member of the image as the index lists it.

@@ -241,6 +241,39 @@ import Testing
         #expect(result.summary.leftOut["ssh host keys"] == 1)
     }
 
+    /// Entries removed after their folder was listed (a live root) are left out and named in the summary, and the
+    /// capture goes on: a file, a symlink and a folder go while the file before them is read; the hard link to the
+    /// removed file is then imaged as the file itself, and the restored tree equals what is left of the source.
+    @Test func entriesRemovedDuringCaptureAreLeftOut() throws {
+        let folder = try TemporaryDirectory()
+        let source = folder.file("live")
+        let logs = source + "/var/log"
+        try FileManager.default.createDirectory(atPath: logs + "/d-journal", withIntermediateDirectories: true)
+        for name in ["a.log", "b.log", "e.log", "d-journal/system.journal"] {
+            try Data("\(name) line\n".utf8).write(to: URL(fileURLWithPath: logs + "/" + name))
+        }
+        try FileManager.default.createSymbolicLink(atPath: logs + "/c-latest", withDestinationPath: "e.log")
+        #expect(link(logs + "/b.log", logs + "/z-hard.log") == 0)
+        let image = folder.file("live.imprint")
+        let descriptor = open(image, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        defer { close(descriptor) }
+        let request = CaptureRequest(root: source, models: ["OptiPlex 7090"], threads: 2, tool: "imprint test")
+        var removed = false
+        let result = try Capture.run(request, to: descriptor, name: image) { _ in
+            guard !removed else { return }  // the first file read is a.log: its folder is listed by now
+            removed = true
+            for name in ["b.log", "c-latest", "d-journal"] { try? FileManager.default.removeItem(atPath: logs + "/" + name) }
+        }
+        #expect(result.summary.vanished == ["/var/log/b.log", "/var/log/c-latest", "/var/log/d-journal"])
+        #expect(result.summary.files == 3)  // a.log, e.log and z-hard.log, now a file of its own
+        #expect(result.summary.hardLinks == 0)
+        let restored = folder.file("restored")
+        try FileManager.default.createDirectory(atPath: restored, withIntermediateDirectories: false)
+        try Restore.run(try ImageInput(path: image), root: restored)
+        #expect(try rsyncDifferences(source, restored) == [])
+        #expect(try String(contentsOfFile: restored + "/var/log/z-hard.log", encoding: .utf8) == "b.log line\n")
+    }
+
     /// Level 6 follows deflate's hash chains 48 deep, not zlib's 128: a stream the pool hands out again (after
     /// `deflateReset`, which restores zlib's values) deflates exactly as a new one, and neither gives zlib's own
     /// level 6 output on text with long hash chains.

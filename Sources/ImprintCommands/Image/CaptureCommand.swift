@@ -160,6 +160,9 @@ struct ImageView: Encodable {
             let counts = summary.leftOut.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }
             add("generalized", counts.isEmpty ? "nothing to leave out" : counts.joined(separator: "; "))
         }
+        if let vanished = summary.vanished, !vanished.isEmpty {
+            add("vanished", "\(vanished.count) entries removed while the capture ran, not imaged: " + vanished.prefix(5).joined(separator: ", "))
+        }
         if !summary.changedWhileRead.isEmpty {
             add("changed", "\(summary.changedWhileRead.count) files changed while read: " + summary.changedWhileRead.prefix(5).joined(separator: ", "))
         }
