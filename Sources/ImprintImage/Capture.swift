@@ -26,7 +26,7 @@ public struct CaptureRequest: Sendable {
 
     public init(
         root: String, models: [String], codec: ImageCodec = .gzip, level: Int? = nil, threads: Int = ProcessInfo.processInfo.activeProcessorCount,
-        blockSize: Int = 1 << 20, generalize: Bool = false, excludes: [String] = [], oneFileSystem: Bool = false,
+        blockSize: Int? = nil, generalize: Bool = false, excludes: [String] = [], oneFileSystem: Bool = false,
         tool: String, time: Date = Date()
     ) {
         self.root = root
@@ -34,7 +34,7 @@ public struct CaptureRequest: Sendable {
         self.codec = codec
         self.level = level ?? codec.defaultLevel
         self.threads = threads
-        self.blockSize = blockSize
+        self.blockSize = blockSize ?? codec.defaultBlockSize
         self.generalize = generalize
         self.excludes = excludes
         self.oneFileSystem = oneFileSystem

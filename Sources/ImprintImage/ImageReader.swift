@@ -189,7 +189,7 @@ final class ImageReader {
         }
         let key = self.key
         let end = self.end
-        pipeline = OrderedPipeline(threads: threads, capacity: OrderedPipeline<Int, Int>.capacity(threads: threads)) { job in
+        pipeline = OrderedPipeline(threads: threads, capacity: OrderedPipeline<Int, Int>.capacity(threads: threads, blockSize: manifest.blockSize)) { job in
             switch job {
             case .read(let raw): return try Self.decode(raw, key: key)
             case .indexed(let entry, let tarStart): return try Self.decode(try Self.load(entry, tarStart: tarStart, from: end), key: key)

@@ -76,7 +76,7 @@ final class ImageWriter {
         self.buffers = buffers
         block = buffers.take()
         let pool = CompressorPool()
-        pipeline = OrderedPipeline(threads: threads, capacity: OrderedPipeline<Int, Int>.capacity(threads: threads)) { job in
+        pipeline = OrderedPipeline(threads: threads, capacity: OrderedPipeline<Int, Int>.capacity(threads: threads, blockSize: blockSize)) { job in
             let content = UnsafeRawBufferPointer(rebasing: job.buffer.bytes[0..<job.count])
             let checksums = job.checksums.map { pending in
                 switch pending {

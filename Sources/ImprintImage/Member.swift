@@ -12,6 +12,10 @@ public enum ImageCodec: String, Codable, Sendable, CaseIterable {
 
     public var levels: ClosedRange<Int> { self == .gzip ? 1...9 : 1...19 }
     public var defaultLevel: Int { self == .gzip ? 6 : 3 }
+    /// The tar stream's slice per block. zstd gets 4 MiB: on the benchmark's stream, level 3 took a fifth less CPU
+    /// and made 4.9% less output than in 1 MiB frames (more history to match against); zlib's deflate sees only
+    /// 32 KiB back, so larger gzip blocks gain nothing and hold more memory.
+    public var defaultBlockSize: Int { self == .gzip ? 1 << 20 : 4 << 20 }
     /// Bytes before the header's field: gzip's 10, XLEN, SI1 SI2 LEN; zstd's skippable magic and size.
     var prefixLength: Int { self == .gzip ? 16 : 8 }
     /// Bytes after the field: gzip's header CRC-16.
@@ -59,7 +63,7 @@ struct MemberHeader: Equatable, Sendable {
     static let fieldPrefix = 22
     static let maxPayload = 65531 - fieldPrefix - 4
     static let maxChecksums = 1600
-    /// The most content a data member may hold (capture writes 1 MiB); a reader allocates a member's content and
+    /// The most content a data member may hold (capture writes 1 or 4 MiB); a reader allocates a member's content and
     /// compressed bytes from the lengths in its header, so larger lengths are damage, not a reason to allocate.
     static let maxContent = 16 << 20
     /// The most compressed bytes a member of `maxContent` can take: deflate's and zstd's worst case, the GCM tag.

@@ -113,6 +113,36 @@ import Testing
         #expect(refused.err.contains("'--level' for zstd must be 1 (fastest) to 19 (smallest), not 22"))
     }
 
+    /// By default gzip images are cut into 1 MiB blocks and zstd images into 4 MiB frames; GNU tar extracts the
+    /// zstd image's frames to a tree equal to the source, and verify checks them.
+    @Test func blockSizeFollowsTheCodec() throws {
+        let folder = try TemporaryDirectory()
+        let root = try master(folder)
+        var state: UInt64 = 0x9E37_79B9_7F4A_7C15  // splitmix64: 9 MiB that neither codec can shrink
+        let noise = (0..<(9 << 17)).flatMap { _ -> [UInt8] in
+            state &+= 0x9E37_79B9_7F4A_7C15
+            var mixed = (state ^ (state >> 30)) &* 0xBF58_476D_1CE4_E5B9
+            mixed = (mixed ^ (mixed >> 27)) &* 0x94D0_49BB_1331_11EB
+            return withUnsafeBytes(of: mixed ^ (mixed >> 31)) { Array($0) }
+        }
+        try Data(noise).write(to: URL(fileURLWithPath: root + "/noise.bin"))
+        for (codec, blockSize, blocks) in [("gzip", 1 << 20, 10), ("zstd", 4 << 20, 3)] {
+            let image = folder.file("\(codec).imprint")
+            let captured = imprint(["capture", "--root", root, "-o", image, "--model", "OptiPlex 7090", "--codec", codec, "--json"], in: folder)
+            #expect(captured.status == 0, "\(captured.err)")
+            let object = try JSONSerialization.jsonObject(with: Data(captured.out.utf8)) as? [String: Any]
+            #expect((object?["manifest"] as? [String: Any])?["blockSize"] as? Int == blockSize, "\(codec)")
+            #expect((object?["summary"] as? [String: Any])?["blocks"] as? Int == blocks, "\(codec)")
+            #expect(imprint(["verify", image], in: folder).status == 0)
+            let extracted = folder.file("\(codec)-tar")
+            try FileManager.default.createDirectory(atPath: extracted, withIntermediateDirectories: false)
+            let untar = try runProcess("/bin/tar", ["--\(codec)", "-xpf", image, "-C", extracted])
+            #expect(untar.status == 0, "\(untar.error)")
+            let rsync = try runProcess("/usr/bin/rsync", ["-aHAXn", "--checksum", "--itemize-changes", root + "/", extracted + "/"])
+            #expect(rsync.output.isEmpty, "\(rsync.output)")
+        }
+    }
+
     /// --encrypt with a passphrase file: the right passphrase restores, a wrong one exits 65 and writes nothing.
     @Test func encryptedImage() throws {
         let folder = try TemporaryDirectory()

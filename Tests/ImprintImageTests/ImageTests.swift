@@ -274,6 +274,18 @@ import Testing
         #expect(try String(contentsOfFile: restored + "/var/log/z-hard.log", encoding: .utf8) == "b.log line\n")
     }
 
+    /// Blocks in flight: 4 per worker and 2 more at 1 MiB, as many mebibytes in larger blocks but at least one
+    /// queued per worker and 2 more, and a block size below 1 MiB (a manifest could claim one) counts as 1 MiB.
+    @Test func pipelineCapacityFollowsTheBlockSize() {
+        typealias Pipeline = OrderedPipeline<Int, Int>
+        #expect(Pipeline.capacity(threads: 2, blockSize: 1 << 20) == 10)
+        #expect(Pipeline.capacity(threads: 2, blockSize: 4 << 20) == 4)
+        #expect(Pipeline.capacity(threads: 8, blockSize: 4 << 20) == 10)
+        #expect(Pipeline.capacity(threads: 2, blockSize: 512) == 10)
+        #expect(Pipeline.capacity(threads: 64, blockSize: 16 << 20) == 66)
+        #expect(Pipeline.capacity(threads: 64, blockSize: 1 << 30) == 66)
+    }
+
     /// Level 6 follows deflate's hash chains 48 deep, not zlib's 128: a stream the pool hands out again (after
     /// `deflateReset`, which restores zlib's values) deflates exactly as a new one, and neither gives zlib's own
     /// level 6 output on text with long hash chains.
