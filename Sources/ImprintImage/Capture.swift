@@ -145,7 +145,10 @@ final class TreeWalker {
     /// How deep folders keep their descriptor open while their children are captured.
     static let foldersKeptOpen = 32
 
-    private func visit(_ path: [UInt8], host: [UInt8], info: stat, at place: Place) throws {
+    /// `opened`: the entry's descriptor when its folder's loop opened it (a regular file), else -1; closed here.
+    private func visit(_ path: [UInt8], host: [UInt8], info: stat, at place: Place, opened: Int32 = -1) throws {
+        var descriptor = opened
+        defer { if descriptor >= 0 { close(descriptor) } }
         let type = info.st_mode & S_IFMT
         if let skip = request.skip, UInt64(info.st_dev) == skip.device, UInt64(info.st_ino) == skip.inode { return }
         if type == S_IFSOCK {
@@ -187,19 +190,15 @@ final class TreeWalker {
         // not hang the capture. An entry removed since its folder was listed (a live root: logs rotated, caches
         // cleaned) is left out and named in the summary, as tar goes on past "file removed before we read it".
         let otherFileSystem = request.oneFileSystem && UInt64(info.st_dev) != rootDevice && !path.isEmpty
-        var descriptor: Int32 = -1
-        defer { if descriptor >= 0 { close(descriptor) } }
-        if (type == S_IFDIR && !otherFileSystem) || (type == S_IFREG && replacement == nil) {
+        if descriptor < 0 && ((type == S_IFDIR && !otherFileSystem) || (type == S_IFREG && replacement == nil)) {
             let flags = O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK | (type == S_IFDIR ? O_DIRECTORY : 0)
             descriptor = withCPath(place.name) { openat(place.folder, $0, flags) }
             guard descriptor >= 0 else {
                 if errno == ENOENT && !path.isEmpty { return summary.noteVanished(entry.displayPath) }
                 throw ImageError.io(path: displayPath(host), operation: type == S_IFDIR ? "list the folder" : "open", errno: errno)
             }
-            entry.attributes = readAttributes(descriptor: descriptor)
-        } else {
-            entry.attributes = readAttributes(host)
         }
+        entry.attributes = descriptor >= 0 ? readAttributes(descriptor: descriptor) : readAttributes(host)
         if type == S_IFLNK {
             guard let target = try readLink(at: place, host: host) else { return summary.noteVanished(entry.displayPath) }
             entry.linkTarget = target
@@ -214,7 +213,7 @@ final class TreeWalker {
             summary.folders += 1
             try writer.append(TarFormat.headers(for: entry))
             if otherFileSystem { return }
-            let names = try listFolder(descriptor, path: host)
+            let children = try listFolderWithTypes(descriptor, path: host)
             // Each folder on the way down keeps its descriptor open for its children, up to a depth: a tree can be
             // deeper than the limit on open files, and below that depth children are looked up by their whole path.
             var folder = descriptor
@@ -223,11 +222,26 @@ final class TreeWalker {
                 descriptor = -1
                 folder = AT_FDCWD
             }
-            for name in names {
+            for (name, listedType) in children {
                 let childPath = path.isEmpty ? name : path + [UInt8(ascii: "/")] + name
                 let childHost = host + [UInt8(ascii: "/")] + name
                 let child = Place(folder: folder, name: folder == AT_FDCWD ? childHost : name, depth: place.depth + 1)
                 var childInfo = stat()
+                // A file the listing calls regular is opened first and its status read from the descriptor: one
+                // lookup of the name instead of two (fstatat was 5% of a zstd capture's CPU). Anything else, or an
+                // entry changed since the listing, takes the lookup by name.
+                var opened: Int32 = -1
+                if listedType == UInt8(DT_REG) {
+                    opened = withCPath(child.name) { openat(folder, $0, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK) }
+                    if opened >= 0 && (fstat(opened, &childInfo) != 0 || childInfo.st_mode & S_IFMT != S_IFREG) {
+                        close(opened)
+                        opened = -1
+                    }
+                }
+                if opened >= 0 {
+                    try visit(childPath, host: childHost, info: childInfo, at: child, opened: opened)
+                    continue
+                }
                 guard withCPath(child.name, { fstatat(folder, $0, &childInfo, AT_SYMLINK_NOFOLLOW) }) == 0 else {
                     if errno == ENOENT {  // removed since the folder was listed
                         summary.noteVanished(TarEntry(path: childPath, kind: .file, mode: 0).displayPath)

@@ -67,6 +67,12 @@ func listFolder(_ path: [UInt8]) throws -> [[UInt8]] {
 
 /// The names in the open folder `descriptor` (not "." and ".."), sorted by their bytes; `path` is for the message.
 func listFolder(_ descriptor: Int32, path: [UInt8]) throws -> [[UInt8]] {
+    try listFolderWithTypes(descriptor, path: path).map(\.name)
+}
+
+/// The names in the open folder `descriptor` with the type the listing gives (`d_type`: DT_REG, DT_DIR, ...;
+/// DT_UNKNOWN where the file system does not say), sorted by name.
+func listFolderWithTypes(_ descriptor: Int32, path: [UInt8]) throws -> [(name: [UInt8], type: UInt8)] {
     let copy = dup(descriptor)
     guard copy >= 0, let folder = fdopendir(copy) else {
         let error = errno
@@ -74,12 +80,12 @@ func listFolder(_ descriptor: Int32, path: [UInt8]) throws -> [[UInt8]] {
         throw ImageError.io(path: displayPath(path), operation: "list the folder", errno: error)
     }
     defer { closedir(folder) }
-    var names: [[UInt8]] = []
+    var names: [(name: [UInt8], type: UInt8)] = []
     while let entry = readdir(folder) {
         let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in Array(raw.prefix { $0 != 0 }) }
-        if name != [UInt8(ascii: ".")] && name != [UInt8(ascii: "."), UInt8(ascii: ".")] { names.append(name) }
+        if name != [UInt8(ascii: ".")] && name != [UInt8(ascii: "."), UInt8(ascii: ".")] { names.append((name, entry.pointee.d_type)) }
     }
-    return names.sorted { $0.lexicographicallyPrecedes($1) }
+    return names.sorted { $0.name.lexicographicallyPrecedes($1.name) }
 }
 
 /// Whether `pattern` (fnmatch) matches the byte string `text`.

@@ -243,13 +243,14 @@ import Testing
 
     /// Entries removed after their folder was listed (a live root) are left out and named in the summary, and the
     /// capture goes on: a file, a symlink and a folder go while the file before them is read; the hard link to the
-    /// removed file is then imaged as the file itself, and the restored tree equals what is left of the source.
+    /// removed file is then imaged as the file itself. Two files the listing called regular are by then a symlink
+    /// and a FIFO, and are imaged as what they have become. The restored tree equals what is left of the source.
     @Test func entriesRemovedDuringCaptureAreLeftOut() throws {
         let folder = try TemporaryDirectory()
         let source = folder.file("live")
         let logs = source + "/var/log"
         try FileManager.default.createDirectory(atPath: logs + "/d-journal", withIntermediateDirectories: true)
-        for name in ["a.log", "b.log", "e.log", "d-journal/system.journal"] {
+        for name in ["a.log", "b.log", "e.log", "f.log", "d-journal/system.journal"] {
             try Data("\(name) line\n".utf8).write(to: URL(fileURLWithPath: logs + "/" + name))
         }
         try FileManager.default.createSymbolicLink(atPath: logs + "/c-latest", withDestinationPath: "e.log")
@@ -262,11 +263,15 @@ import Testing
         let result = try Capture.run(request, to: descriptor, name: image) { _ in
             guard !removed else { return }  // the first file read is a.log: its folder is listed by now
             removed = true
-            for name in ["b.log", "c-latest", "d-journal"] { try? FileManager.default.removeItem(atPath: logs + "/" + name) }
+            for name in ["b.log", "c-latest", "d-journal", "e.log", "f.log"] { try? FileManager.default.removeItem(atPath: logs + "/" + name) }
+            try? FileManager.default.createSymbolicLink(atPath: logs + "/e.log", withDestinationPath: "a.log")
+            _ = mkfifo(logs + "/f.log", 0o644)
         }
         #expect(result.summary.vanished == ["/var/log/b.log", "/var/log/c-latest", "/var/log/d-journal"])
-        #expect(result.summary.files == 3)  // a.log, e.log and z-hard.log, now a file of its own
+        #expect(result.summary.files == 2)  // a.log and z-hard.log, now a file of its own
         #expect(result.summary.hardLinks == 0)
+        #expect(result.summary.symlinks == 1)
+        #expect(result.summary.fifos == 1)
         let restored = folder.file("restored")
         try FileManager.default.createDirectory(atPath: restored, withIntermediateDirectories: false)
         try Restore.run(try ImageInput(path: image), root: restored)
