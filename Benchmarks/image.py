@@ -136,7 +136,8 @@ def main():
     print(f"zstd capture vs tar -I 'zstd -T0': {ratio('imprint capture (zstd -3)', tar_zstd):.2f}x (goal >= 1.0), "
           f"size {100 * (zstd[2] / rows[tar_zstd][2] - 1):+.2f}%")
     print(f"zstd restore vs tar --zstd -x:     {ratio('imprint restore (zstd)', 'tar --zstd -x'):.2f}x (goal >= 1.0)")
-    print(f"peak memory: capture {ours[1] / 1024:.0f} MB, restore {rows['imprint restore'][1] / 1024:.0f} MB (goal < 256)")
+    print(f"peak memory: capture {ours[1] / 1024:.0f} MB (zstd {zstd[1] / 1024:.0f} MB), "
+          f"restore {rows['imprint restore'][1] / 1024:.0f} MB (zstd {rows['imprint restore (zstd)'][1] / 1024:.0f} MB) (goal < 256)")
 
 
 if __name__ == "__main__":
