@@ -18,7 +18,7 @@ final class OrderedPipeline<Input: Sendable, Output: Sendable>: @unchecked Senda
     /// How many blocks of `blockSize` an image pipeline keeps in flight for `threads` workers: enough that the
     /// workers go on while the thread that feeds them is not scheduled for a while (a machine shared with other
     /// work). With 1 MiB blocks (about 2 MiB each in flight, content and compressed) that is 4 per worker and 2
-    /// more; larger blocks get as many mebibytes in fewer blocks, but never fewer than one queued per worker and
+    /// more; larger blocks get about as many mebibytes in fewer blocks, but never fewer than one per worker and
     /// two more. A block size below 1 MiB counts as 1 MiB: a reader takes it from the manifest, which could lie.
     static func capacity(threads: Int, blockSize: Int) -> Int {
         let mebibytes = (min(max(blockSize, 1 << 20), MemberHeader.maxContent) + (1 << 20) - 1) >> 20
