@@ -185,13 +185,13 @@ final class TreeWalker {
             return
         }
         // Folders and files read are opened once: their attributes come from the descriptor. A FIFO is never
-        // opened (that would wait for a writer), nor a device, nor a mount point --one-file-system does not enter
+        // opened on purpose (that would wait for a writer), nor a device, nor a mount point --one-file-system does not enter
         // (opening it could trigger an automount). O_NONBLOCK: a file replaced by a FIFO since it was listed does
         // not hang the capture. An entry removed since its folder was listed (a live root: logs rotated, caches
         // cleaned) is left out and named in the summary, as tar goes on past "file removed before we read it".
         let otherFileSystem = request.oneFileSystem && UInt64(info.st_dev) != rootDevice && !path.isEmpty
         if descriptor < 0 && ((type == S_IFDIR && !otherFileSystem) || (type == S_IFREG && replacement == nil)) {
-            let flags = O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK | (type == S_IFDIR ? O_DIRECTORY : 0)
+            let flags = O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK | O_NOCTTY | (type == S_IFDIR ? O_DIRECTORY : 0)
             descriptor = withCPath(place.name) { openat(place.folder, $0, flags) }
             guard descriptor >= 0 else {
                 if errno == ENOENT && !path.isEmpty { return summary.noteVanished(entry.displayPath) }
@@ -228,11 +228,14 @@ final class TreeWalker {
                 let child = Place(folder: folder, name: folder == AT_FDCWD ? childHost : name, depth: place.depth + 1)
                 var childInfo = stat()
                 // A file the listing calls regular is opened first and its status read from the descriptor: one
-                // lookup of the name instead of two (fstatat was 5% of a zstd capture's CPU). Anything else, or an
-                // entry changed since the listing, takes the lookup by name.
+                // lookup of the name instead of two (fstatat was 5% of a zstd capture's CPU). Anything else, an
+                // entry --exclude or --generalize leaves out (never opened), or one changed since the listing
+                // takes the lookup by name. An entry replaced by a FIFO or device since the listing is opened
+                // (O_NONBLOCK: no wait for a writer; O_NOCTTY: no terminal taken) and closed again at once.
+                let leftOut = isLeftOut(childPath, isFolder: listedType == UInt8(DT_DIR))
                 var opened: Int32 = -1
-                if listedType == UInt8(DT_REG) {
-                    opened = withCPath(child.name) { openat(folder, $0, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK) }
+                if listedType == UInt8(DT_REG) && !leftOut {
+                    opened = withCPath(child.name) { openat(folder, $0, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK | O_NOCTTY) }
                     if opened >= 0 && (fstat(opened, &childInfo) != 0 || childInfo.st_mode & S_IFMT != S_IFREG) {
                         close(opened)
                         opened = -1
@@ -244,7 +247,7 @@ final class TreeWalker {
                 }
                 guard withCPath(child.name, { fstatat(folder, $0, &childInfo, AT_SYMLINK_NOFOLLOW) }) == 0 else {
                     if errno == ENOENT {  // removed since the folder was listed
-                        summary.noteVanished(TarEntry(path: childPath, kind: .file, mode: 0).displayPath)
+                        if !leftOut { summary.noteVanished(TarEntry(path: childPath, kind: .file, mode: 0).displayPath) }
                         continue
                     }
                     throw ImageError.io(path: displayPath(childHost), operation: "inspect", errno: errno)
@@ -351,6 +354,12 @@ final class TreeWalker {
         lseek(descriptor, 0, SEEK_SET)
         let covered = segments.reduce(0) { $0 + $1.length }
         return covered < size ? segments : nil
+    }
+
+    /// Whether --exclude or --generalize leaves out (or replaces) the entry at `path`: the folder loop does not open
+    /// such an entry ahead of `visit`, nor report it when it vanished.
+    private func isLeftOut(_ path: [UInt8], isFolder: Bool) -> Bool {
+        isExcluded(path) || (request.generalize && GeneralizeRule.match(path, isFolder: isFolder) != nil)
     }
 
     private func isExcluded(_ path: [UInt8]) -> Bool {

@@ -78,10 +78,7 @@ public struct ImageSummary: Codable, Equatable, Sendable {
 
     public init() {}
 
-    mutating func noteVanished(_ path: String) {
-        if vanished == nil { vanished = [] }
-        vanished!.append(path)
-    }
+    mutating func noteVanished(_ path: String) { vanished = (vanished ?? []) + [path] }
 }
 
 /// One member of the image as the index lists it.

@@ -247,7 +247,8 @@ enum TarFormat {
         header[155] = UInt8(ascii: " ")
     }
 
-    /// `value` as `width - 1` octal digits, zero-padded, then a NUL, at `offset`; callers keep values that fit.
+    /// `value` as `width - 1` octal digits, zero-padded, then a NUL, at `offset`. Callers keep values that fit (ids
+    /// and sizes are checked; Linux device numbers always fit: majors have 12 bits, minors 20).
     /// Written in place: one header per entry, and formatting through String was 2% of a zstd capture's CPU.
     private static func putOctal(_ header: inout [UInt8], _ offset: Int, width: Int, _ value: UInt64) {
         var rest = value

@@ -244,13 +244,14 @@ import Testing
     /// Entries removed after their folder was listed (a live root) are left out and named in the summary, and the
     /// capture goes on: a file, a symlink and a folder go while the file before them is read; the hard link to the
     /// removed file is then imaged as the file itself. Two files the listing called regular are by then a symlink
-    /// and a FIFO, and are imaged as what they have become. The restored tree equals what is left of the source.
+    /// and a FIFO, and are imaged as what they have become; an excluded file that goes is not reported. The
+    /// restored tree equals what is left of the source.
     @Test func entriesRemovedDuringCaptureAreLeftOut() throws {
         let folder = try TemporaryDirectory()
         let source = folder.file("live")
         let logs = source + "/var/log"
         try FileManager.default.createDirectory(atPath: logs + "/d-journal", withIntermediateDirectories: true)
-        for name in ["a.log", "b.log", "e.log", "f.log", "d-journal/system.journal"] {
+        for name in ["a.log", "b.log", "e.log", "f.log", "g.log", "d-journal/system.journal"] {
             try Data("\(name) line\n".utf8).write(to: URL(fileURLWithPath: logs + "/" + name))
         }
         try FileManager.default.createSymbolicLink(atPath: logs + "/c-latest", withDestinationPath: "e.log")
@@ -258,16 +259,16 @@ import Testing
         let image = folder.file("live.imprint")
         let descriptor = open(image, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
         defer { close(descriptor) }
-        let request = CaptureRequest(root: source, models: ["OptiPlex 7090"], threads: 2, tool: "imprint test")
+        let request = CaptureRequest(root: source, models: ["OptiPlex 7090"], threads: 2, excludes: ["g.log"], tool: "imprint test")
         var removed = false
         let result = try Capture.run(request, to: descriptor, name: image) { _ in
             guard !removed else { return }  // the first file read is a.log: its folder is listed by now
             removed = true
-            for name in ["b.log", "c-latest", "d-journal", "e.log", "f.log"] { try? FileManager.default.removeItem(atPath: logs + "/" + name) }
+            for name in ["b.log", "c-latest", "d-journal", "e.log", "f.log", "g.log"] { try? FileManager.default.removeItem(atPath: logs + "/" + name) }
             try? FileManager.default.createSymbolicLink(atPath: logs + "/e.log", withDestinationPath: "a.log")
             _ = mkfifo(logs + "/f.log", 0o644)
         }
-        #expect(result.summary.vanished == ["/var/log/b.log", "/var/log/c-latest", "/var/log/d-journal"])
+        #expect(result.summary.vanished == ["/var/log/b.log", "/var/log/c-latest", "/var/log/d-journal"])  // not g.log: excluded
         #expect(result.summary.files == 2)  // a.log and z-hard.log, now a file of its own
         #expect(result.summary.hardLinks == 0)
         #expect(result.summary.symlinks == 1)
