@@ -184,10 +184,10 @@ final class TreeWalker {
             try writer.append(TarFormat.headers(for: entry))
             return
         }
-        // Folders and files read are opened once: their attributes come from the descriptor. A FIFO is never
-        // opened on purpose (that would wait for a writer), nor a device, nor a mount point --one-file-system does not enter
-        // (opening it could trigger an automount). O_NONBLOCK: a file replaced by a FIFO since it was listed does
-        // not hang the capture. An entry removed since its folder was listed (a live root: logs rotated, caches
+        // Folders and files read are opened once: their attributes come from the descriptor. A FIFO is never opened
+        // on purpose (that would wait for a writer), nor a device, nor a mount point --one-file-system does not
+        // enter (opening it could trigger an automount). O_NONBLOCK: a file replaced by a FIFO since it was listed
+        // does not hang the capture. An entry removed since its folder was listed (a live root: logs rotated, caches
         // cleaned) is left out and named in the summary, as tar goes on past "file removed before we read it".
         let otherFileSystem = request.oneFileSystem && UInt64(info.st_dev) != rootDevice && !path.isEmpty
         if descriptor < 0 && ((type == S_IFDIR && !otherFileSystem) || (type == S_IFREG && replacement == nil)) {
@@ -247,7 +247,7 @@ final class TreeWalker {
                 }
                 guard withCPath(child.name, { fstatat(folder, $0, &childInfo, AT_SYMLINK_NOFOLLOW) }) == 0 else {
                     if errno == ENOENT {  // removed since the folder was listed
-                        if !leftOut { summary.noteVanished(TarEntry(path: childPath, kind: .file, mode: 0).displayPath) }
+                        if !leftOut { summary.noteVanished(TarEntry.displayPath(of: childPath)) }
                         continue
                     }
                     throw ImageError.io(path: displayPath(childHost), operation: "inspect", errno: errno)

@@ -33,7 +33,10 @@ struct TarEntry: Equatable, Sendable {
     /// For a sparse file: its real size (the data segments come with the data).
     var sparseSize: UInt64?
 
-    var displayPath: String { path.isEmpty ? "/" : "/" + String(decoding: path, as: UTF8.self) }
+    var displayPath: String { Self.displayPath(of: path) }
+
+    /// How reports show the entry at `path` (relative to the root, no leading slash): from the root, with one.
+    static func displayPath(of path: [UInt8]) -> String { path.isEmpty ? "/" : "/" + String(decoding: path, as: UTF8.self) }
 
     static func == (left: TarEntry, right: TarEntry) -> Bool {
         left.path == right.path && left.kind == right.kind && left.mode == right.mode && left.uid == right.uid
