@@ -71,36 +71,40 @@ public struct RunOutcome: Sendable {
 /// The personalization agent: plans a unit's identity files and applies them to a root.
 public enum Agent {
     /// Plans and (unless a dry run) applies the unit's identity to `root`.
+    ///
+    /// The machine-id and SSH host keys are made once per unit, whatever steps are chosen: a later run keeps them
+    /// unless `force` is set. A run whose chosen steps would change nothing writes nothing (no log line, no run).
     /// - Important: changes files under `root`; every replaced file is backed up for `rollback`.
     public static func run(_ request: RunRequest, root: TargetRoot, waiting: () -> Void = {}) throws -> RunOutcome {
         // A half-restored root has files that look whole and are not: personalizing it would hide that.
         try root.checkRestoreFinished()
         let run = runName(request.time, random: request.random)
+        // The lock comes before anything is read, so a run that waited for another sees what that one wrote.
+        let lock = try RunLock(root: root, wait: request.lockWait, shared: request.dryRun, waiting: waiting)
+        defer { withExtendedLifetime(lock) {} }
+        let recovered = request.dryRun ? [] : try Applier.recoverInterrupted(root: root)
+        let state = AgentState.read(root)
         let everyStep = request.steps == Set(AgentStep.allCases)
         // The state names the run that wrote it; only if that run's journal is done did the run finish (a run killed
         // after writing the state but before its journal was marked done must be undone and made again).
-        if !request.force, everyStep, let state = AgentState.read(root),
+        if !request.force, everyStep, let state,
             state.unit.lowercased() == request.profile.hostname.value.lowercased(), state.revision == request.profile.revision,
             (try? Journal.read(state.run, root: root))??.state == .done
         {
-            return RunOutcome(result: .nothingToDo, run: state.run, plan: Plan(), identity: nil, recovered: [])
+            return RunOutcome(result: .nothingToDo, run: state.run, plan: Plan(), identity: nil, recovered: recovered)
+        }
+        var (plan, identity) = try planRun(request, run: run, root: root, state: state)
+        // A run of some steps (a technician's --only network, the printers service at every boot) that would change
+        // nothing but its own records leaves no trace: no run folder, no line.
+        if !request.force, !everyStep, plan.commands.isEmpty, plan.effective.allSatisfy({ Self.records.contains($0.path) }) {
+            var idle = Plan()
+            idle.notes = plan.notes
+            return RunOutcome(
+                result: .nothingToDo, run: run, plan: idle, identity: nil, recovered: recovered,
+                idleSteps: request.steps.subtracting([.identity]).sorted())
         }
         if request.dryRun {
-            let (plan, identity) = try planRun(request, run: run, root: root, recordState: everyStep)
             return RunOutcome(result: .planned, run: run, plan: plan, identity: identity, recovered: [])
-        }
-        let lock = try RunLock(root: root, wait: request.lockWait, waiting: waiting)
-        defer { withExtendedLifetime(lock) {} }
-        let recovered = try Applier.recoverInterrupted(root: root)
-        var (plan, identity) = try planRun(request, run: run, root: root, recordState: everyStep)
-        // A run of some steps (the printers service at every boot) that would change nothing but add its own log
-        // line leaves no trace: no run folder, no line.
-        if !request.force, !everyStep, plan.commands.isEmpty,
-            plan.effective.allSatisfy({ $0.path == IdentityRecord.logPath })
-        {
-            return RunOutcome(
-                result: .nothingToDo, run: run, plan: Plan(), identity: nil, recovered: recovered,
-                idleSteps: request.steps.subtracting([.identity]).sorted())
         }
         // Programs first (lpadmin on a live system): if one fails, no file has changed and the run can be repeated.
         try CommandRunner.run(plan.commands)
@@ -117,6 +121,9 @@ public enum Agent {
             result: .applied, run: run, plan: plan, identity: request.steps.contains(.identity) ? identity : nil,
             recovered: recovered)
     }
+
+    /// The files a run writes about itself rather than for the unit: a run that would change only these is idle.
+    static let records: Set<String> = [IdentityRecord.logPath, AgentState.path]
 
     /// What the root's state file says: the unit and revision it was last personalized for, or nil.
     public static func state(of root: TargetRoot) -> AgentState? { AgentState.read(root) }
@@ -140,19 +147,27 @@ public enum Agent {
         return journal
     }
 
-    static func planRun(_ request: RunRequest, run: String, root: TargetRoot, recordState: Bool) throws -> (Plan, IdentityRecord) {
+    static func planRun(_ request: RunRequest, run: String, root: TargetRoot, state: AgentState?) throws -> (Plan, IdentityRecord) {
         var plan = Plan()
         var machineID: IdentityRecord.MachineID?
         let profile = request.profile
-        // The machine-id and host keys are made once per unit: an edited record re-applies the hostname (and
-        // later network and printers), not a new identity, unless forced or asked for by name.
-        var steps = request.steps
+        let previous = state.flatMap { $0.isState(of: profile) ? $0 : nil }
         let currentID = try root.readTrimmedText("/etc/machine-id")
-        if !request.force, request.steps == Set(AgentStep.allCases),
-            AgentState.read(root)?.isIdentity(of: profile, currentMachineID: currentID) == true
-        {
-            steps.subtract([.machineID, .hostKeys])
-            plan.notes.append("machine-id and host keys kept: this unit already has its own (--force renews them)")
+        let currentKeys = try HostKeysStep.current(root: root)
+        let keepsID = previous?.keepsMachineID(of: profile, current: currentID) == true
+        let keepsKeys = previous?.keepsHostKeys(of: profile, current: currentKeys, currentMachineID: currentID) == true
+        // The machine-id and host keys are made once per unit: a later run of any steps (an edited record, a
+        // technician's --skip network) keeps them, unless forced. A new key would greet every user with a
+        // man-in-the-middle warning; a new machine-id splits the journal and changes the DHCP client id.
+        var steps = request.steps
+        if !request.force {
+            let kept = [(AgentStep.machineID, keepsID, "machine-id"), (.hostKeys, keepsKeys, "host keys")]
+                .filter { steps.contains($0.0) && $0.1 }
+            steps.subtract(kept.map(\.0))
+            if !kept.isEmpty {
+                let names = kept.map(\.2).joined(separator: " and ")
+                plan.notes.append("\(names) kept: this unit already has its own (--force renews \(kept.count == 1 ? "it" : "them"))")
+            }
         }
         // The identity line names the machine-id and keys the unit has after the run, made now or kept.
         if !steps.contains(.machineID), let currentID { machineID = IdentityRecord.MachineID(old: currentID, new: currentID) }
@@ -165,7 +180,7 @@ public enum Agent {
             plan.notes += result.notes
             machineID = IdentityRecord.MachineID(old: result.oldID, new: result.newID)
         }
-        var hostKeys = steps.contains(.hostKeys) ? [] : try HostKeysStep.current(root: root)
+        var hostKeys = currentKeys
         if steps.contains(.hostKeys) {
             let result = try HostKeysStep.plan(profile, root: root)
             plan.changes += result.changes
@@ -189,7 +204,8 @@ public enum Agent {
             matched: request.matched.map(\.description), steps: steps.sorted().map(\.rawValue),
             machineID: machineID, hostKeys: hostKeys,
             addresses: profile.interfaces.flatMap { $0.addresses.map(\.description) },
-            image: request.imageID, agentVersion: request.agentVersion, run: run, time: request.time, result: "applied")
+            image: request.imageID, agentVersion: request.agentVersion, run: run, time: request.time,
+            result: request.dryRun ? RunOutcome.Result.planned.rawValue : RunOutcome.Result.applied.rawValue)
         if steps.contains(.identity) {
             let log = IdentityRecord.logPath
             let before = try root.readFile(log)
@@ -200,13 +216,20 @@ public enum Agent {
                 step: .identity, path: log, reason: "one line per run: who this unit became",
                 action: .write(contents: contents, metadata: before == nil ? FileMetadata(mode: 0o640) : nil), before: before))
         }
-        if recordState {
-            let state = AgentState(
-                unit: profile.hostname.value, revision: profile.revision, run: run, time: request.time,
-                identifiers: profile.identifiers.map(\.description), machineID: machineID?.new ?? currentID)
+        // The state remembers an identity made now (whatever steps ran, so a later run keeps it) and the revision
+        // once every step has applied it.
+        let everyStepApplied = request.steps.isSuperset(of: AgentStep.allCases.filter { $0 != .identity })
+        let madeID = steps.contains(.machineID) ? machineID?.new : nil
+        let madeKeys = steps.contains(.hostKeys) ? hostKeys.map(\.fingerprint) : nil
+        if everyStepApplied || madeID != nil || madeKeys != nil {
+            let next = AgentState(
+                unit: profile.hostname.value, revision: everyStepApplied ? profile.revision : previous?.revision, run: run,
+                time: request.time, identifiers: profile.identifiers.map(\.description),
+                machineID: madeID ?? (keepsID ? previous?.machineID : nil),
+                hostKeys: madeKeys ?? (keepsKeys ? currentKeys.map(\.fingerprint) : nil))
             plan.changes.append(FileChange(
-                step: .identity, path: AgentState.path, reason: "the next run at this revision has nothing to do",
-                action: .write(contents: try state.encoded(), metadata: FileMetadata(mode: 0o644)),
+                step: .identity, path: AgentState.path, reason: "what the next run keeps, and the revision applied",
+                action: .write(contents: try next.encoded(), metadata: FileMetadata(mode: 0o644)),
                 before: try root.readFile(AgentState.path)))
         }
         return (plan, identity)

@@ -122,6 +122,17 @@ extension TargetRoot {
         syncFolder(folder)
     }
 
+    /// Opens the file at `inner` for reading and writing, creating it (and its folders) when missing, and never
+    /// replacing it: a lock file must stay one inode while anyone may hold it, or two processes lock two files.
+    /// - Returns: the open descriptor; the caller closes it.
+    public func openCreating(_ inner: String, mode: mode_t = 0o600) throws(CoreError) -> Int32 {
+        let host = try resolve(inner)
+        try makeFolders(host: (host as NSString).deletingLastPathComponent, inner: inner)
+        let descriptor = open(host, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, mode)
+        if descriptor < 0 { throw .io(path: inner, operation: "open", errno: errno) }
+        return descriptor
+    }
+
     private func makeFolders(host folder: String, inner: String) throws(CoreError) {
         var info = stat()
         if stat(folder, &info) == 0 {

@@ -268,3 +268,67 @@ import Testing
         withExtendedLifetime(held) {}
     }
 }
+
+@Suite struct OncePerUnitTests {
+    /// A request with real randomness, so a machine-id or key made twice would differ.
+    func fresh(_ steps: Set<AgentStep> = Set(AgentStep.allCases), force: Bool = false) throws -> RunRequest {
+        RunRequest(
+            profile: try demoProfile(), matched: [], steps: steps, force: force, source: "test", agentVersion: "test",
+            lockWait: 1)
+    }
+
+    /// Every choice of steps, three times over, against a personalized root: nothing to do, and the machine-id, the
+    /// host keys and every file stay as they were.
+    @Test func everySelectionKeepsTheIdentity() throws {
+        let folder = try TemporaryDirectory()
+        let root = try masterRoot(folder)
+        let first = try Agent.run(try fresh(), root: root)
+        #expect(first.result == .applied)
+        let machineID = try root.readTrimmedText("/etc/machine-id")
+        let keys = try HostKeysStep.current(root: root)
+        let after = try snapshot(root.path)
+        let all = AgentStep.allCases
+        for mask in 1..<(1 << all.count) {
+            let steps = Set(all.enumerated().filter { mask & (1 << $0.offset) != 0 }.map(\.element))
+            for round in 1...3 {
+                let outcome = try Agent.run(try fresh(steps), root: root)
+                let name = "\(steps.sorted().map(\.rawValue)) round \(round)"
+                #expect(outcome.result == .nothingToDo, "\(name): \(outcome.plan.effective.map(\.path))")
+                #expect(outcome.identity == nil, "\(name)")
+            }
+        }
+        #expect(try root.readTrimmedText("/etc/machine-id") == machineID)
+        #expect(try HostKeysStep.current(root: root) == keys)
+        #expect(try snapshot(root.path) == after)
+    }
+
+    /// A run of some steps on a new root makes the identity once: the full run after it keeps the machine-id and
+    /// keys, a later --only host-keys keeps them and says why, and only --force renews them.
+    @Test func identityMadeByAPartialRunIsKept() throws {
+        let folder = try TemporaryDirectory()
+        let root = try masterRoot(folder)
+        let partial = try Agent.run(try fresh(Set(AgentStep.allCases).subtracting([.network])), root: root)
+        #expect(partial.result == .applied)
+        let machineID = try root.readTrimmedText("/etc/machine-id")
+        let keys = try HostKeysStep.current(root: root)
+        #expect(machineID != "5d2b8a1f0c7e4e3a9b6d1c2e3f4a5b6c")
+        let full = try Agent.run(try fresh(), root: root)
+        #expect(full.result == .applied, "the network step had not run: this revision was not applied yet")
+        #expect(!full.plan.effective.contains { $0.step == .machineID || $0.step == .hostKeys })
+        #expect(try root.readTrimmedText("/etc/machine-id") == machineID)
+        #expect(try HostKeysStep.current(root: root) == keys)
+        let onlyKeys = try Agent.run(try fresh([.hostKeys, .identity]), root: root)
+        #expect(onlyKeys.result == .nothingToDo)
+        #expect(onlyKeys.plan.notes.contains("host keys kept: this unit already has its own (--force renews it)"))
+        let forced = try Agent.run(try fresh([.hostKeys, .identity], force: true), root: root)
+        #expect(forced.result == .applied)
+        #expect(try HostKeysStep.current(root: root).map(\.fingerprint) != keys.map(\.fingerprint))
+        #expect(try root.readTrimmedText("/etc/machine-id") == machineID, "--only host-keys --force renews the keys only")
+        let newKeys = try HostKeysStep.current(root: root)
+        #expect(try Agent.run(try fresh(), root: root).result == .nothingToDo)
+        #expect(try Agent.run(try fresh([.machineID, .identity]), root: root).result == .nothingToDo)
+        #expect(try HostKeysStep.current(root: root) == newKeys)
+        #expect(try Agent.run(try fresh([.machineID, .identity], force: true), root: root).result == .applied)
+        #expect(try root.readTrimmedText("/etc/machine-id") != machineID)
+    }
+}

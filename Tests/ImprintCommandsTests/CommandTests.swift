@@ -191,6 +191,29 @@ func demo(_ folder: TemporaryDirectory) {
         #expect(imprint(["inventory", "history", "RM204-31"], in: folder).out.contains("applied"))
     }
 
+    /// A technician's re-run of some steps on a personalized unit says nothing to do and why the identity is kept, as
+    /// README's table shows; --force renews the keys.
+    @Test func partialRerunKeepsTheIdentity() throws {
+        let folder = try TemporaryDirectory()
+        demo(folder)
+        let root = try folder.copyFixture("roots/rm204-master")
+        let facts = fixturePath("demo/facts/RM204-07.json")
+        #expect(imprint(["run", "--root", root, "--facts", facts], in: folder).status == 0)
+        let key = try String(contentsOfFile: root + "/etc/ssh/ssh_host_ed25519_key.pub", encoding: .utf8)
+        let keys = imprint(["run", "--root", root, "--facts", facts, "--only", "host-keys"], in: folder)
+        #expect(keys.status == 0)
+        #expect(keys.out.contains("nothing to do for host-keys, all as the record says"))
+        #expect(keys.out.contains("note: host keys kept: this unit already has its own (--force renews it)"))
+        let skip = imprint(["run", "--root", root, "--facts", facts, "--skip", "network", "--detailed-exitcodes"], in: folder)
+        #expect(skip.status == 0 && skip.out.contains("note: machine-id and host keys kept"), "\(skip.out)")
+        #expect(try String(contentsOfFile: root + "/etc/ssh/ssh_host_ed25519_key.pub", encoding: .utf8) == key)
+        let forced = imprint(["run", "--root", root, "--facts", facts, "--only", "host-keys", "--force"], in: folder)
+        #expect(forced.status == 0 && forced.out.contains("applied run"))
+        #expect(try String(contentsOfFile: root + "/etc/ssh/ssh_host_ed25519_key.pub", encoding: .utf8) != key)
+        let history = imprint(["inventory", "history", "RM204-07"], in: folder).out
+        #expect(history.split(separator: "\n").filter { $0.contains("applied") }.count == 2)
+    }
+
     /// Help texts explain the exit statuses.
     @Test func helpListsExitStatuses() {
         let help = Imprint.helpMessage(for: IdentifyCommand.self)

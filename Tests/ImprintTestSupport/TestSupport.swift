@@ -57,6 +57,12 @@ public struct ProcessResult: Sendable {
     public var status: Int32
     public var output: String
     public var error: String
+
+    public init(status: Int32, output: String, error: String) {
+        self.status = status
+        self.output = output
+        self.error = error
+    }
 }
 
 /// Runs `executable` with `arguments` and waits for it.

@@ -46,7 +46,10 @@ struct RunCommand: ContextCommand {
             the inventory's history.
 
             A root already personalized for the unit's current record revision has nothing to do: the run exits 0 \
-            at once. An edited record (a new revision) is applied at the next run; --force re-applies.
+            at once. An edited record (a new revision) is applied at the next run; --force re-applies. A run of some \
+            steps (--only, --skip) that would change nothing writes nothing. The machine-id and SSH host keys are \
+            made once per unit and kept by every later run, whatever its steps; only --force renews them (--only \
+            host-keys --force renews the keys alone). Runs on one root take turns on /var/lib/imprint/lock.
 
             Steps: hostname (/etc/hostname, /etc/hosts 127.0.1.1, /etc/machine-info, and /etc/sysconfig/network, \
             /etc/HOSTNAME, /etc/mailname where present); machine-id (/etc/machine-id, /var/lib/dbus/machine-id, \
@@ -65,7 +68,8 @@ struct RunCommand: ContextCommand {
     @OptionGroup var factsSource: FactsOptions
     @OptionGroup var selection: StepSelection
     @Flag(name: .customLong("dry-run"), help: "Print the plan as unified diffs; change nothing.") var dryRun = false
-    @Flag(help: "Re-apply the steps even when this revision was applied already.") var force = false
+    @Flag(help: "Re-apply the steps even when this revision was applied already, and renew the machine-id and host keys.")
+    var force = false
     @Flag(help: "Print the outcome as JSON.") var json = false
     @Flag(name: .customLong("detailed-exitcodes"), help: "Exit 2 when changes were applied, 0 when there was nothing to do.")
     var detailedExitCodes = false
