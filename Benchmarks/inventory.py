@@ -21,7 +21,9 @@ def write_csv(path, first, count):
     with open(path, "w") as f:
         f.write("hostname,group,model,serial,macs,ipv4,gateway4\n")
         for n in range(first, first + count):
-            f.write(f"u{n:06d},ROOM{n // 30:05d},OptiPlex 7090,SN{n:06d},{mac(n)},10.{(n >> 16) & 255}.{(n >> 8) & 255}.{max(n & 255, 2)}/16,10.{(n >> 16) & 255}.0.1\n")
+            # One address per unit (imprint refuses a shared one), never the /8's network or broadcast address.
+            m = n + 256
+            f.write(f"u{n:06d},ROOM{n // 30:05d},OptiPlex 7090,SN{n:06d},{mac(n)},10.{m >> 16}.{(m >> 8) & 255}.{m & 255}/8,10.0.0.1\n")
 
 def timed(command, env=None):
     start = time.perf_counter()

@@ -52,7 +52,7 @@ extension Inventory {
     /// Imports a units, groups or printers CSV (told apart by the header) in one transaction.
     ///
     /// Every row is checked, and every bad row is reported with its line number: duplicates inside the file name
-    /// both lines, and identifiers or names the inventory already has name the unit that has them.
+    /// both lines, and identifiers, static addresses or names the inventory already has name the unit that has them.
     /// - Parameters:
     ///   - file: the name shown in messages.
     ///   - skipInvalid: import the good rows and report the bad ones, instead of importing nothing.
@@ -173,6 +173,7 @@ extension Inventory {
         var duplicated = Set<Int>()
         for (line, draft) in drafts {
             let keys = ["hostname \(draft.hostname.value.lowercased())"] + draft.identifiers.map(\.description)
+                + draft.staticAddresses.map { "address \($0)" }
             for key in keys {
                 if let first = firstLine[key] {
                     let what = key.hasPrefix("hostname ") ? "hostname \(draft.hostname.value)" : key
@@ -186,8 +187,10 @@ extension Inventory {
             }
         }
         var knownGroups = Set(try String.fetchAll(db, sql: "SELECT name FROM unitGroup").map { $0.lowercased() })
+        var addresses = try AddressOwners(db: db)
         for (line, draft) in drafts where !duplicated.contains(line) {
             do {
+                var savedId: Int64?
                 try db.inSavepoint {
                     let existing = try self.unitRow(hostname: draft.hostname.value, db: db)
                     if let existing, let id = existing.id {
@@ -196,11 +199,11 @@ extension Inventory {
                                 kind: "unit", name: existing.hostname, hint: "import with --update to replace it")
                         }
                         let before = existing.revision
-                        _ = try self.save(draft, replacing: id, createGroup: true, db: db)
+                        savedId = try self.save(draft, replacing: id, createGroup: true, addresses: addresses, db: db)
                         let after = try Int.fetchOne(db, sql: "SELECT revision FROM unit WHERE id = ?", arguments: [id]) ?? before
                         if after == before { report.unchanged.append(draft.hostname.value) } else { report.updated.append(draft.hostname.value) }
                     } else {
-                        _ = try self.save(draft, replacing: nil, createGroup: true, db: db)
+                        savedId = try self.save(draft, replacing: nil, createGroup: true, addresses: addresses, db: db)
                         report.added.append(draft.hostname.value)
                     }
                     if let group = draft.group, knownGroups.insert(group.lowercased()).inserted {
@@ -209,6 +212,7 @@ extension Inventory {
                     if let warning = draft.hostname.warning { report.warnings.append(RowProblem(line: line, reason: warning)) }
                     return .commit
                 }
+                if let savedId { addresses.assign(draft.staticAddresses, to: savedId) }
             } catch let error as InventoryError {
                 problems.append(RowProblem(line: line, reason: error.description))
             }

@@ -89,7 +89,12 @@ extension Inventory {
     }
 
     /// Writes `draft` as a new unit or over unit `existing`, keeping every invariant; returns the unit's id.
-    func save(_ input: UnitDraft, replacing existing: Int64?, createGroup: Bool, db: Database) throws -> Int64 {
+    /// - Parameters:
+    ///   - addresses: who has which static address, when the caller keeps it for many saves (an import); read from
+    ///     the database when nil.
+    func save(
+        _ input: UnitDraft, replacing existing: Int64?, createGroup: Bool, addresses: AddressOwners? = nil, db: Database
+    ) throws -> Int64 {
         let draft: UnitDraft
         do throws(CoreError) { draft = try input.normalized() } catch { throw InventoryError.invalid(error) }
 
@@ -101,6 +106,15 @@ extension Inventory {
         for identifier in draft.identifiers {
             if let owner = try ownerId(of: identifier, db: db), owner != existing {
                 throw InventoryError.identifierTaken(identifier, owner: try hostname(ofUnit: owner, db: db))
+            }
+        }
+        let staticAddresses = draft.staticAddresses
+        if !staticAddresses.isEmpty {
+            let owners = try addresses ?? AddressOwners(db: db)
+            for address in staticAddresses {
+                if let owner = owners.owner(of: address, other: existing) {
+                    throw InventoryError.addressTaken(address, owner: try hostname(ofUnit: owner, db: db))
+                }
             }
         }
         let unitGroupId = try draft.group.map { name in try self.groupId(name, create: createGroup, db: db) }

@@ -141,6 +141,54 @@ func demo(_ folder: TemporaryDirectory) {
         #expect((report?["skipped"] as? [String])?.count == 3)
     }
 
+    /// A shared static address and a broadcast address are refused by import (every bad row listed, nothing
+    /// imported), add and set, with exit status 65 and the messages README's "What happens when..." table quotes.
+    @Test func importRefusesSharedAddresses() throws {
+        let folder = try TemporaryDirectory()
+        demo(folder)
+        let readme = try String(contentsOf: packageRoot.appendingPathComponent("README.md"), encoding: .utf8)
+        func expectRefused(_ result: CommandResult, _ messages: [String], quotedInREADME: Bool = true) {
+            #expect(result.status == ExitStatus.invalidInput.rawValue, "\(result.err)")
+            for message in messages {
+                #expect(result.err.contains(message), "\(result.err)")
+                if quotedInREADME { #expect(readme.contains("`\(message)`"), "README quotes: \(message)") }
+            }
+        }
+        let file = try folder.write("units.csv", """
+            hostname,group,macs,ipv4
+            RM204-41,RM204,3c:52:82:20:04:41,10.20.4.141/24
+            RM204-42,RM204,3c:52:82:20:04:42,10.20.4.150/24
+            RM204-43,RM204,3c:52:82:20:04:43,10.20.4.150/24
+            RM204-44,RM204,3c:52:82:20:04:44,10.20.4.107/24
+            RM204-45,RM204,3c:52:82:20:04:45,10.20.4.255/24
+            RM204-46,RM204,3c:52:82:20:04:46,10.20.4.146/24
+
+            """)
+        let before = try Data(contentsOf: URL(fileURLWithPath: folder.file("inventory.db")))
+        expectRefused(imprint(["inventory", "import", file], in: folder), [
+            "line 3: address 10.20.4.150 is also on line 4 (RM204-43)",
+            "line 4: address 10.20.4.150 is also on line 3 (RM204-42)",
+            "address 10.20.4.107 already belongs to unit RM204-07; give each unit its own address, or change RM204-07's first with 'imprint inventory set RM204-07 --ipv4 ADDRESS/PREFIX'",
+            "invalid address '10.20.4.255/24': is the broadcast address of 10.20.4.0/24, which no unit can have; give a host address from 10.20.4.1 to 10.20.4.254",
+        ])
+        #expect(try Data(contentsOf: URL(fileURLWithPath: folder.file("inventory.db"))) == before, "nothing is written")
+
+        expectRefused(imprint(["inventory", "add", "RM204-44", "--mac", "3c:52:82:20:04:44", "--ipv4", "10.20.4.107/24"], in: folder), [
+            "address 10.20.4.107 already belongs to unit RM204-07;",
+        ], quotedInREADME: false)
+        expectRefused(imprint(["inventory", "set", "RM204-08", "--ipv4", "10.20.4.107/24"], in: folder), [
+            "address 10.20.4.107 already belongs to unit RM204-07;",
+        ], quotedInREADME: false)
+        expectRefused(imprint(["inventory", "add", "RM204-45", "--mac", "3c:52:82:20:04:45", "--ipv4", "10.20.4.255/24"], in: folder), [
+            "invalid address '10.20.4.255/24': is the broadcast address of 10.20.4.0/24, which no unit can have;",
+        ], quotedInREADME: false)
+        #expect(try Data(contentsOf: URL(fileURLWithPath: folder.file("inventory.db"))) == before, "nothing is written")
+
+        let skipped = imprint(["inventory", "import", file, "--skip-invalid"], in: folder)
+        #expect(skipped.status == ExitStatus.invalidInput.rawValue)
+        #expect(skipped.out.hasPrefix("imported units: 2 added, 0 updated, 0 unchanged, 4 skipped\n"))
+    }
+
     /// Export with -o writes a private file that imports back.
     @Test func exportToFile() throws {
         let folder = try TemporaryDirectory()

@@ -11,6 +11,10 @@ struct InventoryImport: ContextCommand {
             printers, then groups, then units. A file with any bad row imports nothing and lists every bad row \
             with its line number; --skip-invalid imports the good rows and still lists the bad ones.
 
+            Static addresses are unique like identifiers: an address on two \
+            rows, or already another unit's, is a bad row naming the other unit, and so is a subnet's network or \
+            broadcast address.
+
             Units columns: \(CSVKind.units.columns.joined(separator: ", ")).
             Lists (macs, dns, search, printers) are separated by spaces. The network columns configure the card \
             of the first MAC in 'macs'; 'network' instead takes a JSON list of interfaces for units with more.
@@ -39,7 +43,8 @@ struct InventoryImport: ContextCommand {
     func run(_ context: CommandContext) throws {
         let text = try readInput(file)
         let inventory = try global.openInventory(context)
-        let report = try inventory.importCSV(text, file: file, skipInvalid: skipInvalid, update: update, dryRun: dryRun)
+        let report = try inventory.importCSV(
+            text, file: file, skipInvalid: skipInvalid, update: update, dryRun: dryRun)
         let view = View(
             kind: report.kind.rawValue, dryRun: dryRun, added: report.added, updated: report.updated,
             unchanged: report.unchanged, createdGroups: report.createdGroups,
