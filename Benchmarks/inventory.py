@@ -37,7 +37,7 @@ try:
     db = os.path.join(work, "inventory.db")
     env = dict(os.environ, IMPRINT_INVENTORY=db)
     subprocess.run([imprint, "inventory", "init"], check=True, stdout=subprocess.DEVNULL, env=env)
-    base_seconds = timed([imprint, "inventory", "import", base_csv], env)
+    base_seconds = timed([imprint, "inventory", "import", "--create-groups", base_csv], env)
 
     # The same data in a plain SQLite table with the same unique keys, for the sqlite3 shell.
     plain = os.path.join(work, "plain.db")
@@ -51,7 +51,7 @@ try:
         copy, plain_copy = db + ".run", plain + ".run"
         shutil.copy(db, copy)
         shutil.copy(plain, plain_copy)
-        imports.append(timed([imprint, "inventory", "import", extra_csv], dict(os.environ, IMPRINT_INVENTORY=copy)))
+        imports.append(timed([imprint, "inventory", "import", "--create-groups", extra_csv], dict(os.environ, IMPRINT_INVENTORY=copy)))
         shell_imports.append(timed(["sqlite3", plain_copy, f".import --csv --skip 1 {extra_csv} units"]))
     imprint_import, shell_import = statistics.median(imports), statistics.median(shell_imports)
 

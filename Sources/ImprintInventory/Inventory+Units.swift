@@ -5,8 +5,8 @@ import ImprintCore
 extension Inventory {
     /// Adds a unit.
     /// - Parameters:
-    ///   - createGroup: create the unit's group with default settings when it does not exist yet (CSV import);
-    ///     otherwise a missing group is an error.
+    ///   - createGroup: create the unit's group with default settings when it does not exist yet; otherwise a
+    ///     missing group is refused, naming the closest existing one.
     @discardableResult
     public func addUnit(_ draft: UnitDraft, createGroup: Bool = false) throws(InventoryError) -> UnitRecord {
         try write { db in
@@ -117,7 +117,7 @@ extension Inventory {
                 }
             }
         }
-        let unitGroupId = try draft.group.map { name in try self.groupId(name, create: createGroup, db: db) }
+        let unitGroupId = try draft.group.map { name in try self.unitGroupId(name, create: createGroup, db: db) }
         let printerIds = try draft.printers.map { name in try printerId(name.value, db: db) }
         var defaultPrinterId: Int64?
         if let wanted = draft.defaultPrinter {

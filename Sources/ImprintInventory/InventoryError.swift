@@ -17,6 +17,8 @@ public enum InventoryError: Error, Sendable {
     case identifierTaken(Identifier, owner: String)
     /// A static address already belongs to another unit.
     case addressTaken(IPAddress, owner: String)
+    /// A unit names a group the inventory does not have; `closest` is the existing group whose name is nearest.
+    case unknownGroup(name: String, closest: String?, hint: String)
     /// A request that breaks a rule of the inventory, such as removing a printer that units still use.
     case refused(reason: String)
     /// A value entered for a record is not valid.
@@ -65,6 +67,9 @@ extension InventoryError: CustomStringConvertible {
         case let .addressTaken(address, owner):
             return "address \(address) already belongs to unit \(owner); give each unit its own address, or change "
                 + "\(owner)'s first with 'imprint inventory set \(owner) --\(address.family == .ipv4 ? "ipv4" : "ipv6") ADDRESS/PREFIX'"
+        case let .unknownGroup(name, closest, hint):
+            let nearest = closest.map { "the closest existing group is \(quoted($0))" } ?? "the inventory has no groups yet"
+            return "no group \(quoted(name)) (\(nearest)); fix the group name, or \(hint)"
         case .refused(let reason):
             return reason
         case .invalid(let error):

@@ -139,6 +139,24 @@ import Testing
         #expect(report.added == ["new-7"])
     }
 
+    /// A row naming a group the inventory does not have is refused naming the closest existing group, every such
+    /// row is listed, and nothing is written; with createGroups the groups are created and reported.
+    @Test func unknownGroup() throws {
+        let folder = try TemporaryDirectory()
+        let inventory = try demoInventory(folder)
+        let text = "hostname,group,macs\nRM204-31,RM024,3c:52:82:aa:00:31\nRM204-32,RM204,3c:52:82:aa:00:32\nRM204-33,rm204,3c:52:82:aa:00:33\nLIB-01,Library,3c:52:82:aa:00:34\n"
+        let problems = try importProblems(inventory, text)
+        #expect(problems.map(\.line) == [2, 5])
+        #expect(problems[0].reason == "no group 'RM024' (the closest existing group is 'RM204'); fix the group name, "
+            + "or import with --create-groups to create the groups the file names")
+        #expect(problems[1].reason.hasPrefix("no group 'Library' (the closest existing group is 'RM204')"))
+        #expect(try inventory.units().count == 30 && inventory.groups().count == 1)
+        let report = try inventory.importCSV(text, file: "x.csv", createGroups: true)
+        #expect(report.createdGroups == ["RM024", "Library"])
+        #expect(try inventory.unit("RM204-31").draft.group == "RM024")
+        #expect(try inventory.unit("RM204-33").draft.group == "RM204")
+    }
+
     /// --update replaces existing units and raises their revision only when a row changes them.
     @Test func update() throws {
         let folder = try TemporaryDirectory()

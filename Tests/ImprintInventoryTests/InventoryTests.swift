@@ -118,6 +118,26 @@ import Testing
         #expect(try inventory.units().count == 6)
     }
 
+    /// A unit naming a group the inventory does not have is refused naming the closest existing group, and nothing
+    /// is written; a group that exists is found without regard to case.
+    @Test func unknownGroupRefused() throws {
+        let folder = try TemporaryDirectory()
+        let inventory = try demoInventory(folder)
+        try inventory.addGroup(try GroupDraft(name: "LIBRARY"))
+        #expect { try inventory.addUnit(try unit("RM204-31", group: "RM024")) } throws: { error in
+            guard case .unknownGroup(let name, let closest, _) = error as? InventoryError else { return false }
+            return name == "RM024" && closest == "RM204"
+                && String(describing: error) == "no group 'RM024' (the closest existing group is 'RM204'); fix the group name, "
+                    + "or create it first with 'imprint inventory group add RM024'"
+        }
+        var changes = UnitChanges()
+        changes.group = .set("LIBRAYR")
+        #expect { try inventory.updateUnit("RM204-07", changes) } throws: { String(describing: $0).contains("'LIBRARY'") }
+        #expect(try inventory.groups().map(\.draft.name) == ["LIBRARY", "RM204"])
+        #expect(try inventory.units().count == 30 && inventory.unit("RM204-07").revision == 1)
+        #expect(try inventory.addUnit(try unit("RM204-31", group: "rm204")).draft.group == "RM204")
+    }
+
     /// Every real change raises the revision; a change to nothing leaves it.
     @Test func revisions() throws {
         let folder = try TemporaryDirectory()

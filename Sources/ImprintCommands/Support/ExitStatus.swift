@@ -108,7 +108,7 @@ public struct CommandFailure: Error, CustomStringConvertible {
         case .noMatch: return .notFound
         case .conflict: return .conflict
         case .noUsableIdentifiers: return .noIdentifiers
-        case .alreadyExists, .identifierTaken, .addressTaken, .refused, .invalid, .importFailed:
+        case .alreadyExists, .identifierTaken, .addressTaken, .unknownGroup, .refused, .invalid, .importFailed:
             return .invalidInput
         }
     }
