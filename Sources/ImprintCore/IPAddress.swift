@@ -114,14 +114,14 @@ extension IPPrefix {
         let subnet = "\(first.value)/\(length)"
         switch address.family {
         case .ipv4 where length <= 30:
-            let hosts = "give a host address from \(IPAddress(bytes: increment(first.bytes, by: 1), family: .ipv4)) to "
-                + "\(IPAddress(bytes: increment(last.bytes, by: -1), family: .ipv4))"
+            let hosts = "give a host address from \(IPAddress(bytes: neighbour(of: first.bytes, above: true), family: .ipv4)) to "
+                + "\(IPAddress(bytes: neighbour(of: last.bytes, above: false), family: .ipv4))"
             if address == first { return "is the network address of \(subnet), which no unit can have; \(hosts)" }
             if address == last { return "is the broadcast address of \(subnet), which no unit can have; \(hosts)" }
         case .ipv6 where length <= 126:
             if address == first {
                 return "is the Subnet-Router anycast address of \(subnet), which no unit can have; "
-                    + "give a host address such as \(IPAddress(bytes: increment(first.bytes, by: 1), family: .ipv6))/\(length)"
+                    + "give a host address such as \(IPAddress(bytes: neighbour(of: first.bytes, above: true), family: .ipv6))/\(length)"
             }
         default:
             break
@@ -129,11 +129,12 @@ extension IPPrefix {
         return nil
     }
 
-    private func increment(_ bytes: [UInt8], by step: Int) -> [UInt8] {
+    /// The address one above (or below) `bytes`, carrying across bytes.
+    private func neighbour(of bytes: [UInt8], above: Bool) -> [UInt8] {
         var result = bytes
         var index = result.count - 1
         while index >= 0 {
-            let (value, carried) = step > 0 ? result[index].addingReportingOverflow(1) : result[index].subtractingReportingOverflow(1)
+            let (value, carried) = above ? result[index].addingReportingOverflow(1) : result[index].subtractingReportingOverflow(1)
             result[index] = value
             if !carried { break }
             index -= 1

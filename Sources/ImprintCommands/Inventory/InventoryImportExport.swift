@@ -27,7 +27,8 @@ struct InventoryImport: ContextCommand {
     @Argument(help: "The CSV file, or '-' for standard input.") var file: String
     @Flag(name: .customLong("skip-invalid"), help: "Import the good rows, report the bad ones.") var skipInvalid = false
     @Flag(help: "Rows for existing records replace them (otherwise they are errors).") var update = false
-    @Flag(name: .customLong("create-groups"), help: "Create the groups units name that do not exist yet, with default settings (otherwise those rows are refused).")
+    @Flag(name: .customLong("create-groups"), help: ArgumentHelp(
+        "Create the groups units name that do not exist yet, with default settings (otherwise those rows are refused)."))
     var createGroups = false
     @Flag(name: .customLong("dry-run"), help: "Check everything and report, change nothing.") var dryRun = false
     @Flag(help: "Print the report as JSON.") var json = false
