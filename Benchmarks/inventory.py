@@ -21,7 +21,9 @@ def write_csv(path, first, count):
     with open(path, "w") as f:
         f.write("hostname,group,model,serial,macs,ipv4,gateway4\n")
         for n in range(first, first + count):
-            f.write(f"u{n:06d},ROOM{n // 30:05d},OptiPlex 7090,SN{n:06d},{mac(n)},10.{(n >> 16) & 255}.{(n >> 8) & 255}.{max(n & 255, 2)}/16,10.{(n >> 16) & 255}.0.1\n")
+            # One address per unit (imprint refuses a shared one), never the /8's network or broadcast address.
+            m = n + 256
+            f.write(f"u{n:06d},ROOM{n // 30:05d},OptiPlex 7090,SN{n:06d},{mac(n)},10.{m >> 16}.{(m >> 8) & 255}.{m & 255}/8,10.0.0.1\n")
 
 def timed(command, env=None):
     start = time.perf_counter()
@@ -35,7 +37,7 @@ try:
     db = os.path.join(work, "inventory.db")
     env = dict(os.environ, IMPRINT_INVENTORY=db)
     subprocess.run([imprint, "inventory", "init"], check=True, stdout=subprocess.DEVNULL, env=env)
-    base_seconds = timed([imprint, "inventory", "import", base_csv], env)
+    base_seconds = timed([imprint, "inventory", "import", "--create-groups", base_csv], env)
 
     # The same data in a plain SQLite table with the same unique keys, for the sqlite3 shell.
     plain = os.path.join(work, "plain.db")
@@ -49,7 +51,7 @@ try:
         copy, plain_copy = db + ".run", plain + ".run"
         shutil.copy(db, copy)
         shutil.copy(plain, plain_copy)
-        imports.append(timed([imprint, "inventory", "import", extra_csv], dict(os.environ, IMPRINT_INVENTORY=copy)))
+        imports.append(timed([imprint, "inventory", "import", "--create-groups", extra_csv], dict(os.environ, IMPRINT_INVENTORY=copy)))
         shell_imports.append(timed(["sqlite3", plain_copy, f".import --csv --skip 1 {extra_csv} units"]))
     imprint_import, shell_import = statistics.median(imports), statistics.median(shell_imports)
 

@@ -44,6 +44,13 @@ public struct IPAddress: Hashable, Sendable, TextValue, CustomStringConvertible 
     /// Whether this is an IPv6 link-local address (fe80::/10), which a gateway may be whatever the subnet.
     public var isLinkLocal: Bool { family == .ipv6 && bytes[0] == 0xfe && bytes[1] & 0xc0 == 0x80 }
 
+    /// The address with these bytes (4 for IPv4, 16 for IPv6).
+    init(bytes: [UInt8], family: Family) {
+        self.bytes = bytes
+        self.family = family
+        value = Self.format(bytes, family: family == .ipv4 ? AF_INET : AF_INET6)
+    }
+
     private static func parse(_ text: String, family: Int32, size: Int) -> [UInt8]? {
         var buffer = [UInt8](repeating: 0, count: size)
         let status = buffer.withUnsafeMutableBytes { inet_pton(family, text, $0.baseAddress) }
@@ -82,4 +89,56 @@ public struct IPPrefix: Hashable, Sendable, TextValue, CustomStringConvertible {
     public var description: String { "\(address.value)/\(length)" }
 
     public var text: String { description }
+}
+
+extension IPPrefix {
+    /// The subnet's first and last address: every host bit zero, and every host bit one.
+    public var subnetBounds: (first: IPAddress, last: IPAddress) {
+        var first = address.bytes
+        var last = address.bytes
+        for index in first.indices {
+            let networkBits = min(8, max(0, length - index * 8))
+            let mask = UInt8(truncatingIfNeeded: 0xff << (8 - networkBits))
+            first[index] &= mask
+            last[index] |= ~mask
+        }
+        return (IPAddress(bytes: first, family: address.family), IPAddress(bytes: last, family: address.family))
+    }
+
+    /// Why no one unit can have this address, or nil when a unit can: an IPv4 subnet's network address (host bits
+    /// all zero) and broadcast address (all one), and an IPv6 subnet's all-zero address, which RFC 4291 gives its
+    /// routers (Subnet-Router anycast). A /31 or /32 (IPv4, RFC 3021) and a /127 or /128 (IPv6, RFC 6164) have no
+    /// such address: every address of them is a host's.
+    public var notAHostAddress: String? {
+        let (first, last) = subnetBounds
+        let subnet = "\(first.value)/\(length)"
+        switch address.family {
+        case .ipv4 where length <= 30:
+            let hosts = "give a host address from \(IPAddress(bytes: neighbour(of: first.bytes, above: true), family: .ipv4)) to "
+                + "\(IPAddress(bytes: neighbour(of: last.bytes, above: false), family: .ipv4))"
+            if address == first { return "is the network address of \(subnet), which no unit can have; \(hosts)" }
+            if address == last { return "is the broadcast address of \(subnet), which no unit can have; \(hosts)" }
+        case .ipv6 where length <= 126:
+            if address == first {
+                return "is the Subnet-Router anycast address of \(subnet), which no unit can have; "
+                    + "give a host address such as \(IPAddress(bytes: neighbour(of: first.bytes, above: true), family: .ipv6))/\(length)"
+            }
+        default:
+            break
+        }
+        return nil
+    }
+
+    /// The address one above (or below) `bytes`, carrying across bytes.
+    private func neighbour(of bytes: [UInt8], above: Bool) -> [UInt8] {
+        var result = bytes
+        var index = result.count - 1
+        while index >= 0 {
+            let (value, carried) = above ? result[index].addingReportingOverflow(1) : result[index].subtractingReportingOverflow(1)
+            result[index] = value
+            if !carried { break }
+            index -= 1
+        }
+        return result
+    }
 }

@@ -40,7 +40,7 @@ public struct ImportReport: Equatable, Sendable {
     public var added: [String] = []
     public var updated: [String] = []
     public var unchanged: [String] = []
-    /// Groups that units named and that did not exist, created with default settings.
+    /// Groups that units named and that did not exist, created with default settings (with `createGroups`).
     public var createdGroups: [String] = []
     /// Rows left out (with `--skip-invalid`); without it any problem stops the import.
     public var skipped: [RowProblem] = []
@@ -52,14 +52,18 @@ extension Inventory {
     /// Imports a units, groups or printers CSV (told apart by the header) in one transaction.
     ///
     /// Every row is checked, and every bad row is reported with its line number: duplicates inside the file name
-    /// both lines, and identifiers or names the inventory already has name the unit that has them.
+    /// both lines, identifiers, static addresses or names the inventory already has name the unit that has them,
+    /// and a group the inventory does not have names the closest existing group.
     /// - Parameters:
     ///   - file: the name shown in messages.
     ///   - skipInvalid: import the good rows and report the bad ones, instead of importing nothing.
     ///   - update: rows for existing records replace those records; otherwise they are errors.
+    ///   - createGroups: create the groups units name that the inventory does not have, with default settings;
+    ///     otherwise such a row is bad, since a mistyped group would silently get no domain, network or printers.
     ///   - dryRun: check and report everything, then roll back.
     public func importCSV(
-        _ text: String, file: String, skipInvalid: Bool = false, update: Bool = false, dryRun: Bool = false
+        _ text: String, file: String, skipInvalid: Bool = false, update: Bool = false, createGroups: Bool = false,
+        dryRun: Bool = false
     ) throws(InventoryError) -> ImportReport {
         let records: [CSV.Record]
         do {
@@ -106,18 +110,20 @@ extension Inventory {
 
         let importKind = kind
         return try importTransaction(
-            rows, kind: importKind, problems: problems, file: file, skipInvalid: skipInvalid, update: update, dryRun: dryRun)
+            rows, kind: importKind, problems: problems, file: file, skipInvalid: skipInvalid, update: update,
+            createGroups: createGroups, dryRun: dryRun)
     }
 
     private func importTransaction(
         _ rows: [(line: Int, fields: [String: String])], kind importKind: CSVKind, problems initial: [RowProblem], file: String,
-        skipInvalid: Bool, update: Bool, dryRun: Bool
+        skipInvalid: Bool, update: Bool, createGroups: Bool, dryRun: Bool
     ) throws(InventoryError) -> ImportReport {
         var problems = initial
         return try write(commit: !dryRun) { db in
             var report = ImportReport(kind: importKind)
             switch importKind {
-            case .units: try self.importUnits(rows, into: &report, problems: &problems, update: update, db: db)
+            case .units:
+                try self.importUnits(rows, into: &report, problems: &problems, update: update, createGroups: createGroups, db: db)
             case .groups: try self.importGroups(rows, into: &report, problems: &problems, update: update, db: db)
             case .printers: try self.importPrinters(rows, into: &report, problems: &problems, update: update, db: db)
             }
@@ -159,7 +165,7 @@ extension Inventory {
 
     private func importUnits(
         _ rows: [(line: Int, fields: [String: String])], into report: inout ImportReport, problems: inout [RowProblem],
-        update: Bool, db: Database
+        update: Bool, createGroups: Bool, db: Database
     ) throws {
         var drafts: [(line: Int, draft: UnitDraft)] = []
         for (line, fields) in rows {
@@ -173,6 +179,7 @@ extension Inventory {
         var duplicated = Set<Int>()
         for (line, draft) in drafts {
             let keys = ["hostname \(draft.hostname.value.lowercased())"] + draft.identifiers.map(\.description)
+                + draft.staticAddresses.map { "address \($0)" }
             for key in keys {
                 if let first = firstLine[key] {
                     let what = key.hasPrefix("hostname ") ? "hostname \(draft.hostname.value)" : key
@@ -185,9 +192,19 @@ extension Inventory {
                 }
             }
         }
-        var knownGroups = Set(try String.fetchAll(db, sql: "SELECT name FROM unitGroup").map { $0.lowercased() })
+        let existingGroups = try String.fetchAll(db, sql: "SELECT name FROM unitGroup")
+        var knownGroups = Set(existingGroups.map { $0.lowercased() })
+        var addresses = try AddressOwners(db: db)
         for (line, draft) in drafts where !duplicated.contains(line) {
+            if let group = draft.group, !createGroups, !knownGroups.contains(group.lowercased()) {
+                let error = InventoryError.unknownGroup(
+                    name: group, closest: Self.closest(to: group, among: existingGroups),
+                    hint: "import with --create-groups to create the groups the file names")
+                problems.append(RowProblem(line: line, reason: error.description))
+                continue
+            }
             do {
+                var savedId: Int64?
                 try db.inSavepoint {
                     let existing = try self.unitRow(hostname: draft.hostname.value, db: db)
                     if let existing, let id = existing.id {
@@ -196,11 +213,11 @@ extension Inventory {
                                 kind: "unit", name: existing.hostname, hint: "import with --update to replace it")
                         }
                         let before = existing.revision
-                        _ = try self.save(draft, replacing: id, createGroup: true, db: db)
+                        savedId = try self.save(draft, replacing: id, createGroup: createGroups, addresses: addresses, db: db)
                         let after = try Int.fetchOne(db, sql: "SELECT revision FROM unit WHERE id = ?", arguments: [id]) ?? before
                         if after == before { report.unchanged.append(draft.hostname.value) } else { report.updated.append(draft.hostname.value) }
                     } else {
-                        _ = try self.save(draft, replacing: nil, createGroup: true, db: db)
+                        savedId = try self.save(draft, replacing: nil, createGroup: createGroups, addresses: addresses, db: db)
                         report.added.append(draft.hostname.value)
                     }
                     if let group = draft.group, knownGroups.insert(group.lowercased()).inserted {
@@ -209,6 +226,7 @@ extension Inventory {
                     if let warning = draft.hostname.warning { report.warnings.append(RowProblem(line: line, reason: warning)) }
                     return .commit
                 }
+                if let savedId { addresses.assign(draft.staticAddresses, to: savedId) }
             } catch let error as InventoryError {
                 problems.append(RowProblem(line: line, reason: error.description))
             }

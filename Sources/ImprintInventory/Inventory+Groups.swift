@@ -141,6 +141,39 @@ extension Inventory {
         return try save(try GroupDraft(name: name), replacing: nil, db: db)
     }
 
+    /// The id of the group a unit names; a group the inventory does not have is created with default settings
+    /// when `create` is set, and otherwise refused naming the closest existing group, since a mistyped room name
+    /// would make a group with no domain, network or printers.
+    func unitGroupId(_ name: String, create: Bool, db: Database) throws -> Int64 {
+        if create { return try groupId(name, create: true, db: db) }
+        if let id = try Int64.fetchOne(db.cachedStatement(sql: "SELECT id FROM unitGroup WHERE name = ?"), arguments: [name]) {
+            return id
+        }
+        throw InventoryError.unknownGroup(
+            name: name, closest: Self.closest(to: name, among: try String.fetchAll(db, sql: "SELECT name FROM unitGroup")),
+            hint: "create it first with 'imprint inventory group add \(name)'")
+    }
+
+    /// The name in `names` fewest edits away from `name` (letters compared without case), the first in sorted order
+    /// among equally close ones; nil when `names` is empty.
+    static func closest(to name: String, among names: [String]) -> String? {
+        let wanted = Array(name.lowercased())
+        return names.map { (editDistance(wanted, Array($0.lowercased())), $0) }.min { $0 < $1 }?.1
+    }
+
+    /// The Levenshtein distance: how many characters must be inserted, removed or replaced to turn `a` into `b`.
+    static func editDistance(_ a: [Character], _ b: [Character]) -> Int {
+        var previous = Array(0...b.count)
+        for (i, left) in a.enumerated() {
+            var current = [i + 1]
+            for (j, right) in b.enumerated() {
+                current.append(min(previous[j + 1] + 1, current[j] + 1, previous[j] + (left == right ? 0 : 1)))
+            }
+            previous = current
+        }
+        return previous[b.count]
+    }
+
     func groupPrinterIds(_ groupId: Int64, db: Database) throws -> [Int64] {
         try Int64.fetchAll(db, sql: "SELECT printerId FROM groupPrinter WHERE groupId = ? ORDER BY position", arguments: [groupId])
     }

@@ -5,8 +5,8 @@ import ImprintCore
 extension Inventory {
     /// Adds a unit.
     /// - Parameters:
-    ///   - createGroup: create the unit's group with default settings when it does not exist yet (CSV import);
-    ///     otherwise a missing group is an error.
+    ///   - createGroup: create the unit's group with default settings when it does not exist yet; otherwise a
+    ///     missing group is refused, naming the closest existing one.
     @discardableResult
     public func addUnit(_ draft: UnitDraft, createGroup: Bool = false) throws(InventoryError) -> UnitRecord {
         try write { db in
@@ -89,7 +89,12 @@ extension Inventory {
     }
 
     /// Writes `draft` as a new unit or over unit `existing`, keeping every invariant; returns the unit's id.
-    func save(_ input: UnitDraft, replacing existing: Int64?, createGroup: Bool, db: Database) throws -> Int64 {
+    /// - Parameters:
+    ///   - addresses: who has which static address, when the caller keeps it for many saves (an import); read from
+    ///     the database when nil.
+    func save(
+        _ input: UnitDraft, replacing existing: Int64?, createGroup: Bool, addresses: AddressOwners? = nil, db: Database
+    ) throws -> Int64 {
         let draft: UnitDraft
         do throws(CoreError) { draft = try input.normalized() } catch { throw InventoryError.invalid(error) }
 
@@ -103,7 +108,16 @@ extension Inventory {
                 throw InventoryError.identifierTaken(identifier, owner: try hostname(ofUnit: owner, db: db))
             }
         }
-        let unitGroupId = try draft.group.map { name in try self.groupId(name, create: createGroup, db: db) }
+        let staticAddresses = draft.staticAddresses
+        if !staticAddresses.isEmpty {
+            let owners = try addresses ?? AddressOwners(db: db)
+            for address in staticAddresses {
+                if let owner = owners.owner(of: address, other: existing) {
+                    throw InventoryError.addressTaken(address, owner: try hostname(ofUnit: owner, db: db))
+                }
+            }
+        }
+        let unitGroupId = try draft.group.map { name in try self.unitGroupId(name, create: createGroup, db: db) }
         let printerIds = try draft.printers.map { name in try printerId(name.value, db: db) }
         var defaultPrinterId: Int64?
         if let wanted = draft.defaultPrinter {

@@ -15,6 +15,10 @@ public enum InventoryError: Error, Sendable {
     case alreadyExists(kind: String, name: String, hint: String)
     /// An identifier already belongs to another unit.
     case identifierTaken(Identifier, owner: String)
+    /// A static address already belongs to another unit.
+    case addressTaken(IPAddress, owner: String)
+    /// A unit names a group the inventory does not have; `closest` is the existing group whose name is nearest.
+    case unknownGroup(name: String, closest: String?, hint: String)
     /// A request that breaks a rule of the inventory, such as removing a printer that units still use.
     case refused(reason: String)
     /// A value entered for a record is not valid.
@@ -60,6 +64,12 @@ extension InventoryError: CustomStringConvertible {
         case let .identifierTaken(identifier, owner):
             return "\(identifier) already belongs to unit \(owner); remove it there first with "
                 + "'imprint inventory set \(owner) --remove-\(identifier.kind == .mac ? "mac" : identifier.kind.rawValue) \(identifier.value)'"
+        case let .addressTaken(address, owner):
+            return "address \(address) already belongs to unit \(owner); give each unit its own address, or change "
+                + "\(owner)'s first with 'imprint inventory set \(owner) --\(address.family == .ipv4 ? "ipv4" : "ipv6") ADDRESS/PREFIX'"
+        case let .unknownGroup(name, closest, hint):
+            let nearest = closest.map { "the closest existing group is \(quoted($0))" } ?? "the inventory has no groups yet"
+            return "no group \(quoted(name)) (\(nearest)); fix the group name, or \(hint)"
         case .refused(let reason):
             return reason
         case .invalid(let error):

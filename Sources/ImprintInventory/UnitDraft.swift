@@ -60,6 +60,15 @@ public struct UnitDraft: Equatable, Sendable {
             if seen.insert(identifier).inserted { copy.identifiers.append(identifier) }
         }
         copy.identifiers = Self.canonicalOrder(copy.identifiers)
+        // Checked when a unit is written, not when InterfaceConfig is built: a stored row from before this check
+        // must still load, so that the admin can see and fix it.
+        for interface in interfaces {
+            for prefix in interface.addresses {
+                if let reason = prefix.notAHostAddress {
+                    throw .invalidValue(field: "address", value: prefix.description, reason: reason)
+                }
+            }
+        }
         var macs = Set<MACAddress>()
         for interface in interfaces where !macs.insert(interface.mac).inserted {
             throw .invalidValue(
@@ -73,6 +82,12 @@ public struct UnitDraft: Equatable, Sendable {
         var printerNames = Set<String>()
         copy.printers = printers.filter { printerNames.insert($0.value.lowercased()).inserted }
         return copy
+    }
+
+    /// The static addresses of every interface, without their prefix lengths: what must not be another unit's.
+    var staticAddresses: [IPAddress] {
+        var seen = Set<IPAddress>()
+        return interfaces.flatMap { $0.addresses.map(\.address) }.filter { seen.insert($0).inserted }
     }
 
     /// Identifiers by kind (serial, UUID, asset tag, MACs), MACs in the order given, so that the same unit always

@@ -141,6 +141,107 @@ func demo(_ folder: TemporaryDirectory) {
         #expect((report?["skipped"] as? [String])?.count == 3)
     }
 
+    /// A shared static address and a broadcast address are refused by import (every bad row listed, nothing
+    /// imported), add and set, with exit status 65 and the messages README's "What happens when..." table quotes.
+    @Test func importRefusesSharedAddresses() throws {
+        let folder = try TemporaryDirectory()
+        demo(folder)
+        let readme = try String(contentsOf: packageRoot.appendingPathComponent("README.md"), encoding: .utf8)
+        func expectRefused(_ result: CommandResult, _ messages: [String], quotedInREADME: Bool = true) {
+            #expect(result.status == ExitStatus.invalidInput.rawValue, "\(result.err)")
+            for message in messages {
+                #expect(result.err.contains(message), "\(result.err)")
+                if quotedInREADME { #expect(readme.contains("`\(message)`"), "README quotes: \(message)") }
+            }
+        }
+        let file = try folder.write("units.csv", """
+            hostname,group,macs,ipv4
+            RM204-41,RM204,3c:52:82:20:04:41,10.20.4.141/24
+            RM204-42,RM204,3c:52:82:20:04:42,10.20.4.150/24
+            RM204-43,RM204,3c:52:82:20:04:43,10.20.4.150/24
+            RM204-44,RM204,3c:52:82:20:04:44,10.20.4.107/24
+            RM204-45,RM204,3c:52:82:20:04:45,10.20.4.255/24
+            RM204-46,RM204,3c:52:82:20:04:46,10.20.4.146/24
+
+            """)
+        let before = try Data(contentsOf: URL(fileURLWithPath: folder.file("inventory.db")))
+        expectRefused(imprint(["inventory", "import", file], in: folder), [
+            "line 3: address 10.20.4.150 is also on line 4 (RM204-43)",
+            "line 4: address 10.20.4.150 is also on line 3 (RM204-42)",
+            "address 10.20.4.107 already belongs to unit RM204-07; give each unit its own address, or change RM204-07's first with 'imprint inventory set RM204-07 --ipv4 ADDRESS/PREFIX'",
+            "invalid address '10.20.4.255/24': is the broadcast address of 10.20.4.0/24, which no unit can have; give a host address from 10.20.4.1 to 10.20.4.254",
+        ])
+        #expect(try Data(contentsOf: URL(fileURLWithPath: folder.file("inventory.db"))) == before, "nothing is written")
+
+        expectRefused(imprint(["inventory", "add", "RM204-44", "--mac", "3c:52:82:20:04:44", "--ipv4", "10.20.4.107/24"], in: folder), [
+            "address 10.20.4.107 already belongs to unit RM204-07;",
+        ], quotedInREADME: false)
+        expectRefused(imprint(["inventory", "set", "RM204-08", "--ipv4", "10.20.4.107/24"], in: folder), [
+            "address 10.20.4.107 already belongs to unit RM204-07;",
+        ], quotedInREADME: false)
+        expectRefused(imprint(["inventory", "add", "RM204-45", "--mac", "3c:52:82:20:04:45", "--ipv4", "10.20.4.255/24"], in: folder), [
+            "invalid address '10.20.4.255/24': is the broadcast address of 10.20.4.0/24, which no unit can have;",
+        ], quotedInREADME: false)
+        #expect(try Data(contentsOf: URL(fileURLWithPath: folder.file("inventory.db"))) == before, "nothing is written")
+
+        let skipped = imprint(["inventory", "import", file, "--skip-invalid"], in: folder)
+        #expect(skipped.status == ExitStatus.invalidInput.rawValue)
+        #expect(skipped.out.hasPrefix("imported units: 2 added, 0 updated, 0 unchanged, 4 skipped\n"))
+    }
+
+    /// A unit naming a group the inventory does not have is refused by import (every such row listed, nothing
+    /// imported), add and set, naming the closest existing group, with exit status 65 and the messages README's
+    /// "What happens when..." table quotes; --create-groups creates the groups on purpose.
+    @Test func unknownGroupRefused() throws {
+        let folder = try TemporaryDirectory()
+        demo(folder)
+        let readme = try String(contentsOf: packageRoot.appendingPathComponent("README.md"), encoding: .utf8)
+        let file = try folder.write("units.csv", """
+            hostname,group,macs
+            RM204-41,RM024,3c:52:82:20:04:41
+            RM204-42,RM204,3c:52:82:20:04:42
+            RM204-43,RM024,3c:52:82:20:04:43
+
+            """)
+        let before = try Data(contentsOf: URL(fileURLWithPath: folder.file("inventory.db")))
+        let csvMessage = "no group 'RM024' (the closest existing group is 'RM204'); fix the group name, "
+            + "or import with --create-groups to create the groups the file names"
+        let commandMessage = "no group 'RM024' (the closest existing group is 'RM204'); fix the group name, "
+            + "or create it first with 'imprint inventory group add RM024'"
+        #expect(readme.contains("`line 2: \(csvMessage)`") && readme.contains("`\(commandMessage)`"))
+        let imported = imprint(["inventory", "import", file], in: folder)
+        #expect(imported.status == ExitStatus.invalidInput.rawValue)
+        #expect(imported.err.contains("2 bad rows, nothing imported"))
+        #expect(imported.err.contains("line 2: \(csvMessage)") && imported.err.contains("line 4: \(csvMessage)"))
+        for arguments in [["add", "RM204-41", "--group", "RM024"], ["set", "RM204-07", "--group", "RM024"]] {
+            let refused = imprint(["inventory"] + arguments, in: folder)
+            #expect(refused.status == ExitStatus.invalidInput.rawValue)
+            #expect(refused.err.contains(commandMessage), "\(refused.err)")
+        }
+        #expect(try Data(contentsOf: URL(fileURLWithPath: folder.file("inventory.db"))) == before, "nothing is written")
+
+        let created = imprint(["inventory", "import", file, "--create-groups"], in: folder)
+        #expect(created.status == 0)
+        #expect(created.out == "imported units: 3 added, 0 updated, 0 unchanged, 0 skipped\ncreated groups: RM024\n")
+        #expect(imprint(["inventory", "list", "--group", "RM024"], in: folder).out.hasSuffix("2 units\n"))
+    }
+
+    /// The import help explains --create-groups and the refused groups and addresses, as README's inventory table
+    /// lists the flag; add's --group says the group must exist.
+    @Test func importHelpExplainsGroupsAndAddresses() throws {
+        func help(_ command: any ParsableCommand.Type) -> String {
+            Imprint.helpMessage(for: command).split(whereSeparator: \.isWhitespace).joined(separator: " ")
+        }
+        let text = help(InventoryImport.self)
+        #expect(text.contains("--create-groups Create the groups units name that do not exist yet, with default settings"))
+        #expect(text.contains("a group the inventory does not have is a bad row naming the closest existing group"))
+        #expect(text.contains("an address on two rows, or already another unit's, is a bad row naming the other unit, "
+            + "and so is a subnet's network or broadcast address"))
+        #expect(help(InventoryAdd.self).contains("inherits; it must exist ('inventory group add')"))
+        let readme = try String(contentsOf: packageRoot.appendingPathComponent("README.md"), encoding: .utf8)
+        #expect(readme.contains("`import FILE [--skip-invalid] [--update] [--create-groups] [--dry-run] [--json]`"))
+    }
+
     /// Export with -o writes a private file that imports back.
     @Test func exportToFile() throws {
         let folder = try TemporaryDirectory()
@@ -230,7 +331,9 @@ func demo(_ folder: TemporaryDirectory) {
         let folder = try TemporaryDirectory()
         let environment = ["IMPRINT_INVENTORY": folder.file("inventory.db"), "PATH": "/usr/bin:/bin"]
         #expect(try runProcess(binary, ["inventory", "init"], environment: environment).status == 0)
-        #expect(try runProcess(binary, ["inventory", "import", fixturePath("demo/units.csv")], environment: environment).status == 0)
+        for name in ["printers", "groups", "units"] {
+            #expect(try runProcess(binary, ["inventory", "import", fixturePath("demo/\(name).csv")], environment: environment).status == 0)
+        }
         let found = try runProcess(binary, ["identify", "--root", fixturePath("sysfs/optiplex-7090")], environment: environment)
         #expect(found.status == 0 && found.output.hasPrefix("RM204-07"))
         let missing = try runProcess(binary, ["identify", "--facts", fixturePath("demo/facts/not-in-inventory.json")], environment: environment)

@@ -65,6 +65,17 @@ import Testing
         #expect(throws: CoreError.self) { try SMBIOSUUID("4c4c4544x0042-3510-8052-b4c04f4e3732") }
     }
 
+    /// A UUID written as 32 hex digits without dashes, in any case, is stored in the dashed lowercase form; 31 or 33
+    /// digits, or a letter past f, are refused.
+    @Test func uuidsWithoutDashes() throws {
+        #expect(try SMBIOSUUID("AbCd4544004235108052B4C04F4E3732").value == "abcd4544-0042-3510-8052-b4c04f4e3732")
+        #expect(try SMBIOSUUID(" {4C4C4544004235108052B4C04F4E3732} ").value == "4c4c4544-0042-3510-8052-b4c04f4e3732")
+        #expect(try Identifier(.uuid, "4C4C4544004235108052B4C04F4E3732") == Identifier(.uuid, "4c4c4544-0042-3510-8052-b4c04f4e3732"))
+        for bad in ["4c4c4544004235108052b4c04f4e373", "4c4c4544004235108052b4c04f4e37321", "4c4c4544004235108052b4c04f4e373g"] {
+            #expect { try SMBIOSUUID(bad) } throws: { String(describing: $0).contains(quoted(bad)) }
+        }
+    }
+
     /// libuuid's random UUIDs are well formed and differ.
     @Test func randomUUIDs() throws {
         let first = SMBIOSUUID.random()

@@ -107,6 +107,56 @@ import Testing
         #expect(problems[1].line == 3 && problems[1].reason.contains("--update"))
     }
 
+    /// Rows sharing a static address (IPv4 or IPv6) are all refused naming each other, a row with an address the
+    /// inventory already has names the unit that has it, a network or broadcast address is refused saying so, and
+    /// the file imports nothing.
+    @Test func duplicateAddresses() throws {
+        let folder = try TemporaryDirectory()
+        let inventory = try demoInventory(folder)
+        let before = try inventory.exportCSV(.units)
+        let text = """
+            hostname,macs,ipv4,ipv6
+            new-1,3c:52:82:aa:00:01,10.20.4.201/24,
+            new-2,3c:52:82:aa:00:02,10.20.4.201/24,
+            new-3,3c:52:82:aa:00:03,10.20.4.101/24,
+            new-4,3c:52:82:aa:00:04,10.20.4.0/24,
+            new-5,3c:52:82:aa:00:05,,2001:db8:4::5/64
+            new-6,3c:52:82:aa:00:06,,2001:DB8:4:0:0::5/64
+            new-7,3c:52:82:aa:00:07,10.20.4.207/24,
+            new-8,3c:52:82:aa:00:08,10.20.4.201/24,
+            """
+        let problems = try importProblems(inventory, text)
+        #expect(problems.map(\.line) == [2, 2, 3, 4, 5, 6, 7, 9])
+        #expect(problems.contains { $0.line == 2 && $0.reason == "address 10.20.4.201 is also on line 3 (new-2)" })
+        #expect(problems.contains { $0.line == 2 && $0.reason == "address 10.20.4.201 is also on line 9 (new-8)" })
+        #expect(problems.contains { $0.line == 3 && $0.reason == "address 10.20.4.201 is also on line 2 (new-1)" })
+        #expect(problems.contains { $0.line == 9 && $0.reason == "address 10.20.4.201 is also on line 2 (new-1)" })
+        #expect(problems.contains { $0.line == 4 && $0.reason.hasPrefix("address 10.20.4.101 already belongs to unit RM204-01;") })
+        #expect(problems.contains { $0.line == 5 && $0.reason.hasPrefix("invalid address '10.20.4.0/24': is the network address") })
+        #expect(problems.contains { $0.line == 6 && $0.reason == "address 2001:db8:4::5 is also on line 7 (new-6)" })
+        #expect(try inventory.exportCSV(.units) == before, "nothing is written")
+        let report = try inventory.importCSV(text, file: "x.csv", skipInvalid: true)
+        #expect(report.added == ["new-7"])
+    }
+
+    /// A row naming a group the inventory does not have is refused naming the closest existing group, every such
+    /// row is listed, and nothing is written; with createGroups the groups are created and reported.
+    @Test func unknownGroup() throws {
+        let folder = try TemporaryDirectory()
+        let inventory = try demoInventory(folder)
+        let text = "hostname,group,macs\nRM204-31,RM024,3c:52:82:aa:00:31\nRM204-32,RM204,3c:52:82:aa:00:32\nRM204-33,rm204,3c:52:82:aa:00:33\nLIB-01,Library,3c:52:82:aa:00:34\n"
+        let problems = try importProblems(inventory, text)
+        #expect(problems.map(\.line) == [2, 5])
+        #expect(problems[0].reason == "no group 'RM024' (the closest existing group is 'RM204'); fix the group name, "
+            + "or import with --create-groups to create the groups the file names")
+        #expect(problems[1].reason.hasPrefix("no group 'Library' (the closest existing group is 'RM204')"))
+        #expect(try inventory.units().count == 30 && inventory.groups().count == 1)
+        let report = try inventory.importCSV(text, file: "x.csv", createGroups: true)
+        #expect(report.createdGroups == ["RM024", "Library"])
+        #expect(try inventory.unit("RM204-31").draft.group == "RM024")
+        #expect(try inventory.unit("RM204-33").draft.group == "RM204")
+    }
+
     /// --update replaces existing units and raises their revision only when a row changes them.
     @Test func update() throws {
         let folder = try TemporaryDirectory()

@@ -22,3 +22,10 @@ func unit(_ hostname: String, _ identifiers: [(IdentifierKind, String)] = [], gr
         hostname: try Hostname(hostname), group: group,
         identifiers: try identifiers.map { kind, value in try Identifier(kind, value) })
 }
+
+/// A unit with one card, of MAC `mac`, that has these static addresses.
+func unit(_ hostname: String, mac: String, addresses: [String]) throws -> UnitDraft {
+    var draft = try unit(hostname)
+    draft.interfaces = [try InterfaceConfig(mac: MACAddress(mac), addresses: addresses.map { text in try IPPrefix(text) })]
+    return draft
+}

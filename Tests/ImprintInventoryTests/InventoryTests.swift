@@ -63,6 +63,81 @@ import Testing
         #expect(try inventory.units().count == 1)
     }
 
+    /// A static IPv4 or IPv6 address cannot belong to two units, whatever its prefix length or spelling: add and
+    /// set are refused naming the unit that has it, and nothing changes; a unit keeps its own address on a change.
+    @Test func addressUnique() throws {
+        let folder = try TemporaryDirectory()
+        let inventory = try makeInventory(folder)
+        try inventory.addUnit(try unit("lab-01", mac: "3c:52:82:01:02:01", addresses: ["10.20.4.101/24", "2001:db8:4::101/64"]))
+        try inventory.addUnit(try unit("lab-02", [(.mac, "3c:52:82:01:02:02")]))
+        for (hostname, address, expected) in [
+            ("lab-03", "10.20.4.101/16", "address 10.20.4.101 already belongs to unit lab-01"),
+            ("lab-03", "2001:DB8:4:0::101/64", "address 2001:db8:4::101 already belongs to unit lab-01"),
+        ] {
+            #expect { try inventory.addUnit(try unit(hostname, mac: "3c:52:82:01:02:03", addresses: [address])) } throws: { error in
+                guard case .addressTaken = error as? InventoryError else { return false }
+                return String(describing: error).hasPrefix(expected)
+            }
+            var changes = UnitChanges()
+            changes.interface = try InterfaceConfig(mac: MACAddress("3c:52:82:01:02:02"), addresses: [IPPrefix(address)])
+            #expect { try inventory.updateUnit("lab-02", changes) } throws: { String(describing: $0).hasPrefix(expected) }
+        }
+        #expect(try inventory.units().map(\.draft.hostname.value) == ["lab-01", "lab-02"])
+        #expect(try inventory.unit("lab-02").revision == 1 && inventory.unit("lab-02").draft.interfaces.isEmpty)
+        var changes = UnitChanges()
+        changes.notes = .set("window seat")
+        #expect(try inventory.updateUnit("lab-01", changes).revision == 2)
+        var moved = UnitChanges()
+        moved.interface = try InterfaceConfig(mac: MACAddress("3c:52:82:01:02:01"), addresses: [IPPrefix("10.20.4.111/24")])
+        try inventory.updateUnit("lab-01", moved)
+        var freed = UnitChanges()
+        freed.interface = try InterfaceConfig(mac: MACAddress("3c:52:82:01:02:02"), addresses: [IPPrefix("10.20.4.101/24")])
+        #expect(try inventory.updateUnit("lab-02", freed).revision == 2, "an address its unit gave up is free again")
+    }
+
+    /// A subnet's network and broadcast address (IPv4) and its Subnet-Router anycast address (IPv6) are refused,
+    /// naming the value and why; a /31, /32, /127 or /128 has none to refuse.
+    @Test func networkAndBroadcastRefused() throws {
+        let folder = try TemporaryDirectory()
+        let inventory = try makeInventory(folder)
+        for (address, reason) in [
+            ("10.20.4.0/24", "is the network address of 10.20.4.0/24"),
+            ("10.20.4.255/24", "is the broadcast address of 10.20.4.0/24"),
+            ("10.20.7.255/22", "is the broadcast address of 10.20.4.0/22"),
+            ("192.168.1.3/30", "is the broadcast address of 192.168.1.0/30"),
+            ("2001:db8:4::/64", "is the Subnet-Router anycast address of 2001:db8:4::/64"),
+        ] {
+            #expect { try inventory.addUnit(try unit("lab-01", mac: "3c:52:82:01:02:01", addresses: [address])) } throws: { error in
+                String(describing: error).hasPrefix("invalid address '\(address)': \(reason), which no unit can have; give a host address")
+            }
+        }
+        #expect(try inventory.units().isEmpty)
+        for (index, address) in ["10.20.5.0/31", "10.20.5.1/31", "10.20.6.255/32", "2001:db8:5::/127", "2001:db8:6::/128", "10.20.4.1/24"].enumerated() {
+            try inventory.addUnit(try unit("ok-\(index)", mac: "3c:52:82:01:03:0\(index)", addresses: [address]))
+        }
+        #expect(try inventory.units().count == 6)
+    }
+
+    /// A unit naming a group the inventory does not have is refused naming the closest existing group, and nothing
+    /// is written; a group that exists is found without regard to case.
+    @Test func unknownGroupRefused() throws {
+        let folder = try TemporaryDirectory()
+        let inventory = try demoInventory(folder)
+        try inventory.addGroup(try GroupDraft(name: "LIBRARY"))
+        #expect { try inventory.addUnit(try unit("RM204-31", group: "RM024")) } throws: { error in
+            guard case .unknownGroup(let name, let closest, _) = error as? InventoryError else { return false }
+            return name == "RM024" && closest == "RM204"
+                && String(describing: error) == "no group 'RM024' (the closest existing group is 'RM204'); fix the group name, "
+                    + "or create it first with 'imprint inventory group add RM024'"
+        }
+        var changes = UnitChanges()
+        changes.group = .set("LIBRAYR")
+        #expect { try inventory.updateUnit("RM204-07", changes) } throws: { String(describing: $0).contains("'LIBRARY'") }
+        #expect(try inventory.groups().map(\.draft.name) == ["LIBRARY", "RM204"])
+        #expect(try inventory.units().count == 30 && inventory.unit("RM204-07").revision == 1)
+        #expect(try inventory.addUnit(try unit("RM204-31", group: "rm204")).draft.group == "RM204")
+    }
+
     /// Every real change raises the revision; a change to nothing leaves it.
     @Test func revisions() throws {
         let folder = try TemporaryDirectory()

@@ -56,6 +56,23 @@ import Testing
         }
     }
 
+    /// A UUID exported as 32 hex digits without dashes is stored in the dashed lowercase form, and facts in either
+    /// spelling find the unit.
+    @Test func uuidWithoutDashes() throws {
+        let folder = try TemporaryDirectory()
+        let inventory = try makeInventory(folder)
+        _ = try inventory.importCSV("hostname,uuid\nlab-01,AbCd4544004235108052B4C04F4E3732\n", file: "x.csv")
+        let canonical = "abcd4544-0042-3510-8052-b4c04f4e3732"
+        #expect(try inventory.unit("lab-01").draft.identifiers == [try Identifier(.uuid, canonical)])
+        #expect(try inventory.exportCSV(.units).contains(",\(canonical),"))
+        for spelling in ["ABCD4544-0042-3510-8052-B4C04F4E3732", "abcd4544004235108052b4c04f4e3732"] {
+            let match = try inventory.match(HardwareFacts(uuid: spelling))
+            #expect(match.unit.draft.hostname.value == "lab-01")
+            #expect(match.matched == [try Identifier(.uuid, canonical)])
+            #expect(try inventory.unit(spelling).draft.hostname.value == "lab-01")
+        }
+    }
+
     /// A USB dock's MAC, shared by the laptops that use the dock, is ignored: each laptop is found by its own
     /// identifiers even though the dock MAC is recorded on one of them.
     @Test func dockMACIgnored() throws {

@@ -6,7 +6,8 @@ import ImprintInventory
 /// The unit fields `inventory add` and `inventory set` take. An empty value (`--domain ''`) clears a field.
 struct UnitOptions: ParsableArguments {
     @Option(help: "DNS domain (default: the group's).") var domain: String?
-    @Option(help: "Group (room, cart, site) whose defaults the unit inherits.") var group: String?
+    @Option(help: "Group (room, cart, site) whose defaults the unit inherits; it must exist ('inventory group add').")
+    var group: String?
     @Option(help: "Hardware model, as DMI names it (e.g. 'OptiPlex 7090').") var model: String?
     @Option(help: "Free text.") var notes: String?
     @Option(help: "DMI serial number.") var serial: String?

@@ -108,7 +108,8 @@ public struct CommandFailure: Error, CustomStringConvertible {
         case .noMatch: return .notFound
         case .conflict: return .conflict
         case .noUsableIdentifiers: return .noIdentifiers
-        case .alreadyExists, .identifierTaken, .refused, .invalid, .importFailed: return .invalidInput
+        case .alreadyExists, .identifierTaken, .addressTaken, .unknownGroup, .refused, .invalid, .importFailed:
+            return .invalidInput
         }
     }
 
