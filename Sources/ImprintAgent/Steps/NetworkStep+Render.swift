@@ -98,7 +98,13 @@ extension NetworkStep {
                 "type": interface.wifi == nil ? "ethernet" : "wifi",
                 "isWifi": interface.wifi != nil,
                 "dhcp4": interface.usesDHCP4,
+                "dhcp6": interface.dhcp6,
+                // systemd-networkd's DHCP= value.
+                "dhcp": interface.usesDHCP4 ? (interface.dhcp6 ? "yes" : "ipv4") : (interface.dhcp6 ? "ipv6" : "no"),
                 "static6": !ipv6.isEmpty,
+                // Router advertisements (and DHCPv6 as they say) for NetworkManager's method=auto and ifcfg's
+                // IPV6_AUTOCONF: with DHCPv6, or without a static IPv6 address.
+                "ipv6Auto": interface.dhcp6 || ipv6.isEmpty,
                 "addresses": interface.addresses.map(\.description),
                 "hasAddresses": !interface.addresses.isEmpty,
                 "ipv4": ipv4.enumerated().map { offset, prefix in
