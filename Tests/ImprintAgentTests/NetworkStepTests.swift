@@ -171,23 +171,7 @@ enum NetworkCases {
         let interfaces = try NetworkCases.named(name)
         let folder = try TemporaryDirectory("networkd")
         let files = try NetworkCases.render(interfaces, stack: .networkd, into: folder)
-        // A deliberately broken file in the same folder proves that errors would be seen.
-        _ = try folder.write("etc/systemd/network/99-broken.network", "[Match]\nMACAddress=zz\n[Network]\nAddress=notanaddress\n")
-        let script = """
-            set -e
-            mount -t tmpfs tmpfs /run
-            mkdir -p /run/systemd/netif
-            mount --bind \(folder.file("etc/systemd/network")) /etc/systemd/network
-            SYSTEMD_LOG_LEVEL=debug SYSTEMD_LOG_TARGET=console timeout 2 /usr/lib/systemd/systemd-networkd 2>&1 || true
-            """
-        let result = try runProcess("/usr/bin/unshare", ["--net", "--mount", "--propagation", "private", "/bin/sh", "-c", script])
-        let log = result.output + result.error
-        #expect(log.contains("99-broken.network"), "networkd did not read the folder: \(log)")
-        for file in files {
-            let base = (file.path as NSString).lastPathComponent
-            let complaints = log.split(separator: "\n").filter { $0.contains(base) && !$0.contains("Parsing ") && !$0.contains("Loaded") }
-            #expect(complaints.isEmpty, "\(complaints)")
-        }
+        #expect(try networkdComplaints(folder, files: files).isEmpty)
     }
 
     /// ifupdown reads the stanzas: `ifquery --list`, `ifquery` of the logical interface, and a dry-run `ifup -a`.
@@ -247,6 +231,27 @@ enum NetworkCases {
         #expect(result.status == 0, "\(result.error)")
         #expect(result.output == "3c:52:82:20:14:07\n10.30.0.7\n16\n10.30.0.1\nSchool \"Wi-Fi\" $HOME\np@ss $(reboot) `x`\nnone\n")
         #expect(files[2].mode == 0o600)
+    }
+}
+
+/// The lines the real systemd-networkd logs about `files` (rendered under `folder`), run for 2 s in a private network
+/// and mount namespace with `folder/etc/systemd/network` over /etc/systemd/network. A deliberately broken file beside
+/// them proves that errors would be seen.
+func networkdComplaints(_ folder: TemporaryDirectory, files: [RenderedFile]) throws -> [String] {
+    _ = try folder.write("etc/systemd/network/99-broken.network", "[Match]\nMACAddress=zz\n[Network]\nAddress=notanaddress\n")
+    let script = """
+        set -e
+        mount -t tmpfs tmpfs /run
+        mkdir -p /run/systemd/netif
+        mount --bind \(folder.file("etc/systemd/network")) /etc/systemd/network
+        SYSTEMD_LOG_LEVEL=debug SYSTEMD_LOG_TARGET=console timeout 2 /usr/lib/systemd/systemd-networkd 2>&1 || true
+        """
+    let result = try runProcess("/usr/bin/unshare", ["--net", "--mount", "--propagation", "private", "/bin/sh", "-c", script])
+    let log = result.output + result.error
+    guard log.contains("99-broken.network") else { throw TestSupportError("networkd did not read the folder: \(log)") }
+    return files.flatMap { file in
+        let base = (file.path as NSString).lastPathComponent
+        return log.split(separator: "\n").filter { $0.contains(base) && !$0.contains("Parsing ") && !$0.contains("Loaded") }.map(String.init)
     }
 }
 
