@@ -378,6 +378,24 @@ func masterWithNetwork(_ folder: TemporaryDirectory) throws -> TargetRoot {
         #expect(nothing.notes.contains { $0.contains("the master's card configuration is kept") })
     }
 
+    /// An admin's template override that ignores DHCPv6 is refused for a card with `dhcp6`, naming the override and
+    /// the stack; a card without DHCPv6 still renders from it.
+    @Test func overrideWithoutDHCP6Refused() throws {
+        let folder = try TemporaryDirectory()
+        let root = try TargetRoot(folder.path)
+        _ = try folder.write("etc/imprint/templates/imprint.network",
+                             "[Match]\nMACAddress={{mac}}\n\n[Network]\nDHCP={{#dhcp4}}ipv4{{/dhcp4}}{{^dhcp4}}no{{/dhcp4}}\n")
+        let asking = [try InterfaceConfig(mac: MACAddress(NetworkCases.mac), dhcp6: true)]
+        #expect {
+            try NetworkStep.plan(try NetworkCases.profile(asking, stack: .networkd), root: root)
+        } throws: { error in
+            "\(error)".contains("'/etc/imprint/templates/imprint.network'") && "\(error)".contains("same networkd files with and without DHCPv6")
+        }
+        let plan = try NetworkStep.plan(try NetworkCases.profile(try NetworkCases.dhcp(), stack: .networkd), root: root)
+        let file = try #require(plan.changes.first { $0.path == "/etc/systemd/network/10-imprint-0.network" })
+        #expect(String(decoding: try #require(file.after), as: UTF8.self).hasPrefix("[Match]\nMACAddress=\(NetworkCases.mac)"))
+    }
+
     /// The connection UUID is the same on every run for a unit and card, and differs between units and cards.
     @Test func connectionUUIDIsStable() throws {
         let mac = try MACAddress(NetworkCases.mac)

@@ -14,8 +14,41 @@ extension NetworkStep {
         var interfaces: [InterfaceConfig]
         var root: TargetRoot
 
-        /// The files of `stack`, with their paths, modes and reasons.
+        /// The template each stack renders its files from.
+        static let templateNames: [NetworkStack: String] = [
+            .netplan: "imprint-netplan.yaml", .networkManager: "imprint.nmconnection", .networkd: "imprint.network",
+            .ifupdown: "interfaces-imprint", .ifcfg: "ifcfg-imprint",
+        ]
+
+        /// The files of `stack`, with their paths, modes and reasons. An admin's override that writes the same files
+        /// with and without the cards' DHCPv6 where the built-in template does not (an override made before Imprint
+        /// rendered DHCPv6) is refused, so that a card's `dhcp6` is never silently lost.
         func files() throws -> [RenderedFile] {
+            let files = try render(interfaces, overridesIn: root)
+            let asking = interfaces.filter(\.dhcp6)
+            let name = Self.templateNames[stack] ?? stack.rawValue
+            let source = try Template.load(name, root: root).source
+            if !asking.isEmpty, source != "built-in" {
+                let without = interfaces.map { interface in
+                    var copy = interface
+                    copy.dhcp6 = false
+                    return copy
+                }
+                let builtInCarriesIt = try render(interfaces, overridesIn: nil) != render(without, overridesIn: nil)
+                if builtInCarriesIt, try render(without, overridesIn: root) == files {
+                    throw CoreError.invalidValue(
+                        field: "template", value: source,
+                        reason: "writes the same \(stack.rawValue) files with and without DHCPv6, so DHCPv6 on "
+                            + "\(asking.map(\.mac.value).joined(separator: ", ")) would be lost; render 'dhcp6' in it as the "
+                            + "built-in \(name) does (see Templates/README.md), or remove the override")
+                }
+            }
+            return files
+        }
+
+        /// The files of `stack` for `interfaces`, from the templates of `root` (the admin's overrides) or, for nil,
+        /// the built-in ones.
+        private func render(_ interfaces: [InterfaceConfig], overridesIn root: TargetRoot?) throws -> [RenderedFile] {
             switch stack {
             case .netplan:
                 let items = try interfaces.enumerated().map { index, interface in try values(interface, index: index) }
