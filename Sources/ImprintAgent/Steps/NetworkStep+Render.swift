@@ -27,8 +27,7 @@ extension NetworkStep {
             let files = try render(interfaces, overridesIn: root)
             let asking = interfaces.filter(\.dhcp6)
             let name = Self.templateNames[stack] ?? stack.rawValue
-            let source = try Template.load(name, root: root).source
-            if !asking.isEmpty, source != "built-in" {
+            if !asking.isEmpty, case let source = try Template.load(name, root: root).source, source != "built-in" {
                 let without = interfaces.map { interface in
                     var copy = interface
                     copy.dhcp6 = false
