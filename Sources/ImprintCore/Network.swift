@@ -57,10 +57,13 @@ public struct WifiNetwork: Hashable, Sendable, Codable {
     }
 }
 
-/// One interface of a unit, matched by MAC address: DHCP when it has no IPv4 address, static otherwise.
+/// One interface of a unit, matched by MAC address: DHCP for IPv4 when it has no IPv4 address, static otherwise;
+/// DHCPv6 on request, beside the router's advertisements and any static IPv6 address.
 public struct InterfaceConfig: Hashable, Sendable, Codable {
     public var mac: MACAddress
     public var addresses: [IPPrefix]
+    /// Whether the card asks a DHCPv6 server for an address (netplan's `dhcp6: true`).
+    public var dhcp6: Bool
     public var gateway4: IPAddress?
     public var gateway6: IPAddress?
     public var dns: [IPAddress]
@@ -71,11 +74,13 @@ public struct InterfaceConfig: Hashable, Sendable, Codable {
     /// Builds an interface and checks that its parts agree: each gateway lies in a subnet of the interface's own
     /// addresses (an IPv6 link-local gateway excepted), and the MTU is one the kernel accepts.
     public init(
-        mac: MACAddress, addresses: [IPPrefix] = [], gateway4: IPAddress? = nil, gateway6: IPAddress? = nil,
-        dns: [IPAddress] = [], search: [DomainName] = [], mtu: Int? = nil, wifi: WifiNetwork? = nil
+        mac: MACAddress, addresses: [IPPrefix] = [], dhcp6: Bool = false, gateway4: IPAddress? = nil,
+        gateway6: IPAddress? = nil, dns: [IPAddress] = [], search: [DomainName] = [], mtu: Int? = nil,
+        wifi: WifiNetwork? = nil
     ) throws(CoreError) {
         self.mac = mac
         self.addresses = addresses
+        self.dhcp6 = dhcp6
         self.gateway4 = gateway4
         self.gateway6 = gateway6
         self.dns = dns
@@ -85,7 +90,8 @@ public struct InterfaceConfig: Hashable, Sendable, Codable {
         try check(gateway: gateway4, family: .ipv4, field: "IPv4 gateway")
         try check(gateway: gateway6, family: .ipv6, field: "IPv6 gateway")
         if let mtu {
-            let minimum = addresses.contains { $0.address.family == .ipv6 } ? 1280 : 576
+            // The kernel turns IPv6 off on a link below 1280 bytes.
+            let minimum = dhcp6 || addresses.contains { $0.address.family == .ipv6 } ? 1280 : 576
             guard (minimum...9216).contains(mtu) else {
                 throw .invalidValue(field: "MTU", value: String(mtu), reason: "must be \(minimum) to 9216 for this interface")
             }
@@ -122,7 +128,7 @@ public struct InterfaceConfig: Hashable, Sendable, Codable {
 
 extension InterfaceConfig {
     private enum CodingKeys: String, CodingKey {
-        case mac, addresses, gateway4, gateway6, dns, search, mtu, wifi
+        case mac, addresses, dhcp6, gateway4, gateway6, dns, search, mtu, wifi
     }
 
     /// Decodes through the validating initializer, so a gateway outside its subnet in pasted JSON is refused too.
@@ -131,6 +137,7 @@ extension InterfaceConfig {
         try self.init(
             mac: container.decode(MACAddress.self, forKey: .mac),
             addresses: container.decodeIfPresent([IPPrefix].self, forKey: .addresses) ?? [],
+            dhcp6: container.decodeIfPresent(Bool.self, forKey: .dhcp6) ?? false,
             gateway4: container.decodeIfPresent(IPAddress.self, forKey: .gateway4),
             gateway6: container.decodeIfPresent(IPAddress.self, forKey: .gateway6),
             dns: container.decodeIfPresent([IPAddress].self, forKey: .dns) ?? [],
@@ -143,6 +150,7 @@ extension InterfaceConfig {
         var container = encoder.container(keyedBy: CodingKeys.self)
         try container.encode(mac, forKey: .mac)
         if !addresses.isEmpty { try container.encode(addresses, forKey: .addresses) }
+        if dhcp6 { try container.encode(dhcp6, forKey: .dhcp6) }
         try container.encodeIfPresent(gateway4, forKey: .gateway4)
         try container.encodeIfPresent(gateway6, forKey: .gateway6)
         if !dns.isEmpty { try container.encode(dns, forKey: .dns) }

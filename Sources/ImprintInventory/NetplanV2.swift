@@ -5,13 +5,22 @@ import Yams
 /// interfaces Imprint renders for every stack.
 ///
 /// Imprint renders what its interface model holds: ethernets and wifis matched by `match: macaddress`, DHCP or
-/// static IPv4/IPv6 addresses, default routes (or the older `gateway4`/`gateway6`), name servers, search domains,
-/// MTU and one Wi-Fi access point with an optional password. Anything else (bonds, bridges, VLANs, tunnels, other
-/// routes, matching by name alone) is refused with a message naming it, so nothing an admin pasted is silently lost.
+/// static IPv4, DHCPv6 and static IPv6 addresses, default routes (or the older `gateway4`/`gateway6`), name
+/// servers, search domains, MTU and one Wi-Fi access point with an optional password, for every stack. Anything else
+/// (bonds, bridges, VLANs, tunnels, other routes, matching by name alone, renaming a card, `optional: true`,
+/// `accept-ra`) is refused with a message naming it, so nothing an admin pasted is silently lost. `renderer` is read
+/// and left to the image: the stack the image uses (or the group forces) renders the card.
 public enum NetplanV2 {
     static let interfaceKeys: Set<String> = [
-        "match", "set-name", "dhcp4", "dhcp6", "addresses", "gateway4", "gateway6", "routes", "nameservers", "mtu",
-        "access-points", "optional", "accept-ra", "renderer",
+        "match", "dhcp4", "dhcp6", "addresses", "gateway4", "gateway6", "routes", "nameservers", "mtu",
+        "access-points", "optional", "renderer",
+    ]
+
+    /// Keys netplan knows that no stack Imprint renders carries as netplan means them, and what to do instead.
+    static let refusedKeys: [String: String] = [
+        "set-name": "Imprint matches each card by its MAC and leaves it the name the kernel gives it, on every stack; "
+            + "remove 'set-name'",
+        "accept-ra": "Imprint leaves router advertisements to each stack's own default; remove 'accept-ra'",
     ]
 
     /// The most values a document may expand to. An alias repeats a value without repeating its text, so a few
@@ -82,6 +91,9 @@ public enum NetplanV2 {
 
     static func interface(_ settings: [String: Any], id: String, wifi: Bool) throws(CoreError) -> InterfaceConfig {
         let field = "netplan interface \(id)"
+        if let refused = settings.keys.sorted().first(where: { refusedKeys[$0] != nil }), let why = refusedKeys[refused] {
+            throw .invalidValue(field: field, value: refused, reason: "is not supported: \(why)")
+        }
         if let unknown = settings.keys.sorted().first(where: { !interfaceKeys.contains($0) }) {
             throw .invalidValue(
                 field: field, value: unknown,
@@ -148,7 +160,13 @@ public enum NetplanV2 {
             }
             mtu = number
         }
-        let dhcp4 = flag(settings["dhcp4"])
+        let dhcp4 = try boolean(settings["dhcp4"], field: "\(field) dhcp4")
+        let dhcp6 = try boolean(settings["dhcp6"], field: "\(field) dhcp6") ?? false
+        if try boolean(settings["optional"], field: "\(field) optional") == true {
+            throw .invalidValue(
+                field: field, value: "optional: true",
+                reason: "is not supported: every stack Imprint renders waits for the card at boot; remove 'optional'")
+        }
         let hasIPv4 = addresses.contains { $0.address.family == .ipv4 }
         if dhcp4 == true && hasIPv4 {
             throw .invalidValue(
@@ -158,7 +176,8 @@ public enum NetplanV2 {
         if dhcp4 != true && !hasIPv4 {
             throw .invalidValue(
                 field: "\(field) dhcp4", value: "\(settings["dhcp4"] ?? "false")",
-                reason: "without a static IPv4 address; Imprint uses DHCP for IPv4 whenever there is none, so say 'dhcp4: true'")
+                reason: "without a static IPv4 address; Imprint configures IPv4 on every card, on every stack (an "
+                    + "IPv6-only card is not supported), and uses DHCP for IPv4 whenever there is no address, so say 'dhcp4: true'")
         }
         var network: WifiNetwork?
         if wifi {
@@ -174,7 +193,7 @@ public enum NetplanV2 {
             throw .invalidValue(field: field, value: "access-points", reason: "belongs under 'wifis', not 'ethernets'")
         }
         return try InterfaceConfig(
-            mac: mac, addresses: addresses, gateway4: gateway4, gateway6: gateway6, dns: dns, search: search, mtu: mtu,
+            mac: mac, addresses: addresses, dhcp6: dhcp6, gateway4: gateway4, gateway6: gateway6, dns: dns, search: search, mtu: mtu,
             wifi: network)
     }
 
@@ -191,11 +210,14 @@ public enum NetplanV2 {
         }
     }
 
-    static func flag(_ value: Any?) -> Bool? {
+    /// A netplan boolean (`true`, `false`, and YAML 1.1's `yes`, `no`, `on`, `off`), or nil when absent.
+    static func boolean(_ value: Any?, field: String) throws(CoreError) -> Bool? {
         switch value {
+        case nil: return nil
         case let bool as Bool: return bool
-        case let text as String: return ["true", "yes", "on"].contains(text.lowercased())
-        default: return nil
+        case let text as String where ["true", "yes", "on"].contains(text.lowercased()): return true
+        case let text as String where ["false", "no", "off"].contains(text.lowercased()): return false
+        default: throw .invalidValue(field: field, value: "\(value ?? "")", reason: "must be true or false")
         }
     }
 

@@ -171,23 +171,7 @@ enum NetworkCases {
         let interfaces = try NetworkCases.named(name)
         let folder = try TemporaryDirectory("networkd")
         let files = try NetworkCases.render(interfaces, stack: .networkd, into: folder)
-        // A deliberately broken file in the same folder proves that errors would be seen.
-        _ = try folder.write("etc/systemd/network/99-broken.network", "[Match]\nMACAddress=zz\n[Network]\nAddress=notanaddress\n")
-        let script = """
-            set -e
-            mount -t tmpfs tmpfs /run
-            mkdir -p /run/systemd/netif
-            mount --bind \(folder.file("etc/systemd/network")) /etc/systemd/network
-            SYSTEMD_LOG_LEVEL=debug SYSTEMD_LOG_TARGET=console timeout 2 /usr/lib/systemd/systemd-networkd 2>&1 || true
-            """
-        let result = try runProcess("/usr/bin/unshare", ["--net", "--mount", "--propagation", "private", "/bin/sh", "-c", script])
-        let log = result.output + result.error
-        #expect(log.contains("99-broken.network"), "networkd did not read the folder: \(log)")
-        for file in files {
-            let base = (file.path as NSString).lastPathComponent
-            let complaints = log.split(separator: "\n").filter { $0.contains(base) && !$0.contains("Parsing ") && !$0.contains("Loaded") }
-            #expect(complaints.isEmpty, "\(complaints)")
-        }
+        #expect(try networkdComplaints(folder, files: files).isEmpty)
     }
 
     /// ifupdown reads the stanzas: `ifquery --list`, `ifquery` of the logical interface, and a dry-run `ifup -a`.
@@ -247,6 +231,27 @@ enum NetworkCases {
         #expect(result.status == 0, "\(result.error)")
         #expect(result.output == "3c:52:82:20:14:07\n10.30.0.7\n16\n10.30.0.1\nSchool \"Wi-Fi\" $HOME\np@ss $(reboot) `x`\nnone\n")
         #expect(files[2].mode == 0o600)
+    }
+}
+
+/// The lines the real systemd-networkd logs about `files` (rendered under `folder`), run for 2 s in a private network
+/// and mount namespace with `folder/etc/systemd/network` over /etc/systemd/network. A deliberately broken file beside
+/// them proves that errors would be seen.
+func networkdComplaints(_ folder: TemporaryDirectory, files: [RenderedFile]) throws -> [String] {
+    _ = try folder.write("etc/systemd/network/99-broken.network", "[Match]\nMACAddress=zz\n[Network]\nAddress=notanaddress\n")
+    let script = """
+        set -e
+        mount -t tmpfs tmpfs /run
+        mkdir -p /run/systemd/netif
+        mount --bind \(folder.file("etc/systemd/network")) /etc/systemd/network
+        SYSTEMD_LOG_LEVEL=debug SYSTEMD_LOG_TARGET=console timeout 2 /usr/lib/systemd/systemd-networkd 2>&1 || true
+        """
+    let result = try runProcess("/usr/bin/unshare", ["--net", "--mount", "--propagation", "private", "/bin/sh", "-c", script])
+    let log = result.output + result.error
+    guard log.contains("99-broken.network") else { throw TestSupportError("networkd did not read the folder: \(log)") }
+    return files.flatMap { file in
+        let base = (file.path as NSString).lastPathComponent
+        return log.split(separator: "\n").filter { $0.contains(base) && !$0.contains("Parsing ") && !$0.contains("Loaded") }.map(String.init)
     }
 }
 
@@ -371,6 +376,24 @@ func masterWithNetwork(_ folder: TemporaryDirectory) throws -> TargetRoot {
         let nothing = try NetworkStep.plan(try NetworkCases.profile([]), root: master)
         #expect(nothing.changes.allSatisfy { !$0.path.hasPrefix("/etc/netplan") && !$0.path.hasPrefix("/etc/NetworkManager") })
         #expect(nothing.notes.contains { $0.contains("the master's card configuration is kept") })
+    }
+
+    /// An admin's template override that ignores DHCPv6 is refused for a card with `dhcp6`, naming the override and
+    /// the stack; a card without DHCPv6 still renders from it.
+    @Test func overrideWithoutDHCP6Refused() throws {
+        let folder = try TemporaryDirectory()
+        let root = try TargetRoot(folder.path)
+        _ = try folder.write("etc/imprint/templates/imprint.network",
+                             "[Match]\nMACAddress={{mac}}\n\n[Network]\nDHCP={{#dhcp4}}ipv4{{/dhcp4}}{{^dhcp4}}no{{/dhcp4}}\n")
+        let asking = [try InterfaceConfig(mac: MACAddress(NetworkCases.mac), dhcp6: true)]
+        #expect {
+            try NetworkStep.plan(try NetworkCases.profile(asking, stack: .networkd), root: root)
+        } throws: { error in
+            "\(error)".contains("'/etc/imprint/templates/imprint.network'") && "\(error)".contains("same networkd files with and without DHCPv6")
+        }
+        let plan = try NetworkStep.plan(try NetworkCases.profile(try NetworkCases.dhcp(), stack: .networkd), root: root)
+        let file = try #require(plan.changes.first { $0.path == "/etc/systemd/network/10-imprint-0.network" })
+        #expect(String(decoding: try #require(file.after), as: UTF8.self).hasPrefix("[Match]\nMACAddress=\(NetworkCases.mac)"))
     }
 
     /// The connection UUID is the same on every run for a unit and card, and differs between units and cards.

@@ -5,8 +5,8 @@ import ImprintTestSupport
 import Testing
 
 @Suite struct NetplanV2Tests {
-    /// A netplan document (YAML or the same in JSON) becomes interfaces: addresses, default routes, name servers,
-    /// MTU and a Wi-Fi access point with its password.
+    /// A netplan document (YAML or the same in JSON) becomes interfaces: addresses, DHCPv6, default routes, name
+    /// servers, MTU and a Wi-Fi access point with its password.
     @Test func readsYAMLAndJSON() throws {
         let yaml = """
             network:
@@ -16,7 +16,9 @@ import Testing
                 lan:
                   match:
                     macaddress: 3C:52:82:20:04:07
-                  set-name: lan
+                  dhcp6: true
+                  optional: false
+                  renderer: networkd
                   addresses: [10.20.4.107/24, "2001:db8:4::107/64"]
                   routes:
                     - to: default
@@ -39,6 +41,7 @@ import Testing
         #expect(interfaces[0].gateway4?.value == "10.20.4.1" && interfaces[0].gateway6?.value == "2001:db8:4::1")
         #expect(interfaces[0].dns.map(\.value) == ["10.20.0.53"] && interfaces[0].search.map(\.value) == ["school.example.org"])
         #expect(interfaces[0].mtu == 9000)
+        #expect(interfaces[0].dhcp6 && !interfaces[1].dhcp6)
         let wifi = try WifiNetwork(ssid: "School Wi-Fi", passphrase: "correct horse")
         #expect(interfaces[1].usesDHCP4 && interfaces[1].wifi == wifi)
 
@@ -47,8 +50,8 @@ import Testing
     }
 
     /// What Imprint cannot render is refused with a message naming it: a name-only match, a bond, a route to a
-    /// network, a gateway outside the subnet, an SSID with a newline, no IPv4 at all, not version 2, two interfaces
-    /// with one MAC.
+    /// network, a gateway outside the subnet, an SSID with a newline, no IPv4 at all (DHCPv6 alone), a renamed card,
+    /// `optional: true`, `accept-ra`, a DHCP flag that is not a boolean, not version 2, two interfaces with one MAC.
     @Test func refusesWhatItCannotRender() {
         let cases: [(String, String)] = [
             ("network: {version: 2, ethernets: {eth0: {dhcp4: true}}}", "never to a name alone"),
@@ -58,6 +61,12 @@ import Testing
             ("network: {version: 2, ethernets: {e: {match: {macaddress: '3c:52:82:20:04:07'}, addresses: [10.0.0.2/24], gateway4: 10.1.0.1}}}", "outside the subnet"),
             ("network: {version: 2, wifis: {w: {match: {macaddress: '3c:52:82:20:04:07'}, dhcp4: true, access-points: {\"a\\nb\": {}}}}}", "control character"),
             ("network: {version: 2, ethernets: {e: {match: {macaddress: '3c:52:82:20:04:07'}, addresses: ['2001:db8::2/64']}}}", "say 'dhcp4: true'"),
+            ("network: {version: 2, ethernets: {e: {match: {macaddress: '3c:52:82:20:04:07'}, dhcp6: true}}}", "an IPv6-only card is not supported"),
+            ("network: {version: 2, ethernets: {e: {match: {macaddress: '3c:52:82:20:04:07'}, set-name: lan, dhcp4: true}}}", "set-name"),
+            ("network: {version: 2, ethernets: {e: {match: {macaddress: '3c:52:82:20:04:07'}, optional: true, dhcp4: true}}}", "remove 'optional'"),
+            ("network: {version: 2, ethernets: {e: {match: {macaddress: '3c:52:82:20:04:07'}, accept-ra: false, dhcp4: true}}}", "remove 'accept-ra'"),
+            ("network: {version: 2, ethernets: {e: {match: {macaddress: '3c:52:82:20:04:07'}, dhcp4: true, dhcp6: maybe}}}", "dhcp6 'maybe'"),
+            ("network: {version: 2, ethernets: {e: {match: {macaddress: '3c:52:82:20:04:07'}, dhcp6: true, mtu: 1000, dhcp4: true}}}", "1280 to 9216"),
             ("network: {version: 1, config: []}", "version: 2"),
             ("network: {version: 2, ethernets: {a: {match: {macaddress: '3c:52:82:20:04:07'}, dhcp4: true}, b: {match: {macaddress: '3C-52-82-20-04-07'}, dhcp4: true}}}", "another interface already matches this MAC"),
             ("network: [", "not YAML or JSON"),

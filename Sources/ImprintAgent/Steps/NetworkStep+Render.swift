@@ -14,8 +14,40 @@ extension NetworkStep {
         var interfaces: [InterfaceConfig]
         var root: TargetRoot
 
-        /// The files of `stack`, with their paths, modes and reasons.
+        /// The template each stack renders its files from.
+        static let templateNames: [NetworkStack: String] = [
+            .netplan: "imprint-netplan.yaml", .networkManager: "imprint.nmconnection", .networkd: "imprint.network",
+            .ifupdown: "interfaces-imprint", .ifcfg: "ifcfg-imprint",
+        ]
+
+        /// The files of `stack`, with their paths, modes and reasons. An admin's override that writes the same files
+        /// with and without the cards' DHCPv6 where the built-in template does not (an override made before Imprint
+        /// rendered DHCPv6) is refused, so that a card's `dhcp6` is never silently lost.
         func files() throws -> [RenderedFile] {
+            let files = try render(interfaces, overridesIn: root)
+            let asking = interfaces.filter(\.dhcp6)
+            let name = Self.templateNames[stack] ?? stack.rawValue
+            if !asking.isEmpty, case let source = try Template.load(name, root: root).source, source != "built-in" {
+                let without = interfaces.map { interface in
+                    var copy = interface
+                    copy.dhcp6 = false
+                    return copy
+                }
+                let builtInCarriesIt = try render(interfaces, overridesIn: nil) != render(without, overridesIn: nil)
+                if builtInCarriesIt, try render(without, overridesIn: root) == files {
+                    throw CoreError.invalidValue(
+                        field: "template", value: source,
+                        reason: "writes the same \(stack.rawValue) files with and without DHCPv6, so DHCPv6 on "
+                            + "\(asking.map(\.mac.value).joined(separator: ", ")) would be lost; render 'dhcp6' in it as the "
+                            + "built-in \(name) does (see Templates/README.md), or remove the override")
+                }
+            }
+            return files
+        }
+
+        /// The files of `stack` for `interfaces`, from the templates of `root` (the admin's overrides) or, for nil,
+        /// the built-in ones.
+        private func render(_ interfaces: [InterfaceConfig], overridesIn root: TargetRoot?) throws -> [RenderedFile] {
             switch stack {
             case .netplan:
                 let items = try interfaces.enumerated().map { index, interface in try values(interface, index: index) }
@@ -98,7 +130,13 @@ extension NetworkStep {
                 "type": interface.wifi == nil ? "ethernet" : "wifi",
                 "isWifi": interface.wifi != nil,
                 "dhcp4": interface.usesDHCP4,
+                "dhcp6": interface.dhcp6,
+                // systemd-networkd's DHCP= value.
+                "dhcp": interface.usesDHCP4 ? (interface.dhcp6 ? "yes" : "ipv4") : (interface.dhcp6 ? "ipv6" : "no"),
                 "static6": !ipv6.isEmpty,
+                // Router advertisements (and DHCPv6 as they say) for NetworkManager's method=auto and ifcfg's
+                // IPV6_AUTOCONF: with DHCPv6, or without a static IPv6 address.
+                "ipv6Auto": interface.dhcp6 || ipv6.isEmpty,
                 "addresses": interface.addresses.map(\.description),
                 "hasAddresses": !interface.addresses.isEmpty,
                 "ipv4": ipv4.enumerated().map { offset, prefix in

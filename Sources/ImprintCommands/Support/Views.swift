@@ -80,7 +80,7 @@ enum Render {
         add("model", draft.model)
         for identifier in draft.identifiers { add(identifier.kind.label, identifier.value) }
         for interface in profile.interfaces {
-            var parts = [interface.usesDHCP4 ? "dhcp" : ""] + interface.addresses.map(\.description)
+            var parts = [interface.usesDHCP4 ? "dhcp" : "", interface.dhcp6 ? "dhcp6" : ""] + interface.addresses.map(\.description)
             if let gateway = interface.gateway4 { parts.append("gw \(gateway)") }
             if let gateway = interface.gateway6 { parts.append("gw6 \(gateway)") }
             if !interface.dns.isEmpty { parts.append("dns " + interface.dns.map(\.value).joined(separator: ",")) }
