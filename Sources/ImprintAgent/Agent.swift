@@ -15,6 +15,8 @@ public struct RunRequest: Sendable {
     /// Whether the root is the running system (`--root /`), where some changes need a reboot.
     public var live: Bool
     public var imageID: String?
+    /// The group the unit joined just before this run, for the identity line.
+    public var enrolledInto: String?
     public var source: String
     public var time: Date
     public var random: RandomSource
@@ -28,7 +30,7 @@ public struct RunRequest: Sendable {
 
     public init(
         profile: UnitProfile, matched: [Identifier], steps: Set<AgentStep> = Set(AgentStep.allCases), force: Bool = false,
-        dryRun: Bool = false, live: Bool = false, imageID: String? = nil, source: String = "technician",
+        dryRun: Bool = false, live: Bool = false, imageID: String? = nil, enrolledInto: String? = nil, source: String = "technician",
         time: Date = Date(), random: RandomSource = .system,
         newMachineID: @escaping @Sendable () -> String = freshMachineID, agentVersion: String, lockWait: Double = 30,
         cupsServer: String? = nil
@@ -40,6 +42,7 @@ public struct RunRequest: Sendable {
         self.dryRun = dryRun
         self.live = live
         self.imageID = imageID
+        self.enrolledInto = enrolledInto
         self.source = source
         self.time = time
         self.random = random
@@ -204,7 +207,7 @@ public enum Agent {
             matched: request.matched.map(\.description), steps: steps.sorted().map(\.rawValue),
             machineID: machineID, hostKeys: hostKeys,
             addresses: profile.interfaces.flatMap { $0.addresses.map(\.description) },
-            image: request.imageID, agentVersion: request.agentVersion, run: run, time: request.time,
+            image: request.imageID, enrolledInto: request.enrolledInto, agentVersion: request.agentVersion, run: run, time: request.time,
             result: request.dryRun ? RunOutcome.Result.planned.rawValue : RunOutcome.Result.applied.rawValue)
         if steps.contains(.identity) {
             let log = IdentityRecord.logPath

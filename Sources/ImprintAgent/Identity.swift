@@ -26,6 +26,8 @@ public struct IdentityRecord: Codable, Equatable, Sendable {
     public var hostKeys: [HostKey]
     public var addresses: [String]
     public var image: String?
+    /// The group an unknown unit joined in this run (it was named by the group's pattern); nil otherwise.
+    public var enrolledInto: String?
     public var agentVersion: String
     public var run: String
     public var time: Date

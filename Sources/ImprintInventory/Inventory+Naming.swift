@@ -37,10 +37,15 @@ extension Inventory {
                         + "'imprint inventory group set \(group ?? "GROUP") --naming-pattern ...'")
             }
             let taken = try String.fetchAll(db, sql: "SELECT hostname FROM unit")
-            let names = chosen.nextNames(identifiers.count, taken: taken, start: start)
+            // A counter numbers the list past the names taken; a pattern like LAB-{serial} names each by its own.
+            let names: [Hostname]
+            if chosen.isCounter {
+                names = try chosen.nextNames(identifiers.count, taken: taken, start: start).map { name throws(CoreError) in try Hostname(name) }
+            } else {
+                names = try identifiers.map { identifier throws(CoreError) in try chosen.name(for: [identifier]) }
+            }
             var result: [(Hostname, Identifier)] = []
-            for (name, identifier) in zip(names, identifiers) {
-                let hostname = try Hostname(name)
+            for (hostname, identifier) in zip(names, identifiers) {
                 _ = try self.save(
                     UnitDraft(hostname: hostname, group: group, identifiers: [identifier]),
                     replacing: nil, createGroup: false, db: db)
@@ -52,21 +57,41 @@ extension Inventory {
 }
 
 extension Inventory {
-    /// Adds the machine the facts describe to `group`, named by the group's pattern (the next number past those
-    /// taken), with every usable identifier of the facts; for a technician imaging a room seat by seat.
+    /// Adds the machine the facts describe to `group`, named by the group's pattern, with every usable identifier
+    /// of the facts; for a unit that boots unknown into a room whose group allows enrolment.
+    ///
+    /// A unit enrols into its own copy of the inventory, which cannot know the names other units took: only a
+    /// pattern built from the unit's identifiers (`LAB-{serial}`) is unique there. A counter (`LAB-{###}`) is
+    /// refused unless `counting` says this inventory hands out every name of the site.
+    /// - Parameters:
+    ///   - preview: plan the enrolment and keep nothing (a dry run): the unit it returns is not stored.
     /// - Returns: the new unit, matched by all its identifiers.
-    public func enroll(_ facts: HardwareFacts, group: String) throws(InventoryError) -> Match {
+    public func enroll(
+        _ facts: HardwareFacts, group: String, counting: Bool = false, preview: Bool = false
+    ) throws(InventoryError) -> Match {
         let (usable, ignored) = facts.identifiers()
         guard !usable.isEmpty else { throw .noUsableIdentifiers(ignored: ignored) }
-        let record = try write { db in
+        let record = try write(commit: !preview) { db in
             let groupId = try self.groupId(group, create: false, db: db)
             guard let pattern = try self.groupDraft(id: groupId, db: db).namingPattern else {
                 throw InventoryError.refused(
-                    reason: "group \(quoted(group)) has no naming pattern to enrol with; set one with "
-                        + "'imprint inventory group set \(group) --naming-pattern NAME-{##}'")
+                    reason: "group \(quoted(group)) has no naming pattern to enrol with; set one built from the unit's "
+                        + "own identifiers with 'imprint inventory group set \(group) --naming-pattern \(group)-{serial}'")
             }
-            let taken = try String.fetchAll(db, sql: "SELECT hostname FROM unit")
-            let hostname = try Hostname(pattern.nextNames(1, taken: taken)[0])
+            let hostname: Hostname
+            if pattern.isCounter {
+                guard counting else {
+                    throw InventoryError.refused(
+                        reason: "group \(quoted(group)) names units with a counter (\(pattern)), and a unit enrolling "
+                            + "offline cannot know which numbers other units took; name them by their own identifiers "
+                            + "('imprint inventory group set \(group) --naming-pattern \(pattern.prefix){serial}\(pattern.suffix)', "
+                            + "or {mac}, {asset}), or preload the names with 'imprint inventory name'")
+                }
+                let taken = try String.fetchAll(db, sql: "SELECT hostname FROM unit")
+                hostname = try Hostname(pattern.nextNames(1, taken: taken)[0])
+            } else {
+                hostname = try pattern.name(for: usable)
+            }
             let model = facts.model.flatMap { try? UnitDraft.optionalText($0, field: "model") }
             let id = try self.save(
                 UnitDraft(hostname: hostname, group: group, model: model, identifiers: usable),

@@ -216,8 +216,11 @@ extension Inventory {
         let identifiers = try IdentifierRow.fetchAll(
             db.cachedStatement(sql: "SELECT * FROM identifier WHERE unitId = ? ORDER BY id"), arguments: [id])
             .map { stored in try Identifier(IdentifierKind(rawValue: stored.kind) ?? .serial, stored.value) }
-        let interfaces = try InterfaceRow.fetchAll(
-            db.cachedStatement(sql: "SELECT * FROM interface WHERE unitId = ? ORDER BY position"), arguments: [id])
+        // A pasted netplan document is the unit's network as the admin wrote it: its rows hold the cards for
+        // matching and uniqueness, but not every key (dhcp6), so the document itself is read back.
+        let interfaces = try row.netplan.map { document in try NetplanV2.interfaces(document) }
+            ?? InterfaceRow.fetchAll(
+                db.cachedStatement(sql: "SELECT * FROM interface WHERE unitId = ? ORDER BY position"), arguments: [id])
             .map { stored in try stored.config() }
         let printerIds = try ownPrinterIds(unitId: id, db: db)
         return UnitDraft(

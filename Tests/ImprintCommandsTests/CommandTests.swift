@@ -277,7 +277,8 @@ func demo(_ folder: TemporaryDirectory) {
         #expect(shown.out.contains("\"namingPattern\" : \"LAB-{###}\""))
     }
 
-    /// An unknown machine is refused by run, or enrolled into a group with --enroll and personalized as its next seat.
+    /// An unknown machine is refused by run; with --enroll it joins the group under a name built from its own
+    /// serial, and says so in its output, identity line and history; a counter pattern is refused offline.
     @Test func runEnrols() throws {
         let folder = try TemporaryDirectory()
         demo(folder)
@@ -285,11 +286,22 @@ func demo(_ folder: TemporaryDirectory) {
         let facts = fixturePath("demo/facts/not-in-inventory.json")
         let refused = imprint(["run", "--root", root, "--facts", facts], in: folder)
         #expect(refused.status == ExitStatus.notFound.rawValue)
+        let counter = imprint(["run", "--root", root, "--facts", facts, "--enroll", "RM204"], in: folder)
+        #expect(counter.status == ExitStatus.invalidInput.rawValue, "\(counter.err)")
+        #expect(counter.err.contains("names units with a counter (RM204-{##})"))
         #expect(try String(contentsOfFile: root + "/etc/hostname", encoding: .utf8) == "master\n")
+        #expect(imprint(["inventory", "group", "set", "RM204", "--naming-pattern", "RM204-{serial}"], in: folder).status == 0)
+        let preview = imprint(["run", "--root", root, "--facts", facts, "--enroll", "RM204", "--dry-run"], in: folder)
+        #expect(preview.out.hasPrefix("would enrol into RM204 as RM204-7XK99QZZ\n"), "\(preview.out)")
+        #expect(imprint(["inventory", "show", "RM204-7XK99QZZ"], in: folder).status == ExitStatus.notFound.rawValue)
         let enrolled = imprint(["run", "--root", root, "--facts", facts, "--enroll", "RM204"], in: folder)
         #expect(enrolled.status == 0, "\(enrolled.err)")
-        #expect(try String(contentsOfFile: root + "/etc/hostname", encoding: .utf8) == "RM204-31\n")
-        #expect(imprint(["inventory", "history", "RM204-31"], in: folder).out.contains("applied"))
+        #expect(enrolled.out.hasPrefix("enrolled into RM204 as RM204-7XK99QZZ\n"))
+        #expect(try String(contentsOfFile: root + "/etc/hostname", encoding: .utf8) == "RM204-7XK99QZZ\n")
+        let line = try String(contentsOfFile: root + "/var/log/imprint/identity.jsonl", encoding: .utf8)
+        #expect(line.contains("\"enrolledInto\":\"RM204\""))
+        let history = imprint(["inventory", "history", "RM204-7XK99QZZ"], in: folder).out
+        #expect(history.contains("applied") && history.contains("enrolled into RM204 as RM204-7XK99QZZ"), "\(history)")
     }
 
     /// A technician's re-run of some steps on a personalized unit says nothing to do and why the identity is kept, as

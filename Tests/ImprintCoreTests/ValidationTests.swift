@@ -195,6 +195,28 @@ import Testing
         #expect(pattern.nextNames(1, taken: ["RM204-9223372036854775807", "RM204-12"]) == ["RM204-13"])
     }
 
+    /// Patterns built from an identifier name a unit by its serial, asset tag or the last six hex digits of its
+    /// first MAC, and say which field to use when the unit has no such identifier or one a hostname cannot hold.
+    @Test func identifierPatterns() throws {
+        let serial = try Identifier(.serial, "5CG2041XQ7")
+        let mac = try Identifier(.mac, "3C-52-82-20-04-07")
+        #expect(try NamingPattern("LAB-{serial}").name(for: [serial, mac]).value == "LAB-5CG2041XQ7")
+        #expect(try NamingPattern("lab-{mac}-pc").name(for: [serial, mac]).value == "lab-200407-pc")
+        #expect(try NamingPattern("{asset}").name(for: [try Identifier(.assetTag, "A-1042")]).value == "A-1042")
+        #expect(try NamingPattern("LAB-{Serial}").description == "LAB-{serial}")
+        #expect(try !NamingPattern("LAB-{mac}").isCounter && NamingPattern("LAB-{#}").isCounter)
+        #expect(try NamingPattern("LAB-{serial}").number(in: "LAB-1") == nil)
+        #expect { try NamingPattern("LAB-{asset}").name(for: [serial, mac]) } throws: { error in
+            String(describing: error).contains("this unit has no asset tag to name it by; it has serial, MAC: use {serial} or {mac}")
+        }
+        #expect { try NamingPattern("LAB-{serial}").name(for: [try Identifier(.serial, "AB 12/3"), mac]) } throws: { error in
+            String(describing: error).contains("'AB 12/3' holds characters a hostname cannot") && String(describing: error).contains("{mac}")
+        }
+        #expect(throws: CoreError.self) { try NamingPattern("LAB-{serial}-{mac}") }
+        #expect(throws: CoreError.self) { try NamingPattern("LAB-{name}") }
+        #expect(throws: CoreError.self) { try NamingPattern("LAB-{##}").name(for: [serial]) }
+    }
+
     /// Patterns without one counter, or that cannot make a hostname, are refused.
     @Test(arguments: ["RM204", "RM204-{}", "RM204-{##}-{#}", "RM 204-{##}", "RM204-{#######}", "RM204_{##}"])
     func badPatterns(_ text: String) {

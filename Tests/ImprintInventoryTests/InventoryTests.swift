@@ -241,6 +241,17 @@ import Testing
         #expect(try inventory.unit("NEW001").draft.group == "RM204")
     }
 
+    /// A pattern built from an identifier names each machine by its own serial, not by a counter.
+    @Test func nameByIdentifier() throws {
+        let folder = try TemporaryDirectory()
+        let inventory = try demoInventory(folder)
+        let named = try inventory.name(
+            [try Identifier(.serial, "5CG2041XQ7"), try Identifier(.serial, "5CG2041XQ8")],
+            pattern: try NamingPattern("LAB-{serial}"), group: "RM204")
+        #expect(named.map(\.hostname.value) == ["LAB-5CG2041XQ7", "LAB-5CG2041XQ8"])
+        #expect(try inventory.unit("5CG2041XQ8").draft.hostname.value == "LAB-5CG2041XQ8")
+    }
+
     /// An identifier the inventory already has stops the whole request; nothing is named.
     @Test func allOrNothing() throws {
         let folder = try TemporaryDirectory()
@@ -255,13 +266,15 @@ import Testing
         #expect(throws: InventoryError.self) { try inventory.unit("NEW001") }
     }
 
-    /// Unknown machines enrolled seat by seat get the group's next names, in order, with their identifiers.
+    /// The server-side (counting) enrolment gives seat after seat the group's next names, in order, with their
+    /// identifiers.
     @Test func enrolSeatBySeat() throws {
         let folder = try TemporaryDirectory()
         let inventory = try demoInventory(folder)
-        let first = try inventory.enroll(HardwareFacts(serial: "SEAT31", model: "OptiPlex 7090"), group: "RM204")
+        let first = try inventory.enroll(HardwareFacts(serial: "SEAT31", model: "OptiPlex 7090"), group: "RM204", counting: true)
         let second = try inventory.enroll(
-            HardwareFacts(interfaces: [NetworkInterfaceFact(name: "eno1", mac: "3c:52:82:99:00:32")]), group: "RM204")
+            HardwareFacts(interfaces: [NetworkInterfaceFact(name: "eno1", mac: "3c:52:82:99:00:32")]), group: "RM204",
+            counting: true)
         #expect(first.unit.draft.hostname.value == "RM204-31")
         #expect(first.unit.draft.model == "OptiPlex 7090")
         #expect(second.unit.draft.hostname.value == "RM204-32")
@@ -273,8 +286,42 @@ import Testing
         #expect(try inventory.enrollmentGroup() == "RM204")
         try inventory.addGroup(try GroupDraft(name: "NOPATTERN"))
         #expect { try inventory.enroll(HardwareFacts(serial: "X9"), group: "NOPATTERN") } throws: {
-            String(describing: $0).contains("--naming-pattern")
+            String(describing: $0).contains("--naming-pattern NOPATTERN-{serial}")
         }
+    }
+
+    /// Offline, a counter is refused (nothing stored, the message says what to do); a pattern built from the unit's
+    /// own identifiers names two units enrolling into two copies of one inventory differently.
+    @Test func offlineEnrolmentNeedsIdentifierPatterns() throws {
+        let folder = try TemporaryDirectory()
+        let inventory = try demoInventory(folder)
+        let facts = HardwareFacts(serial: "5CG2041XQ7", interfaces: [NetworkInterfaceFact(name: "eno1", mac: "3c:52:82:99:00:33")])
+        #expect { try inventory.enroll(facts, group: "RM204") } throws: { error in
+            let text = String(describing: error)
+            return text.contains("counter (RM204-{##})") && text.contains("--naming-pattern RM204-{serial}")
+                && text.contains("imprint inventory name")
+        }
+        #expect(throws: InventoryError.self) { try inventory.match(facts) }
+        // Two copies of the inventory, as two units carry them.
+        var results: [String] = []
+        for (copy, serial) in [("a", "5CG2041XQ7"), ("b", "5CG2041XQ8")] {
+            let path = folder.file("copy-\(copy).db")
+            try FileManager.default.copyItem(atPath: inventory.path, toPath: path)
+            let unitCopy = try Inventory(path: path)
+            var changes = GroupChanges()
+            changes.namingPattern = .set(try NamingPattern("LAB-{serial}"))
+            try unitCopy.updateGroup("RM204", changes)
+            results.append(try unitCopy.enroll(HardwareFacts(serial: serial), group: "RM204").unit.draft.hostname.value)
+        }
+        #expect(results == ["LAB-5CG2041XQ7", "LAB-5CG2041XQ8"])
+        var changes = GroupChanges()
+        changes.namingPattern = .set(try NamingPattern("lab-{mac}"))
+        try inventory.updateGroup("RM204", changes)
+        #expect(try inventory.enroll(facts, group: "RM204").unit.draft.hostname.value == "lab-990033")
+        // A preview plans the name and stores nothing.
+        let preview = HardwareFacts(interfaces: [NetworkInterfaceFact(name: "eno1", mac: "3c:52:82:99:00:34")])
+        #expect(try inventory.enroll(preview, group: "RM204", preview: true).unit.draft.hostname.value == "lab-990034")
+        #expect(throws: InventoryError.self) { try inventory.match(preview) }
     }
 
     /// Without a pattern and without a group that has one, naming explains what to give.

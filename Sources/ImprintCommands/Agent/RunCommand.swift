@@ -78,7 +78,7 @@ struct RunCommand: ContextCommand {
     var source: String = "technician"
     @Option(name: .customLong("image-id"), help: "The image the root was restored from, for the identity log.") var imageID: String?
     @Option(help: ArgumentHelp(
-        "A unit not in the inventory joins this group under the group's next name (default: the one group that allows enrolment).",
+        "A unit not in the inventory joins this group, named by the group's pattern from its own serial, MAC or asset tag (default: the one group that allows enrolment; a counter pattern is refused).",
         valueName: "group"))
     var enroll: String?
     @OptionGroup var global: GlobalOptions
@@ -92,12 +92,15 @@ struct RunCommand: ContextCommand {
         let root = try TargetRoot(factsSource.root)
         try root.checkRestoreFinished()
         let facts = try factsSource.read()
-        let match = try Self.match(facts, enrolling: enroll, inventory: try global.openInventory(context, readOnly: true)) {
+        let (match, enrolledInto) = try Self.match(
+            facts, enrolling: enroll, preview: dryRun, inventory: try global.openInventory(context, readOnly: true)
+        ) {
             try global.openInventory(context)
         }
         let request = RunRequest(
             profile: match.unit.profile, matched: match.matched, steps: try selection.steps(), force: force,
-            dryRun: dryRun, live: root.path == "/", imageID: imageID, source: source, time: context.clock(),
+            dryRun: dryRun, live: root.path == "/", imageID: imageID, enrolledInto: enrolledInto, source: source,
+            time: context.clock(),
             agentVersion: imprintVersion, lockWait: wait)
         let outcome = try Agent.run(request, root: root) {
             context.errorOutput("imprint: another run holds the lock of \(root.path); waiting up to \(Int(wait)) s\n")
@@ -110,22 +113,31 @@ struct RunCommand: ContextCommand {
         if json {
             try context.printJSON(RunView(outcome, unit: match.unit))
         } else {
+            if let enrolledInto {
+                context.print("\(dryRun ? "would enrol" : "enrolled") into \(enrolledInto) as \(match.unit.draft.hostname)")
+            }
             context.print(Self.text(outcome, unit: match.unit, dryRun: dryRun))
         }
         if detailedExitCodes && outcome.result == .applied { throw ExitCode(ExitStatus.changesApplied.rawValue) }
     }
 
-    /// The unit for the facts; an unknown unit enrols into `group` (or the one group that allows it) when it may.
+    /// The unit for the facts; an unknown unit enrols into `group` (or the one group that allows it) when it may,
+    /// named by the group's pattern from its own identifiers: this inventory may be one unit's copy, where a counter
+    /// cannot be kept unique.
+    /// - Parameters:
+    ///   - preview: a dry run: the unit that would enrol is planned, not stored.
+    /// - Returns: the match, and the group the unit joined when it enrolled.
     static func match(
-        _ facts: HardwareFacts, enrolling group: String?, inventory: Inventory, writable: () throws -> Inventory
-    ) throws -> Match {
+        _ facts: HardwareFacts, enrolling group: String?, preview: Bool, inventory: Inventory,
+        writable: () throws -> Inventory
+    ) throws -> (Match, enrolledInto: String?) {
         do {
-            return try inventory.match(facts)
+            return (try inventory.match(facts), nil)
         } catch .noMatch(let usable, let ignored) {
             guard let target = try group ?? inventory.enrollmentGroup() else {
                 throw InventoryError.noMatch(usable: usable, ignored: ignored)
             }
-            return try writable().enroll(facts, group: target)
+            return (try writable().enroll(facts, group: target, preview: preview), target)
         }
     }
 
@@ -184,6 +196,8 @@ struct RunView: Encodable {
     var commands: [ExternalCommand]
     var notes: [String]
     var recovered: [String]
+    /// The group an unknown unit joined in this run.
+    var enrolledInto: String?
     var identity: IdentityRecord?
 
     init(_ outcome: RunOutcome, unit: UnitRecord) {
@@ -203,6 +217,7 @@ struct RunView: Encodable {
         commands = outcome.plan.commands
         notes = outcome.plan.notes
         recovered = outcome.recovered
+        enrolledInto = outcome.identity?.enrolledInto
         identity = outcome.identity
     }
 }

@@ -17,7 +17,9 @@ struct GroupOptions: ParsableArguments {
     var networkMode: String?
     @Option(name: .customLong("network-stack"), help: "Force a stack: netplan, networkmanager, networkd, ifupdown or ifcfg (default: detected).")
     var networkStack: String?
-    @Option(name: .customLong("naming-pattern"), help: "Pattern for new names, e.g. 'RM204-{##}'.") var namingPattern: String?
+    @Option(name: .customLong("naming-pattern"), help: ArgumentHelp(
+        "Pattern for new names: a counter ('RM204-{##}') or the unit's own {serial}, {mac} or {asset} ('LAB-{serial}'); units enrolling on their own need the latter.",
+        valueName: "pattern")) var namingPattern: String?
     @Option(help: "yes to let unknown units enrol themselves into this group at their first run.") var enroll: String?
     @Option(name: .customLong("printer"), help: "A queue for every unit of the group (repeatable).") var printers: [String] = []
     @Option(name: .customLong("default-printer"), help: "The group's default queue.") var defaultPrinter: String?

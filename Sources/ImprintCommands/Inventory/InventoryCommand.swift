@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import ImprintAgent
 import ImprintCore
 import ImprintInventory
 
@@ -187,7 +188,20 @@ struct InventoryHistory: ContextCommand {
         }
         let formatter = ISO8601DateFormatter()
         context.print(Render.table(
-            ["TIME", "HOSTNAME", "REV", "SOURCE", "RESULT"],
-            entries.map { [formatter.string(from: $0.time), $0.hostname, String($0.revision), $0.source, $0.result] }))
+            ["TIME", "HOSTNAME", "REV", "SOURCE", "RESULT", "NOTE"],
+            entries.map { entry in
+                [formatter.string(from: entry.time), entry.hostname, String(entry.revision), entry.source, entry.result,
+                 Self.note(entry)]
+            }))
+    }
+
+    /// What the admin should notice in a run beyond its result: an unknown unit that enrolled itself.
+    static func note(_ entry: HistoryEntry) -> String {
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .iso8601
+        guard let identity = try? decoder.decode(IdentityRecord.self, from: Data(entry.identity.utf8)),
+            let group = identity.enrolledInto
+        else { return "" }
+        return "enrolled into \(group) as \(identity.unit)"
     }
 }

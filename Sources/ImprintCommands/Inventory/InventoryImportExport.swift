@@ -108,7 +108,7 @@ struct InventoryName: ContextCommand {
     @Argument(help: "Identifiers, in seat order.") var identifiers: [String] = []
     @Option(name: .customLong("from"), help: ArgumentHelp("Read identifiers from this file, one per line ('-' for standard input).", valueName: "file"))
     var fromFile: String?
-    @Option(help: "Naming pattern with a counter, e.g. 'RM204-{##}' (default: the group's).") var pattern: String?
+    @Option(help: "Naming pattern: a counter ('RM204-{##}') or {serial}, {mac}, {asset} ('LAB-{serial}') (default: the group's).") var pattern: String?
     @Option(help: "Group the new units join.") var group: String?
     @Option(help: "Kind of the identifiers: serial, uuid, asset or mac (default: guessed from each value's shape).")
     var kind: String?
