@@ -17,6 +17,8 @@ public struct RunRequest: Sendable {
     public var imageID: String?
     /// The group the unit joined just before this run, for the identity line.
     public var enrolledInto: String?
+    /// The run will shrink the unit's copy of the inventory to its own record, for the identity line.
+    public var shrinksInventory: Bool
     public var source: String
     public var time: Date
     public var random: RandomSource
@@ -30,7 +32,8 @@ public struct RunRequest: Sendable {
 
     public init(
         profile: UnitProfile, matched: [Identifier], steps: Set<AgentStep> = Set(AgentStep.allCases), force: Bool = false,
-        dryRun: Bool = false, live: Bool = false, imageID: String? = nil, enrolledInto: String? = nil, source: String = "technician",
+        dryRun: Bool = false, live: Bool = false, imageID: String? = nil, enrolledInto: String? = nil, shrinksInventory: Bool = false,
+        source: String = "technician",
         time: Date = Date(), random: RandomSource = .system,
         newMachineID: @escaping @Sendable () -> String = freshMachineID, agentVersion: String, lockWait: Double = 30,
         cupsServer: String? = nil
@@ -43,6 +46,7 @@ public struct RunRequest: Sendable {
         self.live = live
         self.imageID = imageID
         self.enrolledInto = enrolledInto
+        self.shrinksInventory = shrinksInventory
         self.source = source
         self.time = time
         self.random = random
@@ -115,6 +119,7 @@ public enum Agent {
         // run folder.
         if !plan.effective.isEmpty {
             _ = try Applier.apply(plan, run: run, unit: request.profile.hostname.value, root: root, time: request.time)
+            try Applier.prune(root: root, keeping: AgentState.read(root)?.run)
         }
         if request.live, plan.effective.contains(where: { $0.path == "/etc/hostname" }) {
             plan.notes += setRunningHostname(request.profile.hostname.value)
@@ -207,7 +212,8 @@ public enum Agent {
             matched: request.matched.map(\.description), steps: steps.sorted().map(\.rawValue),
             machineID: machineID, hostKeys: hostKeys,
             addresses: profile.interfaces.flatMap { $0.addresses.map(\.description) },
-            image: request.imageID, enrolledInto: request.enrolledInto, agentVersion: request.agentVersion, run: run, time: request.time,
+            image: request.imageID, enrolledInto: request.enrolledInto,
+            inventoryCopy: request.shrinksInventory ? "own record only" : nil, agentVersion: request.agentVersion, run: run, time: request.time,
             result: request.dryRun ? RunOutcome.Result.planned.rawValue : RunOutcome.Result.applied.rawValue)
         if steps.contains(.identity) {
             let log = IdentityRecord.logPath

@@ -46,6 +46,20 @@ enum Applier {
         return journal
     }
 
+    /// How many finished runs keep their folder (backups and journal) for `rollback`.
+    static let keptRuns = 5
+
+    /// Removes the folders of finished runs older than the newest `keptRuns`, but the one `keeping` names (the run
+    /// the state file points at). A run's backups hold the files it replaced, the unit's earlier private host keys
+    /// among them: a unit should not keep every key it ever had.
+    static func prune(root: TargetRoot, keeping: String?) throws(CoreError) {
+        let runs = try Journal.runs(root)
+        for run in runs.dropLast(keptRuns) where run != keeping {
+            guard let journal = try? Journal.read(run, root: root), journal.state != .applying else { continue }
+            try root.removeTree(Journal.folder(run))
+        }
+    }
+
     static func perform(_ change: FileChange, root: TargetRoot) throws(CoreError) {
         switch change.action {
         case let .write(contents, metadata):

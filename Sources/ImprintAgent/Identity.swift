@@ -28,6 +28,8 @@ public struct IdentityRecord: Codable, Equatable, Sendable {
     public var image: String?
     /// The group an unknown unit joined in this run (it was named by the group's pattern); nil otherwise.
     public var enrolledInto: String?
+    /// Set when the run shrank the unit's copy of the inventory to its own record: `"own record only"`.
+    public var inventoryCopy: String?
     public var agentVersion: String
     public var run: String
     public var time: Date

@@ -332,3 +332,34 @@ import Testing
         #expect(try root.readTrimmedText("/etc/machine-id") != machineID)
     }
 }
+
+@Suite struct RunFolderTests {
+    /// A unit keeps the folders (backups, journal) of its newest five runs and of the run its state names, so old
+    /// private host keys do not pile up; the newest run still rolls back.
+    @Test func oldRunsArePruned() throws {
+        let folder = try TemporaryDirectory()
+        let root = try masterRoot(folder)
+        var names: [String] = []
+        for round in 0..<8 {
+            var forced = request(try demoProfile(), force: true)
+            forced.time = Date(timeIntervalSince1970: 1_795_000_000 + Double(round) * 60)
+            names.append(try Agent.run(forced, root: root).run)
+        }
+        #expect(try Journal.runs(root) == Array(names.suffix(Applier.keptRuns)))
+        // A run of some steps that changes a file but not the state keeps the state's run.
+        var renamed = try demoProfile(revision: 2)
+        renamed.hostname = try Hostname("RM204-70")
+        for round in 0..<6 {
+            var partial = request(renamed, steps: [.hostname])
+            partial.time = Date(timeIntervalSince1970: 1_796_000_000 + Double(round) * 60)
+            partial.profile.hostname = try Hostname("RM204-7\(round)")
+            _ = try Agent.run(partial, root: root)
+        }
+        let runs = try Journal.runs(root)
+        #expect(runs.count == Applier.keptRuns + 1)
+        #expect(runs.first == names.last, "the run the state names is kept")
+        let backups = try runs.flatMap { run in try root.listFolder(Journal.folder(run) + "/backup") }
+        #expect(!backups.isEmpty)
+        #expect(try Agent.rollBack(nil, root: root).state == .rolledBack)
+    }
+}

@@ -1,4 +1,5 @@
 import Foundation
+import ImprintInventory
 import ImprintTestSupport
 import Testing
 
@@ -36,7 +37,7 @@ import Testing
         let folder = try TemporaryDirectory()
         demo(folder)
         let root = try folder.copyDebianRoot()
-        let install = try runProcess(try staticImprintBinary(), ["install", "--root", root, "--inventory", folder.file("inventory.db")])
+        let install = try runProcess(try staticImprintBinary(), ["install", "--root", root, "--inventory", folder.file("inventory.db"), "--model", "OptiPlex 7090"])
         #expect(install.status == 0, "\(install.error)")
         let units = root + "/etc/systemd/system"
         try Self.checkService.write(toFile: units + "/imprint-boot-check.service", atomically: true, encoding: .utf8)
@@ -102,5 +103,18 @@ import Testing
         #expect(second.contains("CHECK hostname=RM204-07"))
         #expect(second.contains("CHECK key=256 \(servedKey) "))
         #expect(second.contains("CHECK machine-id=\(machineID)"))
+
+        // The first boot shrank the unit's copy of the inventory (all 30 seats of the model) to its own record.
+        #expect(first.contains("inventory   this unit's copy now holds its own record only"))
+        let copy = folder.file("unit-inventory.db")
+        let dump = try runProcess("/sbin/debugfs", ["-R", "dump /var/lib/imprint/inventory.db \(copy)", disk])
+        #expect(dump.status == 0, "\(dump.error)")
+        #expect(try Inventory(path: copy, readOnly: true).units().map(\.draft.hostname.value) == ["RM204-07"])
+        let bytes = try Data(contentsOf: URL(fileURLWithPath: copy))
+        for seat in 1...30 where seat != 7 {
+            let other = String(format: "%02d", seat)
+            #expect(bytes.range(of: Data("3c:52:82:20:04:\(other)".utf8)) == nil, "seat \(other)'s MAC is on the unit's disk")
+            #expect(bytes.range(of: Data("SCH-40\(other)".utf8)) == nil, "seat \(other)'s asset tag is on the unit's disk")
+        }
     }
 }

@@ -15,7 +15,7 @@ import Testing
         let root = try folder.copyDebianRoot()
         let masterID = try String(contentsOfFile: root + "/etc/machine-id", encoding: .utf8)
 
-        let install = try runProcess(binary, ["install", "--root", root, "--inventory", folder.file("inventory.db")])
+        let install = try runProcess(binary, ["install", "--root", root, "--inventory", folder.file("inventory.db"), "--model", "OptiPlex 7090"])
         #expect(install.status == 0, "\(install.error)")
         #expect(!install.output.contains("note:"), "\(install.output)")
         #expect(try String(contentsOfFile: root + "/var/lib/imprint/master-machine-id", encoding: .utf8) == masterID)

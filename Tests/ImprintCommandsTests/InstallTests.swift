@@ -19,7 +19,7 @@ func treeSnapshot(_ path: String) throws -> String {
         demo(folder)
         let root = try folder.copyFixture("roots/rm204-master")
         let before = try treeSnapshot(root)
-        let result = imprint(["install", "--root", root, "--binary", debugBinary], in: folder)
+        let result = imprint(["install", "--root", root, "--binary", debugBinary, "--unit", "RM204-07"], in: folder)
         #expect(result.status == 65)
         #expect(result.err.contains("libswiftCore.so"))
         #expect(result.err.contains("--static-swift-stdlib"))
@@ -33,7 +33,7 @@ func treeSnapshot(_ path: String) throws -> String {
         demo(folder)
         let root = try folder.copyFixture("roots/rm204-master")
         let before = try treeSnapshot(root)
-        let result = imprint(["install", "--root", root, "--binary", debugBinary, "--force", "--dry-run"], in: folder)
+        let result = imprint(["install", "--root", root, "--binary", debugBinary, "--force", "--dry-run", "--unit", "RM204-07"], in: folder)
         #expect(result.status == 0, "\(result.err)")
         #expect(result.out.contains("+++ b/etc/systemd/system/imprint-agent.service"))
         #expect(result.out.contains("+ExecStart=/usr/local/sbin/imprint run --root / --inventory /var/lib/imprint/inventory.db --source boot"))
@@ -48,7 +48,7 @@ func treeSnapshot(_ path: String) throws -> String {
         let folder = try TemporaryDirectory()
         demo(folder)
         let root = try folder.copyFixture("roots/rm204-master")
-        let result = imprint(["install", "--root", root, "--binary", debugBinary, "--force"], in: folder)
+        let result = imprint(["install", "--root", root, "--binary", debugBinary, "--force", "--model", "OptiPlex 7090"], in: folder)
         #expect(result.status == 0, "\(result.err)")
 
         let binary = try FileManager.default.attributesOfItem(atPath: root + "/usr/local/sbin/imprint")
@@ -71,7 +71,7 @@ func treeSnapshot(_ path: String) throws -> String {
         let verify = try runProcess("/usr/bin/systemd-analyze", ["verify", "--root=\(root)", "/etc/systemd/system/imprint-agent.service"])
         #expect(verify.status == 0 && verify.error.isEmpty, "\(verify.error)")
 
-        let again = imprint(["install", "--root", root, "--binary", debugBinary, "--force", "--json"], in: folder)
+        let again = imprint(["install", "--root", root, "--binary", debugBinary, "--force", "--json", "--model", "OptiPlex 7090"], in: folder)
         #expect(again.status == 0)
         let view = try JSONSerialization.jsonObject(with: Data(again.out.utf8)) as? [String: Any]
         let actions = (view?["files"] as? [[String: Any]])?.compactMap { $0["action"] as? String }
@@ -82,9 +82,79 @@ func treeSnapshot(_ path: String) throws -> String {
         try FileManager.default.createDirectory(atPath: broken + "/etc/imprint/templates", withIntermediateDirectories: true)
         try "[Service]\nExecStart=imprint-without-a-path run\n".write(
             toFile: broken + "/etc/imprint/templates/imprint-agent.service", atomically: true, encoding: .utf8)
-        let overridden = imprint(["install", "--root", broken, "--binary", debugBinary, "--force"], in: folder)
+        let overridden = imprint(["install", "--root", broken, "--binary", debugBinary, "--force", "--whole-inventory"], in: folder)
         #expect(overridden.out.contains("imprint-agent.service comes from the root's override /etc/imprint/templates/imprint-agent.service"))
         let refused = try runProcess("/usr/bin/systemd-analyze", ["verify", "--root=\(broken)", "/etc/systemd/system/imprint-agent.service"])
         #expect(refused.status != 0 || refused.error.contains("imprint-without-a-path"))
+    }
+
+    /// The unit's copy of the inventory holds only what the unit can need: one unit for --unit or --facts, a
+    /// model's or a group's units, never another site's Wi-Fi passphrase; with no scope install refuses.
+    @Test func copyHoldsOnlyWhatTheUnitNeeds() throws {
+        let folder = try TemporaryDirectory()
+        demo(folder)
+        #expect(imprint(["inventory", "group", "add", "FARSITE"], in: folder).status == 0)
+        let laptop = imprint([
+            "inventory", "add", "FAR-LAPTOP-1", "--group", "FARSITE", "--model", "Latitude 5440", "--serial", "FARSERIAL9",
+            "--mac", "aa:bb:cc:00:00:09", "--wifi-ssid", "far-staff", "--wifi-passphrase-file", try folder.write("passphrase", "secretpass\n"),
+        ], in: folder)
+        #expect(laptop.status == 0, "\(laptop.err)")
+        let site = try Data(contentsOf: URL(fileURLWithPath: folder.file("inventory.db")))
+        #expect(site.range(of: Data("secretpass".utf8)) != nil, "the site's inventory holds it, so the check below can fail")
+
+        let unscoped = imprint(["install", "--root", try folder.copyFixture("roots/rm204-master", as: "none"), "--binary", debugBinary, "--force"], in: folder)
+        #expect(unscoped.status == 64)
+        #expect(unscoped.err.contains("'--whole-inventory'"), "\(unscoped.err)")
+
+        for (name, scope, units) in [
+            ("unit", ["--unit", "RM204-07"], 1), ("facts", ["--facts", fixturePath("demo/facts/RM204-07.json")], 1),
+            ("model", ["--model", "optiplex 7090"], 30), ("group", ["--group", "RM204"], 30), ("whole", ["--whole-inventory"], 31),
+        ] {
+            let root = try folder.copyFixture("roots/rm204-master", as: name)
+            let result = imprint(["install", "--root", root, "--binary", debugBinary, "--force"] + scope, in: folder)
+            #expect(result.status == 0, "\(name): \(result.err)")
+            #expect(result.out.contains("inventory copy: \(units) unit"), "\(name): \(result.out)")
+            let path = root + "/var/lib/imprint/inventory.db"
+            #expect(try Inventory(path: path, readOnly: true).units().count == units, "\(name)")
+            let bytes = try Data(contentsOf: URL(fileURLWithPath: path))
+            #expect((bytes.range(of: Data("secretpass".utf8)) != nil) == (name == "whole"), "\(name)")
+            #expect((bytes.range(of: Data("FARSERIAL9".utf8)) != nil) == (name == "whole"), "\(name)")
+            if units == 1 {
+                #expect(bytes.range(of: Data("7XK08Q".utf8)) == nil, "\(name): another seat's serial is in the copy")
+                #expect(bytes.range(of: Data("3c:52:82:20:04:08".utf8)) == nil, "\(name): another seat's MAC is in the copy")
+            }
+        }
+    }
+
+    /// The first applied run on a unit's copy shrinks it to the unit's own record, says so in its output and
+    /// identity line, and no other seat's serial or MAC stays in the file; a seat whose record is not in a unit's
+    /// copy gets the not-found error and nothing changes.
+    @Test func firstRunShrinksTheCopy() throws {
+        let folder = try TemporaryDirectory()
+        demo(folder)
+        let root = try folder.copyFixture("roots/rm204-master")
+        #expect(imprint(["install", "--root", root, "--binary", debugBinary, "--force", "--model", "OptiPlex 7090"], in: folder).status == 0)
+        let copy = root + "/var/lib/imprint/inventory.db"
+        let other = try TemporaryDirectory()
+        let otherRoot = try other.copyFixture("roots/rm204-master")
+        let installedSnapshot = try treeSnapshot(otherRoot)
+
+        let run = imprint(["run", "--root", root, "--inventory", copy, "--facts", fixturePath("demo/facts/RM204-07.json")], in: folder)
+        #expect(run.status == 0, "\(run.err)")
+        #expect(run.out.contains("inventory   this unit's copy now holds its own record only"))
+        let line = try String(contentsOfFile: root + "/var/log/imprint/identity.jsonl", encoding: .utf8)
+        #expect(line.contains("\"inventoryCopy\":\"own record only\""))
+        #expect(try Inventory(path: copy, readOnly: true).units().map(\.draft.hostname.value) == ["RM204-07"])
+        let bytes = try Data(contentsOf: URL(fileURLWithPath: copy))
+        for seat in ["7XK08Q", "3c:52:82:20:04:08", "7XK01Q70", "3c:52:82:20:04:30"] {
+            #expect(bytes.range(of: Data(seat.utf8)) == nil, "\(seat) is still in the unit's copy")
+        }
+        #expect(imprint(["run", "--root", root, "--inventory", copy, "--facts", fixturePath("demo/facts/RM204-07.json")], in: folder)
+            .out.contains("nothing to do"))
+        // The site's inventory is never shrunk, and a run on a seat the copy lacks changes nothing.
+        #expect(try Inventory(path: folder.file("inventory.db"), readOnly: true).units().count == 30)
+        let missing = imprint(["run", "--root", otherRoot, "--inventory", copy, "--facts", fixturePath("demo/facts/RM204-08.json")], in: other)
+        #expect(missing.status == 10, "\(missing.err)")
+        #expect(try treeSnapshot(otherRoot) == installedSnapshot)
     }
 }

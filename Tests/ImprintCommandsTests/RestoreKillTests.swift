@@ -123,7 +123,7 @@ func treeDifferences(_ source: String, _ copy: String) throws -> [String] {
         for arguments in [
             ["run", "--root", target, "--facts", facts],
             ["run", "--root", target, "--facts", facts, "--dry-run"],
-            ["install", "--root", target, "--binary", imprintBinary],
+            ["install", "--root", target, "--binary", imprintBinary, "--unit", "RM204-07"],
             ["capture", "--root", target, "-o", folder.file("half.imprint"), "--model", "OptiPlex 7090"],
         ] {
             let refused = imprint(arguments, in: folder)

@@ -30,8 +30,10 @@ public final class TemporaryDirectory: @unchecked Sendable {
     }
 
     /// Copies `Fixtures/<name>` (links kept as links) into this folder and returns the copy's path.
-    public func copyFixture(_ name: String) throws -> String {
-        let target = file((name as NSString).lastPathComponent)
+    /// - Parameters:
+    ///   - copyName: the copy's name in this folder (default: the fixture's own last component).
+    public func copyFixture(_ name: String, as copyName: String? = nil) throws -> String {
+        let target = file(copyName ?? (name as NSString).lastPathComponent)
         let copy = Process()
         copy.executableURL = URL(fileURLWithPath: "/bin/cp")
         copy.arguments = ["-a", fixturePath(name), target]

@@ -20,6 +20,12 @@ struct InstallCommand: ContextCommand {
             have them. An admin's /etc/imprint/templates/\(Installer.unitName) (or \(Installer.printersUnitName)) \
             in the root replaces the built-in service.
 
+            The copy of the inventory holds only the units this root can be: the one unit (--unit NAME, or --facts \
+            FILE), the units of some groups (--group, repeatable) or of some hardware models (--model, repeatable); \
+            with their groups and printers, and no other unit's serial, MAC, address or Wi-Fi passphrase. \
+            --whole-inventory copies every unit: anyone who boots a lab machine from a USB stick can read its disk. \
+            After its first run the agent shrinks the copy to the unit's own record. One of these is required.
+
             The root's /etc/machine-id becomes 'uninitialized', so systemd makes a fresh id at first boot; the master's \
             id is kept in \(Installer.masterIDPath) so the agent knows the new one is the unit's own.
 
@@ -38,6 +44,7 @@ struct InstallCommand: ContextCommand {
     @Flag(name: .customLong("dry-run"), help: "Print what would be written, as diffs; change nothing.") var dryRun = false
     @Flag(help: "Install even when the checks say the agent could not start in the root.") var force = false
     @Flag(help: "Print the outcome as JSON.") var json = false
+    @OptionGroup var scope: InventoryScopeOptions
     @OptionGroup var global: GlobalOptions
 
     func run(_ context: CommandContext) throws {
@@ -47,11 +54,13 @@ struct InstallCommand: ContextCommand {
         guard let executable = FileManager.default.contents(atPath: binaryPath) else {
             throw CommandFailure(status: .missingInput, message: "cannot read the executable \(quoted(binaryPath)); pass '--binary PATH'")
         }
-        let inventory = try global.openInventory(context, readOnly: true).snapshot()
-        let plan = try Installer.plan(InstallRequest(binary: executable, inventory: inventory, force: force), root: target)
+        let source = try global.openInventory(context, readOnly: true)
+        let chosen = try scope.scope(in: source)
+        let inventory = try source.snapshot(chosen)
+        let plan = try Installer.plan(InstallRequest(binary: executable, inventory: inventory.data, force: force), root: target)
         if !dryRun { try Installer.apply(plan, root: target) }
         if json {
-            try context.printJSON(View(plan, root: target.path, dryRun: dryRun))
+            try context.printJSON(View(plan, root: target.path, dryRun: dryRun, inventory: (chosen, inventory.units)))
             return
         }
         let changed = plan.files.filter(\.changes)
@@ -61,6 +70,7 @@ struct InstallCommand: ContextCommand {
         for file in changed {
             lines.append(dryRun ? "# \(file.reason)\n" + file.diff : "  \(file.path)  (\(file.reason))")
         }
+        lines.append("  inventory copy: \(inventory.units) unit\(inventory.units == 1 ? "" : "s") (\(chosen))")
         lines += plan.notes.map { "note: \($0)" }
         context.print(lines.joined(separator: "\n"))
     }
@@ -86,16 +96,60 @@ struct InstallCommand: ContextCommand {
         var root: String
         var dryRun: Bool
         var files: [File]
+        /// How many units the inventory copy holds, and which (`unit RM204-07`, `the units of group RM204`, ...).
+        var inventoryUnits: Int
+        var inventoryScope: String
         var notes: [String]
 
-        init(_ plan: InstallPlan, root: String, dryRun: Bool) {
+        init(_ plan: InstallPlan, root: String, dryRun: Bool, inventory: (scope: SnapshotScope, units: Int)) {
             self.root = root
             self.dryRun = dryRun
+            inventoryUnits = inventory.units
+            inventoryScope = inventory.scope.description
             files = plan.files.map { file in
                 let action = file.link != nil ? "link" : !file.changes ? "unchanged" : file.before == nil ? "create" : "replace"
                 return File(path: file.path, action: action, reason: file.reason, bytes: file.contents?.count)
             }
             notes = plan.notes
         }
+    }
+}
+
+/// Which units a unit's copy of the inventory holds (`install`, `restore --install-agent`).
+struct InventoryScopeOptions: ParsableArguments {
+    @Option(name: .customLong("unit"), help: ArgumentHelp(
+        "Copy only this unit's record (hostname or identifier); repeatable.", valueName: "name"))
+    var units: [String] = []
+    @Option(name: .customLong("group"), help: ArgumentHelp("Copy the units of this group; repeatable.", valueName: "name"))
+    var groups: [String] = []
+    @Option(name: .customLong("model"), help: ArgumentHelp(
+        "Copy the units of this hardware model (as 'imprint facts' names it); repeatable.", valueName: "name"))
+    var models: [String] = []
+    @Flag(name: .customLong("whole-inventory"), help: "Copy every unit, every address and Wi-Fi passphrase of the site.")
+    var wholeInventory = false
+
+    /// A file of facts naming the unit (install's --facts), matched in the inventory.
+    @Option(name: .customLong("facts"), help: ArgumentHelp("Copy only the record of the unit these facts match.", valueName: "file"))
+    var facts: String?
+
+    func validate() throws {
+        let given = [!units.isEmpty, !groups.isEmpty, !models.isEmpty, wholeInventory, facts != nil].filter { $0 }.count
+        if given == 0 {
+            throw ValidationError(
+                "say which units this root may be, so its copy of the inventory holds no others: '--unit NAME', "
+                    + "'--facts FILE', '--group NAME', '--model NAME', or '--whole-inventory'")
+        }
+        if given > 1 {
+            throw ValidationError("give one of '--unit', '--facts', '--group', '--model' or '--whole-inventory', not several")
+        }
+    }
+
+    /// The scope the options name; the unit of --facts is looked up in `inventory`.
+    func scope(in inventory: Inventory) throws -> SnapshotScope {
+        if let facts { return .units([try inventory.match(try FactsProbe.read(factsFile: facts)).unit.draft.hostname.value]) }
+        if !units.isEmpty { return .units(units) }
+        if !groups.isEmpty { return .groups(groups) }
+        if !models.isEmpty { return .models(models) }
+        return .everything
     }
 }

@@ -22,6 +22,9 @@ struct StepSelection: ParsableArguments {
         }
     }
 
+    /// Whether the identity step is chosen (it is unless skipped by name).
+    var includesIdentity: Bool { (try? steps().contains(.identity)) ?? true }
+
     /// The chosen steps. The identity step is kept unless skipped by name, so every run leaves its log line.
     func steps() throws -> Set<AgentStep> {
         let parse = { (list: String?) throws -> [AgentStep] in
@@ -92,23 +95,27 @@ struct RunCommand: ContextCommand {
         let root = try TargetRoot(factsSource.root)
         try root.checkRestoreFinished()
         let facts = try factsSource.read()
-        let (match, enrolledInto) = try Self.match(
-            facts, enrolling: enroll, preview: dryRun, inventory: try global.openInventory(context, readOnly: true)
-        ) {
+        let inventory = try global.openInventory(context, readOnly: true)
+        let (match, enrolledInto) = try Self.match(facts, enrolling: enroll, preview: dryRun, inventory: inventory) {
             try global.openInventory(context)
         }
+        // A unit's copy of the inventory (from 'imprint install') keeps only the unit's own record once it has run.
+        let shrinks = try !dryRun && selection.includesIdentity && inventory.holdsOtherUnits()
         let request = RunRequest(
             profile: match.unit.profile, matched: match.matched, steps: try selection.steps(), force: force,
-            dryRun: dryRun, live: root.path == "/", imageID: imageID, enrolledInto: enrolledInto, source: source,
+            dryRun: dryRun, live: root.path == "/", imageID: imageID, enrolledInto: enrolledInto,
+            shrinksInventory: shrinks, source: source,
             time: context.clock(),
             agentVersion: imprintVersion, lockWait: wait)
         let outcome = try Agent.run(request, root: root) {
             context.errorOutput("imprint: another run holds the lock of \(root.path); waiting up to \(Int(wait)) s\n")
         }
         if outcome.result == .applied, let identity = outcome.identity {
-            try global.openInventory(context).recordRun(
+            let writable = try global.openInventory(context)
+            try writable.recordRun(
                 of: identity.unit, source: source, result: outcome.result.rawValue, revision: identity.revision,
                 identity: try identity.jsonLine())
+            if identity.inventoryCopy != nil { try writable.keepOnly(unit: identity.unit) }
         }
         if json {
             try context.printJSON(RunView(outcome, unit: match.unit))
@@ -117,6 +124,9 @@ struct RunCommand: ContextCommand {
                 context.print("\(dryRun ? "would enrol" : "enrolled") into \(enrolledInto) as \(match.unit.draft.hostname)")
             }
             context.print(Self.text(outcome, unit: match.unit, dryRun: dryRun))
+            if outcome.identity?.inventoryCopy != nil {
+                context.print("  inventory   this unit's copy now holds its own record only")
+            }
         }
         if detailedExitCodes && outcome.result == .applied { throw ExitCode(ExitStatus.changesApplied.rawValue) }
     }

@@ -21,7 +21,8 @@ struct RestoreCommand: ContextCommand {
 
             --library DIR instead of an image picks the newest image in the library made for this unit's model. \
             --personalize then runs 'imprint run' on the restored root with the same facts and inventory; \
-            --install-agent instead puts the agent into the root ('imprint install') so the unit personalizes \
+            --install-agent instead puts the agent into the root ('imprint install') with the records of the unit \
+            --facts names, or else of the image's models, so the unit personalizes \
             itself at first boot.
 
             Until the last file is written and synced, the target holds the marker \(TargetRoot.restoreMarker). \
@@ -89,6 +90,18 @@ struct RestoreCommand: ContextCommand {
             var arguments = ["--root", target.path]
             if let inventory = global.inventory { arguments += ["--inventory", inventory] }
             if let agentBinary { arguments += ["--binary", agentBinary] }
+            // The unit's copy of the inventory holds the unit the facts name, or else the units of the image's models.
+            if let facts {
+                arguments += ["--facts", facts]
+            } else if !result.manifest.models.isEmpty {
+                arguments += result.manifest.models.flatMap { ["--model", $0] }
+            } else {
+                throw CommandFailure(
+                    status: .invalidInput,
+                    message: "restored, but the agent was not installed: the image names no model and no '--facts' were "
+                        + "given, so which units may this root be? run 'imprint install --root \(target.path) --unit NAME' "
+                        + "(or --group, --model)")
+            }
             try InstallCommand.parse(arguments).run(context)
         }
     }
