@@ -13,7 +13,7 @@ extension Inventory {
             try queue.inDatabase { db in try db.execute(sql: "VACUUM INTO ?", arguments: [copy]) }
             return try Data(contentsOf: URL(fileURLWithPath: copy))
         } catch {
-            throw .database(path: path, reason: "cannot copy it: \(Self.describe(error))")
+            throw .database(path: path, reason: "cannot copy it: \(Self.describe(error, path: path))", underlying: "\(error)")
         }
     }
 }
