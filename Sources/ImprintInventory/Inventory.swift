@@ -237,7 +237,8 @@ public final class Inventory: Sendable {
                     folder = (folder as NSString).deletingLastPathComponent
                 }
                 return .database(
-                    path: path, reason: "\(quoted(file)) on its way is a file, not a folder; point --inventory at the inventory file")
+                    path: path,
+                    reason: "\(quoted(file)) on its way is a file, not a folder; point --inventory at the inventory file")
             case EACCES:
                 return .database(
                     path: path, reason: "permission denied on a folder on its way; run imprint as root (sudo), or give this user "
@@ -248,7 +249,8 @@ public final class Inventory: Sendable {
         }
         if status.st_mode & S_IFMT == S_IFDIR {
             return .database(
-                path: path, reason: "it is a folder, not an inventory file; point --inventory at the file (such as \(defaultPath))")
+                path: path,
+                reason: "it is a folder, not an inventory file; point --inventory at the file (such as \(defaultPath))")
         }
         return nil
     }
@@ -272,8 +274,8 @@ public final class Inventory: Sendable {
         close(descriptor)
         let folder = (path as NSString).deletingLastPathComponent
         if !readOnly, Glibc.access(folder.isEmpty ? "." : folder, W_OK) != 0 {
-            return "cannot write beside it: SQLite keeps its journal in the folder \(quoted(folder)), which this user cannot write; "
-                + "run imprint as root (sudo), or give this user write access to the folder"
+            return "cannot write beside it: SQLite keeps its journal in the folder \(quoted(folder)), "
+                + "which this user cannot write; run imprint as root (sudo), or give this user write access to the folder"
         }
         return "SQLite cannot open it (unable to open database file); check that it and its folder are readable for this user"
     }

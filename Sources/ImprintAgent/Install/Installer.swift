@@ -98,6 +98,7 @@ public enum Installer {
 
         let agent = request.binary
         let size = AgentBinary.megabytes(agent.contents.count)
+        let sourceSize = AgentBinary.megabytes(agent.sourceSize)
         if let why = agent.notStripped {
             notes.append("the agent keeps its symbols and debug info (\(size)): \(why); install binutils for a smaller one")
         }
@@ -105,7 +106,7 @@ public enum Installer {
             InstalledFile(
                 path: binaryPath,
                 reason: agent.notStripped == nil
-                    ? "the agent, Swift runtime linked in, stripped: \(size) (\(AgentBinary.megabytes(agent.sourceSize)) with debug info)"
+                    ? "the agent, Swift runtime linked in, stripped: \(size) (\(sourceSize) with debug info)"
                     : "the agent, Swift runtime linked in: \(size)",
                 contents: agent.contents, mode: 0o755, before: try root.readFile(binaryPath)),
             InstalledFile(

@@ -12,7 +12,8 @@ struct InstallCommand: ContextCommand {
             Writes into the root: the imprint executable as \(Installer.binaryPath) (by default this very binary, \
             which must be built with the Swift runtime linked in: 'swift build -c release --static-swift-stdlib'), \
             stripped of its symbols and debug info by binutils' strip (a unit never reads them; where strip is \
-            missing the binary goes in as it is, with a note), a consistent copy of the inventory as \(Installer.inventoryPath), and the systemd service \
+            missing the binary goes in as it is, with a note), a consistent copy of the inventory as \
+            \(Installer.inventoryPath), and the systemd service \
             \(Installer.unitPath), enabled by a link in sysinit.target.wants. The service runs 'imprint run' at every \
             boot, before the network, sshd and CUPS start; once the unit has its identity for the current record \
             revision it does nothing. A second service, \(Installer.printersUnitPath) (enabled in \
