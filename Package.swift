@@ -82,7 +82,7 @@ let package = Package(
         .target(
             name: "ImprintAgent",
             dependencies: [
-                "ImprintCore", "ImprintInventory", "ImprintTemplates",
+                "ImprintCore", "ImprintInventory", "ImprintTemplates", "CLinux",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "_CryptoExtras", package: "swift-crypto"),
             ],

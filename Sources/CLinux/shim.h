@@ -9,4 +9,8 @@
 // it removes its marker.
 int syncfs(int fd);
 
+// memfd_create(2), also _GNU_SOURCE only: 'imprint install' strips the agent into memory, so a dry run leaves no
+// temporary file behind on the host or in the target.
+int memfd_create(const char *name, unsigned int flags);
+
 #endif

@@ -3,6 +3,8 @@ import ImprintCore
 
 /// Errors from the agent: facts that cannot be read, a busy root, a run that cannot be undone, a refused install.
 public enum AgentError: Error, Sendable {
+    /// The facts file does not exist.
+    case factsFileMissing(path: String)
     /// The facts file could not be read or parsed.
     case factsFile(path: String, reason: String)
     /// sysfs under the root could not be read.
@@ -22,6 +24,8 @@ public enum AgentError: Error, Sendable {
 extension AgentError: CustomStringConvertible {
     public var description: String {
         switch self {
+        case .factsFileMissing(let path):
+            return "facts file \(quoted(path)) does not exist; check the path, or write one with 'imprint facts --json > FILE'"
         case let .factsFile(path, reason):
             return "facts file \(quoted(path)): \(reason); 'imprint facts --json' prints one to start from"
         case .probe(let error):

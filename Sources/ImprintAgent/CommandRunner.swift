@@ -27,13 +27,18 @@ enum CommandRunner {
     /// Runs `command` and returns what it printed, whatever its exit status.
     /// - Throws: `AgentError.commandFailed` when the program is not installed or cannot start.
     static func capture(_ command: ExternalCommand) throws(AgentError) -> Output {
-        guard let executable = locate(command.executable) else {
-            throw .commandFailed(
-                command: command.description, status: 127, output: "\(command.executable) is not installed on this system")
+        try capture(command.executable, command.arguments, description: command.description)
+    }
+
+    /// Runs `name` with `arguments` (a program no step owns, such as the installer's `strip`); `description` names
+    /// it in errors.
+    static func capture(_ name: String, _ arguments: [String], description: String) throws(AgentError) -> Output {
+        guard let executable = locate(name) else {
+            throw .commandFailed(command: description, status: 127, output: "\(name) is not installed on this system")
         }
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = command.arguments
+        process.arguments = arguments
         let output = Pipe()
         let error = Pipe()
         process.standardOutput = output
@@ -42,7 +47,7 @@ enum CommandRunner {
         do {
             try process.run()
         } catch {
-            throw .commandFailed(command: command.description, status: 127, output: "cannot start it: \(error)")
+            throw .commandFailed(command: description, status: 127, output: "cannot start it: \(error)")
         }
         // Read both pipes while the program runs, so a chatty one never blocks on a full pipe.
         let errorText = ErrorText()

@@ -24,8 +24,16 @@ public enum FactsProbe {
 
     /// Parses the facts file at `path` (a host path, not inside the root: it is the technician's input).
     public static func read(factsFile path: String) throws(AgentError) -> HardwareFacts {
+        var status = stat()
+        guard stat(path, &status) == 0 else {
+            let code = errno
+            if code == ENOENT { throw .factsFileMissing(path: path) }
+            throw .factsFile(path: path, reason: "cannot be read: \(String(cString: strerror(code)).lowercased())")
+        }
+        if status.st_mode & S_IFMT == S_IFDIR { throw .factsFile(path: path, reason: "is a folder, not a facts file") }
+        // Not only a plain file: '--facts /dev/stdin' reads a pipe.
         guard let data = FileManager.default.contents(atPath: path) else {
-            throw .factsFile(path: path, reason: "cannot be read (missing, or not a file)")
+            throw .factsFile(path: path, reason: "cannot be read (not readable for this user)")
         }
         do {
             return try HardwareFacts.parse(json: data, source: path)

@@ -57,3 +57,10 @@ public func quoted(_ value: String) -> String {
     }
     return result + "'"
 }
+
+/// An error made from a lower-level one whose words it keeps (SQLite's "unable to open database file"), so that
+/// `imprint --verbose` can print them as the cause under the message that says what to do.
+public protocol ChainedError: Error {
+    /// What the lower-level error said; nil when there was none.
+    var underlyingDescription: String? { get }
+}

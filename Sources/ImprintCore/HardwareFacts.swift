@@ -67,7 +67,7 @@ public struct HardwareFacts: Codable, Equatable, Sendable {
         do {
             object = try JSONSerialization.jsonObject(with: data)
         } catch {
-            throw .invalidValue(field: "facts file", value: source, reason: "is not valid JSON")
+            throw .invalidValue(field: "facts file", value: source, reason: "is not valid JSON\(jsonErrorPlace(error, in: data))")
         }
         guard let fields = object as? [String: Any] else {
             throw .invalidValue(field: "facts file", value: source, reason: "must hold one JSON object")
@@ -110,6 +110,39 @@ public struct HardwareFacts: Codable, Equatable, Sendable {
             }
         }
         return facts
+    }
+}
+
+extension HardwareFacts {
+    /// Where JSONSerialization gave up on `data`, as " at line L, column C (what it found)". Its error names only a
+    /// byte offset, in its debug description ("Invalid value around character 26."); the end of the data when it
+    /// ran out ("Unexpected end of file ..."); empty when it says neither.
+    static func jsonErrorPlace(_ error: any Error, in data: Data) -> String {
+        let said = ((error as NSError).userInfo["NSDebugDescription"] as? String) ?? ""
+        let offset: Int
+        var what = said.trimmingCharacters(in: CharacterSet(charactersIn: ". "))
+        if let range = said.range(of: #" around character [0-9]+"#, options: .regularExpression),
+            let number = Int(said[range].split(separator: " ").last ?? "")
+        {
+            offset = number
+            what = String(said[..<range.lowerBound])
+        } else if said.lowercased().contains("end of file") {
+            offset = data.count
+            what = "the file ends too early"
+        } else {
+            return ""
+        }
+        let place = lineAndColumn(ofByte: offset, in: data)
+        let found = what.isEmpty ? "" : " (\(what.prefix(1).lowercased() + what.dropFirst()))"
+        return " at line \(place.line), column \(place.column)\(found)"
+    }
+
+    /// The 1-based line and column (in characters) of the byte at `offset` in `data`.
+    public static func lineAndColumn(ofByte offset: Int, in data: Data) -> (line: Int, column: Int) {
+        let bytes = [UInt8](data.prefix(max(0, offset)))
+        let line = bytes.count { $0 == UInt8(ascii: "\n") } + 1
+        let lineStart = (bytes.lastIndex(of: UInt8(ascii: "\n")).map { $0 + 1 }) ?? 0
+        return (line, String(decoding: bytes[lineStart...], as: UTF8.self).count + 1)
     }
 }
 

@@ -167,7 +167,7 @@ public final class FuzzRunner {
             inventoryBaseline = after
             throw FuzzFinding(description: "a dry-run import changed the inventory")
         }
-        if case .database(_, let reason) = importError {
+        if case .database(_, let reason, _) = importError {
             throw FuzzFinding(description: "a row passed the importer's checks and failed in SQLite: \(reason)")
         }
         if let importError { throw importError }

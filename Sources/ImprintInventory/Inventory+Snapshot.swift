@@ -42,13 +42,13 @@ extension Inventory {
             try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
             try queue.inDatabase { db in try db.execute(sql: "VACUUM INTO ?", arguments: [copy]) }
         } catch {
-            throw .database(path: path, reason: "cannot copy it: \(Self.describe(error))")
+            throw .database(path: path, reason: "cannot copy it: \(Self.describe(error, path: path))", underlying: "\(error)")
         }
         let units = try Inventory(path: copy).narrow(to: scope)
         do {
             return (try Data(contentsOf: URL(fileURLWithPath: copy)), units)
         } catch {
-            throw .database(path: path, reason: "cannot read its copy: \(Self.describe(error))")
+            throw .database(path: path, reason: "cannot read its copy: \(Self.describe(error, path: copy))")
         }
     }
 

@@ -22,7 +22,7 @@ public final class Inventory: Sendable {
     ///   - readOnly: open without write access (identify, show), so a reader never changes the file.
     ///   - clock: the time stamped on records, injectable for tests.
     public init(path: String, readOnly: Bool = false, clock: @escaping @Sendable () -> Date = Date.init) throws(InventoryError) {
-        guard FileManager.default.fileExists(atPath: path) else { throw .missingDatabase(path: path) }
+        if let problem = Self.fileProblem(path) { throw problem }
         self.path = path
         self.clock = clock
         var configuration = Configuration()
@@ -43,7 +43,7 @@ public final class Inventory: Sendable {
         } catch let error as InventoryError {
             throw error
         } catch {
-            throw .database(path: path, reason: Self.describe(error))
+            throw .database(path: path, reason: Self.describe(error, path: path, readOnly: readOnly), underlying: "\(error)")
         }
     }
 
@@ -196,11 +196,12 @@ public final class Inventory: Sendable {
         } catch let error as CoreError {
             throw .invalid(error)
         } catch {
-            throw .database(path: path, reason: Self.describe(error))
+            throw .database(path: path, reason: Self.describe(error, path: path), underlying: "\(error)")
         }
     }
 
-    static func describe(_ error: any Error) -> String {
+    /// What went wrong with the database at `path`, in words the admin can act on.
+    static func describe(_ error: any Error, path: String, readOnly: Bool = false) -> String {
         if let error = error as? DatabaseError {
             switch error.resultCode {
             case .SQLITE_BUSY, .SQLITE_LOCKED:
@@ -209,10 +210,79 @@ public final class Inventory: Sendable {
                 return "it is read-only for this user; run as root or copy it"
             case .SQLITE_NOTADB, .SQLITE_CORRUPT:
                 return "it is not an Imprint inventory (or it is damaged); restore it from an export"
+            case .SQLITE_CANTOPEN:
+                return cannotOpen(path, readOnly: readOnly)
             default:
                 return error.message ?? "\(error)"
             }
         }
         return "\(error)"
+    }
+
+    /// Why there is no inventory file at `path` to open, in the words SQLite would not find (it says "unable to open
+    /// database file" or "disk I/O error" for all of these); nil when there is a file.
+    static func fileProblem(_ path: String) -> InventoryError? {
+        var status = stat()
+        guard stat(path, &status) == 0 else {
+            let code = errno
+            switch code {
+            case ENOENT:
+                return .missingDatabase(path: path)
+            case ENOTDIR:
+                var folder = (path as NSString).deletingLastPathComponent
+                var file = folder
+                while !folder.isEmpty && folder != "/" {
+                    var parent = stat()
+                    if stat(folder, &parent) == 0 && parent.st_mode & S_IFMT != S_IFDIR { file = folder }
+                    folder = (folder as NSString).deletingLastPathComponent
+                }
+                return .database(
+                    path: path,
+                    reason: "\(quoted(file)) on its way is a file, not a folder; point --inventory at the inventory file")
+            case EACCES:
+                return .database(
+                    path: path, reason: "permission denied on a folder on its way; run imprint as root (sudo), or give this user "
+                        + "access to the folders (chmod o+x)")
+            default:
+                return .database(path: path, reason: "cannot reach it: \(systemMessage(code))")
+            }
+        }
+        if status.st_mode & S_IFMT == S_IFDIR {
+            return .database(
+                path: path,
+                reason: "it is a folder, not an inventory file; point --inventory at the file (such as \(defaultPath))")
+        }
+        return nil
+    }
+
+    /// Why SQLite could not open the file at `path` (its SQLITE_CANTOPEN says only "unable to open database file"),
+    /// found by opening it the same way, and what to do.
+    static func cannotOpen(_ path: String, readOnly: Bool) -> String {
+        let access = readOnly ? "read" : "read and write"
+        let descriptor = open(path, (readOnly ? O_RDONLY : O_RDWR) | O_CLOEXEC)
+        guard descriptor >= 0 else {
+            let code = errno
+            switch code {
+            case EACCES, EPERM:
+                return "cannot open it: permission denied; run imprint as root (sudo), or give this user \(access) access to it"
+            case EROFS:
+                return "cannot open it for writing: read-only file system; copy it to a writable disk and point --inventory there"
+            default:
+                return "cannot open it: \(systemMessage(code)); check that it is an inventory file this user can \(access)"
+            }
+        }
+        close(descriptor)
+        let folder = (path as NSString).deletingLastPathComponent
+        if !readOnly, Glibc.access(folder.isEmpty ? "." : folder, W_OK) != 0 {
+            return "cannot write beside it: SQLite keeps its journal in the folder \(quoted(folder)), "
+                + "which this user cannot write; run imprint as root (sudo), or give this user write access to the folder"
+        }
+        return "SQLite cannot open it (unable to open database file); check that it and its folder are readable for this user"
+    }
+
+    /// The system's words for `code`, lowercased as Imprint's messages are: "permission denied".
+    static func systemMessage(_ code: Int32) -> String {
+        let text = String(cString: strerror(code))
+        return text.prefix(1).lowercased() + text.dropFirst()
     }
 }

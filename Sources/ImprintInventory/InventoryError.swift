@@ -5,8 +5,8 @@ import ImprintCore
 public enum InventoryError: Error, Sendable {
     /// There is no inventory database at `path`.
     case missingDatabase(path: String)
-    /// The database could not be opened, read or written.
-    case database(path: String, reason: String)
+    /// The database could not be opened, read or written; `underlying` is what SQLite (or the system) said.
+    case database(path: String, reason: String, underlying: String? = nil)
     /// No unit is known by `reference` (a hostname or an identifier).
     case unitNotFound(reference: String)
     case groupNotFound(name: String)
@@ -51,7 +51,7 @@ extension InventoryError: CustomStringConvertible {
         switch self {
         case .missingDatabase(let path):
             return "no inventory at \(quoted(path)); create it with 'imprint inventory init' or point --inventory at one"
-        case let .database(path, reason):
+        case let .database(path, reason, _):
             return "inventory \(quoted(path)): \(reason)"
         case .unitNotFound(let reference):
             return "no unit \(quoted(reference)) in the inventory; 'imprint inventory list' shows the units"
@@ -110,5 +110,12 @@ func flagName(_ kind: IdentifierKind) -> String {
     case .uuid: return "uuid"
     case .assetTag: return "asset-tag"
     case .mac: return "mac"
+    }
+}
+
+extension InventoryError: ChainedError {
+    public var underlyingDescription: String? {
+        if case let .database(_, _, underlying) = self { return underlying }
+        return nil
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import ImprintCommands
 import ImprintCore
 import ImprintInventory
 import ImprintTestSupport
@@ -24,6 +25,7 @@ func treeSnapshot(_ path: String) throws -> String {
         #expect(result.err.contains("libswiftCore.so"))
         #expect(result.err.contains("--static-swift-stdlib"))
         #expect(result.err.contains("libsqlite3.so.0 (Debian package libsqlite3-0)"))
+        #expect(result.err.contains("libzstd.so.1 (Debian package libzstd1)"))
         #expect(try treeSnapshot(root) == before)
     }
 
@@ -38,8 +40,27 @@ func treeSnapshot(_ path: String) throws -> String {
         #expect(result.out.contains("+++ b/etc/systemd/system/imprint-agent.service"))
         #expect(result.out.contains("+ExecStart=/usr/local/sbin/imprint run --root / --inventory /var/lib/imprint/inventory.db --source boot"))
         #expect(result.out.contains("@@ binary: "))
+        #expect(result.out.contains("# the agent, Swift runtime linked in, stripped: "))
         #expect(result.out.contains("-5d2b8a1f0c7e4e3a9b6d1c2e3f4a5b6c\n+uninitialized"))
         #expect(try treeSnapshot(root) == before)
+    }
+
+    /// The agent goes in stripped, says its size before and after, and still runs from the target root.
+    @Test func installsStrippedAgentThatRuns() throws {
+        let folder = try TemporaryDirectory()
+        demo(folder)
+        let root = try folder.copyFixture("roots/rm204-master")
+        let result = imprint(["install", "--root", root, "--binary", debugBinary, "--force", "--unit", "RM204-07"], in: folder)
+        #expect(result.status == 0, "\(result.err)")
+        let installed = root + "/usr/local/sbin/imprint"
+        let size = try #require(try FileManager.default.attributesOfItem(atPath: installed)[.size] as? Int)
+        let original = try #require(try FileManager.default.attributesOfItem(atPath: debugBinary)[.size] as? Int)
+        #expect(size < original)
+        let megabytes = { (bytes: Int) in String(format: "%.1f MB", Double(bytes) / 1_000_000) }
+        #expect(result.out.contains(
+            "/usr/local/sbin/imprint  (the agent, Swift runtime linked in, stripped: \(megabytes(size)) (\(megabytes(original)) with debug info))"))
+        let version = try runProcess(installed, ["--version"])
+        #expect(version.status == 0 && version.output == imprintVersion + "\n", "\(version.error)")
     }
 
     /// An install writes the agent, a working inventory copy, the master's id and an enabled service that
@@ -53,7 +74,6 @@ func treeSnapshot(_ path: String) throws -> String {
 
         let binary = try FileManager.default.attributesOfItem(atPath: root + "/usr/local/sbin/imprint")
         #expect((binary[.posixPermissions] as? Int) == 0o755)
-        #expect(FileManager.default.contentsEqual(atPath: root + "/usr/local/sbin/imprint", andPath: debugBinary))
         let copy = try Inventory(path: root + "/var/lib/imprint/inventory.db", readOnly: true)
         #expect(try copy.units().count == 30)
         #expect(try String(contentsOfFile: root + "/etc/machine-id", encoding: .utf8) == "uninitialized\n")

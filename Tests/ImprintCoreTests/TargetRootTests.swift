@@ -75,6 +75,28 @@ import Testing
         #expect(facts.identifiers().usable == [try Identifier(.serial, "S1"), try Identifier(.mac, "3c:52:82:01:02:03")])
     }
 
+    /// Broken JSON is refused naming the line and column where the parser gave up, and what it found.
+    @Test(arguments: [
+        ("{\"serial\": \"S1\",\n  \"uuid\": nope}", "at line 2, column 12 (invalid value)"),
+        ("{\"serial\": \"S1\",\n", "at line 2, column 1 (the file ends too early)"),
+        ("{\"model\": \"Ünïcode\" x}", "at line 1, column 21 (invalid value)"),
+    ])
+    func invalidJSONNamesLineAndColumn(text: String, mention: String) {
+        #expect {
+            try HardwareFacts.parse(json: Data(text.utf8), source: "facts.json")
+        } throws: { error in
+            String(describing: error).contains(mention)
+        }
+    }
+
+    /// A byte offset becomes a 1-based line and a column counted in characters, not bytes.
+    @Test func lineAndColumn() {
+        let data = Data("ab\nçd\nef".utf8)
+        #expect(HardwareFacts.lineAndColumn(ofByte: 0, in: data) == (1, 1))
+        #expect(HardwareFacts.lineAndColumn(ofByte: 5, in: data) == (2, 2))
+        #expect(HardwareFacts.lineAndColumn(ofByte: data.count, in: data) == (3, 3))
+    }
+
     /// Broken JSON, wrong types and unknown fields are refused with the field named.
     @Test(arguments: [
         ("{", "not valid JSON"), (#"{"serial": 5}"#, "'serial'"), (#"{"serail": "S1"}"#, "'serail'"),

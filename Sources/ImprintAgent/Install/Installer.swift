@@ -5,14 +5,15 @@ import ImprintTemplates
 
 /// What `imprint install` puts into a root.
 public struct InstallRequest: Sendable {
-    /// The executable to install: the running `imprint`, built with the Swift runtime linked statically.
-    public var binary: Data
+    /// The executable to install: the running `imprint`, built with the Swift runtime linked statically, and
+    /// stripped (`AgentBinary.load`).
+    public var binary: AgentBinary
     /// A consistent copy of the inventory the agent will read at boot.
     public var inventory: Data
     /// Install even when the checks say the agent could not start in the root.
     public var force: Bool
 
-    public init(binary: Data, inventory: Data, force: Bool = false) {
+    public init(binary: AgentBinary, inventory: Data, force: Bool = false) {
         self.binary = binary
         self.inventory = inventory
         self.force = force
@@ -74,7 +75,7 @@ public enum Installer {
 
     /// The Debian package that ships each library the agent links to, for the error message.
     static let packages = [
-        "libsqlite3.so.0": "libsqlite3-0", "libuuid.so.1": "libuuid1", "libz.so.1": "zlib1g",
+        "libsqlite3.so.0": "libsqlite3-0", "libuuid.so.1": "libuuid1", "libz.so.1": "zlib1g", "libzstd.so.1": "libzstd1",
         "libstdc++.so.6": "libstdc++6", "libgcc_s.so.1": "libgcc-s1", "libc.so.6": "libc6", "libm.so.6": "libc6",
     ]
 
@@ -83,7 +84,7 @@ public enum Installer {
     public static func plan(_ request: InstallRequest, root: TargetRoot) throws -> InstallPlan {
         try root.checkRestoreFinished()
         var notes: [String] = []
-        let problems = try check(binary: request.binary, root: root)
+        let problems = try check(binary: request.binary.contents, root: root)
         if !problems.isEmpty {
             guard request.force else { throw AgentError.installRefused(problems) }
             notes += problems.map { "installed anyway (--force): \($0)" }
@@ -95,10 +96,19 @@ public enum Installer {
             notes.append("\(template.name) comes from the root's override \(template.source)")
         }
 
+        let agent = request.binary
+        let size = AgentBinary.megabytes(agent.contents.count)
+        let sourceSize = AgentBinary.megabytes(agent.sourceSize)
+        if let why = agent.notStripped {
+            notes.append("the agent keeps its symbols and debug info (\(size)): \(why); install binutils for a smaller one")
+        }
         var files = [
             InstalledFile(
-                path: binaryPath, reason: "the agent (Swift runtime linked in)", contents: request.binary, mode: 0o755,
-                before: try root.readFile(binaryPath)),
+                path: binaryPath,
+                reason: agent.notStripped == nil
+                    ? "the agent, Swift runtime linked in, stripped: \(size) (\(sourceSize) with debug info)"
+                    : "the agent, Swift runtime linked in: \(size)",
+                contents: agent.contents, mode: 0o755, before: try root.readFile(binaryPath)),
             InstalledFile(
                 path: inventoryPath, reason: "the inventory the agent reads at boot", contents: request.inventory, mode: 0o600,
                 before: try root.readFile(inventoryPath)),

@@ -11,7 +11,9 @@ struct InstallCommand: ContextCommand {
         discussion: """
             Writes into the root: the imprint executable as \(Installer.binaryPath) (by default this very binary, \
             which must be built with the Swift runtime linked in: 'swift build -c release --static-swift-stdlib'), \
-            a consistent copy of the inventory as \(Installer.inventoryPath), and the systemd service \
+            stripped of its symbols and debug info by binutils' strip (a unit never reads them; where strip is \
+            missing the binary goes in as it is, with a note), a consistent copy of the inventory as \
+            \(Installer.inventoryPath), and the systemd service \
             \(Installer.unitPath), enabled by a link in sysinit.target.wants. The service runs 'imprint run' at every \
             boot, before the network, sshd and CUPS start; once the unit has its identity for the current record \
             revision it does nothing. A second service, \(Installer.printersUnitPath) (enabled in \
@@ -30,7 +32,7 @@ struct InstallCommand: ContextCommand {
             id is kept in \(Installer.masterIDPath) so the agent knows the new one is the unit's own.
 
             Before writing, install checks that the binary can start in the root: that it does not need the shared \
-            Swift runtime, and that each library it links (libsqlite3, libuuid, zlib, libstdc++) is in the root. It \
+            Swift runtime, and that each library it links (libsqlite3, libuuid, zlib, libzstd, libstdc++) is in the root. It \
             refuses otherwise (exit 65), naming the Debian package to add; --force installs anyway. Each file is \
             replaced atomically and the enabling link comes last, so an install cut short is not enabled and running \
             it again finishes it. A root that a restore did not finish (it holds \(TargetRoot.restoreMarker)) is \
@@ -51,7 +53,7 @@ struct InstallCommand: ContextCommand {
         let target = try TargetRoot(root)
         try target.checkRestoreFinished()
         let binaryPath = try binary ?? Self.runningExecutable()
-        guard let executable = FileManager.default.contents(atPath: binaryPath) else {
+        guard let executable = AgentBinary.load(path: binaryPath) else {
             throw CommandFailure(status: .missingInput, message: "cannot read the executable \(quoted(binaryPath)); pass '--binary PATH'")
         }
         let source = try global.openInventory(context, readOnly: true)

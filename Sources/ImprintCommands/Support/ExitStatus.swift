@@ -83,6 +83,7 @@ public struct CommandFailure: Error, CustomStringConvertible {
             }
         case let error as AgentError:
             switch error {
+            case .factsFileMissing: self.init(status: .missingInput, message: error.description, cause: error)
             case .factsFile: self.init(status: .invalidInput, message: error.description, cause: error)
             case .probe: self.init(status: .failure, message: error.description, cause: error)
             case .busy: self.init(status: .busy, message: error.description, cause: error)
@@ -126,4 +127,24 @@ public struct CommandFailure: Error, CustomStringConvertible {
     }
 
     public var description: String { message }
+
+    /// What `--verbose` prints under the message: the cause, and the lower-level error it keeps, each only when it
+    /// says something the message does not already say.
+    public var causeLines: [String] {
+        guard let cause else { return [] }
+        var lines: [String] = []
+        for text in [String(reflecting: cause), (cause as? any ChainedError)?.underlyingDescription].compactMap({ $0 })
+        where !text.isEmpty && !message.contains(text) && !lines.contains(text) {
+            lines.append(text)
+        }
+        return lines
+    }
+
+    /// Writes the message to standard error, and with `verbose` the cause lines under it.
+    public func report(verbose: Bool, to context: CommandContext) {
+        context.errorOutput("imprint: \(message)\n")
+        if verbose {
+            for line in causeLines { context.errorOutput("  cause: \(line)\n") }
+        }
+    }
 }

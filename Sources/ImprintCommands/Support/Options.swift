@@ -59,10 +59,7 @@ extension ContextCommand {
             throw exit
         } catch {
             let failure = CommandFailure(error)
-            context.errorOutput("imprint: \(failure.message)\n")
-            if global.verbose, let cause = failure.cause {
-                context.errorOutput("  cause: \(String(reflecting: cause))\n")
-            }
+            failure.report(verbose: global.verbose, to: context)
             throw ExitCode(failure.status.rawValue)
         }
     }
