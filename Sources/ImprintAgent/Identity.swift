@@ -35,6 +35,26 @@ public struct IdentityRecord: Codable, Equatable, Sendable {
     public var time: Date
     public var result: String
 
+    /// Every field, absent ones as `null`, so a reader of the log or of `--json` finds each documented key.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(unit, forKey: .unit)
+        try container.encode(fqdn, forKey: .fqdn)
+        try container.encode(revision, forKey: .revision)
+        try container.encode(matched, forKey: .matched)
+        try container.encode(steps, forKey: .steps)
+        try container.encode(machineID, forKey: .machineID)
+        try container.encode(hostKeys, forKey: .hostKeys)
+        try container.encode(addresses, forKey: .addresses)
+        try container.encode(image, forKey: .image)
+        try container.encode(enrolledInto, forKey: .enrolledInto)
+        try container.encode(inventoryCopy, forKey: .inventoryCopy)
+        try container.encode(agentVersion, forKey: .agentVersion)
+        try container.encode(run, forKey: .run)
+        try container.encode(time, forKey: .time)
+        try container.encode(result, forKey: .result)
+    }
+
     /// The record as one line of JSON, keys sorted, dates in ISO 8601.
     public func jsonLine() throws -> String {
         let encoder = JSONEncoder()

@@ -16,6 +16,7 @@ struct FactsCommand: ContextCommand {
     @OptionGroup var factsSource: FactsOptions
     @OptionGroup var global: GlobalOptions
     @Flag(name: .long, help: "Print JSON (a facts file).") var json = false
+    var reportsJSON: Bool { json }
 
     func run(_ context: CommandContext) throws {
         let facts = try factsSource.read()

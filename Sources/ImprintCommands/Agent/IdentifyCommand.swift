@@ -18,6 +18,7 @@ struct IdentifyCommand: ContextCommand {
     @OptionGroup var factsSource: FactsOptions
     @OptionGroup var global: GlobalOptions
     @Flag(name: .long, help: "Print JSON.") var json = false
+    var reportsJSON: Bool { json }
 
     struct View: Encodable {
         var hostname: String

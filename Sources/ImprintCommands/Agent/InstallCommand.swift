@@ -46,6 +46,7 @@ struct InstallCommand: ContextCommand {
     @Flag(name: .customLong("dry-run"), help: "Print what would be written, as diffs; change nothing.") var dryRun = false
     @Flag(help: "Install even when the checks say the agent could not start in the root.") var force = false
     @Flag(help: "Print the outcome as JSON.") var json = false
+    var reportsJSON: Bool { json }
     @OptionGroup var scope: InventoryScopeOptions
     @OptionGroup var global: GlobalOptions
 

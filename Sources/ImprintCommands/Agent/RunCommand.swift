@@ -74,6 +74,7 @@ struct RunCommand: ContextCommand {
     @Flag(help: "Re-apply the steps even when this revision was applied already, and renew the machine-id and host keys.")
     var force = false
     @Flag(help: "Print the outcome as JSON.") var json = false
+    var reportsJSON: Bool { json }
     @Flag(name: .customLong("detailed-exitcodes"), help: "Exit 2 when changes were applied, 0 when there was nothing to do.")
     var detailedExitCodes = false
     @Option(help: "Seconds to wait for another run's lock.") var wait: Double = 30
@@ -207,8 +208,8 @@ struct RunView: Encodable {
     var notes: [String]
     var recovered: [String]
     /// The group an unknown unit joined in this run.
-    var enrolledInto: String?
-    var identity: IdentityRecord?
+    @Nullable var enrolledInto: String?
+    @Nullable var identity: IdentityRecord?
 
     init(_ outcome: RunOutcome, unit: UnitRecord) {
         result = outcome.result.rawValue
@@ -241,10 +242,24 @@ struct RollbackCommand: ContextCommand {
     @Argument(help: "The run to undo.") var run: String?
     @Option(help: ArgumentHelp("The root of the system.", valueName: "dir")) var root: String = "/"
     @Option(help: "Seconds to wait for another run's lock.") var wait: Double = 30
+    @Flag(help: "Print the outcome as JSON.") var json = false
+    var reportsJSON: Bool { json }
     @OptionGroup var global: GlobalOptions
+
+    /// `imprint rollback --json`.
+    struct View: Encodable {
+        var run: String
+        var unit: String
+        /// The files put back as they were before the run (removed again where the run created them).
+        var files: [String]
+    }
 
     func run(_ context: CommandContext) throws {
         let journal = try Agent.rollBack(run, root: try TargetRoot(root), wait: wait)
+        if json {
+            try context.printJSON(View(run: journal.run, unit: journal.unit, files: journal.entries.map(\.path)))
+            return
+        }
         context.print("rolled back run \(journal.run) (\(journal.unit)): \(journal.entries.count) files put back")
         for entry in journal.entries { context.print("  \(entry.path)") }
     }

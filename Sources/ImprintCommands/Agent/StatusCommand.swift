@@ -12,25 +12,35 @@ struct StatusCommand: ContextCommand {
 
     @OptionGroup var factsSource: FactsOptions
     @Flag(help: "Print JSON.") var json = false
+    var reportsJSON: Bool { json }
     @OptionGroup var global: GlobalOptions
 
+    /// `imprint status --json`; every field is always there, `null` when unknown.
     struct View: Encodable {
-        var unit: String?
-        var revision: Int?
-        var lastRun: String?
-        var personalizedAt: Date?
-        var identity: String?
-        var inventoryRevision: Int?
+        /// The unit the root was personalized as (state.json).
+        @Nullable var unit: String?
+        /// The record revision every step was last applied for.
+        @Nullable var revision: Int?
+        @Nullable var lastRun: String?
+        /// When the last run that wrote the state ran.
+        @Nullable var time: Date?
+        /// The last line of the identity log, as an object.
+        @Nullable var identity: IdentityRecord?
+        /// The unit's revision in the inventory now.
+        @Nullable var inventoryRevision: Int?
+        /// The files a run now would change.
         var wouldChange: [String]
-        var problem: String?
+        /// Why a run now could not be planned (no inventory, no match).
+        @Nullable var problem: String?
     }
 
     func run(_ context: CommandContext) throws {
         let root = try TargetRoot(factsSource.root)
         let state = Agent.state(of: root)
         var view = View(
-            unit: state?.unit, revision: state?.revision, lastRun: state?.run, personalizedAt: state?.time,
-            identity: try root.readTrimmedText(IdentityRecord.logPath)?.split(separator: "\n").last.map(String.init),
+            unit: state?.unit, revision: state?.revision, lastRun: state?.run, time: state?.time,
+            identity: try root.readTrimmedText(IdentityRecord.logPath)?.split(separator: "\n").last
+                .flatMap { identityRecord(fromLine: String($0)) },
             wouldChange: [])
         do {
             let match = try global.openInventory(context, readOnly: true).match(try factsSource.read())
@@ -47,7 +57,7 @@ struct StatusCommand: ContextCommand {
             return
         }
         var lines: [String] = []
-        if let unit = view.unit, let revision = view.revision, let time = view.personalizedAt {
+        if let unit = view.unit, let revision = view.revision, let time = view.time {
             lines.append("\(unit): personalized at revision \(revision) on \(ISO8601DateFormatter().string(from: time)) (run \(view.lastRun ?? "?"))")
         } else {
             lines.append("not personalized yet")

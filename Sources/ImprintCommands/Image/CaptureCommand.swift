@@ -50,6 +50,7 @@ struct CaptureCommand: ContextCommand {
     var encrypt = false
     @OptionGroup var passphrase: PassphraseOptions
     @Flag(help: "Print the result as JSON.") var json = false
+    var reportsJSON: Bool { json }
     @OptionGroup var global: GlobalOptions
 
     func validate() throws {

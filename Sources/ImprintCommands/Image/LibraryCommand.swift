@@ -19,6 +19,7 @@ struct LibraryListCommand: ContextCommand {
     static let configuration = CommandConfiguration(commandName: "list", abstract: "List the images with their models.")
     @OptionGroup var options: LibraryOptions
     @Flag(help: "Print JSON.") var json = false
+    var reportsJSON: Bool { json }
     @OptionGroup var global: GlobalOptions
 
     struct Row: Encodable {

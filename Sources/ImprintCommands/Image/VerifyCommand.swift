@@ -18,6 +18,7 @@ struct VerifyCommand: ContextCommand {
     @Option(help: "Threads that decompress (default: one per core).") var threads: Int?
     @OptionGroup var passphrase: PassphraseOptions
     @Flag(help: "Print the result as JSON.") var json = false
+    var reportsJSON: Bool { json }
     @OptionGroup var global: GlobalOptions
 
     func run(_ context: CommandContext) throws {
@@ -49,6 +50,7 @@ struct InspectCommand: ContextCommand {
 
     @Argument(help: ArgumentHelp("The image file, or - for standard input.", valueName: "image")) var image: String
     @Flag(help: "Print the manifest and totals as JSON.") var json = false
+    var reportsJSON: Bool { json }
     @OptionGroup var global: GlobalOptions
 
     func run(_ context: CommandContext) throws {

@@ -103,15 +103,15 @@ struct GroupRemove: ContextCommand {
 
 struct GroupView: Encodable {
     var name: String
-    var domain: String?
+    @Nullable var domain: String?
     var dns: [String]
     var search: [String]
     var networkMode: String
-    var networkStack: String?
-    var namingPattern: String?
+    @Nullable var networkStack: String?
+    @Nullable var namingPattern: String?
     var enroll: Bool
     var printers: [String]
-    var defaultPrinter: String?
+    @Nullable var defaultPrinter: String?
     var units: Int
 
     init(_ record: GroupRecord) {
@@ -135,6 +135,7 @@ struct GroupShow: ContextCommand {
 
     @Argument(help: "The group's name.") var name: String
     @Flag(help: "Print JSON.") var json = false
+    var reportsJSON: Bool { json }
     @OptionGroup var global: GlobalOptions
 
     func run(_ context: CommandContext) throws {
@@ -160,6 +161,7 @@ struct GroupList: ContextCommand {
     static let configuration = CommandConfiguration(commandName: "list", abstract: "List the groups.")
 
     @Flag(help: "Print JSON.") var json = false
+    var reportsJSON: Bool { json }
     @OptionGroup var global: GlobalOptions
 
     func run(_ context: CommandContext) throws {

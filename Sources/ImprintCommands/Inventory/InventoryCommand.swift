@@ -135,6 +135,7 @@ struct InventoryShow: ContextCommand {
 
     @Argument(help: "The unit: hostname or identifier.") var unit: String
     @Flag(help: "Print JSON (Wi-Fi passphrases masked).") var json = false
+    var reportsJSON: Bool { json }
     @OptionGroup var global: GlobalOptions
 
     func run(_ context: CommandContext) throws {
@@ -148,6 +149,7 @@ struct InventoryList: ContextCommand {
 
     @Option(help: "Only the units of this group.") var group: String?
     @Flag(help: "Print JSON (Wi-Fi passphrases masked).") var json = false
+    var reportsJSON: Bool { json }
     @OptionGroup var global: GlobalOptions
 
     func run(_ context: CommandContext) throws {
@@ -174,12 +176,13 @@ struct InventoryHistory: ContextCommand {
 
     @Argument(help: "The unit: hostname (also of a removed unit) or identifier.") var unit: String
     @Flag(help: "Print JSON.") var json = false
+    var reportsJSON: Bool { json }
     @OptionGroup var global: GlobalOptions
 
     func run(_ context: CommandContext) throws {
         let entries = try global.openInventory(context, readOnly: true).history(of: unit)
         if json {
-            try context.printJSON(entries)
+            try context.printJSON(entries.map(HistoryView.init))
             return
         }
         if entries.isEmpty {
@@ -197,11 +200,26 @@ struct InventoryHistory: ContextCommand {
 
     /// What the admin should notice in a run beyond its result: an unknown unit that enrolled itself.
     static func note(_ entry: HistoryEntry) -> String {
-        let decoder = JSONDecoder()
-        decoder.dateDecodingStrategy = .iso8601
-        guard let identity = try? decoder.decode(IdentityRecord.self, from: Data(entry.identity.utf8)),
-            let group = identity.enrolledInto
-        else { return "" }
+        guard let identity = identityRecord(fromLine: entry.identity), let group = identity.enrolledInto else { return "" }
         return "enrolled into \(group) as \(identity.unit)"
+    }
+
+    /// One run in `inventory history --json`: the identity the agent logged is an object, not text.
+    struct HistoryView: Encodable {
+        var hostname: String
+        var time: Date
+        var source: String
+        var result: String
+        var revision: Int
+        @Nullable var identity: IdentityRecord?
+
+        init(_ entry: HistoryEntry) {
+            hostname = entry.hostname
+            time = entry.time
+            source = entry.source
+            result = entry.result
+            revision = entry.revision
+            identity = identityRecord(fromLine: entry.identity)
+        }
     }
 }

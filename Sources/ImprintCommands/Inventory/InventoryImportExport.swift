@@ -32,6 +32,7 @@ struct InventoryImport: ContextCommand {
     var createGroups = false
     @Flag(name: .customLong("dry-run"), help: "Check everything and report, change nothing.") var dryRun = false
     @Flag(help: "Print the report as JSON.") var json = false
+    var reportsJSON: Bool { json }
     @OptionGroup var global: GlobalOptions
 
     struct View: Encodable {
@@ -114,6 +115,7 @@ struct InventoryName: ContextCommand {
     var kind: String?
     @Option(help: "The lowest number to give.") var start: Int = 1
     @Flag(help: "Print JSON.") var json = false
+    var reportsJSON: Bool { json }
     @OptionGroup var global: GlobalOptions
 
     func validate() throws {

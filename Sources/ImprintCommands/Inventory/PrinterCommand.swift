@@ -83,16 +83,34 @@ struct PrinterList: ContextCommand {
     static let configuration = CommandConfiguration(commandName: "list", abstract: "List the print queues.")
 
     @Flag(help: "Print JSON.") var json = false
+    var reportsJSON: Bool { json }
     @OptionGroup var global: GlobalOptions
 
     func run(_ context: CommandContext) throws {
         let printers = try global.openInventory(context, readOnly: true).printers()
         if json {
-            try context.printJSON(printers)
+            try context.printJSON(printers.map(PrinterView.init))
             return
         }
         context.print(Render.table(
             ["PRINTER", "URI", "DRIVER", "LOCATION"],
             printers.map { [$0.name.value, $0.deviceURI.value, $0.driver.description, $0.location ?? "-"] }))
+    }
+}
+
+/// A queue in `printer list --json`, named as the CSV and `printer add` name its fields.
+struct PrinterView: Encodable {
+    var name: String
+    var uri: String
+    var driver: String
+    @Nullable var location: String?
+    @Nullable var description: String?
+
+    init(_ queue: PrinterQueue) {
+        name = queue.name.value
+        uri = queue.deviceURI.value
+        driver = queue.driver.description
+        location = queue.location
+        description = queue.description
     }
 }

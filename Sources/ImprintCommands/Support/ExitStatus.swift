@@ -34,6 +34,25 @@ public enum ExitStatus: Int32, CaseIterable, Sendable {
     /// Another run holds the root's lock.
     case busy = 75
 
+    /// The status's name in JSON (`--json` failures): `not-found`, `invalid-input`, ...
+    public var code: String {
+        switch self {
+        case .success: return "success"
+        case .failure: return "failure"
+        case .changesApplied: return "changes-applied"
+        case .notFound: return "not-found"
+        case .conflict: return "conflict"
+        case .noIdentifiers: return "no-identifiers"
+        case .imageDamaged: return "image-damaged"
+        case .wrongModel: return "wrong-model"
+        case .targetNotEmpty: return "target-not-empty"
+        case .usage: return "usage"
+        case .invalidInput: return "invalid-input"
+        case .missingInput: return "missing-input"
+        case .busy: return "busy"
+        }
+    }
+
     /// The table for `--help` texts.
     static let helpTable = """
         Exit status:

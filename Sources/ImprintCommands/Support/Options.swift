@@ -47,10 +47,14 @@ public struct FactsOptions: ParsableArguments {
 /// the documented exit status and one message on standard error.
 protocol ContextCommand: ParsableCommand {
     var global: GlobalOptions { get }
+    /// Whether the user asked for `--json`: a failure is then also printed on standard output as JSON.
+    var reportsJSON: Bool { get }
     func run(_ context: CommandContext) throws
 }
 
 extension ContextCommand {
+    var reportsJSON: Bool { false }
+
     public func run() throws {
         let context = CommandContext.live()
         do {
@@ -60,8 +64,25 @@ extension ContextCommand {
         } catch {
             let failure = CommandFailure(error)
             failure.report(verbose: global.verbose, to: context)
+            if reportsJSON { try? context.printJSON(FailureView(failure)) }
             throw ExitCode(failure.status.rawValue)
         }
+    }
+}
+
+/// A failure under `--json`: `{"error": {"code": "not-found", "status": 10, "message": "..."}}` on standard output,
+/// so a script reading the JSON learns why there is no result; the exit status is the same.
+struct FailureView: Encodable {
+    struct Failure: Encodable {
+        var code: String
+        var status: Int32
+        var message: String
+    }
+
+    var error: Failure
+
+    init(_ failure: CommandFailure) {
+        error = Failure(code: failure.status.code, status: failure.status.rawValue, message: failure.message)
     }
 }
 

@@ -1,36 +1,58 @@
 import Foundation
+import ImprintAgent
 import ImprintCore
 import ImprintInventory
+
+/// An optional field of a JSON view that prints `null` when empty instead of vanishing, so every documented field
+/// is always there for a script to read.
+@propertyWrapper
+struct Nullable<Value: Encodable>: Encodable {
+    var wrappedValue: Value?
+
+    init(wrappedValue: Value?) { self.wrappedValue = wrappedValue }
+
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        if let wrappedValue { try container.encode(wrappedValue) } else { try container.encodeNil() }
+    }
+}
+
+/// Reads one identity line as the agent logged it; nil for a line that is not one.
+func identityRecord(fromLine line: String) -> IdentityRecord? {
+    let decoder = JSONDecoder()
+    decoder.dateDecodingStrategy = .iso8601
+    return try? decoder.decode(IdentityRecord.self, from: Data(line.utf8))
+}
 
 /// A unit as `show --json` and `list --json` print it; Wi-Fi passphrases are masked.
 struct UnitView: Encodable {
     struct Identifiers: Encodable {
-        var serial: String?
-        var uuid: String?
-        var assetTag: String?
+        @Nullable var serial: String?
+        @Nullable var uuid: String?
+        @Nullable var assetTag: String?
         var macs: [String]
     }
 
     struct Effective: Encodable {
         var fqdn: String
-        var domain: String?
+        @Nullable var domain: String?
         var networkMode: String
-        var networkStack: String?
+        @Nullable var networkStack: String?
         var interfaces: [InterfaceConfig]
         var printers: [String]
-        var defaultPrinter: String?
+        @Nullable var defaultPrinter: String?
     }
 
     var hostname: String
-    var domain: String?
-    var group: String?
-    var model: String?
-    var notes: String?
+    @Nullable var domain: String?
+    @Nullable var group: String?
+    @Nullable var model: String?
+    @Nullable var notes: String?
     var revision: Int
     var identifiers: Identifiers
     var interfaces: [InterfaceConfig]
     var printers: [String]
-    var defaultPrinter: String?
+    @Nullable var defaultPrinter: String?
     var createdAt: Date
     var updatedAt: Date
     var effective: Effective

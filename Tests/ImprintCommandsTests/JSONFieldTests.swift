@@ -1,0 +1,93 @@
+import Foundation
+@testable import ImprintCommands
+import ImprintTestSupport
+import Testing
+
+@Suite struct JSONFieldTests {
+    /// README's "JSON output" table: for each command, the fields it documents (`identity.unit`, `[].name`, ...).
+    func documentedFields() throws -> [String: Set<String>] {
+        let readme = try String(contentsOf: packageRoot.appendingPathComponent("README.md"), encoding: .utf8)
+        let section = try #require(readme.components(separatedBy: "### JSON output").dropFirst().first)
+            .components(separatedBy: "\n## ")[0].components(separatedBy: "\n### ")[0]
+        var fields: [String: Set<String>] = [:]
+        for line in section.split(separator: "\n") where line.hasPrefix("| `") {
+            let cells = line.split(separator: "|", omittingEmptySubsequences: false).map { String($0) }
+            guard cells.count >= 4 else { continue }
+            let names = { (cell: String) in cell.matches(of: #/`([^`]+)`/#).map { String($0.1) } }
+            for command in names(cells[1]) {
+                fields[command, default: []].formUnion(names(cells[2]))
+            }
+        }
+        return fields
+    }
+
+    /// The keys of `json`, as paths: top-level keys, and `identity.KEY` for an identity object; an array's first
+    /// element stands for all of them (`[].name`).
+    func keys(_ json: String) throws -> Set<String> {
+        var object = try JSONSerialization.jsonObject(with: Data(json.utf8))
+        if let array = object as? [Any] { object = try #require(array.first) }
+        let dictionary = try #require(object as? [String: Any])
+        var result = Set(dictionary.keys)
+        if let identity = dictionary["identity"] as? [String: Any] {
+            result.formUnion(identity.keys.map { "identity." + $0 })
+        }
+        return result
+    }
+
+    /// Every `--json` output has exactly the fields README documents for it, empty ones as null, and the identity
+    /// is an object wherever it appears.
+    @Test func outputsMatchTheDocumentedFields() throws {
+        let documented = try documentedFields()
+        let folder = try TemporaryDirectory()
+        demo(folder)
+        let root = try folder.copyFixture("roots/rm204-master")
+        let facts = fixturePath("demo/facts/RM204-07.json")
+        let binary = packageRoot.appendingPathComponent(".build/debug/imprint").path
+        let runs: [(String, [String])] = [
+            ("identify", ["identify", "--facts", facts, "--json"]),
+            ("run", ["run", "--root", root, "--facts", facts, "--json"]),
+            ("status", ["status", "--root", root, "--facts", facts, "--json"]),
+            ("inventory history", ["inventory", "history", "RM204-07", "--json"]),
+            ("rollback", ["rollback", "--root", root, "--json"]),
+            ("install", ["install", "--root", root, "--binary", binary, "--force", "--unit", "RM204-07", "--dry-run", "--json"]),
+            ("inventory printer list", ["inventory", "printer", "list", "--json"]),
+            ("inventory group show", ["inventory", "group", "show", "RM204", "--json"]),
+            ("inventory import", ["inventory", "import", fixturePath("demo/printers.csv"), "--update", "--dry-run", "--json"]),
+        ]
+        for (command, arguments) in runs {
+            let result = imprint(arguments, in: folder)
+            #expect(result.status == 0, "\(command): \(result.err)")
+            let wanted = try #require(documented[command], "README documents no fields for \(command)")
+            // `[].name` is the key of each element; `changes[]` is the key `changes`.
+            let expanded = Set(wanted.map { field in
+                String(field.hasPrefix("[].") ? field.dropFirst(3) : field[...]).replacingOccurrences(of: "[]", with: "")
+            })
+            #expect(try keys(result.out) == expanded, "\(command): \(result.out.prefix(300))")
+        }
+        let status = imprint(["status", "--root", root, "--facts", facts, "--json"], in: folder).out
+        #expect(status.contains("\"problem\" : null"))
+        let history = try JSONSerialization.jsonObject(with: Data(imprint(["inventory", "history", "RM204-07", "--json"], in: folder).out.utf8))
+        #expect(((history as? [[String: Any]])?.first?["identity"] as? [String: Any])?["unit"] as? String == "RM204-07")
+    }
+
+    /// A failure under --json prints the error object on standard output, with the exit status the code names.
+    @Test func failuresAreJSONToo() throws {
+        let binary = packageRoot.appendingPathComponent(".build/debug/imprint").path
+        let folder = try TemporaryDirectory()
+        demo(folder)
+        let environment = ["IMPRINT_INVENTORY": folder.file("inventory.db"), "PATH": "/usr/bin:/bin"]
+        let missing = try runProcess(
+            binary, ["identify", "--facts", fixturePath("demo/facts/not-in-inventory.json"), "--json"], environment: environment)
+        #expect(missing.status == 10)
+        let object = try JSONSerialization.jsonObject(with: Data(missing.output.utf8)) as? [String: Any]
+        let error = try #require(object?["error"] as? [String: Any])
+        #expect(error["code"] as? String == "not-found")
+        #expect(error["status"] as? Int == 10)
+        #expect((error["message"] as? String)?.hasPrefix("no unit matches serial 7XK99QZZ") == true)
+        #expect(missing.error.hasPrefix("imprint: no unit matches"))
+        let busy = try runProcess(binary, ["inventory", "group", "show", "NOSUCH", "--json"], environment: environment)
+        #expect(busy.status == 10 && busy.output.contains("\"code\" : \"not-found\""), "\(busy.output)")
+        let plain = try runProcess(binary, ["identify", "--facts", fixturePath("demo/facts/not-in-inventory.json")], environment: environment)
+        #expect(plain.output.isEmpty, "without --json standard output stays empty")
+    }
+}
