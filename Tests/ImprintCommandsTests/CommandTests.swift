@@ -327,6 +327,22 @@ func demo(_ folder: TemporaryDirectory) {
         #expect(history.split(separator: "\n").filter { $0.contains("applied") }.count == 2)
     }
 
+    /// status tells a root given its identity by a run of some steps from one that had every step applied.
+    @Test func statusAfterAPartialRun() throws {
+        let folder = try TemporaryDirectory()
+        demo(folder)
+        let root = try folder.copyFixture("roots/rm204-master")
+        let facts = fixturePath("demo/facts/RM204-07.json")
+        #expect(imprint(["status", "--root", root, "--facts", facts], in: folder).out.hasPrefix("not personalized yet"))
+        #expect(imprint(["run", "--root", root, "--facts", facts, "--skip", "network"], in: folder).status == 0)
+        let partial = imprint(["status", "--root", root, "--facts", facts], in: folder).out
+        #expect(partial.contains("RM204-07: given its identity by run "), "\(partial)")
+        #expect(partial.contains("but no run of every step has applied a revision yet"))
+        #expect(imprint(["run", "--root", root, "--facts", facts], in: folder).status == 0)
+        let full = imprint(["status", "--root", root, "--facts", facts], in: folder).out
+        #expect(full.contains("RM204-07: personalized at revision 1") && full.contains("a run now: nothing to do"), "\(full)")
+    }
+
     /// Help texts explain the exit statuses.
     @Test func helpListsExitStatuses() {
         let help = Imprint.helpMessage(for: IdentifyCommand.self)

@@ -59,6 +59,8 @@ struct StatusCommand: ContextCommand {
         var lines: [String] = []
         if let unit = view.unit, let revision = view.revision, let time = view.time {
             lines.append("\(unit): personalized at revision \(revision) on \(ISO8601DateFormatter().string(from: time)) (run \(view.lastRun ?? "?"))")
+        } else if let unit = view.unit {
+            lines.append("\(unit): given its identity by run \(view.lastRun ?? "?"), but no run of every step has applied a revision yet")
         } else {
             lines.append("not personalized yet")
         }
