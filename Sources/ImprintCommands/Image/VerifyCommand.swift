@@ -22,7 +22,7 @@ struct VerifyCommand: ContextCommand {
 
     func run(_ context: CommandContext) throws {
         let input = try ImageInput(path: image)
-        let bar = ProgressBar("verify", total: input.size, context: context)
+        let bar = ProgressBar("verify", counting: .compressed, total: input.size, context: context)
         let result = try Restore.verify(
             input, threads: threads ?? ProcessInfo.processInfo.activeProcessorCount, passphrase: passphrase.provider(),
             progress: { bar?.update($0) })
