@@ -83,7 +83,8 @@ import Testing
     /// system holds at least 60 MB): capture's bar counts the tree's data, "of 40.0 MB data", and ends at 100%;
     /// verify and restore count the image's bytes, "of N MB compressed" with N its size, and end at 100% (verify
     /// from a pipe: no total, no percentage). The same capture streamed with '-o -' draws the same bar while
-    /// standard output takes a valid image; without a terminal, capture and verify draw nothing.
+    /// standard output takes a valid image; a verify stopped by damage ends the bar's line before its message;
+    /// without a terminal, capture and verify draw nothing.
     @Test func progressCountsWhatIsRead() throws {
         let folder = try TemporaryDirectory()
         let tree = folder.file("tree")
@@ -130,6 +131,16 @@ import Testing
         let check = try runProcess(binary, ["verify", streamed], environment: environment)
         #expect(check.status == 0, "\(check.error)")
         #expect(check.error.isEmpty, "no bar without a terminal: \(check.error)")
+
+        let damaged = folder.file("damaged.img")
+        try FileManager.default.copyItem(atPath: image, toPath: damaged)
+        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: damaged))
+        try handle.seek(toOffset: 20_000_000)
+        try handle.write(contentsOf: Data("damage".utf8))
+        try handle.close()
+        let stopped = try runOnTerminal(binary, ["verify", damaged], environment: environment, answers: [])
+        #expect(stopped.status != 0)
+        #expect(stopped.transcript.contains("\u{1b}[K\r\nimprint: the image is damaged"), "on a line of its own: \(stopped.transcript)")
 
         let quiet = try runProcess(binary, capture + ["-o", folder.file("quiet.img")], environment: environment)
         #expect(quiet.status == 0, "\(quiet.error)")

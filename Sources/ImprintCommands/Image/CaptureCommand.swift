@@ -101,6 +101,7 @@ struct CaptureCommand: ContextCommand {
         }
         // The total is what this capture will read, counted first by names and sizes (only when a bar is shown).
         let bar = ProgressBar("capture", counting: .data, total: nil, context: context)
+        defer { bar?.stop() }
         if let bar {
             let size = Capture.measure(request) { bar.status("counting what to read: \($0.files) files, \(megabytes($0.dataBytes)) data") }
             bar.begin(total: size.dataBytes)

@@ -21,6 +21,8 @@ final class ProgressBar: @unchecked Sendable {
     private var start = Date()
     private var lastDraw = Date.distantPast
     private var lastValue: UInt64 = 0
+    /// Whether a frame is on the line and the line is not ended yet.
+    private var lineOpen = false
     private let lock = NSLock()
 
     /// A bar, or nil when standard error is not a terminal (or TERM is unset or "dumb").
@@ -42,6 +44,7 @@ final class ProgressBar: @unchecked Sendable {
             guard now.timeIntervalSince(lastDraw) >= 0.2 else { return }
             lastDraw = now
             context.errorOutput("\r\(label)  \(text)\u{1b}[K")
+            lineOpen = true
         }
     }
 
@@ -62,6 +65,7 @@ final class ProgressBar: @unchecked Sendable {
             guard now.timeIntervalSince(lastDraw) >= 0.2 else { return }
             lastDraw = now
             context.errorOutput("\r" + Self.line(label, unit: unit, value: value, total: total, elapsed: now.timeIntervalSince(start)) + "\u{1b}[K")
+            lineOpen = true
         }
     }
 
@@ -70,6 +74,16 @@ final class ProgressBar: @unchecked Sendable {
         lock.withLock {
             let text = Self.line(label, unit: unit, value: lastValue, total: total.map { _ in lastValue }, elapsed: Date().timeIntervalSince(start), done: true)
             context.errorOutput("\r" + text + "\u{1b}[K\n")
+            lineOpen = false
+        }
+    }
+
+    /// Ends the line where the work stopped short (an error), so the message that follows starts a line of its own;
+    /// nothing after `finish`.
+    func stop() {
+        lock.withLock {
+            if lineOpen { context.errorOutput("\n") }
+            lineOpen = false
         }
     }
 
