@@ -43,6 +43,23 @@ public struct CaptureRequest: Sendable {
     }
 }
 
+extension CaptureRequest {
+    /// Whether --exclude leaves out the entry at `path` (relative to the root, no leading slash).
+    func isExcluded(_ path: [UInt8]) -> Bool {
+        excludes.contains { pattern in
+            if pattern.contains("/") {
+                return matches(pattern.hasPrefix("/") ? pattern : "/" + pattern, [UInt8(ascii: "/")] + path)
+            }
+            return matches(pattern, TarFormat.lastComponent(path))
+        }
+    }
+
+    /// Whether --exclude or --generalize leaves out (or replaces) the entry at `path`.
+    func leavesOut(_ path: [UInt8], isFolder: Bool) -> Bool {
+        isExcluded(path) || (generalize && GeneralizeRule.match(path, isFolder: isFolder) != nil)
+    }
+}
+
 public struct CaptureResult: Sendable {
     public var manifest: ImageManifest
     public var summary: ImageSummary
@@ -108,6 +125,8 @@ final class TreeWalker {
     private var rootDevice: UInt64 = 0
     private var firstPaths: [HardLinkKey: [UInt8]] = [:]
     private(set) var summary = ImageSummary()
+    /// The data of the file being read so far, for progress inside a large file.
+    private var fileBytes: UInt64 = 0
 
     private struct HardLinkKey: Hashable {
         var device: UInt64
@@ -121,6 +140,12 @@ final class TreeWalker {
         self.progress = progress
         users = Self.names(try? root.readFile("/etc/passwd"))
         groups = Self.names(try? root.readFile("/etc/group"))
+        if let progress {
+            writer.dataAppended = { [unowned self] count in
+                fileBytes += count
+                progress(summary.dataBytes + fileBytes)
+            }
+        }
     }
 
     func walk() throws {
@@ -302,11 +327,14 @@ final class TreeWalker {
         if !content.isEmpty { writer.recordChecksum(dataOffset: start, sha256: hasher.finalize()) }
         try writer.append([UInt8](repeating: 0, count: TarFormat.padding(entry.size)))
         summary.dataBytes += entry.size
+        progress?(summary.dataBytes)
     }
 
     private func writeFile(_ entry: TarEntry, descriptor: Int32, host: [UInt8], size: UInt64, allocated: UInt64) throws {
         var entry = entry
-        let segments = allocated < size ? dataSegments(descriptor, size: size) : nil
+        fileBytes = 0
+        defer { fileBytes = 0 }
+        let segments = allocated < size ? Self.dataSegments(descriptor, size: size) : nil
         var read: UInt64 = 0
         let expected: UInt64
         if let segments {
@@ -339,7 +367,7 @@ final class TreeWalker {
     }
 
     /// The data segments of a file with holes, from SEEK_DATA and SEEK_HOLE; nil when it has no holes after all.
-    private func dataSegments(_ descriptor: Int32, size: UInt64) -> [TarEntry.Segment]? {
+    static func dataSegments(_ descriptor: Int32, size: UInt64) -> [TarEntry.Segment]? {
         var segments: [TarEntry.Segment] = []
         var position: off_t = 0
         while UInt64(position) < size {
@@ -358,18 +386,9 @@ final class TreeWalker {
 
     /// Whether --exclude or --generalize leaves out (or replaces) the entry at `path`: the folder loop does not open
     /// such an entry ahead of `visit`, nor report it when it vanished.
-    private func isLeftOut(_ path: [UInt8], isFolder: Bool) -> Bool {
-        isExcluded(path) || (request.generalize && GeneralizeRule.match(path, isFolder: isFolder) != nil)
-    }
+    private func isLeftOut(_ path: [UInt8], isFolder: Bool) -> Bool { request.leavesOut(path, isFolder: isFolder) }
 
-    private func isExcluded(_ path: [UInt8]) -> Bool {
-        request.excludes.contains { pattern in
-            if pattern.contains("/") {
-                return matches(pattern.hasPrefix("/") ? pattern : "/" + pattern, [UInt8(ascii: "/")] + path)
-            }
-            return matches(pattern, TarFormat.lastComponent(path))
-        }
-    }
+    private func isExcluded(_ path: [UInt8]) -> Bool { request.isExcluded(path) }
 
     /// Names by number from an /etc/passwd or /etc/group text.
     static func names(_ data: Data?) -> [UInt32: [UInt8]] {

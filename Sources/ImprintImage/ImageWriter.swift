@@ -60,6 +60,8 @@ final class ImageWriter {
     /// The offset in the tar stream of the next byte appended.
     private(set) var tarOffset: UInt64 = 0
     private(set) var dataBlocks = 0
+    /// Called with the count of each piece of file data appended, so progress moves inside a large file.
+    var dataAppended: ((UInt64) -> Void)?
 
     /// The keys when the image is encrypted.
     let key: ImageKey?
@@ -172,6 +174,7 @@ final class ImageWriter {
             used += got
             remaining -= UInt64(got)
             tarOffset += UInt64(got)
+            dataAppended?(UInt64(got))
         }
         return read
     }

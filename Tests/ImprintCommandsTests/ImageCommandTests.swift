@@ -66,24 +66,31 @@ import Testing
     }
 
     /// `--one-file-system` with a tmpfs mounted inside the root (in a private mount namespace): the mount point is in
-    /// the image, what is mounted on it is not; without the flag it is.
+    /// the image, what is mounted on it is not; without the flag it is. On a terminal (script(1)), the progress
+    /// bar's total leaves out the 3 MB on the tmpfs too: a frame before the last counts the root's 2 MB.
     @Test func oneFileSystemKeepsTheMountPointOnly() throws {
         let folder = try TemporaryDirectory()
         let root = try master(folder)
         try FileManager.default.createDirectory(atPath: root + "/mnt", withIntermediateDirectories: false)
+        try Data(repeating: 7, count: 2_000_000).write(to: URL(fileURLWithPath: root + "/usr/big.bin"))
         let script = #"""
             set -e
             mount -t tmpfs tmpfs "$1/mnt"
             echo inside > "$1/mnt/inside.txt"
+            head -c 3000000 /dev/zero > "$1/mnt/inside.bin"
             "$2" capture --root "$1" -o "$3" --model "OptiPlex 7090" --one-file-system > /dev/null
             "$2" capture --root "$1" -o "$4" --model "OptiPlex 7090" > /dev/null
+            TERM=xterm script -qec "'$2' capture --root '$1' -o '$3' --model M --one-file-system" /dev/null < /dev/null > "$5"
             tar -tzf "$3"
             echo ---
             tar -tzf "$4"
             """#
         let one = folder.file("one.imprint")
         let all = folder.file("all.imprint")
-        let result = try inPrivateMounts(script, [root, imprintBinary, one, all], environment: ["PATH": "/usr/bin:/bin"])
+        let frames = folder.file("frames.txt")
+        let result = try inPrivateMounts(script, [root, imprintBinary, one, all, frames], environment: ["PATH": "/usr/bin:/bin"])
+        let drawn = try String(contentsOfFile: frames, encoding: .utf8)
+        #expect(drawn.contains(#/\rcapture  \[[#.]{20}\]  +[0-9]{1,2}%  [0-9.]+ of 2\.0 MB data  /#), "\(drawn)")
         #expect(result.status == 0, "\(result.error)")
         let parts = result.output.components(separatedBy: "---\n")
         #expect(parts.count == 2)
@@ -281,10 +288,21 @@ import Testing
 }
 
 @Suite struct ProgressBarTests {
-    /// The bar shows percent, bytes, rate and ETA when the total is known, and bytes and rate only otherwise.
+    /// The bar shows percent, bytes of the total with what they count, rate and ETA when the total is known, and
+    /// bytes with what they count and rate otherwise.
     @Test func lineText() {
-        #expect(ProgressBar.line("restore", value: 50_000_000, total: 200_000_000, elapsed: 2)
-            == "restore  [#####...............]   25%  50.0 MB  25.0 MB/s  ETA 0:06")
-        #expect(ProgressBar.line("capture", value: 10_000_000, total: nil, elapsed: 1) == "capture  10.0 MB  10.0 MB/s")
+        #expect(ProgressBar.line("restore", unit: .compressed, value: 50_000_000, total: 200_000_000, elapsed: 2)
+            == "restore  [#####...............]   25%  50.0 of 200.0 MB compressed  25.0 MB/s  ETA 0:06")
+        #expect(ProgressBar.line("capture", unit: .data, value: 10_000_000, total: nil, elapsed: 1) == "capture  10.0 MB data  10.0 MB/s")
+    }
+
+    /// Only the last frame says 100%: all bytes read but the work not finished shows 99%, never more.
+    @Test func hundredOnlyWhenDone() {
+        #expect(ProgressBar.line("capture", unit: .data, value: 40_000_000, total: 40_000_000, elapsed: 4)
+            == "capture  [###################.]   99%  40.0 of 40.0 MB data  10.0 MB/s")
+        #expect(ProgressBar.line("capture", unit: .data, value: 40_000_000, total: 40_000_000, elapsed: 4, done: true)
+            == "capture  [####################]  100%  40.0 of 40.0 MB data  10.0 MB/s")
+        #expect(ProgressBar.line("capture", unit: .data, value: 0, total: 0, elapsed: 0, done: true)
+            == "capture  [####################]  100%  0.0 of 0.0 MB data  0.0 MB/s")
     }
 }

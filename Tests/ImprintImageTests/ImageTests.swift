@@ -442,6 +442,32 @@ func writeImage(_ entries: [TarEntry], to path: String) throws {
         #expect(!listed.output.contains("pkgcache.bin"))
         #expect(!listed.output.contains(".pyc"))
     }
+
+    /// The count made before a capture (for its progress bar) equals what the capture then reads, files and data
+    /// bytes, on a tree with every kind of file (a hard link, a file with holes), plain, excluding, generalizing,
+    /// and with the image being written inside the tree.
+    @Test func measureEqualsWhatCaptureReads() throws {
+        let folder = try TemporaryDirectory()
+        let source = try makeEveryKindTree(in: folder)
+        for (excludes, generalize) in [([String](), false), (["*.txt", "/deep/*"], false), ([], true)] {
+            let image = source + "/image.imprint"
+            let descriptor = open(image, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+            defer {
+                close(descriptor)
+                unlink(image)
+            }
+            var request = CaptureRequest(root: source, models: ["m"], generalize: generalize, excludes: excludes, tool: "test")
+            var info = stat()
+            fstat(descriptor, &info)
+            request.skip = (UInt64(info.st_dev), UInt64(info.st_ino))
+            let measured = Capture.measure(request)
+            var reported: [UInt64] = []
+            let result = try Capture.run(request, to: descriptor, name: image) { reported.append($0) }
+            #expect(measured == CaptureSize(files: result.summary.files, dataBytes: result.summary.dataBytes), "\(excludes) \(generalize)")
+            #expect(reported == reported.sorted(), "progress never goes back")
+            #expect(reported.last == result.summary.dataBytes)
+        }
+    }
 }
 
 /// Runs `body` with standard input reading `path` through a pipe (not seekable), as `imprint verify - < IMAGE | ...`.

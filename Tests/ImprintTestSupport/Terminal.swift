@@ -11,9 +11,12 @@ public struct TerminalResult: Sendable {
 /// getpass reads it too), the way a technician runs it at a console, and types each answer once the program
 /// has printed its prompt. Answers are written only after the prompt, since a program may flush what was typed
 /// ahead (getpass does).
-/// - Parameter answers: the prompts to wait for, in order, each with the line to type.
+/// - Parameters:
+///   - answers: the prompts to wait for, in order, each with the line to type.
+///   - standardOutput: a file to take standard output instead of the terminal (as `imprint capture -o - > FILE`).
 public func runOnTerminal(
-    _ executable: String, _ arguments: [String], environment: [String: String], answers: [(prompt: String, line: String)]
+    _ executable: String, _ arguments: [String], environment: [String: String], answers: [(prompt: String, line: String)],
+    standardOutput: String? = nil
 ) throws -> TerminalResult {
     var master: Int32 = -1
     var slave: Int32 = -1
@@ -22,6 +25,7 @@ public func runOnTerminal(
     posix_spawn_file_actions_init(&actions)
     defer { posix_spawn_file_actions_destroy(&actions) }
     for descriptor in Int32(0)...2 { posix_spawn_file_actions_adddup2(&actions, slave, descriptor) }
+    if let standardOutput { posix_spawn_file_actions_addopen(&actions, 1, standardOutput, O_WRONLY | O_CREAT | O_TRUNC, 0o644) }
     posix_spawn_file_actions_addclose(&actions, master)
     posix_spawn_file_actions_addclose(&actions, slave)
     var attributes = posix_spawnattr_t()

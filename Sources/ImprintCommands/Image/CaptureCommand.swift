@@ -100,7 +100,13 @@ struct CaptureCommand: ContextCommand {
         if fstat(descriptor, &info) == 0 && info.st_mode & S_IFMT == S_IFREG {
             request.skip = (UInt64(info.st_dev), UInt64(info.st_ino))
         }
-        let bar = ProgressBar("capture", total: Self.usedBytes(target.path), context: context)
+        // The total is what this capture will read, counted first by names and sizes (only when a bar is shown).
+        let bar = ProgressBar("capture", counting: .data, total: nil, context: context)
+        defer { bar?.stop() }
+        if let bar {
+            let size = Capture.measure(request) { bar.status("counting what to read: \($0.files) files, \(megabytes($0.dataBytes)) data") }
+            bar.begin(total: size.dataBytes)
+        }
         let result = try Capture.run(request, to: descriptor, name: toStandardOutput ? "standard output" : output) { bar?.update($0) }
         bar?.finish()
         if !toStandardOutput {
@@ -118,13 +124,6 @@ struct CaptureCommand: ContextCommand {
         } else {
             report(ImageView(manifest: result.manifest, summary: result.summary, imageBytes: result.imageBytes).text(title: "captured \(target.path) into \(toStandardOutput ? "standard output" : output)"))
         }
-    }
-
-    /// The bytes used on the root's file system: the progress bar's estimate of what a capture reads.
-    static func usedBytes(_ path: String) -> UInt64? {
-        var info = statvfs()
-        guard statvfs(path, &info) == 0 else { return nil }
-        return UInt64(info.f_blocks - info.f_bfree) * UInt64(info.f_frsize)
     }
 }
 

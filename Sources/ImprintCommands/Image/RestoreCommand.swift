@@ -70,7 +70,8 @@ struct RestoreCommand: ContextCommand {
             }
         }
         let input = try ImageInput(path: path)
-        let bar = ProgressBar("restore", total: input.size, context: context)
+        let bar = ProgressBar("restore", counting: .compressed, total: input.size, context: context)
+        defer { bar?.stop() }
         let result = try Restore.run(
             input, root: target.path, threads: threads ?? ProcessInfo.processInfo.activeProcessorCount,
             passphrase: passphrase.provider(), approve: { manifest in

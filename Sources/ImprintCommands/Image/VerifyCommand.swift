@@ -23,7 +23,8 @@ struct VerifyCommand: ContextCommand {
 
     func run(_ context: CommandContext) throws {
         let input = try ImageInput(path: image)
-        let bar = ProgressBar("verify", total: input.size, context: context)
+        let bar = ProgressBar("verify", counting: .compressed, total: input.size, context: context)
+        defer { bar?.stop() }
         let result = try Restore.verify(
             input, threads: threads ?? ProcessInfo.processInfo.activeProcessorCount, passphrase: passphrase.provider(),
             progress: { bar?.update($0) })
