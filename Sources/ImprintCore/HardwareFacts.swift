@@ -60,6 +60,19 @@ public struct HardwareFacts: Codable, Equatable, Sendable {
         return (usable, ignored)
     }
 
+    /// Every field, absent ones as `null` (which `parse` reads back as absent), so a facts file shows what the
+    /// firmware did not report.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(serial, forKey: .serial)
+        try container.encode(uuid, forKey: .uuid)
+        try container.encode(assetTag, forKey: .assetTag)
+        try container.encode(vendor, forKey: .vendor)
+        try container.encode(model, forKey: .model)
+        try container.encode(boardSerial, forKey: .boardSerial)
+        try container.encode(interfaces, forKey: .interfaces)
+    }
+
     /// Parses a facts file: the JSON `imprint facts --json` prints. A plain `"macs": [...]` list is accepted in
     /// place of `interfaces` for hand-written files.
     public static func parse(json data: Data, source: String) throws(CoreError) -> HardwareFacts {

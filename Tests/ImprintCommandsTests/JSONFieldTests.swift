@@ -43,7 +43,18 @@ import Testing
         let root = try folder.copyFixture("roots/rm204-master")
         let facts = fixturePath("demo/facts/RM204-07.json")
         let binary = packageRoot.appendingPathComponent(".build/debug/imprint").path
+        let image = folder.file("master.imprint")
+        let library = folder.file("library")
+        try FileManager.default.createDirectory(atPath: library, withIntermediateDirectories: true)
         let runs: [(String, [String])] = [
+            ("facts", ["facts", "--facts", facts, "--json"]),
+            ("capture", ["capture", "--root", fixturePath("roots/rm204-master"), "-o", image, "--model", "OptiPlex 7090", "--json"]),
+            ("verify", ["verify", image, "--json"]),
+            ("inspect", ["inspect", image, "--json"]),
+            ("restore", ["restore", image, "--root", folder.file("restored"), "--facts", facts, "--json"]),
+            ("library list", ["library", "add", image, "--library", library]),
+            ("library list", ["library", "list", "--library", library, "--json"]),
+            ("library verify", ["library", "verify", "--library", library, "--json"]),
             ("identify", ["identify", "--facts", facts, "--json"]),
             ("run", ["run", "--root", root, "--facts", facts, "--json"]),
             ("status", ["status", "--root", root, "--facts", facts, "--json"]),
@@ -54,9 +65,11 @@ import Testing
             ("inventory group show", ["inventory", "group", "show", "RM204", "--json"]),
             ("inventory import", ["inventory", "import", fixturePath("demo/printers.csv"), "--update", "--dry-run", "--json"]),
         ]
+        try FileManager.default.createDirectory(atPath: folder.file("restored"), withIntermediateDirectories: true)
         for (command, arguments) in runs {
             let result = imprint(arguments, in: folder)
             #expect(result.status == 0, "\(command): \(result.err)")
+            if !arguments.contains("--json") { continue }
             let wanted = try #require(documented[command], "README documents no fields for \(command)")
             // `[].name` is the key of each element; `changes[]` is the key `changes`.
             let expanded = Set(wanted.map { field in
@@ -87,6 +100,14 @@ import Testing
         #expect(missing.error.hasPrefix("imprint: no unit matches"))
         let busy = try runProcess(binary, ["inventory", "group", "show", "NOSUCH", "--json"], environment: environment)
         #expect(busy.status == 10 && busy.output.contains("\"code\" : \"not-found\""), "\(busy.output)")
+        // library verify reports every image as a row, the failed ones too, and exits 20.
+        let library = folder.file("library")
+        try FileManager.default.createDirectory(atPath: library, withIntermediateDirectories: true)
+        try Data("not an image".utf8).write(to: URL(fileURLWithPath: library + "/garbage.imprint"))
+        let verified = try runProcess(binary, ["library", "verify", "--library", library, "--json"], environment: environment)
+        #expect(verified.status == 20)
+        let rows = try JSONSerialization.jsonObject(with: Data(verified.output.utf8)) as? [[String: Any]]
+        #expect(rows?.count == 1 && rows?.first?["ok"] as? Bool == false, "\(verified.output)")
         let plain = try runProcess(binary, ["identify", "--facts", fixturePath("demo/facts/not-in-inventory.json")], environment: environment)
         #expect(plain.output.isEmpty, "without --json standard output stays empty")
     }

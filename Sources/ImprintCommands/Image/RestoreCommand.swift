@@ -48,10 +48,23 @@ struct RestoreCommand: ContextCommand {
     var facts: String?
     @Option(help: "Threads that decompress (default: one per core).") var threads: Int?
     @OptionGroup var passphrase: PassphraseOptions
+    @Flag(help: "Print the restored image's manifest and totals as JSON.") var json = false
+    var reportsJSON: Bool { json }
     @OptionGroup var global: GlobalOptions
+
+    /// `imprint restore --json`: the image as `verify --json` shows it, and where it went.
+    struct View: Encodable {
+        var image: String
+        var root: String
+        var restored: ImageView
+    }
 
     func validate() throws {
         if (image == nil) == (library == nil) { throw ValidationError("give an image, or '--library DIR', not both") }
+        if json && (personalize || installAgent) {
+            throw ValidationError(
+                "'--json' reports the restore alone; run 'imprint run --json' or 'imprint install --json' after it")
+        }
         if let threads, threads < 1 { throw ValidationError("'--threads' must be 1 or more") }
         if personalize && installAgent { throw ValidationError("give '--personalize' (now) or '--install-agent' (at first boot), not both") }
         if agentBinary != nil && !installAgent { throw ValidationError("'--agent-binary' goes with '--install-agent'") }
@@ -85,6 +98,10 @@ struct RestoreCommand: ContextCommand {
         }, progress: { bar?.update($0) })
         bar?.finish()
         let view = ImageView(manifest: result.manifest, summary: result.summary, imageBytes: input.size ?? 0)
+        if json {
+            try context.printJSON(View(image: path, root: target.path, restored: view))
+            return
+        }
         context.print(view.text(title: "restored \(path == "-" ? "standard input" : path) into \(target.path); every block and file checked"))
         if personalize { try runAgent(target: target, facts: unitFacts, imageID: Self.imageID(result.manifest), context: context) }
         if installAgent {
