@@ -61,6 +61,9 @@ import Testing
             ("inventory history", ["inventory", "history", "RM204-07", "--json"]),
             ("rollback", ["rollback", "--root", root, "--json"]),
             ("install", ["install", "--root", root, "--binary", binary, "--force", "--unit", "RM204-07", "--dry-run", "--json"]),
+            ("inventory show", ["inventory", "show", "RM204-07", "--json"]),
+            ("inventory list", ["inventory", "list", "--json"]),
+            ("inventory name", ["inventory", "name", "--pattern", "LAB-{serial}", "5CG2041XQ7", "--json"]),
             ("inventory printer list", ["inventory", "printer", "list", "--json"]),
             ("inventory group show", ["inventory", "group", "show", "RM204", "--json"]),
             ("inventory import", ["inventory", "import", fixturePath("demo/printers.csv"), "--update", "--dry-run", "--json"]),
@@ -77,6 +80,15 @@ import Testing
             })
             #expect(try keys(result.out) == expanded, "\(command): \(result.out.prefix(300))")
         }
+        // A Wi-Fi passphrase never leaves the inventory in JSON.
+        let passphrase = try folder.write("passphrase", "secretpass\n")
+        #expect(imprint(["inventory", "set", "RM204-08", "--wifi-ssid", "staff", "--wifi-passphrase-file", passphrase], in: folder).status == 0)
+        for arguments in [["inventory", "show", "RM204-08", "--json"], ["inventory", "list", "--json"]] {
+            let listed = imprint(arguments, in: folder).out
+            #expect(listed.contains("\"passphrase\" : \"********\"") && !listed.contains("secretpass"), "\(arguments)")
+        }
+        let shown = imprint(["inventory", "show", "RM204-07", "--json"], in: folder).out
+        #expect(shown.contains("\"gateway6\" : null") && shown.contains("\"dhcp6\" : false"), "\(shown)")
         let status = imprint(["status", "--root", root, "--facts", facts, "--json"], in: folder).out
         #expect(status.contains("\"problem\" : null"))
         let history = try JSONSerialization.jsonObject(with: Data(imprint(["inventory", "history", "RM204-07", "--json"], in: folder).out.utf8))

@@ -38,7 +38,7 @@ struct UnitView: Encodable {
         @Nullable var domain: String?
         var networkMode: String
         @Nullable var networkStack: String?
-        var interfaces: [InterfaceConfig]
+        var interfaces: [InterfaceView]
         var printers: [String]
         @Nullable var defaultPrinter: String?
     }
@@ -50,7 +50,7 @@ struct UnitView: Encodable {
     @Nullable var notes: String?
     var revision: Int
     var identifiers: Identifiers
-    var interfaces: [InterfaceConfig]
+    var interfaces: [InterfaceView]
     var printers: [String]
     @Nullable var defaultPrinter: String?
     var createdAt: Date
@@ -69,7 +69,7 @@ struct UnitView: Encodable {
         identifiers = Identifiers(
             serial: first(.serial), uuid: first(.uuid), assetTag: first(.assetTag),
             macs: draft.identifiers.filter { $0.kind == .mac }.map(\.value))
-        interfaces = draft.interfaces.map(Self.masked)
+        interfaces = draft.interfaces.map(InterfaceView.init)
         printers = draft.printers.map(\.value)
         defaultPrinter = draft.defaultPrinter?.value
         createdAt = record.createdAt
@@ -77,14 +77,39 @@ struct UnitView: Encodable {
         let profile = record.profile
         effective = Effective(
             fqdn: profile.fqdn, domain: profile.domain?.value, networkMode: profile.networkMode.rawValue,
-            networkStack: profile.networkStack?.rawValue, interfaces: profile.interfaces.map(Self.masked),
+            networkStack: profile.networkStack?.rawValue, interfaces: profile.interfaces.map(InterfaceView.init),
             printers: profile.printers.map(\.name.value), defaultPrinter: profile.defaultPrinter?.value)
     }
+}
 
-    static func masked(_ interface: InterfaceConfig) -> InterfaceConfig {
-        var copy = interface
-        if copy.wifi?.passphrase != nil { copy.wifi?.passphrase = "********" }
-        return copy
+/// A card's settings in `inventory show --json`: every key present, the Wi-Fi passphrase masked.
+struct InterfaceView: Encodable {
+    struct Wifi: Encodable {
+        var ssid: String
+        /// `********` when the card has a passphrase, null when the network is open.
+        @Nullable var passphrase: String?
+    }
+
+    var mac: String
+    var addresses: [String]
+    var dhcp6: Bool
+    @Nullable var gateway4: String?
+    @Nullable var gateway6: String?
+    var dns: [String]
+    var search: [String]
+    @Nullable var mtu: Int?
+    @Nullable var wifi: Wifi?
+
+    init(_ interface: InterfaceConfig) {
+        mac = interface.mac.value
+        addresses = interface.addresses.map(\.description)
+        dhcp6 = interface.dhcp6
+        gateway4 = interface.gateway4?.description
+        gateway6 = interface.gateway6?.description
+        dns = interface.dns.map(\.value)
+        search = interface.search.map(\.value)
+        mtu = interface.mtu
+        wifi = interface.wifi.map { Wifi(ssid: $0.ssid, passphrase: $0.passphrase == nil ? nil : "********") }
     }
 }
 
