@@ -169,13 +169,9 @@ public enum Agent {
         // man-in-the-middle warning; a new machine-id splits the journal and changes the DHCP client id.
         var steps = request.steps
         if !request.force {
-            let kept = [(AgentStep.machineID, keepsID, "machine-id"), (.hostKeys, keepsKeys, "host keys")]
-                .filter { steps.contains($0.0) && $0.1 }
-            steps.subtract(kept.map(\.0))
-            if !kept.isEmpty {
-                let names = kept.map(\.2).joined(separator: " and ")
-                plan.notes.append("\(names) kept: this unit already has its own (--force renews \(kept.count == 1 ? "it" : "them"))")
-            }
+            let kept = [(AgentStep.machineID, keepsID), (.hostKeys, keepsKeys)].filter { steps.contains($0.0) && $0.1 }.map(\.0)
+            steps.subtract(kept)
+            if let note = keptNote(kept) { plan.notes.append(note) }
         }
         // The identity line names the machine-id and keys the unit has after the run, made now or kept.
         if !steps.contains(.machineID), let currentID { machineID = IdentityRecord.MachineID(old: currentID, new: currentID) }
@@ -215,16 +211,7 @@ public enum Agent {
             image: request.imageID, enrolledInto: request.enrolledInto,
             inventoryCopy: request.shrinksInventory ? "own record only" : nil, agentVersion: request.agentVersion, run: run, time: request.time,
             result: request.dryRun ? RunOutcome.Result.planned.rawValue : RunOutcome.Result.applied.rawValue)
-        if steps.contains(.identity) {
-            let log = IdentityRecord.logPath
-            let before = try root.readFile(log)
-            var contents = before ?? Data()
-            if let last = contents.last, last != UInt8(ascii: "\n") { contents.append(UInt8(ascii: "\n")) }
-            contents.append(Data((try identity.jsonLine() + "\n").utf8))
-            plan.changes.append(FileChange(
-                step: .identity, path: log, reason: "one line per run: who this unit became",
-                action: .write(contents: contents, metadata: before == nil ? FileMetadata(mode: 0o640) : nil), before: before))
-        }
+        if steps.contains(.identity) { plan.changes.append(try logLine(identity, root: root)) }
         // The state remembers an identity made now (whatever steps ran, so a later run keeps it) and the revision
         // once every step has applied it.
         let everyStepApplied = request.steps.isSuperset(of: AgentStep.allCases.filter { $0 != .identity })
@@ -242,6 +229,25 @@ public enum Agent {
                 before: try root.readFile(AgentState.path)))
         }
         return (plan, identity)
+    }
+
+    /// The note of a run that kept the unit's machine-id or host keys, or nil when it kept neither.
+    static func keptNote(_ kept: [AgentStep]) -> String? {
+        guard !kept.isEmpty else { return nil }
+        let names = kept.map { $0 == .machineID ? "machine-id" : "host keys" }.joined(separator: " and ")
+        return "\(names) kept: this unit already has its own (--force renews \(kept.count == 1 ? "it" : "them"))"
+    }
+
+    /// The identity log with `identity` appended as one more line.
+    static func logLine(_ identity: IdentityRecord, root: TargetRoot) throws -> FileChange {
+        let log = IdentityRecord.logPath
+        let before = try root.readFile(log)
+        var contents = before ?? Data()
+        if let last = contents.last, last != UInt8(ascii: "\n") { contents.append(UInt8(ascii: "\n")) }
+        contents.append(Data((try identity.jsonLine() + "\n").utf8))
+        return FileChange(
+            step: .identity, path: log, reason: "one line per run: who this unit became",
+            action: .write(contents: contents, metadata: before == nil ? FileMetadata(mode: 0o640) : nil), before: before)
     }
 
     /// Gives the running system the unit's hostname, as systemd does from /etc/hostname at boot, so the services
