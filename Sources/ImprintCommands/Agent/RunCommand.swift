@@ -105,9 +105,7 @@ struct RunCommand: ContextCommand {
         let request = RunRequest(
             profile: match.unit.profile, matched: match.matched, steps: try selection.steps(), force: force,
             dryRun: dryRun, live: root.path == "/", imageID: imageID, enrolledInto: enrolledInto,
-            shrinksInventory: shrinks, source: source,
-            time: context.clock(),
-            agentVersion: imprintVersion, lockWait: wait)
+            shrinksInventory: shrinks, source: source, time: context.clock(), agentVersion: imprintVersion, lockWait: wait)
         let outcome = try Agent.run(request, root: root) {
             context.errorOutput("imprint: another run holds the lock of \(root.path); waiting up to \(Int(wait)) s\n")
         }
