@@ -90,6 +90,9 @@ extension Inventory {
     }
 
     private func deleteUnits(outside scope: SnapshotScope, db: Database) throws {
+        // Groups named by the scope stay even without units, as do groups that let unknown units enrol: a unit
+        // that boots unknown needs its group's pattern and settings (no secret lives in a group).
+        var keptGroups: [Int64] = []
         switch scope {
         case .everything:
             return
@@ -97,8 +100,8 @@ extension Inventory {
             let ids = try references.map { reference in try self.unitId(reference, db: db) }
             try db.execute(sql: "DELETE FROM unit WHERE id NOT IN (\(ids.map(String.init).joined(separator: ",")))")
         case .groups(let names):
-            let ids = try names.map { name in try self.groupId(name, create: false, db: db) }
-            try db.execute(sql: "DELETE FROM unit WHERE groupId IS NULL OR groupId NOT IN (\(ids.map(String.init).joined(separator: ",")))")
+            keptGroups = try names.map { name in try self.groupId(name, create: false, db: db) }
+            try db.execute(sql: "DELETE FROM unit WHERE groupId IS NULL OR groupId NOT IN (\(keptGroups.map(String.init).joined(separator: ",")))")
         case .models(let models):
             let lowered = models.map { $0.lowercased() }
             try db.execute(
@@ -107,7 +110,10 @@ extension Inventory {
         }
         // What only the deleted units used: their history, groups no kept unit is in, printers nothing kept names.
         try db.execute(sql: "DELETE FROM history WHERE unitId IS NULL")
-        try db.execute(sql: "DELETE FROM unitGroup WHERE id NOT IN (SELECT groupId FROM unit WHERE groupId IS NOT NULL)")
+        try db.execute(sql: """
+            DELETE FROM unitGroup WHERE id NOT IN (SELECT groupId FROM unit WHERE groupId IS NOT NULL) AND enroll = 0
+                AND id NOT IN (\(keptGroups.map(String.init).joined(separator: ",")))
+            """)
         try db.execute(sql: """
             DELETE FROM printer WHERE id NOT IN (SELECT printerId FROM unitPrinter)
                 AND id NOT IN (SELECT printerId FROM groupPrinter)

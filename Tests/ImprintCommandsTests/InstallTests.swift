@@ -177,4 +177,23 @@ func treeSnapshot(_ path: String) throws -> String {
         #expect(missing.status == 10, "\(missing.err)")
         #expect(try treeSnapshot(otherRoot) == installedSnapshot)
     }
+
+    /// An empty group that lets unknown units enrol is kept in the copy, so a unit enrols offline from it; a model no
+    /// unit has is refused, naming the models there are.
+    @Test func enrolmentGroupTravelsWithTheCopy() throws {
+        let folder = try TemporaryDirectory()
+        demo(folder)
+        #expect(imprint(["inventory", "group", "add", "LAB", "--naming-pattern", "LAB-{serial}", "--enroll", "yes"], in: folder).status == 0)
+        let typo = imprint(["install", "--root", try folder.copyFixture("roots/rm204-master", as: "typo"), "--binary", debugBinary,
+            "--force", "--model", "OptiPlex 9999"], in: folder)
+        #expect(typo.status == 10 && typo.err.contains("no unit of model 'OptiPlex 9999'") && typo.err.contains("'optiplex 7090'"), "\(typo.err)")
+        let root = try folder.copyFixture("roots/rm204-master")
+        let install = imprint(["install", "--root", root, "--binary", debugBinary, "--force", "--group", "LAB"], in: folder)
+        #expect(install.status == 0 && install.out.contains("inventory copy: 0 units"), "\(install.err)")
+        let copy = root + "/var/lib/imprint/inventory.db"
+        let run = imprint(["run", "--root", root, "--inventory", copy, "--facts", fixturePath("demo/facts/not-in-inventory.json")], in: folder)
+        #expect(run.status == 0, "\(run.err)")
+        #expect(run.out.hasPrefix("enrolled into LAB as LAB-7XK99QZZ"))
+        #expect(try Inventory(path: folder.file("inventory.db"), readOnly: true).units().count == 30, "the site's inventory is untouched")
+    }
 }
