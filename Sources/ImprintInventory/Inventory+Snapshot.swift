@@ -103,6 +103,12 @@ extension Inventory {
             keptGroups = try names.map { name in try self.groupId(name, create: false, db: db) }
             try db.execute(sql: "DELETE FROM unit WHERE groupId IS NULL OR groupId NOT IN (\(keptGroups.map(String.init).joined(separator: ",")))")
         case .models(let models):
+            // A mistyped model would leave the unit a copy with nobody in it; a group may be empty on purpose (units
+            // that enrol at first boot).
+            let known = try String.fetchAll(db, sql: "SELECT DISTINCT lower(model) FROM unit WHERE model IS NOT NULL ORDER BY 1")
+            if let missing = models.first(where: { !known.contains($0.lowercased()) }) {
+                throw InventoryError.modelNotFound(model: missing, known: known)
+            }
             let lowered = models.map { $0.lowercased() }
             try db.execute(
                 sql: "DELETE FROM unit WHERE model IS NULL OR lower(model) NOT IN (\(databaseQuestionMarks(count: lowered.count)))",

@@ -11,6 +11,8 @@ public enum InventoryError: Error, Sendable {
     case unitNotFound(reference: String)
     case groupNotFound(name: String)
     case printerNotFound(name: String)
+    /// No unit has hardware model `model`; `known` lists the models units have (lowercased).
+    case modelNotFound(model: String, known: [String])
     /// A record with that name already exists.
     case alreadyExists(kind: String, name: String, hint: String)
     /// An identifier already belongs to another unit.
@@ -57,6 +59,10 @@ extension InventoryError: CustomStringConvertible {
             return "no unit \(quoted(reference)) in the inventory; 'imprint inventory list' shows the units"
         case .groupNotFound(let name):
             return "no group \(quoted(name)); create it with 'imprint inventory group add \(name)'"
+        case let .modelNotFound(model, known):
+            return "no unit of model \(quoted(model)) in the inventory; its models are "
+                + (known.isEmpty ? "none" : known.map(quoted).joined(separator: ", "))
+                + " (compared without case); or name the units with '--unit' or '--group'"
         case .printerNotFound(let name):
             return "no printer \(quoted(name)); create it with 'imprint inventory printer add \(name) --uri URI'"
         case let .alreadyExists(kind, name, hint):

@@ -59,18 +59,6 @@ struct InstallCommand: ContextCommand {
         }
         let source = try global.openInventory(context, readOnly: true)
         let chosen = try scope.scope(in: source)
-        if case .models(let models) = chosen {
-            // A mistyped model would leave the unit a copy with nobody in it; a group may be empty on purpose (units
-            // that enrol at first boot).
-            let known = Set(try source.units().compactMap { $0.draft.model?.lowercased() })
-            if let missing = models.first(where: { !known.contains($0.lowercased()) }) {
-                throw CommandFailure(
-                    status: .notFound,
-                    message: "no unit of model \(quoted(missing)) in the inventory; its models are "
-                        + (known.isEmpty ? "none" : known.sorted().map(quoted).joined(separator: ", "))
-                        + " (compared without case); or name the units with '--unit' or '--group'")
-            }
-        }
         let inventory = try source.snapshot(chosen)
         let plan = try Installer.plan(InstallRequest(binary: executable, inventory: inventory.data, force: force), root: target)
         if !dryRun { try Installer.apply(plan, root: target) }

@@ -124,7 +124,7 @@ public struct CommandFailure: Error, CustomStringConvertible {
         switch error {
         case .missingDatabase: return .missingInput
         case .database: return .failure
-        case .unitNotFound, .groupNotFound, .printerNotFound: return .notFound
+        case .unitNotFound, .groupNotFound, .printerNotFound, .modelNotFound: return .notFound
         case .noMatch: return .notFound
         case .conflict: return .conflict
         case .noUsableIdentifiers: return .noIdentifiers
