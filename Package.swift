@@ -46,12 +46,13 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
-        // Core: plain values, validation, errors, the confined target root
+        // Core: plain values (facts and their probe, unit, plan, identity, the network model and its netplan reader:
+        // the only module that imports Yams), validation, errors, the confined target root, the unit directory protocol
         .target(
             name: "ImprintCore",
             dependencies: [
                 "CUUID", "CLinux",
-                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Yams", package: "Yams"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -61,14 +62,12 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
-        // Inventory: the SQLite store (the only module that imports GRDB), and the netplan v2 reader (the only
-        // module that imports Yams)
+        // Inventory: the SQLite store (the only module that imports GRDB), a unit directory
         .target(
             name: "ImprintInventory",
             dependencies: [
                 "ImprintCore",
                 .product(name: "GRDB", package: "GRDB.swift"),
-                .product(name: "Yams", package: "Yams"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -78,11 +77,11 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
-        // Agent: hardware facts, and later the personalization steps
+        // Agent: the personalization entry point, its steps, planner, applier, journal and identity log
         .target(
             name: "ImprintAgent",
             dependencies: [
-                "ImprintCore", "ImprintInventory", "ImprintTemplates", "CLinux",
+                "ImprintCore", "ImprintTemplates", "CLinux",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "_CryptoExtras", package: "swift-crypto"),
             ],

@@ -1,24 +1,18 @@
 import Foundation
 import Glibc
 import ImprintCore
-import ImprintInventory
 
-/// What `imprint run` asks for.
-public struct RunRequest: Sendable {
-    public var profile: UnitProfile
-    /// The identifiers that matched the unit's record.
-    public var matched: [Identifier]
+/// How a run goes, whichever unit it is for: the steps, whether it writes, where it comes from.
+public struct RunSettings: Sendable {
     public var steps: Set<AgentStep>
-    /// Re-apply even when this root already has the record's revision.
+    /// Re-apply even when this root already has the record's revision, and renew the machine-id and host keys.
     public var force: Bool
     public var dryRun: Bool
     /// Whether the root is the running system (`--root /`), where some changes need a reboot.
     public var live: Bool
+    /// The image the root was restored from, for the identity log.
     public var imageID: String?
-    /// The group the unit joined just before this run, for the identity line.
-    public var enrolledInto: String?
-    /// The run will shrink the unit's copy of the inventory to its own record, for the identity line.
-    public var shrinksInventory: Bool
+    /// Why the run happens, for the history: `boot`, `restore`, `technician`.
     public var source: String
     public var time: Date
     public var random: RandomSource
@@ -31,22 +25,16 @@ public struct RunRequest: Sendable {
     public var cupsServer: String?
 
     public init(
-        profile: UnitProfile, matched: [Identifier], steps: Set<AgentStep> = Set(AgentStep.allCases), force: Bool = false,
-        dryRun: Bool = false, live: Bool = false, imageID: String? = nil, enrolledInto: String? = nil, shrinksInventory: Bool = false,
-        source: String = "technician",
-        time: Date = Date(), random: RandomSource = .system,
+        steps: Set<AgentStep> = Set(AgentStep.allCases), force: Bool = false, dryRun: Bool = false, live: Bool = false,
+        imageID: String? = nil, source: String = "technician", time: Date = Date(), random: RandomSource = .system,
         newMachineID: @escaping @Sendable () -> String = freshMachineID, agentVersion: String, lockWait: Double = 30,
         cupsServer: String? = nil
     ) {
-        self.profile = profile
-        self.matched = matched
         self.steps = steps
         self.force = force
         self.dryRun = dryRun
         self.live = live
         self.imageID = imageID
-        self.enrolledInto = enrolledInto
-        self.shrinksInventory = shrinksInventory
         self.source = source
         self.time = time
         self.random = random
@@ -55,6 +43,53 @@ public struct RunRequest: Sendable {
         self.lockWait = lockWait
         self.cupsServer = cupsServer
     }
+}
+
+/// One unit's run: the unit, found already, and how the run goes (its settings read as the request's own fields).
+@dynamicMemberLookup
+public struct RunRequest: Sendable {
+    public var unit: UnitAssignment
+    /// The run will shrink the unit's copy of the inventory to its own record, for the identity line.
+    public var shrinksInventory: Bool
+    public var settings: RunSettings
+
+    public var profile: UnitProfile {
+        get { unit.profile }
+        set { unit.profile = newValue }
+    }
+
+    public init(unit: UnitAssignment, shrinksInventory: Bool = false, settings: RunSettings) {
+        self.unit = unit
+        self.shrinksInventory = shrinksInventory
+        self.settings = settings
+    }
+
+    /// A run of `profile`, matched by `matched`, with the settings given field by field.
+    public init(
+        profile: UnitProfile, matched: [Identifier], steps: Set<AgentStep> = Set(AgentStep.allCases), force: Bool = false,
+        dryRun: Bool = false, live: Bool = false, imageID: String? = nil, source: String = "technician",
+        time: Date = Date(), random: RandomSource = .system,
+        newMachineID: @escaping @Sendable () -> String = freshMachineID, agentVersion: String, lockWait: Double = 30,
+        cupsServer: String? = nil
+    ) {
+        self.init(
+            unit: UnitAssignment(profile: profile, matched: matched),
+            settings: RunSettings(
+                steps: steps, force: force, dryRun: dryRun, live: live, imageID: imageID, source: source, time: time,
+                random: random, newMachineID: newMachineID, agentVersion: agentVersion, lockWait: lockWait,
+                cupsServer: cupsServer))
+    }
+
+    public subscript<Value>(dynamicMember keyPath: WritableKeyPath<RunSettings, Value>) -> Value {
+        get { settings[keyPath: keyPath] }
+        set { settings[keyPath: keyPath] = newValue }
+    }
+}
+
+/// What personalizing a machine did: the unit its facts named (or that it joined), and the run.
+public struct Personalization: Sendable {
+    public var unit: UnitAssignment
+    public var outcome: RunOutcome
 }
 
 /// What a run did.
@@ -205,10 +240,10 @@ public enum Agent {
         }
         let identity = IdentityRecord(
             unit: profile.hostname.value, fqdn: profile.fqdn, revision: profile.revision,
-            matched: request.matched.map(\.description), steps: steps.sorted().map(\.rawValue),
+            matched: request.unit.matched.map(\.description), steps: steps.sorted().map(\.rawValue),
             machineID: machineID, hostKeys: hostKeys,
             addresses: profile.interfaces.flatMap { $0.addresses.map(\.description) },
-            image: request.imageID, enrolledInto: request.enrolledInto,
+            image: request.imageID, enrolledInto: request.unit.enrolledInto,
             inventoryCopy: request.shrinksInventory ? "own record only" : nil, agentVersion: request.agentVersion, run: run, time: request.time,
             result: request.dryRun ? RunOutcome.Result.planned.rawValue : RunOutcome.Result.applied.rawValue)
         if steps.contains(.identity) { plan.changes.append(try logLine(identity, root: root)) }

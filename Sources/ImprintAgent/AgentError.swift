@@ -1,14 +1,8 @@
 import Foundation
 import ImprintCore
 
-/// Errors from the agent: facts that cannot be read, a busy root, a run that cannot be undone, a refused install.
+/// Errors from the agent: a busy root, a run that cannot be undone, a refused install, a failed program.
 public enum AgentError: Error, Sendable {
-    /// The facts file does not exist.
-    case factsFileMissing(path: String)
-    /// The facts file could not be read or parsed.
-    case factsFile(path: String, reason: String)
-    /// sysfs under the root could not be read.
-    case probe(CoreError)
     /// Another run holds the root's lock.
     case busy(lock: String, waited: Double)
     /// There is no run of that name to roll back, or it cannot be rolled back.
@@ -24,12 +18,6 @@ public enum AgentError: Error, Sendable {
 extension AgentError: CustomStringConvertible {
     public var description: String {
         switch self {
-        case .factsFileMissing(let path):
-            return "facts file \(quoted(path)) does not exist; check the path, or write one with 'imprint facts --json > FILE'"
-        case let .factsFile(path, reason):
-            return "facts file \(quoted(path)): \(reason); 'imprint facts --json' prints one to start from"
-        case .probe(let error):
-            return "cannot read the hardware facts: \(error)"
         case let .busy(lock, waited):
             return "another imprint run holds \(quoted(lock)) (waited \(Int(waited)) s); let it finish, or raise --wait"
         case .noRun(let reason):

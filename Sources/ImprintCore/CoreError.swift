@@ -10,6 +10,12 @@ public enum CoreError: Error, Equatable, Sendable {
     case io(path: String, operation: String, errno: Int32)
     /// The root holds the marker of a restore that did not finish (`TargetRoot.restoreMarker`).
     case interruptedRestore(root: String)
+    /// The facts file does not exist.
+    case factsFileMissing(path: String)
+    /// The facts file could not be read or parsed.
+    case factsFile(path: String, reason: String)
+    /// The facts under a root's `/sys` could not be read.
+    indirect case factsProbe(CoreError)
 }
 
 extension CoreError {
@@ -34,6 +40,12 @@ extension CoreError: CustomStringConvertible {
             let marker = (root == "/" ? "" : root) + "/" + TargetRoot.restoreMarker
             return "a restore into \(quoted(root)) was interrupted (\(quoted(marker)) is there), so its files are incomplete; "
                 + "restore the image again with 'imprint restore IMAGE --root \(root) --force'"
+        case .factsFileMissing(let path):
+            return "facts file \(quoted(path)) does not exist; check the path, or write one with 'imprint facts --json > FILE'"
+        case let .factsFile(path, reason):
+            return "facts file \(quoted(path)): \(reason); 'imprint facts --json' prints one to start from"
+        case .factsProbe(let error):
+            return "cannot read the hardware facts: \(error)"
         }
     }
 }

@@ -10,7 +10,7 @@ import ImprintCore
 /// included), and every write is one transaction.
 public final class Inventory: Sendable {
     /// Where the inventory lives when neither `--inventory` nor `IMPRINT_INVENTORY` says otherwise.
-    public static let defaultPath = "/var/lib/imprint/inventory.db"
+    public static let defaultPath = ImprintPaths.inventory
 
     public let path: String
     let queue: DatabaseQueue
@@ -44,6 +44,25 @@ public final class Inventory: Sendable {
             throw error
         } catch {
             throw .database(path: path, reason: Self.describe(error, path: path, readOnly: readOnly), underlying: "\(error)")
+        }
+    }
+
+    /// An inventory on a queue already open (a copy in memory).
+    init(path: String, queue: DatabaseQueue, clock: @escaping @Sendable () -> Date) {
+        self.path = path
+        self.queue = queue
+        self.clock = clock
+    }
+
+    /// Whether this inventory was opened without write access.
+    public var isReadOnly: Bool { queue.configuration.readonly }
+
+    /// A copy of this inventory in memory, for a dry run that plans a write it must not make (and may not be able to).
+    func scratchCopy() throws(InventoryError) -> Inventory {
+        try translatingErrors {
+            let copy = try DatabaseQueue()
+            try queue.backup(to: copy)
+            return Inventory(path: path, queue: copy, clock: clock)
         }
     }
 

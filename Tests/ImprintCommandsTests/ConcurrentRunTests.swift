@@ -16,8 +16,8 @@ import Testing
             // Files, not pipes: nothing has to be read while the others run.
             let out = folder.file("out-\(index)")
             let err = folder.file("err-\(index)")
-            FileManager.default.createFile(atPath: out, contents: nil)
-            FileManager.default.createFile(atPath: err, contents: nil)
+            _ = FileManager.default.createFile(atPath: out, contents: nil)
+            _ = FileManager.default.createFile(atPath: err, contents: nil)
             process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: out))
             process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: err))
             process.standardInput = FileHandle.nullDevice

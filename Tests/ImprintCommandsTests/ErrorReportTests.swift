@@ -1,5 +1,6 @@
 import Foundation
 import ImprintAgent
+import ImprintCore
 @testable import ImprintCommands
 import ImprintInventory
 import ImprintTestSupport
@@ -10,7 +11,7 @@ import Testing
 
     /// --verbose prints a cause only when it says something the message does not: never the message again.
     @Test func causeOnlyWhenItAddsSomething() {
-        let facts = CommandFailure(AgentError.factsFile(path: "f.json", reason: "is not valid JSON"))
+        let facts = CommandFailure(CoreError.factsFile(path: "f.json", reason: "is not valid JSON"))
         #expect(facts.causeLines.isEmpty)
         let database = CommandFailure(InventoryError.database(
             path: "inv.db", reason: "cannot open it: permission denied", underlying: "SQLite error 14: unable to open database file"))

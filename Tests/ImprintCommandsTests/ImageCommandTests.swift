@@ -271,6 +271,29 @@ import Testing
         #expect(try String(contentsOfFile: root + "/etc/machine-id", encoding: .utf8) == "0123456789abcdef0123456789abcdef\n")
     }
 
+    /// restore --personalize on the unit itself reads its facts from its /sys (here a fixture's, mounted over /sys in a
+    /// private mount namespace) and hands them to the agent's entry point in memory: with no usable temporary folder
+    /// the unit is personalized all the same, and its history row is in the inventory.
+    @Test func restorePersonalizesWithoutAFactsFile() throws {
+        let folder = try TemporaryDirectory()
+        let (_, image, target) = try generalizedImage(folder)
+        let binary = packageRoot.appendingPathComponent(".build/debug/imprint").path
+        let sysfs = packageRoot.appendingPathComponent("Fixtures/sysfs/optiplex-7090/sys").path
+        let result = try runProcess("/usr/bin/unshare", [
+            "--mount", "--propagation", "private", "/bin/sh", "-c", "mount --bind \"$1\" /sys && shift && exec \"$@\"", "sh",
+            sysfs, binary, "restore", image, "--root", target, "--personalize",
+        ], environment: [
+            "IMPRINT_INVENTORY": folder.file("inventory.db"), "TMPDIR": folder.file("no-such-folder"),
+            "PATH": "/usr/sbin:/usr/bin:/sbin:/bin",
+        ])
+        #expect(result.status == 0, "\(result.error)")
+        #expect(result.output.contains("RM204-07 (revision 1): applied run"), "\(result.output)")
+        #expect(try String(contentsOfFile: target + "/etc/hostname", encoding: .utf8) == "RM204-07\n")
+        #expect(!FileManager.default.fileExists(atPath: folder.file("no-such-folder")))
+        let history = imprint(["inventory", "history", "RM204-07"], in: folder)
+        #expect(history.out.contains("restore"), "\(history.out)")
+    }
+
     /// restore --install-agent puts the agent and its enabled service into the restored root for first boot, and
     /// refuses to be combined with --personalize.
     @Test func restoreThenInstallAgent() throws {

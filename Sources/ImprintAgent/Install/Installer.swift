@@ -1,6 +1,5 @@
 import Foundation
 import ImprintCore
-import ImprintInventory
 import ImprintTemplates
 
 /// What `imprint install` puts into a root.
@@ -60,7 +59,7 @@ public struct InstallPlan: Sendable {
 /// /var/lib/imprint/master-machine-id so the agent can tell that the running id is no longer the master's.
 public enum Installer {
     public static let binaryPath = "/usr/local/sbin/imprint"
-    public static let inventoryPath = Inventory.defaultPath
+    public static let inventoryPath = ImprintPaths.inventory
     public static let unitName = "imprint-agent.service"
     public static let unitPath = "/etc/systemd/system/" + unitName
     public static let enablePath = "/etc/systemd/system/sysinit.target.wants/" + unitName

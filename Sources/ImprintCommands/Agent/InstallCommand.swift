@@ -53,12 +53,28 @@ struct InstallCommand: ContextCommand {
     func run(_ context: CommandContext) throws {
         let target = try TargetRoot(root)
         try target.checkRestoreFinished()
-        let binaryPath = try binary ?? Self.runningExecutable()
+        let executable = try Self.load(binary)
+        let source = try global.openInventory(context, readOnly: true)
+        try Self.install(
+            executable, into: target, from: source, scope: try scope.scope(in: source), dryRun: dryRun, force: force,
+            json: json, context: context)
+    }
+
+    /// The agent executable at `path` (default: this imprint), stripped.
+    static func load(_ path: String?) throws -> AgentBinary {
+        let binaryPath = try path ?? runningExecutable()
         guard let executable = AgentBinary.load(path: binaryPath) else {
             throw CommandFailure(status: .missingInput, message: "cannot read the executable \(quoted(binaryPath)); pass '--binary PATH'")
         }
-        let source = try global.openInventory(context, readOnly: true)
-        let chosen = try scope.scope(in: source)
+        return executable
+    }
+
+    /// Installs the agent and the `scope` of `source` into `target`, and prints what it did (`install`,
+    /// `restore --install-agent`).
+    static func install(
+        _ executable: AgentBinary, into target: TargetRoot, from source: Inventory, scope chosen: SnapshotScope,
+        dryRun: Bool, force: Bool, json: Bool, context: CommandContext
+    ) throws {
         let inventory = try source.snapshot(chosen)
         let plan = try Installer.plan(InstallRequest(binary: executable, inventory: inventory.data, force: force), root: target)
         if !dryRun { try Installer.apply(plan, root: target) }
@@ -149,10 +165,17 @@ struct InventoryScopeOptions: ParsableArguments {
 
     /// The scope the options name; the unit of --facts is looked up in `inventory`.
     func scope(in inventory: Inventory) throws -> SnapshotScope {
-        if let facts { return .units([try inventory.match(try FactsProbe.read(factsFile: facts)).unit.draft.hostname.value]) }
+        if let facts { return try .unit(of: try FactsProbe.read(factsFile: facts), in: inventory) }
         if !units.isEmpty { return .units(units) }
         if !groups.isEmpty { return .groups(groups) }
         if !models.isEmpty { return .models(models) }
         return .everything
+    }
+}
+
+extension SnapshotScope {
+    /// The one unit `facts` name in `inventory`.
+    static func unit(of facts: HardwareFacts, in inventory: Inventory) throws -> SnapshotScope {
+        .units([try inventory.match(facts).unit.draft.hostname.value])
     }
 }

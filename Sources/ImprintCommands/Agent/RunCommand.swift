@@ -96,62 +96,35 @@ struct RunCommand: ContextCommand {
         let root = try TargetRoot(factsSource.root)
         try root.checkRestoreFinished()
         let facts = try factsSource.read()
-        let inventory = try global.openInventory(context, readOnly: true)
-        let (match, enrolledInto) = try Self.match(facts, enrolling: enroll, preview: dryRun, inventory: inventory) {
-            try global.openInventory(context)
-        }
-        // A unit's copy of the inventory (from 'imprint install') keeps only the unit's own record once it has run.
-        let shrinks = try !dryRun && selection.includesIdentity && inventory.holdsOtherUnits()
-        let request = RunRequest(
-            profile: match.unit.profile, matched: match.matched, steps: try selection.steps(), force: force,
-            dryRun: dryRun, live: root.path == "/", imageID: imageID, enrolledInto: enrolledInto,
-            shrinksInventory: shrinks, source: source, time: context.clock(), agentVersion: imprintVersion, lockWait: wait)
-        let outcome = try Agent.run(request, root: root) {
+        let inventory = try global.openInventory(context, readOnly: dryRun)
+        let settings = RunSettings(
+            steps: try selection.steps(), force: force, dryRun: dryRun, live: root.path == "/", imageID: imageID,
+            source: source, time: context.clock(), agentVersion: imprintVersion, lockWait: wait)
+        let done = try Agent.personalize(facts, enrolling: enroll, settings: settings, directory: inventory, root: root) {
             context.errorOutput("imprint: another run holds the lock of \(root.path); waiting up to \(Int(wait)) s\n")
         }
-        if outcome.result == .applied, let identity = outcome.identity {
-            let writable = try global.openInventory(context)
-            try writable.recordRun(
-                of: identity.unit, source: source, result: outcome.result.rawValue, revision: identity.revision,
-                identity: try identity.jsonLine())
-            if identity.inventoryCopy != nil { try writable.keepOnly(unit: identity.unit) }
-        }
+        try Self.report(done, dryRun: dryRun, json: json, context: context)
+        if detailedExitCodes && done.outcome.result == .applied { throw ExitCode(ExitStatus.changesApplied.rawValue) }
+    }
+
+    /// Prints what a personalization did, as text or JSON (`run`, `restore --personalize`).
+    static func report(_ done: Personalization, dryRun: Bool, json: Bool, context: CommandContext) throws {
+        let outcome = done.outcome
         if json {
-            try context.printJSON(RunView(outcome, unit: match.unit))
-        } else {
-            if let enrolledInto {
-                context.print("\(dryRun ? "would enrol" : "enrolled") into \(enrolledInto) as \(match.unit.draft.hostname)")
-            }
-            context.print(Self.text(outcome, unit: match.unit, dryRun: dryRun))
-            if outcome.identity?.inventoryCopy != nil {
-                context.print("  inventory   this unit's copy now holds its own record only")
-            }
+            try context.printJSON(RunView(outcome, unit: done.unit.profile))
+            return
         }
-        if detailedExitCodes && outcome.result == .applied { throw ExitCode(ExitStatus.changesApplied.rawValue) }
-    }
-
-    /// The unit for the facts; an unknown unit enrols into `group` (or the one group that allows it) when it may,
-    /// named by the group's pattern from its own identifiers: this inventory may be one unit's copy, where a counter
-    /// cannot be kept unique.
-    /// - Parameters:
-    ///   - preview: a dry run: the unit that would enrol is planned, not stored.
-    /// - Returns: the match, and the group the unit joined when it enrolled.
-    static func match(
-        _ facts: HardwareFacts, enrolling group: String?, preview: Bool, inventory: Inventory,
-        writable: () throws -> Inventory
-    ) throws -> (Match, enrolledInto: String?) {
-        do {
-            return (try inventory.match(facts), nil)
-        } catch .noMatch(let usable, let ignored) {
-            guard let target = try group ?? inventory.enrollmentGroup() else {
-                throw InventoryError.noMatch(usable: usable, ignored: ignored)
-            }
-            return (try writable().enroll(facts, group: target, preview: preview), target)
+        if let group = done.unit.enrolledInto {
+            context.print("\(dryRun ? "would enrol" : "enrolled") into \(group) as \(done.unit.profile.hostname)")
+        }
+        context.print(text(outcome, unit: done.unit.profile, dryRun: dryRun))
+        if outcome.identity?.inventoryCopy != nil {
+            context.print("  inventory   this unit's copy now holds its own record only")
         }
     }
 
-    static func text(_ outcome: RunOutcome, unit: UnitRecord, dryRun: Bool) -> String {
-        let name = "\(unit.draft.hostname) (revision \(unit.revision))"
+    static func text(_ outcome: RunOutcome, unit: UnitProfile, dryRun: Bool) -> String {
+        let name = "\(unit.hostname) (revision \(unit.revision))"
         var lines: [String] = []
         for recovered in outcome.recovered { lines.append("undid run \(recovered), which was interrupted") }
         switch outcome.result {
@@ -209,10 +182,10 @@ struct RunView: Encodable {
     @Nullable var enrolledInto: String?
     @Nullable var identity: IdentityRecord?
 
-    init(_ outcome: RunOutcome, unit: UnitRecord) {
+    init(_ outcome: RunOutcome, unit: UnitProfile) {
         result = outcome.result.rawValue
         run = outcome.run
-        self.unit = unit.draft.hostname.value
+        self.unit = unit.hostname.value
         revision = unit.revision
         changes = outcome.plan.effective.map { change in
             let action: String
@@ -228,37 +201,5 @@ struct RunView: Encodable {
         recovered = outcome.recovered
         enrolledInto = outcome.identity?.enrolledInto
         identity = outcome.identity
-    }
-}
-
-struct RollbackCommand: ContextCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "rollback",
-        abstract: "Put back the files a run changed (default: the latest finished run).",
-        discussion: "Runs are kept under /var/lib/imprint/runs in the root, named by their time.\n\n\(ExitStatus.helpTable)")
-
-    @Argument(help: "The run to undo.") var run: String?
-    @Option(help: ArgumentHelp("The root of the system.", valueName: "dir")) var root: String = "/"
-    @Option(help: "Seconds to wait for another run's lock.") var wait: Double = 30
-    @Flag(help: "Print the outcome as JSON.") var json = false
-    var reportsJSON: Bool { json }
-    @OptionGroup var global: GlobalOptions
-
-    /// `imprint rollback --json`.
-    struct View: Encodable {
-        var run: String
-        var unit: String
-        /// The files put back as they were before the run (removed again where the run created them).
-        var files: [String]
-    }
-
-    func run(_ context: CommandContext) throws {
-        let journal = try Agent.rollBack(run, root: try TargetRoot(root), wait: wait)
-        if json {
-            try context.printJSON(View(run: journal.run, unit: journal.unit, files: journal.entries.map(\.path)))
-            return
-        }
-        context.print("rolled back run \(journal.run) (\(journal.unit)): \(journal.entries.count) files put back")
-        for entry in journal.entries { context.print("  \(entry.path)") }
     }
 }

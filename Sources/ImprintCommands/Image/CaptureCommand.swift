@@ -1,7 +1,6 @@
 import ArgumentParser
 import Foundation
 import Glibc
-import ImprintAgent
 import ImprintCore
 import ImprintImage
 

@@ -4,6 +4,7 @@ import Glibc
 import ImprintAgent
 import ImprintCore
 import ImprintImage
+import ImprintInventory
 
 struct RestoreCommand: ContextCommand {
     static let configuration = CommandConfiguration(
@@ -103,44 +104,47 @@ struct RestoreCommand: ContextCommand {
             return
         }
         context.print(view.text(title: "restored \(path == "-" ? "standard input" : path) into \(target.path); every block and file checked"))
-        if personalize { try runAgent(target: target, facts: unitFacts, imageID: Self.imageID(result.manifest), context: context) }
-        if installAgent {
-            var arguments = ["--root", target.path]
-            if let inventory = global.inventory { arguments += ["--inventory", inventory] }
-            if let agentBinary { arguments += ["--binary", agentBinary] }
-            // The unit's copy of the inventory holds the unit the facts name, or else the units of the image's models.
-            if let facts {
-                arguments += ["--facts", facts]
-            } else if !result.manifest.models.isEmpty {
-                arguments += result.manifest.models.flatMap { ["--model", $0] }
-            } else {
-                throw CommandFailure(
-                    status: .invalidInput,
-                    message: "restored, but the agent was not installed: the image names no model and no '--facts' were "
-                        + "given, so which units may this root be? run 'imprint install --root \(target.path) --unit NAME' "
-                        + "(or --group, --model)")
-            }
-            try InstallCommand.parse(arguments).run(context)
+        if personalize {
+            try personalize(target, facts: unitFacts, imageID: Self.imageID(result.manifest), context: context)
         }
+        if installAgent { try installAgent(into: target, facts: facts == nil ? nil : unitFacts, models: result.manifest.models, context: context) }
     }
 
-    /// Runs `imprint run` on the restored root, with the unit's facts written to a file it reads.
-    private func runAgent(target: TargetRoot, facts: HardwareFacts?, imageID: String, context: CommandContext) throws {
-        var arguments = ["--root", target.path, "--source", "restore", "--image-id", imageID]
-        if let inventory = global.inventory { arguments += ["--inventory", inventory] }
-        if global.verbose { arguments.append("--verbose") }
-        var temporary: String?
-        if let factsFile = self.facts {
-            arguments += ["--facts", factsFile]
-        } else if let facts {
-            let file = NSTemporaryDirectory() + "imprint-facts-\(UUID().uuidString).json"
-            try JSONEncoder().encode(facts).write(to: URL(fileURLWithPath: file))
-            temporary = file
-            arguments += ["--facts", file]
+    /// Gives the restored root its unit's identity now, through the agent's one entry point.
+    private func personalize(_ target: TargetRoot, facts: HardwareFacts?, imageID: String, context: CommandContext) throws {
+        guard let facts else {
+            throw CommandFailure(
+                status: .missingInput,
+                message: "restored, but not personalized: this machine's hardware facts cannot be read; give the unit's "
+                    + "with '--facts FILE' ('imprint facts --json' writes one on the unit), or run 'imprint run --root \(target.path) --facts FILE'")
         }
-        defer { if let temporary { unlink(temporary) } }
-        let command = try RunCommand.parse(arguments)
-        try command.run(context)
+        let settings = RunSettings(imageID: imageID, source: "restore", time: context.clock(), agentVersion: imprintVersion)
+        let inventory = try global.openInventory(context)
+        let done = try Agent.personalize(facts, settings: settings, directory: inventory, root: target) {
+            context.errorOutput("imprint: another run holds the lock of \(target.path); waiting\n")
+        }
+        try RunCommand.report(done, dryRun: false, json: false, context: context)
+    }
+
+    /// Puts the agent into the restored root with a copy of the inventory that holds the unit the facts name, or
+    /// else the units of the image's models.
+    private func installAgent(into target: TargetRoot, facts: HardwareFacts?, models: [String], context: CommandContext) throws {
+        let executable = try InstallCommand.load(agentBinary)
+        let inventory = try global.openInventory(context, readOnly: true)
+        let scope: SnapshotScope
+        if let facts {
+            scope = try .unit(of: facts, in: inventory)
+        } else if !models.isEmpty {
+            scope = .models(models)
+        } else {
+            throw CommandFailure(
+                status: .invalidInput,
+                message: "restored, but the agent was not installed: the image names no model and no '--facts' were "
+                    + "given, so which units may this root be? run 'imprint install --root \(target.path) --unit NAME' "
+                    + "(or --group, --model)")
+        }
+        try InstallCommand.install(
+            executable, into: target, from: inventory, scope: scope, dryRun: false, force: false, json: false, context: context)
     }
 
     /// The image's identity for the identity log: its models and creation time.

@@ -1,6 +1,5 @@
 import ArgumentParser
 import Foundation
-import ImprintAgent
 import ImprintCore
 import ImprintInventory
 

@@ -93,18 +93,14 @@ public struct CommandFailure: Error, CustomStringConvertible {
         case let error as InventoryError:
             self.init(status: Self.status(of: error), message: error.description, cause: error)
         case let error as CoreError:
-            if case .invalidValue = error {
-                self.init(status: .invalidInput, message: error.description, cause: error)
-            } else if case .interruptedRestore = error {
-                self.init(status: .targetNotEmpty, message: error.description, cause: error)
-            } else {
-                self.init(status: .failure, message: error.description, cause: error)
+            switch error {
+            case .invalidValue, .factsFile: self.init(status: .invalidInput, message: error.description, cause: error)
+            case .factsFileMissing: self.init(status: .missingInput, message: error.description, cause: error)
+            case .interruptedRestore: self.init(status: .targetNotEmpty, message: error.description, cause: error)
+            case .pathNotConfined, .io, .factsProbe: self.init(status: .failure, message: error.description, cause: error)
             }
         case let error as AgentError:
             switch error {
-            case .factsFileMissing: self.init(status: .missingInput, message: error.description, cause: error)
-            case .factsFile: self.init(status: .invalidInput, message: error.description, cause: error)
-            case .probe: self.init(status: .failure, message: error.description, cause: error)
             case .busy: self.init(status: .busy, message: error.description, cause: error)
             case .noRun: self.init(status: .notFound, message: error.description, cause: error)
             case .installRefused: self.init(status: .invalidInput, message: error.description, cause: error)

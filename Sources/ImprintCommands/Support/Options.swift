@@ -1,5 +1,4 @@
 import ArgumentParser
-import ImprintAgent
 import ImprintCore
 import ImprintInventory
 

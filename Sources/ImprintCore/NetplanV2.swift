@@ -1,4 +1,3 @@
-import ImprintCore
 import Yams
 
 /// A unit's network as netplan (and cloud-init's network config "version 2") writes it, YAML or JSON, read into the

@@ -1,5 +1,4 @@
 import Foundation
-import ImprintAgent
 import ImprintCore
 import ImprintTestSupport
 import Testing

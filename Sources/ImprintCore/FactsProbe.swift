@@ -1,5 +1,4 @@
 import Foundation
-import ImprintCore
 
 /// Reads a unit's hardware facts from the sysfs under a root, or from a facts file.
 public enum FactsProbe {
@@ -7,7 +6,7 @@ public enum FactsProbe {
     static let virtualPrefixes = ["veth", "docker", "br-", "virbr", "vnet", "tap", "tun", "wg", "vxlan", "dummy", "bond"]
 
     /// The DMI fields and physical network cards under `root`'s `/sys`.
-    public static func read(root: TargetRoot) throws(AgentError) -> HardwareFacts {
+    public static func read(root: TargetRoot) throws(CoreError) -> HardwareFacts {
         do {
             func dmi(_ name: String) throws(CoreError) -> String? {
                 guard let text = try root.readTrimmedText("/sys/class/dmi/id/\(name)"), !text.isEmpty else { return nil }
@@ -18,12 +17,12 @@ public enum FactsProbe {
                 vendor: try dmi("sys_vendor"), model: try dmi("product_name"), boardSerial: try dmi("board_serial"),
                 interfaces: try interfaces(root: root))
         } catch {
-            throw .probe(error)
+            throw .factsProbe(error)
         }
     }
 
     /// Parses the facts file at `path` (a host path, not inside the root: it is the technician's input).
-    public static func read(factsFile path: String) throws(AgentError) -> HardwareFacts {
+    public static func read(factsFile path: String) throws(CoreError) -> HardwareFacts {
         var status = stat()
         guard stat(path, &status) == 0 else {
             let code = errno
