@@ -42,7 +42,11 @@ let package = Package(
         ),
         .testTarget(
             name: "ImprintCommandsTests",
-            dependencies: ["ImprintTestSupport", "ImprintCommands", "ImprintCore", "ImprintInventory", "ImprintTemplates"],
+            dependencies: [
+                "ImprintTestSupport", "ImprintCommands", "ImprintCore", "ImprintInventory", "ImprintAgent",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: swiftSettings
         ),
 
@@ -107,6 +111,18 @@ let package = Package(
         .testTarget(
             name: "ImprintImageTests",
             dependencies: ["ImprintTestSupport", "ImprintImage", "CZlib"],
+            swiftSettings: swiftSettings
+        ),
+
+        // Disk: partition layouts laid again on another disk, the places a system names its disks by id
+        .target(
+            name: "ImprintDisk",
+            dependencies: ["ImprintCore"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "ImprintDiskTests",
+            dependencies: ["ImprintTestSupport", "ImprintDisk", "ImprintCore"],
             swiftSettings: swiftSettings
         ),
 

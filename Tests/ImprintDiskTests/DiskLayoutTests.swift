@@ -1,0 +1,176 @@
+import Foundation
+import ImprintCore
+@testable import ImprintDisk
+import ImprintTestSupport
+import Testing
+
+/// A master like a Debian desktop's disk: a 512 MiB ESP, a 40 GiB root, a 16 GiB /home and 4 GiB of swap.
+func desktopLayout() -> DiskLayout {
+    let gib: Int64 = 1 << 30
+    let mib: Int64 = 1 << 20
+    return DiskLayout(label: "gpt", diskID: "D15C0000-0000-4000-8000-000000000000", sectorSize: 512, size: 64 * gib, partitions: [
+        PartitionLayout(
+            number: 1, start: mib, size: 512 * mib, type: "C12A7328-F81F-11D2-BA4B-00A0C93EC93B", name: "EFI system",
+            fileSystem: FileSystemLayout(type: "vfat", uuid: "AB12-CD34", usedBytes: 6 * mib), mountPoint: "/boot/efi"),
+        PartitionLayout(
+            number: 2, start: 513 * mib, size: 40 * gib, type: "4F68BCE3-E8CD-4DB1-96E7-FBCAF984B709", name: "root",
+            fileSystem: FileSystemLayout(type: "ext4", uuid: "11111111-2222-4333-8444-555555555555", usedBytes: 5 * gib),
+            mountPoint: "/"),
+        PartitionLayout(
+            number: 3, start: 513 * mib + 40 * gib, size: 16 * gib, type: "933AC7E1-2EB4-4F13-B844-0E14E2AEF915",
+            fileSystem: FileSystemLayout(type: "ext4", uuid: "66666666-7777-4888-8999-aaaaaaaaaaaa", usedBytes: 2 * gib),
+            mountPoint: "/home"),
+        PartitionLayout(
+            number: 4, start: 513 * mib + 56 * gib, size: 4 * gib, type: "0657FD6D-A4AB-43C4-84E5-0933C84B4F4F",
+            fileSystem: FileSystemLayout(type: "swap", uuid: "bbbbbbbb-cccc-4ddd-8eee-ffffffffffff")),
+    ])
+}
+
+/// Fresh ids in a row, so a test can tell them apart and from the master's.
+final class Counter: @unchecked Sendable {
+    var next = 0
+    func uuid() -> String {
+        next += 1
+        return String(format: "%08X-0000-4000-8000-%012X", next, next)
+    }
+}
+
+@Suite struct DiskLayoutTests {
+    static let mib: Int64 = 1 << 20
+    static let gib: Int64 = 1 << 30
+
+    /// On a smaller disk the ESP and swap keep their size, /home keeps its share but at least its data plus a
+    /// margin, and the root takes the rest; every partition starts on a MiB and ends before the backup GPT.
+    @Test func smallerDisk() throws {
+        let counter = Counter()
+        let laid = try desktopLayout().scaled(toDisk: "unit.img", size: 32 * Self.gib, sectorSize: 512, newUUID: counter.uuid)
+        let sizes = laid.partitions.map(\.size)
+        #expect(sizes[0] == 512 * Self.mib)
+        #expect(sizes[3] == 4 * Self.gib)
+        #expect(sizes[2] < 16 * Self.gib && sizes[2] >= DiskLayout.minimumSize(used: 2 * Self.gib))
+        #expect(sizes[1] >= DiskLayout.minimumSize(used: 5 * Self.gib))
+        for partition in laid.partitions { #expect(partition.start % Self.mib == 0 && partition.size % Self.mib == 0) }
+        for (a, b) in zip(laid.partitions, laid.partitions.dropFirst()) { #expect(a.start + a.size == b.start) }
+        let last = try #require(laid.partitions.last)
+        #expect(last.start + last.size <= 32 * Self.gib - 33 * 512)
+        // Nothing is left unused but the alignment slack at the end.
+        #expect(32 * Self.gib - (last.start + last.size) < 2 * Self.mib)
+    }
+
+    /// On a larger disk the root grows and the others keep their master sizes.
+    @Test func largerDisk() throws {
+        let laid = try desktopLayout().scaled(toDisk: "unit.img", size: 256 * Self.gib, sectorSize: 512, newUUID: Counter().uuid)
+        #expect(laid.partitions.map(\.size)[0] == 512 * Self.mib)
+        #expect(laid.partitions.map(\.size)[2] == 16 * Self.gib)
+        #expect(laid.partitions.map(\.size)[3] == 4 * Self.gib)
+        #expect(laid.partitions.map(\.size)[1] > 200 * Self.gib)
+    }
+
+    /// A disk that cannot hold the data with its margins is refused, naming the disk's size and the size needed.
+    @Test func tooSmall() {
+        #expect {
+            try desktopLayout().scaled(toDisk: "tiny.img", size: 8 * Self.gib, sectorSize: 512, newUUID: Counter().uuid)
+        } throws: { error in
+            guard case .tooSmall(let disk, let size, let needed) = error as? DiskError else { return false }
+            let text = "\(error)"
+            return disk == "tiny.img" && size == 8 * Self.gib && needed > size && text.contains("8.0 GiB") && text.contains("larger disk")
+        }
+    }
+
+    /// When the root needs more than its proportional share, the other file systems give back down to their own
+    /// minimums.
+    @Test func othersGiveBack() throws {
+        var layout = desktopLayout()
+        layout.partitions[1].fileSystem?.usedBytes = 12 * Self.gib
+        let laid = try layout.scaled(toDisk: "unit.img", size: 22 * Self.gib, sectorSize: 512, newUUID: Counter().uuid)
+        #expect(laid.partitions[1].size >= DiskLayout.minimumSize(used: 12 * Self.gib))
+        #expect(laid.partitions[2].size >= DiskLayout.minimumSize(used: 2 * Self.gib))
+    }
+
+    /// The disk, every partition and every file system get new ids, none the master's, a vfat id in its own form.
+    @Test func newIDs() throws {
+        let master = desktopLayout()
+        let laid = try master.scaled(toDisk: "unit.img", size: 64 * Self.gib, sectorSize: 512, newUUID: Counter().uuid)
+        let ids = [laid.diskID] + laid.partitions.compactMap(\.uuid) + laid.partitions.compactMap { $0.fileSystem?.uuid }
+        #expect(Set(ids).count == ids.count)
+        let old = [master.diskID] + master.partitions.compactMap(\.uuid) + master.partitions.compactMap { $0.fileSystem?.uuid }
+        #expect(Set(ids).isDisjoint(with: old))
+        #expect(laid.partitions[0].fileSystem?.uuid?.count == 9 && laid.partitions[0].fileSystem?.uuid?.dropFirst(4).first == "-")
+        #expect(laid.partitions[1].fileSystem?.uuid == laid.partitions[1].fileSystem?.uuid?.lowercased())
+    }
+
+    /// sfdisk lays the script of a scaled layout on a disk image file, and its own dump reads back as the same
+    /// layout: starts, sizes, types, GUIDs, names and the disk's GUID. No MBR is taken.
+    @Test func sfdiskRoundTrip() throws {
+        let folder = try TemporaryDirectory()
+        let disk = folder.file("unit.img")
+        let size: Int64 = 30 * Self.gib
+        #expect(try runProcess("/usr/bin/truncate", ["-s", "\(size)", disk]).status == 0)
+        let laid = try desktopLayout().scaled(toDisk: disk, size: size, sectorSize: 512, newUUID: Counter().uuid)
+        let written = try runProcess("/sbin/sfdisk", ["--quiet", disk], input: PartitionTable.script(laid, sectorSize: 512))
+        #expect(written.status == 0, "\(written.error)")
+        let verify = try runProcess("/sbin/sfdisk", ["--verify", disk])
+        #expect(verify.output.contains("No errors detected"), "\(verify.output)")
+        let dump = try runProcess("/sbin/sfdisk", ["--json", disk])
+        let read = try PartitionTable.parse(sfdiskJSON: Data(dump.output.utf8), disk: disk, size: size)
+        #expect(read.diskID == laid.diskID)
+        #expect(read.partitions.map(\.start) == laid.partitions.map(\.start))
+        #expect(read.partitions.map(\.size) == laid.partitions.map(\.size))
+        #expect(read.partitions.map(\.type) == laid.partitions.map(\.type))
+        #expect(read.partitions.map(\.uuid) == laid.partitions.map(\.uuid))
+        #expect(read.partitions.map(\.name) == laid.partitions.map(\.name))
+
+        let mbr = folder.file("mbr.img")
+        #expect(try runProcess("/usr/bin/truncate", ["-s", "64M", mbr]).status == 0)
+        #expect(try runProcess("/sbin/sfdisk", ["--quiet", mbr], input: "label: dos\n,,83\n").status == 0)
+        let mbrDump = try runProcess("/sbin/sfdisk", ["--json", mbr])
+        #expect {
+            try PartitionTable.parse(sfdiskJSON: Data(mbrDump.output.utf8), disk: mbr, size: 64 << 20)
+        } throws: { "\($0)".contains("MBR") && "\($0)".contains("mbr.img") }
+    }
+}
+
+@Suite struct DiskReferencesTests {
+    static let fstab = """
+        # <file system> <mount point> <type> <options> <dump> <pass>
+        UUID=11111111-2222-4333-8444-555555555555 /         ext4 errors=remount-ro 0 1
+        UUID=AB12-CD34                            /boot/efi vfat umask=0077      0 1
+        PARTUUID=0a1b2c3d-0000-4000-8000-000000000004 none swap sw 0 0
+        # UUID=99999999-9999-4999-8999-999999999999 /old ext4 defaults 0 2
+        /dev/sr0 /media/cdrom0 udf,iso9660 user,noauto 0 0
+        """
+
+    /// The ids fstab names, comments left out, in lower case.
+    @Test func namesInFstab() {
+        #expect(DiskReferences.names(in: Self.fstab) == [
+            "11111111-2222-4333-8444-555555555555", "ab12-cd34", "0a1b2c3d-0000-4000-8000-000000000004",
+        ])
+    }
+
+    /// GRUB's search lines and a kernel command line name their ids too, options before the id included.
+    @Test func namesInGrub() {
+        let grub = """
+            search --no-floppy --fs-uuid --set=root 11111111-2222-4333-8444-555555555555
+            search.fs_uuid 11111111-2222-4333-8444-555555555555 root hd0,gpt2
+            linux /boot/vmlinuz-6.1.0-28-amd64 root=UUID=11111111-2222-4333-8444-555555555555 ro quiet resume=UUID=bbbbbbbb-cccc-4ddd-8eee-ffffffffffff
+            """
+        #expect(DiskReferences.names(in: grub) == ["11111111-2222-4333-8444-555555555555", "bbbbbbbb-cccc-4ddd-8eee-ffffffffffff"])
+    }
+
+    /// Rewriting replaces each renamed id in the case the file used and leaves the rest of every line as it was.
+    @Test func rewrite() {
+        let renames = [
+            "11111111-2222-4333-8444-555555555555": "12345678-0000-4000-8000-000000000001",
+            "ab12-cd34": "EF56-7890",
+            "0a1b2c3d-0000-4000-8000-000000000004": "12345678-0000-4000-8000-000000000004",
+        ]
+        let (text, count) = DiskReferences.rewrite(Self.fstab, renames: renames)
+        #expect(count == 3)
+        #expect(text.contains("UUID=12345678-0000-4000-8000-000000000001 /         ext4 errors=remount-ro 0 1"))
+        #expect(text.contains("UUID=EF56-7890                            /boot/efi vfat"))
+        #expect(text.contains("PARTUUID=12345678-0000-4000-8000-000000000004 none swap"))
+        #expect(text.contains("# UUID=99999999-9999-4999-8999-999999999999 /old"))
+        #expect(text.split(separator: "\n").count == Self.fstab.split(separator: "\n").count)
+        #expect(DiskReferences.names(in: text).isDisjoint(with: renames.keys))
+    }
+}
