@@ -107,7 +107,7 @@ let package = Package(
         ),
         .testTarget(
             name: "ImprintImageTests",
-            dependencies: ["ImprintTestSupport", "ImprintImage", "CZlib"],
+            dependencies: ["ImprintTestSupport", "ImprintImage", "ImprintCore", "CZlib"],
             swiftSettings: swiftSettings
         ),
 

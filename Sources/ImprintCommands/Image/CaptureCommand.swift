@@ -21,16 +21,23 @@ struct CaptureCommand: ContextCommand {
 
             The image is written to IMAGE.partial and renamed when complete. '-o -' streams to standard output.
 
-            --generalize leaves out what must not be cloned, without changing the master: the machine-id (kept as \
-            'uninitialized'), other machine ids and seeds, SSH host keys, DHCP leases, logs, shell histories, \
-            /tmp and /var/tmp contents, and Imprint's own state.
+            --generalize leaves out what must not be cloned, without changing the master, by running the default \
+            generalize operations: the machine-id (kept as 'uninitialized'), other machine ids and seeds, SSH host \
+            keys and users' .ssh folders, network leases, secrets and card-bound NetworkManager profiles, Kerberos, \
+            SSSD and Samba secrets, account-file backups, cron and mail spools, crash dumps, login records, logs, \
+            shell histories, package caches, /tmp and /var/tmp contents, LVM's devices file, cloud-init's state and \
+            Imprint's own. '--list-operations' prints every operation, a '*' marking the defaults. \
+            '--operations LIST' chooses them as virt-sysprep does (and implies --generalize): comma-separated names, \
+            'defaults' and 'all' for those sets, '-NAME' to remove one, '+NAME' or 'NAME' to add one, read left to \
+            right from none; for example '--operations defaults,-ssh-userdir,+user-caches'. The manifest names the \
+            operations that ran; 'imprint inspect' shows them.
 
             \(ExitStatus.helpTable)
             """)
 
     @Option(help: ArgumentHelp("The root of the system to capture.", valueName: "dir")) var root: String = "/"
     @Option(name: [.short, .customLong("output")], help: ArgumentHelp("The image file, or - for standard output.", valueName: "image"))
-    var output: String
+    var output: String?
     @Option(name: .customLong("model"), help: ArgumentHelp(
         "A hardware model (DMI product name) the image is for; repeat for several (default: the root's own).", valueName: "name"))
     var models: [String] = []
@@ -39,7 +46,14 @@ struct CaptureCommand: ContextCommand {
     var codec: String = "gzip"
     @Option(help: "The compression level: gzip 1-9 (default 6: zlib's 6 with shorter hash chains), zstd 1-19 (default 3).") var level: Int?
     @Option(help: "Threads that compress (default: one per core).") var threads: Int?
-    @Flag(help: "Leave out machine-id, host keys, leases, logs, histories, temporary files and Imprint state.") var generalize = false
+    @Flag(help: "Leave out what must not be cloned: run the default generalize operations (see --list-operations).")
+    var generalize = false
+    @Option(name: .customLong("operations"), help: ArgumentHelp(
+        "Generalize with these operations: 'defaults,-ssh-userdir,+user-caches' (names, defaults, all; - removes, + adds).",
+        valueName: "list"))
+    var operationLists: [String] = []
+    @Flag(name: .customLong("list-operations"), help: "Print the generalize operations, '*' marking the defaults, and exit.")
+    var listOperations = false
     @Option(name: .customLong("exclude"), help: ArgumentHelp(
         "Leave out paths matching this pattern (with a slash: from the root, '/var/cache/*'; without: any name, '*.o').",
         valueName: "pattern"))
@@ -54,6 +68,9 @@ struct CaptureCommand: ContextCommand {
     @OptionGroup var global: GlobalOptions
 
     func validate() throws {
+        if listOperations { return }
+        guard output != nil else { throw ValidationError("'--output' is missing: name the image file, or - for standard output") }
+        _ = try chosenOperations()
         if passphrase.passphraseFile != nil && !encrypt { throw ValidationError("'--passphrase-file' goes with '--encrypt'") }
         guard let codec = ImageCodec(rawValue: codec) else { throw ValidationError("'--codec' must be gzip or zstd, not '\(self.codec)'") }
         if let level, !codec.levels.contains(level) {
@@ -65,7 +82,25 @@ struct CaptureCommand: ContextCommand {
         }
     }
 
+    /// The generalize operations to run: those `--operations` chooses, else the defaults with `--generalize`.
+    func chosenOperations() throws -> [GeneralizeOperation] {
+        guard !operationLists.isEmpty else { return generalize ? GeneralizeOperation.defaults : [] }
+        let chosen: [GeneralizeOperation]
+        do {
+            chosen = try GeneralizeOperation.chosen(by: operationLists)
+        } catch {
+            guard case .invalidValue(_, let name, _) = error else { throw error }
+            throw ValidationError("'--operations' names '\(name)', which is no generalize operation; 'imprint capture --list-operations' lists them")
+        }
+        if chosen.isEmpty {
+            throw ValidationError("'--operations' leaves no operation to run; 'imprint capture --list-operations' lists them")
+        }
+        return chosen
+    }
+
     func run(_ context: CommandContext) throws {
+        if listOperations { return try printOperations(context) }
+        let output = self.output ?? "-"
         let target = try TargetRoot(root)
         var models = self.models
         if models.isEmpty {
@@ -93,8 +128,8 @@ struct CaptureCommand: ContextCommand {
         }
         var request = CaptureRequest(
             root: target.path, models: models, codec: ImageCodec(rawValue: codec) ?? .gzip, level: level, threads: threads ?? ProcessInfo.processInfo.activeProcessorCount,
-            generalize: generalize, excludes: excludes, oneFileSystem: oneFileSystem, tool: "imprint \(imprintVersion)",
-            time: context.clock())
+            excludes: excludes, oneFileSystem: oneFileSystem, tool: "imprint \(imprintVersion)", time: context.clock())
+        request.operations = try chosenOperations()
         request.passphrase = secret
         var info = stat()
         if fstat(descriptor, &info) == 0 && info.st_mode & S_IFMT == S_IFREG {
@@ -123,6 +158,34 @@ struct CaptureCommand: ContextCommand {
             report(String(decoding: try encoder.encode(ImageView(manifest: result.manifest, summary: result.summary, imageBytes: result.imageBytes)), as: UTF8.self))
         } else {
             report(ImageView(manifest: result.manifest, summary: result.summary, imageBytes: result.imageBytes).text(title: "captured \(target.path) into \(toStandardOutput ? "standard output" : output)"))
+        }
+    }
+}
+
+extension CaptureCommand {
+    /// One generalize operation as `--list-operations --json` prints it.
+    struct OperationView: Encodable {
+        var name: String
+        var isDefault: Bool
+        var description: String
+        var paths: [String]
+
+        enum CodingKeys: String, CodingKey { case name, isDefault = "default", description, paths }
+    }
+
+    /// Prints every generalize operation, one a line: name, '*' for a default, what it leaves out.
+    func printOperations(_ context: CommandContext) throws {
+        let operations = GeneralizeOperation.all
+        if json {
+            return try context.printJSON(operations.map { operation in
+                OperationView(
+                    name: operation.name, isDefault: operation.isDefault, description: operation.about,
+                    paths: operation.entries.flatMap { $0.patterns.map(\.description) })
+            })
+        }
+        let width = operations.map(\.name.count).max() ?? 0
+        for operation in operations {
+            context.print(operation.name.padding(toLength: width, withPad: " ", startingAt: 0) + (operation.isDefault ? "  *  " : "     ") + operation.about)
         }
     }
 }
@@ -157,6 +220,7 @@ struct ImageView: Encodable {
         if summary.socketsSkipped > 0 { add("skipped", "\(summary.socketsSkipped) sockets") }
         if summary.excluded > 0 { add("excluded", "\(summary.excluded) entries (\(manifest.excluded.joined(separator: ", ")))") }
         if !manifest.generalized.isEmpty {
+            add("operations", manifest.generalized.joined(separator: ", "))
             let counts = summary.leftOut.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }
             add("generalized", counts.isEmpty ? "nothing to leave out" : counts.joined(separator: "; "))
         }
