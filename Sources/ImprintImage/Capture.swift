@@ -220,20 +220,6 @@ final class TreeWalker {
             try writer.append(TarFormat.headers(for: entry))
             if otherFileSystem { return }
             try visitChildren(of: path, host: host, descriptor: &descriptor, at: place)
-        case S_IFLNK:
-            entry.kind = .symlink
-            summary.symlinks += 1
-            try writer.append(TarFormat.headers(for: entry))
-        case S_IFCHR, S_IFBLK:
-            entry.kind = type == S_IFCHR ? .characterDevice : .blockDevice
-            entry.deviceMajor = DeviceNumber.major(UInt64(info.st_rdev))
-            entry.deviceMinor = DeviceNumber.minor(UInt64(info.st_rdev))
-            summary.devices += 1
-            try writer.append(TarFormat.headers(for: entry))
-        case S_IFIFO:
-            entry.kind = .fifo
-            summary.fifos += 1
-            try writer.append(TarFormat.headers(for: entry))
         case S_IFREG:
             summary.files += 1
             if let replacement {
@@ -242,8 +228,30 @@ final class TreeWalker {
                 try writeFile(entry, descriptor: descriptor, host: host, size: UInt64(info.st_size), allocated: UInt64(info.st_blocks) * 512)
             }
         default:
-            summary.entries -= 1
+            try writeHeaderOnly(entry, type: type, info: info)
         }
+    }
+
+    /// An entry that is only a header: a symbolic link, a device or a FIFO (anything else is not imaged).
+    private func writeHeaderOnly(_ entry: TarEntry, type: mode_t, info: stat) throws {
+        var entry = entry
+        switch type {
+        case S_IFLNK:
+            entry.kind = .symlink
+            summary.symlinks += 1
+        case S_IFCHR, S_IFBLK:
+            entry.kind = type == S_IFCHR ? .characterDevice : .blockDevice
+            entry.deviceMajor = DeviceNumber.major(UInt64(info.st_rdev))
+            entry.deviceMinor = DeviceNumber.minor(UInt64(info.st_rdev))
+            summary.devices += 1
+        case S_IFIFO:
+            entry.kind = .fifo
+            summary.fifos += 1
+        default:
+            summary.entries -= 1
+            return
+        }
+        try writer.append(TarFormat.headers(for: entry))
     }
 
     /// Whether --exclude or --generalize leaves the entry out (counted in the summary), and the content a

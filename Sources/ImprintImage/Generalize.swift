@@ -45,17 +45,21 @@ struct Generalizer: Sendable {
     /// Whether generalizing may leave out or replace the entry at `path` (relative to the root), before its content
     /// is read: the walk does not open such an entry ahead of deciding.
     func mayClear(_ path: [UInt8], isFolder: Bool) -> Bool {
+        let rules = candidates(path)
+        if rules.isEmpty { return false }
         let components = path.split(separator: UInt8(ascii: "/"), omittingEmptySubsequences: false)
-        return candidates(components).contains { Self.applies($0, isFolder: isFolder) && $0.pattern.matches(components: components) }
+        return rules.contains { Self.applies($0, isFolder: isFolder) && $0.pattern.matches(components: components) }
     }
 
     /// What generalizing does with the entry at `path`; nil: it is imaged as it is.
     /// - Parameter text: reads the entry's text, for an operation that decides by it (called only then).
     func decide(_ path: [UInt8], isFolder: Bool, isRegular: Bool, text: () -> String?) -> Decision? {
+        let rules = candidates(path)
+        if rules.isEmpty { return nil }
         let components = path.split(separator: UInt8(ascii: "/"), omittingEmptySubsequences: false)
         var content: String?
         var contentRead = false
-        for rule in candidates(components) where Self.applies(rule, isFolder: isFolder) && rule.pattern.matches(components: components) {
+        for rule in rules where Self.applies(rule, isFolder: isFolder) && rule.pattern.matches(components: components) {
             switch rule.clearing {
             case .leftOut, .leftOutWhole:
                 return Decision(operation: rule.operation)
@@ -75,9 +79,10 @@ struct Generalizer: Sendable {
         return nil
     }
 
-    private func candidates(_ components: [ArraySlice<UInt8>]) -> [Rule] {
-        guard let first = components.first else { return [] }
-        let named = rulesByFirst[Array(first)] ?? []
+    /// The rules that may match `path`: those of its first component, and those that start with a wildcard.
+    private func candidates(_ path: [UInt8]) -> [Rule] {
+        let first = Array(path.prefix { $0 != UInt8(ascii: "/") })
+        let named = rulesByFirst[first] ?? []
         return rulesAnywhere.isEmpty ? named : (named + rulesAnywhere)
     }
 

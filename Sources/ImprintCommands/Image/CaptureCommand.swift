@@ -82,22 +82,6 @@ struct CaptureCommand: ContextCommand {
         }
     }
 
-    /// The generalize operations to run: those `--operations` chooses, else the defaults with `--generalize`.
-    func chosenOperations() throws -> [GeneralizeOperation] {
-        guard !operationLists.isEmpty else { return generalize ? GeneralizeOperation.defaults : [] }
-        let chosen: [GeneralizeOperation]
-        do {
-            chosen = try GeneralizeOperation.chosen(by: operationLists)
-        } catch {
-            guard case .invalidValue(_, let name, _) = error else { throw error }
-            throw ValidationError("'--operations' names '\(name)', which is no generalize operation; 'imprint capture --list-operations' lists them")
-        }
-        if chosen.isEmpty {
-            throw ValidationError("'--operations' leaves no operation to run; 'imprint capture --list-operations' lists them")
-        }
-        return chosen
-    }
-
     func run(_ context: CommandContext) throws {
         if listOperations { return try printOperations(context) }
         let output = self.output ?? "-"
@@ -150,42 +134,20 @@ struct CaptureCommand: ContextCommand {
             }
             renamed = true
         }
-        let report = toStandardOutput ? { (text: String) in context.errorOutput(text + "\n") } : { context.print($0) }
+        try report(result, title: "captured \(target.path) into \(toStandardOutput ? "standard output" : output)", toStandardError: toStandardOutput, context)
+    }
+
+    /// Prints the image made, as text or JSON; to standard error when the image went to standard output.
+    func report(_ result: CaptureResult, title: String, toStandardError: Bool, _ context: CommandContext) throws {
+        let report = toStandardError ? { (text: String) in context.errorOutput(text + "\n") } : { context.print($0) }
+        let view = ImageView(manifest: result.manifest, summary: result.summary, imageBytes: result.imageBytes)
         if json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
             encoder.dateEncodingStrategy = .iso8601
-            report(String(decoding: try encoder.encode(ImageView(manifest: result.manifest, summary: result.summary, imageBytes: result.imageBytes)), as: UTF8.self))
+            report(String(decoding: try encoder.encode(view), as: UTF8.self))
         } else {
-            report(ImageView(manifest: result.manifest, summary: result.summary, imageBytes: result.imageBytes).text(title: "captured \(target.path) into \(toStandardOutput ? "standard output" : output)"))
-        }
-    }
-}
-
-extension CaptureCommand {
-    /// One generalize operation as `--list-operations --json` prints it.
-    struct OperationView: Encodable {
-        var name: String
-        var isDefault: Bool
-        var description: String
-        var paths: [String]
-
-        enum CodingKeys: String, CodingKey { case name, isDefault = "default", description, paths }
-    }
-
-    /// Prints every generalize operation, one a line: name, '*' for a default, what it leaves out.
-    func printOperations(_ context: CommandContext) throws {
-        let operations = GeneralizeOperation.all
-        if json {
-            return try context.printJSON(operations.map { operation in
-                OperationView(
-                    name: operation.name, isDefault: operation.isDefault, description: operation.about,
-                    paths: operation.entries.flatMap { $0.patterns.map(\.description) })
-            })
-        }
-        let width = operations.map(\.name.count).max() ?? 0
-        for operation in operations {
-            context.print(operation.name.padding(toLength: width, withPad: " ", startingAt: 0) + (operation.isDefault ? "  *  " : "     ") + operation.about)
+            report(view.text(title: title))
         }
     }
 }
