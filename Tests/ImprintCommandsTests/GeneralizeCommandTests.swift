@@ -81,6 +81,7 @@ import Testing
         #expect(unknown.err.contains("'ssh-keys'") && unknown.err.contains("--list-operations"), "\(unknown.err)")
         let none = imprint(["capture", "--root", root, "-o", image, "--model", "m", "--operations", "-all"], in: folder)
         #expect(none.status == ExitStatus.usage.rawValue)
+        #expect(none.err.contains("leaves no operation"), "\(none.err)")
         #expect(!FileManager.default.fileExists(atPath: image) && !FileManager.default.fileExists(atPath: image + ".partial"))
     }
 }

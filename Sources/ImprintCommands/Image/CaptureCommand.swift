@@ -48,7 +48,7 @@ struct CaptureCommand: ContextCommand {
     @Option(help: "Threads that compress (default: one per core).") var threads: Int?
     @Flag(help: "Leave out what must not be cloned: run the default generalize operations (see --list-operations).")
     var generalize = false
-    @Option(name: .customLong("operations"), help: ArgumentHelp(
+    @Option(name: .customLong("operations"), parsing: .unconditionalSingleValue, help: ArgumentHelp(
         "Generalize with these operations: 'defaults,-ssh-userdir,+user-caches' (names, defaults, all; - removes, + adds).",
         valueName: "list"))
     var operationLists: [String] = []
