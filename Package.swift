@@ -110,7 +110,7 @@ let package = Package(
         ),
         .testTarget(
             name: "ImprintImageTests",
-            dependencies: ["ImprintTestSupport", "ImprintImage", "CZlib"],
+            dependencies: ["ImprintTestSupport", "ImprintImage", "ImprintCore", "CZlib"],
             swiftSettings: swiftSettings
         ),
 

@@ -39,6 +39,7 @@ extension Capture {
 private final class TreeMeasure {
     let request: CaptureRequest
     let progress: ((CaptureSize) -> Void)?
+    let generalizer: Generalizer?
     var rootDevice: UInt64 = 0
     var size = CaptureSize()
     private var linked = Set<[UInt64]>()
@@ -46,6 +47,7 @@ private final class TreeMeasure {
     init(request: CaptureRequest, progress: ((CaptureSize) -> Void)?) {
         self.request = request
         self.progress = progress
+        generalizer = Generalizer(request.operations)
     }
 
     /// Counts the folder open as `descriptor` (closed here) and everything below it.
@@ -72,8 +74,11 @@ private final class TreeMeasure {
             let type = info.st_mode & S_IFMT
             if request.isExcluded(childPath) { continue }
             var replacement: [UInt8]?
-            if request.generalize, let rule = GeneralizeRule.match(childPath, isFolder: type == S_IFDIR) {
-                guard let content = rule.replacement, type == S_IFREG else { continue }
+            let decision = generalizer?.decide(childPath, isFolder: type == S_IFDIR, isRegular: type == S_IFREG) {
+                Generalizer.readText(folder: folder, name: lookup)
+            }
+            if let decision {
+                guard let content = decision.replacement else { continue }
                 replacement = content
             }
             switch type {

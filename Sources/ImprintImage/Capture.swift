@@ -11,7 +11,8 @@ public struct CaptureRequest: Sendable {
     public var level: Int
     public var threads: Int
     public var blockSize: Int
-    public var generalize: Bool
+    /// The generalize operations to run (`GeneralizeOperation.chosen(by:)`); empty: the tree is imaged as it is.
+    public var operations: [GeneralizeOperation]
     /// fnmatch patterns: one with a slash matches the path from the root ("/var/cache/*"), one without matches a name.
     public var excludes: [String]
     public var oneFileSystem: Bool
@@ -35,7 +36,7 @@ public struct CaptureRequest: Sendable {
         self.level = level ?? codec.defaultLevel
         self.threads = threads
         self.blockSize = blockSize ?? codec.defaultBlockSize
-        self.generalize = generalize
+        operations = generalize ? GeneralizeOperation.defaults : []
         self.excludes = excludes
         self.oneFileSystem = oneFileSystem
         self.tool = tool
@@ -54,10 +55,8 @@ extension CaptureRequest {
         }
     }
 
-    /// Whether --exclude or --generalize leaves out (or replaces) the entry at `path`.
-    func leavesOut(_ path: [UInt8], isFolder: Bool) -> Bool {
-        isExcluded(path) || (generalize && GeneralizeRule.match(path, isFolder: isFolder) != nil)
-    }
+    /// Whether the capture generalizes.
+    public var generalize: Bool { !operations.isEmpty }
 }
 
 public struct CaptureResult: Sendable {
@@ -92,7 +91,7 @@ public enum Capture {
         var manifest = ImageManifest(
             tool: request.tool, created: request.time, models: request.models, codec: request.codec.rawValue, level: request.level,
             blockSize: request.blockSize, source: root.path,
-            generalized: request.generalize ? GeneralizeRule.all.map(\.name) : [], excluded: request.excludes)
+            generalized: request.operations.map(\.name), excluded: request.excludes)
         var key: ImageKey?
         if let passphrase = request.passphrase {
             let (encryption, made) = try ImageKey.create(passphrase: passphrase, rounds: request.keyRounds)
@@ -120,6 +119,7 @@ final class TreeWalker {
     private let rootPath: [UInt8]
     private let writer: ImageWriter
     private let progress: ((UInt64) -> Void)?
+    private let generalizer: Generalizer?
     private let users: [UInt32: [UInt8]]
     private let groups: [UInt32: [UInt8]]
     private var rootDevice: UInt64 = 0
@@ -138,6 +138,7 @@ final class TreeWalker {
         rootPath = Array(root.path.utf8)
         self.writer = writer
         self.progress = progress
+        generalizer = Generalizer(request.operations)
         users = Self.names(try? root.readFile("/etc/passwd"))
         groups = Self.names(try? root.readFile("/etc/group"))
         if let progress {
@@ -182,33 +183,13 @@ final class TreeWalker {
         }
         var replacement: [UInt8]?
         if !path.isEmpty {
-            if isExcluded(path) {
-                summary.excluded += 1
-                return
-            }
-            if request.generalize, let rule = GeneralizeRule.match(path, isFolder: type == S_IFDIR) {
-                summary.leftOut[rule.name, default: 0] += 1
-                guard let content = rule.replacement, type == S_IFREG else { return }
-                replacement = content
-            }
+            let verdict = leftOutOrReplaced(path, type: type, at: place)
+            if verdict.leftOut { return }
+            replacement = verdict.replacement
         }
-        var entry = TarEntry(path: path, kind: .file, mode: UInt32(info.st_mode & 0o7777))
-        entry.uid = info.st_uid
-        entry.gid = info.st_gid
-        entry.userName = users[info.st_uid] ?? []
-        entry.groupName = groups[info.st_gid] ?? []
-        entry.seconds = Int64(info.st_mtim.tv_sec)
-        entry.nanoseconds = Int64(info.st_mtim.tv_nsec)
+        var entry = tarEntry(path, info: info)
         let linkKey = type != S_IFDIR && info.st_nlink > 1 ? HardLinkKey(device: UInt64(info.st_dev), inode: UInt64(info.st_ino)) : nil
-        if let linkKey, let first = firstPaths[linkKey] {
-            summary.entries += 1
-            try writer.startEntry()
-            entry.kind = .hardLink
-            entry.linkTarget = Array("./".utf8) + first
-            summary.hardLinks += 1
-            try writer.append(TarFormat.headers(for: entry))
-            return
-        }
+        if let linkKey, let first = firstPaths[linkKey] { return try writeHardLink(entry, to: first) }
         // Folders and files read are opened once: their attributes come from the descriptor. A FIFO is never opened
         // on purpose (that would wait for a writer), nor a device, nor a mount point --one-file-system does not
         // enter (opening it could trigger an automount). O_NONBLOCK: a file replaced by a FIFO since it was listed
@@ -238,61 +219,7 @@ final class TreeWalker {
             summary.folders += 1
             try writer.append(TarFormat.headers(for: entry))
             if otherFileSystem { return }
-            let children = try listFolderWithTypes(descriptor, path: host)
-            // Each folder on the way down keeps its descriptor open for its children, up to a depth: a tree can be
-            // deeper than the limit on open files, and below that depth children are looked up by their whole path.
-            var folder = descriptor
-            if place.depth >= Self.foldersKeptOpen {
-                close(descriptor)
-                descriptor = -1
-                folder = AT_FDCWD
-            }
-            for (name, listedType) in children {
-                let childPath = path.isEmpty ? name : path + [UInt8(ascii: "/")] + name
-                let childHost = host + [UInt8(ascii: "/")] + name
-                let child = Place(folder: folder, name: folder == AT_FDCWD ? childHost : name, depth: place.depth + 1)
-                var childInfo = stat()
-                // A file the listing calls regular is opened first and its status read from the descriptor: one
-                // lookup of the name instead of two (fstatat was 5% of a zstd capture's CPU). Anything else, an
-                // entry --exclude or --generalize leaves out (never opened), or one changed since the listing
-                // takes the lookup by name. An entry replaced by a FIFO or device since the listing is opened
-                // (O_NONBLOCK: no wait for a writer; O_NOCTTY: no terminal taken) and closed again at once.
-                let leftOut = isLeftOut(childPath, isFolder: listedType == UInt8(DT_DIR))
-                var opened: Int32 = -1
-                if listedType == UInt8(DT_REG) && !leftOut {
-                    opened = withCPath(child.name) { openat(folder, $0, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK | O_NOCTTY) }
-                    if opened >= 0 && (fstat(opened, &childInfo) != 0 || childInfo.st_mode & S_IFMT != S_IFREG) {
-                        close(opened)
-                        opened = -1
-                    }
-                }
-                if opened >= 0 {
-                    try visit(childPath, host: childHost, info: childInfo, at: child, opened: opened)
-                    continue
-                }
-                guard withCPath(child.name, { fstatat(folder, $0, &childInfo, AT_SYMLINK_NOFOLLOW) }) == 0 else {
-                    if errno == ENOENT {  // removed since the folder was listed
-                        if !leftOut { summary.noteVanished(TarEntry.displayPath(of: childPath)) }
-                        continue
-                    }
-                    throw ImageError.io(path: displayPath(childHost), operation: "inspect", errno: errno)
-                }
-                try visit(childPath, host: childHost, info: childInfo, at: child)
-            }
-        case S_IFLNK:
-            entry.kind = .symlink
-            summary.symlinks += 1
-            try writer.append(TarFormat.headers(for: entry))
-        case S_IFCHR, S_IFBLK:
-            entry.kind = type == S_IFCHR ? .characterDevice : .blockDevice
-            entry.deviceMajor = DeviceNumber.major(UInt64(info.st_rdev))
-            entry.deviceMinor = DeviceNumber.minor(UInt64(info.st_rdev))
-            summary.devices += 1
-            try writer.append(TarFormat.headers(for: entry))
-        case S_IFIFO:
-            entry.kind = .fifo
-            summary.fifos += 1
-            try writer.append(TarFormat.headers(for: entry))
+            try visitChildren(of: path, host: host, descriptor: &descriptor, at: place)
         case S_IFREG:
             summary.files += 1
             if let replacement {
@@ -301,7 +228,112 @@ final class TreeWalker {
                 try writeFile(entry, descriptor: descriptor, host: host, size: UInt64(info.st_size), allocated: UInt64(info.st_blocks) * 512)
             }
         default:
+            try writeHeaderOnly(entry, type: type, info: info)
+        }
+    }
+
+    /// An entry that is only a header: a symbolic link, a device or a FIFO (anything else is not imaged).
+    private func writeHeaderOnly(_ entry: TarEntry, type: mode_t, info: stat) throws {
+        var entry = entry
+        switch type {
+        case S_IFLNK:
+            entry.kind = .symlink
+            summary.symlinks += 1
+        case S_IFCHR, S_IFBLK:
+            entry.kind = type == S_IFCHR ? .characterDevice : .blockDevice
+            entry.deviceMajor = DeviceNumber.major(UInt64(info.st_rdev))
+            entry.deviceMinor = DeviceNumber.minor(UInt64(info.st_rdev))
+            summary.devices += 1
+        case S_IFIFO:
+            entry.kind = .fifo
+            summary.fifos += 1
+        default:
             summary.entries -= 1
+            return
+        }
+        try writer.append(TarFormat.headers(for: entry))
+    }
+
+    /// Whether --exclude or --generalize leaves the entry out (counted in the summary), and the content a
+    /// generalize operation images in its place.
+    private func leftOutOrReplaced(_ path: [UInt8], type: mode_t, at place: Place) -> (leftOut: Bool, replacement: [UInt8]?) {
+        if isExcluded(path) {
+            summary.excluded += 1
+            return (true, nil)
+        }
+        let decision = generalizer?.decide(path, isFolder: type == S_IFDIR, isRegular: type == S_IFREG) {
+            Generalizer.readText(folder: place.folder, name: place.name)
+        }
+        guard let decision else { return (false, nil) }
+        summary.leftOut[decision.operation, default: 0] += 1
+        return (decision.replacement == nil, decision.replacement)
+    }
+
+    /// The entry's header fields from its status: mode, owner (numbers and names), time.
+    private func tarEntry(_ path: [UInt8], info: stat) -> TarEntry {
+        var entry = TarEntry(path: path, kind: .file, mode: UInt32(info.st_mode & 0o7777))
+        entry.uid = info.st_uid
+        entry.gid = info.st_gid
+        entry.userName = users[info.st_uid] ?? []
+        entry.groupName = groups[info.st_gid] ?? []
+        entry.seconds = Int64(info.st_mtim.tv_sec)
+        entry.nanoseconds = Int64(info.st_mtim.tv_nsec)
+        return entry
+    }
+
+    /// A second name of a file already imaged at `first`.
+    private func writeHardLink(_ entry: TarEntry, to first: [UInt8]) throws {
+        var entry = entry
+        summary.entries += 1
+        try writer.startEntry()
+        entry.kind = .hardLink
+        entry.linkTarget = Array("./".utf8) + first
+        summary.hardLinks += 1
+        try writer.append(TarFormat.headers(for: entry))
+    }
+
+    /// Visits the children of the folder open as `descriptor`, names sorted. Each folder on the way down keeps its
+    /// descriptor open for its children, up to a depth: a tree can be deeper than the limit on open files, and below
+    /// that depth the descriptor is closed (and set to -1) and children are looked up by their whole path.
+    private func visitChildren(of path: [UInt8], host: [UInt8], descriptor: inout Int32, at place: Place) throws {
+        let children = try listFolderWithTypes(descriptor, path: host)
+        var folder = descriptor
+        if place.depth >= Self.foldersKeptOpen {
+            close(descriptor)
+            descriptor = -1
+            folder = AT_FDCWD
+        }
+        for (name, listedType) in children {
+            let childPath = path.isEmpty ? name : path + [UInt8(ascii: "/")] + name
+            let childHost = host + [UInt8(ascii: "/")] + name
+            let child = Place(folder: folder, name: folder == AT_FDCWD ? childHost : name, depth: place.depth + 1)
+            var childInfo = stat()
+            // A file the listing calls regular is opened first and its status read from the descriptor: one
+            // lookup of the name instead of two (fstatat was 5% of a zstd capture's CPU). Anything else, an
+            // entry --exclude or --generalize may leave out (never opened), or one changed since the listing
+            // takes the lookup by name. An entry replaced by a FIFO or device since the listing is opened
+            // (O_NONBLOCK: no wait for a writer; O_NOCTTY: no terminal taken) and closed again at once.
+            let leftOut = isLeftOut(childPath, isFolder: listedType == UInt8(DT_DIR))
+            var opened: Int32 = -1
+            if listedType == UInt8(DT_REG) && !leftOut {
+                opened = withCPath(child.name) { openat(folder, $0, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK | O_NOCTTY) }
+                if opened >= 0 && (fstat(opened, &childInfo) != 0 || childInfo.st_mode & S_IFMT != S_IFREG) {
+                    close(opened)
+                    opened = -1
+                }
+            }
+            if opened >= 0 {
+                try visit(childPath, host: childHost, info: childInfo, at: child, opened: opened)
+                continue
+            }
+            guard withCPath(child.name, { fstatat(folder, $0, &childInfo, AT_SYMLINK_NOFOLLOW) }) == 0 else {
+                if errno == ENOENT {  // removed since the folder was listed
+                    if !leftOut { summary.noteVanished(TarEntry.displayPath(of: childPath)) }
+                    continue
+                }
+                throw ImageError.io(path: displayPath(childHost), operation: "inspect", errno: errno)
+            }
+            try visit(childPath, host: childHost, info: childInfo, at: child)
         }
     }
 
@@ -384,9 +416,11 @@ final class TreeWalker {
         return covered < size ? segments : nil
     }
 
-    /// Whether --exclude or --generalize leaves out (or replaces) the entry at `path`: the folder loop does not open
-    /// such an entry ahead of `visit`, nor report it when it vanished.
-    private func isLeftOut(_ path: [UInt8], isFolder: Bool) -> Bool { request.leavesOut(path, isFolder: isFolder) }
+    /// Whether --exclude or --generalize may leave out (or replace) the entry at `path`: the folder loop does not
+    /// open such an entry ahead of `visit`, nor report it when it vanished.
+    private func isLeftOut(_ path: [UInt8], isFolder: Bool) -> Bool {
+        isExcluded(path) || generalizer?.mayClear(path, isFolder: isFolder) == true
+    }
 
     private func isExcluded(_ path: [UInt8]) -> Bool { request.isExcluded(path) }
 

@@ -1,49 +1,112 @@
 import Foundation
 import Glibc
+import ImprintCore
 
-/// What `capture --generalize` leaves out of the image (DESIGN.md's identity files, read the other way), without
-/// touching the master: each rule matches paths relative to the root.
-public struct GeneralizeRule: Sendable {
-    /// Shown in the manifest and the summary's counts.
-    public var name: String
-    /// fnmatch patterns on the path relative to the root ("etc/ssh/ssh_host_*").
-    var patterns: [String]
-    /// When set, the file stays in the image with this content instead (a machine-id of `uninitialized`).
-    var replacement: [UInt8]?
-    /// Whether folders themselves match (false: a folder stays, its files go).
-    var foldersToo = false
+/// The generalize operations a capture runs, compiled for its walk: what each entry of the tree becomes, read from
+/// the identity-file table (`GeneralizeOperation`, `IdentityFile` in ImprintCore). The master is never changed;
+/// an entry is left out of the image, or imaged with other content.
+struct Generalizer: Sendable {
+    /// One pattern of one operation.
+    private struct Rule: Sendable {
+        var operation: String
+        var pattern: PathPattern
+        var clearing: IdentityFile.Clearing
+    }
 
-    /// The rules, in the order they are tried.
-    public static let all: [GeneralizeRule] = [
-        GeneralizeRule(name: "machine-id (kept as 'uninitialized')", patterns: ["etc/machine-id"], replacement: Array("uninitialized\n".utf8)),
-        GeneralizeRule(name: "other machine ids and seeds", patterns: [
-            "var/lib/dbus/machine-id", "var/lib/systemd/random-seed", "var/lib/systemd/credential.secret",
-            "etc/hostid", "etc/iscsi/initiatorname.iscsi",
-        ]),
-        GeneralizeRule(name: "ssh host keys", patterns: ["etc/ssh/ssh_host_*"]),
-        GeneralizeRule(name: "dhcp leases and network secrets", patterns: [
-            "var/lib/dhcp/*", "var/lib/dhclient/*", "var/lib/NetworkManager/*.lease", "var/lib/NetworkManager/secret_key",
-            "var/lib/NetworkManager/timestamps", "var/lib/systemd/network/*", "etc/udev/rules.d/70-persistent-net.rules",
-        ]),
-        GeneralizeRule(name: "logs", patterns: ["var/log/*"]),
-        GeneralizeRule(name: "shell histories", patterns: [
-            "root/.*history", "home/*/.*history", "root/.lesshst", "home/*/.lesshst",
-        ]),
-        GeneralizeRule(name: "temporary files", patterns: ["tmp/*", "var/tmp/*"]),
-        GeneralizeRule(name: "imprint state", patterns: ["var/lib/imprint"], foldersToo: true),
-    ]
+    /// What generalizing does with an entry: leaves it out (`replacement` nil) or images this content instead.
+    struct Decision: Equatable {
+        var operation: String
+        var replacement: [UInt8]?
+    }
 
-    /// The rule that matches `path` (relative to the root), if any.
-    static func match(_ path: [UInt8], isFolder: Bool) -> GeneralizeRule? {
-        all.first { rule in
-            (rule.foldersToo || !isFolder) && rule.patterns.contains { pattern in
-                // A pattern ending in "/*" covers the whole tree below it (folders are kept, their files go).
-                if pattern.hasSuffix("/*") && !pattern.dropLast(2).contains("*") {
-                    let prefix = Array(pattern.dropLast(1).utf8)
-                    return path.count > prefix.count && Array(path.prefix(prefix.count)) == prefix
+    /// Rules by the first component of their pattern ("var"), so most of a tree ("usr/...") is passed at once.
+    private let rulesByFirst: [[UInt8]: [Rule]]
+    /// Rules whose pattern starts with a wildcard, tried on every path.
+    private let rulesAnywhere: [Rule]
+
+    /// Nil when no operation is chosen.
+    init?(_ operations: [GeneralizeOperation]) {
+        var byFirst: [[UInt8]: [Rule]] = [:]
+        var anywhere: [Rule] = []
+        for operation in operations {
+            for entry in operation.entries {
+                if case .kept = entry.clearing { continue }
+                for pattern in entry.patterns {
+                    let rule = Rule(operation: operation.name, pattern: pattern, clearing: entry.clearing)
+                    if let first = pattern.firstComponent { byFirst[first, default: []].append(rule) } else { anywhere.append(rule) }
                 }
-                return matches(pattern, path, flags: FNM_PATHNAME)
             }
         }
+        guard !operations.isEmpty else { return nil }
+        rulesByFirst = byFirst
+        rulesAnywhere = anywhere
+    }
+
+    /// Whether generalizing may leave out or replace the entry at `path` (relative to the root), before its content
+    /// is read: the walk does not open such an entry ahead of deciding.
+    func mayClear(_ path: [UInt8], isFolder: Bool) -> Bool {
+        let rules = candidates(path)
+        if rules.isEmpty { return false }
+        let components = path.split(separator: UInt8(ascii: "/"), omittingEmptySubsequences: false)
+        return rules.contains { Self.applies($0, isFolder: isFolder) && $0.pattern.matches(components: components) }
+    }
+
+    /// What generalizing does with the entry at `path`; nil: it is imaged as it is.
+    /// - Parameter text: reads the entry's text, for an operation that decides by it (called only then).
+    func decide(_ path: [UInt8], isFolder: Bool, isRegular: Bool, text: () -> String?) -> Decision? {
+        let rules = candidates(path)
+        if rules.isEmpty { return nil }
+        let components = path.split(separator: UInt8(ascii: "/"), omittingEmptySubsequences: false)
+        var content: String?
+        var contentRead = false
+        for rule in rules where Self.applies(rule, isFolder: isFolder) && rule.pattern.matches(components: components) {
+            switch rule.clearing {
+            case .leftOut, .leftOutWhole:
+                return Decision(operation: rule.operation)
+            case .replaced(let content):
+                return Decision(operation: rule.operation, replacement: isRegular ? Array(content.utf8) : nil)
+            case .leftOutWhen(let test):
+                guard isRegular else { continue }
+                if !contentRead {
+                    content = text()
+                    contentRead = true
+                }
+                if let content, test(content) { return Decision(operation: rule.operation) }
+            case .kept:
+                continue
+            }
+        }
+        return nil
+    }
+
+    /// The rules that may match `path`: those of its first component, and those that start with a wildcard.
+    private func candidates(_ path: [UInt8]) -> [Rule] {
+        let first = Array(path.prefix { $0 != UInt8(ascii: "/") })
+        let named = rulesByFirst[first] ?? []
+        return rulesAnywhere.isEmpty ? named : (named + rulesAnywhere)
+    }
+
+    /// A folder is cleared only by an entry that takes folders whole; its files otherwise go one by one.
+    private static func applies(_ rule: Rule, isFolder: Bool) -> Bool {
+        if case .leftOutWhole = rule.clearing { return true }
+        return !isFolder
+    }
+
+    /// The text of a small file `name` in the folder open as `folder` (or a whole path with AT_FDCWD), for an
+    /// operation that decides by content; nil when it cannot be read or is larger than a configuration file is.
+    static func readText(folder: Int32, name: [UInt8], limit: Int = 1 << 20) -> String? {
+        let descriptor = withCPath(name) { openat(folder, $0, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK | O_NOCTTY) }
+        guard descriptor >= 0 else { return nil }
+        defer { close(descriptor) }
+        var bytes: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 64 * 1024)
+        while bytes.count <= limit {
+            let count = buffer.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
+            if count < 0 && errno == EINTR { continue }
+            guard count >= 0 else { return nil }
+            if count == 0 { return String(decoding: bytes, as: UTF8.self) }
+            bytes += buffer[0..<count]
+        }
+        return nil
     }
 }

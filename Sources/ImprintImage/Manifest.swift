@@ -17,7 +17,8 @@ public struct ImageManifest: Codable, Equatable, Sendable {
     public var blockSize: Int
     /// The root that was captured, on the machine that captured it.
     public var source: String
-    /// The generalizing rules applied (what was left out is counted in the summary); empty when not generalized.
+    /// The names of the generalize operations that ran (`GeneralizeOperation`; what each left out is counted in the
+    /// summary); empty when not generalized. Images made before the operations had names hold rule descriptions.
     public var generalized: [String]
     /// Patterns given with --exclude.
     public var excluded: [String]
@@ -67,7 +68,7 @@ public struct ImageSummary: Codable, Equatable, Sendable {
     public var vanished: [String]?
     /// Entries left out by --exclude.
     public var excluded = 0
-    /// Entries left out (or replaced) by each generalizing rule.
+    /// Entries left out (or replaced) by each generalize operation, by its name.
     public var leftOut: [String: Int] = [:]
     /// The bytes of file data (sparse files count their data segments).
     public var dataBytes: UInt64 = 0

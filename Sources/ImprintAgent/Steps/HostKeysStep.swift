@@ -12,7 +12,7 @@ enum HostKeysStep {
 
     static func plan(_ profile: UnitProfile, root: TargetRoot) throws -> Result {
         let present = SSHKeyType.allCases.filter { type in
-            root.exists("/etc/ssh/\(type.fileName)") || root.exists("/etc/ssh/\(type.publicFileName)")
+            root.exists(path(type.fileName)) || root.exists(path(type.publicFileName))
         }
         var notes: [String] = []
         if present.isEmpty {
@@ -21,8 +21,8 @@ enum HostKeysStep {
         var result = Result(changes: [], keys: [], notes: notes)
         for type in present.isEmpty ? SSHKeyType.allCases : present {
             let key = try SSHHostKey.generate(type, comment: "root@\(profile.hostname.value)")
-            let privatePath = "/etc/ssh/\(type.fileName)"
-            let publicPath = "/etc/ssh/\(type.publicFileName)"
+            let privatePath = path(type.fileName)
+            let publicPath = path(type.publicFileName)
             result.changes.append(FileChange(
                 step: .hostKeys, path: privatePath, reason: "a new \(type.rawValue) host key: clones must not share the master's",
                 action: .write(contents: Data(key.privateKeyFile.utf8), metadata: FileMetadata(mode: 0o600)),
@@ -41,11 +41,14 @@ enum HostKeysStep {
     static func current(root: TargetRoot) throws(CoreError) -> [IdentityRecord.HostKey] {
         var keys: [IdentityRecord.HostKey] = []
         for type in SSHKeyType.allCases {
-            guard let line = try root.readTrimmedText("/etc/ssh/\(type.publicFileName)") else { continue }
+            guard let line = try root.readTrimmedText(path(type.publicFileName)) else { continue }
             let fields = line.split(separator: " ")
             guard fields.count >= 2, fields[0] == type.algorithm, let blob = Data(base64Encoded: String(fields[1])) else { continue }
             keys.append(IdentityRecord.HostKey(type: type.rawValue, fingerprint: SSHHostKey.fingerprint(ofBlob: blob)))
         }
         return keys
     }
+
+    /// A host key file's path, in the folder of the table's entry ("/etc/ssh/ssh_host_rsa_key").
+    static func path(_ fileName: String) -> String { IdentityFile.sshHostKeys.folder + "/" + fileName }
 }

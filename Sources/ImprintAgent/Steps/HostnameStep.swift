@@ -14,25 +14,25 @@ enum HostnameStep {
                 step: .hostname, path: path, reason: reason, action: .write(contents: Data(text.utf8), metadata: nil),
                 before: before))
         }
-        change("/etc/hostname", hostname + "\n", "the unit's hostname", before: try root.readFile("/etc/hostname"))
+        change(IdentityFile.hostname.path, hostname + "\n", "the unit's hostname", before: try root.readFile(IdentityFile.hostname.path))
 
-        let hosts = try root.readFile("/etc/hosts")
-        change("/etc/hosts", renderHosts(hosts.flatMap { String(data: $0, encoding: .utf8) }, hostname: hostname, fqdn: fqdn),
+        let hosts = try root.readFile(IdentityFile.hosts.path)
+        change(IdentityFile.hosts.path, renderHosts(hosts.flatMap { String(data: $0, encoding: .utf8) }, hostname: hostname, fqdn: fqdn),
                "127.0.1.1 names this unit (other lines kept)", before: hosts)
 
-        let machineInfo = try root.readFile("/etc/machine-info")
-        change("/etc/machine-info",
+        let machineInfo = try root.readFile(IdentityFile.machineInfo.path)
+        change(IdentityFile.machineInfo.path,
                setAssignment("PRETTY_HOSTNAME", to: hostname, in: machineInfo.flatMap { String(data: $0, encoding: .utf8) } ?? ""),
                "the pretty hostname hostnamectl shows", before: machineInfo)
 
-        if let network = try root.readFile("/etc/sysconfig/network"), let text = String(data: network, encoding: .utf8) {
-            change("/etc/sysconfig/network", setAssignment("HOSTNAME", to: fqdn, in: text), "RHEL-style hostname", before: network)
+        if let network = try root.readFile(IdentityFile.sysconfigNetwork.path), let text = String(data: network, encoding: .utf8) {
+            change(IdentityFile.sysconfigNetwork.path, setAssignment("HOSTNAME", to: fqdn, in: text), "RHEL-style hostname", before: network)
         }
-        if let suse = try root.readFile("/etc/HOSTNAME") {
-            change("/etc/HOSTNAME", fqdn + "\n", "SUSE-style hostname", before: suse)
+        if let suse = try root.readFile(IdentityFile.suseHostname.path) {
+            change(IdentityFile.suseHostname.path, fqdn + "\n", "SUSE-style hostname", before: suse)
         }
-        if let mailname = try root.readFile("/etc/mailname") {
-            change("/etc/mailname", fqdn + "\n", "the name mail from this unit carries", before: mailname)
+        if let mailname = try root.readFile(IdentityFile.mailname.path) {
+            change(IdentityFile.mailname.path, fqdn + "\n", "the name mail from this unit carries", before: mailname)
         }
         return changes
     }

@@ -15,7 +15,8 @@ enum MachineIDStep {
     static func plan(root: TargetRoot, random: RandomSource, newID freshID: String, live: Bool) throws(CoreError) -> Result {
         var changes: [FileChange] = []
         var notes: [String] = []
-        let current = try root.readFile("/etc/machine-id")
+        let machineIDPath = IdentityFile.machineID.path
+        let current = try root.readFile(machineIDPath)
         let oldID = current.flatMap { String(data: $0, encoding: .utf8) }?.trimmingCharacters(in: .whitespacesAndNewlines)
         // On a running unit whose master id is on record ('imprint install' keeps it), an id that differs from it
         // was made by systemd at this first boot: it is already the unit's own, and every service uses it.
@@ -29,7 +30,7 @@ enum MachineIDStep {
         } else {
             newID = freshID
             changes.append(FileChange(
-                step: .machineID, path: "/etc/machine-id", reason: "a fresh id: clones must not share the master's",
+                step: .machineID, path: machineIDPath, reason: "a fresh id: clones must not share the master's",
                 action: .write(contents: Data((newID + "\n").utf8), metadata: FileMetadata(mode: 0o444)), before: current))
             if live {
                 notes.append("the running system still uses machine-id \(oldID ?? "(none)"); reboot the unit so every service takes the new one")
@@ -37,35 +38,35 @@ enum MachineIDStep {
         }
 
         // A stale D-Bus copy brings the old id back; Debian makes it a link to /etc/machine-id.
-        let dbus = "/var/lib/dbus/machine-id"
+        let dbus = IdentityFile.dbusMachineID.path
         if try root.linkTarget(dbus) == nil {
             if let copy = try root.readFile(dbus) {
                 changes.append(FileChange(
                     step: .machineID, path: dbus, reason: "D-Bus's copy must equal /etc/machine-id",
                     action: .write(contents: Data((newID + "\n").utf8), metadata: FileMetadata(mode: 0o444)), before: copy))
-            } else if root.exists("/var/lib/dbus") {
+            } else if root.exists(IdentityFile.dbusMachineID.folder) {
                 changes.append(FileChange(
                     step: .machineID, path: dbus, reason: "D-Bus reads the machine-id here",
-                    action: .symlink(target: "/etc/machine-id"), before: nil))
+                    action: .symlink(target: machineIDPath), before: nil))
             }
         }
-        if let seed = try root.readFile("/var/lib/systemd/random-seed") {
+        if let seed = try root.readFile(IdentityFile.randomSeed.path) {
             changes.append(FileChange(
-                step: .machineID, path: "/var/lib/systemd/random-seed", reason: "clones must not start from the master's entropy",
+                step: .machineID, path: IdentityFile.randomSeed.path, reason: "clones must not start from the master's entropy",
                 action: .write(contents: Data(random.bytes(512)), metadata: FileMetadata(mode: 0o600)), before: seed, secret: true))
         }
-        if let secret = try root.readFile("/var/lib/systemd/credential.secret") {
+        if let secret = try root.readFile(IdentityFile.credentialSecret.path) {
             changes.append(FileChange(
-                step: .machineID, path: "/var/lib/systemd/credential.secret",
+                step: .machineID, path: IdentityFile.credentialSecret.path,
                 reason: "systemd makes a new one at boot; the master's would decrypt the clones' credentials",
                 action: .remove, before: secret, secret: true))
         }
-        if let hostid = try root.readFile("/etc/hostid") {
+        if let hostid = try root.readFile(IdentityFile.hostID.path) {
             changes.append(FileChange(
-                step: .machineID, path: "/etc/hostid", reason: "a fresh host id (ZFS and licence checks read it)",
+                step: .machineID, path: IdentityFile.hostID.path, reason: "a fresh host id (ZFS and licence checks read it)",
                 action: .write(contents: Data(random.bytes(4)), metadata: nil), before: hostid))
         }
-        let iscsi = "/etc/iscsi/initiatorname.iscsi"
+        let iscsi = IdentityFile.iscsiInitiator.path
         if let initiator = try root.readFile(iscsi), let text = String(data: initiator, encoding: .utf8) {
             changes.append(FileChange(
                 step: .machineID, path: iscsi, reason: "every iSCSI initiator needs its own name",
@@ -75,7 +76,7 @@ enum MachineIDStep {
     }
 
     /// Where `imprint install` keeps the master's machine-id.
-    static let masterIDPath = "/var/lib/imprint/master-machine-id"
+    static let masterIDPath = IdentityFile.imprintState.path + "/master-machine-id"
 
     /// Whether `text` is a machine-id as systemd writes it: 32 lowercase hex digits, not all zero.
     static func isValid(_ text: String) -> Bool {

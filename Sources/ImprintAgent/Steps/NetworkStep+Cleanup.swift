@@ -5,10 +5,11 @@ extension NetworkStep {
     /// The master's network state a clone must not keep. Every file found is removed through the plan, so the run
     /// backs it up and `imprint rollback` puts it back; nothing is deleted outright.
     enum Cleanup {
-        /// Always removed: they name the master's cards or hold its leases and secrets.
-        static let persistentNetRules = "/etc/udev/rules.d/70-persistent-net.rules"
-        static let leaseFolders = ["/var/lib/dhcp", "/var/lib/dhclient", "/var/lib/NetworkManager"]
-        static let networkManagerSecret = "/var/lib/NetworkManager/secret_key"
+        /// Always removed: they name the master's cards or hold its leases and secrets (the identity-file table's
+        /// entries, which generalization reads too).
+        static let persistentNetRules = IdentityFile.udevPersistentNet.path
+        static let leaseFolders = IdentityFile.dhcpLeases.folders
+        static let networkManagerSecret = IdentityFile.networkManagerSecret.path
 
         /// Plans the removals. The master's card-bound configuration is only removed when Imprint rendered the
         /// unit's own (so a unit is never left with no network configuration at all); Imprint's own files that
@@ -32,34 +33,35 @@ extension NetworkStep {
                 String(decoding: try root.readFile(path) ?? Data(), as: UTF8.self)
             }
 
-            for name in try Detection.yamlFiles(in: "/etc/netplan", root: root) {
-                let path = "/etc/netplan/" + name
+            let netplan = IdentityFile.netplanConfig.folder
+            for name in try Detection.yamlFiles(in: netplan, root: root) {
+                let path = netplan + "/" + name
                 if name == "90-imprint.yaml" {
                     try remove(path, "Imprint's netplan file, no longer used (the unit's stack changed)", secret: true)
-                } else if netplanBindsCards(try text(path)) {
+                } else if CardBinding.netplan(try text(path)) {
                     try removeMasters(path, "the master's netplan configuration of its cards", secret: true)
                 }
             }
-            let connections = "/etc/NetworkManager/system-connections/"
+            let connections = IdentityFile.networkManagerProfiles.folder + "/"
             for name in try root.listFolder(connections) {
                 if name.hasPrefix("imprint-") && name.hasSuffix(".nmconnection") {
                     try remove(connections + name, "Imprint's NetworkManager profile, no longer used", secret: true)
-                } else if keyfileBindsCard(try text(connections + name)) {
+                } else if CardBinding.keyfile(try text(connections + name)) {
                     try removeMasters(connections + name, "the master's NetworkManager profile, bound to its card", secret: true)
                 }
             }
-            let networkd = "/etc/systemd/network/"
+            let networkd = IdentityFile.networkdConfig.folder + "/"
             for name in try root.listFolder(networkd) where name.hasSuffix(".network") {
                 if name.hasPrefix("10-imprint-") {
                     try remove(networkd + name, "Imprint's systemd-networkd file, no longer used")
-                } else if networkFileBindsCard(try text(networkd + name)) {
+                } else if CardBinding.networkFile(try text(networkd + name)) {
                     try removeMasters(networkd + name, "the master's systemd-networkd file, bound to its card")
                 }
             }
             try remove("/etc/network/interfaces.d/imprint", "Imprint's ifupdown file, no longer used", secret: true)
-            var interfacesFiles = ["/etc/network/interfaces"]
-            interfacesFiles += try root.listFolder("/etc/network/interfaces.d").filter { $0 != "imprint" }
-                .map { "/etc/network/interfaces.d/" + $0 }
+            let interfacesD = IdentityFile.interfacesConfig.patterns[1].folder
+            var interfacesFiles = [IdentityFile.interfacesConfig.path]
+            interfacesFiles += try root.listFolder(interfacesD).filter { $0 != "imprint" }.map { interfacesD + "/" + $0 }
             for path in interfacesFiles {
                 guard let before = try root.readFile(path) else { continue }
                 let edited = InterfacesFile.removingCards(String(decoding: before, as: UTF8.self))
@@ -91,11 +93,11 @@ extension NetworkStep {
                         action: .write(contents: Data(added.utf8), metadata: nil), before: main))
                 }
             }
-            let scripts = "/etc/sysconfig/network-scripts/"
+            let scripts = IdentityFile.ifcfgConfig.folder + "/"
             for name in try root.listFolder(scripts) {
                 if name.hasPrefix("ifcfg-imprint-") || name.hasPrefix("keys-imprint-") {
                     try remove(scripts + name, "Imprint's ifcfg file, no longer used", secret: name.hasPrefix("keys-"))
-                } else if name.hasPrefix("ifcfg-"), name != "ifcfg-lo", ifcfgBindsCard(try text(scripts + name)) {
+                } else if name.hasPrefix("ifcfg-"), name != "ifcfg-lo", CardBinding.ifcfg(try text(scripts + name)) {
                     try removeMasters(scripts + name, "the master's ifcfg file, bound to its card")
                     try removeMasters(scripts + "keys-" + name.dropFirst("ifcfg-".count), "the keys of the master's ifcfg file", secret: true)
                 }
@@ -115,84 +117,8 @@ extension NetworkStep {
             return Result(changes: changes, notes: notes)
         }
 
-        /// Whether an interface name (or pattern) is a card's, such as eth0, enp3s0, eno1, wlp2s0 or en*, rather
-        /// than loopback, a VPN, a tunnel or a virtual bridge.
-        static func isCardName(_ name: String) -> Bool {
-            let lower = name.lowercased()
-            if ["en", "eth", "wl", "ww", "em", "ib"].contains(where: { lower.hasPrefix($0) }) { return true }
-            // Old biosdevname slot names: p2p1, p3p1.
-            return lower.first == "p" && lower.dropFirst().first?.isNumber == true
-        }
-
-        static func isUnrelatedName(_ name: String) -> Bool { !isCardName(name) }
-
-        /// A netplan file that configures cards (ethernets, wifis, modems), not only tunnels or the renderer.
-        static func netplanBindsCards(_ text: String) -> Bool {
-            text.split(separator: "\n").contains { line in
-                let key = line.trimmingCharacters(in: .whitespaces)
-                return ["ethernets:", "wifis:", "modems:"].contains { key.hasPrefix($0) }
-            }
-        }
-
-        /// A NetworkManager keyfile for a wired or Wi-Fi connection bound to a MAC or an interface name.
-        static func keyfileBindsCard(_ text: String) -> Bool {
-            let values = KeyValueFile.parse(text, separator: "=")
-            let type = values["connection.type"] ?? ""
-            guard ["ethernet", "802-3-ethernet", "wifi", "802-11-wireless"].contains(type) else { return false }
-            let name = values["connection.interface-name"] ?? ""
-            let mac = values["ethernet.mac-address"] ?? values["802-3-ethernet.mac-address"]
-                ?? values["wifi.mac-address"] ?? values["802-11-wireless.mac-address"] ?? ""
-            return !mac.isEmpty || !name.isEmpty
-        }
-
-        /// A .network file whose [Match] names a card by MAC or by a card's name.
-        static func networkFileBindsCard(_ text: String) -> Bool {
-            let values = KeyValueFile.parse(text, separator: "=", multi: true)
-            if values["Match.MACAddress"].map({ !$0.isEmpty }) == true || values["Match.PermanentMACAddress"].map({ !$0.isEmpty }) == true {
-                return true
-            }
-            let names = (values["Match.Name"] ?? "").split(whereSeparator: \.isWhitespace).map(String.init)
-            return names.contains(where: isCardName)
-        }
-
-        /// An ifcfg file for a card: it has HWADDR= or MACADDR=, or a card's DEVICE= name.
-        static func ifcfgBindsCard(_ text: String) -> Bool {
-            let values = KeyValueFile.parse(text, separator: "=")
-            func value(_ key: String) -> String {
-                (values[key] ?? "").trimmingCharacters(in: CharacterSet(charactersIn: "\"' "))
-            }
-            let type = value("TYPE").lowercased()
-            if ["ipsec", "tunnel", "vpn", "wireguard"].contains(type) { return false }
-            return !value("HWADDR").isEmpty || !value("MACADDR").isEmpty || isCardName(value("DEVICE"))
-        }
-    }
-
-    /// `KEY=value` files with optional `[Section]` headers (NetworkManager keyfiles, systemd units, ifcfg), read
-    /// only to decide what a file binds to.
-    enum KeyValueFile {
-        /// Values by `Section.Key` (or `Key` outside sections); with `multi`, repeated keys are joined by spaces.
-        static func parse(_ text: String, separator: Character, multi: Bool = false) -> [String: String] {
-            var section = ""
-            var values: [String: String] = [:]
-            for raw in text.split(separator: "\n") {
-                let line = raw.trimmingCharacters(in: .whitespaces)
-                if line.isEmpty || line.hasPrefix("#") || line.hasPrefix(";") { continue }
-                if line.hasPrefix("["), line.hasSuffix("]") {
-                    section = String(line.dropFirst().dropLast())
-                    continue
-                }
-                guard let index = line.firstIndex(of: separator) else { continue }
-                let key = line[..<index].trimmingCharacters(in: .whitespaces)
-                let value = line[line.index(after: index)...].trimmingCharacters(in: .whitespaces)
-                let full = section.isEmpty ? key : "\(section).\(key)"
-                if multi, let existing = values[full], !existing.isEmpty {
-                    values[full] = value.isEmpty ? "" : existing + " " + value
-                } else {
-                    values[full] = value
-                }
-            }
-            return values
-        }
+        /// Whether an interface name is not a card's (loopback, a VPN, a tunnel, a bridge).
+        static func isUnrelatedName(_ name: String) -> Bool { !CardBinding.isCardName(name) }
     }
 
     /// The stanzas of an ifupdown interfaces(5) file.
@@ -236,14 +162,14 @@ extension NetworkStep {
             var kept: [String] = []
             var removed: [String] = []
             for stanza in stanzas(text) {
-                let cards = stanza.names.filter(NetworkStep.Cleanup.isCardName)
+                let cards = stanza.names.filter(CardBinding.isCardName)
                 if cards.isEmpty {
                     kept += stanza.lines
                     continue
                 }
                 for card in cards where !removed.contains(card) { removed.append(card) }
                 if stanza.keyword == "auto" || stanza.keyword.hasPrefix("allow-") {
-                    let others = stanza.names.filter { !NetworkStep.Cleanup.isCardName($0) }
+                    let others = stanza.names.filter { !CardBinding.isCardName($0) }
                     if !others.isEmpty { kept.append(([stanza.keyword] + others).joined(separator: " ")) }
                 }
             }

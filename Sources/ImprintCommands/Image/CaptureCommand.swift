@@ -20,16 +20,23 @@ struct CaptureCommand: ContextCommand {
 
             The image is written to IMAGE.partial and renamed when complete. '-o -' streams to standard output.
 
-            --generalize leaves out what must not be cloned, without changing the master: the machine-id (kept as \
-            'uninitialized'), other machine ids and seeds, SSH host keys, DHCP leases, logs, shell histories, \
-            /tmp and /var/tmp contents, and Imprint's own state.
+            --generalize leaves out what must not be cloned, without changing the master, by running the default \
+            generalize operations: the machine-id (kept as 'uninitialized'), other machine ids and seeds, SSH host \
+            keys and users' .ssh folders, network leases, secrets and card-bound NetworkManager profiles, Kerberos, \
+            SSSD and Samba secrets, account-file backups, cron and mail spools, crash dumps, login records, logs, \
+            shell histories, package caches, /tmp and /var/tmp contents, LVM's devices file, cloud-init's state and \
+            Imprint's own. '--list-operations' prints every operation, a '*' marking the defaults. \
+            '--operations LIST' chooses them as virt-sysprep does (and implies --generalize): comma-separated names, \
+            'defaults' and 'all' for those sets, '-NAME' to remove one, '+NAME' or 'NAME' to add one, read left to \
+            right from none; for example '--operations defaults,-ssh-userdir,+user-caches'. The manifest names the \
+            operations that ran; 'imprint inspect' shows them.
 
             \(ExitStatus.helpTable)
             """)
 
     @Option(help: ArgumentHelp("The root of the system to capture.", valueName: "dir")) var root: String = "/"
     @Option(name: [.short, .customLong("output")], help: ArgumentHelp("The image file, or - for standard output.", valueName: "image"))
-    var output: String
+    var output: String?
     @Option(name: .customLong("model"), help: ArgumentHelp(
         "A hardware model (DMI product name) the image is for; repeat for several (default: the root's own).", valueName: "name"))
     var models: [String] = []
@@ -38,7 +45,14 @@ struct CaptureCommand: ContextCommand {
     var codec: String = "gzip"
     @Option(help: "The compression level: gzip 1-9 (default 6: zlib's 6 with shorter hash chains), zstd 1-19 (default 3).") var level: Int?
     @Option(help: "Threads that compress (default: one per core).") var threads: Int?
-    @Flag(help: "Leave out machine-id, host keys, leases, logs, histories, temporary files and Imprint state.") var generalize = false
+    @Flag(help: "Leave out what must not be cloned: run the default generalize operations (see --list-operations).")
+    var generalize = false
+    @Option(name: .customLong("operations"), parsing: .unconditionalSingleValue, help: ArgumentHelp(
+        "Generalize with these operations: 'defaults,-ssh-userdir,+user-caches' (names, defaults, all; - removes, + adds).",
+        valueName: "list"))
+    var operationLists: [String] = []
+    @Flag(name: .customLong("list-operations"), help: "Print the generalize operations, '*' marking the defaults, and exit.")
+    var listOperations = false
     @Option(name: .customLong("exclude"), help: ArgumentHelp(
         "Leave out paths matching this pattern (with a slash: from the root, '/var/cache/*'; without: any name, '*.o').",
         valueName: "pattern"))
@@ -53,6 +67,9 @@ struct CaptureCommand: ContextCommand {
     @OptionGroup var global: GlobalOptions
 
     func validate() throws {
+        if listOperations { return }
+        guard output != nil else { throw ValidationError("'--output' is missing: name the image file, or - for standard output") }
+        _ = try chosenOperations()
         if passphrase.passphraseFile != nil && !encrypt { throw ValidationError("'--passphrase-file' goes with '--encrypt'") }
         guard let codec = ImageCodec(rawValue: codec) else { throw ValidationError("'--codec' must be gzip or zstd, not '\(self.codec)'") }
         if let level, !codec.levels.contains(level) {
@@ -65,6 +82,8 @@ struct CaptureCommand: ContextCommand {
     }
 
     func run(_ context: CommandContext) throws {
+        if listOperations { return try printOperations(context) }
+        let output = self.output ?? "-"
         let target = try TargetRoot(root)
         var models = self.models
         if models.isEmpty {
@@ -92,8 +111,8 @@ struct CaptureCommand: ContextCommand {
         }
         var request = CaptureRequest(
             root: target.path, models: models, codec: ImageCodec(rawValue: codec) ?? .gzip, level: level, threads: threads ?? ProcessInfo.processInfo.activeProcessorCount,
-            generalize: generalize, excludes: excludes, oneFileSystem: oneFileSystem, tool: "imprint \(imprintVersion)",
-            time: context.clock())
+            excludes: excludes, oneFileSystem: oneFileSystem, tool: "imprint \(imprintVersion)", time: context.clock())
+        request.operations = try chosenOperations()
         request.passphrase = secret
         var info = stat()
         if fstat(descriptor, &info) == 0 && info.st_mode & S_IFMT == S_IFREG {
@@ -114,14 +133,20 @@ struct CaptureCommand: ContextCommand {
             }
             renamed = true
         }
-        let report = toStandardOutput ? { (text: String) in context.errorOutput(text + "\n") } : { context.print($0) }
+        try report(result, title: "captured \(target.path) into \(toStandardOutput ? "standard output" : output)", toStandardError: toStandardOutput, context)
+    }
+
+    /// Prints the image made, as text or JSON; to standard error when the image went to standard output.
+    func report(_ result: CaptureResult, title: String, toStandardError: Bool, _ context: CommandContext) throws {
+        let report = toStandardError ? { (text: String) in context.errorOutput(text + "\n") } : { context.print($0) }
+        let view = ImageView(manifest: result.manifest, summary: result.summary, imageBytes: result.imageBytes)
         if json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
             encoder.dateEncodingStrategy = .iso8601
-            report(String(decoding: try encoder.encode(ImageView(manifest: result.manifest, summary: result.summary, imageBytes: result.imageBytes)), as: UTF8.self))
+            report(String(decoding: try encoder.encode(view), as: UTF8.self))
         } else {
-            report(ImageView(manifest: result.manifest, summary: result.summary, imageBytes: result.imageBytes).text(title: "captured \(target.path) into \(toStandardOutput ? "standard output" : output)"))
+            report(view.text(title: title))
         }
     }
 }
@@ -156,6 +181,7 @@ struct ImageView: Encodable {
         if summary.socketsSkipped > 0 { add("skipped", "\(summary.socketsSkipped) sockets") }
         if summary.excluded > 0 { add("excluded", "\(summary.excluded) entries (\(manifest.excluded.joined(separator: ", ")))") }
         if !manifest.generalized.isEmpty {
+            add("operations", manifest.generalized.joined(separator: ", "))
             let counts = summary.leftOut.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }
             add("generalized", counts.isEmpty ? "nothing to leave out" : counts.joined(separator: "; "))
         }
