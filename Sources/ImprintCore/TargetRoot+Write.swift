@@ -47,7 +47,7 @@ extension TargetRoot {
         var template = Array("\(folder)/.imprint-XXXXXX".utf8CString)
         let descriptor = mkstemp(&template)
         if descriptor < 0 { throw .io(path: inner, operation: "create a temporary file beside", errno: errno) }
-        let temporary = String(cString: template)
+        let temporary = String(decoding: template.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
         var renamed = false
         defer {
             if !renamed { unlink(temporary) }

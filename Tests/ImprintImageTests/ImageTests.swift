@@ -370,7 +370,7 @@ func writeImage(_ entries: [TarEntry], to path: String) throws {
         var request = CaptureRequest(root: source, models: ["OptiPlex 7090"], threads: 2, blockSize: blockSize, tool: "test")
         request.passphrase = "correct horse"
         request.keyRounds = 16  // cheap: every check below derives the key anew
-        try Capture.run(request, to: descriptor, name: image)
+        _ = try Capture.run(request, to: descriptor, name: image)
         return (source, image)
     }
 
