@@ -10,6 +10,8 @@ public enum CoreError: Error, Equatable, Sendable {
     case io(path: String, operation: String, errno: Int32)
     /// The root holds the marker of a restore that did not finish (`TargetRoot.restoreMarker`).
     case interruptedRestore(root: String)
+    /// A program (`ChildProcess`) ran past its time limit and was killed.
+    case timedOut(command: String, after: Duration)
 }
 
 extension CoreError {
@@ -34,6 +36,8 @@ extension CoreError: CustomStringConvertible {
             let marker = (root == "/" ? "" : root) + "/" + TargetRoot.restoreMarker
             return "a restore into \(quoted(root)) was interrupted (\(quoted(marker)) is there), so its files are incomplete; "
                 + "restore the image again with 'imprint restore IMAGE --root \(root) --force'"
+        case let .timedOut(command, limit):
+            return "\(command) did not finish within \(limit) and was killed"
         }
     }
 }
