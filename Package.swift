@@ -170,6 +170,7 @@ let package = Package(
         // Tests: shared helpers (temporary folders, fixtures, processes)
         .target(
             name: "ImprintTestSupport",
+            dependencies: ["ImprintCore"],
             path: "Tests/ImprintTestSupport",
             swiftSettings: swiftSettings
         ),

@@ -13,4 +13,13 @@ int syncfs(int fd);
 // temporary file behind on the host or in the target.
 int memfd_create(const char *name, unsigned int flags);
 
+// pipe2(2) and the posix_spawn file actions addchdir_np (glibc 2.29) and addclosefrom_np (2.34), also _GNU_SOURCE
+// only: ChildProcess makes its pipes close-on-exec in the same call, starts a child in a folder of its own without
+// changing this process's, and closes every other descriptor in the child, so it never holds open a pipe or a file
+// it was not given.
+#include <spawn.h>
+int pipe2(int pipefd[2], int flags);
+int posix_spawn_file_actions_addchdir_np(posix_spawn_file_actions_t *actions, const char *path);
+int posix_spawn_file_actions_addclosefrom_np(posix_spawn_file_actions_t *actions, int from);
+
 #endif

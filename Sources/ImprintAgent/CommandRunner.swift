@@ -33,33 +33,22 @@ enum CommandRunner {
     /// Runs `name` with `arguments` (a program no step owns, such as the installer's `strip`); `description` names
     /// it in errors.
     static func capture(_ name: String, _ arguments: [String], description: String) throws(AgentError) -> Output {
-        guard let executable = locate(name) else {
+        guard let process = process(name, arguments) else {
             throw .commandFailed(command: description, status: 127, output: "\(name) is not installed on this system")
         }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        let output = Pipe()
-        let error = Pipe()
-        process.standardOutput = output
-        process.standardError = error
-        process.standardInput = FileHandle.nullDevice
+        let result: ChildProcess.Result
         do {
-            try process.run()
+            result = try process.run()
         } catch {
-            throw .commandFailed(command: description, status: 127, output: "cannot start it: \(error)")
+            throw .commandFailed(command: description, status: 127, output: "\(error)")
         }
-        // Read both pipes while the program runs, so a chatty one never blocks on a full pipe.
-        let errorText = ErrorText()
-        let reading = DispatchGroup()
-        let errorHandle = error.fileHandleForReading
-        DispatchQueue.global().async(group: reading) {
-            errorText.set(String(decoding: errorHandle.readDataToEndOfFile(), as: UTF8.self))
-        }
-        let outData = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        reading.wait()
-        return Output(status: process.terminationStatus, output: String(decoding: outData, as: UTF8.self), error: errorText.get())
+        return Output(status: result.status, output: result.outputText, error: result.errorText)
+    }
+
+    /// What runs for `name` with `arguments`: the program found by `locate`, with this process's environment and
+    /// nothing on its standard input; nil when it is not installed.
+    static func process(_ name: String, _ arguments: [String]) -> ChildProcess? {
+        locate(name).map { ChildProcess($0, arguments) }
     }
 
     /// Runs every command in order and stops at the first that fails.
@@ -71,13 +60,5 @@ enum CommandRunner {
                 throw .commandFailed(command: command.description, status: result.status, output: result.error + result.output)
             }
         }
-    }
-
-    private final class ErrorText: @unchecked Sendable {
-        private let lock = NSLock()
-        private var text = ""
-
-        func set(_ value: String) { lock.withLock { text = value } }
-        func get() -> String { lock.withLock { text } }
     }
 }

@@ -16,6 +16,8 @@ public enum CoreError: Error, Equatable, Sendable {
     case factsFile(path: String, reason: String)
     /// The facts under a root's `/sys` could not be read.
     indirect case factsProbe(CoreError)
+    /// A program (`ChildProcess`) ran past its time limit and was killed.
+    case timedOut(command: String, after: Duration)
 }
 
 extension CoreError {
@@ -46,6 +48,8 @@ extension CoreError: CustomStringConvertible {
             return "facts file \(quoted(path)): \(reason); 'imprint facts --json' prints one to start from"
         case .factsProbe(let error):
             return "cannot read the hardware facts: \(error)"
+        case let .timedOut(command, limit):
+            return "\(command) did not finish within \(limit) and was killed"
         }
     }
 }

@@ -1,6 +1,7 @@
 import CLinux
 import Foundation
 import Glibc
+import ImprintCore
 import ImprintImage
 
 /// The seed corpora: small real inputs the fuzzer starts from and mutates.
@@ -27,16 +28,11 @@ public enum FuzzSeeds {
             let images = (scratch as NSString).appendingPathComponent("image-seeds")
             try write(.image, to: images, fixtures: fixtures, scratch: scratch)
             for name in ["etc-gzip.img", "odd-gzip.img"] {
-                let gzip = Process()
-                gzip.executableURL = URL(fileURLWithPath: "/bin/gzip")
-                gzip.arguments = ["-dc", (images as NSString).appendingPathComponent(name)]
-                let output = Pipe()
-                gzip.standardOutput = output
-                try gzip.run()
-                let tar = output.fileHandleForReading.readDataToEndOfFile()
-                gzip.waitUntilExit()
-                guard gzip.terminationStatus == 0 else { throw FuzzFinding(description: "gzip cannot read the seed \(name)") }
-                try tar.write(to: URL(fileURLWithPath: (folder as NSString).appendingPathComponent(name.replacingOccurrences(of: "-gzip.img", with: ".tar"))))
+                let gzip = try ChildProcess("/bin/gzip", ["-dc", (images as NSString).appendingPathComponent(name)]).run()
+                guard gzip.status == 0 else {
+                    throw FuzzFinding(description: "gzip cannot read the seed \(name): \(gzip.errorText)")
+                }
+                try Data(gzip.output).write(to: URL(fileURLWithPath: (folder as NSString).appendingPathComponent(name.replacingOccurrences(of: "-gzip.img", with: ".tar"))))
             }
         case .image:
             let etc = (fixtures as NSString).appendingPathComponent("roots/rm204-master/etc")

@@ -1,4 +1,5 @@
 import Foundation
+import ImprintCore
 
 /// The package's top folder, found from this file's path.
 public let packageRoot: URL = URL(fileURLWithPath: #filePath)
@@ -34,12 +35,8 @@ public final class TemporaryDirectory: @unchecked Sendable {
     ///   - copyName: the copy's name in this folder (default: the fixture's own last component).
     public func copyFixture(_ name: String, as copyName: String? = nil) throws -> String {
         let target = file(copyName ?? (name as NSString).lastPathComponent)
-        let copy = Process()
-        copy.executableURL = URL(fileURLWithPath: "/bin/cp")
-        copy.arguments = ["-a", fixturePath(name), target]
-        try copy.run()
-        copy.waitUntilExit()
-        guard copy.terminationStatus == 0 else { throw CocoaError(.fileWriteUnknown) }
+        let copy = try runProcess("/bin/cp", ["-a", fixturePath(name), target])
+        guard copy.status == 0 else { throw TestSupportError("cannot copy the fixture \(name): \(copy.error)") }
         return target
     }
 }
@@ -67,27 +64,20 @@ public struct ProcessResult: Sendable {
     }
 }
 
-/// Runs `executable` with `arguments` and waits for it.
-public func runProcess(_ executable: String, _ arguments: [String], environment: [String: String]? = nil, input: String? = nil) throws -> ProcessResult {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: executable)
-    process.arguments = arguments
-    if let environment { process.environment = environment }
-    let output = Pipe()
-    let error = Pipe()
-    process.standardOutput = output
-    process.standardError = error
-    let inputPipe = Pipe()
-    process.standardInput = inputPipe
-    try process.run()
-    if let input { inputPipe.fileHandleForWriting.write(Data(input.utf8)) }
-    try inputPipe.fileHandleForWriting.close()
-    let outData = output.fileHandleForReading.readDataToEndOfFile()
-    let errData = error.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    return ProcessResult(
-        status: process.terminationStatus, output: String(decoding: outData, as: UTF8.self),
-        error: String(decoding: errData, as: UTF8.self))
+/// Runs `executable` with `arguments` and waits for it, reading its standard output and standard error together
+/// (`ChildProcess`), so a program that fills one before closing the other never blocks the test.
+/// - Parameters:
+///   - environment: the whole environment; nil gives it the test process's.
+///   - input: its standard input, which then ends; nil gives it an empty one.
+///   - timeout: how long it may run before it is killed and this throws; nil waits as long as it takes.
+public func runProcess(
+    _ executable: String, _ arguments: [String], environment: [String: String]? = nil, input: String? = nil,
+    timeout: Duration? = nil
+) throws -> ProcessResult {
+    let result = try ChildProcess(
+        executable, arguments, environment: environment, input: Array((input ?? "").utf8), timeout: timeout
+    ).run()
+    return ProcessResult(status: result.status, output: result.outputText, error: result.errorText)
 }
 
 /// A real Debian bookworm root built by debootstrap (`.ci/debian-root`, cached outside the repository; the first

@@ -97,7 +97,7 @@ public struct CommandFailure: Error, CustomStringConvertible {
             case .invalidValue, .factsFile: self.init(status: .invalidInput, message: error.description, cause: error)
             case .factsFileMissing: self.init(status: .missingInput, message: error.description, cause: error)
             case .interruptedRestore: self.init(status: .targetNotEmpty, message: error.description, cause: error)
-            case .pathNotConfined, .io, .factsProbe: self.init(status: .failure, message: error.description, cause: error)
+            case .pathNotConfined, .io, .factsProbe, .timedOut: self.init(status: .failure, message: error.description, cause: error)
             }
         case let error as AgentError:
             switch error {
