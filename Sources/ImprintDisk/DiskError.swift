@@ -9,6 +9,8 @@ public enum DiskError: Error, Equatable, Sendable {
     case tooSmall(disk: String, size: Int64, needed: Int64)
     /// A program the disk work runs failed.
     case toolFailed(command: String, status: Int32, output: String)
+    /// The disk has file systems mounted writable: a capture would read files while they change.
+    case inUse(disk: String, mountPoints: [String])
     /// A layout that cannot be laid: overlapping partitions, a partition past the disk's end.
     case invalidLayout(String)
 }
@@ -25,6 +27,9 @@ extension DiskError: CustomStringConvertible {
         case let .toolFailed(command, status, output):
             let said = output.trimmingCharacters(in: .whitespacesAndNewlines)
             return "\(command) failed with exit status \(status)\(said.isEmpty ? "" : ": \(said)")"
+        case let .inUse(disk, mountPoints):
+            return "disk \(quoted(disk)) has file systems mounted writable (\(mountPoints.joined(separator: ", "))); "
+                + "capture it from another system (a live USB stick), unmount them, or say they are idle with '--quiesced'"
         case .invalidLayout(let reason):
             return "invalid disk layout: \(reason)"
         }

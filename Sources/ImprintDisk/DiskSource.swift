@@ -1,0 +1,137 @@
+import Foundation
+import Glibc
+import ImprintCore
+
+/// A master's disk opened for capture: its layout read and its file systems mounted read-only under one folder, each
+/// where the master's fstab mounts it, so the image engine captures the whole system as one tree.
+///
+/// The mounts are made in this process's mount namespace, which must be a private one (`MountNamespace`): they
+/// vanish with the process, and nothing else on the machine sees them.
+public struct DiskSource {
+    public var disk: String
+    /// The layout, with each partition's file system, data size and mount point filled in.
+    public var layout: DiskLayout
+    /// The folder holding the system's tree.
+    public var root: String
+
+    /// Reads `disk`'s layout and mounts its file systems under a new folder.
+    /// - Parameters:
+    ///   - quiesced: the user says the disk's writable mounts are idle; without it a disk mounted writable is refused.
+    /// - Important: mounts (read-only) in this process's mount namespace; call `close()` when done.
+    public static func open(_ disk: String, quiesced: Bool) throws -> DiskSource {
+        var layout = try read(disk)
+        if !quiesced {
+            let mounts = DiskUse.writableMounts(of: disk)
+            if !mounts.isEmpty { throw DiskError.inUse(disk: disk, mountPoints: mounts) }
+        }
+        let rootNumber = try assignMountPoints(&layout, disk: disk)
+        let folder = try makeFolder()
+        var source = DiskSource(disk: disk, layout: layout, root: folder)
+        do {
+            try source.mount(root: rootNumber)
+            source.layout.boot = BootSetup.found(esp: source.layout.partitions.first { $0.role == .efiSystem }
+                .flatMap(\.mountPoint).map { folder + $0 }, layout: source.layout)
+        } catch {
+            source.close()
+            throw error
+        }
+        return source
+    }
+
+    /// Unmounts everything and removes the folder.
+    public func close() {
+        _ = try? DiskTool.unmount(root).run()
+        rmdir(root)
+    }
+
+    /// The partition table and each partition's file system, with the bytes its files use.
+    public static func read(_ disk: String) throws(DiskError) -> DiskLayout {
+        let size = try DiskUse.size(of: disk)
+        var layout = try PartitionTable.parse(
+            sfdiskJSON: Data(try DiskTool.output(of: DiskTool.dumpTable(disk)).utf8), disk: disk, size: size)
+        for index in layout.partitions.indices {
+            let partition = layout.partitions[index]
+            // blkid exits 2 when it finds no file system: a BIOS boot partition, an empty one.
+            guard let probed = try? DiskTool.output(of: DiskTool.probe(disk, offset: partition.start, size: partition.size)) else {
+                continue
+            }
+            var fields: [String: String] = [:]
+            for line in probed.split(separator: "\n") {
+                guard let equals = line.firstIndex(of: "=") else { continue }
+                fields[String(line[..<equals])] = String(line[line.index(after: equals)...])
+            }
+            guard let type = fields["TYPE"] else { continue }
+            var fileSystem = FileSystemLayout(type: type, uuid: fields["UUID"], label: fields["LABEL"])
+            if type.hasPrefix("ext") {
+                let header = try DiskTool.output(of: DiskTool.ext4Header(disk, offset: partition.start))
+                (fileSystem.usedBytes, fileSystem.features) = ext4Usage(header)
+            }
+            layout.partitions[index].fileSystem = fileSystem
+        }
+        return layout
+    }
+
+    /// The bytes in use and the features, from `dumpe2fs -h`'s text.
+    static func ext4Usage(_ header: String) -> (Int64?, [String]?) {
+        var fields: [String: String] = [:]
+        for line in header.split(separator: "\n") {
+            guard let colon = line.firstIndex(of: ":") else { continue }
+            fields[String(line[..<colon])] = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+        }
+        let features = fields["Filesystem features"].map { $0.split(separator: " ").map(String.init) }
+        guard let blocks = fields["Block count"].flatMap({ Int64($0) }), let free = fields["Free blocks"].flatMap({ Int64($0) }),
+            let blockSize = fields["Block size"].flatMap({ Int64($0) })
+        else { return (nil, features) }
+        return ((blocks - free) * blockSize, features)
+    }
+
+    /// Finds the root file system (the ext one whose /etc/fstab mounts it at `/`) and gives every partition its
+    /// fstab's mount point. Returns the root's partition number.
+    static func assignMountPoints(_ layout: inout DiskLayout, disk: String) throws(DiskError) -> Int {
+        for partition in layout.partitions where partition.fileSystem?.type.hasPrefix("ext") == true {
+            guard let text = try? DiskTool.output(of: DiskTool.readFile("/etc/fstab", disk: disk, offset: partition.start)) else { continue }
+            let entries = FstabEntry.parse(text)
+            guard entries.contains(where: { $0.mountPoint == "/" && $0.names(partition) }) else { continue }
+            for index in layout.partitions.indices {
+                let entry = entries.first { $0.names(layout.partitions[index]) }
+                if let point = entry?.mountPoint, point.hasPrefix("/") { layout.partitions[index].mountPoint = point }
+            }
+            return partition.number
+        }
+        throw .unsupportedTable(
+            disk: disk,
+            reason: "no ext4 file system on it has an /etc/fstab that mounts it at '/' by UUID, LABEL, PARTUUID or "
+                + "PARTLABEL; capture a disk that holds an installed system")
+    }
+
+    static func makeFolder() throws(DiskError) -> String {
+        var template = Array("/tmp/imprint-disk-XXXXXX".utf8CString)
+        guard mkdtemp(&template) != nil else {
+            throw .toolFailed(command: "mkdtemp /tmp/imprint-disk-XXXXXX", status: errno, output: String(cString: strerror(errno)))
+        }
+        return String(decoding: template.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+
+    /// Mounts the root, then the others by depth of their mount points (`/boot` before `/boot/efi`).
+    func mount(root rootNumber: Int) throws(DiskError) {
+        let mounted = layout.partitions.filter { $0.number == rootNumber }
+            + layout.partitions.filter { $0.number != rootNumber && $0.mountPoint != nil }
+                .sorted { ($0.mountPoint ?? "").split(separator: "/").count < ($1.mountPoint ?? "").split(separator: "/").count }
+        for partition in mounted {
+            guard let fileSystem = partition.fileSystem, let point = partition.mountPoint else { continue }
+            let folder = point == "/" ? root : root + point
+            switch fileSystem.type {
+            case "vfat":
+                _ = try DiskTool.output(of: DiskTool.mountScratch(at: folder))
+                try DiskTool.extractFAT(disk, offset: partition.start, to: folder)
+            case "ext4", "ext3", "ext2":
+                _ = try DiskTool.output(of: DiskTool.mountReadOnly(disk, partition: partition, type: fileSystem.type, at: folder))
+            default:
+                throw .unsupportedTable(
+                    disk: disk,
+                    reason: "partition \(partition.number) (\(point)) holds \(fileSystem.type); Imprint captures ext2/3/4 "
+                        + "and vfat file systems so far")
+            }
+        }
+    }
+}

@@ -1,0 +1,78 @@
+import ImprintCore
+
+/// The programs whole-disk work runs, as values whose argument vectors tests check without running them. Each takes
+/// the disk and a partition's byte offset, so a disk image file and a real disk are read the same way, with no
+/// partition device nodes needed.
+public enum DiskTool {
+    /// `sfdisk --json`: the partition table.
+    public static func dumpTable(_ disk: String) -> ChildProcess {
+        ChildProcess("/sbin/sfdisk", ["--json", disk])
+    }
+
+    /// `blkid -p` on one partition: its file system's type, UUID and label, read from the superblock.
+    public static func probe(_ disk: String, offset: Int64, size: Int64) -> ChildProcess {
+        ChildProcess("/sbin/blkid", ["-p", "-o", "export", "-O", "\(offset)", "-S", "\(size)", disk])
+    }
+
+    /// `dumpe2fs -h`: an ext file system's block counts and features.
+    public static func ext4Header(_ disk: String, offset: Int64) -> ChildProcess {
+        ChildProcess("/sbin/dumpe2fs", ["-h", "\(disk)?offset=\(offset)"])
+    }
+
+    /// `debugfs -R 'cat PATH'`: one file of an ext file system, read without mounting it.
+    public static func readFile(_ path: String, disk: String, offset: Int64) -> ChildProcess {
+        ChildProcess("/sbin/debugfs", ["-R", "cat \(path)", "\(disk)?offset=\(offset)"])
+    }
+
+    /// `mount` of one partition through a loop device of its own, read-only; the journal is not replayed (`noload`),
+    /// so not one byte of the disk changes.
+    public static func mountReadOnly(_ disk: String, partition: PartitionLayout, type: String, at folder: String) -> ChildProcess {
+        var options = ["ro", "loop", "offset=\(partition.start)", "sizelimit=\(partition.size)"]
+        if type.hasPrefix("ext") && type != "ext2" { options.append("noload") }
+        return ChildProcess("/bin/mount", ["-t", type, "-o", options.joined(separator: ","), disk, folder])
+    }
+
+    /// A tmpfs over `folder`, to hold files copied out of a FAT file system (this process's kernel may lack vfat).
+    public static func mountScratch(at folder: String) -> ChildProcess {
+        ChildProcess("/bin/mount", ["-t", "tmpfs", "-o", "mode=0755", "imprint-scratch", folder])
+    }
+
+    /// `umount -R`: a folder and everything mounted below it.
+    public static func unmount(_ folder: String) -> ChildProcess {
+        ChildProcess("/bin/umount", ["-R", folder])
+    }
+
+    /// `mcopy` of a FAT file system's whole tree into `folder`, times and attributes kept (mtools reads the disk
+    /// directly, so no vfat driver is needed).
+    public static func copyOutOfFAT(_ disk: String, offset: Int64, to folder: String) -> ChildProcess {
+        ChildProcess("/usr/bin/mcopy", ["-s", "-p", "-m", "-n", "-Q", "-i", "\(disk)@@\(offset)", "::/*", folder + "/"])
+    }
+
+    /// Runs `copyOutOfFAT`; an empty FAT file system (mcopy finds no `::/*`) copies nothing.
+    static func extractFAT(_ disk: String, offset: Int64, to folder: String) throws(DiskError) {
+        let command = copyOutOfFAT(disk, offset: offset, to: folder)
+        let result: ChildProcess.Result
+        do {
+            result = try command.run()
+        } catch {
+            throw .toolFailed(command: command.description, status: 127, output: "\(error)")
+        }
+        if result.status == 0 || result.errorText.contains("\"::/*\" not found") { return }
+        throw .toolFailed(command: command.description, status: result.status, output: result.errorText)
+    }
+
+    /// Runs `command`; its standard output when it exits 0.
+    /// - Throws: `DiskError.toolFailed` naming the command and what it said.
+    static func output(of command: ChildProcess) throws(DiskError) -> String {
+        let result: ChildProcess.Result
+        do {
+            result = try command.run()
+        } catch {
+            throw .toolFailed(command: command.description, status: 127, output: "\(error)")
+        }
+        guard result.status == 0 else {
+            throw .toolFailed(command: command.description, status: result.status, output: result.errorText + result.outputText)
+        }
+        return result.outputText
+    }
+}
