@@ -108,26 +108,6 @@ struct InterfaceRow: Codable, FetchableRecord, MutablePersistableRecord, Equatab
     mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }
 }
 
-struct HistoryRow: Codable, FetchableRecord, MutablePersistableRecord, Equatable {
-    static let databaseTableName = "history"
-    var id: Int64?
-    var unitId: Int64?
-    var hostname: String
-    var time: Date
-    var source: String
-    var result: String
-    var revision: Int
-    var identity: String
-
-    enum Columns {
-        static let id = Column(CodingKeys.id)
-        static let unitId = Column(CodingKeys.unitId)
-        static let hostname = Column(CodingKeys.hostname)
-    }
-
-    mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }
-}
-
 extension InterfaceRow {
     init(unitId: Int64, position: Int, config: InterfaceConfig) {
         self.init(
