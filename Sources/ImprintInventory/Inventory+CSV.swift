@@ -265,7 +265,7 @@ extension Inventory {
             }
         }
         var macs: [Identifier] = []
-        for text in words(value("macs") ?? "") {
+        for text in ValueList.split(value("macs") ?? "") {
             if let mac = errors.check({ () throws(CoreError) in try Identifier(.mac, text) }) { macs.append(mac) }
         }
         identifiers += macs
@@ -291,8 +291,8 @@ extension Inventory {
         } else if usesSimple {
             if let mac = macs.first {
                 let interface = errors.check { () throws(CoreError) -> InterfaceConfig in
-                    let v4 = try words(value("ipv4") ?? "").map { text throws(CoreError) in try IPPrefix(text, field: "ipv4") }
-                    let v6 = try words(value("ipv6") ?? "").map { text throws(CoreError) in try IPPrefix(text, field: "ipv6") }
+                    let v4 = try ValueList.split(value("ipv4") ?? "").map { text throws(CoreError) in try IPPrefix(text, field: "ipv4") }
+                    let v6 = try ValueList.split(value("ipv6") ?? "").map { text throws(CoreError) in try IPPrefix(text, field: "ipv6") }
                     if let wrong = v4.first(where: { $0.address.family != .ipv4 }) {
                         throw .invalidValue(field: "ipv4", value: wrong.description, reason: "is not an IPv4 address")
                     }
@@ -313,8 +313,8 @@ extension Inventory {
                         mac: MACAddress(mac.value), addresses: v4 + v6,
                         gateway4: value("gateway4").map { text throws(CoreError) in try IPAddress(text, field: "gateway4") },
                         gateway6: value("gateway6").map { text throws(CoreError) in try IPAddress(text, field: "gateway6") },
-                        dns: words(value("dns") ?? "").map { text throws(CoreError) in try IPAddress(text, field: "DNS server") },
-                        search: words(value("search") ?? "").map { text throws(CoreError) in try DomainName(text, field: "search domain") },
+                        dns: ValueList.split(value("dns") ?? "").map { text throws(CoreError) in try IPAddress(text, field: "DNS server") },
+                        search: ValueList.split(value("search") ?? "").map { text throws(CoreError) in try DomainName(text, field: "search domain") },
                         mtu: mtu,
                         wifi: value("wifi_ssid").map { ssid throws(CoreError) in try WifiNetwork(ssid: ssid, passphrase: fields["wifi_passphrase"]) })
                 }
@@ -325,7 +325,7 @@ extension Inventory {
         }
         let networkStack = errors.check { () throws(CoreError) in try value("network_stack").map { text throws(CoreError) in try NetworkStack(text) } } ?? nil
         var printers: [PrinterName] = []
-        for text in words(value("printers") ?? "") {
+        for text in ValueList.split(value("printers") ?? "") {
             if let printer = errors.check({ () throws(CoreError) in try PrinterName(text) }) { printers.append(printer) }
         }
         let defaultPrinter = errors.check { () throws(CoreError) in try value("default_printer").map { text throws(CoreError) in try PrinterName(text) } } ?? nil
@@ -408,13 +408,13 @@ extension Inventory {
                 return try GroupDraft(
                     name: fields["name"] ?? "",
                     domain: value("domain").map { text throws(CoreError) in try DomainName(text) },
-                    dns: words(value("dns") ?? "").map { text throws(CoreError) in try IPAddress(text, field: "DNS server") },
-                    search: words(value("search") ?? "").map { text throws(CoreError) in try DomainName(text, field: "search domain") },
+                    dns: ValueList.split(value("dns") ?? "").map { text throws(CoreError) in try IPAddress(text, field: "DNS server") },
+                    search: ValueList.split(value("search") ?? "").map { text throws(CoreError) in try DomainName(text, field: "search domain") },
                     networkMode: try NetworkMode(value("network_mode") ?? "dhcp"),
                     networkStack: value("network_stack").map { text throws(CoreError) in try NetworkStack(text) },
                     namingPattern: value("naming_pattern").map { text throws(CoreError) in try NamingPattern(text) },
                     enroll: ["yes", "true", "1"].contains(enrollText),
-                    printers: words(value("printers") ?? "").map { text throws(CoreError) in try PrinterName(text) },
+                    printers: ValueList.split(value("printers") ?? "").map { text throws(CoreError) in try PrinterName(text) },
                     defaultPrinter: value("default_printer").map { text throws(CoreError) in try PrinterName(text) })
             }
             guard let draft else {

@@ -237,8 +237,8 @@ extension Inventory {
     func record(row: UnitRow, context: LoadContext, db: Database) throws -> UnitRecord {
         let draft = try draft(row: row, context: context, db: db)
         let group = row.groupId.flatMap { context.groups[$0] }
-        let groupDNS = try words(group?.dns ?? "").map { text in try IPAddress(text, field: "DNS server") }
-        let groupSearch = try words(group?.search ?? "").map { text in try DomainName(text, field: "search domain") }
+        let groupDNS = try ValueList.split(group?.dns ?? "").map { text in try IPAddress(text, field: "DNS server") }
+        let groupSearch = try ValueList.split(group?.search ?? "").map { text in try DomainName(text, field: "search domain") }
         let interfaces = draft.interfaces.map { interface in
             var filled = interface
             if filled.dns.isEmpty { filled.dns = groupDNS }

@@ -11,8 +11,8 @@ struct GroupCommand: ParsableCommand {
 /// The group settings `group add` and `group set` take.
 struct GroupOptions: ParsableArguments {
     @Option(help: "DNS domain of the group's units.") var domain: String?
-    @Option(help: "DNS server (repeatable).") var dns: [String] = []
-    @Option(help: "DNS search domain (repeatable).") var search: [String] = []
+    @Option(help: "DNS servers (repeatable, or a list: '10.0.0.53;10.0.0.54').") var dns: [String] = []
+    @Option(help: "DNS search domains (repeatable, or a list).") var search: [String] = []
     @Option(name: .customLong("network-mode"), help: "dhcp or static: how cards without their own settings get an address.")
     var networkMode: String?
     @Option(name: .customLong("network-stack"), help: "Force a stack: netplan, networkmanager, networkd, ifupdown or ifcfg (default: detected).")
@@ -27,8 +27,8 @@ struct GroupOptions: ParsableArguments {
     func changes() throws -> GroupChanges {
         var changes = GroupChanges()
         changes.domain = try change(domain) { text throws(CoreError) in try DomainName(text) }
-        if !dns.isEmpty { changes.dns = try dns.flatMap(words).map { text throws(CoreError) in try IPAddress(text, field: "--dns") } }
-        if !search.isEmpty { changes.search = try search.flatMap(words).map { text throws(CoreError) in try DomainName(text, field: "--search") } }
+        if !dns.isEmpty { changes.dns = try ValueList.split(dns).map { text throws(CoreError) in try IPAddress(text, field: "--dns") } }
+        if !search.isEmpty { changes.search = try ValueList.split(search).map { text throws(CoreError) in try DomainName(text, field: "--search") } }
         changes.networkMode = try networkMode.map { text throws(CoreError) in try NetworkMode(text) }
         changes.networkStack = try change(networkStack) { text throws(CoreError) in try NetworkStack(text) }
         changes.namingPattern = try change(namingPattern) { text throws(CoreError) in try NamingPattern(text) }
@@ -43,10 +43,6 @@ struct GroupOptions: ParsableArguments {
         changes.defaultPrinter = try change(defaultPrinter) { text throws(CoreError) in try PrinterName(text) }
         return changes
     }
-}
-
-private func words(_ text: String) -> [String] {
-    text.split(whereSeparator: { $0 == " " || $0 == "," }).map(String.init)
 }
 
 struct GroupAdd: ContextCommand {
