@@ -146,7 +146,7 @@ extension Inventory {
                 lines.append([
                     draft.name, draft.domain?.value ?? "", draft.dns.map(\.value).joined(separator: " "),
                     draft.search.map(\.value).joined(separator: " "), draft.networkMode.rawValue,
-                    draft.networkStack?.rawValue ?? "", draft.namingPattern?.description ?? "", draft.enroll ? "yes" : "no",
+                    draft.networkStack?.rawValue ?? "", draft.namingPattern?.description ?? "", YesNo.text(draft.enroll),
                     draft.printers.map(\.value).joined(separator: " "), draft.defaultPrinter?.value ?? "",
                 ])
             }
@@ -401,10 +401,7 @@ extension Inventory {
                 return text
             }
             let draft = errors.check { () throws(CoreError) -> GroupDraft in
-                let enrollText = (value("enroll") ?? "no").lowercased()
-                guard ["yes", "no", "true", "false", "1", "0"].contains(enrollText) else {
-                    throw .invalidValue(field: "enroll", value: enrollText, reason: "use yes or no")
-                }
+                let enroll = try value("enroll").map { text throws(CoreError) in try YesNo.parse(text, field: "enroll") } ?? false
                 return try GroupDraft(
                     name: fields["name"] ?? "",
                     domain: value("domain").map { text throws(CoreError) in try DomainName(text) },
@@ -413,7 +410,7 @@ extension Inventory {
                     networkMode: try NetworkMode(value("network_mode") ?? "dhcp"),
                     networkStack: value("network_stack").map { text throws(CoreError) in try NetworkStack(text) },
                     namingPattern: value("naming_pattern").map { text throws(CoreError) in try NamingPattern(text) },
-                    enroll: ["yes", "true", "1"].contains(enrollText),
+                    enroll: enroll,
                     printers: ValueList.split(value("printers") ?? "").map { text throws(CoreError) in try PrinterName(text) },
                     defaultPrinter: value("default_printer").map { text throws(CoreError) in try PrinterName(text) })
             }

@@ -33,10 +33,10 @@ struct GroupOptions: ParsableArguments {
         changes.networkStack = try change(networkStack) { text throws(CoreError) in try NetworkStack(text) }
         changes.namingPattern = try change(namingPattern) { text throws(CoreError) in try NamingPattern(text) }
         if let enroll {
-            switch enroll.lowercased() {
-            case "yes", "true", "1": changes.enroll = true
-            case "no", "false", "0": changes.enroll = false
-            default: throw ValidationError("'--enroll' takes yes or no, not \(quoted(enroll))")
+            do {
+                changes.enroll = try YesNo.parse(enroll, field: "--enroll")
+            } catch {
+                throw ValidationError("'--enroll' takes yes or no, not \(quoted(enroll))")
             }
         }
         changes.addPrinters = try printers.map { text throws(CoreError) in try PrinterName(text) }
