@@ -18,8 +18,9 @@ struct InventoryImport: ContextCommand {
             broadcast address.
 
             Units columns: \(CSVKind.units.columns.joined(separator: ", ")).
-            Lists (macs, dns, search, printers) are separated by spaces. The network columns configure the card \
-            of the first MAC in 'macs'; 'network' instead takes a JSON list of interfaces for units with more.
+            Lists (macs, ipv4, ipv6, dns, search, printers) are separated by \(ValueList.separatorsDescription). \
+            The network columns configure the card of the first MAC in 'macs'; 'network' instead takes a JSON list \
+            of interfaces for units with more.
             Groups columns: \(CSVKind.groups.columns.joined(separator: ", ")).
             Printers columns: \(CSVKind.printers.columns.joined(separator: ", ")).
             """)
