@@ -53,6 +53,15 @@ enum TarFormat {
 
     /// The headers for `entry`: a pax extended header when a value does not fit ustar, then the ustar header.
     static func headers(for entry: TarEntry) -> [UInt8] {
+        let (records, name) = paxRecords(for: entry)
+        let header = ustarHeader(for: entry, name: name)
+        guard !records.isEmpty else { return header }
+        return paxHeader(records, for: entry) + header
+    }
+
+    /// The pax records `entry` needs (the values ustar cannot hold, the sparse map's keys, the xattrs), and the name
+    /// its ustar header carries.
+    private static func paxRecords(for entry: TarEntry) -> (records: [UInt8], name: [UInt8]) {
         let archivePath = Array("./".utf8) + entry.path + (entry.kind == .directory && !entry.path.isEmpty ? [UInt8(ascii: "/")] : [])
         var records: [UInt8] = []
         func add(_ key: String, _ value: [UInt8]) { records += record(Array(key.utf8), value) }
@@ -77,18 +86,21 @@ enum TarFormat {
         if entry.groupName.count > 31 || !isPortable(entry.groupName) { add("gname", entry.groupName) }
         if entry.size > 0o77777777777 { add("size", Array(String(entry.size).utf8)) }
         for attribute in entry.attributes { add("SCHILY.xattr." + String(decoding: attribute.name, as: UTF8.self), attribute.value) }
+        return (records, name)
+    }
 
-        var output: [UInt8] = []
-        if !records.isEmpty {
-            var pax = ustar(
-                name: Array("./PaxHeaders/".utf8) + Array(lastComponent(entry.path).prefix(80)), type: UInt8(ascii: "x"),
-                mode: 0o644, size: UInt64(records.count), seconds: max(0, min(entry.seconds, 0o77777777777)))
-            pax.replaceSubrange(257..<265, with: Array("ustar\u{0}00".utf8))
-            finishChecksum(&pax)
-            output += pax
-            output += records
-            output += [UInt8](repeating: 0, count: padding(UInt64(records.count)))
-        }
+    /// The pax extended header carrying `records`, padded to a whole block.
+    private static func paxHeader(_ records: [UInt8], for entry: TarEntry) -> [UInt8] {
+        var pax = ustar(
+            name: Array("./PaxHeaders/".utf8) + Array(lastComponent(entry.path).prefix(80)), type: UInt8(ascii: "x"),
+            mode: 0o644, size: UInt64(records.count), seconds: max(0, min(entry.seconds, 0o77777777777)))
+        pax.replaceSubrange(257..<265, with: Array("ustar\u{0}00".utf8))
+        finishChecksum(&pax)
+        return pax + records + [UInt8](repeating: 0, count: padding(UInt64(records.count)))
+    }
+
+    /// The ustar header of `entry` under `name`; a value too large for its field is left zero (a pax record has it).
+    private static func ustarHeader(for entry: TarEntry, name: [UInt8]) -> [UInt8] {
         let type: UInt8
         switch entry.kind {
         case .file: type = UInt8(ascii: "0")
@@ -112,7 +124,7 @@ enum TarFormat {
             putOctal(&header, 337, width: 8, UInt64(entry.deviceMinor))
         }
         finishChecksum(&header)
-        return output + header
+        return header
     }
 
     /// The zero bytes that pad `size` bytes of data to the next 512-byte boundary.

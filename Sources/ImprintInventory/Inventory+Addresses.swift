@@ -17,7 +17,7 @@ struct AddressOwners {
         let rows = try Row.fetchCursor(db, sql: "SELECT unitId, addresses FROM interface WHERE addresses != ''")
         while let row = try rows.next() {
             let unitId: Int64 = row["unitId"]
-            let addresses = words(row["addresses"]).map { text in String(text.prefix { $0 != "/" }) }
+            let addresses = ValueList.split(row["addresses"]).map { text in String(text.prefix { $0 != "/" }) }
             addressesOfUnit[unitId, default: []] += addresses
             for address in addresses { owners[address, default: []].insert(unitId) }
         }

@@ -146,7 +146,7 @@ extension Inventory {
                 lines.append([
                     draft.name, draft.domain?.value ?? "", draft.dns.map(\.value).joined(separator: " "),
                     draft.search.map(\.value).joined(separator: " "), draft.networkMode.rawValue,
-                    draft.networkStack?.rawValue ?? "", draft.namingPattern?.description ?? "", draft.enroll ? "yes" : "no",
+                    draft.networkStack?.rawValue ?? "", draft.namingPattern?.description ?? "", YesNo.text(draft.enroll),
                     draft.printers.map(\.value).joined(separator: " "), draft.defaultPrinter?.value ?? "",
                 ])
             }
@@ -174,24 +174,7 @@ extension Inventory {
             case .failure(let errors): problems.append(RowProblem(line: line, reason: errors.reasons.joined(separator: "; ")))
             }
         }
-        // Duplicates inside the file: both lines are bad, since either could be the right one.
-        var firstLine: [String: (line: Int, hostname: String)] = [:]
-        var duplicated = Set<Int>()
-        for (line, draft) in drafts {
-            let keys = ["hostname \(draft.hostname.value.lowercased())"] + draft.identifiers.map(\.description)
-                + draft.staticAddresses.map { "address \($0)" }
-            for key in keys {
-                if let first = firstLine[key] {
-                    let what = key.hasPrefix("hostname ") ? "hostname \(draft.hostname.value)" : key
-                    problems.append(RowProblem(line: line, reason: "\(what) is also on line \(first.line) (\(first.hostname))"))
-                    problems.append(RowProblem(line: first.line, reason: "\(what) is also on line \(line) (\(draft.hostname.value))"))
-                    duplicated.insert(line)
-                    duplicated.insert(first.line)
-                } else {
-                    firstLine[key] = (line, draft.hostname.value)
-                }
-            }
-        }
+        let duplicated = Self.linesWithDuplicates(drafts, problems: &problems)
         let existingGroups = try String.fetchAll(db, sql: "SELECT name FROM unitGroup")
         var knownGroups = Set(existingGroups.map { $0.lowercased() })
         var addresses = try AddressOwners(db: db)
@@ -233,6 +216,29 @@ extension Inventory {
         }
     }
 
+    /// The lines whose hostname, identifier or static address another line of the file also has, each reported.
+    /// Both lines are bad, since either could be the right one.
+    private static func linesWithDuplicates(_ drafts: [(line: Int, draft: UnitDraft)], problems: inout [RowProblem]) -> Set<Int> {
+        var firstLine: [String: (line: Int, hostname: String)] = [:]
+        var duplicated = Set<Int>()
+        for (line, draft) in drafts {
+            let keys = ["hostname \(draft.hostname.value.lowercased())"] + draft.identifiers.map(\.description)
+                + draft.staticAddresses.map { "address \($0)" }
+            for key in keys {
+                if let first = firstLine[key] {
+                    let what = key.hasPrefix("hostname ") ? "hostname \(draft.hostname.value)" : key
+                    problems.append(RowProblem(line: line, reason: "\(what) is also on line \(first.line) (\(first.hostname))"))
+                    problems.append(RowProblem(line: first.line, reason: "\(what) is also on line \(line) (\(draft.hostname.value))"))
+                    duplicated.insert(line)
+                    duplicated.insert(first.line)
+                } else {
+                    firstLine[key] = (line, draft.hostname.value)
+                }
+            }
+        }
+        return duplicated
+    }
+
     /// Collects every problem of one row, so the admin fixes a row once.
     struct RowErrors: Error {
         var reasons: [String] = []
@@ -247,12 +253,15 @@ extension Inventory {
         }
     }
 
+    /// The text of a cell, or nil when the row has no such column or the cell holds only spaces.
+    static func cell(_ fields: [String: String], _ column: String) -> String? {
+        guard let text = fields[column], !text.trimmingSpaces().isEmpty else { return nil }
+        return text
+    }
+
     static func unitDraft(_ fields: [String: String]) -> Result<UnitDraft, RowErrors> {
         var errors = RowErrors()
-        func value(_ column: String) -> String? {
-            guard let text = fields[column], !text.trimmingSpaces().isEmpty else { return nil }
-            return text
-        }
+        func value(_ column: String) -> String? { cell(fields, column) }
         let hostname = errors.check { () throws(CoreError) in try Hostname(fields["hostname"] ?? "") }
         let domain = errors.check { () throws(CoreError) in try value("domain").map { text throws(CoreError) in try DomainName(text) } } ?? nil
         let group = errors.check { () throws(CoreError) in try value("group").map { text throws(CoreError) in try GroupDraft.checkName(text) } } ?? nil
@@ -265,67 +274,16 @@ extension Inventory {
             }
         }
         var macs: [Identifier] = []
-        for text in words(value("macs") ?? "") {
+        for text in ValueList.split(value("macs") ?? "") {
             if let mac = errors.check({ () throws(CoreError) in try Identifier(.mac, text) }) { macs.append(mac) }
         }
         identifiers += macs
 
-        var interfaces: [InterfaceConfig] = []
-        let simpleColumns = ["ipv4", "gateway4", "ipv6", "gateway6", "dns", "search", "mtu", "wifi_ssid", "wifi_passphrase"]
-        let usesSimple = simpleColumns.contains { value($0) != nil }
         let netplan = value("netplan")
-        if netplan != nil, usesSimple || value("network") != nil {
-            errors.reasons.append("give the network in one way: 'netplan', 'network' or the columns \(simpleColumns.joined(separator: ", "))")
-        }
-        if netplan != nil {
-            // Read by normalized() below, which reports a bad document as this row's error.
-        } else if let json = value("network") {
-            if usesSimple {
-                errors.reasons.append("give the network either in 'network' or in the columns \(simpleColumns.joined(separator: ", ")), not both")
-            }
-            do {
-                interfaces = try JSONDecoder().decode([InterfaceConfig].self, from: Data(json.utf8))
-            } catch {
-                errors.reasons.append("'network' must be a JSON list of interfaces, each with a 'mac': \(Self.decodingReason(error))")
-            }
-        } else if usesSimple {
-            if let mac = macs.first {
-                let interface = errors.check { () throws(CoreError) -> InterfaceConfig in
-                    let v4 = try words(value("ipv4") ?? "").map { text throws(CoreError) in try IPPrefix(text, field: "ipv4") }
-                    let v6 = try words(value("ipv6") ?? "").map { text throws(CoreError) in try IPPrefix(text, field: "ipv6") }
-                    if let wrong = v4.first(where: { $0.address.family != .ipv4 }) {
-                        throw .invalidValue(field: "ipv4", value: wrong.description, reason: "is not an IPv4 address")
-                    }
-                    if let wrong = v6.first(where: { $0.address.family != .ipv6 }) {
-                        throw .invalidValue(field: "ipv6", value: wrong.description, reason: "is not an IPv6 address")
-                    }
-                    var mtu: Int?
-                    if let text = value("mtu") {
-                        guard let number = Int(text.trimmingSpaces()) else {
-                            throw .invalidValue(field: "MTU", value: text, reason: "must be a whole number such as 1500")
-                        }
-                        mtu = number
-                    }
-                    if value("wifi_passphrase") != nil && value("wifi_ssid") == nil {
-                        throw .invalidValue(field: "wifi_passphrase", value: "********", reason: "needs a wifi_ssid")
-                    }
-                    return try InterfaceConfig(
-                        mac: MACAddress(mac.value), addresses: v4 + v6,
-                        gateway4: value("gateway4").map { text throws(CoreError) in try IPAddress(text, field: "gateway4") },
-                        gateway6: value("gateway6").map { text throws(CoreError) in try IPAddress(text, field: "gateway6") },
-                        dns: words(value("dns") ?? "").map { text throws(CoreError) in try IPAddress(text, field: "DNS server") },
-                        search: words(value("search") ?? "").map { text throws(CoreError) in try DomainName(text, field: "search domain") },
-                        mtu: mtu,
-                        wifi: value("wifi_ssid").map { ssid throws(CoreError) in try WifiNetwork(ssid: ssid, passphrase: fields["wifi_passphrase"]) })
-                }
-                if let interface { interfaces = [interface] }
-            } else {
-                errors.reasons.append("network settings need a MAC address in 'macs' to bind to")
-            }
-        }
+        let interfaces = Self.interfaces(fields, firstMAC: macs.first, errors: &errors)
         let networkStack = errors.check { () throws(CoreError) in try value("network_stack").map { text throws(CoreError) in try NetworkStack(text) } } ?? nil
         var printers: [PrinterName] = []
-        for text in words(value("printers") ?? "") {
+        for text in ValueList.split(value("printers") ?? "") {
             if let printer = errors.check({ () throws(CoreError) in try PrinterName(text) }) { printers.append(printer) }
         }
         let defaultPrinter = errors.check { () throws(CoreError) in try value("default_printer").map { text throws(CoreError) in try PrinterName(text) } } ?? nil
@@ -340,6 +298,70 @@ extension Inventory {
         } catch {
             return .failure(RowErrors(reasons: [error.description]))
         }
+    }
+
+    /// The unit's cards from the row's network: the `network` JSON list, or the network columns for the first MAC's
+    /// card (a `netplan` document is read later, by `UnitDraft.normalized()`).
+    private static func interfaces(_ fields: [String: String], firstMAC: Identifier?, errors: inout RowErrors) -> [InterfaceConfig] {
+        func value(_ column: String) -> String? { cell(fields, column) }
+        var interfaces: [InterfaceConfig] = []
+        let simpleColumns = ["ipv4", "gateway4", "ipv6", "gateway6", "dns", "search", "mtu", "wifi_ssid", "wifi_passphrase"]
+        let usesSimple = simpleColumns.contains { value($0) != nil }
+        let netplan = value("netplan")
+        if netplan != nil, usesSimple || value("network") != nil {
+            errors.reasons.append("give the network in one way: 'netplan', 'network' or the columns \(simpleColumns.joined(separator: ", "))")
+        }
+        if netplan != nil {
+            // Read by UnitDraft.normalized() once the row is read, which reports a bad document as this row's error.
+        } else if let json = value("network") {
+            if usesSimple {
+                errors.reasons.append("give the network either in 'network' or in the columns \(simpleColumns.joined(separator: ", ")), not both")
+            }
+            do {
+                interfaces = try JSONDecoder().decode([InterfaceConfig].self, from: Data(json.utf8))
+            } catch {
+                errors.reasons.append("'network' must be a JSON list of interfaces, each with a 'mac': \(Self.decodingReason(error))")
+            }
+        } else if usesSimple {
+            if let mac = firstMAC {
+                let interface = errors.check { () throws(CoreError) in try simpleInterface(fields, mac: mac) }
+                if let interface { interfaces = [interface] }
+            } else {
+                errors.reasons.append("network settings need a MAC address in 'macs' to bind to")
+            }
+        }
+        return interfaces
+    }
+
+    /// The one card the network columns configure: the first MAC's.
+    private static func simpleInterface(_ fields: [String: String], mac: Identifier) throws(CoreError) -> InterfaceConfig {
+        func value(_ column: String) -> String? { cell(fields, column) }
+        let v4 = try ValueList.split(value("ipv4") ?? "").map { text throws(CoreError) in try IPPrefix(text, field: "ipv4") }
+        let v6 = try ValueList.split(value("ipv6") ?? "").map { text throws(CoreError) in try IPPrefix(text, field: "ipv6") }
+        if let wrong = v4.first(where: { $0.address.family != .ipv4 }) {
+            throw .invalidValue(field: "ipv4", value: wrong.description, reason: "is not an IPv4 address")
+        }
+        if let wrong = v6.first(where: { $0.address.family != .ipv6 }) {
+            throw .invalidValue(field: "ipv6", value: wrong.description, reason: "is not an IPv6 address")
+        }
+        var mtu: Int?
+        if let text = value("mtu") {
+            guard let number = Int(text.trimmingSpaces()) else {
+                throw .invalidValue(field: "MTU", value: text, reason: "must be a whole number such as 1500")
+            }
+            mtu = number
+        }
+        if value("wifi_passphrase") != nil && value("wifi_ssid") == nil {
+            throw .invalidValue(field: "wifi_passphrase", value: "********", reason: "needs a wifi_ssid")
+        }
+        return try InterfaceConfig(
+            mac: MACAddress(mac.value), addresses: v4 + v6,
+            gateway4: value("gateway4").map { text throws(CoreError) in try IPAddress(text, field: "gateway4") },
+            gateway6: value("gateway6").map { text throws(CoreError) in try IPAddress(text, field: "gateway6") },
+            dns: ValueList.split(value("dns") ?? "").map { text throws(CoreError) in try IPAddress(text, field: "DNS server") },
+            search: ValueList.split(value("search") ?? "").map { text throws(CoreError) in try DomainName(text, field: "search domain") },
+            mtu: mtu,
+            wifi: value("wifi_ssid").map { ssid throws(CoreError) in try WifiNetwork(ssid: ssid, passphrase: fields["wifi_passphrase"]) })
     }
 
     static func csvFields(_ draft: UnitDraft) -> [String] {
@@ -396,27 +418,7 @@ extension Inventory {
         var seen: [String: Int] = [:]
         for (line, fields) in rows {
             var errors = RowErrors()
-            func value(_ column: String) -> String? {
-                guard let text = fields[column], !text.trimmingSpaces().isEmpty else { return nil }
-                return text
-            }
-            let draft = errors.check { () throws(CoreError) -> GroupDraft in
-                let enrollText = (value("enroll") ?? "no").lowercased()
-                guard ["yes", "no", "true", "false", "1", "0"].contains(enrollText) else {
-                    throw .invalidValue(field: "enroll", value: enrollText, reason: "use yes or no")
-                }
-                return try GroupDraft(
-                    name: fields["name"] ?? "",
-                    domain: value("domain").map { text throws(CoreError) in try DomainName(text) },
-                    dns: words(value("dns") ?? "").map { text throws(CoreError) in try IPAddress(text, field: "DNS server") },
-                    search: words(value("search") ?? "").map { text throws(CoreError) in try DomainName(text, field: "search domain") },
-                    networkMode: try NetworkMode(value("network_mode") ?? "dhcp"),
-                    networkStack: value("network_stack").map { text throws(CoreError) in try NetworkStack(text) },
-                    namingPattern: value("naming_pattern").map { text throws(CoreError) in try NamingPattern(text) },
-                    enroll: ["yes", "true", "1"].contains(enrollText),
-                    printers: words(value("printers") ?? "").map { text throws(CoreError) in try PrinterName(text) },
-                    defaultPrinter: value("default_printer").map { text throws(CoreError) in try PrinterName(text) })
-            }
+            let draft = errors.check { () throws(CoreError) in try Self.groupDraft(fields) }
             guard let draft else {
                 problems.append(RowProblem(line: line, reason: errors.reasons.joined(separator: "; ")))
                 continue
@@ -449,6 +451,23 @@ extension Inventory {
                 problems.append(RowProblem(line: line, reason: error.description))
             }
         }
+    }
+
+    /// The group a row of a groups CSV describes.
+    static func groupDraft(_ fields: [String: String]) throws(CoreError) -> GroupDraft {
+        func value(_ column: String) -> String? { cell(fields, column) }
+        let enroll = try value("enroll").map { text throws(CoreError) in try YesNo.parse(text, field: "enroll") } ?? false
+        return try GroupDraft(
+            name: fields["name"] ?? "",
+            domain: value("domain").map { text throws(CoreError) in try DomainName(text) },
+            dns: ValueList.split(value("dns") ?? "").map { text throws(CoreError) in try IPAddress(text, field: "DNS server") },
+            search: ValueList.split(value("search") ?? "").map { text throws(CoreError) in try DomainName(text, field: "search domain") },
+            networkMode: try NetworkMode(value("network_mode") ?? "dhcp"),
+            networkStack: value("network_stack").map { text throws(CoreError) in try NetworkStack(text) },
+            namingPattern: value("naming_pattern").map { text throws(CoreError) in try NamingPattern(text) },
+            enroll: enroll,
+            printers: ValueList.split(value("printers") ?? "").map { text throws(CoreError) in try PrinterName(text) },
+            defaultPrinter: value("default_printer").map { text throws(CoreError) in try PrinterName(text) })
     }
 
     private func importPrinters(

@@ -225,8 +225,8 @@ extension Inventory {
             db, sql: "SELECT name FROM printer WHERE id = ?", arguments: [row.defaultPrinterId])
         return try GroupDraft(
             name: row.name, domain: try row.domain.map { text in try DomainName(text) },
-            dns: try words(row.dns).map { text in try IPAddress(text, field: "DNS server") },
-            search: try words(row.search).map { text in try DomainName(text, field: "search domain") },
+            dns: try ValueList.split(row.dns).map { text in try IPAddress(text, field: "DNS server") },
+            search: try ValueList.split(row.search).map { text in try DomainName(text, field: "search domain") },
             networkMode: try NetworkMode(row.networkMode),
             networkStack: try row.networkStack.map { text in try NetworkStack(text) },
             namingPattern: try row.namingPattern.map { text in try NamingPattern(text) },

@@ -98,38 +98,10 @@ extension Inventory {
         let draft: UnitDraft
         do throws(CoreError) { draft = try input.normalized() } catch { throw InventoryError.invalid(error) }
 
-        if let other = try unitRow(hostname: draft.hostname.value, db: db), other.id != existing {
-            throw InventoryError.alreadyExists(
-                kind: "unit", name: other.hostname,
-                hint: "choose another hostname, or change that unit with 'imprint inventory set \(other.hostname)'")
-        }
-        for identifier in draft.identifiers {
-            if let owner = try ownerId(of: identifier, db: db), owner != existing {
-                throw InventoryError.identifierTaken(identifier, owner: try hostname(ofUnit: owner, db: db))
-            }
-        }
-        let staticAddresses = draft.staticAddresses
-        if !staticAddresses.isEmpty {
-            let owners = try addresses ?? AddressOwners(db: db)
-            for address in staticAddresses {
-                if let owner = owners.owner(of: address, other: existing) {
-                    throw InventoryError.addressTaken(address, owner: try hostname(ofUnit: owner, db: db))
-                }
-            }
-        }
+        try checkNothingTaken(draft, by: existing, addresses: addresses, db: db)
         let unitGroupId = try draft.group.map { name in try self.unitGroupId(name, create: createGroup, db: db) }
         let printerIds = try draft.printers.map { name in try printerId(name.value, db: db) }
-        var defaultPrinterId: Int64?
-        if let wanted = draft.defaultPrinter {
-            let id = try printerId(wanted.value, db: db)
-            let groupPrinters = try unitGroupId.map { id in try self.groupPrinterIds(id, db: db) } ?? []
-            guard printerIds.contains(id) || groupPrinters.contains(id) else {
-                throw InventoryError.refused(
-                    reason: "default printer \(quoted(wanted.value)) is not one of unit \(draft.hostname)'s printers; "
-                        + "add it with --printer \(wanted.value) first")
-            }
-            defaultPrinterId = id
-        }
+        let defaultPrinterId = try self.defaultPrinterId(draft, printerIds: printerIds, groupId: unitGroupId, db: db)
 
         let now = clock()
         var row = UnitRow(
@@ -151,6 +123,50 @@ extension Inventory {
             try row.insert(db)
         }
         guard let id = row.id else { throw InventoryError.database(path: path, reason: "a unit was stored without an id") }
+        try insertChildren(of: id, draft, printerIds: printerIds, db: db)
+        return id
+    }
+
+    /// Refuses a hostname, identifier or static address that a unit other than `existing` already has.
+    /// - Parameters:
+    ///   - addresses: who has which static address, or nil to read it from the database.
+    private func checkNothingTaken(_ draft: UnitDraft, by existing: Int64?, addresses: AddressOwners?, db: Database) throws {
+        if let other = try unitRow(hostname: draft.hostname.value, db: db), other.id != existing {
+            throw InventoryError.alreadyExists(
+                kind: "unit", name: other.hostname,
+                hint: "choose another hostname, or change that unit with 'imprint inventory set \(other.hostname)'")
+        }
+        for identifier in draft.identifiers {
+            if let owner = try ownerId(of: identifier, db: db), owner != existing {
+                throw InventoryError.identifierTaken(identifier, owner: try hostname(ofUnit: owner, db: db))
+            }
+        }
+        let staticAddresses = draft.staticAddresses
+        if !staticAddresses.isEmpty {
+            let owners = try addresses ?? AddressOwners(db: db)
+            for address in staticAddresses {
+                if let owner = owners.owner(of: address, other: existing) {
+                    throw InventoryError.addressTaken(address, owner: try hostname(ofUnit: owner, db: db))
+                }
+            }
+        }
+    }
+
+    /// The id of the unit's default printer, which must be one of its own or its group's printers.
+    private func defaultPrinterId(_ draft: UnitDraft, printerIds: [Int64], groupId unitGroupId: Int64?, db: Database) throws -> Int64? {
+        guard let wanted = draft.defaultPrinter else { return nil }
+        let id = try printerId(wanted.value, db: db)
+        let groupPrinters = try unitGroupId.map { id in try self.groupPrinterIds(id, db: db) } ?? []
+        guard printerIds.contains(id) || groupPrinters.contains(id) else {
+            throw InventoryError.refused(
+                reason: "default printer \(quoted(wanted.value)) is not one of unit \(draft.hostname)'s printers; "
+                    + "add it with --printer \(wanted.value) first")
+        }
+        return id
+    }
+
+    /// Stores the unit's identifiers, interfaces and printers (the caller deleted the old ones).
+    private func insertChildren(of id: Int64, _ draft: UnitDraft, printerIds: [Int64], db: Database) throws {
         let insertIdentifier = try db.cachedStatement(sql: "INSERT INTO identifier (unitId, kind, value) VALUES (?, ?, ?)")
         for identifier in draft.identifiers {
             try insertIdentifier.execute(arguments: [id, identifier.kind.rawValue, identifier.value])
@@ -163,7 +179,6 @@ extension Inventory {
             try db.cachedStatement(sql: "INSERT INTO unitPrinter (unitId, printerId, position) VALUES (?, ?, ?)")
                 .execute(arguments: [id, printerId, position])
         }
-        return id
     }
 
     /// The unit's own record as stored.
@@ -237,8 +252,8 @@ extension Inventory {
     func record(row: UnitRow, context: LoadContext, db: Database) throws -> UnitRecord {
         let draft = try draft(row: row, context: context, db: db)
         let group = row.groupId.flatMap { context.groups[$0] }
-        let groupDNS = try words(group?.dns ?? "").map { text in try IPAddress(text, field: "DNS server") }
-        let groupSearch = try words(group?.search ?? "").map { text in try DomainName(text, field: "search domain") }
+        let groupDNS = try ValueList.split(group?.dns ?? "").map { text in try IPAddress(text, field: "DNS server") }
+        let groupSearch = try ValueList.split(group?.search ?? "").map { text in try DomainName(text, field: "search domain") }
         let interfaces = draft.interfaces.map { interface in
             var filled = interface
             if filled.dns.isEmpty { filled.dns = groupDNS }

@@ -108,26 +108,6 @@ struct InterfaceRow: Codable, FetchableRecord, MutablePersistableRecord, Equatab
     mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }
 }
 
-struct HistoryRow: Codable, FetchableRecord, MutablePersistableRecord, Equatable {
-    static let databaseTableName = "history"
-    var id: Int64?
-    var unitId: Int64?
-    var hostname: String
-    var time: Date
-    var source: String
-    var result: String
-    var revision: Int
-    var identity: String
-
-    enum Columns {
-        static let id = Column(CodingKeys.id)
-        static let unitId = Column(CodingKeys.unitId)
-        static let hostname = Column(CodingKeys.hostname)
-    }
-
-    mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }
-}
-
 extension InterfaceRow {
     init(unitId: Int64, position: Int, config: InterfaceConfig) {
         self.init(
@@ -143,17 +123,12 @@ extension InterfaceRow {
     func config() throws(CoreError) -> InterfaceConfig {
         try InterfaceConfig(
             mac: MACAddress(mac),
-            addresses: words(addresses).map { text throws(CoreError) in try IPPrefix(text) },
+            addresses: ValueList.split(addresses).map { text throws(CoreError) in try IPPrefix(text) },
             gateway4: gateway4.map { text throws(CoreError) in try IPAddress(text, field: "IPv4 gateway") },
             gateway6: gateway6.map { text throws(CoreError) in try IPAddress(text, field: "IPv6 gateway") },
-            dns: words(dns).map { text throws(CoreError) in try IPAddress(text, field: "DNS server") },
-            search: words(search).map { text throws(CoreError) in try DomainName(text, field: "search domain") },
+            dns: ValueList.split(dns).map { text throws(CoreError) in try IPAddress(text, field: "DNS server") },
+            search: ValueList.split(search).map { text throws(CoreError) in try DomainName(text, field: "search domain") },
             mtu: mtu,
             wifi: wifiSSID.map { ssid throws(CoreError) in try WifiNetwork(ssid: ssid, passphrase: wifiPassphrase) })
     }
-}
-
-/// Splits a stored or entered list on spaces, commas and semicolons.
-func words(_ text: String) -> [String] {
-    text.split(whereSeparator: { $0 == " " || $0 == "," || $0 == ";" || $0 == "\t" }).map(String.init)
 }

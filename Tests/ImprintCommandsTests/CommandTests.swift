@@ -127,6 +127,35 @@ func demo(_ folder: TemporaryDirectory) {
         #expect(interfaces?.first?["addresses"] as? [String] == ["10.20.4.131/24"])
     }
 
+    /// A list option takes the separators a CSV cell takes: `--dns '10.0.0.53;10.0.0.54'` sets what a `dns` cell
+    /// holding the same text sets, for a unit and for a group.
+    @Test func listOptionsSplitLikeCSVCells() throws {
+        let folder = try TemporaryDirectory()
+        #expect(imprint(["inventory", "init"], in: folder).status == 0)
+        let csv = try folder.write(
+            "units.csv", "hostname,macs,ipv4,dns,search\nRM9-01,3c:52:82:09:00:01,10.9.0.1/24,10.0.0.53;10.0.0.54,a.example;b.example\n")
+        #expect(imprint(["inventory", "import", csv], in: folder).status == 0)
+        let added = imprint(
+            ["inventory", "add", "RM9-02", "--mac", "3c:52:82:09:00:02", "--ipv4", "10.9.0.2/24",
+             "--dns", "10.0.0.53;10.0.0.54", "--search", "a.example;b.example"], in: folder)
+        #expect(added.status == 0, "\(added.err)")
+        func firstInterface(_ unit: String) throws -> [String: Any]? {
+            let shown = imprint(["inventory", "show", unit, "--json"], in: folder).out
+            let object = try JSONSerialization.jsonObject(with: Data(shown.utf8)) as? [String: Any]
+            return (object?["interfaces"] as? [[String: Any]])?.first
+        }
+        let fromCSV = try firstInterface("RM9-01")
+        let fromFlags = try firstInterface("RM9-02")
+        #expect(fromCSV?["dns"] as? [String] == ["10.0.0.53", "10.0.0.54"])
+        #expect(fromFlags?["dns"] as? [String] == ["10.0.0.53", "10.0.0.54"])
+        #expect(fromFlags?["search"] as? [String] == fromCSV?["search"] as? [String])
+
+        #expect(imprint(["inventory", "group", "add", "RM9", "--dns", "10.0.0.53;10.0.0.54"], in: folder).status == 0)
+        let group = imprint(["inventory", "group", "show", "RM9", "--json"], in: folder).out
+        let groupObject = try JSONSerialization.jsonObject(with: Data(group.utf8)) as? [String: Any]
+        #expect(groupObject?["dns"] as? [String] == ["10.0.0.53", "10.0.0.54"])
+    }
+
     /// Import reports bad rows with line numbers and the invalid-input status; --skip-invalid imports the rest.
     @Test func importReportsRows() throws {
         let folder = try TemporaryDirectory()

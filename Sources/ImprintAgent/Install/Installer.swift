@@ -88,7 +88,6 @@ public enum Installer {
             guard request.force else { throw AgentError.installRefused(problems) }
             notes += problems.map { "installed anyway (--force): \($0)" }
         }
-        let values = ["binary": binaryPath, "inventory": inventoryPath]
         let service = try Template.load(unitName, root: root)
         let printersService = try Template.load(printersUnitName, root: root)
         for template in [service, printersService] where template.source != "built-in" {
@@ -97,11 +96,28 @@ public enum Installer {
 
         let agent = request.binary
         let size = AgentBinary.megabytes(agent.contents.count)
-        let sourceSize = AgentBinary.megabytes(agent.sourceSize)
         if let why = agent.notStripped {
             notes.append("the agent keeps its symbols and debug info (\(size)): \(why); install binutils for a smaller one")
         }
-        var files = [
+        var files = try installedFiles(request, service: service, printersService: printersService, root: root)
+        files += try firstBootMachineIDFiles(root)
+        // The enabling links come last: an install cut short is never enabled half-way.
+        files += try enablingLinks(root)
+        if !root.exists("/usr/lib/systemd/systemd") && !root.exists("/lib/systemd/systemd") {
+            notes.append("this root has no systemd: the service will not start by itself; run '\(binaryPath) run' at boot another way")
+        }
+        return InstallPlan(files: files, notes: notes)
+    }
+
+    /// The agent, its inventory and its two services, rendered from `service` and `printersService`.
+    private static func installedFiles(
+        _ request: InstallRequest, service: Template, printersService: Template, root: TargetRoot
+    ) throws -> [InstalledFile] {
+        let values = ["binary": binaryPath, "inventory": inventoryPath]
+        let agent = request.binary
+        let size = AgentBinary.megabytes(agent.contents.count)
+        let sourceSize = AgentBinary.megabytes(agent.sourceSize)
+        return [
             InstalledFile(
                 path: binaryPath,
                 reason: agent.notStripped == nil
@@ -118,6 +134,12 @@ public enum Installer {
                 path: printersUnitPath, reason: "once CUPS runs, gives the driverless printers their drivers",
                 contents: Data(printersService.render(values).utf8), mode: 0o644, before: try root.readFile(printersUnitPath)),
         ]
+    }
+
+    /// Files that make systemd give the unit a fresh machine-id at first boot: the master's id kept aside for the
+    /// agent, /etc/machine-id "uninitialized", the D-Bus copy a link to it.
+    private static func firstBootMachineIDFiles(_ root: TargetRoot) throws -> [InstalledFile] {
+        var files: [InstalledFile] = []
         // systemd makes a fresh machine-id at first boot when the file says "uninitialized"; the agent then sees
         // an id that is not the master's and keeps it, so no reboot is due.
         let currentID = try root.readTrimmedText("/etc/machine-id")
@@ -137,16 +159,18 @@ public enum Installer {
                 path: dbusID, reason: "a link to /etc/machine-id: systemd would take the master's id back from this copy",
                 contents: nil, mode: 0o777, link: "/etc/machine-id", before: copy))
         }
-        // The enabling links come last: an install cut short is never enabled half-way.
+        return files
+    }
+
+    /// The links that enable the two services, as 'systemctl enable' would make them, for those not yet enabled.
+    private static func enablingLinks(_ root: TargetRoot) throws -> [InstalledFile] {
+        var files: [InstalledFile] = []
         for (link, unit) in [(printersEnablePath, printersUnitPath), (enablePath, unitPath)] where try root.linkTarget(link) != unit {
             files.append(InstalledFile(
                 path: link, reason: "enables \((unit as NSString).lastPathComponent) (as 'systemctl enable' would)",
                 contents: nil, mode: 0o777, link: unit, before: nil))
         }
-        if !root.exists("/usr/lib/systemd/systemd") && !root.exists("/lib/systemd/systemd") {
-            notes.append("this root has no systemd: the service will not start by itself; run '\(binaryPath) run' at boot another way")
-        }
-        return InstallPlan(files: files, notes: notes)
+        return files
     }
 
     /// Writes the plan's files, each atomically, the enabling link last: an install cut short is never enabled

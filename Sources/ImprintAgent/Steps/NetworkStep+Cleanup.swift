@@ -15,106 +15,143 @@ extension NetworkStep {
         /// unit's own (so a unit is never left with no network configuration at all); Imprint's own files that
         /// the current plan no longer writes (another stack, a card since removed) always go.
         static func plan(root: TargetRoot, keeping: Set<String>, renderedSomething: Bool) throws(CoreError) -> Result {
-            var changes: [FileChange] = []
+            var removals = Removals(root: root, keeping: keeping, renderedSomething: renderedSomething)
+            try removals.netplanFiles()
+            try removals.networkManagerProfiles()
+            try removals.networkdFiles()
+            try removals.ifupdownStanzas()
+            try removals.ifupdownSourcesImprint()
+            try removals.ifcfgFiles()
             var notes: [String] = []
+            if !removals.skipped.isEmpty {
+                notes.append("network: the master's card configuration is kept (\(removals.skipped.joined(separator: ", "))) "
+                    + "because nothing was rendered to replace it")
+            }
+
+            try removals.remove(persistentNetRules, "names the master's cards by MAC; the unit's cards would get other names")
+            for folder in leaseFolders {
+                for name in try root.listFolder(folder) where name.hasSuffix(".lease") || name.hasSuffix(".leases") {
+                    try removals.remove(folder + "/" + name, "the master's DHCP lease: a clone must ask for its own")
+                }
+            }
+            try removals.remove(networkManagerSecret, "NetworkManager derives stable addresses from it; each unit makes its own", secret: true)
+            return Result(changes: removals.changes, notes: notes)
+        }
+
+        /// The removals planned so far, one stack at a time: Imprint's own files the plan no longer writes, and the
+        /// master's card-bound files when something was rendered to replace them.
+        private struct Removals {
+            let root: TargetRoot
+            /// Files the current plan writes.
+            let keeping: Set<String>
+            let renderedSomething: Bool
+            var changes: [FileChange] = []
+            /// The master's files kept because nothing was rendered to replace them.
             var skipped: [String] = []
-            func remove(_ path: String, _ reason: String, secret: Bool = false) throws(CoreError) {
+
+            mutating func remove(_ path: String, _ reason: String, secret: Bool = false) throws(CoreError) {
                 guard !keeping.contains(path), let before = try root.readFile(path) else { return }
                 changes.append(FileChange(step: .network, path: path, reason: reason, action: .remove, before: before, secret: secret))
             }
-            func removeMasters(_ path: String, _ reason: String, secret: Bool = false) throws(CoreError) {
+
+            mutating func removeMasters(_ path: String, _ reason: String, secret: Bool = false) throws(CoreError) {
                 if renderedSomething {
                     try remove(path, reason, secret: secret)
                 } else if !keeping.contains(path) {
                     skipped.append(path)
                 }
             }
+
             func text(_ path: String) throws(CoreError) -> String {
                 String(decoding: try root.readFile(path) ?? Data(), as: UTF8.self)
             }
 
-            let netplan = IdentityFile.netplanConfig.folder
-            for name in try Detection.yamlFiles(in: netplan, root: root) {
-                let path = netplan + "/" + name
-                if name == "90-imprint.yaml" {
-                    try remove(path, "Imprint's netplan file, no longer used (the unit's stack changed)", secret: true)
-                } else if CardBinding.netplan(try text(path)) {
-                    try removeMasters(path, "the master's netplan configuration of its cards", secret: true)
+            mutating func netplanFiles() throws(CoreError) {
+                let netplan = IdentityFile.netplanConfig.folder
+                for name in try Detection.yamlFiles(in: netplan, root: root) {
+                    let path = netplan + "/" + name
+                    if name == "90-imprint.yaml" {
+                        try remove(path, "Imprint's netplan file, no longer used (the unit's stack changed)", secret: true)
+                    } else if CardBinding.netplan(try text(path)) {
+                        try removeMasters(path, "the master's netplan configuration of its cards", secret: true)
+                    }
                 }
             }
-            let connections = IdentityFile.networkManagerProfiles.folder + "/"
-            for name in try root.listFolder(connections) {
-                if name.hasPrefix("imprint-") && name.hasSuffix(".nmconnection") {
-                    try remove(connections + name, "Imprint's NetworkManager profile, no longer used", secret: true)
-                } else if CardBinding.keyfile(try text(connections + name)) {
-                    try removeMasters(connections + name, "the master's NetworkManager profile, bound to its card", secret: true)
+
+            mutating func networkManagerProfiles() throws(CoreError) {
+                let connections = IdentityFile.networkManagerProfiles.folder + "/"
+                for name in try root.listFolder(connections) {
+                    if name.hasPrefix("imprint-") && name.hasSuffix(".nmconnection") {
+                        try remove(connections + name, "Imprint's NetworkManager profile, no longer used", secret: true)
+                    } else if CardBinding.keyfile(try text(connections + name)) {
+                        try removeMasters(connections + name, "the master's NetworkManager profile, bound to its card", secret: true)
+                    }
                 }
             }
-            let networkd = IdentityFile.networkdConfig.folder + "/"
-            for name in try root.listFolder(networkd) where name.hasSuffix(".network") {
-                if name.hasPrefix("10-imprint-") {
-                    try remove(networkd + name, "Imprint's systemd-networkd file, no longer used")
-                } else if CardBinding.networkFile(try text(networkd + name)) {
-                    try removeMasters(networkd + name, "the master's systemd-networkd file, bound to its card")
+
+            mutating func networkdFiles() throws(CoreError) {
+                let networkd = IdentityFile.networkdConfig.folder + "/"
+                for name in try root.listFolder(networkd) where name.hasSuffix(".network") {
+                    if name.hasPrefix("10-imprint-") {
+                        try remove(networkd + name, "Imprint's systemd-networkd file, no longer used")
+                    } else if CardBinding.networkFile(try text(networkd + name)) {
+                        try removeMasters(networkd + name, "the master's systemd-networkd file, bound to its card")
+                    }
                 }
             }
-            try remove("/etc/network/interfaces.d/imprint", "Imprint's ifupdown file, no longer used", secret: true)
-            let interfacesD = IdentityFile.interfacesConfig.patterns[1].folder
-            var interfacesFiles = [IdentityFile.interfacesConfig.path]
-            interfacesFiles += try root.listFolder(interfacesD).filter { $0 != "imprint" }.map { interfacesD + "/" + $0 }
-            for path in interfacesFiles {
-                guard let before = try root.readFile(path) else { continue }
-                let edited = InterfacesFile.removingCards(String(decoding: before, as: UTF8.self))
-                guard !edited.removed.isEmpty else { continue }
-                guard renderedSomething else {
-                    skipped.append(path)
-                    continue
-                }
-                let reason = "the master's ifupdown stanzas for \(edited.removed.joined(separator: ", ")) (loopback and others kept)"
-                if path != "/etc/network/interfaces" && !InterfacesFile.hasStanzas(edited.text) {
-                    changes.append(FileChange(step: .network, path: path, reason: reason, action: .remove, before: before, secret: true))
-                } else {
-                    changes.append(FileChange(
-                        step: .network, path: path, reason: reason,
-                        action: .write(contents: Data(edited.text.utf8), metadata: nil), before: before))
+
+            /// Imprint's old ifupdown file, and the master's card stanzas (loopback and the rest are kept).
+            mutating func ifupdownStanzas() throws(CoreError) {
+                try remove("/etc/network/interfaces.d/imprint", "Imprint's ifupdown file, no longer used", secret: true)
+                let interfacesD = IdentityFile.interfacesConfig.patterns[1].folder
+                var interfacesFiles = [IdentityFile.interfacesConfig.path]
+                interfacesFiles += try root.listFolder(interfacesD).filter { $0 != "imprint" }.map { interfacesD + "/" + $0 }
+                for path in interfacesFiles {
+                    guard let before = try root.readFile(path) else { continue }
+                    let edited = InterfacesFile.removingCards(String(decoding: before, as: UTF8.self))
+                    guard !edited.removed.isEmpty else { continue }
+                    guard renderedSomething else {
+                        skipped.append(path)
+                        continue
+                    }
+                    let reason = "the master's ifupdown stanzas for \(edited.removed.joined(separator: ", ")) (loopback and others kept)"
+                    if path != "/etc/network/interfaces" && !InterfacesFile.hasStanzas(edited.text) {
+                        changes.append(FileChange(step: .network, path: path, reason: reason, action: .remove, before: before, secret: true))
+                    } else {
+                        changes.append(FileChange(
+                            step: .network, path: path, reason: reason,
+                            action: .write(contents: Data(edited.text.utf8), metadata: nil), before: before))
+                    }
                 }
             }
-            if keeping.contains("/etc/network/interfaces.d/imprint") {
+
+            /// When Imprint writes ifupdown stanzas, /etc/network/interfaces must source the folder they are in.
+            mutating func ifupdownSourcesImprint() throws(CoreError) {
+                guard keeping.contains("/etc/network/interfaces.d/imprint") else { return }
                 let main = try root.readFile("/etc/network/interfaces")
                 let text = String(decoding: main ?? Data(), as: UTF8.self)
                 let edited = changes.last { $0.path == "/etc/network/interfaces" }?.after.map { String(decoding: $0, as: UTF8.self) } ?? text
-                if !InterfacesFile.sourcesImprint(edited) {
-                    changes.removeAll { $0.path == "/etc/network/interfaces" }
-                    let base = main == nil ? "auto lo\niface lo inet loopback\n" : edited
-                    let added = (base.isEmpty || base.hasSuffix("\n") ? base : base + "\n") + "\nsource /etc/network/interfaces.d/*\n"
-                    changes.append(FileChange(
-                        step: .network, path: "/etc/network/interfaces",
-                        reason: "ifup must read /etc/network/interfaces.d, where Imprint's stanzas are",
-                        action: .write(contents: Data(added.utf8), metadata: nil), before: main))
-                }
-            }
-            let scripts = IdentityFile.ifcfgConfig.folder + "/"
-            for name in try root.listFolder(scripts) {
-                if name.hasPrefix("ifcfg-imprint-") || name.hasPrefix("keys-imprint-") {
-                    try remove(scripts + name, "Imprint's ifcfg file, no longer used", secret: name.hasPrefix("keys-"))
-                } else if name.hasPrefix("ifcfg-"), name != "ifcfg-lo", CardBinding.ifcfg(try text(scripts + name)) {
-                    try removeMasters(scripts + name, "the master's ifcfg file, bound to its card")
-                    try removeMasters(scripts + "keys-" + name.dropFirst("ifcfg-".count), "the keys of the master's ifcfg file", secret: true)
-                }
-            }
-            if !skipped.isEmpty {
-                notes.append("network: the master's card configuration is kept (\(skipped.joined(separator: ", "))) "
-                    + "because nothing was rendered to replace it")
+                guard !InterfacesFile.sourcesImprint(edited) else { return }
+                changes.removeAll { $0.path == "/etc/network/interfaces" }
+                let base = main == nil ? "auto lo\niface lo inet loopback\n" : edited
+                let added = (base.isEmpty || base.hasSuffix("\n") ? base : base + "\n") + "\nsource /etc/network/interfaces.d/*\n"
+                changes.append(FileChange(
+                    step: .network, path: "/etc/network/interfaces",
+                    reason: "ifup must read /etc/network/interfaces.d, where Imprint's stanzas are",
+                    action: .write(contents: Data(added.utf8), metadata: nil), before: main))
             }
 
-            try remove(persistentNetRules, "names the master's cards by MAC; the unit's cards would get other names")
-            for folder in leaseFolders {
-                for name in try root.listFolder(folder) where name.hasSuffix(".lease") || name.hasSuffix(".leases") {
-                    try remove(folder + "/" + name, "the master's DHCP lease: a clone must ask for its own")
+            mutating func ifcfgFiles() throws(CoreError) {
+                let scripts = IdentityFile.ifcfgConfig.folder + "/"
+                for name in try root.listFolder(scripts) {
+                    if name.hasPrefix("ifcfg-imprint-") || name.hasPrefix("keys-imprint-") {
+                        try remove(scripts + name, "Imprint's ifcfg file, no longer used", secret: name.hasPrefix("keys-"))
+                    } else if name.hasPrefix("ifcfg-"), name != "ifcfg-lo", CardBinding.ifcfg(try text(scripts + name)) {
+                        try removeMasters(scripts + name, "the master's ifcfg file, bound to its card")
+                        try removeMasters(scripts + "keys-" + name.dropFirst("ifcfg-".count), "the keys of the master's ifcfg file", secret: true)
+                    }
                 }
             }
-            try remove(networkManagerSecret, "NetworkManager derives stable addresses from it; each unit makes its own", secret: true)
-            return Result(changes: changes, notes: notes)
         }
 
         /// Whether an interface name is not a card's (loopback, a VPN, a tunnel, a bridge).

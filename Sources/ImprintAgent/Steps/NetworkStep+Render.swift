@@ -49,79 +49,93 @@ extension NetworkStep {
         /// the built-in ones.
         private func render(_ interfaces: [InterfaceConfig], overridesIn root: TargetRoot?) throws -> [RenderedFile] {
             switch stack {
-            case .netplan:
-                let items = try interfaces.enumerated().map { index, interface in try values(interface, index: index) }
-                let ethernets = items.filter { $0["isWifi"] as? Bool != true }
-                let wifis = items.filter { $0["isWifi"] as? Bool == true }
-                let text = try Template.load("imprint-netplan.yaml", root: root).render([
-                    "unit": unit, "ethernets": ethernets, "wifis": wifis,
-                    "hasEthernets": !ethernets.isEmpty, "hasWifis": !wifis.isEmpty,
-                ])
-                return [RenderedFile(
-                    path: "/etc/netplan/90-imprint.yaml", text: text, mode: 0o600,
-                    reason: "the unit's network for netplan, cards matched by MAC (0600: netplan refuses readable files)",
-                    secret: interfaces.contains { $0.wifi?.passphrase != nil })]
-            case .networkManager:
-                let template = try Template.load("imprint.nmconnection", root: root)
-                return try interfaces.enumerated().map { index, interface in
-                    var item = try values(interface, index: index)
-                    item["id"] = "imprint-\(index)"
-                    return RenderedFile(
-                        path: "/etc/NetworkManager/system-connections/imprint-\(index).nmconnection",
-                        text: template.render(item), mode: 0o600,
-                        reason: "NetworkManager profile for the card \(interface.mac) (0600: NetworkManager ignores readable keyfiles)",
-                        secret: interface.wifi?.passphrase != nil)
-                }
-            case .networkd:
-                let template = try Template.load("imprint.network", root: root)
-                return try interfaces.enumerated().map { index, interface in
-                    if let wifi = interface.wifi {
-                        throw CoreError.invalidValue(
-                            field: "Wi-Fi SSID", value: wifi.ssid,
-                            reason: "systemd-networkd cannot join a Wi-Fi network on its own; force the netplan or "
-                                + "networkmanager stack for this group, or remove the Wi-Fi settings of \(interface.mac)")
-                    }
-                    return RenderedFile(
-                        path: "/etc/systemd/network/10-imprint-\(index).network",
-                        text: template.render(try values(interface, index: index)), mode: 0o644,
-                        reason: "systemd-networkd configuration for the card \(interface.mac)", secret: false)
-                }
-            case .ifupdown:
-                let items = try interfaces.enumerated().map { index, interface in try values(interface, index: index) }
-                return [RenderedFile(
-                    path: "/etc/network/interfaces.d/imprint",
-                    text: try Template.load("interfaces-imprint", root: root).render(["unit": unit, "interfaces": items]),
-                    mode: interfaces.contains { $0.wifi?.passphrase != nil } ? 0o600 : 0o644,
-                    reason: "ifupdown stanzas for the unit's cards, matched by MAC",
-                    secret: interfaces.contains { $0.wifi?.passphrase != nil })]
-            case .ifcfg:
-                let template = try Template.load("ifcfg-imprint", root: root)
-                var files: [RenderedFile] = []
-                for (index, interface) in interfaces.enumerated() {
-                    var item = try values(interface, index: index)
-                    item["id"] = "imprint-\(index)"
-                    files.append(RenderedFile(
-                        path: "/etc/sysconfig/network-scripts/ifcfg-imprint-\(index)", text: template.render(item),
-                        mode: 0o644, reason: "ifcfg file for the card \(interface.mac)", secret: false))
-                    if interface.wifi?.passphrase != nil {
-                        files.append(RenderedFile(
-                            path: "/etc/sysconfig/network-scripts/keys-imprint-\(index)",
-                            text: try Template.load("keys-imprint", root: root).render(item), mode: 0o600,
-                            reason: "the Wi-Fi passphrase for ifcfg-imprint-\(index), readable by root only", secret: true))
-                    }
-                }
-                return files
+            case .netplan: return try renderNetplan(interfaces, overridesIn: root)
+            case .networkManager: return try renderNetworkManager(interfaces, overridesIn: root)
+            case .networkd: return try renderNetworkd(interfaces, overridesIn: root)
+            case .ifupdown: return try renderIfupdown(interfaces, overridesIn: root)
+            case .ifcfg: return try renderIfcfg(interfaces, overridesIn: root)
             }
         }
 
-        /// The template values of one interface.
+        /// One netplan file for every card, Wi-Fi apart from Ethernet.
+        private func renderNetplan(_ interfaces: [InterfaceConfig], overridesIn root: TargetRoot?) throws -> [RenderedFile] {
+            let items = try interfaces.enumerated().map { index, interface in try values(interface, index: index) }
+            let ethernets = items.filter { $0["isWifi"] as? Bool != true }
+            let wifis = items.filter { $0["isWifi"] as? Bool == true }
+            let text = try Template.load("imprint-netplan.yaml", root: root).render([
+                "unit": unit, "ethernets": ethernets, "wifis": wifis,
+                "hasEthernets": !ethernets.isEmpty, "hasWifis": !wifis.isEmpty,
+            ])
+            return [RenderedFile(
+                path: "/etc/netplan/90-imprint.yaml", text: text, mode: 0o600,
+                reason: "the unit's network for netplan, cards matched by MAC (0600: netplan refuses readable files)",
+                secret: interfaces.contains { $0.wifi?.passphrase != nil })]
+        }
+
+        /// One NetworkManager keyfile per card.
+        private func renderNetworkManager(_ interfaces: [InterfaceConfig], overridesIn root: TargetRoot?) throws -> [RenderedFile] {
+            let template = try Template.load("imprint.nmconnection", root: root)
+            return try interfaces.enumerated().map { index, interface in
+                var item = try values(interface, index: index)
+                item["id"] = "imprint-\(index)"
+                return RenderedFile(
+                    path: "/etc/NetworkManager/system-connections/imprint-\(index).nmconnection",
+                    text: template.render(item), mode: 0o600,
+                    reason: "NetworkManager profile for the card \(interface.mac) (0600: NetworkManager ignores readable keyfiles)",
+                    secret: interface.wifi?.passphrase != nil)
+            }
+        }
+
+        /// One systemd-networkd file per card; networkd cannot join a Wi-Fi network on its own.
+        private func renderNetworkd(_ interfaces: [InterfaceConfig], overridesIn root: TargetRoot?) throws -> [RenderedFile] {
+            let template = try Template.load("imprint.network", root: root)
+            return try interfaces.enumerated().map { index, interface in
+                if let wifi = interface.wifi {
+                    throw CoreError.invalidValue(
+                        field: "Wi-Fi SSID", value: wifi.ssid,
+                        reason: "systemd-networkd cannot join a Wi-Fi network on its own; force the netplan or "
+                            + "networkmanager stack for this group, or remove the Wi-Fi settings of \(interface.mac)")
+                }
+                return RenderedFile(
+                    path: "/etc/systemd/network/10-imprint-\(index).network",
+                    text: template.render(try values(interface, index: index)), mode: 0o644,
+                    reason: "systemd-networkd configuration for the card \(interface.mac)", secret: false)
+            }
+        }
+
+        /// One interfaces.d file with a stanza per card.
+        private func renderIfupdown(_ interfaces: [InterfaceConfig], overridesIn root: TargetRoot?) throws -> [RenderedFile] {
+            let items = try interfaces.enumerated().map { index, interface in try values(interface, index: index) }
+            return [RenderedFile(
+                path: "/etc/network/interfaces.d/imprint",
+                text: try Template.load("interfaces-imprint", root: root).render(["unit": unit, "interfaces": items]),
+                mode: interfaces.contains { $0.wifi?.passphrase != nil } ? 0o600 : 0o644,
+                reason: "ifupdown stanzas for the unit's cards, matched by MAC",
+                secret: interfaces.contains { $0.wifi?.passphrase != nil })]
+        }
+
+        /// One ifcfg file per card, and a keys file beside it for a Wi-Fi passphrase.
+        private func renderIfcfg(_ interfaces: [InterfaceConfig], overridesIn root: TargetRoot?) throws -> [RenderedFile] {
+            let template = try Template.load("ifcfg-imprint", root: root)
+            var files: [RenderedFile] = []
+            for (index, interface) in interfaces.enumerated() {
+                var item = try values(interface, index: index)
+                item["id"] = "imprint-\(index)"
+                files.append(RenderedFile(
+                    path: "/etc/sysconfig/network-scripts/ifcfg-imprint-\(index)", text: template.render(item),
+                    mode: 0o644, reason: "ifcfg file for the card \(interface.mac)", secret: false))
+                if interface.wifi?.passphrase != nil {
+                    files.append(RenderedFile(
+                        path: "/etc/sysconfig/network-scripts/keys-imprint-\(index)",
+                        text: try Template.load("keys-imprint", root: root).render(item), mode: 0o600,
+                        reason: "the Wi-Fi passphrase for ifcfg-imprint-\(index), readable by root only", secret: true))
+                }
+            }
+            return files
+        }
+
+        /// The template values of one interface: the card, its addresses, its name servers and its Wi-Fi network.
         func values(_ interface: InterfaceConfig, index: Int) throws -> [String: Any] {
-            let ipv4 = interface.addresses.filter { $0.address.family == .ipv4 }
-            let ipv6 = interface.addresses.filter { $0.address.family == .ipv6 }
-            let dns4 = interface.dns.filter { $0.family == .ipv4 }
-            let dns6 = interface.dns.filter { $0.family == .ipv6 }
-            let search = interface.search.map(\.value)
-            let routes = [interface.gateway4, interface.gateway6].compactMap { $0?.value }
             var item: [String: Any] = [
                 "unit": unit,
                 "id": "imprint\(index)",
@@ -129,6 +143,28 @@ extension NetworkStep {
                 "uuid": Self.connectionUUID(unit: unit, mac: interface.mac),
                 "type": interface.wifi == nil ? "ethernet" : "wifi",
                 "isWifi": interface.wifi != nil,
+            ]
+            item.merge(Self.addressValues(interface)) { _, new in new }
+            item.merge(Self.nameServerValues(interface)) { _, new in new }
+            if let mtu = interface.mtu { item["mtu"] = String(mtu) }
+            if let wifi = interface.wifi {
+                item["ssid"] = try escape(wifi.ssid, field: "Wi-Fi SSID", isSSID: true)
+                if let passphrase = wifi.passphrase {
+                    item["passphrase"] = try escape(passphrase, field: "Wi-Fi passphrase", isSSID: false)
+                    item["hasPassphrase"] = true
+                } else {
+                    item["hasPassphrase"] = false
+                }
+            }
+            return item
+        }
+
+        /// The template values of an interface's DHCP, addresses and gateways, in the shapes the stacks write them.
+        static func addressValues(_ interface: InterfaceConfig) -> [String: Any] {
+            let ipv4 = interface.addresses.filter { $0.address.family == .ipv4 }
+            let ipv6 = interface.addresses.filter { $0.address.family == .ipv6 }
+            let routes = [interface.gateway4, interface.gateway6].compactMap { $0?.value }
+            var item: [String: Any] = [
                 "dhcp4": interface.usesDHCP4,
                 "dhcp6": interface.dhcp6,
                 // systemd-networkd's DHCP= value.
@@ -154,6 +190,18 @@ extension NetworkStep {
                 "hasMoreIPv6": ipv6.count > 1,
                 "routes": routes,
                 "hasRoutes": !routes.isEmpty,
+            ]
+            if let gateway4 = interface.gateway4 { item["gateway4"] = gateway4.value }
+            if let gateway6 = interface.gateway6 { item["gateway6"] = gateway6.value }
+            return item
+        }
+
+        /// The template values of an interface's DNS servers and search domains, in the shapes the stacks write them.
+        static func nameServerValues(_ interface: InterfaceConfig) -> [String: Any] {
+            let dns4 = interface.dns.filter { $0.family == .ipv4 }
+            let dns6 = interface.dns.filter { $0.family == .ipv6 }
+            let search = interface.search.map(\.value)
+            return [
                 "dns": interface.dns.map(\.value),
                 "dnsNumbered": interface.dns.enumerated().map { offset, address in
                     ["number": offset + 1, "address": address.value] as [String: Any]
@@ -170,19 +218,6 @@ extension NetworkStep {
                 "hasSearch": !search.isEmpty,
                 "hasNameservers": !interface.dns.isEmpty || !search.isEmpty,
             ]
-            if let gateway4 = interface.gateway4 { item["gateway4"] = gateway4.value }
-            if let gateway6 = interface.gateway6 { item["gateway6"] = gateway6.value }
-            if let mtu = interface.mtu { item["mtu"] = String(mtu) }
-            if let wifi = interface.wifi {
-                item["ssid"] = try escape(wifi.ssid, field: "Wi-Fi SSID", isSSID: true)
-                if let passphrase = wifi.passphrase {
-                    item["passphrase"] = try escape(passphrase, field: "Wi-Fi passphrase", isSSID: false)
-                    item["hasPassphrase"] = true
-                } else {
-                    item["hasPassphrase"] = false
-                }
-            }
-            return item
         }
 
         /// `text` as the stack's file format must carry it, or an error naming the character it cannot carry.

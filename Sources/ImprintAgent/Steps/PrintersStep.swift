@@ -95,6 +95,28 @@ enum PrintersStep {
         _ queues: [PrinterQueue], profile: UnitProfile, previous: ImprintQueues, stale: [String], root: TargetRoot,
         into result: inout Result
     ) throws {
+        let (before, conf) = try readConf(root)
+        let template = try Template.load("cups-printer.conf", root: root)
+        let defaultName = profile.defaultPrinter?.value
+        let merged = try merge(
+            queues, into: conf, isNewFile: before == nil, defaultName: defaultName, previous: previous, stale: stale,
+            template: template)
+        var reason = "the unit's queues \(queues.map(\.name.value).joined(separator: ", "))"
+        if queues.isEmpty { reason = "the unit has no printers now" }
+        if let defaultName { reason += "; default \(defaultName)" }
+        reason += "; other queues kept as they were"
+        if template.source != "built-in" { reason += "; blocks from \(template.source)" }
+        let lp = try lpGroup(root)
+        result.changes.append(FileChange(
+            step: .printers, path: confPath, reason: reason,
+            action: .write(contents: Data(merged.conf.text.utf8), metadata: before == nil ? FileMetadata(mode: 0o600, owner: 0, group: lp) : nil),
+            before: before))
+        let finished = try planPPDs(queues, previous: previous, stale: stale, root: root, lpGroup: lp, into: &result)
+        result.notes += offlineNotes(queues, merged: merged, defaultName: defaultName, finished: finished, root: root)
+    }
+
+    /// The image's printers.conf as it is (nil when it has none), and parsed.
+    private static func readConf(_ root: TargetRoot) throws -> (before: Data?, conf: PrintersConf) {
         let before = try root.readFile(confPath)
         let existing = try before.map { data throws -> String in
             guard let text = String(data: data, encoding: .utf8) else {
@@ -102,17 +124,31 @@ enum PrintersStep {
             }
             return text
         }
-        let conf = try PrintersConf(parsing: existing ?? "", path: confPath)
-        let template = try Template.load("cups-printer.conf", root: root)
+        return (before, try PrintersConf(parsing: existing ?? "", path: confPath))
+    }
+
+    /// printers.conf with the unit's queues laid in, and what that did to the queues the image had.
+    struct MergedConf {
+        var conf: PrintersConf
+        /// Queues Imprint made that the unit no longer has.
+        var removed: [String] = []
+        /// Queues of the image that had the name of one of the unit's, now Imprint's.
+        var replacedForeign: [String] = []
+        /// Queues of the image kept, but no longer the default.
+        var undefaulted: [String] = []
+    }
+
+    /// Replaces the blocks of the unit's queues in place, drops the stale ones, takes the default from any other
+    /// queue when the unit has one, keeps everything else as it was and appends the unit's queues not yet there.
+    private static func merge(
+        _ queues: [PrinterQueue], into conf: PrintersConf, isNewFile: Bool, defaultName: String?, previous: ImprintQueues,
+        stale: [String], template: Template
+    ) throws -> MergedConf {
         let assigned = Dictionary(queues.map { ($0.name.value, $0) }, uniquingKeysWith: { first, _ in first })
         let ownedBefore = Set(previous.queues.map(\.name))
-        let defaultName = profile.defaultPrinter?.value
-
+        var merged = MergedConf(conf: PrintersConf(parts: []))
         var parts: [PrintersConf.Part] = []
         var written = Set<String>()
-        var removed: [String] = []
-        var replacedForeign: [String] = []
-        var undefaulted: [String] = []
         for part in conf.parts {
             guard case .queue(let block) = part else {
                 parts.append(part)
@@ -121,17 +157,17 @@ enum PrintersStep {
             if let queue = assigned[block.name], !written.contains(block.name) {
                 parts.append(.queue(try render(queue, isDefault: block.name == defaultName, template: template)))
                 written.insert(block.name)
-                if !ownedBefore.contains(block.name) { replacedForeign.append(block.name) }
+                if !ownedBefore.contains(block.name) { merged.replacedForeign.append(block.name) }
             } else if assigned[block.name] != nil || stale.contains(block.name) {
-                if stale.contains(block.name) { removed.append(block.name) }
+                if stale.contains(block.name) { merged.removed.append(block.name) }
             } else if defaultName != nil && block.isDefault {
                 parts.append(.queue(block.asDefault(false)))
-                undefaulted.append(block.name)
+                merged.undefaulted.append(block.name)
             } else {
                 parts.append(part)
             }
         }
-        if before == nil {
+        if isNewFile {
             parts.insert(contentsOf: [
                 .line("# Printer configuration file for CUPS, written by Imprint's printers step\n"),
                 .line("# DO NOT EDIT THIS FILE WHEN CUPSD IS RUNNING\n"),
@@ -143,18 +179,16 @@ enum PrintersStep {
         for queue in queues where !written.contains(queue.name.value) {
             parts.append(.queue(try render(queue, isDefault: queue.name.value == defaultName, template: template)))
         }
-        let text = PrintersConf(parts: parts).text
-        var reason = "the unit's queues \(queues.map(\.name.value).joined(separator: ", "))"
-        if queues.isEmpty { reason = "the unit has no printers now" }
-        if let defaultName { reason += "; default \(defaultName)" }
-        reason += "; other queues kept as they were"
-        if template.source != "built-in" { reason += "; blocks from \(template.source)" }
-        let lp = try lpGroup(root)
-        result.changes.append(FileChange(
-            step: .printers, path: confPath, reason: reason,
-            action: .write(contents: Data(text.utf8), metadata: before == nil ? FileMetadata(mode: 0o600, owner: 0, group: lp) : nil),
-            before: before))
+        merged.conf = PrintersConf(parts: parts)
+        return merged
+    }
 
+    /// Copies each `.ppd` driver into CUPS's folder and removes the PPDs of queues that no longer use one; returns
+    /// the driverless queues a live run already finished.
+    private static func planPPDs(
+        _ queues: [PrinterQueue], previous: ImprintQueues, stale: [String], root: TargetRoot, lpGroup lp: UInt32,
+        into result: inout Result
+    ) throws -> Set<String> {
         var finished = Set<String>()
         for queue in queues {
             let ppd = "\(ppdFolder)/\(queue.name.value).ppd"
@@ -185,28 +219,39 @@ enum PrintersStep {
                     action: .remove, before: current))
             }
         }
+        return finished
+    }
 
+    /// What the admin should know about an offline run: a missing CUPS, queues removed, taken over or undefaulted,
+    /// and driverless queues that wait for cupsd.
+    private static func offlineNotes(
+        _ queues: [PrinterQueue], merged: MergedConf, defaultName: String?, finished: Set<String>, root: TargetRoot
+    ) -> [String] {
+        var notes: [String] = []
         if !root.exists("/etc/cups") {
-            result.notes.append("the image has no /etc/cups: is CUPS installed? The queues appear once it is")
+            notes.append("the image has no /etc/cups: is CUPS installed? The queues appear once it is")
         }
+        let removed = merged.removed
         if !removed.isEmpty {
-            result.notes.append("removed queue\(removed.count == 1 ? "" : "s") \(removed.joined(separator: ", ")): Imprint made them and the unit no longer has them")
+            notes.append("removed queue\(removed.count == 1 ? "" : "s") \(removed.joined(separator: ", ")): Imprint made them and the unit no longer has them")
         }
+        let replacedForeign = merged.replacedForeign
         if !replacedForeign.isEmpty {
-            result.notes.append("queue\(replacedForeign.count == 1 ? "" : "s") \(replacedForeign.joined(separator: ", ")) in the image replaced by the inventory's (same name); Imprint owns them from now on")
+            notes.append("queue\(replacedForeign.count == 1 ? "" : "s") \(replacedForeign.joined(separator: ", ")) in the image replaced by the inventory's (same name); Imprint owns them from now on")
         }
-        if let defaultName, !undefaulted.isEmpty {
-            result.notes.append("\(undefaulted.joined(separator: ", ")) kept, but no longer the default: the unit's default is \(defaultName)")
+        if let defaultName, !merged.undefaulted.isEmpty {
+            notes.append("\(merged.undefaulted.joined(separator: ", ")) kept, but no longer the default: the unit's default is \(defaultName)")
         }
         let everywhere = queues.filter { $0.driver == .everywhere && !finished.contains($0.name.value) }.map(\.name.value)
         if !everywhere.isEmpty {
-            result.notes.append(
+            notes.append(
                 "\(everywhere.joined(separator: ", ")): driverless (IPP Everywhere) queues need cupsd up and the printer "
                     + "answering; written now without a driver, as CUPS itself leaves a queue whose printer does not "
                     + "answer, so they exist, take jobs and keep the default; once cupsd is up, imprint-printers.service "
                     + "(set up by 'imprint install') makes them IPP Everywhere queues with lpadmin -m everywhere, as "
                     + "'imprint run --root / --only printers' does by hand")
         }
+        return notes
     }
 
     /// One queue's block, rendered from the `cups-printer.conf` template.

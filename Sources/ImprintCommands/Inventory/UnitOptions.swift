@@ -13,19 +13,19 @@ struct UnitOptions: ParsableArguments {
     @Option(help: "DMI serial number.") var serial: String?
     @Option(help: "SMBIOS system UUID.") var uuid: String?
     @Option(name: .customLong("asset-tag"), help: "Chassis asset tag.") var assetTag: String?
-    @Option(name: .customLong("mac"), help: "A MAC address of the unit (repeat for more cards).") var macs: [String] = []
+    @Option(name: .customLong("mac"), help: "A MAC address of the unit (repeat, or give a list, for more cards).") var macs: [String] = []
 
     @Option(name: .customLong("interface"), help: ArgumentHelp(
         "The card (by MAC) the network options below configure (default: the first --mac, else the unit's first).",
         valueName: "mac"))
     var interfaceMAC: String?
-    @Option(help: ArgumentHelp("Static IPv4 address with prefix (repeatable); none means DHCP.", valueName: "addr/prefix"))
+    @Option(help: ArgumentHelp("Static IPv4 address with prefix (repeatable, or a list); none means DHCP.", valueName: "addr/prefix"))
     var ipv4: [String] = []
     @Option(help: "IPv4 gateway, inside the subnet of --ipv4.") var gateway4: String?
-    @Option(help: ArgumentHelp("Static IPv6 address with prefix (repeatable).", valueName: "addr/prefix")) var ipv6: [String] = []
+    @Option(help: ArgumentHelp("Static IPv6 address with prefix (repeatable, or a list).", valueName: "addr/prefix")) var ipv6: [String] = []
     @Option(help: "IPv6 gateway.") var gateway6: String?
-    @Option(help: "DNS server (repeatable; default: the group's).") var dns: [String] = []
-    @Option(help: "DNS search domain (repeatable; default: the group's).") var search: [String] = []
+    @Option(help: "DNS servers (repeatable, or a list: '10.0.0.53;10.0.0.54'; default: the group's).") var dns: [String] = []
+    @Option(help: "DNS search domains (repeatable, or a list; default: the group's).") var search: [String] = []
     @Option(help: "MTU of the card.") var mtu: Int?
     @Option(name: .customLong("wifi-ssid"), help: "Wi-Fi network the card joins.") var wifiSSID: String?
     @Option(name: .customLong("wifi-passphrase-file"), help: ArgumentHelp(
@@ -61,7 +61,7 @@ struct UnitOptions: ParsableArguments {
         if let serial { changes.addIdentifiers.append(try Identifier(.serial, serial)) }
         if let uuid { changes.addIdentifiers.append(try Identifier(.uuid, uuid)) }
         if let assetTag { changes.addIdentifiers.append(try Identifier(.assetTag, assetTag)) }
-        for mac in macs { changes.addIdentifiers.append(try Identifier(.mac, mac)) }
+        for mac in ValueList.split(macs) { changes.addIdentifiers.append(try Identifier(.mac, mac)) }
         changes.addPrinters = try printers.map { text throws(CoreError) in try PrinterName(text) }
         if let netplanFile {
             if setsNetwork {
@@ -79,7 +79,7 @@ struct UnitOptions: ParsableArguments {
 
     /// The configured card: its current settings with the given options laid over them.
     func interface(current: UnitDraft) throws -> InterfaceConfig {
-        let macText = interfaceMAC ?? macs.first ?? current.interfaces.first?.mac.value
+        let macText = interfaceMAC ?? ValueList.split(macs).first ?? current.interfaces.first?.mac.value
             ?? current.identifiers.first { $0.kind == .mac }?.value
         guard let macText else {
             throw ValidationError("network options need a card to configure: give '--mac' or '--interface'")
@@ -89,11 +89,11 @@ struct UnitOptions: ParsableArguments {
         var addresses = existing?.addresses ?? []
         if !ipv4.isEmpty {
             addresses.removeAll { $0.address.family == .ipv4 }
-            addresses += try ipv4.map { text throws(CoreError) in try family(IPPrefix(text, field: "--ipv4"), .ipv4, "--ipv4") }
+            addresses += try ValueList.split(ipv4).map { text throws(CoreError) in try family(IPPrefix(text, field: "--ipv4"), .ipv4, "--ipv4") }
         }
         if !ipv6.isEmpty {
             addresses.removeAll { $0.address.family == .ipv6 }
-            addresses += try ipv6.map { text throws(CoreError) in try family(IPPrefix(text, field: "--ipv6"), .ipv6, "--ipv6") }
+            addresses += try ValueList.split(ipv6).map { text throws(CoreError) in try family(IPPrefix(text, field: "--ipv6"), .ipv6, "--ipv6") }
         }
         var wifi = existing?.wifi
         if wifiSSID != nil || wifiPassphraseFile != nil {
@@ -115,8 +115,8 @@ struct UnitOptions: ParsableArguments {
             mac: mac, addresses: addresses,
             gateway4: try gateway4.map { text throws(CoreError) in try IPAddress(text, field: "--gateway4") } ?? existing?.gateway4,
             gateway6: try gateway6.map { text throws(CoreError) in try IPAddress(text, field: "--gateway6") } ?? existing?.gateway6,
-            dns: dns.isEmpty ? existing?.dns ?? [] : try dns.map { text throws(CoreError) in try IPAddress(text, field: "--dns") },
-            search: search.isEmpty ? existing?.search ?? [] : try search.map { text throws(CoreError) in try DomainName(text, field: "--search") },
+            dns: dns.isEmpty ? existing?.dns ?? [] : try ValueList.split(dns).map { text throws(CoreError) in try IPAddress(text, field: "--dns") },
+            search: search.isEmpty ? existing?.search ?? [] : try ValueList.split(search).map { text throws(CoreError) in try DomainName(text, field: "--search") },
             mtu: mtu ?? existing?.mtu, wifi: wifi)
     }
 

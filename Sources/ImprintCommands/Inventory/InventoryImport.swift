@@ -1,0 +1,70 @@
+import ArgumentParser
+import ImprintCore
+import ImprintInventory
+
+struct InventoryImport: ContextCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "import", abstract: "Import units, groups or printers from a CSV file, in one transaction.",
+        discussion: """
+            The header tells the kind: a 'hostname' column means units, 'uri' printers, 'name' groups. Import \
+            printers, then groups, then units. A file with any bad row imports nothing and lists every bad row \
+            with its line number; --skip-invalid imports the good rows and still lists the bad ones.
+
+            A unit's group must exist: a group the inventory does not have is a bad row naming the closest \
+            existing group (a mistyped room would get no domain, network or printers). --create-groups creates \
+            them with default settings instead. Static addresses are unique like identifiers: an address on two \
+            rows, or already another unit's, is a bad row naming the other unit, and so is a subnet's network or \
+            broadcast address.
+
+            Units columns: \(CSVKind.units.columns.joined(separator: ", ")).
+            Lists (macs, ipv4, ipv6, dns, search, printers) are separated by \(ValueList.separatorsDescription). \
+            The network columns configure the card of the first MAC in 'macs'; 'network' instead takes a JSON list \
+            of interfaces for units with more.
+            Groups columns: \(CSVKind.groups.columns.joined(separator: ", ")).
+            Printers columns: \(CSVKind.printers.columns.joined(separator: ", ")).
+            """)
+
+    @Argument(help: "The CSV file, or '-' for standard input.") var file: String
+    @Flag(name: .customLong("skip-invalid"), help: "Import the good rows, report the bad ones.") var skipInvalid = false
+    @Flag(help: "Rows for existing records replace them (otherwise they are errors).") var update = false
+    @Flag(name: .customLong("create-groups"), help: ArgumentHelp(
+        "Create the groups units name that do not exist yet, with default settings (otherwise those rows are refused)."))
+    var createGroups = false
+    @Flag(name: .customLong("dry-run"), help: "Check everything and report, change nothing.") var dryRun = false
+    @Flag(help: "Print the report as JSON.") var json = false
+    var reportsJSON: Bool { json }
+    @OptionGroup var global: GlobalOptions
+
+    struct View: Encodable {
+        var kind: String
+        var dryRun: Bool
+        var added: [String]
+        var updated: [String]
+        var unchanged: [String]
+        var createdGroups: [String]
+        var skipped: [String]
+        var warnings: [String]
+    }
+
+    func run(_ context: CommandContext) throws {
+        let text = try readInput(file)
+        let inventory = try global.openInventory(context)
+        let report = try inventory.importCSV(
+            text, file: file, skipInvalid: skipInvalid, update: update, createGroups: createGroups, dryRun: dryRun)
+        let view = View(
+            kind: report.kind.rawValue, dryRun: dryRun, added: report.added, updated: report.updated,
+            unchanged: report.unchanged, createdGroups: report.createdGroups,
+            skipped: report.skipped.map(\.description), warnings: report.warnings.map(\.description))
+        if json {
+            try context.printJSON(view)
+        } else {
+            var lines = ["\(dryRun ? "would import" : "imported") \(report.kind.rawValue): \(report.added.count) added, "
+                + "\(report.updated.count) updated, \(report.unchanged.count) unchanged, \(report.skipped.count) skipped"]
+            if !report.createdGroups.isEmpty { lines.append("created groups: \(report.createdGroups.joined(separator: ", "))") }
+            lines += report.skipped.map { "skipped \($0)" }
+            context.print(lines.joined(separator: "\n"))
+        }
+        for warning in report.warnings { context.warn(warning.description) }
+        if !report.skipped.isEmpty { throw ExitCode(ExitStatus.invalidInput.rawValue) }
+    }
+}
