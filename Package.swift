@@ -34,7 +34,7 @@ let package = Package(
         .target(
             name: "ImprintCommands",
             dependencies: [
-                "ImprintCore", "ImprintInventory", "ImprintAgent", "ImprintImage",
+                "ImprintCore", "ImprintInventory", "ImprintAgent", "ImprintImage", "ImprintDisk",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],

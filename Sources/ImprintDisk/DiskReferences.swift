@@ -9,6 +9,17 @@ public enum DiskReferences {
         "boot/efi/EFI/*/grub.cfg", "boot/loader/entries/*.conf", "boot/efi/loader/entries/*.conf", "etc/kernel/cmdline",
     ]
 
+    /// The files of `files` that exist under `root`, relative to it, a `*` expanded within its folder.
+    public static func paths(under root: String) -> [String] {
+        files.flatMap { pattern -> [String] in
+            guard let star = pattern.firstIndex(of: "*") else { return [pattern] }
+            let folder = String(pattern[..<star]).split(separator: "/").joined(separator: "/")
+            let suffix = String(pattern[pattern.index(after: star)...])
+            let names = (try? FileManager.default.contentsOfDirectory(atPath: root + "/" + folder)) ?? []
+            return names.sorted().map { folder + "/" + $0 + suffix }
+        }.filter { FileManager.default.fileExists(atPath: root + "/" + $0) }
+    }
+
     /// The ids `text` names: after `UUID=`, `PARTUUID=`, and GRUB's `--fs-uuid`/`search.fs_uuid`, lower case.
     public static func names(in text: String) -> Set<String> {
         var found: Set<String> = []

@@ -104,22 +104,31 @@ public struct DiskSource {
                 + "PARTLABEL; capture a disk that holds an installed system")
     }
 
+    /// An empty folder of its own under the temporary folder ($TMPDIR, else /tmp), the mounts' top.
     static func makeFolder() throws(DiskError) -> String {
-        var template = Array("/tmp/imprint-disk-XXXXXX".utf8CString)
+        let pattern = NSTemporaryDirectory() + "imprint-disk-XXXXXX"
+        var template = Array(pattern.utf8CString)
         guard mkdtemp(&template) != nil else {
-            throw .toolFailed(command: "mkdtemp /tmp/imprint-disk-XXXXXX", status: errno, output: String(cString: strerror(errno)))
+            throw .toolFailed(command: "mkdtemp \(pattern)", status: errno, output: String(cString: strerror(errno)))
         }
         return String(decoding: template.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 
     /// Mounts the root, then the others by depth of their mount points (`/boot` before `/boot/efi`).
     func mount(root rootNumber: Int) throws(DiskError) {
+        let mountedHere = DiskUse.mounts(of: disk)
         let mounted = layout.partitions.filter { $0.number == rootNumber }
             + layout.partitions.filter { $0.number != rootNumber && $0.mountPoint != nil }
                 .sorted { ($0.mountPoint ?? "").split(separator: "/").count < ($1.mountPoint ?? "").split(separator: "/").count }
         for partition in mounted {
             guard let fileSystem = partition.fileSystem, let point = partition.mountPoint else { continue }
             let folder = point == "/" ? root : root + point
+            // A file system this system has mounted already (the user said it is idle) is read through that mount,
+            // not mounted a second time beside it.
+            if let existing = mountedHere.first(where: { $0.offset == partition.start }) {
+                _ = try DiskTool.output(of: DiskTool.bindReadOnly(existing.mountPoint, at: folder))
+                continue
+            }
             switch fileSystem.type {
             case "vfat":
                 _ = try DiskTool.output(of: DiskTool.mountScratch(at: folder))

@@ -32,6 +32,11 @@ public enum DiskTool {
         return ChildProcess("/bin/mount", ["-t", type, "-o", options.joined(separator: ","), disk, folder])
     }
 
+    /// A read-only view of a file system already mounted at `source`.
+    public static func bindReadOnly(_ source: String, at folder: String) -> ChildProcess {
+        ChildProcess("/bin/mount", ["--bind", "-o", "ro", source, folder])
+    }
+
     /// A tmpfs over `folder`, to hold files copied out of a FAT file system (this process's kernel may lack vfat).
     public static func mountScratch(at folder: String) -> ChildProcess {
         ChildProcess("/bin/mount", ["-t", "tmpfs", "-o", "mode=0755", "imprint-scratch", folder])
@@ -74,5 +79,59 @@ public enum DiskTool {
             throw .toolFailed(command: command.description, status: result.status, output: result.errorText + result.outputText)
         }
         return result.outputText
+    }
+}
+
+extension DiskTool {
+    /// `sfdisk` laying `script` on the disk, wiping what signatures the old table and partitions had.
+    public static func writeTable(_ disk: String, script: String) -> ChildProcess {
+        ChildProcess("/sbin/sfdisk", ["--quiet", "--wipe", "always", "--wipe-partitions", "always", disk], input: Array(script.utf8))
+    }
+
+    /// The program that makes `fileSystem` on `partition` of the disk, at its offset, with the id and label the
+    /// new layout gives it; nil for a type Imprint does not make (swap is made through a loop device instead).
+    public static func makeFileSystem(_ disk: String, partition: PartitionLayout, fileSystem: FileSystemLayout) -> ChildProcess? {
+        let kib = partition.size / 1024
+        switch fileSystem.type {
+        case "ext4", "ext3", "ext2":
+            var arguments = ["-q", "-F", "-t", fileSystem.type, "-E", "offset=\(partition.start)"]
+            if let uuid = fileSystem.uuid { arguments += ["-U", uuid] }
+            if let label = fileSystem.label { arguments += ["-L", label] }
+            return ChildProcess("/sbin/mke2fs", arguments + [disk, "\(kib)k"])
+        case "vfat":
+            // FAT32 where there is room for it (the ESP of any real disk); mkfs.fat picks FAT16 for a small one.
+            var arguments = partition.size >= 64 << 20 ? ["-F", "32"] : []
+            arguments += ["--offset", "\(partition.start / 512)"]
+            if let id = fileSystem.uuid { arguments += ["-i", id.filter(\.isHexDigit)] }
+            if let label = fileSystem.label { arguments += ["-n", label] }
+            return ChildProcess("/sbin/mkfs.fat", arguments + [disk, "\(kib)"])
+        default:
+            return nil
+        }
+    }
+
+    /// `mount` of one new partition, writable, through a loop device that goes away with the mount.
+    public static func mountWritable(_ disk: String, partition: PartitionLayout, type: String, at folder: String) -> ChildProcess {
+        ChildProcess("/bin/mount", ["-t", type, "-o", "loop,offset=\(partition.start),sizelimit=\(partition.size)", disk, folder])
+    }
+
+    /// `mcopy` of a folder's contents into the root of a FAT file system on the disk, times kept.
+    public static func copyIntoFAT(_ disk: String, offset: Int64, entries: [String]) -> ChildProcess {
+        ChildProcess("/usr/bin/mcopy", ["-s", "-p", "-m", "-o", "-Q", "-i", "\(disk)@@\(offset)"] + entries + ["::/"])
+    }
+
+    /// A loop device over one partition (for `mkswap`), printed by `losetup --show`.
+    public static func attachLoop(_ disk: String, partition: PartitionLayout) -> ChildProcess {
+        ChildProcess("/sbin/losetup", ["--find", "--show", "--offset", "\(partition.start)", "--sizelimit", "\(partition.size)", disk])
+    }
+
+    public static func detachLoop(_ device: String) -> ChildProcess { ChildProcess("/sbin/losetup", ["--detach", device]) }
+
+    /// `mkswap` with the new layout's UUID and label.
+    public static func makeSwap(_ device: String, fileSystem: FileSystemLayout) -> ChildProcess {
+        var arguments = ["-q"]
+        if let uuid = fileSystem.uuid { arguments += ["-U", uuid] }
+        if let label = fileSystem.label { arguments += ["-L", label] }
+        return ChildProcess("/sbin/mkswap", arguments + [device])
     }
 }

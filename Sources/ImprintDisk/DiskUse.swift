@@ -22,55 +22,78 @@ public enum DiskUse {
         }
     }
 
-    /// The mount points of file systems on `disk` mounted read-write: through its partitions' device numbers (a
-    /// block device), or through loop devices backed by it (a disk image file).
-    public static func writableMounts(of disk: String, mountInfo: String? = nil) -> [String] {
-        let devices = deviceNumbers(of: disk)
+    /// Whether `disk` is a block device (not a disk image file).
+    public static func isBlockDevice(_ disk: String) -> Bool {
+        var status = stat()
+        return stat(disk, &status) == 0 && status.st_mode & S_IFMT == S_IFBLK
+    }
+
+    /// A file system of the disk that the running system has mounted.
+    public struct Mounted: Equatable, Sendable {
+        /// Where its partition starts on the disk, in bytes.
+        public var offset: Int64
+        public var mountPoint: String
+        public var writable: Bool
+    }
+
+    /// The file systems of `disk` mounted on this system (their whole trees, not bind mounts of a folder): through
+    /// its partitions (a block device), or through loop devices backed by the disk (a disk image file).
+    public static func mounts(of disk: String, mountInfo: String? = nil) -> [Mounted] {
+        let devices = deviceOffsets(of: disk)
         guard !devices.isEmpty else { return [] }
         let text = mountInfo ?? ((try? String(contentsOfFile: "/proc/self/mountinfo", encoding: .utf8)) ?? "")
-        return writableMounts(devices: devices, mountInfo: text)
+        return mounts(devices: devices, mountInfo: text)
     }
 
-    /// The mount points in `/proc/self/mountinfo` text of file systems on `devices` (`major:minor`) mounted `rw`.
-    static func writableMounts(devices: Set<String>, mountInfo: String) -> [String] {
+    /// The mount points of file systems of `disk` mounted writable.
+    public static func writableMounts(of disk: String) -> [String] {
+        mounts(of: disk).filter(\.writable).map(\.mountPoint)
+    }
+
+    /// The mounts in `/proc/self/mountinfo` text of the devices in `devices` (`major:minor` to the byte offset of
+    /// their partition); only mounts of a file system's root (`/` in the fourth field), so a bind mount of one of
+    /// its folders is not taken for the whole file system.
+    static func mounts(devices: [String: Int64], mountInfo: String) -> [Mounted] {
         mountInfo.split(separator: "\n").compactMap { line in
             let fields = line.split(separator: " ")
-            guard fields.count > 5, devices.contains(String(fields[2])) else { return nil }
-            return fields[5].split(separator: ",").contains("rw") ? String(fields[4]) : nil
+            guard fields.count > 5, let offset = devices[String(fields[2])], fields[3] == "/" else { return nil }
+            let point = FstabEntry.unescape(fields[4])
+            return Mounted(offset: offset, mountPoint: point, writable: fields[5].split(separator: ",").contains("rw"))
         }
     }
 
-    /// `major:minor` of the disk's partitions (a block device) or of the loop devices backed by the disk file and
-    /// their partitions.
-    static func deviceNumbers(of disk: String) -> Set<String> {
+    /// `major:minor` of every device that shows part of `disk`, with the byte offset on the disk where it starts:
+    /// the disk's partitions (a block device), or the loop devices backed by the disk file and their partitions.
+    static func deviceOffsets(of disk: String) -> [String: Int64] {
         var status = stat()
-        guard stat(disk, &status) == 0 else { return [] }
-        var disks: [String] = []
+        guard stat(disk, &status) == 0 else { return [:] }
+        var disks: [String: Int64] = [:]
         if status.st_mode & S_IFMT == S_IFBLK {
-            disks.append("\(major(status.st_rdev)):\(minor(status.st_rdev))")
+            disks["\(major(status.st_rdev)):\(minor(status.st_rdev))"] = 0
         } else {
-            let real = (try? FileManager.default.destinationOfSymbolicLink(atPath: disk)) ?? disk
-            let path = URL(fileURLWithPath: real).standardizedFileURL.resolvingSymlinksInPath().path
+            let path = URL(fileURLWithPath: disk).standardizedFileURL.resolvingSymlinksInPath().path
             for name in (try? FileManager.default.contentsOfDirectory(atPath: "/sys/block")) ?? [] where name.hasPrefix("loop") {
-                guard let backing = try? String(contentsOfFile: "/sys/block/\(name)/loop/backing_file", encoding: .utf8),
-                    backing.trimmingCharacters(in: .whitespacesAndNewlines) == path,
-                    let number = try? String(contentsOfFile: "/sys/block/\(name)/dev", encoding: .utf8)
-                else { continue }
-                disks.append(number.trimmingCharacters(in: .whitespacesAndNewlines))
+                let folder = "/sys/block/\(name)"
+                guard sysfsValue(folder + "/loop/backing_file") == path, let number = sysfsValue(folder + "/dev") else { continue }
+                disks[number] = sysfsValue(folder + "/loop/offset").flatMap { Int64($0) } ?? 0
             }
         }
-        var numbers = Set(disks)
-        // Partitions appear as folders of the disk's sysfs entry that have a `partition` file.
-        for number in disks {
+        var devices = disks
+        // Partitions appear as folders of the disk's sysfs entry that have a `partition` file and a `start` sector.
+        for (number, base) in disks {
             let folder = "/sys/dev/block/\(number)"
-            for name in (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []
-            where FileManager.default.fileExists(atPath: "\(folder)/\(name)/partition") {
-                if let dev = try? String(contentsOfFile: "\(folder)/\(name)/dev", encoding: .utf8) {
-                    numbers.insert(dev.trimmingCharacters(in: .whitespacesAndNewlines))
-                }
+            for name in (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? [] {
+                guard FileManager.default.fileExists(atPath: "\(folder)/\(name)/partition"),
+                    let dev = sysfsValue("\(folder)/\(name)/dev"), let start = sysfsValue("\(folder)/\(name)/start").flatMap({ Int64($0) })
+                else { continue }
+                devices[dev] = base + start * 512
             }
         }
-        return numbers
+        return devices
+    }
+
+    static func sysfsValue(_ path: String) -> String? {
+        (try? String(contentsOfFile: path, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
     static func major(_ device: dev_t) -> UInt32 { UInt32((device >> 8) & 0xfff) | UInt32((device >> 32) & ~0xfff) }

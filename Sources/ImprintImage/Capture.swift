@@ -24,6 +24,8 @@ public struct CaptureRequest: Sendable {
     public var keyRounds = 1 << 15
     /// A file never captured: the image being written, when it is inside the root.
     public var skip: (device: UInt64, inode: UInt64)?
+    /// The disk the root was mounted from (its file systems under one folder), for a whole-disk image.
+    public var disk: (path: String, layout: DiskLayout)?
 
     public init(
         root: String, models: [String], codec: ImageCodec = .gzip, level: Int? = nil, threads: Int = ProcessInfo.processInfo.activeProcessorCount,
@@ -90,8 +92,9 @@ public enum Capture {
         try root.checkRestoreFinished()
         var manifest = ImageManifest(
             tool: request.tool, created: request.time, models: request.models, codec: request.codec.rawValue, level: request.level,
-            blockSize: request.blockSize, source: root.path,
+            blockSize: request.blockSize, source: request.disk?.path ?? root.path,
             generalized: request.operations.map(\.name), excluded: request.excludes)
+        manifest.disk = request.disk?.layout
         var key: ImageKey?
         if let passphrase = request.passphrase {
             let (encryption, made) = try ImageKey.create(passphrase: passphrase, rounds: request.keyRounds)

@@ -1,4 +1,5 @@
 import Foundation
+import ImprintCore
 
 /// What an image says about itself before its first file: written at the start, so a restore can refuse the wrong
 /// model before it writes anything, even from a pipe.
@@ -24,6 +25,9 @@ public struct ImageManifest: Codable, Equatable, Sendable {
     public var excluded: [String]
     /// Set when the data blocks are encrypted.
     public var encryption: ImageEncryption?
+    /// A whole-disk image: the master's partition table and file systems, each file system's files under its
+    /// mount point in the one tree. Nil for an image of a root folder.
+    public var disk: DiskLayout?
 
     public init(
         format: Int = 1, tool: String, created: Date, models: [String], codec: String = "gzip", level: Int,

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Glibc
 import ImprintCore
+import ImprintDisk
 import ImprintImage
 
 struct CaptureCommand: ContextCommand {
@@ -35,6 +36,12 @@ struct CaptureCommand: ContextCommand {
             """)
 
     @Option(help: ArgumentHelp("The root of the system to capture.", valueName: "dir")) var root: String = "/"
+    @Option(help: ArgumentHelp(
+        "Capture a whole disk instead: a block device (/dev/nvme0n1) or a disk image file; its GPT, file systems and boot setup go into the image.",
+        valueName: "disk"))
+    var disk: String?
+    @Flag(help: "With --disk: capture although its file systems are mounted writable (you have stopped what writes to them).")
+    var quiesced = false
     @Option(name: [.short, .customLong("output")], help: ArgumentHelp("The image file, or - for standard output.", valueName: "image"))
     var output: String?
     @Option(name: .customLong("model"), help: ArgumentHelp(
@@ -76,6 +83,8 @@ struct CaptureCommand: ContextCommand {
             throw ValidationError("'--level' for \(codec.rawValue) must be \(codec.levels.lowerBound) (fastest) to \(codec.levels.upperBound) (smallest), not \(level)")
         }
         if let threads, threads < 1 { throw ValidationError("'--threads' must be 1 or more") }
+        if disk != nil && oneFileSystem { throw ValidationError("'--one-file-system' goes with '--root'; '--disk' captures every file system of the disk") }
+        if quiesced && disk == nil { throw ValidationError("'--quiesced' goes with '--disk'") }
         for model in models where model.trimmingCharacters(in: .whitespaces).isEmpty {
             throw ValidationError("'--model' must not be empty")
         }
@@ -84,16 +93,12 @@ struct CaptureCommand: ContextCommand {
     func run(_ context: CommandContext) throws {
         if listOperations { return try printOperations(context) }
         let output = self.output ?? "-"
-        let target = try TargetRoot(root)
-        var models = self.models
-        if models.isEmpty {
-            guard let model = (try? FactsProbe.read(root: target))?.model, !model.isEmpty else {
-                throw CommandFailure(
-                    status: .invalidInput,
-                    message: "no hardware model under \(quoted(target.path))/sys/class/dmi/id/product_name; name it with '--model NAME'")
-            }
-            models = [model]
-        }
+        // The disk's file systems are mounted where nothing else sees them, and vanish with this process.
+        if disk != nil && !MountNamespace.isPrivate(environment: context.environment) { try context.enterPrivateMounts() }
+        let source = try disk.map { try DiskSource.open($0, quiesced: quiesced) }
+        defer { source?.close() }
+        let target = try TargetRoot(source?.root ?? root)
+        let models = self.models.isEmpty ? [try Self.model(of: target, disk: disk)] : self.models
         let secret = encrypt ? try passphrase.read(confirming: true) : nil
         let toStandardOutput = output == "-"
         if toStandardOutput && isatty(STDOUT_FILENO) == 1 {
@@ -114,6 +119,7 @@ struct CaptureCommand: ContextCommand {
             excludes: excludes, oneFileSystem: oneFileSystem, tool: "imprint \(imprintVersion)", time: context.clock())
         request.operations = try chosenOperations()
         request.passphrase = secret
+        if let disk, let source { request.disk = (disk, source.layout) }
         var info = stat()
         if fstat(descriptor, &info) == 0 && info.st_mode & S_IFMT == S_IFREG {
             request.skip = (UInt64(info.st_dev), UInt64(info.st_ino))
@@ -133,7 +139,27 @@ struct CaptureCommand: ContextCommand {
             }
             renamed = true
         }
-        try report(result, title: "captured \(target.path) into \(toStandardOutput ? "standard output" : output)", toStandardError: toStandardOutput, context)
+        try report(result, title: "captured \(disk ?? target.path) into \(toStandardOutput ? "standard output" : output)", toStandardError: toStandardOutput, context)
+    }
+
+    /// The hardware model of the system under `root` (DMI); for a disk, of this machine when the disk is one of
+    /// its own (a block device).
+    static func model(of root: TargetRoot, disk: String?) throws -> String {
+        let probed: TargetRoot?
+        if let disk {
+            // A disk image file names no hardware; a disk of this machine is this machine's.
+            probed = DiskUse.isBlockDevice(disk) ? try TargetRoot("/") : nil
+        } else {
+            probed = root
+        }
+        guard let model = probed.flatMap({ try? FactsProbe.read(root: $0) })?.model, !model.isEmpty else {
+            let fix = "name it with '--model NAME'"
+            throw CommandFailure(
+                status: .invalidInput,
+                message: disk.map { "the disk image file \(quoted($0)) does not say which hardware it is for; \(fix)" }
+                    ?? "no hardware model under \(quoted(root.path))/sys/class/dmi/id/product_name; \(fix)")
+        }
+        return model
     }
 
     /// Prints the image made, as text or JSON; to standard error when the image went to standard output.
@@ -178,6 +204,11 @@ struct ImageView: Encodable {
             + "\(summary.hardLinks) hard links, \(summary.devices) devices, \(summary.fifos) FIFOs, \(summary.sparseFiles) sparse")
         add("size", "\(megabytes(summary.dataBytes)) of data, \(megabytes(summary.tarBytes)) as tar, \(megabytes(imageBytes)) compressed "
             + String(format: "(%.1f%%)", ratio * 100))
+        if let disk = manifest.disk {
+            let boot = disk.boot.isEmpty ? "no boot loader found" : "boots by " + disk.boot.joined(separator: ", ")
+            add("disk", "\(disk.label), \(disk.partitions.count) partitions, \(mebibytes(disk.size)) on the master; \(boot)")
+            for partition in disk.partitions { add("partition \(partition.number)", Self.text(partition)) }
+        }
         if summary.socketsSkipped > 0 { add("skipped", "\(summary.socketsSkipped) sockets") }
         if summary.excluded > 0 { add("excluded", "\(summary.excluded) entries (\(manifest.excluded.joined(separator: ", ")))") }
         if !manifest.generalized.isEmpty {
@@ -193,4 +224,23 @@ struct ImageView: Encodable {
         }
         return lines.joined(separator: "\n")
     }
+
+    /// One partition of a disk image: size, what it is, its file system and where the system mounts it.
+    static func text(_ partition: PartitionLayout) -> String {
+        var words = [mebibytes(partition.size), partition.role == .other ? partition.type : partition.role.rawValue]
+        if let name = partition.name, !name.isEmpty { words.append(quoted(name)) }
+        if let fileSystem = partition.fileSystem {
+            words.append([fileSystem.type, fileSystem.uuid, fileSystem.label.map(quoted)].compactMap { $0 }.joined(separator: " "))
+            if let used = fileSystem.usedBytes { words.append("\(mebibytes(used)) used") }
+        }
+        words.append(partition.mountPoint.map { "mounted at \($0)" } ?? "not mounted")
+        if partition.grows { words.append("grows") }
+        return words.joined(separator: ", ")
+    }
+}
+
+/// Bytes in binary units with one decimal: `512.0 MiB`, `30.0 GiB`.
+func mebibytes(_ bytes: Int64) -> String {
+    let gib = Double(bytes) / Double(1 << 30)
+    return gib >= 1 ? String(format: "%.1f GiB", gib) : String(format: "%.1f MiB", Double(bytes) / Double(1 << 20))
 }

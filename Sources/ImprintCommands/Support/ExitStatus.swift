@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import ImprintAgent
 import ImprintCore
+import ImprintDisk
 import ImprintImage
 import ImprintInventory
 
@@ -31,7 +32,7 @@ public enum ExitStatus: Int32, CaseIterable, Sendable {
     case invalidInput = 65
     /// The inventory (or another input) does not exist.
     case missingInput = 66
-    /// Another run holds the root's lock.
+    /// Another run holds the root's lock, or a disk to capture has file systems mounted writable.
     case busy = 75
 
     /// The status's name in JSON (`--json` failures): `not-found`, `invalid-input`, ...
@@ -67,9 +68,9 @@ public enum ExitStatus: Int32, CaseIterable, Sendable {
           22  the restore target is not empty (restore: --force erases it), or a restore into
               the root was interrupted (run, install refuse it; restore --force again)
           64  bad command line
-          65  invalid input (a value, CSV row or facts file was refused; nothing was written)
+          65  invalid input (a value, CSV row, facts file or disk layout was refused; nothing was written)
           66  the inventory or an input file does not exist
-          75  another run holds the root's lock
+          75  another run holds the root's lock, or a disk to capture is mounted writable
         """
 }
 
@@ -109,6 +110,12 @@ public struct CommandFailure: Error, CustomStringConvertible {
             }
         case let error as ImageError:
             self.init(status: Self.status(of: error), message: error.description, cause: error)
+        case let error as DiskError:
+            switch error {
+            case .unsupportedTable, .tooSmall, .invalidLayout: self.init(status: .invalidInput, message: error.description, cause: error)
+            case .inUse: self.init(status: .busy, message: error.description, cause: error)
+            case .toolFailed: self.init(status: .failure, message: error.description, cause: error)
+            }
         case let error as SSHHostKeyError:
             self.init(status: .failure, message: error.description, cause: error)
         default:

@@ -1,0 +1,139 @@
+import Foundation
+import Glibc
+import ImprintCore
+
+/// A unit's disk being made from a whole-disk image: a new GPT scaled to it, new file systems with new ids, all
+/// mounted under one folder for the image engine to restore the system's tree into, then the ids the system names
+/// rewritten and the ESP's files written last.
+///
+/// Like `DiskSource`, it mounts in this process's mount namespace, which must be a private one.
+public struct DiskTarget {
+    public var disk: String
+    /// The master's layout, from the image.
+    public var master: DiskLayout
+    /// The layout laid on this disk: new sizes and ids.
+    public var laid: DiskLayout
+    /// The folder holding the new system's tree.
+    public var root: String
+
+    /// The layout `master` takes on `disk`, checked before anything is written.
+    /// - Throws: `DiskError.tooSmall` naming both sizes.
+    public static func plan(_ master: DiskLayout, onto disk: String, newUUID: () -> String) throws(DiskError) -> DiskLayout {
+        let size = try DiskUse.size(of: disk)
+        return try master.scaled(toDisk: disk, size: size, sectorSize: master.sectorSize, newUUID: newUUID)
+    }
+
+    /// Lays `laid` on the disk, makes its file systems and mounts them under a new folder where the master's
+    /// fstab put them (FAT file systems get a scratch folder, copied in by `finish`).
+    /// - Important: erases the disk: its partition table and the start of every file system on it.
+    public static func lay(_ laid: DiskLayout, master: DiskLayout, onto disk: String) throws -> DiskTarget {
+        _ = try DiskTool.output(of: DiskTool.writeTable(disk, script: PartitionTable.script(laid, sectorSize: laid.sectorSize)))
+        for partition in laid.partitions {
+            guard let fileSystem = partition.fileSystem else { continue }
+            if fileSystem.type == "swap" {
+                try makeSwap(disk, partition: partition, fileSystem: fileSystem)
+            } else if let make = DiskTool.makeFileSystem(disk, partition: partition, fileSystem: fileSystem) {
+                _ = try DiskTool.output(of: make)
+            }
+        }
+        let target = DiskTarget(disk: disk, master: master, laid: laid, root: try DiskSource.makeFolder())
+        do {
+            try target.mount()
+        } catch {
+            target.close()
+            throw error
+        }
+        return target
+    }
+
+    static func makeSwap(_ disk: String, partition: PartitionLayout, fileSystem: FileSystemLayout) throws(DiskError) {
+        let device = try DiskTool.output(of: DiskTool.attachLoop(disk, partition: partition))
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+        defer { _ = try? DiskTool.detachLoop(device).run() }
+        _ = try DiskTool.output(of: DiskTool.makeSwap(device, fileSystem: fileSystem))
+    }
+
+    /// Mounts the root, then the others by the depth of their mount points.
+    func mount() throws(DiskError) {
+        let mounted = laid.partitions.filter { $0.mountPoint != nil && $0.fileSystem != nil }
+            .sorted { ($0.mountPoint ?? "").split(separator: "/").count < ($1.mountPoint ?? "").split(separator: "/").count }
+        for partition in mounted {
+            guard let fileSystem = partition.fileSystem, let point = partition.mountPoint else { continue }
+            let folder = point == "/" ? root : root + point
+            if point != "/" { try makeFolders(folder) }
+            if fileSystem.type == "vfat" {
+                _ = try DiskTool.output(of: DiskTool.mountScratch(at: folder))
+            } else {
+                _ = try DiskTool.output(of: DiskTool.mountWritable(disk, partition: partition, type: fileSystem.type, at: folder))
+            }
+        }
+        // A new ext4 has lost+found; the image brings the root's own.
+        rmdir(root + "/lost+found")
+    }
+
+    func makeFolders(_ folder: String) throws(DiskError) {
+        do {
+            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        } catch {
+            throw .toolFailed(command: "mkdir \(folder)", status: 1, output: "\(error)")
+        }
+    }
+
+    /// The master's ids (file systems' and partitions', lower case) by the new ones this disk gave them.
+    public var renames: [String: String] {
+        var renames: [String: String] = [:]
+        for (old, new) in zip(master.partitions, laid.partitions) {
+            if let from = old.uuid, let to = new.uuid { renames[from.lowercased()] = to.lowercased() }
+            if let from = old.fileSystem?.uuid, let to = new.fileSystem?.uuid { renames[from.lowercased()] = to }
+        }
+        return renames
+    }
+
+    /// One file of the restored system that names disks by id, rewritten.
+    public struct Rewrite: Equatable, Sendable {
+        public var path: String
+        public var count: Int
+    }
+
+    /// Rewrites every place the restored system names the master's disks by id, then checks that every id it
+    /// names is one of this disk's.
+    /// - Throws: `DiskError.invalidLayout` naming an id no partition has, and the file.
+    public func rewriteReferences() throws -> [Rewrite] {
+        var rewrites: [Rewrite] = []
+        let ours = Set(laid.partitions.flatMap { [$0.uuid?.lowercased(), $0.fileSystem?.uuid?.lowercased()].compactMap { $0 } })
+        for path in DiskReferences.paths(under: root) {
+            guard let text = try? String(contentsOfFile: root + "/" + path, encoding: .utf8) else { continue }
+            let (rewritten, count) = DiskReferences.rewrite(text, renames: renames)
+            if count > 0 {
+                try TargetRoot(root).write("/" + path, Data(rewritten.utf8))
+                rewrites.append(Rewrite(path: "/" + path, count: count))
+            }
+            if let unknown = DiskReferences.names(in: rewritten).subtracting(ours).sorted().first {
+                throw DiskError.invalidLayout(
+                    "/\(path) names the disk id \(unknown), which no partition or file system of the restored disk has; "
+                        + "fix it in the master and capture again")
+            }
+        }
+        return rewrites
+    }
+
+    /// Writes the scratch folders into their FAT file systems (the ESP last of all, so a disk cut short has no
+    /// boot loader yet), then unmounts everything.
+    public func finish() throws {
+        for partition in laid.partitions where partition.fileSystem?.type == "vfat" {
+            guard let point = partition.mountPoint else { continue }
+            let folder = root + point
+            let entries = ((try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []).sorted().map { folder + "/" + $0 }
+            if !entries.isEmpty {
+                _ = try DiskTool.output(of: DiskTool.copyIntoFAT(disk, offset: partition.start, entries: entries))
+            }
+        }
+        close()
+    }
+
+    /// Unmounts everything and removes the folder.
+    public func close() {
+        _ = try? DiskTool.unmount(root).run()
+        rmdir(root)
+    }
+}

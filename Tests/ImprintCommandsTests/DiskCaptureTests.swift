@@ -1,0 +1,168 @@
+import Foundation
+import ImprintTestSupport
+import Testing
+
+/// A small master disk built with the real tools in a test's folder: a GPT with an ESP (FAT32, made and filled by
+/// mtools, since this kernel has no vfat), a root and a /home (ext4, filled by `mkfs.ext4 -d`), the root's fstab
+/// naming each by UUID.
+struct MasterDisk {
+    static let mib = 1 << 20
+    static let rootUUID = "3f0c5a1e-8d2b-4c7e-9a61-0b5d2e7f4a10"
+    static let homeUUID = "7b2e9d40-1c3a-4f58-8e6d-5a9c0b1f2e34"
+    static let espID = "1234ABCD"
+    /// Where each partition starts, in MiB: ESP 1-41, root 41-141, home 141-161.
+    static let espStart = 1, rootStart = 41, homeStart = 141
+
+    var path: String
+
+    init(in folder: TemporaryDirectory) throws {
+        let root = "disk-root"
+        _ = try folder.write("\(root)/etc/fstab", """
+            # <file system> <mount point> <type> <options> <dump> <pass>
+            UUID=\(Self.rootUUID) / ext4 errors=remount-ro 0 1
+            UUID=1234-ABCD /boot/efi vfat umask=0077 0 1
+            UUID=\(Self.homeUUID) /home ext4 defaults 0 2
+
+            """)
+        _ = try folder.write("\(root)/etc/hostname", "master\n")
+        _ = try folder.write("\(root)/etc/machine-id", "0123456789abcdef0123456789abcdef\n")
+        _ = try folder.write("\(root)/boot/grub/grub.cfg", """
+            search --no-floppy --fs-uuid --set=root \(Self.rootUUID)
+            linux /boot/vmlinuz root=UUID=\(Self.rootUUID) ro
+
+            """)
+        _ = try folder.write("\(root)/usr/share/doc/readme", String(repeating: "imprint ", count: 20_000))
+        try FileManager.default.createDirectory(atPath: folder.file("\(root)/boot/efi"), withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(atPath: folder.file("\(root)/home"), withIntermediateDirectories: true)
+        _ = try folder.write("disk-home/pupil/notes.txt", "my homework\n")
+        _ = try folder.write("disk-esp/EFI/BOOT/BOOTX64.EFI", "shim, as the fallback loader\n")
+        _ = try folder.write("disk-esp/EFI/BOOT/grubx64.efi", "grub\n")
+        _ = try folder.write("disk-esp/EFI/debian/shimx64.efi", "shim\n")
+        _ = try folder.write("disk-esp/EFI/debian/grub.cfg", "search.fs_uuid \(Self.rootUUID) root\n")
+
+        path = folder.file("master.img")
+        try Self.run("/usr/bin/truncate", ["-s", "170M", path])
+        try Self.run("/sbin/sfdisk", ["--quiet", path], input: """
+            label: gpt
+            unit: sectors
+
+            start=\(Self.espStart * 2048), size=\(40 * 2048), type=C12A7328-F81F-11D2-BA4B-00A0C93EC93B, name="EFI system"
+            start=\(Self.rootStart * 2048), size=\(100 * 2048), type=4F68BCE3-E8CD-4DB1-96E7-FBCAF984B709, name="root"
+            start=\(Self.homeStart * 2048), size=\(20 * 2048), type=933AC7E1-2EB4-4F13-B844-0E14E2AEF915, name="home"
+
+            """)
+        try Self.run("/sbin/mkfs.vfat", ["-F", "32", "-s", "1", "--offset", "\(Self.espStart * 2048)", "-i", Self.espID, "-n", "ESP", path, "\(40 * 1024)"])
+        try Self.run("/usr/bin/mcopy", ["-s", "-p", "-m", "-i", "\(path)@@\(Self.espStart * Self.mib)", folder.file("disk-esp/EFI"), "::/"])
+        try Self.run("/sbin/mkfs.ext4", [
+            "-q", "-U", Self.rootUUID, "-L", "root", "-d", folder.file(root), "-E", "offset=\(Self.rootStart * Self.mib)", path, "100M",
+        ])
+        try Self.run("/sbin/mkfs.ext4", [
+            "-q", "-U", Self.homeUUID, "-d", folder.file("disk-home"), "-E", "offset=\(Self.homeStart * Self.mib)", path, "20M",
+        ])
+    }
+
+    @discardableResult
+    static func run(_ executable: String, _ arguments: [String], input: String? = nil) throws -> ProcessResult {
+        let result = try runProcess(executable, arguments, input: input)
+        guard result.status == 0 else {
+            throw ProcessFailure(description: "\(executable) \(arguments.joined(separator: " ")): \(result.error)")
+        }
+        return result
+    }
+
+    struct ProcessFailure: Error, CustomStringConvertible { var description: String }
+}
+
+@Suite struct DiskCaptureTests {
+    static let binary = packageRoot.appendingPathComponent(".build/debug/imprint").path
+
+    func environment(_ folder: TemporaryDirectory) throws -> [String: String] {
+        try FileManager.default.createDirectory(atPath: folder.file("tmp"), withIntermediateDirectories: true)
+        return ["PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "TMPDIR": folder.file("tmp"), "IMPRINT_INVENTORY": folder.file("inventory.db")]
+    }
+
+    /// capture --disk reads the GPT and each file system, mounts them where the disk's own fstab says (in a private
+    /// mount namespace it enters by itself), and images the system as one tree: the ESP's files under /boot/efi,
+    /// /home's under /home. The manifest records the layout and the boot setup, inspect shows it, GNU tar reads
+    /// the image, the disk is not changed by one byte, and no mount, loop device or folder is left behind.
+    @Test func capturesTheWholeDisk() throws {
+        let folder = try TemporaryDirectory()
+        let disk = try MasterDisk(in: folder)
+        let before = try runProcess("/usr/bin/sha256sum", [disk.path]).output
+        let image = folder.file("master.imprint")
+        let captured = try runProcess(Self.binary, ["capture", "--disk", disk.path, "-o", image, "--model", "OptiPlex 7090", "--generalize"],
+                                      environment: try environment(folder))
+        #expect(captured.status == 0, "\(captured.error)")
+        #expect(captured.output.contains("disk          gpt, 3 partitions"), "\(captured.output)")
+        #expect(captured.output.contains("boots by shim+grub-efi"), "\(captured.output)")
+        #expect(try runProcess("/usr/bin/sha256sum", [disk.path]).output == before)
+        #expect(try runProcess("/sbin/losetup", ["-j", disk.path]).output.isEmpty)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: folder.file("tmp")).isEmpty)
+
+        let listing = try runProcess("/bin/tar", ["-tzf", image]).output
+        for path in ["etc/fstab", "boot/efi/EFI/BOOT/BOOTX64.EFI", "boot/efi/EFI/debian/grub.cfg", "home/pupil/notes.txt", "usr/share/doc/readme"] {
+            #expect(listing.contains(path), "\(path) missing from the image")
+        }
+
+        let inspected = try runProcess(Self.binary, ["inspect", image, "--json"], environment: try environment(folder))
+        #expect(inspected.status == 0, "\(inspected.error)")
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(inspected.output.utf8)) as? [String: Any])
+        let manifest = try #require(json["manifest"] as? [String: Any])
+        #expect(manifest["source"] as? String == disk.path)
+        let layout = try #require(manifest["disk"] as? [String: Any])
+        #expect(layout["label"] as? String == "gpt")
+        #expect(layout["boot"] as? [String] == ["shim+grub-efi"])
+        let partitions = try #require(layout["partitions"] as? [[String: Any]])
+        #expect(partitions.map { $0["mountPoint"] as? String } == ["/boot/efi", "/", "/home"])
+        #expect(partitions.map { $0["start"] as? Int } == [1, 41, 141].map { $0 * MasterDisk.mib })
+        let fileSystems = partitions.compactMap { $0["fileSystem"] as? [String: Any] }
+        #expect(fileSystems.map { $0["type"] as? String } == ["vfat", "ext4", "ext4"])
+        #expect(fileSystems.map { $0["uuid"] as? String } == ["1234-ABCD", MasterDisk.rootUUID, MasterDisk.homeUUID])
+        #expect((fileSystems[1]["usedBytes"] as? Int ?? 0) > 100_000)
+        let text = try runProcess(Self.binary, ["inspect", image], environment: try environment(folder)).output
+        #expect(text.contains("partition 1   40.0 MiB, EFI system, 'EFI system', vfat 1234-ABCD 'ESP'"), "\(text)")
+        #expect(text.contains("mounted at /home"), "\(text)")
+    }
+
+    /// A disk whose file system is mounted writable is refused (exit 75, naming the mount and the way out), no
+    /// image is written; with --quiesced the same capture goes ahead, reading that file system through its mount.
+    @Test func refusesAWritableMount() throws {
+        let folder = try TemporaryDirectory()
+        let disk = try MasterDisk(in: folder)
+        let image = folder.file("master.imprint")
+        try FileManager.default.createDirectory(atPath: folder.file("mounted"), withIntermediateDirectories: true)
+        func captureWhileMounted(_ extra: [String]) throws -> ProcessResult {
+            let mount = "mount -o loop,offset=\(MasterDisk.homeStart * MasterDisk.mib),sizelimit=\(20 * MasterDisk.mib) \"$1\" \"$2\""
+            return try runProcess("/usr/bin/unshare", [
+                "--mount", "--propagation", "private", "/bin/sh", "-c", "\(mount) && shift 2 && exec \"$@\"", "sh",
+                disk.path, folder.file("mounted"), Self.binary, "capture", "--disk", disk.path, "-o", image, "--model", "OptiPlex 7090",
+            ] + extra, environment: try environment(folder))
+        }
+        let refused = try captureWhileMounted([])
+        #expect(refused.status == 75, "\(refused.output) \(refused.error)")
+        #expect(refused.error.contains(folder.file("mounted")) && refused.error.contains("--quiesced"), "\(refused.error)")
+        #expect(!FileManager.default.fileExists(atPath: image))
+        let quiesced = try captureWhileMounted(["--quiesced"])
+        #expect(quiesced.status == 0, "\(quiesced.error)")
+        // The mounted /home is read through its mount, not mounted a second time.
+        #expect(try runProcess("/bin/tar", ["-tzf", image]).output.contains("home/pupil/notes.txt"))
+    }
+
+    /// A disk with an MBR, and a disk image without --model, are refused with a message that says what to do.
+    @Test func refusals() throws {
+        let folder = try TemporaryDirectory()
+        let mbr = folder.file("mbr.img")
+        try MasterDisk.run("/usr/bin/truncate", ["-s", "64M", mbr])
+        try MasterDisk.run("/sbin/sfdisk", ["--quiet", mbr], input: "label: dos\n,,83\n")
+        let refused = try runProcess(Self.binary, ["capture", "--disk", mbr, "-o", folder.file("x.imprint"), "--model", "X"],
+                                     environment: try environment(folder))
+        #expect(refused.status == 65)
+        #expect(refused.error.contains("MBR") && refused.error.contains("--mbrtogpt"), "\(refused.error)")
+        #expect(!FileManager.default.fileExists(atPath: folder.file("x.imprint")))
+
+        let disk = try MasterDisk(in: folder)
+        let noModel = try runProcess(Self.binary, ["capture", "--disk", disk.path, "-o", folder.file("y.imprint")], environment: try environment(folder))
+        #expect(noModel.status == 65)
+        #expect(noModel.error.contains("--model"), "\(noModel.error)")
+    }
+}
