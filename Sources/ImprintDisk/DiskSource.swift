@@ -105,7 +105,7 @@ public struct DiskSource {
     }
 
     /// An empty folder of its own under the temporary folder ($TMPDIR, else /tmp), the mounts' top.
-    static func makeFolder() throws(DiskError) -> String {
+    public static func makeFolder() throws(DiskError) -> String {
         let pattern = NSTemporaryDirectory() + "imprint-disk-XXXXXX"
         var template = Array(pattern.utf8CString)
         guard mkdtemp(&template) != nil else {
@@ -142,5 +142,43 @@ public struct DiskSource {
                         + "and vfat file systems so far")
             }
         }
+    }
+}
+
+extension DiskSource {
+    /// What `disk` holds, a line per partition (size, kind, file system, label, data, the system on it), for the
+    /// question a restore asks before it erases a disk; empty when the disk is blank (no table, no file system).
+    public static func contents(of disk: String) -> [String] {
+        guard let layout = try? read(disk) else {
+            // No GPT: an MBR, a file system on the whole disk, or nothing at all.
+            let found = (try? DiskTool.output(of: ChildProcess("/sbin/blkid", ["-p", "-o", "export", disk]))) ?? ""
+            let fields = Dictionary(found.split(separator: "\n").compactMap { line -> (String, String)? in
+                guard let equals = line.firstIndex(of: "=") else { return nil }
+                return (String(line[..<equals]), String(line[line.index(after: equals)...]))
+            }, uniquingKeysWith: { first, _ in first })
+            if let table = fields["PTTYPE"] { return ["a partition table of type \(table)"] }
+            if let type = fields["TYPE"] { return ["a \(type) file system on the whole disk"] }
+            return []
+        }
+        return layout.partitions.map { partition in
+            var words = ["partition \(partition.number): \(Bytes.text(partition.size))", partition.role == .other ? partition.type : partition.role.rawValue]
+            if let fileSystem = partition.fileSystem {
+                words.append(fileSystem.type + (fileSystem.label.map { " " + quoted($0) } ?? ""))
+                if let used = fileSystem.usedBytes { words.append("\(Bytes.text(used)) used") }
+                if fileSystem.type.hasPrefix("ext"), let system = operatingSystem(disk, offset: partition.start) { words.append(system) }
+            }
+            return words.joined(separator: ", ")
+        }
+    }
+
+    /// The system an ext file system holds, by its os-release's PRETTY_NAME, read without mounting it.
+    static func operatingSystem(_ disk: String, offset: Int64) -> String? {
+        for path in ["/etc/os-release", "/usr/lib/os-release"] {
+            guard let text = try? DiskTool.output(of: DiskTool.readFile(path, disk: disk, offset: offset)) else { continue }
+            for line in text.split(separator: "\n") where line.hasPrefix("PRETTY_NAME=") {
+                return String(line.dropFirst("PRETTY_NAME=".count)).trimmingQuotes
+            }
+        }
+        return nil
     }
 }

@@ -23,10 +23,10 @@ public struct DiskTarget {
         return try master.scaled(toDisk: disk, size: size, sectorSize: master.sectorSize, newUUID: newUUID)
     }
 
-    /// Lays `laid` on the disk, makes its file systems and mounts them under a new folder where the master's
+    /// Lays `laid` on the disk, makes its file systems and mounts them under `folder` (empty) where the master's
     /// fstab put them (FAT file systems get a scratch folder, copied in by `finish`).
     /// - Important: erases the disk: its partition table and the start of every file system on it.
-    public static func lay(_ laid: DiskLayout, master: DiskLayout, onto disk: String) throws -> DiskTarget {
+    public static func lay(_ laid: DiskLayout, master: DiskLayout, onto disk: String, at folder: String) throws -> DiskTarget {
         _ = try DiskTool.output(of: DiskTool.writeTable(disk, script: PartitionTable.script(laid, sectorSize: laid.sectorSize)))
         for partition in laid.partitions {
             guard let fileSystem = partition.fileSystem else { continue }
@@ -36,7 +36,7 @@ public struct DiskTarget {
                 _ = try DiskTool.output(of: make)
             }
         }
-        let target = DiskTarget(disk: disk, master: master, laid: laid, root: try DiskSource.makeFolder())
+        let target = DiskTarget(disk: disk, master: master, laid: laid, root: folder)
         do {
             try target.mount()
         } catch {
@@ -131,9 +131,8 @@ public struct DiskTarget {
         close()
     }
 
-    /// Unmounts everything and removes the folder.
+    /// Unmounts everything (the folder itself stays, empty, for its maker to remove).
     public func close() {
         _ = try? DiskTool.unmount(root).run()
-        rmdir(root)
     }
 }

@@ -99,8 +99,12 @@ extension DiskTool {
             if let label = fileSystem.label { arguments += ["-L", label] }
             return ChildProcess("/sbin/mke2fs", arguments + [disk, "\(kib)k"])
         case "vfat":
-            // FAT32 where there is room for it (the ESP of any real disk); mkfs.fat picks FAT16 for a small one.
-            var arguments = partition.size >= 64 << 20 ? ["-F", "32"] : []
+            var arguments: [String] = []
+            // FAT32 needs 65,525 clusters at least (fewer and mtools, like some firmware, refuses to read it): the
+            // largest cluster of up to 8 sectors that gives that many; mkfs.fat picks FAT16 for a disk too small.
+            if let sectors = [8, 4, 2, 1].first(where: { partition.size / Int64(512 * $0) >= 66_000 }) {
+                arguments += ["-F", "32", "-s", "\(sectors)"]
+            }
             arguments += ["--offset", "\(partition.start / 512)"]
             if let id = fileSystem.uuid { arguments += ["-i", id.filter(\.isHexDigit)] }
             if let label = fileSystem.label { arguments += ["-n", label] }

@@ -10,8 +10,9 @@ struct MasterDisk {
     static let rootUUID = "3f0c5a1e-8d2b-4c7e-9a61-0b5d2e7f4a10"
     static let homeUUID = "7b2e9d40-1c3a-4f58-8e6d-5a9c0b1f2e34"
     static let espID = "1234ABCD"
-    /// Where each partition starts, in MiB: ESP 1-41, root 41-141, home 141-161.
-    static let espStart = 1, rootStart = 41, homeStart = 141
+    /// Where each partition starts, and its size, in MiB: ESP 1-65, root 65-765, home 765-965 (a sparse file).
+    static let espStart = 1, rootStart = 65, homeStart = 765
+    static let espSize = 64, rootSize = 700, homeSize = 200
 
     var path: String
 
@@ -41,23 +42,23 @@ struct MasterDisk {
         _ = try folder.write("disk-esp/EFI/debian/grub.cfg", "search.fs_uuid \(Self.rootUUID) root\n")
 
         path = folder.file("master.img")
-        try Self.run("/usr/bin/truncate", ["-s", "170M", path])
+        try Self.run("/usr/bin/truncate", ["-s", "1000M", path])
         try Self.run("/sbin/sfdisk", ["--quiet", path], input: """
             label: gpt
             unit: sectors
 
-            start=\(Self.espStart * 2048), size=\(40 * 2048), type=C12A7328-F81F-11D2-BA4B-00A0C93EC93B, name="EFI system"
-            start=\(Self.rootStart * 2048), size=\(100 * 2048), type=4F68BCE3-E8CD-4DB1-96E7-FBCAF984B709, name="root"
-            start=\(Self.homeStart * 2048), size=\(20 * 2048), type=933AC7E1-2EB4-4F13-B844-0E14E2AEF915, name="home"
+            start=\(Self.espStart * 2048), size=\(Self.espSize * 2048), type=C12A7328-F81F-11D2-BA4B-00A0C93EC93B, name="EFI system"
+            start=\(Self.rootStart * 2048), size=\(Self.rootSize * 2048), type=4F68BCE3-E8CD-4DB1-96E7-FBCAF984B709, name="root"
+            start=\(Self.homeStart * 2048), size=\(Self.homeSize * 2048), type=933AC7E1-2EB4-4F13-B844-0E14E2AEF915, name="home"
 
             """)
-        try Self.run("/sbin/mkfs.vfat", ["-F", "32", "-s", "1", "--offset", "\(Self.espStart * 2048)", "-i", Self.espID, "-n", "ESP", path, "\(40 * 1024)"])
+        try Self.run("/sbin/mkfs.vfat", ["-F", "32", "-s", "1", "--offset", "\(Self.espStart * 2048)", "-i", Self.espID, "-n", "ESP", path, "\(Self.espSize * 1024)"])
         try Self.run("/usr/bin/mcopy", ["-s", "-p", "-m", "-i", "\(path)@@\(Self.espStart * Self.mib)", folder.file("disk-esp/EFI"), "::/"])
         try Self.run("/sbin/mkfs.ext4", [
-            "-q", "-U", Self.rootUUID, "-L", "root", "-d", folder.file(root), "-E", "offset=\(Self.rootStart * Self.mib)", path, "100M",
+            "-q", "-U", Self.rootUUID, "-L", "root", "-d", folder.file(root), "-E", "offset=\(Self.rootStart * Self.mib)", path, "\(Self.rootSize)M",
         ])
         try Self.run("/sbin/mkfs.ext4", [
-            "-q", "-U", Self.homeUUID, "-d", folder.file("disk-home"), "-E", "offset=\(Self.homeStart * Self.mib)", path, "20M",
+            "-q", "-U", Self.homeUUID, "-d", folder.file("disk-home"), "-E", "offset=\(Self.homeStart * Self.mib)", path, "\(Self.homeSize)M",
         ])
     }
 
@@ -114,13 +115,13 @@ struct MasterDisk {
         #expect(layout["boot"] as? [String] == ["shim+grub-efi"])
         let partitions = try #require(layout["partitions"] as? [[String: Any]])
         #expect(partitions.map { $0["mountPoint"] as? String } == ["/boot/efi", "/", "/home"])
-        #expect(partitions.map { $0["start"] as? Int } == [1, 41, 141].map { $0 * MasterDisk.mib })
+        #expect(partitions.map { $0["start"] as? Int } == [1, 65, 765].map { $0 * MasterDisk.mib })
         let fileSystems = partitions.compactMap { $0["fileSystem"] as? [String: Any] }
         #expect(fileSystems.map { $0["type"] as? String } == ["vfat", "ext4", "ext4"])
         #expect(fileSystems.map { $0["uuid"] as? String } == ["1234-ABCD", MasterDisk.rootUUID, MasterDisk.homeUUID])
         #expect((fileSystems[1]["usedBytes"] as? Int ?? 0) > 100_000)
         let text = try runProcess(Self.binary, ["inspect", image], environment: try environment(folder)).output
-        #expect(text.contains("partition 1   40.0 MiB, EFI system, 'EFI system', vfat 1234-ABCD 'ESP'"), "\(text)")
+        #expect(text.contains("partition 1   64.0 MiB, EFI system, 'EFI system', vfat 1234-ABCD 'ESP'"), "\(text)")
         #expect(text.contains("mounted at /home"), "\(text)")
     }
 
@@ -132,7 +133,7 @@ struct MasterDisk {
         let image = folder.file("master.imprint")
         try FileManager.default.createDirectory(atPath: folder.file("mounted"), withIntermediateDirectories: true)
         func captureWhileMounted(_ extra: [String]) throws -> ProcessResult {
-            let mount = "mount -o loop,offset=\(MasterDisk.homeStart * MasterDisk.mib),sizelimit=\(20 * MasterDisk.mib) \"$1\" \"$2\""
+            let mount = "mount -o loop,offset=\(MasterDisk.homeStart * MasterDisk.mib),sizelimit=\(MasterDisk.homeSize * MasterDisk.mib) \"$1\" \"$2\""
             return try runProcess("/usr/bin/unshare", [
                 "--mount", "--propagation", "private", "/bin/sh", "-c", "\(mount) && shift 2 && exec \"$@\"", "sh",
                 disk.path, folder.file("mounted"), Self.binary, "capture", "--disk", disk.path, "-o", image, "--model", "OptiPlex 7090",
@@ -164,5 +165,128 @@ struct MasterDisk {
         let noModel = try runProcess(Self.binary, ["capture", "--disk", disk.path, "-o", folder.file("y.imprint")], environment: try environment(folder))
         #expect(noModel.status == 65)
         #expect(noModel.error.contains("--model"), "\(noModel.error)")
+    }
+}
+
+@Suite struct DiskRestoreTests {
+    static let binary = DiskCaptureTests.binary
+    static let mib = MasterDisk.mib
+
+    /// The master disk captured (generalized) once, and the test's folder.
+    func captured() throws -> (folder: TemporaryDirectory, image: String, master: MasterDisk, environment: [String: String]) {
+        let folder = try TemporaryDirectory()
+        let master = try MasterDisk(in: folder)
+        let environment = try DiskCaptureTests().environment(folder)
+        let image = folder.file("master.imprint")
+        let capture = try runProcess(Self.binary, ["capture", "--disk", master.path, "-o", image, "--model", "OptiPlex 7090", "--generalize"],
+                                     environment: environment)
+        #expect(capture.status == 0, "\(capture.error)")
+        return (folder, image, master, environment)
+    }
+
+    func blankDisk(_ folder: TemporaryDirectory, _ name: String, megabytes: Int) throws -> String {
+        let path = folder.file(name)
+        try MasterDisk.run("/usr/bin/truncate", ["-s", "\(megabytes)M", path])
+        return path
+    }
+
+    /// The partitions sfdisk reads on `disk`: start, size (bytes), GUID.
+    func table(_ disk: String) throws -> [(start: Int, size: Int, uuid: String)] {
+        let dump = try MasterDisk.run("/sbin/sfdisk", ["--json", disk]).output
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(dump.utf8)) as? [String: Any])
+        let partitions = try #require((json["partitiontable"] as? [String: Any])?["partitions"] as? [[String: Any]])
+        return partitions.map { (($0["start"] as? Int ?? 0) * 512, ($0["size"] as? Int ?? 0) * 512, $0["uuid"] as? String ?? "") }
+    }
+
+    /// blkid's view of the file system at `offset`: TYPE, UUID, LABEL.
+    func fileSystem(_ disk: String, offset: Int) throws -> [String: String] {
+        let text = try MasterDisk.run("/sbin/blkid", ["-p", "-o", "export", "-O", "\(offset)", disk]).output
+        return Dictionary(text.split(separator: "\n").compactMap { line -> (String, String)? in
+            guard let equals = line.firstIndex(of: "=") else { return nil }
+            return (String(line[..<equals]), String(line[line.index(after: equals)...]))
+        }, uniquingKeysWith: { first, _ in first })
+    }
+
+    /// One file of the ext file system at `offset`, read with debugfs.
+    func read(_ path: String, _ disk: String, offset: Int) throws -> String {
+        try MasterDisk.run("/sbin/debugfs", ["-R", "cat \(path)", "\(disk)?offset=\(offset)"]).output
+    }
+
+    /// Restored onto a blank disk smaller than the master and onto a larger one: a new GPT scaled to each (the ESP
+    /// at its size, /home at its share, the root taking the rest, all on MiB boundaries), new GUIDs and file system
+    /// UUIDs (none the master's, none shared between the two units), the files of every file system in place, and
+    /// every place that named the master's ids (fstab, GRUB's configuration on the root and on the ESP) naming the
+    /// new ones, which blkid finds on the disk.
+    @Test func ontoSmallerAndLargerDisks() throws {
+        let (folder, image, _, environment) = try captured()
+        var seen: Set<String> = [MasterDisk.rootUUID, MasterDisk.homeUUID, "1234-ABCD"]
+        for (name, size) in [("small.img", 600), ("large.img", 2000)] {
+            let disk = try blankDisk(folder, name, megabytes: size)
+            let restored = try runProcess(Self.binary, ["restore", image, "--disk", disk, "--facts", fixturePath("demo/facts/RM204-07.json")],
+                                          environment: environment)
+            #expect(restored.status == 0, "\(restored.error)")
+            #expect(restored.output.contains("/etc/fstab: 3 rewritten"), "\(restored.output)")
+            let verify = try MasterDisk.run("/sbin/sfdisk", ["--verify", disk])
+            #expect(verify.output.contains("No errors detected"), "\(verify.output)")
+            let partitions = try table(disk)
+            #expect(partitions.count == 3)
+            #expect(partitions[0].size == MasterDisk.espSize * Self.mib)
+            #expect(partitions.allSatisfy { $0.start % Self.mib == 0 && $0.size % Self.mib == 0 })
+            #expect(partitions[2].start + partitions[2].size <= size * Self.mib - 33 * 512)
+            if size < 1000 {
+                #expect(partitions[1].size < MasterDisk.rootSize * Self.mib && partitions[2].size < MasterDisk.homeSize * Self.mib)
+            } else {
+                #expect(partitions[1].size > 1500 * Self.mib && partitions[2].size == MasterDisk.homeSize * Self.mib)
+            }
+            let esp = try fileSystem(disk, offset: partitions[0].start)
+            let root = try fileSystem(disk, offset: partitions[1].start)
+            let home = try fileSystem(disk, offset: partitions[2].start)
+            #expect(esp["TYPE"] == "vfat" && root["TYPE"] == "ext4" && home["TYPE"] == "ext4")
+            let ids = [esp["UUID"], root["UUID"], home["UUID"]].compactMap { $0 } + partitions.map { $0.uuid.lowercased() }
+            #expect(ids.count == 6 && seen.isDisjoint(with: ids), "ids must be new: \(ids)")
+            seen.formUnion(ids)
+
+            let fstab = try read("/etc/fstab", disk, offset: partitions[1].start)
+            for id in [esp["UUID"], root["UUID"], home["UUID"]].compactMap({ $0 }) { #expect(fstab.contains("UUID=\(id) "), "\(fstab)") }
+            #expect(try read("/boot/grub/grub.cfg", disk, offset: partitions[1].start).contains("root=UUID=\(root["UUID"] ?? "?") ro"))
+            #expect(try read("/pupil/notes.txt", disk, offset: partitions[2].start) == "my homework\n")
+            #expect(try read("/etc/machine-id", disk, offset: partitions[1].start) != "0123456789abcdef0123456789abcdef\n")
+            let espConfig = try MasterDisk.run("/usr/bin/mtype", ["-i", "\(disk)@@\(partitions[0].start)", "::/EFI/debian/grub.cfg"]).output
+            #expect(espConfig == "search.fs_uuid \(root["UUID"] ?? "?") root\n", "\(espConfig)")
+            let fallback = try MasterDisk.run("/usr/bin/mtype", ["-i", "\(disk)@@\(partitions[0].start)", "::/EFI/BOOT/BOOTX64.EFI"]).output
+            #expect(fallback == "shim, as the fallback loader\n")
+            #expect(try FileManager.default.contentsOfDirectory(atPath: folder.file("tmp")).isEmpty)
+            #expect(try runProcess("/sbin/losetup", ["-j", disk]).output.isEmpty)
+        }
+    }
+
+    /// A disk too small for the data is refused before anything is written, naming both sizes; a disk holding data
+    /// is refused without --force when no one can be asked (exit 22), and is not changed by one byte; a folder's
+    /// image is refused for a disk.
+    @Test func refusals() throws {
+        let (folder, image, master, environment) = try captured()
+        let tiny = try blankDisk(folder, "tiny.img", megabytes: 200)
+        let tinyBefore = try runProcess("/usr/bin/sha256sum", [tiny]).output
+        let small = try runProcess(Self.binary, ["restore", image, "--disk", tiny, "--force"], environment: environment)
+        #expect(small.status == 65, "\(small.error)")
+        #expect(small.error.contains("200.0 MiB") && small.error.contains("larger disk"), "\(small.error)")
+        #expect(try runProcess("/usr/bin/sha256sum", [tiny]).output == tinyBefore)
+
+        let holding = folder.file("holding.img")
+        try FileManager.default.copyItem(atPath: master.path, toPath: holding)
+        let before = try runProcess("/usr/bin/sha256sum", [holding]).output
+        let refused = try runProcess(Self.binary, ["restore", image, "--disk", holding, "--facts", fixturePath("demo/facts/RM204-07.json")], environment: environment)
+        #expect(refused.status == 22, "\(refused.error)")
+        #expect(refused.error.contains("holding.img"), "\(refused.error)")
+        #expect(try runProcess("/usr/bin/sha256sum", [holding]).output == before)
+
+        _ = try folder.write("tree/etc/hostname", "x\n")
+        let folderImage = folder.file("folder.imprint")
+        #expect(try runProcess(Self.binary, ["capture", "--root", folder.file("tree"), "-o", folderImage, "--model", "OptiPlex 7090"],
+                               environment: environment).status == 0)
+        let notDisk = try runProcess(Self.binary, ["restore", folderImage, "--disk", tiny, "--force"], environment: environment)
+        #expect(notDisk.status == 65)
+        #expect(notDisk.error.contains("--root DIR"), "\(notDisk.error)")
+        #expect(try runProcess("/usr/bin/sha256sum", [tiny]).output == tinyBefore)
     }
 }

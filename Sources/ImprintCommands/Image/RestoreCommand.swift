@@ -3,6 +3,7 @@ import Foundation
 import Glibc
 import ImprintAgent
 import ImprintCore
+import ImprintDisk
 import ImprintImage
 import ImprintInventory
 
@@ -35,7 +36,11 @@ struct RestoreCommand: ContextCommand {
             """)
 
     @Argument(help: ArgumentHelp("The image file, or - for standard input.", valueName: "image")) var image: String?
-    @Option(help: ArgumentHelp("The folder to restore into (the unit's mounted root).", valueName: "dir")) var root: String
+    @Option(help: ArgumentHelp("The folder to restore into (the unit's mounted root).", valueName: "dir")) var root: String?
+    @Option(help: ArgumentHelp(
+        "Restore a whole-disk image onto this disk instead (block device or disk image file): a new GPT scaled to it, new file systems, the boot loader.",
+        valueName: "disk"))
+    var disk: String?
     @Option(help: ArgumentHelp("Pick the image for this unit's model from this library folder.", valueName: "dir")) var library: String?
     @Flag(help: "Erase a non-empty target, and restore an image made for another model.") var force = false
     @Flag(help: "Run the agent on the restored root (as 'imprint run --root DIR --source restore').") var personalize = false
@@ -62,6 +67,8 @@ struct RestoreCommand: ContextCommand {
 
     func validate() throws {
         if (image == nil) == (library == nil) { throw ValidationError("give an image, or '--library DIR', not both") }
+        if (root == nil) == (disk == nil) { throw ValidationError("give '--root DIR' (a folder) or '--disk DISK' (a whole disk), one of them") }
+        if disk != nil && image == "-" { throw ValidationError("'--disk' reads the image from a file: its layout is checked against the disk before anything is erased") }
         if json && (personalize || installAgent) {
             throw ValidationError(
                 "'--json' reports the restore alone; run 'imprint run --json' or 'imprint install --json' after it")
@@ -72,10 +79,13 @@ struct RestoreCommand: ContextCommand {
     }
 
     func run(_ context: CommandContext) throws {
+        // The new disk's file systems are mounted where nothing else sees them, and vanish with this process.
+        if disk != nil && !MountNamespace.isPrivate(environment: context.environment) { try context.enterPrivateMounts() }
         let unitFacts = try facts.map { try FactsProbe.read(factsFile: $0) } ?? (try? FactsProbe.read(root: TargetRoot("/")))
         let model = unitFacts?.model
         let path = try image ?? Library.pick(model: model, in: library ?? "").path
-        let target = try TargetRoot(root)
+        if let disk { return try restore(path, onto: disk, facts: unitFacts, context: context) }
+        let target = try TargetRoot(root ?? "")
         let present = try Restore.contents(of: target.path)
         if !present.isEmpty && !force {
             try target.checkRestoreFinished()
@@ -104,10 +114,15 @@ struct RestoreCommand: ContextCommand {
             return
         }
         context.print(view.text(title: "restored \(path == "-" ? "standard input" : path) into \(target.path); every block and file checked"))
+        try giveIdentity(target, manifest: result.manifest, facts: unitFacts, context: context)
+    }
+
+    /// `--personalize` or `--install-agent` on the restored root.
+    func giveIdentity(_ target: TargetRoot, manifest: ImageManifest, facts unitFacts: HardwareFacts?, context: CommandContext) throws {
         if personalize {
-            try personalize(target, facts: unitFacts, imageID: Self.imageID(result.manifest), context: context)
+            try personalize(target, facts: unitFacts, imageID: Self.imageID(manifest), context: context)
         }
-        if installAgent { try installAgent(into: target, facts: facts == nil ? nil : unitFacts, models: result.manifest.models, context: context) }
+        if installAgent { try installAgent(into: target, facts: facts == nil ? nil : unitFacts, models: manifest.models, context: context) }
     }
 
     /// Gives the restored root its unit's identity now, through the agent's one entry point.
