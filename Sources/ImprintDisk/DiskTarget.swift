@@ -117,10 +117,29 @@ public struct DiskTarget {
         return rewrites
     }
 
+    /// Gives the ESP the fallback boot path when the master had none (`BootSetup.fallbackCopies`).
+    /// - Returns: the copies made, `from` to `to`, relative to the ESP.
+    public func addFallbackLoader() throws -> [(from: String, to: String)] {
+        guard let point = laid.partitions.first(where: { $0.role == .efiSystem })?.mountPoint else { return [] }
+        let esp = root + point
+        let copies = BootSetup.fallbackCopies(esp: esp)
+        for (from, to) in copies {
+            try makeFolders(esp + "/" + (to as NSString).deletingLastPathComponent)
+            do {
+                try FileManager.default.copyItem(atPath: esp + "/" + from, toPath: esp + "/" + to)
+            } catch {
+                throw DiskError.toolFailed(command: "copy \(from) to \(to) on the ESP", status: 1, output: "\(error)")
+            }
+        }
+        return copies
+    }
+
     /// Writes the scratch folders into their FAT file systems (the ESP last of all, so a disk cut short has no
     /// boot loader yet), then unmounts everything.
     public func finish() throws {
-        for partition in laid.partitions where partition.fileSystem?.type == "vfat" {
+        // The ESP after every other FAT file system.
+        let fats = laid.partitions.filter { $0.fileSystem?.type == "vfat" }.sorted { ($0.role == .efiSystem ? 1 : 0) < ($1.role == .efiSystem ? 1 : 0) }
+        for partition in fats {
             guard let point = partition.mountPoint else { continue }
             let folder = root + point
             let entries = ((try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []).sorted().map { folder + "/" + $0 }

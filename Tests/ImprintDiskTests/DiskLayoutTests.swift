@@ -174,3 +174,39 @@ final class Counter: @unchecked Sendable {
         #expect(DiskReferences.names(in: text).isDisjoint(with: renames.keys))
     }
 }
+
+@Suite struct BootSetupTests {
+    /// A master that booted through an NVRAM entry only (Debian's default grub-install) gets the fallback path: shim
+    /// as \EFI\BOOT\BOOTX64.EFI with the GRUB and MokManager it starts beside it; one that has it gets nothing; GRUB
+    /// alone or systemd-boot alone is copied as the fallback loader.
+    @Test func fallbackLoader() throws {
+        let folder = try TemporaryDirectory()
+        for name in ["shimx64.efi", "grubx64.efi", "mmx64.efi", "grub.cfg"] { _ = try folder.write("shim/EFI/debian/\(name)", name) }
+        let copies = BootSetup.fallbackCopies(esp: folder.file("shim"))
+        #expect(copies.map(\.from) == ["EFI/debian/shimx64.efi", "EFI/debian/grubx64.efi", "EFI/debian/mmx64.efi"])
+        #expect(copies.map(\.to) == ["EFI/BOOT/BOOTX64.EFI", "EFI/BOOT/grubx64.efi", "EFI/BOOT/mmx64.efi"])
+
+        _ = try folder.write("has/EFI/BOOT/BOOTX64.EFI", "shim")
+        _ = try folder.write("has/EFI/debian/shimx64.efi", "shim")
+        #expect(BootSetup.fallbackCopies(esp: folder.file("has")).isEmpty)
+
+        _ = try folder.write("grub/EFI/debian/grubx64.efi", "grub")
+        #expect(BootSetup.fallbackCopies(esp: folder.file("grub")).map(\.to) == ["EFI/BOOT/BOOTX64.EFI"])
+        _ = try folder.write("sdboot/EFI/systemd/systemd-bootx64.efi", "sd")
+        #expect(BootSetup.fallbackCopies(esp: folder.file("sdboot")).map(\.from) == ["EFI/systemd/systemd-bootx64.efi"])
+        try FileManager.default.createDirectory(atPath: folder.file("empty"), withIntermediateDirectories: true)
+        #expect(BootSetup.fallbackCopies(esp: folder.file("empty")).isEmpty)
+    }
+
+    /// The boot setup a capture records: shim with GRUB, GRUB alone, systemd-boot, and a BIOS boot partition.
+    @Test func found() throws {
+        let folder = try TemporaryDirectory()
+        _ = try folder.write("esp/EFI/debian/shimx64.efi", "shim")
+        _ = try folder.write("esp/EFI/debian/grubx64.efi", "grub")
+        var layout = desktopLayout()
+        #expect(BootSetup.found(esp: folder.file("esp"), layout: layout) == ["shim+grub-efi"])
+        layout.partitions.append(PartitionLayout(number: 5, start: 0, size: 1 << 20, type: "21686148-6449-6E6F-744E-656564454649"))
+        _ = try folder.write("sd/EFI/systemd/systemd-bootx64.efi", "sd")
+        #expect(BootSetup.found(esp: folder.file("sd"), layout: layout) == ["systemd-boot", "grub-bios"])
+    }
+}

@@ -26,10 +26,12 @@ extension RestoreCommand {
         bar?.finish()
         guard let target else { return }
         let rewrites = try target.rewriteReferences()
+        let fallback = try target.addFallbackLoader()
         let view = ImageView(manifest: result.manifest, summary: result.summary, imageBytes: input.size ?? 0)
         var lines = [view.text(title: "restored \(path) onto \(disk); every block and file checked")]
         for partition in target.laid.partitions { lines.append("  laid \(partition.number)".padding(toLength: 16, withPad: " ", startingAt: 0) + ImageView.text(partition)) }
         for rewrite in rewrites { lines.append("  ids           \(rewrite.path): \(rewrite.count) rewritten to the new disk's") }
+        for (from, to) in fallback { lines.append("  boot          /\(to) from /\(from): the path a unit with no boot entry starts") }
         context.print(lines.joined(separator: "\n"))
         try giveIdentity(try TargetRoot(folder), manifest: result.manifest, facts: unitFacts, context: context)
         // The ESP last: until it is written the disk does not boot, so a restore cut short is never taken for done.
