@@ -192,7 +192,6 @@ public enum Agent {
 
     static func planRun(_ request: RunRequest, run: String, root: TargetRoot, state: AgentState?) throws -> (Plan, IdentityRecord) {
         var plan = Plan()
-        var machineID: IdentityRecord.MachineID?
         let profile = request.profile
         let previous = state.flatMap { $0.isState(of: profile) ? $0 : nil }
         let currentID = try root.readTrimmedText("/etc/machine-id")
@@ -209,7 +208,42 @@ public enum Agent {
             if let note = keptNote(kept) { plan.notes.append(note) }
         }
         // The identity line names the machine-id and keys the unit has after the run, made now or kept.
-        if !steps.contains(.machineID), let currentID { machineID = IdentityRecord.MachineID(old: currentID, new: currentID) }
+        var made = (machineID: currentID.map { IdentityRecord.MachineID(old: $0, new: $0) }, hostKeys: currentKeys)
+        try planSteps(steps, request, root: root, into: &plan, made: &made)
+        let identity = IdentityRecord(
+            unit: profile.hostname.value, fqdn: profile.fqdn, revision: profile.revision,
+            matched: request.unit.matched.map(\.description), steps: steps.sorted().map(\.rawValue),
+            machineID: made.machineID, hostKeys: made.hostKeys,
+            addresses: profile.interfaces.flatMap { $0.addresses.map(\.description) },
+            image: request.imageID, enrolledInto: request.unit.enrolledInto,
+            inventoryCopy: request.shrinksInventory ? "own record only" : nil, agentVersion: request.agentVersion, run: run, time: request.time,
+            result: request.dryRun ? RunOutcome.Result.planned.rawValue : RunOutcome.Result.applied.rawValue)
+        if steps.contains(.identity) { plan.changes.append(try logLine(identity, root: root)) }
+        // The state remembers an identity made now (whatever steps ran, so a later run keeps it) and the revision
+        // once every step has applied it.
+        let everyStepApplied = request.steps.isSuperset(of: AgentStep.allCases.filter { $0 != .identity })
+        let madeID = steps.contains(.machineID) ? made.machineID?.new : nil
+        let madeKeys = steps.contains(.hostKeys) ? made.hostKeys.map(\.fingerprint) : nil
+        if everyStepApplied || madeID != nil || madeKeys != nil {
+            let next = AgentState(
+                unit: profile.hostname.value, revision: everyStepApplied ? profile.revision : previous?.revision, run: run,
+                time: request.time, identifiers: profile.identifiers.map(\.description),
+                machineID: madeID ?? (keepsID ? previous?.machineID : nil),
+                hostKeys: madeKeys ?? (keepsKeys ? currentKeys.map(\.fingerprint) : nil))
+            plan.changes.append(FileChange(
+                step: .identity, path: AgentState.path, reason: "what the next run keeps, and the revision applied",
+                action: .write(contents: try next.encoded(), metadata: FileMetadata(mode: 0o644)),
+                before: try root.readFile(AgentState.path)))
+        }
+        return (plan, identity)
+    }
+
+    /// Plans each chosen step into `plan`; `made` gets the machine-id and host keys those steps make.
+    static func planSteps(
+        _ steps: Set<AgentStep>, _ request: RunRequest, root: TargetRoot, into plan: inout Plan,
+        made: inout (machineID: IdentityRecord.MachineID?, hostKeys: [IdentityRecord.HostKey])
+    ) throws {
+        let profile = request.profile
         if steps.contains(.hostname) {
             plan.changes += try HostnameStep.plan(profile, root: root)
         }
@@ -217,14 +251,13 @@ public enum Agent {
             let result = try MachineIDStep.plan(root: root, random: request.random, newID: request.newMachineID(), live: request.live)
             plan.changes += result.changes
             plan.notes += result.notes
-            machineID = IdentityRecord.MachineID(old: result.oldID, new: result.newID)
+            made.machineID = IdentityRecord.MachineID(old: result.oldID, new: result.newID)
         }
-        var hostKeys = currentKeys
         if steps.contains(.hostKeys) {
             let result = try HostKeysStep.plan(profile, root: root)
             plan.changes += result.changes
             plan.notes += result.notes
-            hostKeys = result.keys
+            made.hostKeys = result.keys
         }
         if steps.contains(.network) {
             let result = try NetworkStep.plan(profile, root: root)
@@ -238,32 +271,6 @@ public enum Agent {
             plan.commands += result.commands
             plan.notes += result.notes
         }
-        let identity = IdentityRecord(
-            unit: profile.hostname.value, fqdn: profile.fqdn, revision: profile.revision,
-            matched: request.unit.matched.map(\.description), steps: steps.sorted().map(\.rawValue),
-            machineID: machineID, hostKeys: hostKeys,
-            addresses: profile.interfaces.flatMap { $0.addresses.map(\.description) },
-            image: request.imageID, enrolledInto: request.unit.enrolledInto,
-            inventoryCopy: request.shrinksInventory ? "own record only" : nil, agentVersion: request.agentVersion, run: run, time: request.time,
-            result: request.dryRun ? RunOutcome.Result.planned.rawValue : RunOutcome.Result.applied.rawValue)
-        if steps.contains(.identity) { plan.changes.append(try logLine(identity, root: root)) }
-        // The state remembers an identity made now (whatever steps ran, so a later run keeps it) and the revision
-        // once every step has applied it.
-        let everyStepApplied = request.steps.isSuperset(of: AgentStep.allCases.filter { $0 != .identity })
-        let madeID = steps.contains(.machineID) ? machineID?.new : nil
-        let madeKeys = steps.contains(.hostKeys) ? hostKeys.map(\.fingerprint) : nil
-        if everyStepApplied || madeID != nil || madeKeys != nil {
-            let next = AgentState(
-                unit: profile.hostname.value, revision: everyStepApplied ? profile.revision : previous?.revision, run: run,
-                time: request.time, identifiers: profile.identifiers.map(\.description),
-                machineID: madeID ?? (keepsID ? previous?.machineID : nil),
-                hostKeys: madeKeys ?? (keepsKeys ? currentKeys.map(\.fingerprint) : nil))
-            plan.changes.append(FileChange(
-                step: .identity, path: AgentState.path, reason: "what the next run keeps, and the revision applied",
-                action: .write(contents: try next.encoded(), metadata: FileMetadata(mode: 0o644)),
-                before: try root.readFile(AgentState.path)))
-        }
-        return (plan, identity)
     }
 
     /// The note of a run that kept the unit's machine-id or host keys, or nil when it kept neither.

@@ -108,50 +108,8 @@ public enum NetplanV2 {
         for text in try strings(settings["addresses"], field: "\(field) addresses") {
             addresses.append(try IPPrefix(text, field: "\(field) address"))
         }
-        var gateway4 = try settings["gateway4"].map { value throws(CoreError) in try IPAddress("\(value)", field: "\(field) gateway4") }
-        var gateway6 = try settings["gateway6"].map { value throws(CoreError) in try IPAddress("\(value)", field: "\(field) gateway6") }
-        if let routes = settings["routes"] {
-            guard let list = routes as? [Any] else {
-                throw .invalidValue(field: "\(field) routes", value: "\(routes)", reason: "must be a list")
-            }
-            for item in list {
-                guard let route = item as? [String: Any], let to = route["to"], let via = route["via"],
-                    Set(route.keys).isSubset(of: ["to", "via"])
-                else {
-                    throw .invalidValue(
-                        field: "\(field) route", value: "\(item)",
-                        reason: "only default routes ('to: default, via: GATEWAY') are supported; add others in the image")
-                }
-                let gateway = try IPAddress("\(via)", field: "\(field) route via")
-                let destination = "\(to)"
-                let isDefault = destination == "default" || destination == "0.0.0.0/0" || destination == "::/0"
-                guard isDefault else {
-                    throw .invalidValue(
-                        field: "\(field) route", value: destination,
-                        reason: "only default routes are supported; add other routes in the image")
-                }
-                if gateway.family == .ipv4 {
-                    if gateway4 != nil { throw .invalidValue(field: "\(field) route via", value: gateway.value, reason: "a second IPv4 default route") }
-                    gateway4 = gateway
-                } else {
-                    if gateway6 != nil { throw .invalidValue(field: "\(field) route via", value: gateway.value, reason: "a second IPv6 default route") }
-                    gateway6 = gateway
-                }
-            }
-        }
-        var dns: [IPAddress] = []
-        var search: [DomainName] = []
-        if let nameservers = settings["nameservers"] {
-            guard let servers = nameservers as? [String: Any], Set(servers.keys).isSubset(of: ["addresses", "search"]) else {
-                throw .invalidValue(field: "\(field) nameservers", value: "\(nameservers)", reason: "takes 'addresses' and 'search' lists")
-            }
-            for text in try strings(servers["addresses"], field: "\(field) nameservers") {
-                dns.append(try IPAddress(text, field: "\(field) DNS server"))
-            }
-            for text in try strings(servers["search"], field: "\(field) search") {
-                search.append(try DomainName(text, field: "\(field) search domain"))
-            }
-        }
+        let (gateway4, gateway6) = try gateways(settings, field: field)
+        let (dns, search) = try nameServers(settings["nameservers"], field: field)
         var mtu: Int?
         if let value = settings["mtu"] {
             guard let number = value as? Int else {
@@ -178,22 +136,79 @@ public enum NetplanV2 {
                 reason: "without a static IPv4 address; Imprint configures IPv4 on every card, on every stack (an "
                     + "IPv6-only card is not supported), and uses DHCP for IPv4 whenever there is no address, so say 'dhcp4: true'")
         }
-        var network: WifiNetwork?
-        if wifi {
-            guard let points = settings["access-points"] as? [String: Any], points.count == 1, let ssid = points.keys.first else {
-                throw .invalidValue(field: "\(field) access-points", value: "\(settings["access-points"] ?? "")", reason: "give exactly one access point")
-            }
-            let point = points[ssid] as? [String: Any] ?? [:]
-            if let extra = point.keys.sorted().first(where: { $0 != "password" }) {
-                throw .invalidValue(field: "\(field) access point", value: extra, reason: "only 'password' (WPA-PSK) is supported")
-            }
-            network = try WifiNetwork(ssid: ssid, passphrase: point["password"].map { "\($0)" })
-        } else if settings["access-points"] != nil {
-            throw .invalidValue(field: field, value: "access-points", reason: "belongs under 'wifis', not 'ethernets'")
-        }
+        let network = try accessPoint(settings, field: field, wifi: wifi)
         return try InterfaceConfig(
             mac: mac, addresses: addresses, dhcp6: dhcp6, gateway4: gateway4, gateway6: gateway6, dns: dns, search: search, mtu: mtu,
             wifi: network)
+    }
+
+    /// The default gateways: `gateway4`/`gateway6`, or default routes (`to: default, via: GATEWAY`), one of each family.
+    static func gateways(_ settings: [String: Any], field: String) throws(CoreError) -> (IPAddress?, IPAddress?) {
+        var gateway4 = try settings["gateway4"].map { value throws(CoreError) in try IPAddress("\(value)", field: "\(field) gateway4") }
+        var gateway6 = try settings["gateway6"].map { value throws(CoreError) in try IPAddress("\(value)", field: "\(field) gateway6") }
+        guard let routes = settings["routes"] else { return (gateway4, gateway6) }
+        guard let list = routes as? [Any] else {
+            throw .invalidValue(field: "\(field) routes", value: "\(routes)", reason: "must be a list")
+        }
+        for item in list {
+            guard let route = item as? [String: Any], let to = route["to"], let via = route["via"],
+                Set(route.keys).isSubset(of: ["to", "via"])
+            else {
+                throw .invalidValue(
+                    field: "\(field) route", value: "\(item)",
+                    reason: "only default routes ('to: default, via: GATEWAY') are supported; add others in the image")
+            }
+            let gateway = try IPAddress("\(via)", field: "\(field) route via")
+            let destination = "\(to)"
+            guard destination == "default" || destination == "0.0.0.0/0" || destination == "::/0" else {
+                throw .invalidValue(
+                    field: "\(field) route", value: destination,
+                    reason: "only default routes are supported; add other routes in the image")
+            }
+            if gateway.family == .ipv4 {
+                if gateway4 != nil { throw .invalidValue(field: "\(field) route via", value: gateway.value, reason: "a second IPv4 default route") }
+                gateway4 = gateway
+            } else {
+                if gateway6 != nil { throw .invalidValue(field: "\(field) route via", value: gateway.value, reason: "a second IPv6 default route") }
+                gateway6 = gateway
+            }
+        }
+        return (gateway4, gateway6)
+    }
+
+    /// `nameservers: {addresses: [...], search: [...]}`.
+    static func nameServers(_ value: Any?, field: String) throws(CoreError) -> ([IPAddress], [DomainName]) {
+        guard let value else { return ([], []) }
+        guard let servers = value as? [String: Any], Set(servers.keys).isSubset(of: ["addresses", "search"]) else {
+            throw .invalidValue(field: "\(field) nameservers", value: "\(value)", reason: "takes 'addresses' and 'search' lists")
+        }
+        var dns: [IPAddress] = []
+        var search: [DomainName] = []
+        for text in try strings(servers["addresses"], field: "\(field) nameservers") {
+            dns.append(try IPAddress(text, field: "\(field) DNS server"))
+        }
+        for text in try strings(servers["search"], field: "\(field) search") {
+            search.append(try DomainName(text, field: "\(field) search domain"))
+        }
+        return (dns, search)
+    }
+
+    /// A Wi-Fi card's one access point and its WPA-PSK password; nil for a wired card (which must not have one).
+    static func accessPoint(_ settings: [String: Any], field: String, wifi: Bool) throws(CoreError) -> WifiNetwork? {
+        guard wifi else {
+            if settings["access-points"] != nil {
+                throw .invalidValue(field: field, value: "access-points", reason: "belongs under 'wifis', not 'ethernets'")
+            }
+            return nil
+        }
+        guard let points = settings["access-points"] as? [String: Any], points.count == 1, let ssid = points.keys.first else {
+            throw .invalidValue(field: "\(field) access-points", value: "\(settings["access-points"] ?? "")", reason: "give exactly one access point")
+        }
+        let point = points[ssid] as? [String: Any] ?? [:]
+        if let extra = point.keys.sorted().first(where: { $0 != "password" }) {
+            throw .invalidValue(field: "\(field) access point", value: extra, reason: "only 'password' (WPA-PSK) is supported")
+        }
+        return try WifiNetwork(ssid: ssid, passphrase: point["password"].map { "\($0)" })
     }
 
     static func strings(_ value: Any?, field: String) throws(CoreError) -> [String] {

@@ -26,7 +26,26 @@ extension DiskLayout {
         let backup = (1 + (128 * 128 + sector - 1) / sector) * sector
         let first = Self.mebibyte
         let end = Self.alignDown(size - backup)
-        let available = end - first
+        let sizes = try partitionSizes(available: end - first, disk: disk, size: size, overhead: first + backup)
+        var laid = self
+        laid.diskID = newUUID()
+        laid.size = size
+        laid.sectorSize = sectorSize
+        var start = first
+        laid.partitions = partitions.map { partition in
+            var copy = partition
+            copy.start = start
+            copy.size = sizes[partition.number] ?? partition.size
+            copy.uuid = newUUID()
+            if let type = partition.fileSystem?.type { copy.fileSystem?.uuid = Self.newFileSystemID(type, uuid: newUUID()) }
+            start += copy.size
+            return copy
+        }
+        return laid
+    }
+
+    /// Each partition's size (by number) when `available` bytes are shared as `scaled` says.
+    func partitionSizes(available: Int64, disk: String, size: Int64, overhead: Int64) throws(DiskError) -> [Int: Int64] {
         let growingNumber = growing?.number
         var sizes: [Int: Int64] = [:]
         var minimums: [Int: Int64] = [:]
@@ -42,7 +61,7 @@ extension DiskLayout {
         let fixed = sizes.values.reduce(0, +)
         let needed = fixed + minimums.values.reduce(0, +)
         guard available >= needed else {
-            throw .tooSmall(disk: disk, size: size, needed: needed + first + backup)
+            throw .tooSmall(disk: disk, size: size, needed: needed + overhead)
         }
         let space = available - fixed
         let masterTotal = max(1, flexible.map(\.size).reduce(0, +))
@@ -61,21 +80,7 @@ extension DiskLayout {
             }
             sizes[growingNumber] = Self.alignDown(rest)
         }
-        var laid = self
-        laid.diskID = newUUID()
-        laid.size = size
-        laid.sectorSize = sectorSize
-        var start = first
-        laid.partitions = partitions.map { partition in
-            var copy = partition
-            copy.start = start
-            copy.size = sizes[partition.number] ?? partition.size
-            copy.uuid = newUUID()
-            if let type = partition.fileSystem?.type { copy.fileSystem?.uuid = Self.newFileSystemID(type, uuid: newUUID()) }
-            start += copy.size
-            return copy
-        }
-        return laid
+        return sizes
     }
 
     /// A new file system id of the kind `type` uses: a vfat volume id is 8 hex digits shown as `ABCD-1234`; the
