@@ -5,7 +5,7 @@ import Testing
 /// A small master disk built with the real tools in a test's folder: a GPT with an ESP (FAT32, made and filled by
 /// mtools, since this kernel has no vfat), a root and a /home (ext4, filled by `mkfs.ext4 -d`), the root's fstab
 /// naming each by UUID.
-struct MasterDisk {
+struct SmallMasterDisk {
     static let mib = 1 << 20
     static let rootUUID = "3f0c5a1e-8d2b-4c7e-9a61-0b5d2e7f4a10"
     static let homeUUID = "7b2e9d40-1c3a-4f58-8e6d-5a9c0b1f2e34"
@@ -88,7 +88,7 @@ struct MasterDisk {
     /// the image, the disk is not changed by one byte, and no mount, loop device or folder is left behind.
     @Test func capturesTheWholeDisk() throws {
         let folder = try TemporaryDirectory()
-        let disk = try MasterDisk(in: folder)
+        let disk = try SmallMasterDisk(in: folder)
         let before = try runProcess("/usr/bin/sha256sum", [disk.path]).output
         let image = folder.file("master.imprint")
         let captured = try runProcess(Self.binary, ["capture", "--disk", disk.path, "-o", image, "--model", "OptiPlex 7090", "--generalize"],
@@ -115,10 +115,10 @@ struct MasterDisk {
         #expect(layout["boot"] as? [String] == ["shim+grub-efi"])
         let partitions = try #require(layout["partitions"] as? [[String: Any]])
         #expect(partitions.map { $0["mountPoint"] as? String } == ["/boot/efi", "/", "/home"])
-        #expect(partitions.map { $0["start"] as? Int } == [1, 65, 765].map { $0 * MasterDisk.mib })
+        #expect(partitions.map { $0["start"] as? Int } == [1, 65, 765].map { $0 * SmallMasterDisk.mib })
         let fileSystems = partitions.compactMap { $0["fileSystem"] as? [String: Any] }
         #expect(fileSystems.map { $0["type"] as? String } == ["vfat", "ext4", "ext4"])
-        #expect(fileSystems.map { $0["uuid"] as? String } == ["1234-ABCD", MasterDisk.rootUUID, MasterDisk.homeUUID])
+        #expect(fileSystems.map { $0["uuid"] as? String } == ["1234-ABCD", SmallMasterDisk.rootUUID, SmallMasterDisk.homeUUID])
         #expect((fileSystems[1]["usedBytes"] as? Int ?? 0) > 100_000)
         let text = try runProcess(Self.binary, ["inspect", image], environment: try environment(folder)).output
         #expect(text.contains("partition 1   64.0 MiB, EFI system, 'EFI system', vfat 1234-ABCD 'ESP'"), "\(text)")
@@ -129,11 +129,11 @@ struct MasterDisk {
     /// image is written; with --quiesced the same capture goes ahead, reading that file system through its mount.
     @Test func refusesAWritableMount() throws {
         let folder = try TemporaryDirectory()
-        let disk = try MasterDisk(in: folder)
+        let disk = try SmallMasterDisk(in: folder)
         let image = folder.file("master.imprint")
         try FileManager.default.createDirectory(atPath: folder.file("mounted"), withIntermediateDirectories: true)
         func captureWhileMounted(_ extra: [String]) throws -> ProcessResult {
-            let mount = "mount -o loop,offset=\(MasterDisk.homeStart * MasterDisk.mib),sizelimit=\(MasterDisk.homeSize * MasterDisk.mib) \"$1\" \"$2\""
+            let mount = "mount -o loop,offset=\(SmallMasterDisk.homeStart * SmallMasterDisk.mib),sizelimit=\(SmallMasterDisk.homeSize * SmallMasterDisk.mib) \"$1\" \"$2\""
             return try runProcess("/usr/bin/unshare", [
                 "--mount", "--propagation", "private", "/bin/sh", "-c", "\(mount) && shift 2 && exec \"$@\"", "sh",
                 disk.path, folder.file("mounted"), Self.binary, "capture", "--disk", disk.path, "-o", image, "--model", "OptiPlex 7090",
@@ -153,15 +153,15 @@ struct MasterDisk {
     @Test func refusals() throws {
         let folder = try TemporaryDirectory()
         let mbr = folder.file("mbr.img")
-        try MasterDisk.run("/usr/bin/truncate", ["-s", "64M", mbr])
-        try MasterDisk.run("/sbin/sfdisk", ["--quiet", mbr], input: "label: dos\n,,83\n")
+        try SmallMasterDisk.run("/usr/bin/truncate", ["-s", "64M", mbr])
+        try SmallMasterDisk.run("/sbin/sfdisk", ["--quiet", mbr], input: "label: dos\n,,83\n")
         let refused = try runProcess(Self.binary, ["capture", "--disk", mbr, "-o", folder.file("x.imprint"), "--model", "X"],
                                      environment: try environment(folder))
         #expect(refused.status == 65)
         #expect(refused.error.contains("MBR") && refused.error.contains("--mbrtogpt"), "\(refused.error)")
         #expect(!FileManager.default.fileExists(atPath: folder.file("x.imprint")))
 
-        let disk = try MasterDisk(in: folder)
+        let disk = try SmallMasterDisk(in: folder)
         let noModel = try runProcess(Self.binary, ["capture", "--disk", disk.path, "-o", folder.file("y.imprint")], environment: try environment(folder))
         #expect(noModel.status == 65)
         #expect(noModel.error.contains("--model"), "\(noModel.error)")
@@ -170,12 +170,12 @@ struct MasterDisk {
 
 @Suite struct DiskRestoreTests {
     static let binary = DiskCaptureTests.binary
-    static let mib = MasterDisk.mib
+    static let mib = SmallMasterDisk.mib
 
     /// The master disk captured (generalized) once, and the test's folder.
-    func captured() throws -> (folder: TemporaryDirectory, image: String, master: MasterDisk, environment: [String: String]) {
+    func captured() throws -> (folder: TemporaryDirectory, image: String, master: SmallMasterDisk, environment: [String: String]) {
         let folder = try TemporaryDirectory()
-        let master = try MasterDisk(in: folder)
+        let master = try SmallMasterDisk(in: folder)
         let environment = try DiskCaptureTests().environment(folder)
         let image = folder.file("master.imprint")
         let capture = try runProcess(Self.binary, ["capture", "--disk", master.path, "-o", image, "--model", "OptiPlex 7090", "--generalize"],
@@ -186,13 +186,13 @@ struct MasterDisk {
 
     func blankDisk(_ folder: TemporaryDirectory, _ name: String, megabytes: Int) throws -> String {
         let path = folder.file(name)
-        try MasterDisk.run("/usr/bin/truncate", ["-s", "\(megabytes)M", path])
+        try SmallMasterDisk.run("/usr/bin/truncate", ["-s", "\(megabytes)M", path])
         return path
     }
 
     /// The partitions sfdisk reads on `disk`: start, size (bytes), GUID.
     func table(_ disk: String) throws -> [(start: Int, size: Int, uuid: String)] {
-        let dump = try MasterDisk.run("/sbin/sfdisk", ["--json", disk]).output
+        let dump = try SmallMasterDisk.run("/sbin/sfdisk", ["--json", disk]).output
         let json = try #require(try JSONSerialization.jsonObject(with: Data(dump.utf8)) as? [String: Any])
         let partitions = try #require((json["partitiontable"] as? [String: Any])?["partitions"] as? [[String: Any]])
         return partitions.map { (($0["start"] as? Int ?? 0) * 512, ($0["size"] as? Int ?? 0) * 512, $0["uuid"] as? String ?? "") }
@@ -200,7 +200,7 @@ struct MasterDisk {
 
     /// blkid's view of the file system at `offset`: TYPE, UUID, LABEL.
     func fileSystem(_ disk: String, offset: Int) throws -> [String: String] {
-        let text = try MasterDisk.run("/sbin/blkid", ["-p", "-o", "export", "-O", "\(offset)", disk]).output
+        let text = try SmallMasterDisk.run("/sbin/blkid", ["-p", "-o", "export", "-O", "\(offset)", disk]).output
         return Dictionary(text.split(separator: "\n").compactMap { line -> (String, String)? in
             guard let equals = line.firstIndex(of: "=") else { return nil }
             return (String(line[..<equals]), String(line[line.index(after: equals)...]))
@@ -209,7 +209,7 @@ struct MasterDisk {
 
     /// One file of the ext file system at `offset`, read with debugfs.
     func read(_ path: String, _ disk: String, offset: Int) throws -> String {
-        try MasterDisk.run("/sbin/debugfs", ["-R", "cat \(path)", "\(disk)?offset=\(offset)"]).output
+        try SmallMasterDisk.run("/sbin/debugfs", ["-R", "cat \(path)", "\(disk)?offset=\(offset)"]).output
     }
 
     /// Restored onto a blank disk smaller than the master and onto a larger one: a new GPT scaled to each (the ESP
@@ -219,24 +219,24 @@ struct MasterDisk {
     /// new ones, which blkid finds on the disk.
     @Test func ontoSmallerAndLargerDisks() throws {
         let (folder, image, _, environment) = try captured()
-        var seen: Set<String> = [MasterDisk.rootUUID, MasterDisk.homeUUID, "1234-ABCD"]
+        var seen: Set<String> = [SmallMasterDisk.rootUUID, SmallMasterDisk.homeUUID, "1234-ABCD"]
         for (name, size) in [("small.img", 600), ("large.img", 2000)] {
             let disk = try blankDisk(folder, name, megabytes: size)
             let restored = try runProcess(Self.binary, ["restore", image, "--disk", disk, "--facts", fixturePath("demo/facts/RM204-07.json")],
                                           environment: environment)
             #expect(restored.status == 0, "\(restored.error)")
             #expect(restored.output.contains("/etc/fstab: 3 rewritten"), "\(restored.output)")
-            let verify = try MasterDisk.run("/sbin/sfdisk", ["--verify", disk])
+            let verify = try SmallMasterDisk.run("/sbin/sfdisk", ["--verify", disk])
             #expect(verify.output.contains("No errors detected"), "\(verify.output)")
             let partitions = try table(disk)
             #expect(partitions.count == 3)
-            #expect(partitions[0].size == MasterDisk.espSize * Self.mib)
+            #expect(partitions[0].size == SmallMasterDisk.espSize * Self.mib)
             #expect(partitions.allSatisfy { $0.start % Self.mib == 0 && $0.size % Self.mib == 0 })
             #expect(partitions[2].start + partitions[2].size <= size * Self.mib - 33 * 512)
             if size < 1000 {
-                #expect(partitions[1].size < MasterDisk.rootSize * Self.mib && partitions[2].size < MasterDisk.homeSize * Self.mib)
+                #expect(partitions[1].size < SmallMasterDisk.rootSize * Self.mib && partitions[2].size < SmallMasterDisk.homeSize * Self.mib)
             } else {
-                #expect(partitions[1].size > 1500 * Self.mib && partitions[2].size == MasterDisk.homeSize * Self.mib)
+                #expect(partitions[1].size > 1500 * Self.mib && partitions[2].size == SmallMasterDisk.homeSize * Self.mib)
             }
             let esp = try fileSystem(disk, offset: partitions[0].start)
             let root = try fileSystem(disk, offset: partitions[1].start)
@@ -251,9 +251,9 @@ struct MasterDisk {
             #expect(try read("/boot/grub/grub.cfg", disk, offset: partitions[1].start).contains("root=UUID=\(root["UUID"] ?? "?") ro"))
             #expect(try read("/pupil/notes.txt", disk, offset: partitions[2].start) == "my homework\n")
             #expect(try read("/etc/machine-id", disk, offset: partitions[1].start) != "0123456789abcdef0123456789abcdef\n")
-            let espConfig = try MasterDisk.run("/usr/bin/mtype", ["-i", "\(disk)@@\(partitions[0].start)", "::/EFI/debian/grub.cfg"]).output
+            let espConfig = try SmallMasterDisk.run("/usr/bin/mtype", ["-i", "\(disk)@@\(partitions[0].start)", "::/EFI/debian/grub.cfg"]).output
             #expect(espConfig == "search.fs_uuid \(root["UUID"] ?? "?") root\n", "\(espConfig)")
-            let fallback = try MasterDisk.run("/usr/bin/mtype", ["-i", "\(disk)@@\(partitions[0].start)", "::/EFI/BOOT/BOOTX64.EFI"]).output
+            let fallback = try SmallMasterDisk.run("/usr/bin/mtype", ["-i", "\(disk)@@\(partitions[0].start)", "::/EFI/BOOT/BOOTX64.EFI"]).output
             #expect(fallback == "shim, as the fallback loader\n")
             #expect(try FileManager.default.contentsOfDirectory(atPath: folder.file("tmp")).isEmpty)
             #expect(try runProcess("/sbin/losetup", ["-j", disk]).output.isEmpty)
