@@ -33,7 +33,7 @@ import Testing
 
     /// Copies the cached `variant`, adds the check service to its root (the serial console stays the test's, no
     /// login on it) and boots it once; returns the copy's partitions and the boot.
-    func bootCopy(_ variant: MasterDisk, _ folder: TemporaryDirectory) throws -> (partitions: [DiskPartition], boot: UEFIBoot) {
+    func bootCopy(_ variant: MasterDisk, _ folder: TemporaryDirectory, secureBoot: Bool) throws -> (partitions: [DiskPartition], boot: UEFIBoot) {
         let disk = try folder.copyMasterDisk(variant)
         let partitions = try diskPartitions(disk)
         let root = try #require(partitions.first { $0.type == "4F68BCE3-E8CD-4DB1-96E7-FBCAF984B709" })
@@ -44,16 +44,14 @@ import Testing
                 "\(units)/multi-user.target.wants/imprint-boot-check.service": "\(units)/imprint-boot-check.service",
                 "\(units)/serial-getty@ttyS0.service": "/dev/null",
             ])
-        let boot = try bootUEFI(disk: disk, in: folder, timeout: 420)
-        try boot.console.write(toFile: folder.file("console.txt"), atomically: true, encoding: .utf8)
-        return (partitions, boot)
+        return (partitions, try bootUEFI(disk: disk, in: folder, secureBoot: secureBoot, timeout: 420))
     }
 
-    /// The plain master (ESP + root) boots through the fallback path: shim, GRUB, the kernel, and the root and the
-    /// ESP mounted by the UUIDs on the disk.
+    /// The plain master (ESP + root) boots through the fallback path with Secure Boot on: shim, the signed GRUB
+    /// reading \EFI\debian\grub.cfg, the signed kernel, and the root and the ESP mounted by the UUIDs on the disk.
     @Test func plainMasterBootsThroughTheFallbackLoader() throws {
         let folder = try TemporaryDirectory()
-        let (partitions, boot) = try bootCopy(.plain, folder)
+        let (partitions, boot) = try bootCopy(.plain, folder, secureBoot: true)
         #expect(partitions.map(\.type) == ["C12A7328-F81F-11D2-BA4B-00A0C93EC93B", "4F68BCE3-E8CD-4DB1-96E7-FBCAF984B709"])
         let esp = try partitionProbe(folder.file("disk.img"), partitions[0])
         let root = try partitionProbe(folder.file("disk.img"), partitions[1])
@@ -64,7 +62,12 @@ import Testing
         #expect(boot.status == 0, "qemu: \(boot.error)\n\(console.suffix(3000))")
         // The firmware found no boot entry and started the removable-media path; GRUB then loaded the kernel.
         #expect(console.contains("BdsDxe: starting Boot0002 \"UEFI Misc Device\""), "\(console.prefix(3000))")
+        #expect(console.contains("Welcome to GRUB!"))
+        // GRUB found its prefix \EFI\debian and read grub.cfg there: had it not, its built-in config would have
+        // searched for a CD's /.disk/info before trying the folder it was started from.
+        #expect(!console.contains("/.disk/info"))
         #expect(console.contains("Loading Linux "))
+        #expect(console.contains("secureboot: Secure boot enabled"))
         #expect(console.contains("root=UUID=\(rootUUID)"))
         #expect(console.contains("CHECK hostname=master"))
         #expect(console.contains("CHECK root=/dev/vda2 \(rootUUID) ext4"), "\(console.suffix(3000))")
@@ -75,10 +78,11 @@ import Testing
         print("plain master disk: UEFI boot to power-off in \(Int(boot.seconds)) s")
     }
 
-    /// The master with a separate /home and swap boots the same way and mounts /home and turns swap on by UUID.
+    /// The master with a separate /home and swap boots the same way (Secure Boot off, as many school PCs are set)
+    /// and mounts /home and turns swap on by UUID.
     @Test func masterWithHomeAndSwapBoots() throws {
         let folder = try TemporaryDirectory()
-        let (partitions, boot) = try bootCopy(.home, folder)
+        let (partitions, boot) = try bootCopy(.home, folder, secureBoot: false)
         #expect(partitions.map(\.type) == [
             "C12A7328-F81F-11D2-BA4B-00A0C93EC93B", "4F68BCE3-E8CD-4DB1-96E7-FBCAF984B709",
             "0657FD6D-A4AB-43C4-84E5-0933C84B4F4F", "0FC63DAF-8483-4772-8E79-3D69D8477DE4",
@@ -90,6 +94,7 @@ import Testing
         let console = boot.console
         #expect(boot.status == 0, "qemu: \(boot.error)\n\(console.suffix(3000))")
         #expect(console.contains("root=UUID=\(uuids[1])"))
+        #expect(console.contains("secureboot: Secure boot disabled"))
         #expect(console.contains("CHECK hostname=master"))
         #expect(console.contains("CHECK root=/dev/vda2 \(uuids[1]) ext4"), "\(console.suffix(3000))")
         #expect(console.contains("CHECK esp=/dev/vda1 \(uuids[0]) vfat"))

@@ -118,6 +118,8 @@ public struct UEFIBoot: Sendable {
 
 /// Boots `disk` in qemu as a UEFI PC would: OVMF firmware (read-only code, a fresh copy of its variables, so there is
 /// no boot entry and only the fallback loader `\EFI\BOOT\BOOTX64.EFI` can start), the disk on virtio, no `-kernel`.
+/// With `secureBoot`, the firmware has Microsoft's keys enrolled and Secure Boot on, as a PC from a shop: only a
+/// signed chain boots (shim signed by Microsoft, then GRUB and the kernel signed by Debian).
 /// Software emulation (`-accel tcg`): the nested KVM here cannot run these guests. The machine is killed after
 /// `timeout` seconds, so a hung boot fails the test instead of holding it; a guest that powers off ends it early.
 /// - Parameters:
@@ -125,16 +127,18 @@ public struct UEFIBoot: Sendable {
 ///   - smbios: `-smbios` values (`type=1,serial=...`), for the facts a unit is matched by.
 ///   - nic: the `-nic` value; `none` by default (no network).
 public func bootUEFI(
-    disk: String, in folder: TemporaryDirectory, name: String = "boot", memory: Int = 1024, cpus: Int = 2,
-    smbios: [String] = [], nic: String = "none", timeout: Int = 600
+    disk: String, in folder: TemporaryDirectory, name: String = "boot", secureBoot: Bool = false, memory: Int = 1024,
+    cpus: Int = 2, smbios: [String] = [], nic: String = "none", timeout: Int = 600
 ) throws -> UEFIBoot {
-    let code = "/usr/share/OVMF/OVMF_CODE_4M.fd"
+    // The 4M builds, code and variables of one pair: the 2M ones do not mix with them.
+    let flavour = secureBoot ? "_4M.ms" : "_4M"
+    let code = "/usr/share/OVMF/OVMF_CODE\(flavour).fd"
     let vars = folder.file("\(name).vars")
     let console = folder.file("\(name).log")
     try? FileManager.default.removeItem(atPath: vars)
     try? FileManager.default.removeItem(atPath: console)
     guard FileManager.default.fileExists(atPath: code) else { throw TestSupportError("\(code) is missing; run 'bash .ci/setup test'") }
-    try FileManager.default.copyItem(atPath: "/usr/share/OVMF/OVMF_VARS_4M.fd", toPath: vars)
+    try FileManager.default.copyItem(atPath: "/usr/share/OVMF/OVMF_VARS\(flavour).fd", toPath: vars)
     let started = Date()
     let qemu = try runProcess("/usr/bin/timeout", [
         "-s", "KILL", String(timeout), "qemu-system-x86_64", "-accel", "tcg", "-machine", "q35", "-m", String(memory),
