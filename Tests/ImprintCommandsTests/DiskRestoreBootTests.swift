@@ -1,0 +1,103 @@
+import Foundation
+import ImprintTestSupport
+import Testing
+
+/// The whole-disk proof: the cached bootable master disk captured with --generalize, restored onto a blank disk
+/// smaller than the master and onto a larger one with the agent installed, and each booted by UEFI firmware with no
+/// boot entry and no `-kernel`: firmware -> fallback loader -> GRUB -> kernel -> fstab mounts by the new UUIDs -> the
+/// agent's first boot gives the unit its identity -> sshd serves the unit's new key.
+@Suite(.serialized) struct DiskRestoreBootTests {
+    static let binary = packageRoot.appendingPathComponent(".build/debug/imprint").path
+
+    /// Reports the unit's state on the serial console once it is up, then powers it off.
+    static let checkService = """
+        [Unit]
+        Description=Boot check for the test: report and power off
+        After=ssh.service imprint-agent.service multi-user.target
+
+        [Service]
+        Type=oneshot
+        StandardOutput=tty
+        StandardError=tty
+        TTYPath=/dev/ttyS0
+        ExecStart=/bin/sh -c 'echo "CHECK hostname=$(hostname)"; echo "CHECK root=$(findmnt -n -r -o UUID /)"; \
+        echo "CHECK esp=$(findmnt -n -r -o UUID /boot/efi)"; echo "CHECK agent=$(systemctl is-active imprint-agent.service)"; \
+        echo "CHECK ssh=$(systemctl is-active ssh.service)"; \
+        timeout -s KILL 90 ssh-keyscan -T 30 -t ed25519 127.0.0.1 > /tmp/scan; ssh-keygen -lf /tmp/scan | sed "s/^/CHECK key=/"; \
+        systemctl --failed --no-legend --plain | sed "s/^/CHECK failed: /"; echo "CHECK done"'
+        TimeoutStartSec=240
+        ExecStopPost=/bin/systemctl poweroff --no-block
+
+        [Install]
+        WantedBy=multi-user.target
+
+        """
+
+    /// The unit RM204-07's DMI identity, as BootTests gives it.
+    static let smbios = [
+        "type=1,manufacturer=Dell Inc.,product=OptiPlex 7090,serial=7XK07QF9,uuid=4c4c4544-0007-4b10-805b-b7c04f513f34",
+        "type=3,asset=SCH-4007",
+    ]
+
+    @Test func restoredDisksBootAsTheUnit() throws {
+        let folder = try TemporaryDirectory()
+        demo(folder)
+        try FileManager.default.createDirectory(atPath: folder.file("tmp"), withIntermediateDirectories: true)
+        let environment = ["PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "TMPDIR": folder.file("tmp"), "IMPRINT_INVENTORY": folder.file("inventory.db")]
+        let master = try folder.copyMasterDisk(.plain, as: "master.img")
+        let masterIDs = try Set(diskPartitions(master).map { try partitionProbe(master, $0)["UUID"] ?? "" })
+        let image = folder.file("master.imprint")
+        let capture = try runProcess(Self.binary, ["capture", "--disk", master, "-o", image, "--model", "OptiPlex 7090", "--generalize"],
+                                     environment: environment)
+        #expect(capture.status == 0, "\(capture.error)")
+
+        // Smaller: the master's 3 GiB less what the root does not use, with room for its margin; larger: 5 GiB.
+        let inspected = try runProcess(Self.binary, ["inspect", image, "--json"], environment: environment)
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(inspected.output.utf8)) as? [String: Any])
+        let partitions = try #require(((json["manifest"] as? [String: Any])?["disk"] as? [String: Any])?["partitions"] as? [[String: Any]])
+        let used = try #require((partitions[1]["fileSystem"] as? [String: Any])?["usedBytes"] as? Int)
+        let smaller = (used + used / 10 + (128 + 128 + 256) << 20) >> 20
+        #expect(smaller < 3072, "the smaller disk must be smaller than the master")
+
+        for (name, megabytes) in [("smaller", smaller), ("larger", 5120)] {
+            let disk = folder.file("\(name).img")
+            #expect(try runProcess("/usr/bin/truncate", ["-s", "\(megabytes)M", disk]).status == 0)
+            let restore = try runProcess(Self.binary, [
+                "restore", image, "--disk", disk, "--facts", fixturePath("demo/facts/RM204-07.json"), "--install-agent",
+                "--agent-binary", try staticImprintBinary(),
+            ], environment: environment)
+            #expect(restore.status == 0, "\(restore.error)")
+            let laid = try diskPartitions(disk)
+            let esp = try partitionProbe(disk, laid[0])
+            let root = try partitionProbe(disk, laid[1])
+            let rootUUID = try #require(root["UUID"]), espUUID = try #require(esp["UUID"])
+            #expect(masterIDs.isDisjoint(with: [rootUUID, espUUID]))
+            let units = "/etc/systemd/system"
+            try writeExt4(disk, laid[1], files: ["\(units)/imprint-boot-check.service": Self.checkService], symlinks: [
+                "\(units)/multi-user.target.wants/imprint-boot-check.service": "\(units)/imprint-boot-check.service",
+                "\(units)/serial-getty@ttyS0.service": "/dev/null",
+            ])
+
+            let first = try bootUEFI(disk: disk, in: folder, name: "\(name)-first", smbios: Self.smbios, timeout: 600)
+            let console = first.console
+            #expect(first.status == 0, "qemu: \(first.error)\n\(console.suffix(3000))")
+            #expect(console.contains("root=UUID=\(rootUUID)"), "GRUB must boot the new root: \(console.suffix(3000))")
+            #expect(console.contains("CHECK hostname=RM204-07"), "\(console.suffix(3000))")
+            #expect(console.contains("CHECK root=\(rootUUID)"))
+            #expect(console.contains("CHECK esp=\(espUUID)"))
+            #expect(console.contains("CHECK agent=active"))
+            #expect(console.contains("CHECK ssh=active"))
+            #expect(!console.contains("CHECK failed:"), "\(console.suffix(3000))")
+            #expect(console.contains("CHECK done"))
+            #expect(console.components(separatedBy: "  hostname    /etc/hostname").count == 2, "the agent must run once")
+            let agentKey = try #require(console.firstMatch(of: #/host key +ed25519 +(SHA256:[A-Za-z0-9+\/]+)/#)?.1)
+            #expect(console.contains("CHECK key=256 \(agentKey) "))
+            if name == "smaller" {
+                let second = try bootUEFI(disk: disk, in: folder, name: "\(name)-second", smbios: Self.smbios, timeout: 600)
+                #expect(second.console.contains("RM204-07 (revision 1): nothing to do, this revision was applied"), "\(second.console.suffix(3000))")
+                #expect(second.console.contains("CHECK key=256 \(agentKey) "))
+            }
+            print("\(name) disk (\(megabytes) MiB): UEFI first boot to power-off in \(Int(first.seconds)) s")
+        }
+    }
+}
