@@ -9,6 +9,11 @@ public enum DiskTool {
         ChildProcess("/sbin/sfdisk", ["--json", disk])
     }
 
+    /// `sfdisk --dump`: the partition table as the script sfdisk reads.
+    public static func dumpScript(_ disk: String) -> ChildProcess {
+        ChildProcess("/sbin/sfdisk", ["--dump", disk])
+    }
+
     /// `blkid -p` on one partition: its file system's type, UUID and label, read from the superblock.
     public static func probe(_ disk: String, offset: Int64, size: Int64) -> ChildProcess {
         ChildProcess("/sbin/blkid", ["-p", "-o", "export", "-O", "\(offset)", "-S", "\(size)", disk])
@@ -68,7 +73,7 @@ public enum DiskTool {
 
     /// Runs `command`; its standard output when it exits 0.
     /// - Throws: `DiskError.toolFailed` naming the command and what it said.
-    static func output(of command: ChildProcess) throws(DiskError) -> String {
+    public static func output(of command: ChildProcess) throws(DiskError) -> String {
         let result: ChildProcess.Result
         do {
             result = try command.run()

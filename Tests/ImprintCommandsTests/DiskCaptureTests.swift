@@ -289,4 +289,51 @@ struct SmallMasterDisk {
         #expect(notDisk.error.contains("--root DIR"), "\(notDisk.error)")
         #expect(try runProcess("/usr/bin/sha256sum", [tiny]).output == tinyBefore)
     }
+
+    /// --dry-run shows what the disk holds, the new table as a diff of the old one, and each id's renaming, then
+    /// stops: the disk is not changed by one byte, even without --force.
+    @Test func dryRun() throws {
+        let (folder, image, master, environment) = try captured()
+        let holding = folder.file("holding.img")
+        try FileManager.default.copyItem(atPath: master.path, toPath: holding)
+        let before = try runProcess("/usr/bin/sha256sum", [holding]).output
+        let plan = try runProcess(Self.binary, ["restore", image, "--disk", holding, "--dry-run", "--facts", fixturePath("demo/facts/RM204-07.json")],
+                                  environment: environment)
+        #expect(plan.status == 0, "\(plan.error)")
+        #expect(plan.output.contains("would lay a new GPT and restore onto it (dry run, nothing written)"), "\(plan.output)")
+        #expect(plan.output.contains("erasing what it holds:") && plan.output.contains("ext4 'root'"), "\(plan.output)")
+        #expect(plan.output.contains("+start=2048, size=131072, type=C12A7328-F81F-11D2-BA4B-00A0C93EC93B"), "\(plan.output)")
+        #expect(plan.output.contains("UUID \(SmallMasterDisk.rootUUID) -> "), "\(plan.output)")
+        #expect(try runProcess("/usr/bin/sha256sum", [holding]).output == before)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: folder.file("tmp")).isEmpty)
+    }
+
+    /// An image of a master that boots by BIOS only (a BIOS boot partition, no ESP) is refused for a disk, naming
+    /// the way out, before anything is written.
+    @Test func biosMasterRefused() throws {
+        let folder = try TemporaryDirectory()
+        let environment = try DiskCaptureTests().environment(folder)
+        let uuid = "0d6c9b1a-2f3e-4a5b-8c7d-9e0f1a2b3c4d"
+        _ = try folder.write("bios-root/etc/fstab", "UUID=\(uuid) / ext4 defaults 0 1\n")
+        _ = try folder.write("bios-root/etc/hostname", "master\n")
+        let disk = folder.file("bios.img")
+        try SmallMasterDisk.run("/usr/bin/truncate", ["-s", "300M", disk])
+        try SmallMasterDisk.run("/sbin/sfdisk", ["--quiet", disk], input: """
+            label: gpt
+            start=2048, size=2048, type=21686148-6449-6E6F-744E-656564454649
+            start=4096, type=0FC63DAF-8483-4772-8E79-3D69D8477DE4
+
+            """)
+        try SmallMasterDisk.run("/sbin/mkfs.ext4", ["-q", "-U", uuid, "-d", folder.file("bios-root"), "-E", "offset=\(4096 * 512)", disk, "200M"])
+        let image = folder.file("bios.imprint")
+        let capture = try runProcess(Self.binary, ["capture", "--disk", disk, "-o", image, "--model", "OptiPlex 7090"], environment: environment)
+        #expect(capture.status == 0, "\(capture.error)")
+        #expect(capture.output.contains("boots by grub-bios"), "\(capture.output)")
+        let blank = try blankDisk(folder, "blank.img", megabytes: 600)
+        let before = try runProcess("/usr/bin/sha256sum", [blank]).output
+        let refused = try runProcess(Self.binary, ["restore", image, "--disk", blank, "--force"], environment: environment)
+        #expect(refused.status == 65, "\(refused.error)")
+        #expect(refused.error.contains("boots by BIOS") && refused.error.contains("--root DIR"), "\(refused.error)")
+        #expect(try runProcess("/usr/bin/sha256sum", [blank]).output == before)
+    }
 }

@@ -18,11 +18,17 @@ extension RestoreCommand {
         }
         let bar = ProgressBar("restore", counting: .compressed, total: input.size, context: context)
         defer { bar?.stop() }
-        let result = try Restore.run(
-            input, root: folder, threads: threads ?? ProcessInfo.processInfo.activeProcessorCount,
-            passphrase: passphrase.provider(), approve: { manifest in
-                target = try prepare(disk, for: manifest, path: path, model: unitFacts?.model, at: folder, context: context)
-            }, progress: { bar?.update($0) })
+        let result: ReadResult
+        do {
+            result = try Restore.run(
+                input, root: folder, threads: threads ?? ProcessInfo.processInfo.activeProcessorCount,
+                passphrase: passphrase.provider(), approve: { manifest in
+                    target = try prepare(disk, for: manifest, path: path, model: unitFacts?.model, at: folder, context: context)
+                }, progress: { bar?.update($0) })
+        } catch let plan as DryRunPlan {
+            bar?.stop()
+            return context.print(plan.text)
+        }
         bar?.finish()
         guard let target else { return }
         let rewrites = try target.rewriteReferences()
@@ -56,7 +62,15 @@ extension RestoreCommand {
         let laid = try DiskTarget.plan(layout, onto: disk) { UUID().uuidString }
         let mounted = DiskUse.mounts(of: disk).map(\.mountPoint)
         if !mounted.isEmpty { throw DiskError.inUse(disk: disk, mountPoints: mounted) }
+        if layout.boot.contains("grub-bios") && !layout.boot.contains(where: { $0 != "grub-bios" }) {
+            throw CommandFailure(
+                status: .invalidInput,
+                message: "\(quoted(path)) is of a master that boots by BIOS (GRUB in a BIOS boot partition); Imprint lays "
+                    + "disks that boot by UEFI so far: reinstall the master's boot loader as grub-efi, capture it again, "
+                    + "or restore its tree with '--root DIR' and install a boot loader yourself")
+        }
         let present = DiskSource.contents(of: disk)
+        if dryRun { throw DryRunPlan(disk: disk, present: present, master: layout, laid: laid) }
         if !present.isEmpty && !force && !confirmErasing(disk, holding: present, context: context) {
             throw ImageError.targetNotEmpty(path: disk, entries: present)
         }
@@ -73,5 +87,28 @@ extension RestoreCommand {
         let name = (disk as NSString).lastPathComponent
         context.errorOutput("Asking again, since nothing brings it back: type the disk's name (\(name)) to erase it: ")
         return readLine()?.trimmingCharacters(in: .whitespaces) == name
+    }
+}
+
+/// What `restore --disk --dry-run` found once every check had passed: thrown out of the restore before it writes.
+struct DryRunPlan: Error {
+    var disk: String
+    var present: [String]
+    var master: DiskLayout
+    var laid: DiskLayout
+
+    var text: String {
+        var lines = ["\(disk): would lay a new GPT and restore onto it (dry run, nothing written)"]
+        lines += present.isEmpty ? ["  the disk is blank"] : ["  erasing what it holds:"] + present.map { "    \($0)" }
+        let old = (try? DiskTool.output(of: DiskTool.dumpScript(disk))).map { Data($0.utf8) }
+        lines.append(UnifiedDiff.render(path: disk, old: old, new: Data(PartitionTable.script(laid, sectorSize: laid.sectorSize).utf8)))
+        for partition in laid.partitions { lines.append("  laid \(partition.number)".padding(toLength: 16, withPad: " ", startingAt: 0) + ImageView.text(partition)) }
+        lines.append("  after the restore, these ids become the new disk's wherever the system names them "
+            + "(\(DiskReferences.files.joined(separator: ", "))):")
+        for (old, new) in zip(master.partitions, laid.partitions) {
+            if let from = old.fileSystem?.uuid, let to = new.fileSystem?.uuid { lines.append("    UUID \(from) -> \(to) (\(old.mountPoint ?? old.fileSystem?.type ?? "?"))") }
+            if let from = old.uuid, let to = new.uuid { lines.append("    PARTUUID \(from.lowercased()) -> \(to.lowercased())") }
+        }
+        return lines.joined(separator: "\n")
     }
 }

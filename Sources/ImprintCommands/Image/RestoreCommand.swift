@@ -43,6 +43,8 @@ struct RestoreCommand: ContextCommand {
     var disk: String?
     @Option(help: ArgumentHelp("Pick the image for this unit's model from this library folder.", valueName: "dir")) var library: String?
     @Flag(help: "Erase a non-empty target, and restore an image made for another model.") var force = false
+    @Flag(name: .customLong("dry-run"), help: "With --disk: print the partition table it would lay (as a diff of the disk's) and the ids it would rewrite; write nothing.")
+    var dryRun = false
     @Flag(help: "Run the agent on the restored root (as 'imprint run --root DIR --source restore').") var personalize = false
     @Flag(name: .customLong("install-agent"), help: "Install the agent into the restored root for first boot (as 'imprint install').")
     var installAgent = false
@@ -68,6 +70,10 @@ struct RestoreCommand: ContextCommand {
     func validate() throws {
         if (image == nil) == (library == nil) { throw ValidationError("give an image, or '--library DIR', not both") }
         if (root == nil) == (disk == nil) { throw ValidationError("give '--root DIR' (a folder) or '--disk DISK' (a whole disk), one of them") }
+        if dryRun && disk == nil { throw ValidationError("'--dry-run' goes with '--disk'") }
+        if dryRun && (personalize || installAgent) {
+            throw ValidationError("'--dry-run' shows the disk's plan alone; run 'imprint run --dry-run' on the restored root for its identity")
+        }
         if disk != nil && image == "-" { throw ValidationError("'--disk' reads the image from a file: its layout is checked against the disk before anything is erased") }
         if json && (personalize || installAgent) {
             throw ValidationError(
