@@ -336,4 +336,31 @@ struct SmallMasterDisk {
         #expect(refused.error.contains("boots by BIOS") && refused.error.contains("--root DIR"), "\(refused.error)")
         #expect(try runProcess("/usr/bin/sha256sum", [blank]).output == before)
     }
+
+    /// On a terminal, a disk holding data is shown and asked about twice: "n" at the first question, or a wrong name
+    /// at the second, keeps it as it was (exit 22); "y" and the disk's name erase it and restore.
+    @Test func asksTwiceOnATerminal() throws {
+        let (folder, image, master, environment) = try captured()
+        var terminal = environment
+        terminal["TERM"] = "xterm"
+        let holding = folder.file("holding.img")
+        try FileManager.default.copyItem(atPath: master.path, toPath: holding)
+        let before = try runProcess("/usr/bin/sha256sum", [holding]).output
+        let arguments = ["restore", image, "--disk", holding, "--facts", fixturePath("demo/facts/RM204-07.json")]
+        let first = "Restoring erases all of it. Erase \(holding)? [y/N] "
+        let second = "type the disk's name (holding.img) to erase it: "
+
+        let no = try runOnTerminal(Self.binary, arguments, environment: terminal, answers: [(first, "n")])
+        #expect(no.status == 22, "\(no.transcript)")
+        #expect(no.transcript.contains("holds data:") && no.transcript.contains("Do you need the data on this computer?"), "\(no.transcript)")
+        #expect(no.transcript.contains("ext4 'root'"), "\(no.transcript)")
+        let wrongName = try runOnTerminal(Self.binary, arguments, environment: terminal, answers: [(first, "y"), (second, "master.img")])
+        #expect(wrongName.status == 22, "\(wrongName.transcript)")
+        #expect(try runProcess("/usr/bin/sha256sum", [holding]).output == before)
+
+        let yes = try runOnTerminal(Self.binary, arguments, environment: terminal, answers: [(first, "y"), (second, "holding.img")])
+        #expect(yes.status == 0, "\(yes.transcript)")
+        #expect(try runProcess("/usr/bin/sha256sum", [holding]).output != before)
+        #expect(try table(holding).count == 3)
+    }
 }
