@@ -27,9 +27,11 @@ public struct DiskTarget {
     /// fstab put them (FAT file systems get a scratch folder, copied in by `finish`).
     /// - Important: erases the disk: its partition table and the start of every file system on it.
     public static func lay(_ laid: DiskLayout, master: DiskLayout, onto disk: String, at folder: String) throws -> DiskTarget {
+        FaultInjection.beforeFileOperation()
         _ = try DiskTool.output(of: DiskTool.writeTable(disk, script: PartitionTable.script(laid, sectorSize: laid.sectorSize)))
         for partition in laid.partitions {
             guard let fileSystem = partition.fileSystem else { continue }
+            FaultInjection.beforeFileOperation()
             if fileSystem.type == "swap" {
                 try makeSwap(disk, partition: partition, fileSystem: fileSystem)
             } else if let make = DiskTool.makeFileSystem(disk, partition: partition, fileSystem: fileSystem) {
@@ -144,6 +146,7 @@ public struct DiskTarget {
             let folder = root + point
             let entries = ((try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []).sorted().map { folder + "/" + $0 }
             if !entries.isEmpty {
+                FaultInjection.beforeFileOperation()
                 _ = try DiskTool.output(of: DiskTool.copyIntoFAT(disk, offset: partition.start, entries: entries))
             }
         }

@@ -363,4 +363,58 @@ struct SmallMasterDisk {
         #expect(try runProcess("/usr/bin/sha256sum", [holding]).output != before)
         #expect(try table(holding).count == 3)
     }
+
+    /// A disk restore killed (SIGKILL) before each of its first disk and file operations never leaves a disk that
+    /// passes for restored (the ESP, written last, has no boot loader yet), nor a mount or loop device behind; a
+    /// `restore --force` afterwards makes the disk whole: its ids consistent and its file systems clean. A damaged
+    /// image stops the restore (exit 20) the same way.
+    @Test func killedOrDamagedThenRestoredAgain() throws {
+        let (folder, image, _, environment) = try captured()
+        let disk = try blankDisk(folder, "unit.img", megabytes: 600)
+        let arguments = ["restore", image, "--disk", disk, "--force", "--facts", fixturePath("demo/facts/RM204-07.json")]
+        func bootLoaderWritten() throws -> Bool {
+            let partitions = try? table(disk)
+            guard let esp = partitions?.first else { return false }
+            return try runProcess("/usr/bin/mtype", ["-i", "\(disk)@@\(esp.start)", "::/EFI/BOOT/BOOTX64.EFI"]).status == 0
+        }
+        var operation = 1
+        while true {
+            var killing = environment
+            killing["IMPRINT_TEST_KILL_AT_OPERATION"] = String(operation)
+            let killed = try runProcess(Self.binary, arguments, environment: killing)
+            if killed.status == 0 { break }
+            #expect(killed.status == 9, "operation \(operation): \(killed.error)")
+            #expect(try !bootLoaderWritten(), "killed at operation \(operation), the disk must not look restored")
+            #expect(try runProcess("/sbin/losetup", ["-j", disk]).output.isEmpty, "a loop device left after operation \(operation)")
+            operation += operation < 6 ? 1 : 7
+        }
+        #expect(operation > 6, "the restore must have been killed at several points")
+
+        // A byte changed two thirds into the image: found when that block is restored, after the disk was laid.
+        let damaged = folder.file("damaged.imprint")
+        var bytes = try Data(contentsOf: URL(fileURLWithPath: image))
+        bytes[bytes.count * 2 / 3] ^= 0xff
+        try bytes.write(to: URL(fileURLWithPath: damaged))
+        let stopped = try runProcess(Self.binary, ["restore", damaged, "--disk", disk, "--force", "--facts", fixturePath("demo/facts/RM204-07.json")],
+                                     environment: environment)
+        #expect(stopped.status == 20, "\(stopped.error)")
+        #expect(try !bootLoaderWritten())
+
+        let redone = try runProcess(Self.binary, arguments, environment: environment)
+        #expect(redone.status == 0, "\(redone.error)")
+        #expect(try bootLoaderWritten())
+        let partitions = try table(disk)
+        let root = try fileSystem(disk, offset: partitions[1].start)
+        let fstab = try read("/etc/fstab", disk, offset: partitions[1].start)
+        #expect(fstab.contains("UUID=\(root["UUID"] ?? "?") / ext4"), "\(fstab)")
+        for partition in partitions.dropFirst() {
+            let check = try runProcess("/sbin/e2fsck", ["-fn", "\(disk)?offset=\(partition.start)"])
+            #expect(check.status == 0, "\(check.output)")
+        }
+        // A killed restore cannot remove its (empty) mount folder; nothing is mounted on it or left in it.
+        for name in try FileManager.default.contentsOfDirectory(atPath: folder.file("tmp")) {
+            let inside = try FileManager.default.contentsOfDirectory(atPath: folder.file("tmp/\(name)"))
+            #expect(name.hasPrefix("imprint-disk-") && inside.isEmpty, "\(name): \(inside)")
+        }
+    }
 }
