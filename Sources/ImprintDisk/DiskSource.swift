@@ -160,7 +160,7 @@ extension DiskSource {
             if let type = fields["TYPE"] { return ["a \(type) file system on the whole disk"] }
             return []
         }
-        return layout.partitions.map { partition in
+        var lines = layout.partitions.map { partition in
             var words = ["partition \(partition.number): \(Bytes.text(partition.size))", partition.role == .other ? partition.type : partition.role.rawValue]
             if let fileSystem = partition.fileSystem {
                 words.append(fileSystem.type + (fileSystem.label.map { " " + quoted($0) } ?? ""))
@@ -169,6 +169,40 @@ extension DiskSource {
             }
             return words.joined(separator: ", ")
         }
+        if let (time, path) = newestHomeFile(disk, layout: layout) {
+            let stamp = ISO8601DateFormatter.string(from: time, timeZone: .current, formatOptions: [.withFullDate, .withTime, .withColonSeparatorInTime, .withSpaceBetweenDateAndTime])
+            lines.append("the newest file under /home was changed \(stamp): \(path)")
+        }
+        return lines
+    }
+
+    /// The most recently changed file under the disk's /home (its own file system, or the root's folder), read
+    /// through a read-only mount; nil when there is none or it cannot be read. Needs a private mount namespace.
+    static func newestHomeFile(_ disk: String, layout: DiskLayout) -> (Date, String)? {
+        var layout = layout
+        guard (try? assignMountPoints(&layout, disk: disk)) != nil else { return nil }
+        let home = layout.partitions.first { $0.mountPoint == "/home" }
+        guard let partition = home ?? layout.partitions.first(where: { $0.mountPoint == "/" }),
+            let type = partition.fileSystem?.type, type.hasPrefix("ext"), let folder = try? makeFolder()
+        else { return nil }
+        defer {
+            _ = try? DiskTool.unmount(folder).run()
+            rmdir(folder)
+        }
+        guard (try? DiskTool.output(of: DiskTool.mountReadOnly(disk, partition: partition, type: type, at: folder))) != nil else { return nil }
+        let top = home == nil ? folder + "/home" : folder
+        var newest: (Date, String)?
+        let walker = FileManager.default.enumerator(
+            at: URL(fileURLWithPath: top), includingPropertiesForKeys: [.contentModificationDateKey, .isRegularFileKey])
+        var seen = 0
+        while let url = walker?.nextObject() as? URL, seen < 200_000 {
+            seen += 1
+            guard let values = try? url.resourceValues(forKeys: [.contentModificationDateKey, .isRegularFileKey]),
+                values.isRegularFile == true, let time = values.contentModificationDate
+            else { continue }
+            if newest.map({ time > $0.0 }) ?? true { newest = (time, "/home" + url.path.dropFirst(top.count)) }
+        }
+        return newest
     }
 
     /// The system an ext file system holds, by its os-release's PRETTY_NAME, read without mounting it.

@@ -290,8 +290,8 @@ struct SmallMasterDisk {
         #expect(try runProcess("/usr/bin/sha256sum", [tiny]).output == tinyBefore)
     }
 
-    /// --dry-run shows what the disk holds, the new table as a diff of the old one, and each id's renaming, then
-    /// stops: the disk is not changed by one byte, even without --force.
+    /// --dry-run shows what the disk holds (with the newest file under its /home), the new table as a diff of the old
+    /// one, and each id's renaming, then stops: the disk is not changed by one byte, even without --force.
     @Test func dryRun() throws {
         let (folder, image, master, environment) = try captured()
         let holding = folder.file("holding.img")
@@ -302,6 +302,7 @@ struct SmallMasterDisk {
         #expect(plan.status == 0, "\(plan.error)")
         #expect(plan.output.contains("would lay a new GPT and restore onto it (dry run, nothing written)"), "\(plan.output)")
         #expect(plan.output.contains("erasing what it holds:") && plan.output.contains("ext4 'root'"), "\(plan.output)")
+        #expect(plan.output.contains("the newest file under /home was changed ") && plan.output.contains(": /home/pupil/notes.txt"), "\(plan.output)")
         #expect(plan.output.contains("+start=2048, size=131072, type=C12A7328-F81F-11D2-BA4B-00A0C93EC93B"), "\(plan.output)")
         #expect(plan.output.contains("UUID \(SmallMasterDisk.rootUUID) -> "), "\(plan.output)")
         #expect(try runProcess("/usr/bin/sha256sum", [holding]).output == before)

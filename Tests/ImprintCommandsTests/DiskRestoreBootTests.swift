@@ -100,4 +100,52 @@ import Testing
             print("\(name) disk (\(megabytes) MiB): UEFI first boot to power-off in \(Int(first.seconds)) s")
         }
     }
+
+    /// The master with /home and swap, restored and personalized at once (`--personalize`) onto a disk of its own
+    /// size, boots with Secure Boot on (shim, signed GRUB, signed kernel) as the unit: /, /boot/efi, /home and swap
+    /// on their new UUIDs, the resume setting naming the new swap, the pupil's file in /home, nothing failed.
+    @Test func homeAndSwapPersonalizedBootsSecurely() throws {
+        let folder = try TemporaryDirectory()
+        demo(folder)
+        try FileManager.default.createDirectory(atPath: folder.file("tmp"), withIntermediateDirectories: true)
+        let environment = ["PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "TMPDIR": folder.file("tmp"), "IMPRINT_INVENTORY": folder.file("inventory.db")]
+        let master = try folder.copyMasterDisk(.home, as: "master.img")
+        let image = folder.file("master.imprint")
+        let capture = try runProcess(Self.binary, ["capture", "--disk", master, "-o", image, "--model", "OptiPlex 7090", "--generalize"],
+                                     environment: environment)
+        #expect(capture.status == 0, "\(capture.error)")
+        let disk = folder.file("unit.img")
+        #expect(try runProcess("/usr/bin/truncate", ["-s", "4G", disk]).status == 0)
+        let restore = try runProcess(Self.binary, [
+            "restore", image, "--disk", disk, "--facts", fixturePath("demo/facts/RM204-07.json"), "--personalize",
+        ], environment: environment)
+        #expect(restore.status == 0, "\(restore.error)")
+        #expect(restore.output.contains("RM204-07 (revision 1): applied run"), "\(restore.output)")
+        #expect(restore.output.contains("/etc/initramfs-tools/conf.d/resume: 1 rewritten"), "\(restore.output)")
+        let laid = try diskPartitions(disk)
+        let ids = try laid.map { try #require(try partitionProbe(disk, $0)["UUID"]) }
+        let units = "/etc/systemd/system"
+        let check = Self.checkService.replacingOccurrences(
+            of: "echo \"CHECK esp=", with: "echo \"CHECK home=$(findmnt -n -r -o UUID /home)\"; echo \"CHECK swap=$(swapon --show=UUID --noheadings)\"; "
+                + "echo \"CHECK notes=$(cat /home/pupil/notes.txt)\"; echo \"CHECK esp=")
+        try writeExt4(disk, laid[1], files: ["\(units)/imprint-boot-check.service": check], symlinks: [
+            "\(units)/multi-user.target.wants/imprint-boot-check.service": "\(units)/imprint-boot-check.service",
+            "\(units)/serial-getty@ttyS0.service": "/dev/null",
+        ])
+        let boot = try bootUEFI(disk: disk, in: folder, secureBoot: true, smbios: Self.smbios, timeout: 600)
+        let console = boot.console
+        #expect(boot.status == 0, "qemu: \(boot.error)\n\(console.suffix(3000))")
+        #expect(console.contains("Secure boot enabled"), "\(console.prefix(4000))")
+        #expect(console.contains("CHECK hostname=RM204-07"), "\(console.suffix(3000))")
+        #expect(console.contains("CHECK root=\(ids[1])"))
+        #expect(console.contains("CHECK esp=\(ids[0])"))
+        #expect(console.contains("CHECK swap=\(ids[2])"))
+        #expect(console.contains("CHECK home=\(ids[3])"))
+        #expect(console.contains("CHECK notes=Notes of a pupil"))
+        // Personalized before its first boot: sshd serves the key the restore's agent run made.
+        let madeKey = try #require(restore.output.firstMatch(of: #/host key +ed25519 +(SHA256:[A-Za-z0-9+\/]+)/#)?.1)
+        #expect(console.contains("CHECK key=256 \(madeKey) "), "\(console.suffix(3000))")
+        #expect(!console.contains("CHECK failed:"), "\(console.suffix(3000))")
+        #expect(console.contains("CHECK done"))
+    }
 }
