@@ -190,22 +190,10 @@ struct SmallMasterDisk {
         return path
     }
 
-    /// The partitions sfdisk reads on `disk`: start, size (bytes), GUID.
-    func table(_ disk: String) throws -> [(start: Int, size: Int, uuid: String)] {
-        let dump = try SmallMasterDisk.run("/sbin/sfdisk", ["--json", disk]).output
-        let json = try #require(try JSONSerialization.jsonObject(with: Data(dump.utf8)) as? [String: Any])
-        let partitions = try #require((json["partitiontable"] as? [String: Any])?["partitions"] as? [[String: Any]])
-        return partitions.map { (($0["start"] as? Int ?? 0) * 512, ($0["size"] as? Int ?? 0) * 512, $0["uuid"] as? String ?? "") }
-    }
+    func table(_ disk: String) throws -> [DiskPartition] { try diskPartitions(disk) }
 
-    /// blkid's view of the file system at `offset`: TYPE, UUID, LABEL.
-    func fileSystem(_ disk: String, offset: Int) throws -> [String: String] {
-        let text = try SmallMasterDisk.run("/sbin/blkid", ["-p", "-o", "export", "-O", "\(offset)", disk]).output
-        return Dictionary(text.split(separator: "\n").compactMap { line -> (String, String)? in
-            guard let equals = line.firstIndex(of: "=") else { return nil }
-            return (String(line[..<equals]), String(line[line.index(after: equals)...]))
-        }, uniquingKeysWith: { first, _ in first })
-    }
+    /// blkid's view of the file system of `partition`: TYPE, UUID, LABEL.
+    func fileSystem(_ disk: String, _ partition: DiskPartition) throws -> [String: String] { try partitionProbe(disk, partition) }
 
     /// One file of the ext file system at `offset`, read with debugfs.
     func read(_ path: String, _ disk: String, offset: Int) throws -> String {
@@ -238,9 +226,9 @@ struct SmallMasterDisk {
             } else {
                 #expect(partitions[1].size > 1500 * Self.mib && partitions[2].size == SmallMasterDisk.homeSize * Self.mib)
             }
-            let esp = try fileSystem(disk, offset: partitions[0].start)
-            let root = try fileSystem(disk, offset: partitions[1].start)
-            let home = try fileSystem(disk, offset: partitions[2].start)
+            let esp = try fileSystem(disk, partitions[0])
+            let root = try fileSystem(disk, partitions[1])
+            let home = try fileSystem(disk, partitions[2])
             #expect(esp["TYPE"] == "vfat" && root["TYPE"] == "ext4" && home["TYPE"] == "ext4")
             let ids = [esp["UUID"], root["UUID"], home["UUID"]].compactMap { $0 } + partitions.map { $0.uuid.lowercased() }
             #expect(ids.count == 6 && seen.isDisjoint(with: ids), "ids must be new: \(ids)")
@@ -405,7 +393,7 @@ struct SmallMasterDisk {
         #expect(redone.status == 0, "\(redone.error)")
         #expect(try bootLoaderWritten())
         let partitions = try table(disk)
-        let root = try fileSystem(disk, offset: partitions[1].start)
+        let root = try fileSystem(disk, partitions[1])
         let fstab = try read("/etc/fstab", disk, offset: partitions[1].start)
         #expect(fstab.contains("UUID=\(root["UUID"] ?? "?") / ext4"), "\(fstab)")
         for partition in partitions.dropFirst() {

@@ -39,17 +39,33 @@ import Testing
         "type=3,asset=SCH-4007",
     ]
 
-    @Test func restoredDisksBootAsTheUnit() throws {
-        let folder = try TemporaryDirectory()
+    /// The demo inventory, and a copy of the cached master disk `variant` captured with --generalize.
+    func capturedMaster(_ variant: MasterDisk, in folder: TemporaryDirectory) throws -> (master: String, image: String, environment: [String: String]) {
         demo(folder)
         try FileManager.default.createDirectory(atPath: folder.file("tmp"), withIntermediateDirectories: true)
         let environment = ["PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "TMPDIR": folder.file("tmp"), "IMPRINT_INVENTORY": folder.file("inventory.db")]
-        let master = try folder.copyMasterDisk(.plain, as: "master.img")
-        let masterIDs = try Set(diskPartitions(master).map { try partitionProbe(master, $0)["UUID"] ?? "" })
+        let master = try folder.copyMasterDisk(variant, as: "master.img")
         let image = folder.file("master.imprint")
         let capture = try runProcess(Self.binary, ["capture", "--disk", master, "-o", image, "--model", "OptiPlex 7090", "--generalize"],
                                      environment: environment)
         #expect(capture.status == 0, "\(capture.error)")
+        return (master, image, environment)
+    }
+
+    /// Adds the check service to the root file system (`partition`) of a restored disk, and keeps the serial console
+    /// free of a login prompt.
+    func addCheck(_ service: String, to disk: String, root partition: DiskPartition) throws {
+        let units = "/etc/systemd/system"
+        try writeExt4(disk, partition, files: ["\(units)/imprint-boot-check.service": service], symlinks: [
+            "\(units)/multi-user.target.wants/imprint-boot-check.service": "\(units)/imprint-boot-check.service",
+            "\(units)/serial-getty@ttyS0.service": "/dev/null",
+        ])
+    }
+
+    @Test func restoredDisksBootAsTheUnit() throws {
+        let folder = try TemporaryDirectory()
+        let (master, image, environment) = try capturedMaster(.plain, in: folder)
+        let masterIDs = try Set(diskPartitions(master).map { try partitionProbe(master, $0)["UUID"] ?? "" })
 
         // Smaller: the master's 3 GiB less what the root does not use, with room for its margin; larger: 5 GiB.
         let inspected = try runProcess(Self.binary, ["inspect", image, "--json"], environment: environment)
@@ -72,11 +88,7 @@ import Testing
             let root = try partitionProbe(disk, laid[1])
             let rootUUID = try #require(root["UUID"]), espUUID = try #require(esp["UUID"])
             #expect(masterIDs.isDisjoint(with: [rootUUID, espUUID]))
-            let units = "/etc/systemd/system"
-            try writeExt4(disk, laid[1], files: ["\(units)/imprint-boot-check.service": Self.checkService], symlinks: [
-                "\(units)/multi-user.target.wants/imprint-boot-check.service": "\(units)/imprint-boot-check.service",
-                "\(units)/serial-getty@ttyS0.service": "/dev/null",
-            ])
+            try addCheck(Self.checkService, to: disk, root: laid[1])
 
             let first = try bootUEFI(disk: disk, in: folder, name: "\(name)-first", smbios: Self.smbios, timeout: 600)
             let console = first.console
@@ -106,14 +118,7 @@ import Testing
     /// on their new UUIDs, the resume setting naming the new swap, the pupil's file in /home, nothing failed.
     @Test func homeAndSwapPersonalizedBootsSecurely() throws {
         let folder = try TemporaryDirectory()
-        demo(folder)
-        try FileManager.default.createDirectory(atPath: folder.file("tmp"), withIntermediateDirectories: true)
-        let environment = ["PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "TMPDIR": folder.file("tmp"), "IMPRINT_INVENTORY": folder.file("inventory.db")]
-        let master = try folder.copyMasterDisk(.home, as: "master.img")
-        let image = folder.file("master.imprint")
-        let capture = try runProcess(Self.binary, ["capture", "--disk", master, "-o", image, "--model", "OptiPlex 7090", "--generalize"],
-                                     environment: environment)
-        #expect(capture.status == 0, "\(capture.error)")
+        let (_, image, environment) = try capturedMaster(.home, in: folder)
         let disk = folder.file("unit.img")
         #expect(try runProcess("/usr/bin/truncate", ["-s", "4G", disk]).status == 0)
         let restore = try runProcess(Self.binary, [
@@ -124,14 +129,10 @@ import Testing
         #expect(restore.output.contains("/etc/initramfs-tools/conf.d/resume: 1 rewritten"), "\(restore.output)")
         let laid = try diskPartitions(disk)
         let ids = try laid.map { try #require(try partitionProbe(disk, $0)["UUID"]) }
-        let units = "/etc/systemd/system"
         let check = Self.checkService.replacingOccurrences(
             of: "echo \"CHECK esp=", with: "echo \"CHECK home=$(findmnt -n -r -o UUID /home)\"; echo \"CHECK swap=$(swapon --show=UUID --noheadings)\"; "
                 + "echo \"CHECK notes=$(cat /home/pupil/notes.txt)\"; echo \"CHECK esp=")
-        try writeExt4(disk, laid[1], files: ["\(units)/imprint-boot-check.service": check], symlinks: [
-            "\(units)/multi-user.target.wants/imprint-boot-check.service": "\(units)/imprint-boot-check.service",
-            "\(units)/serial-getty@ttyS0.service": "/dev/null",
-        ])
+        try addCheck(check, to: disk, root: laid[1])
         let boot = try bootUEFI(disk: disk, in: folder, secureBoot: true, smbios: Self.smbios, timeout: 600)
         let console = boot.console
         #expect(boot.status == 0, "qemu: \(boot.error)\n\(console.suffix(3000))")
