@@ -4,7 +4,7 @@
 Usage: disk.py IMPRINT SCRATCH CACHED-MASTER. Run as root (loop devices, mounts).
 
 The master: a copy of the bootable Debian disk .ci/debian-disk builds (GPT, ESP with shim and GRUB, ext4 root with a
-real Debian system), grown to 5 GiB, its root file system grown with it and given ~1.7 GB more of real files (whole
+real Debian system), grown to 5 GiB, its root file system grown with it and given ~1.6 GB more of real files (whole
 folders of this machine's /usr/share and /usr/lib, copied in through a loop mount, under /srv/data), so the disk
 holds a few GB as a technician's master would. Built once under SCRATCH (the cached disk is never written).
 
