@@ -107,7 +107,7 @@ public struct DiskTarget {
             guard let text = try? String(contentsOfFile: root + "/" + path, encoding: .utf8) else { continue }
             let (rewritten, count) = DiskReferences.rewrite(text, renames: renames)
             if count > 0 {
-                try TargetRoot(root).write("/" + path, Data(rewritten.utf8))
+                try replace(path, with: Data(rewritten.utf8))
                 rewrites.append(Rewrite(path: "/" + path, count: count))
             }
             if let unknown = DiskReferences.names(in: rewritten).subtracting(ours).sorted().first {
@@ -134,6 +134,19 @@ public struct DiskTarget {
             }
         }
         return copies
+    }
+
+    /// Writes `data` over the file at `path` (relative to the root), atomically, and puts back the times of its folder
+    /// as the restore left them (the master's), which the rename would otherwise move to now.
+    func replace(_ path: String, with data: Data) throws {
+        let folder = root + "/" + (path as NSString).deletingLastPathComponent
+        var before = stat()
+        let known = stat(folder, &before) == 0
+        try TargetRoot(root).write("/" + path, data)
+        if known {
+            var times = [before.st_atim, before.st_mtim]
+            utimensat(AT_FDCWD, folder, &times, AT_SYMLINK_NOFOLLOW)
+        }
     }
 
     /// Writes the scratch folders into their FAT file systems (the ESP last of all, so a disk cut short has no

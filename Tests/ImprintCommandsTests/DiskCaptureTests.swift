@@ -206,7 +206,7 @@ struct SmallMasterDisk {
     /// every place that named the master's ids (fstab, GRUB's configuration on the root and on the ESP) naming the
     /// new ones, which blkid finds on the disk.
     @Test func ontoSmallerAndLargerDisks() throws {
-        let (folder, image, _, environment) = try captured()
+        let (folder, image, masterDisk, environment) = try captured()
         var seen: Set<String> = [SmallMasterDisk.rootUUID, SmallMasterDisk.homeUUID, "1234-ABCD"]
         for (name, size) in [("small.img", 600), ("large.img", 2000)] {
             let disk = try blankDisk(folder, name, megabytes: size)
@@ -235,6 +235,13 @@ struct SmallMasterDisk {
             seen.formUnion(ids)
 
             let fstab = try read("/etc/fstab", disk, offset: partitions[1].start)
+            // Rewriting fstab leaves its folder's time as the master's, like every other folder's.
+            func folderTime(_ disk: String, offset: Int) throws -> String? {
+                try SmallMasterDisk.run("/sbin/debugfs", ["-R", "stat /etc", "\(disk)?offset=\(offset)"]).output
+                    .split(separator: "\n").first { $0.contains("mtime:") }.map(String.init)
+            }
+            let restoredTime = try #require(try folderTime(disk, offset: partitions[1].start))
+            #expect(try restoredTime == folderTime(masterDisk.path, offset: SmallMasterDisk.rootStart * Self.mib))
             for id in [esp["UUID"], root["UUID"], home["UUID"]].compactMap({ $0 }) { #expect(fstab.contains("UUID=\(id) "), "\(fstab)") }
             #expect(try read("/boot/grub/grub.cfg", disk, offset: partitions[1].start).contains("root=UUID=\(root["UUID"] ?? "?") ro"))
             #expect(try read("/pupil/notes.txt", disk, offset: partitions[2].start) == "my homework\n")
