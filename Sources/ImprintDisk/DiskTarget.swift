@@ -92,7 +92,7 @@ public struct DiskTarget {
     }
 
     /// One file of the restored system that names disks by id, rewritten.
-    public struct Rewrite: Equatable, Sendable {
+    public struct Rewrite: Codable, Equatable, Sendable {
         public var path: String
         public var count: Int
     }

@@ -413,4 +413,23 @@ struct SmallMasterDisk {
             #expect(name.hasPrefix("imprint-disk-") && inside.isEmpty, "\(name): \(inside)")
         }
     }
+
+    /// restore --disk --json prints exactly the fields README documents for it: the layout laid with the new ids,
+    /// the rewrites and the boot fallback.
+    @Test func reportsJSON() throws {
+        let (folder, image, _, environment) = try captured()
+        let disk = try blankDisk(folder, "unit.img", megabytes: 600)
+        let restored = try runProcess(Self.binary, ["restore", image, "--disk", disk, "--facts", fixturePath("demo/facts/RM204-07.json"), "--json"],
+                                      environment: environment)
+        #expect(restored.status == 0, "\(restored.error)")
+        let documented = try #require(try JSONFieldTests().documentedFields()["restore --disk"])
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(restored.output.utf8)) as? [String: Any])
+        #expect(Set(json.keys) == documented)
+        let laid = try #require(json["laid"] as? [String: Any])
+        let partitions = try #require(laid["partitions"] as? [[String: Any]])
+        let root = try partitionProbe(disk, try table(disk)[1])
+        #expect((partitions[1]["fileSystem"] as? [String: Any])?["uuid"] as? String == root["UUID"])
+        let rewrites = try #require(json["rewrites"] as? [[String: Any]])
+        #expect(rewrites.contains { $0["path"] as? String == "/etc/fstab" && $0["count"] as? Int == 3 })
+    }
 }

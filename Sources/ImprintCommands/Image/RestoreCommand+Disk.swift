@@ -34,6 +34,12 @@ extension RestoreCommand {
         let rewrites = try target.rewriteReferences()
         let fallback = try target.addFallbackLoader()
         let view = ImageView(manifest: result.manifest, summary: result.summary, imageBytes: input.size ?? 0)
+        if json {
+            try context.printJSON(DiskView(
+                image: path, disk: disk, restored: view, laid: target.laid, rewrites: rewrites,
+                bootFallback: fallback.map { "/\($0.to) from /\($0.from)" }))
+            return try target.finish()
+        }
         var lines = [view.text(title: "restored \(path) onto \(disk); every block and file checked")]
         for partition in target.laid.partitions { lines.append("  laid \(partition.number)".padding(toLength: 16, withPad: " ", startingAt: 0) + ImageView.text(partition)) }
         for rewrite in rewrites { lines.append("  ids           \(rewrite.path): \(rewrite.count) rewritten to the new disk's") }
@@ -88,6 +94,20 @@ extension RestoreCommand {
         context.errorOutput("Asking again, since nothing brings it back: type the disk's name (\(name)) to erase it: ")
         return readLine()?.trimmingCharacters(in: .whitespaces) == name
     }
+}
+
+/// `imprint restore --disk --json`.
+struct DiskView: Encodable {
+    var image: String
+    var disk: String
+    /// The image as `verify --json` shows it.
+    var restored: ImageView
+    /// The layout laid on the disk: its new sizes and ids.
+    var laid: DiskLayout
+    /// The files whose disk ids were rewritten, and how many in each.
+    var rewrites: [DiskTarget.Rewrite]
+    /// The fallback boot loader's copies on the ESP (`/EFI/BOOT/BOOTX64.EFI from /EFI/debian/shimx64.efi`).
+    var bootFallback: [String]
 }
 
 /// What `restore --disk --dry-run` found once every check had passed: thrown out of the restore before it writes.

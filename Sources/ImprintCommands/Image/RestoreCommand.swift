@@ -71,6 +71,7 @@ struct RestoreCommand: ContextCommand {
         if (image == nil) == (library == nil) { throw ValidationError("give an image, or '--library DIR', not both") }
         if (root == nil) == (disk == nil) { throw ValidationError("give '--root DIR' (a folder) or '--disk DISK' (a whole disk), one of them") }
         if dryRun && disk == nil { throw ValidationError("'--dry-run' goes with '--disk'") }
+        if dryRun && json { throw ValidationError("'--dry-run' prints its plan as text; leave out '--json'") }
         if dryRun && (personalize || installAgent) {
             throw ValidationError("'--dry-run' shows the disk's plan alone; run 'imprint run --dry-run' on the restored root for its identity")
         }
