@@ -21,6 +21,11 @@ struct CaptureCommand: ContextCommand {
 
             The image is written to IMAGE.partial and renamed when complete. '-o -' streams to standard output.
 
+            --disk DISK captures a whole disk instead (a block device or a disk image file with a GPT): each ext2/3/4 \
+            file system mounted read-only, and the ESP copied out with mtools, where the disk's own fstab puts them, \
+            in a private mount namespace; the manifest records the partition table, the file systems and the boot \
+            loader found. A disk mounted writable is refused unless --quiesced.
+
             --generalize leaves out what must not be cloned, without changing the master, by running the default \
             generalize operations: the machine-id (kept as 'uninitialized'), other machine ids and seeds, SSH host \
             keys and users' .ssh folders, network leases, secrets and card-bound NetworkManager profiles, Kerberos, \

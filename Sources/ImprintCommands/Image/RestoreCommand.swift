@@ -27,6 +27,14 @@ struct RestoreCommand: ContextCommand {
             --facts names, or else of the image's models, so the unit personalizes \
             itself at first boot.
 
+            --disk DISK instead of --root restores an image made by 'capture --disk' onto a whole disk (a block \
+            device or a disk image file): a new GPT scaled to the disk (ESP, BIOS boot and swap at their size, the \
+            root taking the rest; a disk too small is refused before anything is written), new file systems with \
+            new UUIDs and GUIDs, the tree restored into them, every UUID the system names (fstab, crypttab, resume, \
+            GRUB, BLS entries) rewritten and checked, the identity given, and the ESP's boot loader written last. A \
+            disk holding data is shown and asked about twice on a terminal; elsewhere it needs --force. --dry-run \
+            prints the plan and writes nothing.
+
             Until the last file is written and synced, the target holds the marker \(TargetRoot.restoreMarker). \
             A restore cut short (killed, power lost, disk full, damaged image) leaves it: any file may then be \
             incomplete, even one that looks whole. A plain restore onto such a target says so and stops; 'imprint \
