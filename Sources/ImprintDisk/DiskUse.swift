@@ -17,7 +17,12 @@ public enum DiskUse {
         }
         switch status.st_mode & S_IFMT {
         case S_IFREG: return Int64(status.st_size)
-        case S_IFBLK: return Int64(lseek(descriptor, 0, SEEK_END))
+        case S_IFBLK:
+            let end = lseek(descriptor, 0, SEEK_END)
+            guard end > 0 else {
+                throw .unsupportedTable(disk: disk, reason: "its size cannot be read: \(String(cString: strerror(errno)).lowercased())")
+            }
+            return Int64(end)
         default: throw .unsupportedTable(disk: disk, reason: "is neither a block device nor a disk image file")
         }
     }
