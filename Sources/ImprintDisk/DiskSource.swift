@@ -55,11 +55,7 @@ public struct DiskSource {
             guard let probed = try? DiskTool.output(of: DiskTool.probe(disk, offset: partition.start, size: partition.size)) else {
                 continue
             }
-            var fields: [String: String] = [:]
-            for line in probed.split(separator: "\n") {
-                guard let equals = line.firstIndex(of: "=") else { continue }
-                fields[String(line[..<equals])] = String(line[line.index(after: equals)...])
-            }
+            let fields = DiskTool.fields(probed)
             guard let type = fields["TYPE"] else { continue }
             var fileSystem = FileSystemLayout(type: type, uuid: fields["UUID"], label: fields["LABEL"])
             if type.hasPrefix("ext") {
@@ -152,10 +148,7 @@ extension DiskSource {
         guard let layout = try? read(disk) else {
             // No GPT: an MBR, a file system on the whole disk, or nothing at all.
             let found = (try? DiskTool.output(of: ChildProcess("/sbin/blkid", ["-p", "-o", "export", disk]))) ?? ""
-            let fields = Dictionary(found.split(separator: "\n").compactMap { line -> (String, String)? in
-                guard let equals = line.firstIndex(of: "=") else { return nil }
-                return (String(line[..<equals]), String(line[line.index(after: equals)...]))
-            }, uniquingKeysWith: { first, _ in first })
+            let fields = DiskTool.fields(found)
             if let table = fields["PTTYPE"] { return ["a partition table of type \(table)"] }
             if let type = fields["TYPE"] { return ["a \(type) file system on the whole disk"] }
             return []

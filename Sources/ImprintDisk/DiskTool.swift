@@ -19,6 +19,16 @@ public enum DiskTool {
         ChildProcess("/sbin/blkid", ["-p", "-o", "export", "-O", "\(offset)", "-S", "\(size)", disk])
     }
 
+    /// `blkid -o export`'s `KEY=value` lines as a dictionary (the first of a repeated key).
+    static func fields(_ text: String) -> [String: String] {
+        var fields: [String: String] = [:]
+        for line in text.split(separator: "\n") {
+            guard let equals = line.firstIndex(of: "="), fields[String(line[..<equals])] == nil else { continue }
+            fields[String(line[..<equals])] = String(line[line.index(after: equals)...])
+        }
+        return fields
+    }
+
     /// `dumpe2fs -h`: an ext file system's block counts and features.
     public static func ext4Header(_ disk: String, offset: Int64) -> ChildProcess {
         ChildProcess("/sbin/dumpe2fs", ["-h", "\(disk)?offset=\(offset)"])
