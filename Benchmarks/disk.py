@@ -30,7 +30,7 @@ import shutil
 import signal
 import subprocess
 import sys
-import time
+from timing import timed
 
 ROUNDS = int(os.environ.get("DISK_BENCH_ROUNDS", "3"))
 DISK_BYTES = 5 * 1024 ** 3
@@ -143,23 +143,6 @@ def make_master(cached, master):
     with open(info_path, "w") as handle:
         json.dump(info, handle)
     return info
-
-
-def timed(command):
-    """Wall seconds, peak resident kilobytes (largest single process) and CPU seconds of one run."""
-    start = time.perf_counter()
-    result = subprocess.run(["/usr/bin/time", "-v"] + command, capture_output=True, text=True)
-    elapsed = time.perf_counter() - start
-    if result.returncode != 0:
-        sys.exit(f"failed: {' '.join(command)}\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}")
-    peak = 0
-    cpu = 0.0
-    for line in result.stderr.splitlines():
-        if "Maximum resident set size" in line:
-            peak = int(line.split(":")[1])
-        if "User time (seconds)" in line or "System time (seconds)" in line:
-            cpu += float(line.split(":")[1])
-    return elapsed, peak, cpu
 
 
 def script(body):

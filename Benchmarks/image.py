@@ -13,7 +13,7 @@ import os
 import shutil
 import subprocess
 import sys
-import time
+from timing import timed
 
 TARGET_BYTES = 300 * 1000 * 1000
 ROUNDS = 5
@@ -44,23 +44,6 @@ def make_tree(tree):
             total += size
             if total >= TARGET_BYTES * 0.97:
                 return
-
-
-def timed(command, env=None):
-    """Wall seconds, peak resident kilobytes and CPU seconds of one run."""
-    start = time.perf_counter()
-    result = subprocess.run(["/usr/bin/time", "-v"] + command, capture_output=True, text=True, env=env)
-    elapsed = time.perf_counter() - start
-    if result.returncode != 0:
-        sys.exit(f"failed: {' '.join(command)}\n{result.stderr}")
-    peak = 0
-    cpu = 0.0
-    for line in result.stderr.splitlines():
-        if "Maximum resident set size" in line:
-            peak = int(line.split(":")[1])
-        if "User time (seconds)" in line or "System time (seconds)" in line:
-            cpu += float(line.split(":")[1])
-    return elapsed, peak, cpu
 
 
 def main():
