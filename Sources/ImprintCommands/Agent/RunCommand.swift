@@ -22,9 +22,6 @@ struct StepSelection: ParsableArguments {
         }
     }
 
-    /// Whether the identity step is chosen (it is unless skipped by name).
-    var includesIdentity: Bool { (try? steps().contains(.identity)) ?? true }
-
     /// The chosen steps. The identity step is kept unless skipped by name, so every run leaves its log line.
     func steps() throws -> Set<AgentStep> {
         let parse = { (list: String?) throws -> [AgentStep] in
