@@ -10,6 +10,7 @@ let package = Package(
     platforms: [.macOS(.v14)],
     products: [
         .executable(name: "imprint", targets: ["imprint"]),
+        .executable(name: "imprint-server", targets: ["imprint-server"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -18,6 +19,8 @@ let package = Package(
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
     ],
     targets: [
         // Executable: only bootstraps logging and runs the root command.
@@ -34,7 +37,7 @@ let package = Package(
         .target(
             name: "ImprintCommands",
             dependencies: [
-                "ImprintCore", "ImprintInventory", "ImprintAgent", "ImprintImage", "ImprintDisk",
+                "ImprintCore", "ImprintInventory", "ImprintAgent", "ImprintImage", "ImprintDisk", "ImprintRemote",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -66,11 +69,11 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
-        // Inventory: the SQLite store (the only module that imports GRDB), a unit directory
+        // Inventory: the SQLite store (the only module that imports GRDB), a unit directory and a deployment store
         .target(
             name: "ImprintInventory",
             dependencies: [
-                "ImprintCore",
+                "ImprintCore", "ImprintWire",
                 .product(name: "GRDB", package: "GRDB.swift"),
             ],
             swiftSettings: swiftSettings
@@ -123,6 +126,62 @@ let package = Package(
         .testTarget(
             name: "ImprintDiskTests",
             dependencies: ["ImprintTestSupport", "ImprintDisk", "ImprintCore"],
+            swiftSettings: swiftSettings
+        ),
+
+        // Wire: the deployment server's API bodies and the signature units put on their requests, which the server and
+        // its clients share
+        .target(
+            name: "ImprintWire",
+            dependencies: [
+                "ImprintCore",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+
+        // Remote: the client side of the server's API (identify, report, download an image that resumes), over
+        // libcurl loaded at run time, so a unit without libcurl still personalizes offline
+        .target(
+            name: "ImprintRemote",
+            dependencies: ["ImprintWire", "ImprintCore", "CCurl", "CLinux"],
+            swiftSettings: swiftSettings
+        ),
+
+        // Server: the HTTP API, the image library over HTTP and the fleet page (the only module importing Hummingbird)
+        .target(
+            name: "ImprintServer",
+            dependencies: [
+                "ImprintWire", "ImprintCore", "ImprintInventory", "ImprintImage", "ImprintTemplates",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "ImprintServerCommands",
+            dependencies: [
+                "ImprintServer", "ImprintCore", "ImprintInventory",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "imprint-server",
+            dependencies: [
+                "ImprintServerCommands",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "ImprintServerTests",
+            dependencies: [
+                "ImprintTestSupport", "ImprintServer", "ImprintServerCommands", "ImprintRemote", "ImprintWire",
+                "ImprintCore", "ImprintInventory",
+            ],
             swiftSettings: swiftSettings
         ),
 
@@ -187,6 +246,8 @@ let package = Package(
             providers: [.apt(["libzstd-dev"])]
         ),
         .systemLibrary(name: "CLinux"),
+        // Headers only: libcurl is opened at run time (dlopen), not linked
+        .systemLibrary(name: "CCurl"),
         .systemLibrary(
             name: "CUUID",
             pkgConfig: "uuid",

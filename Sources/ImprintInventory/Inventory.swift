@@ -180,6 +180,51 @@ public final class Inventory: Sendable {
                     CHECK (networkStack IN ('netplan', 'networkmanager', 'networkd', 'ifupdown', 'ifcfg'));
                 """)
         }
+        migrator.registerMigration("v3 deployment windows, unit keys, reports and audit") { db in
+            try db.execute(sql: """
+                CREATE TABLE deploymentWindow (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    groupId INTEGER NOT NULL REFERENCES unitGroup(id) ON DELETE CASCADE,
+                    actions TEXT NOT NULL,
+                    image TEXT,
+                    opened DATETIME NOT NULL,
+                    expires DATETIME NOT NULL,
+                    closed DATETIME,
+                    maximumNewUnits INTEGER NOT NULL DEFAULT 0 CHECK (maximumNewUnits >= 0),
+                    enrolled INTEGER NOT NULL DEFAULT 0 CHECK (enrolled <= maximumNewUnits),
+                    openedBy TEXT NOT NULL
+                );
+                CREATE INDEX deploymentWindow_groupId ON deploymentWindow(groupId);
+                CREATE TABLE unitDeployment (
+                    unitId INTEGER PRIMARY KEY REFERENCES unit(id) ON DELETE CASCADE,
+                    keyDigest BLOB,
+                    armedBy INTEGER REFERENCES deploymentWindow(id) ON DELETE SET NULL,
+                    armedAt DATETIME,
+                    protected BOOLEAN NOT NULL DEFAULT 0,
+                    approvedIn INTEGER REFERENCES deploymentWindow(id) ON DELETE SET NULL,
+                    state TEXT NOT NULL DEFAULT 'idle',
+                    percent INTEGER CHECK (percent BETWEEN 0 AND 100),
+                    image TEXT,
+                    lastReport DATETIME,
+                    lastResult TEXT,
+                    error TEXT
+                );
+                CREATE TABLE audit (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    time DATETIME NOT NULL,
+                    actor TEXT NOT NULL,
+                    event TEXT NOT NULL,
+                    unit TEXT,
+                    groupName TEXT,
+                    detail TEXT NOT NULL
+                );
+                CREATE TABLE adminCredential (
+                    id INTEGER PRIMARY KEY CHECK (id = 1),
+                    digest BLOB NOT NULL,
+                    created DATETIME NOT NULL
+                );
+                """)
+        }
         return migrator
     }
 

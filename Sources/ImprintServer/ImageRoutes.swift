@@ -1,0 +1,97 @@
+import Foundation
+import Hummingbird
+import ImprintCore
+import ImprintWire
+
+/// The image library over HTTP: the list for admins, each image for admins and armed units.
+struct ImageRoutes {
+    let deployment: Deployment
+
+    func add(to router: Router<ServerContext>) {
+        router.get(RouterPath(ServerAPI.imagesPath)) { request, context in
+            try await AdminRoutes(deployment: deployment).requireAdmin(request, context)
+            return try json(try deployment.images.list())
+        }
+        router.get("/v1/images/:id") { request, context in
+            let id = try context.parameters.require("id")
+            try await requireReader(request, context)
+            let entry = try deployment.images.entry(id: id)
+            return try await ImageDownload(entry: entry).response(to: request, context: context)
+        }
+        router.head("/v1/images/:id") { request, context in
+            let id = try context.parameters.require("id")
+            try await requireReader(request, context)
+            let entry = try deployment.images.entry(id: id)
+            var response = try await ImageDownload(entry: entry).response(to: request, context: context)
+            response.body = .init()
+            return response
+        }
+    }
+
+    /// An admin (bearer) or an armed unit (signed with its token, over an empty body).
+    func requireReader(_ request: Request, _ context: ServerContext) async throws {
+        if request.headers[.authorization] != nil {
+            try await AdminRoutes(deployment: deployment).requireAdmin(request, context)
+            return
+        }
+        guard let signature = request.unitSignature,
+            try await deployment.isAuthentic(
+                signature, method: request.method.rawValue, path: request.signedPath, body: Data(), address: context.address)
+        else {
+            throw ServerError(.unauthorized, "images are for admins and armed units: sign the request with the unit's token or send the admin token")
+        }
+    }
+}
+
+/// One image's answer: the whole file or one range of it, with its strong ETag.
+struct ImageDownload {
+    let entry: ImageShelf.Entry
+
+    func response(to request: Request, context: ServerContext) async throws -> Response {
+        let size = Int(entry.reference.bytes)
+        var headers = HTTPFields()
+        headers[.contentType] = "application/octet-stream"
+        headers[.eTag] = entry.reference.etag
+        headers[.acceptRanges] = "bytes"
+        headers[.cacheControl] = "no-store"
+        var range: ClosedRange<Int>? = nil
+        if let header = request.headers[.range] {
+            // If-Range with another tag: the client's bytes are of another image, so it gets the whole new one.
+            let current = request.headers[.ifRange].map { $0 == entry.reference.etag } ?? true
+            if current {
+                guard let parsed = Self.range(header, size: size) else {
+                    var problem = ProblemMiddleware.problem(ServerError(.rangeNotSatisfiable, "range \(quoted(header)) is not within the image's \(size) bytes"))
+                    problem.headers[.contentRange] = "bytes */\(size)"
+                    return problem
+                }
+                range = parsed
+            }
+        }
+        let file = FileIO()
+        if let range {
+            headers[.contentRange] = "bytes \(range.lowerBound)-\(range.upperBound)/\(size)"
+            headers[.contentLength] = String(range.count)
+            let body = try await file.loadFile(path: entry.path, range: range, context: context)
+            return Response(status: .partialContent, headers: headers, body: body)
+        }
+        headers[.contentLength] = String(size)
+        return Response(status: .ok, headers: headers, body: try await file.loadFile(path: entry.path, context: context))
+    }
+
+    /// The one range of a `Range: bytes=...` header, within `size`; nil when unsatisfiable or several.
+    static func range(_ header: String, size: Int) -> ClosedRange<Int>? {
+        guard header.hasPrefix("bytes="), size > 0 else { return nil }
+        let spec = header.dropFirst("bytes=".count)
+        guard !spec.contains(","), let dash = spec.firstIndex(of: "-") else { return nil }
+        let first = spec[..<dash].trimmingCharacters(in: .whitespaces)
+        let last = spec[spec.index(after: dash)...].trimmingCharacters(in: .whitespaces)
+        if first.isEmpty {
+            guard let suffix = Int(last), suffix > 0 else { return nil }
+            return max(0, size - suffix)...(size - 1)
+        }
+        guard let start = Int(first), start >= 0, start < size else { return nil }
+        if last.isEmpty { return start...(size - 1) }
+        guard let end = Int(last), end >= start else { return nil }
+        return start...min(end, size - 1)
+    }
+}
