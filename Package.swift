@@ -215,7 +215,8 @@ let package = Package(
                 .product(name: "Mustache", package: "swift-mustache"),
             ],
             path: "Templates",
-            exclude: ["README.md"],
+            // deploy/: the server's systemd unit and nginx configuration, which an admin installs by hand
+            exclude: ["README.md", "deploy"],
             sources: ["Templates.swift"],
             resources: [.embedInCode("systemd"), .embedInCode("network"), .embedInCode("cups")],
             swiftSettings: swiftSettings

@@ -36,7 +36,7 @@ struct ImageRoutes {
         }
         guard let signature = request.unitSignature,
             try await deployment.isAuthentic(
-                signature, method: request.method.rawValue, path: request.signedPath, body: Data(), address: context.address)
+                signature, method: request.method.rawValue, path: request.signedPath, body: Data(), address: request.clientAddress(context, trustsProxy: deployment.trustsProxy))
         else {
             throw ServerError(.unauthorized, "images are for admins and armed units: sign the request with the unit's token or send the admin token")
         }

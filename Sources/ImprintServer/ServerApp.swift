@@ -16,8 +16,20 @@ public struct ServerContext: RequestContext, RemoteAddressRequestContext {
         remoteAddress = source.channel.remoteAddress
     }
 
-    /// The client's address as logs and rate limits name it.
-    var address: String { remoteAddress?.ipAddress ?? "unknown" }
+    /// The address of the connection's other end.
+    var peer: String { remoteAddress?.ipAddress ?? "unknown" }
+}
+
+extension Request {
+    /// The client's address, as the audit log and the rate limits name it: the connection's, or, from a trusted proxy
+    /// on loopback, the X-Real-IP it set (nginx replaces whatever the client sent there).
+    func clientAddress(_ context: ServerContext, trustsProxy: Bool) -> String {
+        let peer = context.peer
+        guard trustsProxy, peer == "127.0.0.1" || peer == "::1", let real = headers[.init("X-Real-IP")!],
+            !real.isEmpty, real.count <= 45, real.allSatisfy({ $0.isHexDigit || $0 == "." || $0 == ":" })
+        else { return peer }
+        return real
+    }
 }
 
 /// Where the server listens and what it serves.
