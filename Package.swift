@@ -185,12 +185,12 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
-        // Fuzzing: the image reader, the CSV importer and the facts parser fed arbitrary bytes. The executable is
+        // Fuzzing: the image reader, the CSV importer, the facts parser and the server's request bodies fed arbitrary bytes. The executable is
         // built plain here (it runs files through a target, so the harness never rots) and with libFuzzer by .ci/fuzz.
         .target(
             name: "ImprintFuzz",
             dependencies: [
-                "ImprintCore", "ImprintImage", "ImprintInventory", "CLinux",
+                "ImprintCore", "ImprintImage", "ImprintInventory", "ImprintWire", "CLinux",
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: swiftSettings
