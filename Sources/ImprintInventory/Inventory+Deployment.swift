@@ -157,7 +157,8 @@ extension Inventory: DeploymentStore {
             var sql = """
                 SELECT u.hostname, g.name AS groupName, u.model,
                     (SELECT value FROM identifier i WHERE i.unitId = u.id AND i.kind = 'serial' LIMIT 1) AS serial,
-                    d.state, d.percent, d.image, d.lastReport, d.lastResult, d.error, COALESCE(d.protected, 0) AS protected
+                    d.state, d.percent, d.image, d.lastReport, d.lastResult, d.error, COALESCE(d.protected, 0) AS protected,
+                    d.armedAt
                 FROM unit u LEFT JOIN unitGroup g ON g.id = u.groupId LEFT JOIN unitDeployment d ON d.unitId = u.id
                 """
             var arguments: StatementArguments = []
@@ -167,7 +168,12 @@ extension Inventory: DeploymentStore {
             }
             sql += " ORDER BY g.name, u.hostname"
             return try Row.fetchAll(db, sql: sql, arguments: arguments).map { row in
-                let stored = (row["state"] as String?).flatMap(UnitState.init(rawValue:)) ?? .idle
+                var stored = (row["state"] as String?).flatMap(UnitState.init(rawValue:)) ?? .idle
+                // Armed or restoring and silent for longer than a restore takes: the unit stopped somewhere.
+                let heard: Date? = row["lastReport"] ?? row["armedAt"]
+                if stored == .armed || stored == .restoring, let heard, now.timeIntervalSince(heard) > Self.staleAfter {
+                    stored = .stale
+                }
                 return FleetRow(
                     unit: row["hostname"], group: row["groupName"], model: row["model"], serial: row["serial"],
                     state: stored, percent: row["percent"], image: row["image"], lastReport: row["lastReport"],
@@ -187,6 +193,9 @@ extension Inventory: DeploymentStore {
                 arguments: [digest, now])
         }
     }
+
+    /// How long an armed or restoring unit may stay silent before the fleet page calls it stale.
+    public static let staleAfter: TimeInterval = 30 * 60
 
     // MARK: - Rows
 
