@@ -63,6 +63,7 @@ public struct Template: Sendable {
         "imprint-netplan.yaml": PackageResources.imprint_netplan_yaml,
         "imprint.nmconnection": PackageResources.imprint_nmconnection,
         "imprint.network": PackageResources.imprint_network,
+        "imprint.link": PackageResources.imprint_link,
         "interfaces-imprint": PackageResources.interfaces_imprint,
         "ifcfg-imprint": PackageResources.ifcfg_imprint,
         "keys-imprint": PackageResources.keys_imprint,

@@ -20,7 +20,9 @@ extension Agent {
         try root.checkRestoreFinished()
         let unit = try directory.assign(facts, enrolling: group, preview: settings.dryRun)
         let shrinks = try !settings.dryRun && settings.steps.contains(.identity) && directory.shrinksAfterRun()
-        let outcome = try run(RunRequest(unit: unit, shrinksInventory: shrinks, settings: settings), root: root, waiting: waiting)
+        var request = RunRequest(unit: unit, shrinksInventory: shrinks, settings: settings)
+        request.facts = facts
+        let outcome = try run(request, root: root, waiting: waiting)
         if outcome.result == .applied, let identity = outcome.identity {
             try directory.recordRun(identity, source: settings.source)
         }

@@ -49,6 +49,8 @@ public struct RunSettings: Sendable {
 @dynamicMemberLookup
 public struct RunRequest: Sendable {
     public var unit: UnitAssignment
+    /// The machine's facts, when the run has them: the network step says which configured card the machine lacks.
+    public var facts: HardwareFacts?
     /// The run will shrink the unit's copy of the inventory to its own record, for the identity line.
     public var shrinksInventory: Bool
     public var settings: RunSettings
@@ -260,7 +262,7 @@ public enum Agent {
             made.hostKeys = result.keys
         }
         if steps.contains(.network) {
-            let result = try NetworkStep.plan(profile, root: root)
+            let result = try NetworkStep.plan(profile, root: root, cards: request.facts.flatMap { $0.interfaces.isEmpty ? nil : $0.interfaces })
             plan.changes += result.changes
             plan.notes += result.notes
         }

@@ -3,22 +3,21 @@ import Yams
 /// A unit's network as netplan (and cloud-init's network config "version 2") writes it, YAML or JSON, read into the
 /// interfaces Imprint renders for every stack.
 ///
-/// Imprint renders what its interface model holds: ethernets and wifis matched by `match: macaddress`, DHCP or
+/// Imprint renders what its interface model holds: ethernets and wifis bound to a card by `match: macaddress`, by
+/// `match: name` or by their id (the card's kernel name, as netplan reads an id without `match:`), renamed by
+/// `set-name`, DHCP or
 /// static IPv4, DHCPv6 and static IPv6 addresses, default routes (or the older `gateway4`/`gateway6`), name
 /// servers, search domains, MTU and one Wi-Fi access point with an optional password, for every stack. Anything else
-/// (bonds, bridges, VLANs, tunnels, other routes, matching by name alone, renaming a card, `optional: true`,
-/// `accept-ra`) is refused with a message naming it, so nothing an admin pasted is silently lost. `renderer` is read
+/// (bonds, bridges, VLANs, tunnels, other routes, a name pattern, `optional: true`, `accept-ra`) is refused with a message naming it, so nothing an admin pasted is silently lost. `renderer` is read
 /// and left to the image: the stack the image uses (or the group forces) renders the card.
 public enum NetplanV2 {
     static let interfaceKeys: Set<String> = [
-        "match", "dhcp4", "dhcp6", "addresses", "gateway4", "gateway6", "routes", "nameservers", "mtu",
+        "match", "set-name", "dhcp4", "dhcp6", "addresses", "gateway4", "gateway6", "routes", "nameservers", "mtu",
         "access-points", "optional", "renderer",
     ]
 
     /// Keys netplan knows that no stack Imprint renders carries as netplan means them, and what to do instead.
     static let refusedKeys: [String: String] = [
-        "set-name": "Imprint matches each card by its MAC and leaves it the name the kernel gives it, on every stack; "
-            + "remove 'set-name'",
         "accept-ra": "Imprint leaves router advertisements to each stack's own default; remove 'accept-ra'",
     ]
 
@@ -58,29 +57,35 @@ public enum NetplanV2 {
             throw .invalidValue(field: "netplan", value: excerpt(text), reason: "must be a mapping with 'network: {version: 2, ...}'")
         }
         if let inner = network["network"] as? [String: Any] { network = inner }
-        guard "\(network["version"] ?? "")" == "2" else {
-            throw .invalidValue(field: "netplan", value: excerpt(text), reason: "must say 'version: 2' (netplan and cloud-init v2)")
+        // netplan itself reads a document without 'version' (its vrf.yaml and vxlan.yaml examples), as version 2.
+        if let version = network["version"], "\(version)" != "2" {
+            throw .invalidValue(field: "netplan version", value: "\(version)", reason: "must be 2 (netplan and cloud-init v2)")
         }
         if let unsupported = network.keys.sorted().first(where: { !["version", "renderer", "ethernets", "wifis"].contains($0) }) {
             throw .invalidValue(
                 field: "netplan", value: unsupported,
-                reason: "is not supported: Imprint renders ethernets and wifis matched by MAC; configure \(unsupported) in the image")
+                reason: "is not supported: Imprint renders ethernets and wifis; configure \(unsupported) in the image")
         }
         var result: [InterfaceConfig] = []
         for section in ["ethernets", "wifis"] {
             guard let entries = network[section] else { continue }
             guard let mapping = entries as? [String: Any] else {
-                throw .invalidValue(field: "netplan \(section)", value: "\(entries)", reason: "must be a mapping of interface ids")
+                throw .invalidValue(field: "netplan", value: section, reason: "must be a mapping of interface ids")
             }
             for id in mapping.keys.sorted() {
                 guard let settings = mapping[id] as? [String: Any] else {
-                    throw .invalidValue(field: "netplan \(section).\(id)", value: "\(mapping[id] ?? "")", reason: "must be a mapping")
+                    throw .invalidValue(field: "netplan \(section)", value: id, reason: "must be a mapping of settings")
                 }
                 let parsed = try interface(settings, id: id, wifi: section == "wifis")
-                if result.contains(where: { $0.mac == parsed.mac }) {
+                if let mac = parsed.mac, result.contains(where: { $0.mac == mac }) {
                     throw .invalidValue(
-                        field: "netplan interface \(id)", value: parsed.mac.value,
+                        field: "netplan interface \(id)", value: mac.value,
                         reason: "another interface already matches this MAC; give each card once")
+                }
+                if let name = parsed.name, result.contains(where: { $0.name == name || $0.setName == name }) {
+                    throw .invalidValue(
+                        field: "netplan interface \(id)", value: name.value,
+                        reason: "another interface already has this name; give each card once")
                 }
                 result.append(parsed)
             }
@@ -98,12 +103,13 @@ public enum NetplanV2 {
                 field: field, value: unknown,
                 reason: "is not supported; Imprint renders \(interfaceKeys.sorted().joined(separator: ", "))")
         }
-        guard let match = settings["match"] as? [String: Any], let macText = match["macaddress"] else {
+        let (mac, name) = try binding(settings, id: id, field: field)
+        let setName = try settings["set-name"].map { value throws(CoreError) in try interfaceName("\(value)", field: "\(field) set-name") }
+        if setName != nil && mac == nil {
             throw .invalidValue(
-                field: field, value: id,
-                reason: "has no 'match: {macaddress: ...}'; Imprint binds every interface to its card's MAC, never to a name alone")
+                field: "\(field) set-name", value: "\(settings["set-name"] ?? "")",
+                reason: "renames a card found by its MAC; add 'match: {macaddress: ...}'")
         }
-        let mac = try MACAddress("\(macText)")
         var addresses: [IPPrefix] = []
         for text in try strings(settings["addresses"], field: "\(field) addresses") {
             addresses.append(try IPPrefix(text, field: "\(field) address"))
@@ -138,8 +144,42 @@ public enum NetplanV2 {
         }
         let network = try accessPoint(settings, field: field, wifi: wifi)
         return try InterfaceConfig(
-            mac: mac, addresses: addresses, dhcp6: dhcp6, gateway4: gateway4, gateway6: gateway6, dns: dns, search: search, mtu: mtu,
+            mac: mac, name: name, setName: setName, addresses: addresses, dhcp6: dhcp6, gateway4: gateway4, gateway6: gateway6, dns: dns, search: search, mtu: mtu,
             wifi: network)
+    }
+
+    /// The card an interface is bound to: `match: {macaddress: ...}`, `match: {name: ...}` (one card, not a
+    /// pattern) or both; without `match:`, netplan takes the id as the card's kernel name, and so does Imprint.
+    static func binding(_ settings: [String: Any], id: String, field: String) throws(CoreError) -> (MACAddress?, InterfaceName?) {
+        guard let value = settings["match"] else {
+            return (nil, try interfaceName(id, field: field))
+        }
+        guard let match = value as? [String: Any], !match.isEmpty else {
+            throw .invalidValue(field: "\(field) match", value: "\(value)", reason: "must be a mapping with 'macaddress' or 'name'")
+        }
+        if let other = match.keys.sorted().first(where: { !["macaddress", "name"].contains($0) }) {
+            throw .invalidValue(
+                field: "\(field) match", value: other,
+                reason: "is not supported: Imprint binds a card by 'macaddress' or 'name'; use one of them")
+        }
+        let mac = try match["macaddress"].map { text throws(CoreError) in try MACAddress("\(text)") }
+        let name = try match["name"].map { text throws(CoreError) in try interfaceName("\(text)", field: "\(field) match name") }
+        return (mac, name)
+    }
+
+    /// A card's kernel name, refusing a pattern (`en*`), which would bind one interface's addresses to many cards.
+    static func interfaceName(_ text: String, field: String) throws(CoreError) -> InterfaceName {
+        if text.contains(where: { "*?[]".contains($0) }) {
+            throw .invalidValue(
+                field: field, value: text,
+                reason: "is a pattern, which could give one address to several cards; name one card or match its MAC")
+        }
+        do {
+            return try InterfaceName(text)
+        } catch {
+            guard case let .invalidValue(_, _, reason) = error else { throw error }
+            throw .invalidValue(field: field, value: text, reason: reason)
+        }
     }
 
     /// The default gateways: `gateway4`/`gateway6`, or default routes (`to: default, via: GATEWAY`), one of each family.
@@ -155,7 +195,7 @@ public enum NetplanV2 {
                 Set(route.keys).isSubset(of: ["to", "via"])
             else {
                 throw .invalidValue(
-                    field: "\(field) route", value: "\(item)",
+                    field: "\(field) route", value: describe(item),
                     reason: "only default routes ('to: default, via: GATEWAY') are supported; add others in the image")
             }
             let gateway = try IPAddress("\(via)", field: "\(field) route via")
@@ -202,7 +242,9 @@ public enum NetplanV2 {
             return nil
         }
         guard let points = settings["access-points"] as? [String: Any], points.count == 1, let ssid = points.keys.first else {
-            throw .invalidValue(field: "\(field) access-points", value: "\(settings["access-points"] ?? "")", reason: "give exactly one access point")
+            // The SSIDs only: an access point's settings hold its password.
+            let ssids = (settings["access-points"] as? [String: Any])?.keys.sorted().joined(separator: ", ") ?? ""
+            throw .invalidValue(field: "\(field) access-points", value: ssids, reason: "give exactly one access point")
         }
         let point = points[ssid] as? [String: Any] ?? [:]
         if let extra = point.keys.sorted().first(where: { $0 != "password" }) {
@@ -233,6 +275,12 @@ public enum NetplanV2 {
         case let text as String where ["false", "no", "off"].contains(text.lowercased()): return false
         default: throw .invalidValue(field: field, value: "\(value ?? "")", reason: "must be true or false")
         }
+    }
+
+    /// A mapping as `key: value` pairs in key order, for a message (never one that may hold a secret).
+    static func describe(_ value: Any) -> String {
+        guard let mapping = value as? [String: Any] else { return "\(value)" }
+        return mapping.keys.sorted().map { "\($0): \(mapping[$0] ?? "")" }.joined(separator: ", ")
     }
 
     static func excerpt(_ text: String) -> String {

@@ -57,10 +57,41 @@ public struct WifiNetwork: Hashable, Sendable, Codable {
     }
 }
 
-/// One interface of a unit, matched by MAC address: DHCP for IPv4 when it has no IPv4 address, static otherwise;
-/// DHCPv6 on request, beside the router's advertisements and any static IPv6 address.
+/// A kernel network interface name, such as `enp3s0` or `wlp2s0`: what netplan calls a card when a document names it
+/// instead of matching its MAC, and what `set-name` renames a card to.
+public struct InterfaceName: Hashable, Sendable, TextValue, CustomStringConvertible, Comparable {
+    public let value: String
+
+    /// Accepts 1 to 15 letters, digits, `-`, `_` and `.` (the kernel's limit, in characters every stack's file
+    /// carries unquoted); refuses loopback, which belongs to the image.
+    public init(_ text: String) throws(CoreError) {
+        let allowed = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.")
+        guard (1...15).contains(text.count), text.allSatisfy({ allowed.contains($0) }), text != ".", text != ".." else {
+            throw .invalidValue(
+                field: "interface name", value: text,
+                reason: "must be 1 to 15 letters, digits, '-', '_' or '.', such as enp3s0; name one card, not a pattern")
+        }
+        guard text != "lo" else {
+            throw .invalidValue(field: "interface name", value: text, reason: "is loopback, which the image configures; remove it")
+        }
+        value = text
+    }
+
+    public var description: String { value }
+    public var text: String { value }
+    public static func < (lhs: InterfaceName, rhs: InterfaceName) -> Bool { lhs.value < rhs.value }
+}
+
+/// One interface of a unit, bound to its card by MAC address or, as a netplan document may say, by the card's
+/// kernel name: DHCP for IPv4 when it has no IPv4 address, static otherwise; DHCPv6 on request, beside the
+/// router's advertisements and any static IPv6 address.
 public struct InterfaceConfig: Hashable, Sendable, Codable {
-    public var mac: MACAddress
+    /// The card's MAC; nil for a card bound by its name alone.
+    public var mac: MACAddress?
+    /// The card's kernel name, when the document binds it by name (a netplan id without `match:`, or `match: name`).
+    public var name: InterfaceName?
+    /// The name the card bound by `mac` is given (netplan's `set-name`).
+    public var setName: InterfaceName?
     public var addresses: [IPPrefix]
     /// Whether the card asks a DHCPv6 server for an address (netplan's `dhcp6: true`).
     public var dhcp6: Bool
@@ -71,14 +102,18 @@ public struct InterfaceConfig: Hashable, Sendable, Codable {
     public var mtu: Int?
     public var wifi: WifiNetwork?
 
-    /// Builds an interface and checks that its parts agree: each gateway lies in a subnet of the interface's own
-    /// addresses (an IPv6 link-local gateway excepted), and the MTU is one the kernel accepts.
+    /// Builds an interface and checks that its parts agree: it is bound to a card (by MAC, by name or both), a
+    /// renamed card is bound by MAC, each gateway lies in a subnet of the interface's own addresses (an IPv6
+    /// link-local gateway excepted), and the MTU is one the kernel accepts.
     public init(
-        mac: MACAddress, addresses: [IPPrefix] = [], dhcp6: Bool = false, gateway4: IPAddress? = nil,
+        mac: MACAddress?, name: InterfaceName? = nil, setName: InterfaceName? = nil, addresses: [IPPrefix] = [],
+        dhcp6: Bool = false, gateway4: IPAddress? = nil,
         gateway6: IPAddress? = nil, dns: [IPAddress] = [], search: [DomainName] = [], mtu: Int? = nil,
         wifi: WifiNetwork? = nil
     ) throws(CoreError) {
         self.mac = mac
+        self.name = name
+        self.setName = setName
         self.addresses = addresses
         self.dhcp6 = dhcp6
         self.gateway4 = gateway4
@@ -87,6 +122,15 @@ public struct InterfaceConfig: Hashable, Sendable, Codable {
         self.search = search
         self.mtu = mtu
         self.wifi = wifi
+        guard mac != nil || name != nil else {
+            throw .invalidValue(field: "interface", value: addresses.map(\.description).joined(separator: " "),
+                                reason: "is bound to no card; give its MAC address or its name")
+        }
+        if let setName, mac == nil {
+            throw .invalidValue(
+                field: "set-name", value: setName.value,
+                reason: "renames a card found by its MAC; add 'match: {macaddress: ...}' for the card \(name?.value ?? "")")
+        }
         try check(gateway: gateway4, family: .ipv4, field: "IPv4 gateway")
         try check(gateway: gateway6, family: .ipv6, field: "IPv6 gateway")
         if let mtu {
@@ -102,6 +146,9 @@ public struct InterfaceConfig: Hashable, Sendable, Codable {
         }
     }
 
+    /// The card as messages and notes name it: its MAC, or its name when it is bound by name alone.
+    public var card: String { mac?.value ?? name?.value ?? "" }
+
     /// DHCP for IPv4 when no static IPv4 address is given.
     public var usesDHCP4: Bool { !addresses.contains { $0.address.family == .ipv4 } }
 
@@ -114,7 +161,7 @@ public struct InterfaceConfig: Hashable, Sendable, Codable {
         if subnets.isEmpty {
             throw .invalidValue(
                 field: field, value: gateway.value,
-                reason: "is set but the interface \(mac) has no static \(family == .ipv4 ? "IPv4" : "IPv6") address")
+                reason: "is set but the interface \(card) has no static \(family == .ipv4 ? "IPv4" : "IPv6") address")
         }
         if gateway.isLinkLocal { return }
         if !subnets.contains(where: { gateway.isInside($0) }) {
@@ -128,14 +175,16 @@ public struct InterfaceConfig: Hashable, Sendable, Codable {
 
 extension InterfaceConfig {
     private enum CodingKeys: String, CodingKey {
-        case mac, addresses, dhcp6, gateway4, gateway6, dns, search, mtu, wifi
+        case mac, name, setName, addresses, dhcp6, gateway4, gateway6, dns, search, mtu, wifi
     }
 
     /// Decodes through the validating initializer, so a gateway outside its subnet in pasted JSON is refused too.
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         try self.init(
-            mac: container.decode(MACAddress.self, forKey: .mac),
+            mac: container.decodeIfPresent(MACAddress.self, forKey: .mac),
+            name: container.decodeIfPresent(InterfaceName.self, forKey: .name),
+            setName: container.decodeIfPresent(InterfaceName.self, forKey: .setName),
             addresses: container.decodeIfPresent([IPPrefix].self, forKey: .addresses) ?? [],
             dhcp6: container.decodeIfPresent(Bool.self, forKey: .dhcp6) ?? false,
             gateway4: container.decodeIfPresent(IPAddress.self, forKey: .gateway4),
@@ -148,7 +197,9 @@ extension InterfaceConfig {
 
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(mac, forKey: .mac)
+        try container.encodeIfPresent(mac, forKey: .mac)
+        try container.encodeIfPresent(name, forKey: .name)
+        try container.encodeIfPresent(setName, forKey: .setName)
         if !addresses.isEmpty { try container.encode(addresses, forKey: .addresses) }
         if dhcp6 { try container.encode(dhcp6, forKey: .dhcp6) }
         try container.encodeIfPresent(gateway4, forKey: .gateway4)

@@ -373,7 +373,7 @@ extension Inventory {
         var network = ""
         if draft.netplan != nil {
             // The pasted document is exported as given; the interfaces are read from it again on import.
-        } else if let only = draft.interfaces.first, draft.interfaces.count == 1, only.mac.value == macs.first {
+        } else if let only = draft.interfaces.first, draft.interfaces.count == 1, only.mac?.value == macs.first, only.name == nil {
             simple = [
                 only.addresses.filter { $0.address.family == .ipv4 }.map(\.description).joined(separator: " "),
                 only.gateway4?.value ?? "",

@@ -225,6 +225,38 @@ public final class Inventory: Sendable {
                 );
                 """)
         }
+        // A netplan document may bind a card by its kernel name instead of its MAC, and rename it (set-name); SQLite
+        // cannot drop a column's NOT NULL, so the table is rebuilt with the same rows.
+        migrator.registerMigration("v4 interface rows bound by a card's name") { db in
+            try db.execute(sql: """
+                CREATE TABLE interfaceByName (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    unitId INTEGER NOT NULL REFERENCES unit(id) ON DELETE CASCADE,
+                    position INTEGER NOT NULL,
+                    mac TEXT,
+                    name TEXT,
+                    setName TEXT,
+                    addresses TEXT NOT NULL DEFAULT '',
+                    gateway4 TEXT,
+                    gateway6 TEXT,
+                    dns TEXT NOT NULL DEFAULT '',
+                    search TEXT NOT NULL DEFAULT '',
+                    mtu INTEGER,
+                    wifiSSID TEXT,
+                    wifiPassphrase TEXT,
+                    CHECK (mac IS NOT NULL OR name IS NOT NULL),
+                    CHECK (setName IS NULL OR mac IS NOT NULL),
+                    UNIQUE (unitId, mac),
+                    UNIQUE (unitId, name)
+                );
+                INSERT INTO interfaceByName
+                    (id, unitId, position, mac, addresses, gateway4, gateway6, dns, search, mtu, wifiSSID, wifiPassphrase)
+                    SELECT id, unitId, position, mac, addresses, gateway4, gateway6, dns, search, mtu, wifiSSID, wifiPassphrase
+                    FROM interface;
+                DROP TABLE interface;
+                ALTER TABLE interfaceByName RENAME TO interface;
+                """)
+        }
         return migrator
     }
 

@@ -90,7 +90,10 @@ struct InterfaceRow: Codable, FetchableRecord, MutablePersistableRecord, Equatab
     var id: Int64?
     var unitId: Int64
     var position: Int
-    var mac: String
+    /// Nil for a card bound by its name alone (migration "v4 ...").
+    var mac: String?
+    var name: String?
+    var setName: String?
     var addresses: String
     var gateway4: String?
     var gateway6: String?
@@ -111,7 +114,8 @@ struct InterfaceRow: Codable, FetchableRecord, MutablePersistableRecord, Equatab
 extension InterfaceRow {
     init(unitId: Int64, position: Int, config: InterfaceConfig) {
         self.init(
-            id: nil, unitId: unitId, position: position, mac: config.mac.value,
+            id: nil, unitId: unitId, position: position, mac: config.mac?.value, name: config.name?.value,
+            setName: config.setName?.value,
             addresses: config.addresses.map(\.description).joined(separator: " "),
             gateway4: config.gateway4?.value, gateway6: config.gateway6?.value,
             dns: config.dns.map(\.value).joined(separator: " "),
@@ -122,7 +126,9 @@ extension InterfaceRow {
     /// The stored row as a checked value; a row that no longer validates is reported, not trusted.
     func config() throws(CoreError) -> InterfaceConfig {
         try InterfaceConfig(
-            mac: MACAddress(mac),
+            mac: mac.map { text throws(CoreError) in try MACAddress(text) },
+            name: name.map { text throws(CoreError) in try InterfaceName(text) },
+            setName: setName.map { text throws(CoreError) in try InterfaceName(text) },
             addresses: ValueList.split(addresses).map { text throws(CoreError) in try IPPrefix(text) },
             gateway4: gateway4.map { text throws(CoreError) in try IPAddress(text, field: "IPv4 gateway") },
             gateway6: gateway6.map { text throws(CoreError) in try IPAddress(text, field: "IPv6 gateway") },

@@ -55,8 +55,10 @@ public struct UnitDraft: Equatable, Sendable {
         let interfaces = copy.interfaces
         var seen = Set<Identifier>()
         copy.identifiers = identifiers.filter { seen.insert($0).inserted }
+        // A card bound by its name alone has no MAC to find the unit by.
         for interface in interfaces {
-            let identifier = try Identifier(.mac, interface.mac.value)
+            guard let mac = interface.mac else { continue }
+            let identifier = try Identifier(.mac, mac.value)
             if seen.insert(identifier).inserted { copy.identifiers.append(identifier) }
         }
         copy.identifiers = Self.canonicalOrder(copy.identifiers)
@@ -70,9 +72,10 @@ public struct UnitDraft: Equatable, Sendable {
             }
         }
         var macs = Set<MACAddress>()
-        for interface in interfaces where !macs.insert(interface.mac).inserted {
-            throw .invalidValue(
-                field: "interfaces", value: interface.mac.value, reason: "two interfaces have this MAC; give each card once")
+        for interface in interfaces {
+            if let mac = interface.mac, !macs.insert(mac).inserted {
+                throw .invalidValue(field: "interfaces", value: mac.value, reason: "two interfaces have this MAC; give each card once")
+            }
         }
         for kind in [IdentifierKind.serial, .uuid, .assetTag] where copy.identifiers.filter({ $0.kind == kind }).count > 1 {
             throw .invalidValue(
@@ -165,7 +168,7 @@ public struct UnitChanges: Equatable, Sendable {
                 throw .refused(reason: "unit \(draft.hostname) has no \(identifier); 'imprint inventory show \(draft.hostname)' lists its identifiers")
             }
             result.identifiers.removeAll { $0 == identifier }
-            if identifier.kind == .mac { result.interfaces.removeAll { $0.mac.value == identifier.value } }
+            if identifier.kind == .mac { result.interfaces.removeAll { $0.mac?.value == identifier.value } }
         }
         for identifier in addIdentifiers {
             if identifier.kind != .mac { result.identifiers.removeAll { $0.kind == identifier.kind } }

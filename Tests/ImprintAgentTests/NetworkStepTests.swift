@@ -107,8 +107,8 @@ enum NetworkCases {
                 "/usr/bin/nmcli", ["--offline", "connection", "modify", "connection.id", "checked"], input: file.text)
             #expect(result.status == 0, "\(result.error)")
             #expect(result.output.contains("id=checked"))
-            #expect(result.output.lowercased().contains("mac-address=\(interface.mac.value)"))
-            #expect(result.output.contains("uuid=\(NetworkStep.Renderer.connectionUUID(unit: "RM204-07", mac: interface.mac))"))
+            #expect(result.output.lowercased().contains("mac-address=\(interface.card)"))
+            #expect(result.output.contains("uuid=\(NetworkStep.Renderer.connectionUUID(unit: "RM204-07", card: interface))"))
             for address in interface.addresses {
                 #expect(result.output.contains("=\(address)"), "nmcli lost \(address)")
             }
@@ -127,33 +127,13 @@ enum NetworkCases {
         let interfaces = try NetworkCases.named(name)
         let folder = try TemporaryDirectory("nmdaemon")
         let files = try NetworkCases.render(interfaces, stack: .networkManager, into: folder)
-        let config = try folder.write("NetworkManager.conf", "[main]\nplugins=keyfile\ndns=none\nrc-manager=unmanaged\nhostname-mode=none\nno-auto-default=*\n")
         let fields = "connection.id,connection.uuid,802-3-ethernet.mac-address,802-11-wireless.mac-address,802-11-wireless.ssid,ipv4.method,ipv4.addresses,ipv4.gateway,ipv6.addresses,ipv6.gateway"
-        let show = files.indices.map { "nmcli -t -f \(fields) connection show imprint-\($0)" }.joined(separator: "\n")
-        // The PID namespace ends every process (the bus, the daemon) when the script ends; tmpfs keeps /run and
-        // NetworkManager's state off the host; dns=none and hostname-mode=none keep it off /etc.
-        let script = """
-            set -e
-            mount -t tmpfs tmpfs /run
-            mount -t tmpfs tmpfs /var/lib/NetworkManager
-            mount --bind \(folder.file("etc/NetworkManager/system-connections")) /etc/NetworkManager/system-connections
-            mkdir -p /run/dbus
-            dbus-daemon --system --fork --nopidfile
-            NetworkManager --no-daemon --config=\(config) 2>\(folder.file("daemon.log")) &
-            for i in $(seq 1 100); do
-              if [ "$(nmcli -t -f NAME connection show 2>/dev/null | grep -c '^imprint-')" = "\(files.count)" ]; then break; fi
-              sleep 0.1
-            done
-            \(show)
-            """
-        let result = try runProcess("/usr/bin/unshare", [
-            "--net", "--mount", "--uts", "--pid", "--fork", "--propagation", "private", "/bin/sh", "-c", script,
-        ])
-        #expect(result.status == 0, "\(result.error) \((try? String(contentsOfFile: folder.file("daemon.log"), encoding: .utf8)) ?? "")")
+        let result = try networkManagerShow(folder, profiles: files.indices.map { "imprint-\($0)" }, fields: fields)
+        #expect(result.status == 0, "\(result.error)")
         for (index, interface) in interfaces.enumerated() {
             #expect(result.output.contains("connection.id:imprint-\(index)\n"))
-            #expect(result.output.contains("connection.uuid:\(NetworkStep.Renderer.connectionUUID(unit: "RM204-07", mac: interface.mac))\n"))
-            #expect(result.output.contains("mac-address:\(interface.mac.value.uppercased())\n"))
+            #expect(result.output.contains("connection.uuid:\(NetworkStep.Renderer.connectionUUID(unit: "RM204-07", card: interface))\n"))
+            #expect(result.output.contains("mac-address:\(interface.card.uppercased())\n"))
             let v4 = interface.addresses.filter { $0.address.family == .ipv4 }.map(\.description)
             #expect(result.output.contains("ipv4.method:\(v4.isEmpty ? "auto" : "manual")\n"))
             if !v4.isEmpty { #expect(result.output.contains("ipv4.addresses:\(v4.joined(separator: ", "))\n")) }
@@ -232,6 +212,37 @@ enum NetworkCases {
         #expect(result.output == "3c:52:82:20:14:07\n10.30.0.7\n16\n10.30.0.1\nSchool \"Wi-Fi\" $HOME\np@ss $(reboot) `x`\nnone\n")
         #expect(files[2].mode == 0o600)
     }
+}
+
+/// What `nmcli -t -f FIELDS connection show` says of each of `profiles`, asked of the real NetworkManager daemon run
+/// in private network, mount, UTS and PID namespaces with its own /run, system bus and state folder, and
+/// `folder/etc/NetworkManager/system-connections` over /etc/NetworkManager/system-connections; it waits (up to 10 s,
+/// a bound, not a timing the test depends on) until the daemon lists every profile.
+func networkManagerShow(_ folder: TemporaryDirectory, profiles: [String], fields: String) throws -> ProcessResult {
+    let config = try folder.write("NetworkManager.conf", "[main]\nplugins=keyfile\ndns=none\nrc-manager=unmanaged\nhostname-mode=none\nno-auto-default=*\n")
+    let show = profiles.map { "nmcli -t -f \(fields) connection show '\($0)'" }.joined(separator: "\n")
+    let names = profiles.map { "-e '^\($0)$'" }.joined(separator: " ")
+    // The PID namespace ends every process (the bus, the daemon) when the script ends; tmpfs keeps /run and
+    // NetworkManager's state off the host; dns=none and hostname-mode=none keep it off /etc.
+    let script = """
+        set -e
+        mount -t tmpfs tmpfs /run
+        mount -t tmpfs tmpfs /var/lib/NetworkManager
+        mount --bind \(folder.file("etc/NetworkManager/system-connections")) /etc/NetworkManager/system-connections
+        mkdir -p /run/dbus
+        dbus-daemon --system --fork --nopidfile
+        NetworkManager --no-daemon --config=\(config) 2>\(folder.file("daemon.log")) &
+        for i in $(seq 1 100); do
+          if [ "$(nmcli -t -f NAME connection show 2>/dev/null | grep -c \(names))" = "\(profiles.count)" ]; then break; fi
+          sleep 0.1
+        done
+        \(show)
+        """
+    let result = try runProcess("/usr/bin/unshare", [
+        "--net", "--mount", "--uts", "--pid", "--fork", "--propagation", "private", "/bin/sh", "-c", script,
+    ])
+    let log = (try? String(contentsOfFile: folder.file("daemon.log"), encoding: .utf8)) ?? ""
+    return ProcessResult(status: result.status, output: result.output, error: result.error + log)
 }
 
 /// The lines the real systemd-networkd logs about `files` (rendered under `folder`), run for 2 s in a private network

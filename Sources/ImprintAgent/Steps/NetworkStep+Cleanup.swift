@@ -91,6 +91,9 @@ extension NetworkStep {
 
             mutating func networkdFiles() throws(CoreError) {
                 let networkd = IdentityFile.networkdConfig.folder + "/"
+                for name in try root.listFolder(networkd) where name.hasPrefix("10-imprint-") && name.hasSuffix(".link") {
+                    try remove(networkd + name, "Imprint's name for a card, no longer given (the record no longer renames it)")
+                }
                 for name in try root.listFolder(networkd) where name.hasSuffix(".network") {
                     if name.hasPrefix("10-imprint-") {
                         try remove(networkd + name, "Imprint's systemd-networkd file, no longer used")

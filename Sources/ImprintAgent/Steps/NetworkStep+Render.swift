@@ -38,7 +38,7 @@ extension NetworkStep {
                     throw CoreError.invalidValue(
                         field: "template", value: source,
                         reason: "writes the same \(stack.rawValue) files with and without DHCPv6, so DHCPv6 on "
-                            + "\(asking.map(\.mac.value).joined(separator: ", ")) would be lost; render 'dhcp6' in it as the "
+                            + "\(asking.map(\.card).joined(separator: ", ")) would be lost; render 'dhcp6' in it as the "
                             + "built-in \(name) does (see Templates/README.md), or remove the override")
                 }
             }
@@ -50,10 +50,22 @@ extension NetworkStep {
         private func render(_ interfaces: [InterfaceConfig], overridesIn root: TargetRoot?) throws -> [RenderedFile] {
             switch stack {
             case .netplan: return try renderNetplan(interfaces, overridesIn: root)
-            case .networkManager: return try renderNetworkManager(interfaces, overridesIn: root)
-            case .networkd: return try renderNetworkd(interfaces, overridesIn: root)
-            case .ifupdown: return try renderIfupdown(interfaces, overridesIn: root)
-            case .ifcfg: return try renderIfcfg(interfaces, overridesIn: root)
+            case .networkManager: return try renderNetworkManager(interfaces, overridesIn: root) + renderLinks(interfaces, overridesIn: root)
+            case .networkd: return try renderNetworkd(interfaces, overridesIn: root) + renderLinks(interfaces, overridesIn: root)
+            case .ifupdown: return try renderIfupdown(interfaces, overridesIn: root) + renderLinks(interfaces, overridesIn: root)
+            case .ifcfg: return try renderIfcfg(interfaces, overridesIn: root) + renderLinks(interfaces, overridesIn: root)
+            }
+        }
+
+        /// A systemd .link file for each card the document renames (`set-name`): udev names the card when it
+        /// appears, whichever stack configures it then (netplan writes its own, so the netplan stack needs none).
+        private func renderLinks(_ interfaces: [InterfaceConfig], overridesIn root: TargetRoot?) throws -> [RenderedFile] {
+            let template = try Template.load("imprint.link", root: root)
+            return try interfaces.enumerated().compactMap { index, interface in
+                guard let mac = interface.mac, let setName = interface.setName else { return nil }
+                return RenderedFile(
+                    path: "/etc/systemd/network/10-imprint-\(index).link", text: template.render(try values(interface, index: index)),
+                    mode: 0o644, reason: "names the card \(mac) \(setName), as the document's set-name says", secret: false)
             }
         }
 
@@ -68,7 +80,7 @@ extension NetworkStep {
             ])
             return [RenderedFile(
                 path: "/etc/netplan/90-imprint.yaml", text: text, mode: 0o600,
-                reason: "the unit's network for netplan, cards matched by MAC (0600: netplan refuses readable files)",
+                reason: "the unit's network for netplan (0600: netplan refuses readable files)",
                 secret: interfaces.contains { $0.wifi?.passphrase != nil })]
         }
 
@@ -81,7 +93,7 @@ extension NetworkStep {
                 return RenderedFile(
                     path: "/etc/NetworkManager/system-connections/imprint-\(index).nmconnection",
                     text: template.render(item), mode: 0o600,
-                    reason: "NetworkManager profile for the card \(interface.mac) (0600: NetworkManager ignores readable keyfiles)",
+                    reason: "NetworkManager profile for the card \(interface.card) (0600: NetworkManager ignores readable keyfiles)",
                     secret: interface.wifi?.passphrase != nil)
             }
         }
@@ -94,12 +106,12 @@ extension NetworkStep {
                     throw CoreError.invalidValue(
                         field: "Wi-Fi SSID", value: wifi.ssid,
                         reason: "systemd-networkd cannot join a Wi-Fi network on its own; force the netplan or "
-                            + "networkmanager stack for this group, or remove the Wi-Fi settings of \(interface.mac)")
+                            + "networkmanager stack for this group, or remove the Wi-Fi settings of \(interface.card)")
                 }
                 return RenderedFile(
                     path: "/etc/systemd/network/10-imprint-\(index).network",
                     text: template.render(try values(interface, index: index)), mode: 0o644,
-                    reason: "systemd-networkd configuration for the card \(interface.mac)", secret: false)
+                    reason: "systemd-networkd configuration for the card \(interface.card)", secret: false)
             }
         }
 
@@ -110,7 +122,7 @@ extension NetworkStep {
                 path: "/etc/network/interfaces.d/imprint",
                 text: try Template.load("interfaces-imprint", root: root).render(["unit": unit, "interfaces": items]),
                 mode: interfaces.contains { $0.wifi?.passphrase != nil } ? 0o600 : 0o644,
-                reason: "ifupdown stanzas for the unit's cards, matched by MAC",
+                reason: "ifupdown stanzas for the unit's cards",
                 secret: interfaces.contains { $0.wifi?.passphrase != nil })]
         }
 
@@ -123,7 +135,7 @@ extension NetworkStep {
                 item["id"] = "imprint-\(index)"
                 files.append(RenderedFile(
                     path: "/etc/sysconfig/network-scripts/ifcfg-imprint-\(index)", text: template.render(item),
-                    mode: 0o644, reason: "ifcfg file for the card \(interface.mac)", secret: false))
+                    mode: 0o644, reason: "ifcfg file for the card \(interface.card)", secret: false))
                 if interface.wifi?.passphrase != nil {
                     files.append(RenderedFile(
                         path: "/etc/sysconfig/network-scripts/keys-imprint-\(index)",
@@ -138,12 +150,16 @@ extension NetworkStep {
         func values(_ interface: InterfaceConfig, index: Int) throws -> [String: Any] {
             var item: [String: Any] = [
                 "unit": unit,
-                "id": "imprint\(index)",
-                "mac": interface.mac.value,
-                "uuid": Self.connectionUUID(unit: unit, mac: interface.mac),
+                // ifupdown's logical interface: the card's own name when the document binds it by name.
+                "id": interface.mac == nil ? interface.name?.value ?? "imprint\(index)" : "imprint\(index)",
+                "uuid": Self.connectionUUID(unit: unit, card: interface),
                 "type": interface.wifi == nil ? "ethernet" : "wifi",
                 "isWifi": interface.wifi != nil,
             ]
+            // Absent, not empty, when not given: an empty string is a true Mustache section.
+            if let mac = interface.mac { item["mac"] = mac.value }
+            if let name = interface.name { item["name"] = name.value }
+            if let setName = interface.setName { item["setName"] = setName.value }
             item.merge(Self.addressValues(interface)) { _, new in new }
             item.merge(Self.nameServerValues(interface)) { _, new in new }
             if let mtu = interface.mtu { item["mtu"] = String(mtu) }
@@ -261,14 +277,25 @@ extension NetworkStep {
             }
         }
 
+        /// A UUID for the unit's connection on the card `card`, from its MAC (or, for a card bound by name alone,
+        /// its name).
+        static func connectionUUID(unit: String, card: InterfaceConfig) -> String {
+            if let mac = card.mac { return connectionUUID(unit: unit, mac: mac) }
+            return connectionUUID(unit: unit, key: "name:\(card.name?.value ?? "")")
+        }
+
         /// A UUID for the unit's connection on the card `mac`, the same on every run (a name-based UUID, version 5,
         /// from the unit's name and the MAC), so NetworkManager sees an edited profile, not a new one.
         static func connectionUUID(unit: String, mac: MACAddress) -> String {
+            connectionUUID(unit: unit, key: mac.value)
+        }
+
+        private static func connectionUUID(unit: String, key: String) -> String {
             // The namespace is Imprint's own, made once at random.
             let namespace: [UInt8] = [
                 0x5b, 0x1e, 0x8a, 0x62, 0x3f, 0x0d, 0x4c, 0x41, 0x9a, 0x77, 0x0e, 0x6f, 0x1c, 0x58, 0x2d, 0x93,
             ]
-            var hash = Array(Insecure.SHA1.hash(data: namespace + Array("\(unit.lowercased())/\(mac.value)".utf8)).prefix(16))
+            var hash = Array(Insecure.SHA1.hash(data: namespace + Array("\(unit.lowercased())/\(key)".utf8)).prefix(16))
             hash[6] = (hash[6] & 0x0f) | 0x50
             hash[8] = (hash[8] & 0x3f) | 0x80
             let hex = hash.map { $0 < 16 ? "0" + String($0, radix: 16) : String($0, radix: 16) }.joined()

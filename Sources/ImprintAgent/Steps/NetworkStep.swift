@@ -10,8 +10,10 @@ enum NetworkStep {
         var notes: [String]
     }
 
-    static func plan(_ profile: UnitProfile, root: TargetRoot) throws -> Result {
-        let interfaces = try resolveInterfaces(profile)
+    /// - Parameters:
+    ///   - cards: the cards the machine's facts list, to say which configured card it lacks; nil when unknown.
+    static func plan(_ profile: UnitProfile, root: TargetRoot, cards: [NetworkInterfaceFact]? = nil) throws -> Result {
+        let interfaces = try resolveInterfaces(profile, cards: cards)
         var notes: [String] = []
         var changes: [FileChange] = []
         let chosen = try Detection.choose(forced: profile.networkStack, root: root)
@@ -53,18 +55,43 @@ enum NetworkStep {
     /// configured interface at all (a machine just enrolled into a static group): then every MAC gets DHCP, so
     /// the unit can be reached until an address is given, and the plan says so. A configured interface without a
     /// static IPv4 address uses DHCP in either mode, also with a note in a static group.
-    static func resolveInterfaces(_ profile: UnitProfile) throws -> (list: [InterfaceConfig], notes: [String]) {
+    ///
+    /// A card bound by name has a MAC only the machine's facts tell: the other MACs get DHCP only when the facts
+    /// list the cards, so that no card is configured twice.
+    static func resolveInterfaces(
+        _ profile: UnitProfile, cards: [NetworkInterfaceFact]? = nil
+    ) throws -> (list: [InterfaceConfig], notes: [String]) {
         var seen = Set<MACAddress>()
-        for interface in profile.interfaces where !seen.insert(interface.mac).inserted {
-            throw CoreError.invalidValue(
-                field: "interfaces", value: interface.mac.value,
-                reason: "two interfaces of \(profile.hostname.value) have this MAC; give each card once")
+        var names = Set<InterfaceName>()
+        for interface in profile.interfaces {
+            if let mac = interface.mac, !seen.insert(mac).inserted {
+                throw CoreError.invalidValue(
+                    field: "interfaces", value: mac.value,
+                    reason: "two interfaces of \(profile.hostname.value) have this MAC; give each card once")
+            }
+            if let name = interface.name, !names.insert(name).inserted {
+                throw CoreError.invalidValue(
+                    field: "interfaces", value: name.value,
+                    reason: "two interfaces of \(profile.hostname.value) have this name; give each card once")
+            }
         }
         var list = profile.interfaces
-        var notes: [String] = []
-        let others = try profile.identifiers.filter { $0.kind == .mac }
+        var notes = bindingNotes(list, cards: cards)
+        // The MACs of the cards bound by name, when the facts tell them all.
+        let factMACs = Dictionary((cards ?? []).compactMap { card in (try? MACAddress(card.mac)).map { (card.name, $0) } }) { first, _ in first }
+        // Facts that list the cards tell which MAC each name is, and that a name they lack is no card of theirs.
+        let unresolved = cards == nil ? names : []
+        for name in names { if let mac = factMACs[name.value] { seen.insert(mac) } }
+        var others = try profile.identifiers.filter { $0.kind == .mac }
             .map { identifier throws(CoreError) in try MACAddress(identifier.value) }
             .filter { !seen.contains($0) }
+        if !unresolved.isEmpty, !others.isEmpty {
+            notes.append("network: \(unresolved.map(\.value).sorted().joined(separator: ", ")) \(unresolved.count == 1 ? "is" : "are") bound by name "
+                + "and the machine's facts do not say which MAC \(unresolved.count == 1 ? "it has" : "they have"), so "
+                + "\(others.map(\.value).joined(separator: ", ")) \(others.count == 1 ? "is" : "are") left unconfigured rather than "
+                + "risk configuring a card twice; match the cards by MAC to configure them all")
+            others = []
+        }
         let hint = "give it one with 'imprint inventory set \(profile.hostname.value) --interface MAC --ipv4 ADDRESS/PREFIX'"
         if profile.networkMode == .dhcp || list.isEmpty {
             for mac in others where seen.insert(mac).inserted {
@@ -72,11 +99,11 @@ enum NetworkStep {
             }
             if profile.networkMode == .static, !list.isEmpty {
                 notes.append("network: the group is static but unit \(profile.hostname.value) has no address, so "
-                    + "\(list.map(\.mac.value).joined(separator: ", ")) use DHCP for now; \(hint)")
+                    + "\(list.map(\.card).joined(separator: ", ")) use DHCP for now; \(hint)")
             }
         } else {
             for interface in list where interface.usesDHCP4 {
-                notes.append("network: the group is static but \(interface.mac) has no IPv4 address, so it uses DHCP; \(hint)")
+                notes.append("network: the group is static but \(interface.card) has no IPv4 address, so it uses DHCP; \(hint)")
             }
             if !others.isEmpty {
                 notes.append("network: static group: \(others.map(\.value).joined(separator: ", ")) \(others.count == 1 ? "has" : "have") "
@@ -84,6 +111,32 @@ enum NetworkStep {
             }
         }
         return (list, notes)
+    }
+
+    /// What the plan says about how each configured card is found: by name as the document says, renamed, or
+    /// bound to a card the machine's facts do not list (its settings wait for that card).
+    static func bindingNotes(_ interfaces: [InterfaceConfig], cards: [NetworkInterfaceFact]?) -> [String] {
+        let present = (cards ?? []).map { "\($0.name) (\($0.mac))" }.joined(separator: ", ")
+        let has = present.isEmpty ? "it lists no card" : "it has \(present)"
+        var notes: [String] = []
+        for interface in interfaces {
+            if let name = interface.name {
+                notes.append("network: bound to \(name) by name, as the document says"
+                    + (interface.mac.map { " (and to the MAC \($0))" } ?? ""))
+            }
+            if let mac = interface.mac, let setName = interface.setName {
+                notes.append("network: the card \(mac) is named \(setName), as the document's set-name says")
+            }
+            guard let cards else { continue }
+            if let mac = interface.mac, !cards.contains(where: { (try? MACAddress($0.mac)) == mac }) {
+                notes.append("network: the machine's facts have no card with the MAC \(mac) (\(has)); its settings are "
+                    + "written and wait for that card; fix the MAC in the unit's record if it is wrong")
+            } else if interface.mac == nil, let name = interface.name, !cards.contains(where: { $0.name == name.value }) {
+                notes.append("network: the machine's facts have no card named \(name) (\(has)); its settings are "
+                    + "written and wait for that card; match the card by MAC if its name differs on this model")
+            }
+        }
+        return notes
     }
 }
 

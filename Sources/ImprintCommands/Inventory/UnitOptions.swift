@@ -79,7 +79,7 @@ struct UnitOptions: ParsableArguments {
 
     /// The configured card: its current settings with the given options laid over them.
     func interface(current: UnitDraft) throws -> InterfaceConfig {
-        let macText = interfaceMAC ?? ValueList.split(macs).first ?? current.interfaces.first?.mac.value
+        let macText = interfaceMAC ?? ValueList.split(macs).first ?? current.interfaces.first(where: { $0.mac != nil })?.mac?.value
             ?? current.identifiers.first { $0.kind == .mac }?.value
         guard let macText else {
             throw ValidationError("network options need a card to configure: give '--mac' or '--interface'")

@@ -89,7 +89,12 @@ struct InterfaceView: Encodable {
         @Nullable var passphrase: String?
     }
 
-    var mac: String
+    /// Null for a card bound by its name alone.
+    @Nullable var mac: String?
+    /// The card's kernel name when the unit's netplan document binds it by name.
+    @Nullable var name: String?
+    /// The name the document gives the card (`set-name`).
+    @Nullable var setName: String?
     var addresses: [String]
     var dhcp6: Bool
     @Nullable var gateway4: String?
@@ -100,7 +105,9 @@ struct InterfaceView: Encodable {
     @Nullable var wifi: Wifi?
 
     init(_ interface: InterfaceConfig) {
-        mac = interface.mac.value
+        mac = interface.mac?.value
+        name = interface.name?.value
+        setName = interface.setName?.value
         addresses = interface.addresses.map(\.description)
         dhcp6 = interface.dhcp6
         gateway4 = interface.gateway4?.description
@@ -132,7 +139,8 @@ enum Render {
             if !interface.dns.isEmpty { parts.append("dns " + interface.dns.map(\.value).joined(separator: ",")) }
             if let mtu = interface.mtu { parts.append("mtu \(mtu)") }
             if let wifi = interface.wifi { parts.append("wifi \(quoted(wifi.ssid))") }
-            add("interface", "\(interface.mac) " + parts.filter { !$0.isEmpty }.joined(separator: " "))
+            let card = [interface.mac?.value, interface.name.map { "name \($0)" }, interface.setName.map { "set-name \($0)" }]
+            add("interface", card.compactMap { $0 }.joined(separator: " ") + " " + parts.filter { !$0.isEmpty }.joined(separator: " "))
         }
         if profile.interfaces.isEmpty { add("network", "\(profile.networkMode.rawValue) on every card") }
         add("network stack", profile.networkStack?.rawValue ?? "detected from the image")
