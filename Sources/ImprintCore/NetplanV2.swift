@@ -277,6 +277,36 @@ public enum NetplanV2 {
         }
     }
 
+    /// Keys whose values are secrets wherever they appear in a document: Wi-Fi and 802.1X passwords, a private
+    /// key's password, WireGuard keys, a modem's password and PIN.
+    static let secretKeys: Set<String> = ["password", "client-key-password", "key", "private", "shared", "pin", "psk"]
+
+    /// Whether `text` holds a value under one of `secretKeys`, so its file is shown in no diff, log or JSON.
+    public static func holdsSecret(_ text: String) -> Bool {
+        func walk(_ node: Node) -> Bool {
+            switch node {
+            case .scalar, .alias: return false
+            case .sequence(let sequence): return sequence.contains(where: walk)
+            case .mapping(let mapping):
+                return mapping.contains { pair in (pair.key.string.map { secretKeys.contains($0) } ?? false) || walk(pair.value) }
+            }
+        }
+        // A document that does not read was refused when it was stored; treat it as secret rather than show it.
+        guard let root = try? Yams.compose(yaml: text) else { return true }
+        return walk(root)
+    }
+
+    /// `text` as netplan reads it from /etc/netplan: as given, under a first comment line; cloud-init's inner
+    /// mapping (without `network:`) is put under `network:`, every line indented, which keeps YAML and JSON alike.
+    public static func fileText(_ text: String, header: String) -> String {
+        let body = text.hasSuffix("\n") ? text : text + "\n"
+        let root = try? Yams.compose(yaml: text)
+        if root?["network"] != nil { return header + body }
+        let indented = body.split(separator: "\n", omittingEmptySubsequences: false).dropLast()
+            .map { $0.isEmpty ? "" : "  " + $0 }.joined(separator: "\n")
+        return header + "network:\n" + indented + "\n"
+    }
+
     /// A mapping as `key: value` pairs in key order, for a message (never one that may hold a secret).
     static func describe(_ value: Any) -> String {
         guard let mapping = value as? [String: Any] else { return "\(value)" }

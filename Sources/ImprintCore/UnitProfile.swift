@@ -15,11 +15,14 @@ public struct UnitProfile: Codable, Equatable, Sendable {
     /// The unit's queues: its group's, then its own.
     public var printers: [PrinterQueue]
     public var defaultPrinter: PrinterName?
+    /// The unit's own network document (netplan / cloud-init "version 2") as pasted, when it has one: the netplan
+    /// stack writes it as given.
+    public var netplan: String?
 
     public init(
         hostname: Hostname, domain: DomainName?, group: String?, model: String?, revision: Int,
         identifiers: [Identifier], interfaces: [InterfaceConfig], networkMode: NetworkMode,
-        networkStack: NetworkStack?, printers: [PrinterQueue], defaultPrinter: PrinterName?
+        networkStack: NetworkStack?, printers: [PrinterQueue], defaultPrinter: PrinterName?, netplan: String? = nil
     ) {
         self.hostname = hostname
         self.domain = domain
@@ -32,6 +35,7 @@ public struct UnitProfile: Codable, Equatable, Sendable {
         self.networkStack = networkStack
         self.printers = printers
         self.defaultPrinter = defaultPrinter
+        self.netplan = netplan
     }
 
     /// The fully qualified name, or the bare hostname when the unit has no domain.

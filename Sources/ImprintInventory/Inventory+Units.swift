@@ -273,7 +273,8 @@ extension Inventory {
             networkMode: try NetworkMode(group?.networkMode ?? "dhcp"),
             networkStack: try draft.networkStack ?? group?.networkStack.map { text in try NetworkStack(text) },
             printers: printers,
-            defaultPrinter: try defaultId.flatMap { context.printers[$0] }.map { printer in try PrinterName(printer.name) })
+            defaultPrinter: try defaultId.flatMap { context.printers[$0] }.map { printer in try PrinterName(printer.name) },
+            netplan: draft.netplan)
         return UnitRecord(
             draft: draft, revision: row.revision, createdAt: row.createdAt, updatedAt: row.updatedAt, profile: profile)
     }

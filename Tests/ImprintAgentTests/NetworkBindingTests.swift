@@ -173,3 +173,70 @@ enum BindingCases {
         #expect(outcome.plan.notes.contains { $0.contains("facts have no card named enp3s0") }, "\(outcome.plan.notes)")
     }
 }
+
+@Suite struct NetplanAsGivenTests {
+    /// A document with a card bound by name, a renamed card and a Wi-Fi password.
+    static let document = """
+        network:
+          version: 2
+          renderer: networkd
+          ethernets:
+            enp3s0:
+              addresses: [10.10.10.2/24]
+              routes: [{to: default, via: 10.10.10.1}]
+            lan:
+              match: {macaddress: "\(NetworkCases.mac)"}
+              set-name: lan0
+              dhcp4: true
+          wifis:
+            wlp2s0:
+              dhcp4: true
+              access-points:
+                "School Wi-Fi": {password: "c0rrect horse battery"}
+        """
+
+    /// For the netplan stack, the unit's document is written as given (under one comment line), 0600, and
+    /// `netplan generate` renders it itself, the Wi-Fi password included; the change is secret, so the dry-run diff
+    /// (which `run --json` and the log show too) never carries the password.
+    @Test func writtenAsGivenAndMasked() throws {
+        let folder = try TemporaryDirectory("as-given")
+        let root = try TargetRoot(folder.path)
+        var profile = try NetworkCases.profile(try NetplanV2.interfaces(Self.document), stack: .netplan)
+        profile.netplan = Self.document
+        let plan = try NetworkStep.plan(profile, root: root)
+        #expect(plan.notes.contains("network: the unit's netplan document is written as given to /etc/netplan/90-imprint.yaml; netplan renders it itself"))
+        let change = try #require(plan.changes.first { $0.path == "/etc/netplan/90-imprint.yaml" })
+        let text = String(decoding: try #require(change.after), as: UTF8.self)
+        #expect(text.hasPrefix("# Written by Imprint for RM204-07") && text.hasSuffix("\n" + Self.document + "\n"), "\(text)")
+        #expect(change.secret && !change.diff.contains("c0rrect"), "\(change.diff)")
+        let outcome = try Agent.run(request(profile, steps: [.network]), root: root)
+        #expect(outcome.plan.changes.allSatisfy { !$0.diff.contains("c0rrect") })
+        #expect(try root.metadata("/etc/netplan/90-imprint.yaml")?.mode == 0o600)
+        let generated = try runProcess("/usr/sbin/netplan", ["generate", "--root-dir", folder.path])
+        #expect(generated.status == 0 && generated.error.isEmpty, "\(generated.error)")
+        let link = try String(contentsOfFile: folder.file("run/systemd/network/10-netplan-lan.link"), encoding: .utf8)
+        #expect(link.contains("Name=lan0"))
+        let network = try String(contentsOfFile: folder.file("run/systemd/network/10-netplan-enp3s0.network"), encoding: .utf8)
+        #expect(network.contains("Name=enp3s0") && network.contains("Address=10.10.10.2/24"))
+        let supplicant = try String(contentsOfFile: folder.file("run/netplan/wpa-wlp2s0.conf"), encoding: .utf8)
+        #expect(supplicant.contains("ssid=\"School Wi-Fi\"") && supplicant.contains("psk=\"c0rrect horse battery\""))
+    }
+
+    /// cloud-init's inner mapping in JSON (no `network:`) is put under `network:` and read by netplan; a document
+    /// without a secret is shown in the diff.
+    @Test func innerMappingIsWrapped() throws {
+        let folder = try TemporaryDirectory("as-given-json")
+        let json = #"{"version": 2, "ethernets": {"enp3s0": {"dhcp4": true, "mtu": 9000}}}"#
+        var profile = try NetworkCases.profile(try NetplanV2.interfaces(json), stack: .netplan)
+        profile.netplan = json
+        let change = try #require(try NetworkStep.plan(profile, root: TargetRoot(folder.path)).changes.first)
+        #expect(!change.secret && change.diff.contains("+  {\"version\": 2"), "\(change.diff)")
+        _ = try Agent.run(request(profile, steps: [.network]), root: TargetRoot(folder.path))
+        let generated = try runProcess("/usr/sbin/netplan", ["generate", "--root-dir", folder.path])
+        #expect(generated.status == 0 && generated.error.isEmpty, "\(generated.error)")
+        let network = try String(contentsOfFile: folder.file("run/systemd/network/10-netplan-enp3s0.network"), encoding: .utf8)
+        #expect(network.contains("Name=enp3s0") && network.contains("DHCP=ipv4"))
+        #expect(NetplanV2.holdsSecret("network: {version: 2, tunnels: {wg0: {mode: wireguard, key: abc}}}"))
+        #expect(NetplanV2.holdsSecret("network: {version: 2, ethernets: {e: {auth: {password: x}}}}"))
+    }
+}

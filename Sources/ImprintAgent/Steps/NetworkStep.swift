@@ -24,8 +24,18 @@ enum NetworkStep {
                 notes.append("network: the unit has no MAC address in the inventory, so no interface is configured; "
                     + "add one with 'imprint inventory set \(profile.hostname.value) --mac ...'")
             } else {
-                owned = try Renderer(unit: profile.hostname.value, stack: chosen.stack, interfaces: interfaces.list, root: root)
-                    .files()
+                if chosen.stack == .netplan, let document = profile.netplan {
+                    owned = [asGiven(document, unit: profile.hostname.value)]
+                    notes.append("network: the unit's netplan document is written as given to \(owned[0].path); netplan renders it itself")
+                    let left = interfaces.list.dropFirst(profile.interfaces.count).map(\.card)
+                    if !left.isEmpty {
+                        notes.append("network: \(left.joined(separator: ", ")) \(left.count == 1 ? "is" : "are") not in the document and "
+                            + "left unconfigured, as the document leaves \(left.count == 1 ? "it" : "them")")
+                    }
+                } else {
+                    owned = try Renderer(unit: profile.hostname.value, stack: chosen.stack, interfaces: interfaces.list, root: root)
+                        .files()
+                }
                 if chosen.stack == .netplan, interfaces.list.contains(where: { $0.wifi != nil }),
                     !root.exists("/usr/sbin/NetworkManager")
                 {
@@ -48,6 +58,17 @@ enum NetworkStep {
         changes += cleanup.changes
         notes += cleanup.notes
         return Result(changes: changes, notes: notes)
+    }
+
+    /// The unit's netplan document as netplan reads it, so that nothing is lost in translation: 0600 (netplan
+    /// refuses readable files, and it may hold passwords), and secret when it holds one.
+    static func asGiven(_ document: String, unit: String) -> RenderedFile {
+        RenderedFile(
+            path: "/etc/netplan/90-imprint.yaml",
+            text: NetplanV2.fileText(document, header: "# Written by Imprint for \(unit) from the unit's netplan document, as given: "
+                + "change the unit in the inventory, not this file.\n"),
+            mode: 0o600, reason: "the unit's netplan document, as given (0600: netplan refuses readable files)",
+            secret: NetplanV2.holdsSecret(document))
     }
 
     /// The interfaces to render, in order: the configured ones, then (in DHCP mode) every other MAC the unit is
