@@ -119,6 +119,28 @@ public struct DiskTarget {
         return rewrites
     }
 
+    /// The rewritten files an initramfs carries a copy of: its own must be made again to name the new ids.
+    public static let initramfsFiles: Set<String> = ["/etc/initramfs-tools/conf.d/resume", "/etc/crypttab"]
+
+    /// Makes the restored system's initramfs again, with its own `update-initramfs` in a chroot, when `rewrites`
+    /// changed a file the initramfs holds a copy of (else it would wait at boot for the master's swap to resume from).
+    /// - Returns: whether it ran.
+    public func regenerateInitramfs(after rewrites: [Rewrite]) throws -> Bool {
+        guard rewrites.contains(where: { Self.initramfsFiles.contains($0.path) }),
+            FileManager.default.isExecutableFile(atPath: root + "/usr/sbin/update-initramfs")
+        else { return false }
+        var mounted: [String] = []
+        defer { for point in mounted.reversed() { _ = try? DiskTool.unmount(point).run() } }
+        for (point, command) in zip(["/proc", "/sys", "/dev"], DiskTool.mountForChroot(root)) {
+            try makeFolders(root + point)
+            _ = try DiskTool.output(of: command)
+            mounted.append(root + point)
+        }
+        FaultInjection.beforeFileOperation()
+        _ = try DiskTool.output(of: DiskTool.updateInitramfs(root))
+        return true
+    }
+
     /// Gives the ESP the fallback boot path when the master had none (`BootSetup.fallbackCopies`).
     /// - Returns: the copies made, `from` to `to`, relative to the ESP.
     public func addFallbackLoader() throws -> [(from: String, to: String)] {

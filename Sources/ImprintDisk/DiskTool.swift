@@ -189,3 +189,23 @@ extension DiskTool {
         }
     }
 }
+
+extension DiskTool {
+    /// The kernel file systems a chroot of the restored system needs for its own tools: /proc, /sys and /dev (bound
+    /// read-only from this machine's; the private mount namespace keeps them from anyone else).
+    public static func mountForChroot(_ root: String) -> [ChildProcess] {
+        [
+            ChildProcess("/bin/mount", ["-t", "proc", "-o", "nosuid,nodev,noexec", "proc", root + "/proc"]),
+            ChildProcess("/bin/mount", ["-t", "sysfs", "-o", "ro,nosuid,nodev,noexec", "sysfs", root + "/sys"]),
+            ChildProcess("/bin/mount", ["--rbind", "-o", "ro", "/dev", root + "/dev"]),
+        ]
+    }
+
+    /// `update-initramfs -u -k all` run by the restored system on itself, so its initramfs carries the settings the
+    /// restore rewrote (the resume device, crypttab) instead of the master's.
+    public static func updateInitramfs(_ root: String) -> ChildProcess {
+        ChildProcess(
+            "/usr/sbin/chroot", [root, "/usr/sbin/update-initramfs", "-u", "-k", "all"],
+            environment: ["PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "LANG": "C.UTF-8"], timeout: .seconds(600))
+    }
+}

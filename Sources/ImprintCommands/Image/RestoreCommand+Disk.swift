@@ -32,6 +32,7 @@ extension RestoreCommand {
         bar?.finish()
         guard let target else { return }
         let rewrites = try target.rewriteReferences()
+        let initramfs = try target.regenerateInitramfs(after: rewrites)
         let fallback = try target.addFallbackLoader()
         let view = ImageView(manifest: result.manifest, summary: result.summary, imageBytes: input.size ?? 0)
         let entry = noBootEntry || !BootEntry.applies(to: disk, efiVariables: Self.efiVariables) ? nil : target.plannedBootEntry()
@@ -39,7 +40,8 @@ extension RestoreCommand {
             try context.printJSON(DiskView(
                 image: path, disk: disk, restored: view, laid: target.laid, rewrites: rewrites,
                 bootFallback: fallback.map { "/\($0.to) from /\($0.from)" },
-                bootEntry: entry.map { "\($0.label): \($0.loader) on partition \($0.partition)" }))
+                bootEntry: entry.map { "\($0.label): \($0.loader) on partition \($0.partition)" },
+                initramfsRegenerated: initramfs))
             try target.finish()
             if let entry { _ = try entry.install() }
             return
@@ -47,6 +49,7 @@ extension RestoreCommand {
         var lines = [view.text(title: "restored \(path) onto \(disk); every block and file checked")]
         for partition in target.laid.partitions { lines.append("  laid \(partition.number)".padding(toLength: 16, withPad: " ", startingAt: 0) + ImageView.text(partition)) }
         for rewrite in rewrites { lines.append("  ids           \(rewrite.path): \(rewrite.count) rewritten to the new disk's") }
+        if initramfs { lines.append("  initramfs     made again by the system's update-initramfs: it names the new ids too") }
         for (from, to) in fallback { lines.append("  boot          /\(to) from /\(from): the path a unit with no boot entry starts") }
         if let entry { lines.append("  boot entry    \(entry.label): \(entry.loader) on partition \(entry.partition), first in the firmware's boot order") }
         context.print(lines.joined(separator: "\n"))
@@ -121,8 +124,10 @@ struct DiskView: Encodable {
     /// The firmware boot entry it made on a live UEFI machine (`debian: \EFI\debian\shimx64.efi on partition 1`),
     /// null for a disk image file, without UEFI, or with --no-boot-entry.
     var bootEntry: String?
+    /// Whether the restored system's initramfs was made again (a rewritten resume device or crypttab).
+    var initramfsRegenerated: Bool
 
-    enum CodingKeys: String, CodingKey { case image, disk, restored, laid, rewrites, bootFallback, bootEntry }
+    enum CodingKeys: String, CodingKey { case image, disk, restored, laid, rewrites, bootFallback, bootEntry, initramfsRegenerated }
 
     func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: CodingKeys.self)
@@ -134,6 +139,7 @@ struct DiskView: Encodable {
         try container.encode(bootFallback, forKey: .bootFallback)
         // Always present, null when no entry was made, so a script can tell "none" from an older Imprint.
         try container.encode(bootEntry, forKey: .bootEntry)
+        try container.encode(initramfsRegenerated, forKey: .initramfsRegenerated)
     }
 }
 
