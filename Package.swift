@@ -80,7 +80,7 @@ let package = Package(
         ),
         .testTarget(
             name: "ImprintInventoryTests",
-            dependencies: ["ImprintTestSupport", "ImprintInventory", "ImprintCore"],
+            dependencies: ["ImprintTestSupport", "ImprintInventory", "ImprintCore", "ImprintWire"],
             swiftSettings: swiftSettings
         ),
 

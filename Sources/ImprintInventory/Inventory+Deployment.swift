@@ -122,12 +122,14 @@ extension Inventory: DeploymentStore {
             case .applied, .unchanged: state = .personalized
             case .failed: state = .failed
             }
+            // The image stays the one the unit last said it runs: a progress report names none.
             try db.execute(
                 sql: """
-                    UPDATE unitDeployment SET state = ?, percent = ?, lastReport = ?, lastResult = ?, error = ?
+                    UPDATE unitDeployment SET state = ?, percent = ?, lastReport = ?, lastResult = ?, error = ?,
+                        image = COALESCE(?, image)
                     WHERE unitId = ?
                     """,
-                arguments: [state.rawValue, report.percent, now, report.event.rawValue, report.message, id])
+                arguments: [state.rawValue, report.percent, now, report.event.rawValue, report.message, report.identity?.image, id])
             guard report.event != .restoring else { return }
             let identityLine = try report.identity.map { try $0.jsonLine() } ?? "{}"
             var row = HistoryEntry(
@@ -136,6 +138,18 @@ extension Inventory: DeploymentStore {
                 revision: report.identity?.revision ?? 0, identity: identityLine)
             try row.insert(db)
         }
+    }
+
+    public func markPending(unit: String) throws {
+        try write { db in
+            let id = try self.unitId(unit, db: db)
+            try self.ensureDeploymentRow(id, db: db)
+            try db.execute(sql: "UPDATE unitDeployment SET state = 'pending', percent = NULL WHERE unitId = ?", arguments: [id])
+        }
+    }
+
+    public func groupNames() throws -> [String] {
+        try groups().map(\.draft.name)
     }
 
     public func audit(_ entry: AuditEntry) throws {
@@ -157,7 +171,8 @@ extension Inventory: DeploymentStore {
             var sql = """
                 SELECT u.hostname, g.name AS groupName, u.model,
                     (SELECT value FROM identifier i WHERE i.unitId = u.id AND i.kind = 'serial' LIMIT 1) AS serial,
-                    d.state, d.percent, d.image, d.lastReport, d.lastResult, d.error, COALESCE(d.protected, 0) AS protected
+                    d.state, d.percent, d.image, d.lastReport, d.lastResult, d.error, COALESCE(d.protected, 0) AS protected,
+                    d.armedAt
                 FROM unit u LEFT JOIN unitGroup g ON g.id = u.groupId LEFT JOIN unitDeployment d ON d.unitId = u.id
                 """
             var arguments: StatementArguments = []
@@ -167,7 +182,11 @@ extension Inventory: DeploymentStore {
             }
             sql += " ORDER BY g.name, u.hostname"
             return try Row.fetchAll(db, sql: sql, arguments: arguments).map { row in
-                let stored = (row["state"] as String?).flatMap(UnitState.init(rawValue:)) ?? .idle
+                var stored = (row["state"] as String?).flatMap(UnitState.init(rawValue:)) ?? .idle
+                let lastWord = [row["lastReport"] as Date?, row["armedAt"] as Date?].compactMap { $0 }.max()
+                if stored == .armed || stored == .restoring, let lastWord, now.timeIntervalSince(lastWord) > UnitState.staleAfter {
+                    stored = .stale
+                }
                 return FleetRow(
                     unit: row["hostname"], group: row["groupName"], model: row["model"], serial: row["serial"],
                     state: stored, percent: row["percent"], image: row["image"], lastReport: row["lastReport"],
