@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import ImprintCore
+import ImprintTemplates
 import ImprintWire
 import Logging
 import NIOCore
@@ -18,6 +19,12 @@ public struct ServerContext: RequestContext, RemoteAddressRequestContext {
 
     /// The client's address as logs and rate limits name it.
     var address: String { remoteAddress?.ipAddress ?? "unknown" }
+
+    /// Whether the client is on this machine (a proxy such as nginx in front of the server).
+    var isLoopback: Bool {
+        let address = address
+        return address == "::1" || address.hasPrefix("127.") || address.hasPrefix("::ffff:127.")
+    }
 }
 
 /// Where the server listens and what it serves.
@@ -44,6 +51,7 @@ public enum ServerApp {
         UnitRoutes(deployment: deployment).add(to: router)
         AdminRoutes(deployment: deployment).add(to: router)
         ImageRoutes(deployment: deployment).add(to: router)
+        PageRoutes(deployment: deployment, sessions: PageSessions(), pages: Result { try PageTemplates() }).add(to: router)
         return router
     }
 
