@@ -185,12 +185,12 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
-        // Fuzzing: the image reader, the CSV importer and the facts parser fed arbitrary bytes. The executable is
+        // Fuzzing: the image reader, the CSV importer, the facts parser and the server's request bodies fed arbitrary bytes. The executable is
         // built plain here (it runs files through a target, so the harness never rots) and with libFuzzer by .ci/fuzz.
         .target(
             name: "ImprintFuzz",
             dependencies: [
-                "ImprintCore", "ImprintImage", "ImprintInventory", "CLinux",
+                "ImprintCore", "ImprintImage", "ImprintInventory", "ImprintWire", "CLinux",
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: swiftSettings
@@ -215,7 +215,8 @@ let package = Package(
                 .product(name: "Mustache", package: "swift-mustache"),
             ],
             path: "Templates",
-            exclude: ["README.md"],
+            // deploy/: the server's systemd unit and nginx configuration, which an admin installs by hand
+            exclude: ["README.md", "deploy"],
             sources: ["Templates.swift", "Pages.swift"],
             resources: [.embedInCode("systemd"), .embedInCode("network"), .embedInCode("cups"), .embedInCode("server")],
             swiftSettings: swiftSettings

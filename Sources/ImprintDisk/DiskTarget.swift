@@ -136,6 +136,15 @@ public struct DiskTarget {
         return copies
     }
 
+    /// The firmware boot entry this disk should get (`BootSetup.bootEntry`), read from the ESP's files before
+    /// `finish` writes them; nil when the image has no ESP or no vendor loader.
+    public func plannedBootEntry() -> BootEntry? {
+        guard let esp = laid.partitions.first(where: { $0.role == .efiSystem }), let point = esp.mountPoint,
+            let (label, loader) = BootSetup.bootEntry(esp: root + point)
+        else { return nil }
+        return BootEntry(disk: disk, partition: esp.number, label: label, loader: loader)
+    }
+
     /// Writes `data` over the file at `path` (relative to the root), atomically, and puts back the times of its folder
     /// as the restore left them (the master's), which the rename would otherwise move to now.
     func replace(_ path: String, with data: Data) throws {

@@ -23,6 +23,16 @@ public enum FuzzSeeds {
             try copy(["demo/units.csv", "demo/groups.csv", "demo/printers.csv"])
         case .facts:
             try copy(["demo/facts/RM204-07.json", "demo/facts/RM204-21.json", "demo/facts/not-in-inventory.json"])
+        case .api:
+            let seeds = [
+                #"{"facts":{"serial":"7XK07QF9","interfaces":[{"name":"enp1s0","mac":"3c:52:82:20:04:07","wireless":false,"removable":false}]},"diskHoldsData":false}"#,
+                #"{"event":"applied","identity":null,"time":"2026-12-01T10:00:00Z","percent":100}"#,
+                #"{"group":"RM204","actions":["enrol","restore"],"image":"rm204.img","minutes":60,"maximumNewUnits":30}"#,
+                "\0\0\0\0\0\u{10}\0\0bytes=100-199", "\0\0\0\0\0\0\u{4}\0bytes=-500",
+            ]
+            for (index, seed) in seeds.enumerated() {
+                try Data(seed.utf8).write(to: URL(fileURLWithPath: (folder as NSString).appendingPathComponent("seed-\(index)")))
+            }
         case .tar:
             // The tar streams of the gzip image seeds, as `gzip -dc` reads them.
             let images = (scratch as NSString).appendingPathComponent("image-seeds")

@@ -3,6 +3,7 @@ import Glibc
 import ImprintCore
 import ImprintImage
 import ImprintInventory
+import ImprintWire
 
 /// An input Imprint reads from outside, fed arbitrary bytes by libFuzzer (`.ci/fuzz`) and by the regression test.
 ///
@@ -18,6 +19,9 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
     case csv
     /// A facts file (JSON), then the identifiers matching would use.
     case facts
+    /// What the deployment server reads from a client: its JSON bodies (identify, report, window) and a Range
+    /// header over an image size.
+    case api
 }
 
 /// A wrong result the harness caught without a crash: the fuzzer entry turns it into one, so libFuzzer keeps the input.
@@ -55,13 +59,14 @@ public final class FuzzRunner {
         case .tar: try runImage(try ImageBuilder.image(tarStream: bytes))
         case .csv: try runCSV(bytes)
         case .facts: try runFacts(bytes)
+        case .api: try runAPI(bytes)
         }
     }
 
     /// Whether `error` is a clean rejection: one of the modules' own errors, which name the bad value.
     public static func isClean(_ error: any Error) -> Bool {
         switch error {
-        case is ImageError, is InventoryError, is CoreError: return true
+        case is ImageError, is InventoryError, is CoreError, is DecodingError: return true
         default: return false
         }
     }
@@ -209,5 +214,27 @@ public final class FuzzRunner {
             throw FuzzFinding(description: "printed facts do not parse back: \(error)")
         }
         guard again == facts else { throw FuzzFinding(description: "printed facts parse back to other facts") }
+    }
+
+    // MARK: API
+
+    /// Decodes the bytes as each body the server reads, and as a Range header over a size taken from the first
+    /// eight bytes; a range the parser accepts must lie inside the image. Accepted when any of them reads it.
+    private func runAPI(_ bytes: [UInt8]) throws {
+        let size = bytes.prefix(8).reduce(0) { ($0 << 8) | Int($1) } & 0xFF_FFFF_FFFF
+        let header = String(decoding: bytes.dropFirst(8), as: UTF8.self)
+        var accepted = false
+        if let range = ByteRange.parse(header, size: size) {
+            guard range.lowerBound >= 0, range.upperBound < size, !range.isEmpty else {
+                throw FuzzFinding(description: "range \(range) of \(header) is outside \(size) bytes")
+            }
+            accepted = true
+        }
+        let body = Data(bytes)
+        var rejected: (any Error)?
+        do { _ = try JSONDecoder.server.decode(IdentifyRequest.self, from: body); accepted = true } catch { rejected = error }
+        do { _ = try JSONDecoder.server.decode(UnitReport.self, from: body); accepted = true } catch { rejected = error }
+        do { _ = try JSONDecoder.server.decode(WindowRequest.self, from: body); accepted = true } catch { rejected = error }
+        if !accepted, let rejected { throw rejected }
     }
 }

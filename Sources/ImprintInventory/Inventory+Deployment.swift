@@ -183,8 +183,9 @@ extension Inventory: DeploymentStore {
             sql += " ORDER BY g.name, u.hostname"
             return try Row.fetchAll(db, sql: sql, arguments: arguments).map { row in
                 var stored = (row["state"] as String?).flatMap(UnitState.init(rawValue:)) ?? .idle
-                let lastWord = [row["lastReport"] as Date?, row["armedAt"] as Date?].compactMap { $0 }.max()
-                if stored == .armed || stored == .restoring, let lastWord, now.timeIntervalSince(lastWord) > UnitState.staleAfter {
+                // Armed or restoring and silent for longer than a restore takes: the unit stopped somewhere.
+                let heard: Date? = row["lastReport"] ?? row["armedAt"]
+                if stored == .armed || stored == .restoring, let heard, now.timeIntervalSince(heard) > Self.staleAfter {
                     stored = .stale
                 }
                 return FleetRow(
@@ -206,6 +207,9 @@ extension Inventory: DeploymentStore {
                 arguments: [digest, now])
         }
     }
+
+    /// How long an armed or restoring unit may stay silent before the fleet page calls it stale.
+    public static let staleAfter: TimeInterval = 30 * 60
 
     // MARK: - Rows
 

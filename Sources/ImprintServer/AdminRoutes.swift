@@ -53,10 +53,10 @@ struct AdminRoutes {
     @discardableResult
     func requireAdmin(_ request: Request, _ context: ServerContext) async throws -> String {
         guard let header = request.headers[.authorization], header.hasPrefix("Bearer "),
-            try await deployment.isAdmin(token: String(header.dropFirst("Bearer ".count)), address: context.address)
+            try await deployment.isAdmin(token: String(header.dropFirst("Bearer ".count)), address: request.clientAddress(context, trustsProxy: deployment.trustsProxy))
         else {
             throw ServerError(.unauthorized, "this call needs the admin token: 'Authorization: Bearer TOKEN', the token in the file 'imprint-server init' made")
         }
-        return "admin token from \(context.address)"
+        return "admin token from \(request.clientAddress(context, trustsProxy: deployment.trustsProxy))"
     }
 }

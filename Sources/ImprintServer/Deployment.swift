@@ -12,6 +12,8 @@ public actor Deployment {
     let store: any DeploymentStore
     let images: ImageShelf
     let clock: @Sendable () -> Date
+    /// Whether a proxy on loopback (nginx for TLS) says who the client is, in X-Real-IP.
+    public nonisolated let trustsProxy: Bool
     private var nonces = NonceBook()
     private var enrolments: RateLimit
     private var failures: RateLimit
@@ -20,10 +22,12 @@ public actor Deployment {
     ///   - enrolmentsPerMinute: how many unknown units one address may enrol in a minute.
     ///   - failuresPerMinute: how many failed authentications one address may make in a minute before it is refused
     ///     without checking.
+    ///   - trustsProxy: take the client's address from X-Real-IP when the connection comes from loopback.
     public init(
         store: any DeploymentStore, images: ImageShelf, clock: @escaping @Sendable () -> Date = Date.init,
-        enrolmentsPerMinute: Int = 300, failuresPerMinute: Int = 20
+        enrolmentsPerMinute: Int = 300, failuresPerMinute: Int = 20, trustsProxy: Bool = false
     ) {
+        self.trustsProxy = trustsProxy
         self.store = store
         self.images = images
         self.clock = clock

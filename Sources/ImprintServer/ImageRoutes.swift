@@ -36,7 +36,7 @@ struct ImageRoutes {
         }
         guard let signature = request.unitSignature,
             try await deployment.isAuthentic(
-                signature, method: request.method.rawValue, path: request.signedPath, body: Data(), address: context.address)
+                signature, method: request.method.rawValue, path: request.signedPath, body: Data(), address: request.clientAddress(context, trustsProxy: deployment.trustsProxy))
         else {
             throw ServerError(.unauthorized, "images are for admins and armed units: sign the request with the unit's token or send the admin token")
         }
@@ -59,7 +59,7 @@ struct ImageDownload {
             // If-Range with another tag: the client's bytes are of another image, so it gets the whole new one.
             let current = request.headers[.ifRange].map { $0 == entry.reference.etag } ?? true
             if current {
-                guard let parsed = Self.range(header, size: size) else {
+                guard let parsed = ByteRange.parse(header, size: size) else {
                     var problem = ProblemMiddleware.problem(ServerError(.rangeNotSatisfiable, "range \(quoted(header)) is not within the image's \(size) bytes"))
                     problem.headers[.contentRange] = "bytes */\(size)"
                     return problem
@@ -76,22 +76,5 @@ struct ImageDownload {
         }
         headers[.contentLength] = String(size)
         return Response(status: .ok, headers: headers, body: try await file.loadFile(path: entry.path, context: context))
-    }
-
-    /// The one range of a `Range: bytes=...` header, within `size`; nil when unsatisfiable or several.
-    static func range(_ header: String, size: Int) -> ClosedRange<Int>? {
-        guard header.hasPrefix("bytes="), size > 0 else { return nil }
-        let spec = header.dropFirst("bytes=".count)
-        guard !spec.contains(","), let dash = spec.firstIndex(of: "-") else { return nil }
-        let first = spec[..<dash].trimmingCharacters(in: .whitespaces)
-        let last = spec[spec.index(after: dash)...].trimmingCharacters(in: .whitespaces)
-        if first.isEmpty {
-            guard let suffix = Int(last), suffix > 0 else { return nil }
-            return max(0, size - suffix)...(size - 1)
-        }
-        guard let start = Int(first), start >= 0, start < size else { return nil }
-        if last.isEmpty { return start...(size - 1) }
-        guard let end = Int(last), end >= start else { return nil }
-        return start...min(end, size - 1)
     }
 }

@@ -65,7 +65,7 @@ struct PageRoutes {
                     notice = await attempt {
                         let window = try await deployment.openWindow(
                             WindowRequest(group: group, actions: actions, image: image, minutes: minutes, maximumNewUnits: maximum),
-                            by: actor(context))
+                            by: actor(request, context))
                         return "Window open for room \(window.group) until \(view().time(window.expires, seconds: false))."
                     }
                 } else {
@@ -81,7 +81,7 @@ struct PageRoutes {
                 let (cookie, _, form) = try await authorizedForm(&request)
                 let group = try form.required("group")
                 let notice = await attempt {
-                    try await deployment.closeWindow(group: group, by: actor(context))
+                    try await deployment.closeWindow(group: group, by: actor(request, context))
                         ? "Window for room \(group) closed: its units get nothing until one opens again."
                         : "No window was open for room \(group)."
                 }
@@ -99,7 +99,7 @@ struct PageRoutes {
                     throw PageRefusal(.badRequest, "There is no unit action \(quoted(name)).")
                 }
                 let notice = await attempt {
-                    try await deployment.act(action, unit: unit, by: actor(context))
+                    try await deployment.act(action, unit: unit, by: actor(request, context))
                     switch action {
                     case .arm: return "\(unit) gets a new token the next time it asks inside a window."
                     case .protect: return "\(unit) is protected: it asks before a restore over its data."
@@ -142,18 +142,18 @@ struct PageRoutes {
         let token = (form["token"] ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
         let isAdmin: Bool
         do {
-            isAdmin = try await deployment.isAdmin(token: token, address: context.address)
+            isAdmin = try await deployment.isAdmin(token: token, address: client(request, context))
         } catch {
             return try html("login", values.merging(["notice": Self.notice(.error, error.message)]) { $1 }, status: .tooManyRequests)
         }
         guard isAdmin else {
-            context.logger.notice("fleet page: a failed login from \(context.address)")
+            context.logger.notice("fleet page: a failed login from \(client(request, context))")
             return try html(
                 "login",
                 values.merging(["notice": Self.notice(.error, "That is not the admin token. Copy it from the token file on the server.")]) { $1 },
                 status: .unauthorized)
         }
-        context.logger.info("fleet page: a login from \(context.address)")
+        context.logger.info("fleet page: a login from \(client(request, context))")
         let session = await sessions.start()
         var response = Self.redirect("/fleet")
         response.setCookie(cookie(PageSessions.cookieName, session, maxAge: Int(PageSessions.lifetime), request, context))
@@ -235,7 +235,12 @@ struct PageRoutes {
         }
     }
 
-    func actor(_ context: ServerContext) -> String { "page session from \(context.address)" }
+    /// Who acts, for the audit log: the page and the client's address (X-Real-IP from a trusted proxy).
+    func actor(_ request: Request, _ context: ServerContext) -> String { "page session from \(client(request, context))" }
+
+    func client(_ request: Request, _ context: ServerContext) -> String {
+        request.clientAddress(context, trustsProxy: deployment.trustsProxy)
+    }
 
     func view() -> FleetPageView { FleetPageView(now: Date(), timeZone: .current) }
 
@@ -302,7 +307,7 @@ struct PageRoutes {
     /// the server through TLS.
     func cookie(_ name: String, _ value: String, maxAge: Int, _ request: Request, _ context: ServerContext) -> Cookie {
         Cookie(
-            name: name, value: value, maxAge: maxAge, path: "/", secure: Self.cameThroughTLS(request, context),
+            name: name, value: value, maxAge: maxAge, path: "/", secure: cameThroughTLS(request, context),
             httpOnly: true, sameSite: .strict)
     }
 
@@ -310,10 +315,10 @@ struct PageRoutes {
         cookie(name, "", maxAge: 0, request, context)
     }
 
-    /// Whether the browser's connection was TLS: only a proxy on this machine (nginx on loopback, which ends TLS)
-    /// is believed when it says so in X-Forwarded-Proto; the server itself speaks plain HTTP.
-    static func cameThroughTLS(_ request: Request, _ context: ServerContext) -> Bool {
-        guard context.isLoopback else { return false }
+    /// Whether the browser's connection was TLS. The server speaks plain HTTP itself, so only the proxy it was told
+    /// to trust (`--trust-proxy`: nginx on loopback, which ends TLS) is believed when it says so in X-Forwarded-Proto.
+    func cameThroughTLS(_ request: Request, _ context: ServerContext) -> Bool {
+        guard deployment.trustsProxy, context.peer == "127.0.0.1" || context.peer == "::1" else { return false }
         return request.headers[.init("X-Forwarded-Proto")!]?.lowercased() == "https"
     }
 }

@@ -17,13 +17,19 @@ public struct ServerContext: RequestContext, RemoteAddressRequestContext {
         remoteAddress = source.channel.remoteAddress
     }
 
-    /// The client's address as logs and rate limits name it.
-    var address: String { remoteAddress?.ipAddress ?? "unknown" }
+    /// The address of the connection's other end.
+    var peer: String { remoteAddress?.ipAddress ?? "unknown" }
+}
 
-    /// Whether the client is on this machine (a proxy such as nginx in front of the server).
-    var isLoopback: Bool {
-        let address = address
-        return address == "::1" || address.hasPrefix("127.") || address.hasPrefix("::ffff:127.")
+extension Request {
+    /// The client's address, as the audit log and the rate limits name it: the connection's, or, from a trusted proxy
+    /// on loopback, the X-Real-IP it set (nginx replaces whatever the client sent there).
+    func clientAddress(_ context: ServerContext, trustsProxy: Bool) -> String {
+        let peer = context.peer
+        guard trustsProxy, peer == "127.0.0.1" || peer == "::1", let real = headers[.init("X-Real-IP")!],
+            !real.isEmpty, real.count <= 45, real.allSatisfy({ $0.isHexDigit || $0 == "." || $0 == ":" })
+        else { return peer }
+        return real
     }
 }
 

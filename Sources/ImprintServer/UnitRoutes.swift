@@ -15,7 +15,7 @@ struct UnitRoutes {
             let body = try await request.limitedBody()
             let identify = try decode(IdentifyRequest.self, from: body)
             let answer = try await deployment.identify(
-                identify, signature: request.unitSignature, body: body, path: request.signedPath, address: context.address)
+                identify, signature: request.unitSignature, body: body, path: request.signedPath, address: request.clientAddress(context, trustsProxy: deployment.trustsProxy))
             return try json(answer)
         }
         router.post("/v1/units/:unit/reports") { request, context in
@@ -23,7 +23,7 @@ struct UnitRoutes {
             let unit = try context.parameters.require("unit")
             let body = try await request.limitedBody()
             try await deployment.report(
-                unit: unit, body: body, signature: request.unitSignature, path: request.signedPath, address: context.address)
+                unit: unit, body: body, signature: request.unitSignature, path: request.signedPath, address: request.clientAddress(context, trustsProxy: deployment.trustsProxy))
             return Response(status: .noContent)
         }
     }

@@ -26,6 +26,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("enrolments-per-minute"), help: "How many unknown units one address may enrol per minute.")
     var enrolmentsPerMinute: Int = 300
 
+    @Flag(name: .customLong("trust-proxy"), help: "Take the client's address from X-Real-IP on connections from loopback (nginx in front for TLS).")
+    var trustProxy = false
+
     func validate() throws {
         guard Self.split(listen) != nil else {
             throw ValidationError("'--listen' \(listen) is not HOST:PORT (127.0.0.1:8080, [::1]:8080, 0.0.0.0:80)")
@@ -53,7 +56,8 @@ struct ServeCommand: AsyncParsableCommand {
         }
         let (host, port) = Self.split(listen)!
         let deployment = Deployment(
-            store: inventory, images: ImageShelf(folder: library), enrolmentsPerMinute: enrolmentsPerMinute)
+            store: inventory, images: ImageShelf(folder: library), enrolmentsPerMinute: enrolmentsPerMinute,
+            trustsProxy: trustProxy)
         var logger = Logger(label: "imprint-server")
         logger.logLevel = .info
         try await ServerApp.run(

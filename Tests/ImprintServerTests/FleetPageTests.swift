@@ -64,26 +64,29 @@ import Testing
         #expect(login.setCookie(named: "imprint-session") == nil)
     }
 
-    /// The session cookie is HttpOnly, SameSite=Strict and Path=/; Secure only when a proxy on loopback says the
-    /// browser came through TLS; the admin token appears in no page.
+    /// Logs in sending `headers` with both requests; returns the session cookie's Set-Cookie line.
+    func sessionCookie(_ server: RunningServer, headers: [String: String] = [:]) throws -> String? {
+        let client = PageClient(port: server.port)
+        let form = try client.get("/login", headers: headers)
+        let csrf = try #require(PageClient.hiddenField("csrf", in: form.body))
+        return try client.post("/login", [("csrf", csrf), ("token", server.adminToken)], headers: headers).setCookie(named: "imprint-session")
+    }
+
+    /// The session cookie is HttpOnly, SameSite=Strict and Path=/; Secure only when the trusted proxy on loopback
+    /// says the browser came through TLS (X-Forwarded-Proto from an untrusted client is ignored); the admin token
+    /// appears in no page.
     @Test func theSessionCookieIsLockedDown() throws {
         let server = try RunningServer(setup: Self.lab)
         let (_, page) = try logIn(server)
         #expect(!page.body.contains(server.adminToken))
-
-        let client = PageClient(port: server.port)
-        let form = try client.get("/login")
-        let csrf = try #require(PageClient.hiddenField("csrf", in: form.body))
-        let plain = try client.post("/login", [("csrf", csrf), ("token", server.adminToken)])
-        let cookie = try #require(plain.setCookie(named: "imprint-session"))
+        let cookie = try #require(try sessionCookie(server))
         #expect(cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict") && cookie.contains("Path=/"))
         #expect(!cookie.contains("Secure"))
+        #expect(try sessionCookie(server, headers: ["X-Forwarded-Proto": "https"])?.contains("Secure") == false)
 
-        let proxied = PageClient(port: server.port)
-        let tlsForm = try proxied.get("/login", headers: ["X-Forwarded-Proto": "https"])
-        let tlsCSRF = try #require(PageClient.hiddenField("csrf", in: tlsForm.body))
-        let tls = try proxied.post("/login", [("csrf", tlsCSRF), ("token", server.adminToken)], headers: ["X-Forwarded-Proto": "https"])
-        #expect(tls.setCookie(named: "imprint-session")?.contains("Secure") == true)
+        let proxied = try RunningServer(setup: Self.lab, extraArguments: ["--trust-proxy"])
+        let tls = try #require(try sessionCookie(proxied, headers: ["X-Forwarded-Proto": "https", "X-Real-IP": "10.1.2.3"]))
+        #expect(tls.contains("Secure") && tls.contains("HttpOnly"))
     }
 
     /// Every page carries the security headers: a policy allowing no script, no framing, no referrer, no caching.
