@@ -206,8 +206,8 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
-        // Templates: the files under Templates/ (systemd unit, network and CUPS files), embedded in the binary and
-        // rendered with Mustache (the only module that imports it)
+        // Templates: the files under Templates/ (systemd unit, network and CUPS files, the fleet page's HTML), embedded
+        // in the binary and rendered with Mustache (the only module that imports it)
         .target(
             name: "ImprintTemplates",
             dependencies: [
@@ -217,8 +217,8 @@ let package = Package(
             path: "Templates",
             // deploy/: the server's systemd unit and nginx configuration, which an admin installs by hand
             exclude: ["README.md", "deploy"],
-            sources: ["Templates.swift"],
-            resources: [.embedInCode("systemd"), .embedInCode("network"), .embedInCode("cups")],
+            sources: ["Templates.swift", "Pages.swift"],
+            resources: [.embedInCode("systemd"), .embedInCode("network"), .embedInCode("cups"), .embedInCode("server")],
             swiftSettings: swiftSettings
         ),
         .testTarget(

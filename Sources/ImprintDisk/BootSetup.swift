@@ -49,3 +49,57 @@ extension BootSetup {
         return []
     }
 }
+
+extension BootSetup {
+    /// The firmware boot entry a live unit gets for its restored disk: the loader the master's vendor folder holds
+    /// (shim first, so Secure Boot keeps working, else GRUB, else systemd-boot), as a path the firmware reads
+    /// (`\EFI\debian\shimx64.efi`), labelled with the vendor folder's name as grub-install labels its entry. Nil when
+    /// the ESP has no vendor loader (the fallback path alone then boots it).
+    public static func bootEntry(esp: String) -> (label: String, loader: String)? {
+        let manager = FileManager.default
+        let vendors = ((try? manager.contentsOfDirectory(atPath: esp + "/EFI")) ?? []).filter { $0.uppercased() != "BOOT" }.sorted()
+        for wanted in ["shimx64.efi", "grubx64.efi", "systemd-bootx64.efi"] {
+            for vendor in vendors {
+                let files = (try? manager.contentsOfDirectory(atPath: "\(esp)/EFI/\(vendor)")) ?? []
+                if let file = files.first(where: { $0.lowercased() == wanted }) {
+                    return (vendor, "\\EFI\\\(vendor)\\\(file)")
+                }
+            }
+        }
+        return nil
+    }
+}
+
+/// A firmware boot entry for a restored disk: which ESP partition, which loader, under which label.
+public struct BootEntry: Equatable, Sendable {
+    public var disk: String
+    public var partition: Int
+    public var label: String
+    public var loader: String
+
+    public init(disk: String, partition: Int, label: String, loader: String) {
+        self.disk = disk
+        self.partition = partition
+        self.label = label
+        self.loader = loader
+    }
+
+    /// Replaces the firmware's entries with this label by this one (efibootmgr, on a live UEFI machine only).
+    /// - Important: changes the machine's NVRAM boot order: the new entry comes first.
+    /// - Returns: the numbers of the entries it removed.
+    public func install() throws(DiskError) -> [String] {
+        let listing = try DiskTool.output(of: DiskTool.listBootEntries())
+        let replaced = DiskTool.bootEntries(labelled: label, in: listing)
+        for number in replaced { _ = try DiskTool.output(of: DiskTool.deleteBootEntry(number)) }
+        _ = try DiskTool.output(of: DiskTool.createBootEntry(disk: disk, partition: partition, label: label, loader: loader))
+        return replaced
+    }
+
+    /// Whether a restore onto `disk` should add an entry: a block device (not an image file) restored on a machine
+    /// booted by UEFI, whose variables are at `efiVariables` (`/sys/firmware/efi/efivars` on the live system).
+    public static func applies(to disk: String, efiVariables: String) -> Bool {
+        var info = stat()
+        guard stat(disk, &info) == 0, info.st_mode & S_IFMT == S_IFBLK else { return false }
+        return FileManager.default.fileExists(atPath: efiVariables)
+    }
+}

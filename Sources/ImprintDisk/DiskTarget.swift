@@ -119,6 +119,28 @@ public struct DiskTarget {
         return rewrites
     }
 
+    /// The rewritten files an initramfs carries a copy of: its own must be made again to name the new ids.
+    public static let initramfsFiles: Set<String> = ["/etc/initramfs-tools/conf.d/resume", "/etc/crypttab"]
+
+    /// Makes the restored system's initramfs again, with its own `update-initramfs` in a chroot, when `rewrites`
+    /// changed a file the initramfs holds a copy of (else it would wait at boot for the master's swap to resume from).
+    /// - Returns: whether it ran.
+    public func regenerateInitramfs(after rewrites: [Rewrite]) throws -> Bool {
+        guard rewrites.contains(where: { Self.initramfsFiles.contains($0.path) }),
+            FileManager.default.isExecutableFile(atPath: root + "/usr/sbin/update-initramfs")
+        else { return false }
+        var mounted: [String] = []
+        defer { for point in mounted.reversed() { _ = try? DiskTool.unmount(point).run() } }
+        for (point, command) in zip(["/proc", "/sys", "/dev"], DiskTool.mountForChroot(root)) {
+            try makeFolders(root + point)
+            _ = try DiskTool.output(of: command)
+            mounted.append(root + point)
+        }
+        FaultInjection.beforeFileOperation()
+        _ = try DiskTool.output(of: DiskTool.updateInitramfs(root))
+        return true
+    }
+
     /// Gives the ESP the fallback boot path when the master had none (`BootSetup.fallbackCopies`).
     /// - Returns: the copies made, `from` to `to`, relative to the ESP.
     public func addFallbackLoader() throws -> [(from: String, to: String)] {
@@ -134,6 +156,15 @@ public struct DiskTarget {
             }
         }
         return copies
+    }
+
+    /// The firmware boot entry this disk should get (`BootSetup.bootEntry`), read from the ESP's files before
+    /// `finish` writes them; nil when the image has no ESP or no vendor loader.
+    public func plannedBootEntry() -> BootEntry? {
+        guard let esp = laid.partitions.first(where: { $0.role == .efiSystem }), let point = esp.mountPoint,
+            let (label, loader) = BootSetup.bootEntry(esp: root + point)
+        else { return nil }
+        return BootEntry(disk: disk, partition: esp.number, label: label, loader: loader)
     }
 
     /// Writes `data` over the file at `path` (relative to the root), atomically, and puts back the times of its folder

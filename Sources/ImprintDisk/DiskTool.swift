@@ -1,3 +1,4 @@
+import Foundation
 import ImprintCore
 
 /// The programs whole-disk work runs, as values whose argument vectors tests check without running them. Each takes
@@ -152,5 +153,59 @@ extension DiskTool {
         if let uuid = fileSystem.uuid { arguments += ["-U", uuid] }
         if let label = fileSystem.label { arguments += ["-L", label] }
         return ChildProcess("/sbin/mkswap", arguments + [device])
+    }
+}
+
+extension DiskTool {
+    /// `efibootmgr`: the firmware's boot entries, one `BootXXXX* LABEL` line each.
+    public static func listBootEntries() -> ChildProcess { ChildProcess("/usr/bin/efibootmgr", []) }
+
+    /// `efibootmgr --create`: a boot entry for `loader` on the ESP, partition `partition` of `disk`, put first in
+    /// the boot order (efibootmgr's default).
+    public static func createBootEntry(disk: String, partition: Int, label: String, loader: String) -> ChildProcess {
+        ChildProcess("/usr/bin/efibootmgr", [
+            "--create", "--disk", disk, "--part", "\(partition)", "--label", label, "--loader", loader,
+        ])
+    }
+
+    /// `efibootmgr --delete-bootnum`: removes entry `number` (four hex digits).
+    public static func deleteBootEntry(_ number: String) -> ChildProcess {
+        ChildProcess("/usr/bin/efibootmgr", ["--bootnum", number, "--delete-bootnum"])
+    }
+
+    /// The numbers of the entries labelled `label` in efibootmgr's listing, so a second restore replaces its entry
+    /// instead of stacking another.
+    static func bootEntries(labelled label: String, in listing: String) -> [String] {
+        listing.split(separator: "\n").compactMap { line in
+            guard line.hasPrefix("Boot"), line.count > 8 else { return nil }
+            let number = line.dropFirst(4).prefix(4)
+            guard number.count == 4, number.allSatisfy(\.isHexDigit) else { return nil }
+            var rest = line.dropFirst(8)
+            if rest.first == "*" { rest = rest.dropFirst() }
+            let name = rest.drop { $0 == " " }
+            // Newer efibootmgr prints the device path after a tab.
+            let entryLabel = name.split(separator: "\t", maxSplits: 1, omittingEmptySubsequences: false).first ?? ""
+            return entryLabel.trimmingCharacters(in: .whitespaces) == label ? String(number) : nil
+        }
+    }
+}
+
+extension DiskTool {
+    /// The kernel file systems a chroot of the restored system needs for its own tools: /proc, /sys and /dev (bound
+    /// read-only from this machine's; the private mount namespace keeps them from anyone else).
+    public static func mountForChroot(_ root: String) -> [ChildProcess] {
+        [
+            ChildProcess("/bin/mount", ["-t", "proc", "-o", "nosuid,nodev,noexec", "proc", root + "/proc"]),
+            ChildProcess("/bin/mount", ["-t", "sysfs", "-o", "ro,nosuid,nodev,noexec", "sysfs", root + "/sys"]),
+            ChildProcess("/bin/mount", ["--rbind", "-o", "ro", "/dev", root + "/dev"]),
+        ]
+    }
+
+    /// `update-initramfs -u -k all` run by the restored system on itself, so its initramfs carries the settings the
+    /// restore rewrote (the resume device, crypttab) instead of the master's.
+    public static func updateInitramfs(_ root: String) -> ChildProcess {
+        ChildProcess(
+            "/usr/sbin/chroot", [root, "/usr/sbin/update-initramfs", "-u", "-k", "all"],
+            environment: ["PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "LANG": "C.UTF-8"], timeout: .seconds(600))
     }
 }

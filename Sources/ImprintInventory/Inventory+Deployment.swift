@@ -122,12 +122,14 @@ extension Inventory: DeploymentStore {
             case .applied, .unchanged: state = .personalized
             case .failed: state = .failed
             }
+            // The image stays the one the unit last said it runs: a progress report names none.
             try db.execute(
                 sql: """
-                    UPDATE unitDeployment SET state = ?, percent = ?, lastReport = ?, lastResult = ?, error = ?
+                    UPDATE unitDeployment SET state = ?, percent = ?, lastReport = ?, lastResult = ?, error = ?,
+                        image = COALESCE(?, image)
                     WHERE unitId = ?
                     """,
-                arguments: [state.rawValue, report.percent, now, report.event.rawValue, report.message, id])
+                arguments: [state.rawValue, report.percent, now, report.event.rawValue, report.message, report.identity?.image, id])
             guard report.event != .restoring else { return }
             let identityLine = try report.identity.map { try $0.jsonLine() } ?? "{}"
             var row = HistoryEntry(
@@ -136,6 +138,18 @@ extension Inventory: DeploymentStore {
                 revision: report.identity?.revision ?? 0, identity: identityLine)
             try row.insert(db)
         }
+    }
+
+    public func markPending(unit: String) throws {
+        try write { db in
+            let id = try self.unitId(unit, db: db)
+            try self.ensureDeploymentRow(id, db: db)
+            try db.execute(sql: "UPDATE unitDeployment SET state = 'pending', percent = NULL WHERE unitId = ?", arguments: [id])
+        }
+    }
+
+    public func groupNames() throws -> [String] {
+        try groups().map(\.draft.name)
     }
 
     public func audit(_ entry: AuditEntry) throws {

@@ -109,7 +109,7 @@ public actor Deployment {
                 try note(AuditEntry(
                     time: now, actor: address, event: "needs confirmation", unit: unit.name, group: window.group,
                     detail: doubts.joined(separator: "; ")))
-                try storing { try store.record(UnitReport(event: .restoring, percent: nil, time: now), unit: unit.name, source: "server", now: now) }
+                try storing { try store.markPending(unit: unit.name) }
                 return IdentifyAnswer(
                     action: .needsConfirmation,
                     reason: "do you need the data on this computer? \(doubts.joined(separator: "; ")); the admin approves it on the fleet page",
@@ -262,6 +262,11 @@ public actor Deployment {
 
     public func fleet(group: String?) throws(ServerError) -> [FleetRow] {
         try storing { try store.fleet(group: group, now: clock()) }
+    }
+
+    /// Every group's name, those without units too.
+    public func groups() throws(ServerError) -> [String] {
+        try storing { try store.groupNames() }
     }
 
     public func auditLog(limit: Int) throws(ServerError) -> [AuditEntry] {

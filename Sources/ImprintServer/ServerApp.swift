@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import ImprintCore
+import ImprintTemplates
 import ImprintWire
 import Logging
 import NIOCore
@@ -56,6 +57,7 @@ public enum ServerApp {
         UnitRoutes(deployment: deployment).add(to: router)
         AdminRoutes(deployment: deployment).add(to: router)
         ImageRoutes(deployment: deployment).add(to: router)
+        PageRoutes(deployment: deployment, sessions: PageSessions(), pages: Result { try PageTemplates() }).add(to: router)
         return router
     }
 

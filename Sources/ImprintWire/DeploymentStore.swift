@@ -58,10 +58,14 @@ public protocol DeploymentStore: Sendable {
 
     /// Keeps a unit's report: its state for the fleet page and, for a run, a line of the unit's history.
     func record(_ report: UnitReport, unit: String, source: String, now: Date) throws
+    /// Marks a unit that got `needs-confirmation` as waiting for the admin's approval.
+    func markPending(unit: String) throws
     func audit(_ entry: AuditEntry) throws
     func auditLog(limit: Int) throws -> [AuditEntry]
     /// The units of a group (all units when nil) with their state.
     func fleet(group: String?, now: Date) throws -> [FleetRow]
+    /// The names of every group, units or not, so a window can be opened for a room nobody has enrolled in yet.
+    func groupNames() throws -> [String]
 
     /// The digest of the admin token made at setup.
     func adminKeyDigest() throws -> Data?

@@ -229,8 +229,12 @@ public struct AuditEntry: Codable, Equatable, Sendable {
 }
 
 /// Where a unit stands, as the fleet page shows it.
-public enum UnitState: String, Codable, Sendable {
-    case idle, armed, restoring, personalized, failed, stale, pending
+public enum UnitState: String, Codable, Sendable, CaseIterable {
+    case idle, armed, restoring, personalized, failed
+    /// Armed or restoring, and not heard from for half an hour: switched off, stuck, or lost its token.
+    case stale
+    /// Got `needs-confirmation`: waits for the admin to approve a restore over its data.
+    case pending
 }
 
 /// One row of the fleet page and of `GET /v1/admin/fleet`.

@@ -415,7 +415,7 @@ struct SmallMasterDisk {
     }
 
     /// restore --disk --json prints exactly the fields README documents for it: the layout laid with the new ids,
-    /// the rewrites and the boot fallback.
+    /// the rewrites, the boot fallback and (null for an image file) the firmware boot entry.
     @Test func reportsJSON() throws {
         let (folder, image, _, environment) = try captured()
         let disk = try blankDisk(folder, "unit.img", megabytes: 600)
@@ -431,5 +431,7 @@ struct SmallMasterDisk {
         #expect((partitions[1]["fileSystem"] as? [String: Any])?["uuid"] as? String == root["UUID"])
         let rewrites = try #require(json["rewrites"] as? [[String: Any]])
         #expect(rewrites.contains { $0["path"] as? String == "/etc/fstab" && $0["count"] as? Int == 3 })
+        // A disk image file never gets a firmware boot entry, even on a UEFI machine.
+        #expect(json["bootEntry"] is NSNull)
     }
 }

@@ -115,7 +115,8 @@ import Testing
 
     /// The master with /home and swap, restored and personalized at once (`--personalize`) onto a disk of its own
     /// size, boots with Secure Boot on (shim, signed GRUB, signed kernel) as the unit: /, /boot/efi, /home and swap
-    /// on their new UUIDs, the resume setting naming the new swap, the pupil's file in /home, nothing failed.
+    /// on their new UUIDs, the resume setting naming the new swap (in the initramfs too, made again), the pupil's file
+    /// in /home, nothing failed.
     @Test func homeAndSwapPersonalizedBootsSecurely() throws {
         let folder = try TemporaryDirectory()
         let (_, image, environment) = try capturedMaster(.home, in: folder)
@@ -127,11 +128,14 @@ import Testing
         #expect(restore.status == 0, "\(restore.error)")
         #expect(restore.output.contains("RM204-07 (revision 1): applied run"), "\(restore.output)")
         #expect(restore.output.contains("/etc/initramfs-tools/conf.d/resume: 1 rewritten"), "\(restore.output)")
+        #expect(restore.output.contains("initramfs     made again"), "\(restore.output)")
         let laid = try diskPartitions(disk)
         let ids = try laid.map { try #require(try partitionProbe(disk, $0)["UUID"]) }
         let check = Self.checkService.replacingOccurrences(
             of: "echo \"CHECK esp=", with: "echo \"CHECK home=$(findmnt -n -r -o UUID /home)\"; echo \"CHECK swap=$(swapon --show=UUID --noheadings)\"; "
-                + "echo \"CHECK notes=$(cat /home/pupil/notes.txt)\"; echo \"CHECK esp=")
+                + "echo \"CHECK notes=$(cat /home/pupil/notes.txt)\"; "
+                + "unmkinitramfs /boot/initrd.img-$(uname -r) /tmp/initrd >/dev/null 2>&1; "
+                + "echo \"CHECK initrd-$(cat /tmp/initrd/main/conf/conf.d/resume /tmp/initrd/conf/conf.d/resume 2>/dev/null)\"; echo \"CHECK esp=")
         try addCheck(check, to: disk, root: laid[1])
         let boot = try bootUEFI(disk: disk, in: folder, secureBoot: true, smbios: Self.smbios, timeout: 600)
         let console = boot.console
@@ -141,6 +145,8 @@ import Testing
         #expect(console.contains("CHECK root=\(ids[1])"))
         #expect(console.contains("CHECK esp=\(ids[0])"))
         #expect(console.contains("CHECK swap=\(ids[2])"))
+        // The initramfs was made again on the restored system: it resumes from the new swap, not the master's.
+        #expect(console.contains("CHECK initrd-RESUME=UUID=\(ids[2])"), "\(console.suffix(3000))")
         #expect(console.contains("CHECK home=\(ids[3])"))
         #expect(console.contains("CHECK notes=Notes of a pupil"))
         // Personalized before its first boot: sshd serves the key the restore's agent run made.

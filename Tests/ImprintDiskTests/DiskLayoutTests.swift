@@ -210,3 +210,62 @@ final class Counter: @unchecked Sendable {
         #expect(BootSetup.found(esp: folder.file("sd"), layout: layout) == ["systemd-boot", "grub-bios"])
     }
 }
+
+@Suite struct BootEntryTests {
+    /// A live unit's NVRAM entry starts the vendor's shim when there is one (Secure Boot), else GRUB, else
+    /// systemd-boot, labelled with the vendor folder's name; an ESP with only the fallback path gets none.
+    @Test func entryPrefersShim() throws {
+        let folder = try TemporaryDirectory()
+        for name in ["shimx64.efi", "grubx64.efi"] { _ = try folder.write("shim/EFI/debian/\(name)", name) }
+        _ = try folder.write("shim/EFI/BOOT/BOOTX64.EFI", "shim")
+        #expect(BootSetup.bootEntry(esp: folder.file("shim"))?.loader == "\\EFI\\debian\\shimx64.efi")
+        #expect(BootSetup.bootEntry(esp: folder.file("shim"))?.label == "debian")
+        _ = try folder.write("grub/EFI/ubuntu/grubx64.efi", "grub")
+        #expect(BootSetup.bootEntry(esp: folder.file("grub"))?.loader == "\\EFI\\ubuntu\\grubx64.efi")
+        _ = try folder.write("sd/EFI/systemd/systemd-bootx64.efi", "sd")
+        #expect(BootSetup.bootEntry(esp: folder.file("sd"))?.label == "systemd")
+        _ = try folder.write("fallback/EFI/BOOT/BOOTX64.EFI", "shim")
+        #expect(BootSetup.bootEntry(esp: folder.file("fallback")) == nil)
+    }
+
+    /// The efibootmgr commands: create names the disk, the ESP's number, the label and the loader; the entries a
+    /// second restore replaces are those with the same label, in the old and the new listing format.
+    @Test func efibootmgrCommands() {
+        let create = DiskTool.createBootEntry(disk: "/dev/nvme0n1", partition: 1, label: "debian", loader: "\\EFI\\debian\\shimx64.efi")
+        #expect(create.executable == "/usr/bin/efibootmgr")
+        #expect(create.arguments == ["--create", "--disk", "/dev/nvme0n1", "--part", "1", "--label", "debian", "--loader", "\\EFI\\debian\\shimx64.efi"])
+        #expect(DiskTool.deleteBootEntry("0003").arguments == ["--bootnum", "0003", "--delete-bootnum"])
+        let listing = """
+            BootCurrent: 0001
+            Timeout: 1 seconds
+            BootOrder: 0003,0001,0000
+            Boot0000* UiApp\tFvVol(7cb8bdc9-f8eb-4f34-aaea-3ee4af6516a1)/FvFile(462caa21-7614-4503-836e-8ab6f4662331)
+            Boot0001* debian\tHD(1,GPT,0f0e...,0x800,0x100000)/File(\\EFI\\debian\\shimx64.efi)
+            Boot0003* debian
+            Boot0004  debian-old
+            Boot00A0* Windows Boot Manager
+            """
+        #expect(DiskTool.bootEntries(labelled: "debian", in: listing) == ["0001", "0003"])
+        #expect(DiskTool.bootEntries(labelled: "Windows Boot Manager", in: listing) == ["00A0"])
+    }
+
+    /// Only a block device on a machine booted by UEFI gets an entry: never a disk image file.
+    @Test func onlyLiveDisksGetAnEntry() throws {
+        let folder = try TemporaryDirectory()
+        let image = try folder.write("disk.img", "")
+        try FileManager.default.createDirectory(atPath: folder.file("efivars"), withIntermediateDirectories: true)
+        #expect(!BootEntry.applies(to: image, efiVariables: folder.file("efivars")))
+        #expect(!BootEntry.applies(to: "/dev/null", efiVariables: folder.file("efivars")))
+        #expect(!BootEntry.applies(to: folder.file("missing"), efiVariables: folder.file("efivars")))
+        // The same file as a block device (a loop device, as a real disk is) does, while the firmware has variables.
+        let file = try FileHandle(forWritingTo: URL(fileURLWithPath: image))
+        try file.truncate(atOffset: 1 << 20)
+        try file.close()
+        let attached = try runProcess("/sbin/losetup", ["--find", "--show", image])
+        try #require(attached.status == 0, "\(attached.error)")
+        let loop = attached.output.trimmingCharacters(in: .whitespacesAndNewlines)
+        defer { _ = try? runProcess("/sbin/losetup", ["--detach", loop]) }
+        #expect(BootEntry.applies(to: loop, efiVariables: folder.file("efivars")))
+        #expect(!BootEntry.applies(to: loop, efiVariables: folder.file("no-efivars")))
+    }
+}

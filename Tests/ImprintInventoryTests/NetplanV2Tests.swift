@@ -171,10 +171,11 @@ import Testing
         _ = try inventory.importCSV(CSV.format([["hostname", "netplan"], ["RM204-97", #"{"version": 2, "ethernets": {"e": {"match": {"macaddress": "3c:52:82:20:04:97"}, "dhcp4": true}}}"#]]), file: "u.csv")
         #expect(try inventory.unit("RM204-97").draft.netplan?.contains("3c:52:82:20:04:97") == true)
         let migrations = try runProcess("/usr/bin/sqlite3", [database, "SELECT identifier FROM grdb_migrations ORDER BY rowid"])
-        #expect(Set(migrations.output.split(separator: "\n")) == [
-            "v1 units, identifiers, groups, printers, history", "v2 unit netplan text and network stack",
-            "v3 deployment windows, unit keys, reports and audit", "v4 interface rows bound by a card's name",
-        ])
+        // The v2 migration ran again, now, after the later ones the downgrade left.
+        let applied = migrations.output.split(separator: "\n").map(String.init)
+        #expect(applied.first == "v1 units, identifiers, groups, printers, history")
+        #expect(applied.last == "v2 unit netplan text and network stack")
+        #expect(applied.filter { $0.hasPrefix("v2 ") }.count == 1)
     }
 
     /// An inventory whose interface rows all need a MAC (before migration "v4 ...") keeps its rows when upgraded,

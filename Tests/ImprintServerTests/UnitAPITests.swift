@@ -55,6 +55,12 @@ import Testing
         let (again, answer) = try identify(server, body: body, headers: try signed(server, token: token, unit: "LAB-SEAT1", path: ServerAPI.identifyPath, body: body))
         #expect(again.status == 200)
         #expect(answer?.action == .personalize && answer?.token == nil && answer?.profile?.hostname.value == "LAB-SEAT1")
+
+        // Neither the unit's token, nor the admin's, nor the record's Wi-Fi passphrase is in the server's log.
+        server.stop()
+        let log = try String(contentsOfFile: server.log, encoding: .utf8)
+        #expect(log.contains("listening on"))
+        for secret in [token, server.adminToken, "correct horse battery"] { #expect(!log.contains(secret)) }
     }
 
     /// Facts naming another unit's MAC (with a serial of their own) are a conflict: no token for either unit.

@@ -38,3 +38,36 @@ import Testing
         }
     }
 }
+
+@Suite struct PageTemplateTests {
+    /// The fleet page's values are HTML-escaped, quotes too, so text can break neither an element nor an attribute.
+    @Test func pagesEscapeValues() throws {
+        let pages = try PageTemplates()
+        let html = try pages.render("problem", [
+            "title": "t", "heading": "<h1>", "message": "a & \"b\" 'c'", "link": "/x\" onclick=\"y", "linkText": "go",
+        ])
+        #expect(html.contains("&lt;h1&gt;"))
+        #expect(html.contains("a &amp; &quot;b&quot; &#39;c&#39;"))
+        #expect(html.contains("href=\"/x&quot; onclick=&quot;y\""))
+    }
+
+    /// No page template inserts a value unescaped (triple braces or `{{&`), and none carries a script or inline style.
+    @Test func pagesNeverInsertRawValues() {
+        #expect(!PageTemplates.sources.isEmpty)
+        for (name, text) in PageTemplates.sources {
+            #expect(!text.contains("{{{") && !text.contains("{{&"), "\(name) inserts a value unescaped")
+            #expect(!text.lowercased().contains("<script") && !text.contains("style=") && !text.lowercased().contains("<style"), "\(name)")
+        }
+    }
+
+    /// Every form of the fleet page carries the CSRF token in a hidden field.
+    @Test func everyFormCarriesTheCSRFToken() {
+        for (name, text) in PageTemplates.sources {
+            let forms = text.components(separatedBy: "<form").dropFirst()
+            for form in forms {
+                let body = form.components(separatedBy: "</form>")[0]
+                #expect(body.contains("<input type=\"hidden\" name=\"csrf\""), "a form of \(name) has no CSRF field")
+            }
+        }
+    }
+}

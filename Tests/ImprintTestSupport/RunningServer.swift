@@ -19,6 +19,8 @@ public final class RunningServer: @unchecked Sendable {
     public private(set) var pid: pid_t?
 
     public var url: String { "http://127.0.0.1:\(port)" }
+    /// What the server printed, standard output and error together.
+    public var log: String { folder.file("server.log") }
 
     /// Makes the inventory (with `setup` run against it through `imprint inventory ...` first) and starts the server.
     /// - Parameters:
@@ -42,8 +44,11 @@ public final class RunningServer: @unchecked Sendable {
 
     /// Starts the server (again, after `stop`) on the same port.
     public func start(extraArguments: [String] = []) throws {
+        // Its output goes to `log`, which tests read (for secrets that must never be there).
         pid = try spawnDaemon(
-            [Self.binary, "serve", "--inventory", inventory, "--library", library, "--listen", "127.0.0.1:\(port)"] + extraArguments)
+            ["/bin/sh", "-c", #"log="$1"; shift; exec "$@" >>"$log" 2>&1"#, "sh", log,
+             Self.binary, "serve", "--inventory", inventory, "--library", library, "--listen", "127.0.0.1:\(port)"]
+                + extraArguments)
         let deadline = Date().addingTimeInterval(20)
         while Date() < deadline {
             if canConnect(port: port) { return }

@@ -33,7 +33,9 @@ struct RestoreCommand: ContextCommand {
             new UUIDs and GUIDs, the tree restored into them, every UUID the system names (fstab, crypttab, resume, \
             GRUB, BLS entries) rewritten and checked, the identity given, and the ESP's boot loader written last. A \
             disk holding data is shown and asked about twice on a terminal; elsewhere it needs --force. --dry-run \
-            prints the plan and writes nothing.
+            prints the plan and writes nothing. On a block device of a machine booted by UEFI it also replaces the \
+            firmware's boot entry of the same label (efibootmgr: the vendor's shim, else GRUB, else systemd-boot, \
+            first in the boot order), unless --no-boot-entry.
 
             Until the last file is written and synced, the target holds the marker \(TargetRoot.restoreMarker). \
             A restore cut short (killed, power lost, disk full, damaged image) leaves it: any file may then be \
@@ -53,6 +55,8 @@ struct RestoreCommand: ContextCommand {
     @Flag(help: "Erase a non-empty target, and restore an image made for another model.") var force = false
     @Flag(name: .customLong("dry-run"), help: "With --disk: print the partition table it would lay (as a diff of the disk's) and the ids it would rewrite; write nothing.")
     var dryRun = false
+    @Flag(name: .customLong("no-boot-entry"), help: "With --disk on a machine booted by UEFI: leave the firmware's boot entries alone (the disk still boots by its fallback path).")
+    var noBootEntry = false
     @Flag(help: "Run the agent on the restored root (as 'imprint run --root DIR --source restore').") var personalize = false
     @Flag(name: .customLong("install-agent"), help: "Install the agent into the restored root for first boot (as 'imprint install').")
     var installAgent = false
@@ -79,6 +83,7 @@ struct RestoreCommand: ContextCommand {
         if (image == nil) == (library == nil) { throw ValidationError("give an image, or '--library DIR', not both") }
         if (root == nil) == (disk == nil) { throw ValidationError("give '--root DIR' (a folder) or '--disk DISK' (a whole disk), one of them") }
         if dryRun && disk == nil { throw ValidationError("'--dry-run' goes with '--disk'") }
+        if noBootEntry && disk == nil { throw ValidationError("'--no-boot-entry' goes with '--disk'") }
         if dryRun && json { throw ValidationError("'--dry-run' prints its plan as text; leave out '--json'") }
         if dryRun && (personalize || installAgent) {
             throw ValidationError("'--dry-run' shows the disk's plan alone; run 'imprint run --dry-run' on the restored root for its identity")
