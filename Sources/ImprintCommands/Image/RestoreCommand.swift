@@ -35,6 +35,15 @@ struct RestoreCommand: ContextCommand {
             disk holding data is shown and asked about twice on a terminal; elsewhere it needs --force. --dry-run \
             prints the plan and writes nothing.
 
+            --server URL asks the site's deployment server what this unit does (its facts from /sys or --facts): \
+            'nothing' exits 30 and 'needs-confirmation' 31, writing nothing; 'restore' streams the server's image \
+            into --root (checked as from a pipe; a broken connection resumes where it broke), 'personalize' takes \
+            the root as it is. Then the server's address goes into /etc/imprint/server and the unit's token into \
+            /var/lib/imprint/server-token (0600), the root is personalized with the server's record, and the run \
+            is reported to the server (restoring with its percent, then applied, or failed with the message). An \
+            image's URL (http(s)://SERVER/v1/images/ID) with --admin-token-file restores that image as a file. \
+            libcurl is loaded only then (libcurl.so.4, or IMPRINT_LIBCURL); without it: exit 69.
+
             Until the last file is written and synced, the target holds the marker \(TargetRoot.restoreMarker). \
             A restore cut short (killed, power lost, disk full, damaged image) leaves it: any file may then be \
             incomplete, even one that looks whole. A plain restore onto such a target says so and stops; 'imprint \
