@@ -127,6 +127,22 @@ import Testing
         #expect(row?.lastResult == "applied")
     }
 
+    /// `restore --server --json` prints the fields README documents, the run as `run --json` shows it.
+    @Test func jsonHasTheDocumentedFields() throws {
+        let site = try Site()
+        try site.openWindow()
+        let target = try site.target("unit")
+        let restored = try runProcess(
+            RunningServer.imprint, ["restore", "--server", site.server.url, "--root", target, "--facts", Self.facts, "--json"])
+        #expect(restored.status == 0, "\(restored.error)")
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(restored.output.utf8)) as? [String: Any])
+        #expect(Set(object.keys) == ["server", "root", "unit", "work", "image", "restored", "run", "reportProblems"])
+        #expect(object["work"] as? String == "restored" && object["unit"] as? String == Self.unit)
+        #expect((object["image"] as? [String: Any])?["id"] as? String == Self.imageID)
+        #expect((object["run"] as? [String: Any])?["result"] as? String == "applied")
+        #expect((object["reportProblems"] as? [Any])?.isEmpty == true)
+    }
+
     /// A restore over HTTP whose connection is broken three times mid-transfer resumes each time and ends with the
     /// same tree, byte for byte, as a restore of the image from its file.
     @Test func resumesAfterThreeCuts() throws {
