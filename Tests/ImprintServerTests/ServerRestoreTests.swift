@@ -143,6 +143,25 @@ import Testing
         #expect((object["reportProblems"] as? [Any])?.isEmpty == true)
     }
 
+    /// In a window that personalizes, the root is personalized as it is, with no image; asked again in the same
+    /// window, the unit signs with the token it kept and the server finds nothing new to apply.
+    @Test func personalizesWithoutAnImage() throws {
+        let site = try Site()
+        let opened = try site.server.admin("POST", ServerAPI.windowsPath, json: #"{"group":"RM204","actions":["personalize"],"minutes":30}"#)
+        #expect(opened.status == 201)
+        let root = try site.localRestore()
+        let first = try site.restoreFromServer(site.server.url, into: root)
+        #expect(first.status == 0, "\(first.error)")
+        #expect(!first.output.contains("restored image"))
+        #expect(first.output.contains("RM204-12 (revision 1): applied run"))
+        #expect(try String(contentsOfFile: root + "/etc/hostname", encoding: .utf8) == "RM204-12\n")
+
+        let again = try site.restoreFromServer(site.server.url, into: root)
+        #expect(again.status == 0, "\(again.error)")
+        #expect(again.output.contains("nothing to do"), "\(again.output)")
+        #expect(try site.fleetRow(Self.unit)?.lastResult == "unchanged")
+    }
+
     /// A restore over HTTP whose connection is broken three times mid-transfer resumes each time and ends with the
     /// same tree, byte for byte, as a restore of the image from its file.
     @Test func resumesAfterThreeCuts() throws {

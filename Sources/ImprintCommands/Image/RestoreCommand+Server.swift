@@ -42,7 +42,8 @@ extension RestoreCommand {
         let request = ServerRestoreRequest(
             facts: unitFacts, target: target, force: force, threads: threads ?? ProcessInfo.processInfo.activeProcessorCount,
             passphrase: passphrase.provider(),
-            settings: RunSettings(source: "restore", time: context.clock(), agentVersion: imprintVersion), clock: context.clock)
+            settings: RunSettings(live: target.path == "/", source: "restore", time: context.clock(), agentVersion: imprintVersion),
+            clock: context.clock)
         let bar = ProgressBar("restore", counting: .compressed, total: nil, context: context)
         defer { bar?.stop() }
         var begun = false
