@@ -37,7 +37,7 @@ let package = Package(
         .target(
             name: "ImprintCommands",
             dependencies: [
-                "ImprintCore", "ImprintInventory", "ImprintAgent", "ImprintImage", "ImprintDisk", "ImprintRemote",
+                "ImprintCore", "ImprintInventory", "ImprintAgent", "ImprintImage", "ImprintDisk", "ImprintRemote", "ImprintWire",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],

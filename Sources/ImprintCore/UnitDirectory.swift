@@ -36,4 +36,6 @@ public protocol UnitDirectory {
 public enum ImprintPaths {
     /// The inventory, when neither `--inventory` nor `IMPRINT_INVENTORY` says otherwise; a unit's copy is put here.
     public static let inventory = "/var/lib/imprint/inventory.db"
+    /// The deployment server's root URL, one line: where a unit asks and reports.
+    public static let serverAddress = "/etc/imprint/server"
 }

@@ -22,6 +22,24 @@ final class CurlLibrary: @unchecked Sendable {
 
     /// The library's file name on Debian (libcurl4; libcurl3-gnutls has libcurl-gnutls.so.4 with the same API).
     static let defaultName = "libcurl.so.4"
+    /// What is tried when no name is given: libcurl4, then libcurl3-gnutls, which many Debian systems have without
+    /// libcurl4 (CUPS and NetworkManager pull it in).
+    static let defaultNames = [defaultName, "libcurl-gnutls.so.4"]
+
+    /// Opens `name`, or else the first of `defaultNames` the loader finds.
+    /// - Throws: `RemoteError.libraryMissing` naming the first name tried.
+    static func open(_ name: String?) throws(RemoteError) -> CurlLibrary {
+        if let name { return try CurlLibrary(name: name) }
+        var first: RemoteError?
+        for candidate in defaultNames {
+            do {
+                return try CurlLibrary(name: candidate)
+            } catch {
+                if first == nil { first = error }
+            }
+        }
+        throw first ?? .libraryMissing(library: defaultName, reason: "no libcurl found")
+    }
 
     typealias Handle = UnsafeMutableRawPointer
     typealias DataCallback = @convention(c) (UnsafeMutablePointer<CChar>?, Int, Int, UnsafeMutableRawPointer?) -> Int

@@ -53,7 +53,7 @@ public final class ServerClient: Sendable {
 
     /// - Parameters:
     ///   - server: the server's root URL, http or https.
-    ///   - library: the libcurl to open (default `libcurl.so.4`).
+    ///   - library: the libcurl to open (default `libcurl.so.4`, else `libcurl-gnutls.so.4`).
     /// - Throws: `RemoteError.invalidURL`, or `.libraryMissing` when libcurl cannot be opened.
     public init(
         server: String, credential: UnitCredential? = nil, adminToken: String? = nil, library: String? = nil,
@@ -64,7 +64,7 @@ public final class ServerClient: Sendable {
         self.adminToken = adminToken
         self.timeouts = timeouts
         self.retries = retries
-        self.curl = try CurlLibrary(name: library ?? CurlLibrary.defaultName)
+        self.curl = try CurlLibrary.open(library)
     }
 
     private init(copying client: ServerClient, credential: UnitCredential?, retries: RetryPolicy) {

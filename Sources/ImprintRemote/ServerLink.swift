@@ -10,7 +10,7 @@ import ImprintWire
 /// `imprint-state`), so a master captured from a restored unit never hands its token to every clone.
 public enum ServerLink {
     /// The server's root URL, one line.
-    public static let addressPath = "/etc/imprint/server"
+    public static let addressPath = ImprintPaths.serverAddress
     /// The unit's name and token as JSON (`{"token": "...", "unit": "LAB-01"}`), mode 0600, owned by root.
     public static let credentialPath = "/var/lib/imprint/server-token"
 

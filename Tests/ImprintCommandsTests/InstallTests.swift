@@ -45,6 +45,41 @@ func treeSnapshot(_ path: String) throws -> String {
         #expect(try treeSnapshot(root) == before)
     }
 
+    /// With --server the root gets the server's address, the report service and timer (enabled, accepted by
+    /// `systemd-analyze verify`); a server address that is not a server's root URL is refused before anything is
+    /// written.
+    @Test func installsReportingToAServer() throws {
+        let folder = try TemporaryDirectory()
+        demo(folder)
+        let root = try folder.copyFixture("roots/rm204-master")
+        let before = try treeSnapshot(root)
+        let bad = imprint(["install", "--root", root, "--binary", debugBinary, "--force", "--unit", "RM204-07", "--server", "ftp://imprint.example.org/v1"], in: folder)
+        #expect(bad.status == 64)
+        #expect(bad.err.contains("'--server'") && bad.err.contains("http"))
+        #expect(try treeSnapshot(root) == before)
+
+        let result = imprint(["install", "--root", root, "--binary", debugBinary, "--force", "--unit", "RM204-07", "--server", "https://imprint.example.org:8443/"], in: folder)
+        #expect(result.status == 0, "\(result.err)")
+        #expect(try String(contentsOfFile: root + "/etc/imprint/server", encoding: .utf8) == "https://imprint.example.org:8443\n")
+        let units = root + "/etc/systemd/system"
+        #expect(try FileManager.default.destinationOfSymbolicLink(atPath: units + "/multi-user.target.wants/imprint-report.service") == "/etc/systemd/system/imprint-report.service")
+        #expect(try FileManager.default.destinationOfSymbolicLink(atPath: units + "/timers.target.wants/imprint-report.timer") == "/etc/systemd/system/imprint-report.timer")
+        let service = try String(contentsOfFile: units + "/imprint-report.service", encoding: .utf8)
+        #expect(service.contains("ExecStart=/usr/local/sbin/imprint report --root /"))
+        #expect(service.contains("After=network-online.target"))
+        // systemd reads both files as a unit would: ExecStart pointed at a binary that exists here.
+        let check = try TemporaryDirectory()
+        let copy = try check.write("imprint-report.service", service.replacingOccurrences(of: "/usr/local/sbin/imprint", with: debugBinary))
+        let timer = try check.write("imprint-report.timer", try String(contentsOfFile: units + "/imprint-report.timer", encoding: .utf8))
+        let verified = try runProcess("/usr/bin/systemd-analyze", ["verify", copy, timer])
+        #expect(verified.status == 0 && verified.error.isEmpty, "\(verified.error)")
+        // Without --server none of it is written.
+        let plain = try folder.copyFixture("roots/rm204-master", as: "plain")
+        #expect(imprint(["install", "--root", plain, "--binary", debugBinary, "--force", "--unit", "RM204-07"], in: folder).status == 0)
+        #expect(!FileManager.default.fileExists(atPath: plain + "/etc/imprint/server"))
+        #expect(!FileManager.default.fileExists(atPath: plain + "/etc/systemd/system/imprint-report.service"))
+    }
+
     /// The agent goes in stripped, says its size before and after, and still runs from the target root.
     @Test func installsStrippedAgentThatRuns() throws {
         let folder = try TemporaryDirectory()

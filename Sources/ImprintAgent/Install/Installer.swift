@@ -11,11 +11,14 @@ public struct InstallRequest: Sendable {
     public var inventory: Data
     /// Install even when the checks say the agent could not start in the root.
     public var force: Bool
+    /// The deployment server the unit reports its runs to (its root URL), nil for none.
+    public var server: String?
 
-    public init(binary: AgentBinary, inventory: Data, force: Bool = false) {
+    public init(binary: AgentBinary, inventory: Data, force: Bool = false, server: String? = nil) {
         self.binary = binary
         self.inventory = inventory
         self.force = force
+        self.server = server
     }
 }
 
@@ -68,6 +71,14 @@ public enum Installer {
     public static let printersUnitPath = "/etc/systemd/system/" + printersUnitName
     public static let printersEnablePath = "/etc/systemd/system/multi-user.target.wants/" + printersUnitName
     public static let masterIDPath = MachineIDStep.masterIDPath
+    /// With a server: after the network is up, sends the reports the agent queued at boot.
+    public static let reportUnitName = "imprint-report.service"
+    public static let reportUnitPath = "/etc/systemd/system/" + reportUnitName
+    public static let reportEnablePath = "/etc/systemd/system/multi-user.target.wants/" + reportUnitName
+    /// Tries again every half hour while the unit runs, for reports the server could not take at boot.
+    public static let reportTimerName = "imprint-report.timer"
+    public static let reportTimerPath = "/etc/systemd/system/" + reportTimerName
+    public static let reportTimerEnablePath = "/etc/systemd/system/timers.target.wants/" + reportTimerName
 
     /// Where the dynamic loader looks in a Debian or RHEL-style root (multiarch first).
     static let libraryFolders = ["/lib/x86_64-linux-gnu", "/usr/lib/x86_64-linux-gnu", "/lib64", "/usr/lib64", "/lib", "/usr/lib"]
@@ -100,9 +111,10 @@ public enum Installer {
             notes.append("the agent keeps its symbols and debug info (\(size)): \(why); install binutils for a smaller one")
         }
         var files = try installedFiles(request, service: service, printersService: printersService, root: root)
+        if let server = request.server { files += try reportFiles(server: server, root: root) }
         files += try firstBootMachineIDFiles(root)
         // The enabling links come last: an install cut short is never enabled half-way.
-        files += try enablingLinks(root)
+        files += try enablingLinks(root, reporting: request.server != nil)
         if !root.exists("/usr/lib/systemd/systemd") && !root.exists("/lib/systemd/systemd") {
             notes.append("this root has no systemd: the service will not start by itself; run '\(binaryPath) run' at boot another way")
         }
@@ -136,6 +148,24 @@ public enum Installer {
         ]
     }
 
+    /// The server's address and the service and timer that send the agent's queued reports to it.
+    private static func reportFiles(server: String, root: TargetRoot) throws -> [InstalledFile] {
+        let values = ["binary": binaryPath, "server": ImprintPaths.serverAddress]
+        let service = try Template.load(reportUnitName, root: root)
+        let timer = try Template.load(reportTimerName, root: root)
+        return [
+            InstalledFile(
+                path: ImprintPaths.serverAddress, reason: "the deployment server the unit reports its runs to",
+                contents: Data((server + "\n").utf8), mode: 0o644, before: try root.readFile(ImprintPaths.serverAddress)),
+            InstalledFile(
+                path: reportUnitPath, reason: "once the network is up, sends the runs the agent queued to the server",
+                contents: Data(service.render(values).utf8), mode: 0o644, before: try root.readFile(reportUnitPath)),
+            InstalledFile(
+                path: reportTimerPath, reason: "sends again every half hour what the server could not take at boot",
+                contents: Data(timer.render(values).utf8), mode: 0o644, before: try root.readFile(reportTimerPath)),
+        ]
+    }
+
     /// Files that make systemd give the unit a fresh machine-id at first boot: the master's id kept aside for the
     /// agent, /etc/machine-id "uninitialized", the D-Bus copy a link to it.
     private static func firstBootMachineIDFiles(_ root: TargetRoot) throws -> [InstalledFile] {
@@ -163,9 +193,13 @@ public enum Installer {
     }
 
     /// The links that enable the two services, as 'systemctl enable' would make them, for those not yet enabled.
-    private static func enablingLinks(_ root: TargetRoot) throws -> [InstalledFile] {
+    private static func enablingLinks(_ root: TargetRoot, reporting: Bool) throws -> [InstalledFile] {
         var files: [InstalledFile] = []
-        for (link, unit) in [(printersEnablePath, printersUnitPath), (enablePath, unitPath)] where try root.linkTarget(link) != unit {
+        var links = [(printersEnablePath, printersUnitPath)]
+        if reporting { links += [(reportEnablePath, reportUnitPath), (reportTimerEnablePath, reportTimerPath)] }
+        // The agent's own link last of all.
+        links.append((enablePath, unitPath))
+        for (link, unit) in links where try root.linkTarget(link) != unit {
             files.append(InstalledFile(
                 path: link, reason: "enables \((unit as NSString).lastPathComponent) (as 'systemctl enable' would)",
                 contents: nil, mode: 0o777, link: unit, before: nil))

@@ -3,6 +3,7 @@ import Foundation
 import ImprintAgent
 import ImprintCore
 import ImprintInventory
+import ImprintRemote
 
 struct InstallCommand: ContextCommand {
     static let configuration = CommandConfiguration(
@@ -28,6 +29,13 @@ struct InstallCommand: ContextCommand {
             --whole-inventory copies every unit: anyone who boots a lab machine from a USB stick can read its disk. \
             After its first run the agent shrinks the copy to the unit's own record. One of these is required.
 
+            --server URL makes the unit report each run to that deployment server: the URL goes into \
+            \(ImprintPaths.serverAddress), the agent queues each run's report in /var/lib/imprint/reports at boot \
+            (before the network), and \(Installer.reportUnitPath) (after network-online.target, every boot) with \
+            \(Installer.reportTimerPath) (every half hour) sends them in order with 'imprint report'. The unit gets its \
+            token from the server the first time it reports, inside a window open for its group; an offline unit \
+            personalizes from its copy as without --server, and its reports wait.
+
             The root's /etc/machine-id becomes 'uninitialized', so systemd makes a fresh id at first boot; the master's \
             id is kept in \(Installer.masterIDPath) so the agent knows the new one is the unit's own.
 
@@ -46,9 +54,17 @@ struct InstallCommand: ContextCommand {
     @Flag(name: .customLong("dry-run"), help: "Print what would be written, as diffs; change nothing.") var dryRun = false
     @Flag(help: "Install even when the checks say the agent could not start in the root.") var force = false
     @Flag(help: "Print the outcome as JSON.") var json = false
+    @Option(help: ArgumentHelp("Report each run to this deployment server (its root URL, http or https).", valueName: "url"))
+    var server: String?
     var reportsJSON: Bool { json }
     @OptionGroup var scope: InventoryScopeOptions
     @OptionGroup var global: GlobalOptions
+
+    func validate() throws {
+        if let server {
+            do { _ = try ServerClient.root(of: server) } catch { throw ValidationError("'--server' \(error)") }
+        }
+    }
 
     func run(_ context: CommandContext) throws {
         let target = try TargetRoot(root)
@@ -56,8 +72,8 @@ struct InstallCommand: ContextCommand {
         let executable = try Self.load(binary)
         let source = try global.openInventory(context, readOnly: true)
         try Self.install(
-            executable, into: target, from: source, scope: try scope.scope(in: source), dryRun: dryRun, force: force,
-            json: json, context: context)
+            executable, into: target, from: source, scope: try scope.scope(in: source), server: server.map { try ServerClient.root(of: $0) },
+            dryRun: dryRun, force: force, json: json, context: context)
     }
 
     /// The agent executable at `path` (default: this imprint), stripped.
@@ -73,10 +89,11 @@ struct InstallCommand: ContextCommand {
     /// `restore --install-agent`).
     static func install(
         _ executable: AgentBinary, into target: TargetRoot, from source: Inventory, scope chosen: SnapshotScope,
-        dryRun: Bool, force: Bool, json: Bool, context: CommandContext
+        server: String? = nil, dryRun: Bool, force: Bool, json: Bool, context: CommandContext
     ) throws {
         let inventory = try source.snapshot(chosen)
-        let plan = try Installer.plan(InstallRequest(binary: executable, inventory: inventory.data, force: force), root: target)
+        let plan = try Installer.plan(
+            InstallRequest(binary: executable, inventory: inventory.data, force: force, server: server), root: target)
         if !dryRun { try Installer.apply(plan, root: target) }
         if json {
             try context.printJSON(View(plan, root: target.path, dryRun: dryRun, inventory: (chosen, inventory.units)))

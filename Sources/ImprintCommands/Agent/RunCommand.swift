@@ -2,6 +2,8 @@ import ArgumentParser
 import Foundation
 import ImprintAgent
 import ImprintCore
+import ImprintRemote
+import ImprintWire
 import ImprintInventory
 
 /// `--only` and `--skip`: comma-separated step names.
@@ -97,11 +99,34 @@ struct RunCommand: ContextCommand {
         let settings = RunSettings(
             steps: try selection.steps(), force: force, dryRun: dryRun, live: root.path == "/", imageID: imageID,
             source: source, time: context.clock(), agentVersion: imprintVersion, lockWait: wait)
-        let done = try Agent.personalize(facts, enrolling: enroll, settings: settings, directory: inventory, root: root) {
-            context.errorOutput("imprint: another run holds the lock of \(root.path); waiting up to \(Int(wait)) s\n")
+        // A unit that reports to a server queues each run's report; imprint-report.service sends them later.
+        let reporting = !dryRun && (try? ServerLink.server(in: root)) != nil
+        let done: Personalization
+        do {
+            done = try Agent.personalize(facts, enrolling: enroll, settings: settings, directory: inventory, root: root) {
+                context.errorOutput("imprint: another run holds the lock of \(root.path); waiting up to \(Int(wait)) s\n")
+            }
+        } catch {
+            if reporting { Self.queue(UnitReport(event: .failed, message: "\(error)", time: context.clock()), in: root, context: context) }
+            throw error
+        }
+        if reporting {
+            let applied = done.outcome.result == .applied
+            Self.queue(
+                UnitReport(event: applied ? .applied : .unchanged, identity: done.outcome.identity, time: context.clock()),
+                in: root, context: context)
         }
         try Self.report(done, dryRun: dryRun, json: json, context: context)
         if detailedExitCodes && done.outcome.result == .applied { throw ExitCode(ExitStatus.changesApplied.rawValue) }
+    }
+
+    /// Queues a report for the server; a queue that cannot be written is a warning, never a failed run.
+    static func queue(_ report: UnitReport, in root: TargetRoot, context: CommandContext) {
+        do {
+            try ReportQueue.enqueue(report, in: root)
+        } catch {
+            context.errorOutput("imprint: warning: the report for the server could not be queued: \(error)\n")
+        }
     }
 
     /// Prints what a personalization did, as text or JSON (`run`, `restore --personalize`).

@@ -44,7 +44,7 @@ struct RestoreCommand: ContextCommand {
             /var/lib/imprint/server-token (0600), the root is personalized with the server's record, and the run \
             is reported to the server (restoring with its percent, then applied, or failed with the message). An \
             image's URL (http(s)://SERVER/v1/images/ID) with --admin-token-file restores that image as a file. \
-            libcurl is loaded only then (libcurl.so.4, or IMPRINT_LIBCURL); without it: exit 69.
+            libcurl is loaded only then (libcurl.so.4, else libcurl-gnutls.so.4, or IMPRINT_LIBCURL); without it: exit 69.
 
             Until the last file is written and synced, the target holds the marker \(TargetRoot.restoreMarker). \
             A restore cut short (killed, power lost, disk full, damaged image) leaves it: any file may then be \
