@@ -5,16 +5,18 @@ import Yams
 ///
 /// Imprint renders what its interface model holds: ethernets and wifis bound to a card by `match: macaddress`, by
 /// `match: name` or by their id (the card's kernel name, as netplan reads an id without `match:`), renamed by
-/// `set-name`, DHCP or
-/// static IPv4, DHCPv6 and static IPv6 addresses, default routes (or the older `gateway4`/`gateway6`), name
-/// servers, search domains, MTU and one Wi-Fi access point with an optional password, for every stack. Anything else
-/// (bonds, bridges, VLANs, tunnels, other routes, a name pattern, `optional: true`, `accept-ra`) is refused with a message naming it, so nothing an admin pasted is silently lost. `renderer` is read
-/// and left to the image: the stack the image uses (or the group forces) renders the card.
+/// `set-name`, DHCP or static IPv4 (or none), DHCPv6 and static IPv6 addresses, default gateways, routes with metrics,
+/// `on-link` and tables, `routing-policy`, `dhcp4-overrides: {route-metric}`, `dhcp-identifier`, `optional`,
+/// `regulatory-domain`, offload settings, name servers, search domains, MTU and one Wi-Fi access point with an
+/// optional password. The stacks that cannot carry one of these refuse it when the run is planned. Anything else
+/// (bonds, bridges, VLANs, tunnels, a name pattern, `accept-ra`) is refused with a message naming it, so nothing an
+/// admin pasted is silently lost. `renderer` is read and left to the image: the stack the image uses (or the group
+/// forces) renders the card.
 public enum NetplanV2 {
-    static let interfaceKeys: Set<String> = [
+    static let interfaceKeys = Set<String>([
         "match", "set-name", "dhcp4", "dhcp6", "addresses", "gateway4", "gateway6", "routes", "nameservers", "mtu",
-        "access-points", "optional", "renderer",
-    ]
+        "access-points", "optional", "renderer", "routing-policy", "dhcp4-overrides", "dhcp-identifier", "regulatory-domain",
+    ]).union(Offload.allCases.map(\.rawValue))
 
     /// Keys netplan knows that no stack Imprint renders carries as netplan means them, and what to do instead.
     static let refusedKeys: [String: String] = [
@@ -114,7 +116,7 @@ public enum NetplanV2 {
         for text in try strings(settings["addresses"], field: "\(field) addresses") {
             addresses.append(try IPPrefix(text, field: "\(field) address"))
         }
-        let (gateway4, gateway6) = try gateways(settings, field: field)
+        let (gateway4, gateway6, routes) = try gateways(settings, field: field)
         let (dns, search) = try nameServers(settings["nameservers"], field: field)
         var mtu: Int?
         if let value = settings["mtu"] {
@@ -123,29 +125,90 @@ public enum NetplanV2 {
             }
             mtu = number
         }
-        let dhcp4 = try boolean(settings["dhcp4"], field: "\(field) dhcp4")
+        // As netplan reads it: DHCPv4 only when asked for; a card without it and without an IPv4 address has no IPv4.
+        let dhcp4 = try boolean(settings["dhcp4"], field: "\(field) dhcp4") ?? false
         let dhcp6 = try boolean(settings["dhcp6"], field: "\(field) dhcp6") ?? false
-        if try boolean(settings["optional"], field: "\(field) optional") == true {
-            throw .invalidValue(
-                field: field, value: "optional: true",
-                reason: "is not supported: every stack Imprint renders waits for the card at boot; remove 'optional'")
-        }
-        let hasIPv4 = addresses.contains { $0.address.family == .ipv4 }
-        if dhcp4 == true && hasIPv4 {
-            throw .invalidValue(
-                field: "\(field) dhcp4", value: "true",
-                reason: "with static IPv4 addresses; Imprint uses DHCP for IPv4 exactly when there is no static IPv4 address")
-        }
-        if dhcp4 != true && !hasIPv4 {
-            throw .invalidValue(
-                field: "\(field) dhcp4", value: "\(settings["dhcp4"] ?? "false")",
-                reason: "without a static IPv4 address; Imprint configures IPv4 on every card, on every stack (an "
-                    + "IPv6-only card is not supported), and uses DHCP for IPv4 whenever there is no address, so say 'dhcp4: true'")
-        }
         let network = try accessPoint(settings, field: field, wifi: wifi)
-        return try InterfaceConfig(
-            mac: mac, name: name, setName: setName, addresses: addresses, dhcp6: dhcp6, gateway4: gateway4, gateway6: gateway6, dns: dns, search: search, mtu: mtu,
-            wifi: network)
+        var result: InterfaceConfig
+        do {
+            result = try InterfaceConfig(
+                mac: mac, name: name, setName: setName, addresses: addresses, dhcp4: dhcp4, dhcp6: dhcp6, gateway4: gateway4,
+                gateway6: gateway6, dns: dns, search: search, mtu: mtu, wifi: network)
+        } catch {
+            guard case let .invalidValue(inner, value, reason) = error else { throw error }
+            throw .invalidValue(field: "\(field) \(inner)", value: value, reason: reason)
+        }
+        result.routes = routes
+        result.routingPolicy = try routingPolicy(settings["routing-policy"], field: field)
+        result.optional = try boolean(settings["optional"], field: "\(field) optional") ?? false
+        result.dhcp4RouteMetric = try dhcpOverrides(settings["dhcp4-overrides"], field: field)
+        result.dhcpIdentifier = settings["dhcp-identifier"].map { "\($0)" }
+        result.regulatoryDomain = settings["regulatory-domain"].map { "\($0)" }
+        for setting in Offload.allCases {
+            if let value = try boolean(settings[setting.rawValue], field: "\(field) \(setting.rawValue)") { result.offload[setting] = value }
+        }
+        do {
+            try result.checkRoutes()
+        } catch {
+            guard case let .invalidValue(inner, value, reason) = error else { throw error }
+            throw .invalidValue(field: "\(field) \(inner)", value: value, reason: reason)
+        }
+        return result
+    }
+
+    /// `dhcp4-overrides`: only `route-metric`, which every stack but ifcfg carries; the others change what a DHCP
+    /// answer is used for, which Imprint leaves to each stack.
+    static func dhcpOverrides(_ value: Any?, field: String) throws(CoreError) -> Int? {
+        guard let value else { return nil }
+        guard let overrides = value as? [String: Any] else {
+            throw .invalidValue(field: "\(field) dhcp4-overrides", value: "\(value)", reason: "must be a mapping such as {route-metric: 100}")
+        }
+        if let other = overrides.keys.sorted().first(where: { $0 != "route-metric" }) {
+            throw .invalidValue(
+                field: "\(field) dhcp4-overrides", value: other,
+                reason: "is not supported: Imprint renders 'route-metric' only; set the others in the image")
+        }
+        guard let metric = overrides["route-metric"] as? Int else {
+            throw .invalidValue(field: "\(field) dhcp4-overrides route-metric", value: "\(overrides["route-metric"] ?? "")", reason: "must be a whole number")
+        }
+        return metric
+    }
+
+    /// `routing-policy`: rules with `from` and/or `to`, a `table` and an optional `priority`.
+    static func routingPolicy(_ value: Any?, field: String) throws(CoreError) -> [RoutingRule] {
+        guard let value else { return [] }
+        guard let list = value as? [Any] else {
+            throw .invalidValue(field: "\(field) routing-policy", value: "\(value)", reason: "must be a list")
+        }
+        return try list.map { item throws(CoreError) in
+            guard let rule = item as? [String: Any] else {
+                throw .invalidValue(field: "\(field) routing-policy", value: "\(item)", reason: "must be a mapping such as {from: 10.0.0.0/24, table: 101}")
+            }
+            if let other = rule.keys.sorted().first(where: { !["from", "to", "table", "priority"].contains($0) }) {
+                throw .invalidValue(
+                    field: "\(field) routing-policy", value: other,
+                    reason: "is not supported: Imprint renders 'from', 'to', 'table' and 'priority'; set the others in the image")
+            }
+            guard let table = rule["table"] as? Int else {
+                throw .invalidValue(field: "\(field) routing-policy", value: describe(rule), reason: "needs a 'table' number")
+            }
+            let from = try rule["from"].map { text throws(CoreError) in try prefix("\(text)", field: "\(field) routing-policy from") }
+            let to = try rule["to"].map { text throws(CoreError) in try prefix("\(text)", field: "\(field) routing-policy to") }
+            let priority = try rule["priority"].map { number throws(CoreError) -> Int in
+                guard let number = number as? Int else {
+                    throw .invalidValue(field: "\(field) routing-policy priority", value: "\(number)", reason: "must be a whole number")
+                }
+                return number
+            }
+            return try RoutingRule(from: from, to: to, table: table, priority: priority)
+        }
+    }
+
+    /// A prefix, or a single address as the host prefix (/32, /128) as netplan reads it.
+    static func prefix(_ text: String, field: String) throws(CoreError) -> IPPrefix {
+        if text.contains("/") { return try IPPrefix(text, field: field) }
+        let address = try IPAddress(text, field: field)
+        return try IPPrefix("\(address.value)/\(address.family == .ipv4 ? 32 : 128)", field: field)
     }
 
     /// The card an interface is bound to: `match: {macaddress: ...}`, `match: {name: ...}` (one card, not a
@@ -182,38 +245,58 @@ public enum NetplanV2 {
         }
     }
 
-    /// The default gateways: `gateway4`/`gateway6`, or default routes (`to: default, via: GATEWAY`), one of each family.
-    static func gateways(_ settings: [String: Any], field: String) throws(CoreError) -> (IPAddress?, IPAddress?) {
+    /// The default gateways (`gateway4`/`gateway6`, or a plain default route `to: default, via: GATEWAY`, one of
+    /// each family) and the other routes: with a metric, `on-link`, a table, another destination, or a second
+    /// default route.
+    static func gateways(_ settings: [String: Any], field: String) throws(CoreError) -> (IPAddress?, IPAddress?, [Route]) {
         var gateway4 = try settings["gateway4"].map { value throws(CoreError) in try IPAddress("\(value)", field: "\(field) gateway4") }
         var gateway6 = try settings["gateway6"].map { value throws(CoreError) in try IPAddress("\(value)", field: "\(field) gateway6") }
-        guard let routes = settings["routes"] else { return (gateway4, gateway6) }
-        guard let list = routes as? [Any] else {
-            throw .invalidValue(field: "\(field) routes", value: "\(routes)", reason: "must be a list")
+        guard let value = settings["routes"] else { return (gateway4, gateway6, []) }
+        guard let list = value as? [Any] else {
+            throw .invalidValue(field: "\(field) routes", value: "\(value)", reason: "must be a list")
         }
+        var routes: [Route] = []
         for item in list {
-            guard let route = item as? [String: Any], let to = route["to"], let via = route["via"],
-                Set(route.keys).isSubset(of: ["to", "via"])
-            else {
-                throw .invalidValue(
-                    field: "\(field) route", value: describe(item),
-                    reason: "only default routes ('to: default, via: GATEWAY') are supported; add others in the image")
+            guard let route = item as? [String: Any] else {
+                throw .invalidValue(field: "\(field) route", value: "\(item)", reason: "must be a mapping such as {to: default, via: 10.0.0.1}")
             }
-            let gateway = try IPAddress("\(via)", field: "\(field) route via")
-            let destination = "\(to)"
-            guard destination == "default" || destination == "0.0.0.0/0" || destination == "::/0" else {
+            if let other = route.keys.sorted().first(where: { !["to", "via", "metric", "on-link", "table"].contains($0) }) {
                 throw .invalidValue(
-                    field: "\(field) route", value: destination,
-                    reason: "only default routes are supported; add other routes in the image")
+                    field: "\(field) route", value: other,
+                    reason: "is not supported: Imprint renders a route's 'to', 'via', 'metric', 'on-link' and 'table'; "
+                        + "add such routes in the image")
             }
-            if gateway.family == .ipv4 {
-                if gateway4 != nil { throw .invalidValue(field: "\(field) route via", value: gateway.value, reason: "a second IPv4 default route") }
-                gateway4 = gateway
+            let via = try route["via"].map { text throws(CoreError) in try IPAddress("\(text)", field: "\(field) route via") }
+            let destination = route["to"].map { "\($0)" } ?? "default"
+            let isDefault = ["default", "0.0.0.0/0", "::/0"].contains(destination)
+            let to = isDefault ? nil : try prefix(destination, field: "\(field) route to")
+            let family: IPAddress.Family? = destination == "0.0.0.0/0" ? .ipv4 : destination == "::/0" ? .ipv6 : nil
+            func number(_ key: String) throws(CoreError) -> Int? {
+                guard let value = route[key] else { return nil }
+                guard let number = value as? Int else {
+                    throw .invalidValue(field: "\(field) route \(key)", value: "\(value)", reason: "must be a whole number")
+                }
+                return number
+            }
+            let parsed: Route
+            do {
+                parsed = try Route(
+                    to: to, via: via, family: family ?? via?.family, metric: number("metric"),
+                    onLink: boolean(route["on-link"], field: "\(field) route on-link") ?? false, table: number("table"))
+            } catch {
+                guard case let .invalidValue(inner, value, reason) = error else { throw error }
+                throw .invalidValue(field: "\(field) \(inner)", value: value, reason: reason)
+            }
+            let plain = parsed.to == nil && parsed.metric == nil && !parsed.onLink && parsed.table == nil
+            if plain, let via, via.family == .ipv4, gateway4 == nil {
+                gateway4 = via
+            } else if plain, let via, via.family == .ipv6, gateway6 == nil {
+                gateway6 = via
             } else {
-                if gateway6 != nil { throw .invalidValue(field: "\(field) route via", value: gateway.value, reason: "a second IPv6 default route") }
-                gateway6 = gateway
+                routes.append(parsed)
             }
         }
-        return (gateway4, gateway6)
+        return (gateway4, gateway6, routes)
     }
 
     /// `nameservers: {addresses: [...], search: [...]}`.

@@ -24,6 +24,7 @@ extension NetworkStep {
         /// with and without the cards' DHCPv6 where the built-in template does not (an override made before Imprint
         /// rendered DHCPv6) is refused, so that a card's `dhcp6` is never silently lost.
         func files() throws -> [RenderedFile] {
+            for interface in interfaces { try Self.checkExpressible(interface, on: stack) }
             let files = try render(interfaces, overridesIn: root)
             let asking = interfaces.filter(\.dhcp6)
             let name = Self.templateNames[stack] ?? stack.rawValue
@@ -180,6 +181,40 @@ extension NetworkStep {
             let ipv4 = interface.addresses.filter { $0.address.family == .ipv4 }
             let ipv6 = interface.addresses.filter { $0.address.family == .ipv6 }
             let routes = [interface.gateway4, interface.gateway6].compactMap { $0?.value }
+            func routeValues(_ list: [Route]) -> [[String: Any]] {
+                list.enumerated().map { offset, route in
+                    var values: [String: Any] = [
+                        "number": offset + 1, "to": route.to?.description ?? "default", "destination": route.destination,
+                        "ip": route.family == .ipv4 ? "ip" : "ip -6", "onLink": route.onLink,
+                    ]
+                    if let via = route.via { values["via"] = via.value }
+                    if let metric = route.metric { values["metric"] = String(metric) }
+                    if let table = route.table { values["table"] = String(table) }
+                    // NetworkManager's routeN_options.
+                    let options = [route.onLink ? "onlink=true" : nil, route.table.map { "table=\($0)" }].compactMap { $0 }
+                    if !options.isEmpty { values["nmOptions"] = options.joined(separator: ",") }
+                    // NetworkManager's routeN=DEST[,GATEWAY[,METRIC]]: a metric without a gateway keeps its place with
+                    // the zero address.
+                    let none = route.family == .ipv4 ? "0.0.0.0" : "::"
+                    values["nmRoute"] = [route.destination, route.via?.value ?? (route.metric == nil ? nil : none), route.metric.map(String.init)]
+                        .compactMap { $0 }.joined(separator: ",")
+                    return values
+                }
+            }
+            func ruleValues(_ list: [RoutingRule]) -> [[String: Any]] {
+                list.enumerated().map { offset, rule in
+                    var values: [String: Any] = ["number": offset + 1, "table": String(rule.table), "ip": rule.family == .ipv4 ? "ip" : "ip -6"]
+                    if let from = rule.from { values["from"] = from.description }
+                    if let to = rule.to { values["to"] = to.description }
+                    if let priority = rule.priority { values["priority"] = String(priority) }
+                    // ip-rule(8) and NetworkManager's routing-ruleN: "priority P from A to B table T".
+                    values["words"] = [rule.priority.map { "priority \($0)" }, rule.from.map { "from \($0)" }, rule.to.map { "to \($0)" },
+                                       "table \(rule.table)"].compactMap { $0 }.joined(separator: " ")
+                    return values
+                }
+            }
+            let routes4 = interface.routes.filter { $0.family == .ipv4 }
+            let routes6 = interface.routes.filter { $0.family == .ipv6 }
             var item: [String: Any] = [
                 "dhcp4": interface.usesDHCP4,
                 "dhcp6": interface.dhcp6,
@@ -205,8 +240,31 @@ extension NetworkStep {
                 "moreIPv6": ipv6.dropFirst().map(\.description).joined(separator: " "),
                 "hasMoreIPv6": ipv6.count > 1,
                 "routes": routes,
-                "hasRoutes": !routes.isEmpty,
+                "hasRoutes": !routes.isEmpty || !interface.routes.isEmpty,
+                "noIPv4": interface.noIPv4,
+                // Routes beyond the plain default gateways, all and by family, and policy rules.
+                "extraRoutes": routeValues(interface.routes),
+                "routes4": routeValues(routes4),
+                "routes6": routeValues(routes6),
+                "rules": ruleValues(interface.routingPolicy),
+                "rules4": ruleValues(interface.routingPolicy.filter { $0.family == .ipv4 }),
+                "rules6": ruleValues(interface.routingPolicy.filter { $0.family == .ipv6 }),
+                "hasRules": !interface.routingPolicy.isEmpty,
+                "hasRoutes4": !routes4.isEmpty || interface.routingPolicy.contains { $0.family == .ipv4 },
+                "hasRoutes6": !routes6.isEmpty || interface.routingPolicy.contains { $0.family == .ipv6 },
+                "optional": interface.optional,
+                "offload": Offload.allCases.compactMap { setting in
+                    interface.offload[setting].map { on -> [String: Any] in
+                        ["key": setting.rawValue, "feature": setting.networkManagerFeature, "value": on ? "true" : "false"]
+                    }
+                },
+                "hasOffload": !interface.offload.isEmpty,
             ]
+            if let metric = interface.dhcp4RouteMetric { item["dhcp4RouteMetric"] = String(metric) }
+            if let identifier = interface.dhcpIdentifier { item["dhcpIdentifier"] = identifier }
+            if let domain = interface.regulatoryDomain { item["regulatoryDomain"] = domain }
+            // systemd-networkd's [DHCPv4] section, when something goes in it.
+            item["hasDHCP4Section"] = interface.dhcp4RouteMetric != nil || interface.dhcpIdentifier != nil
             if let gateway4 = interface.gateway4 { item["gateway4"] = gateway4.value }
             if let gateway6 = interface.gateway6 { item["gateway6"] = gateway6.value }
             return item
