@@ -63,22 +63,41 @@ public enum NetplanV2 {
         if let version = network["version"], "\(version)" != "2" {
             throw .invalidValue(field: "netplan version", value: "\(version)", reason: "must be 2 (netplan and cloud-init v2)")
         }
-        if let unsupported = network.keys.sorted().first(where: { !["version", "renderer", "ethernets", "wifis"].contains($0) }) {
+        let sections = ["ethernets", "wifis", "bonds", "bridges", "vlans"]
+        if let unsupported = network.keys.sorted().first(where: { !(["version", "renderer"] + sections).contains($0) }) {
             throw .invalidValue(
                 field: "netplan", value: unsupported,
-                reason: "is not supported: Imprint renders ethernets and wifis; configure \(unsupported) in the image")
+                reason: "is not supported: Imprint renders ethernets, wifis, bonds, bridges and vlans; configure \(unsupported) in the image")
         }
+        // Members of a bond or bridge carry no address; a member's 'accept-ra: false' says no more than that.
+        let members = Set(["bonds", "bridges"].flatMap { section in
+            ((network[section] as? [String: Any]) ?? [:]).values.flatMap { (($0 as? [String: Any])?["interfaces"] as? [Any]) ?? [] }.map { "\($0)" }
+        })
         var result: [InterfaceConfig] = []
-        for section in ["ethernets", "wifis"] {
+        var ids: [String: Int] = [:]
+        for section in sections {
             guard let entries = network[section] else { continue }
             guard let mapping = entries as? [String: Any] else {
                 throw .invalidValue(field: "netplan", value: section, reason: "must be a mapping of interface ids")
             }
             for id in mapping.keys.sorted() {
-                guard let settings = mapping[id] as? [String: Any] else {
+                guard var settings = mapping[id] as? [String: Any] else {
                     throw .invalidValue(field: "netplan \(section)", value: id, reason: "must be a mapping of settings")
                 }
-                let parsed = try interface(settings, id: id, wifi: section == "wifis")
+                if members.contains(id), try boolean(settings["accept-ra"], field: "netplan interface \(id) accept-ra") == false {
+                    settings["accept-ra"] = nil
+                }
+                let kind = VirtualDevice.Kind.allCases.first { $0.section == section }
+                let parsed: InterfaceConfig
+                if let kind {
+                    parsed = try virtualInterface(settings, id: id, kind: kind)
+                } else {
+                    parsed = try interface(settings, id: id, wifi: section == "wifis")
+                }
+                if ids[id] != nil {
+                    throw .invalidValue(field: "netplan \(section)", value: id, reason: "is defined twice; give each interface one id")
+                }
+                ids[id] = result.count
                 if let mac = parsed.mac, result.contains(where: { $0.mac == mac }) {
                     throw .invalidValue(
                         field: "netplan interface \(id)", value: mac.value,
@@ -92,6 +111,115 @@ public enum NetplanV2 {
                 result.append(parsed)
             }
         }
+        try link(&result, ids: ids, network: network)
+        return result
+    }
+
+    /// Joins the document's devices: each bond's and bridge's members (which carry no address of their own), a
+    /// bond's primary member, and each VLAN's parent (which must have a name the stacks can refer to).
+    static func link(_ result: inout [InterfaceConfig], ids: [String: Int], network: [String: Any]) throws(CoreError) {
+        for (index, interface) in result.enumerated() {
+            guard let virtual = interface.virtual, let name = interface.name else { continue }
+            let id = name.value
+            let field = "netplan \(virtual.kind.section) \(id)"
+            let settings = ((network[virtual.kind.section] as? [String: Any])?[id] as? [String: Any]) ?? [:]
+            if virtual.kind == .vlan {
+                guard let parentID = settings["link"].map({ "\($0)" }), let parent = ids[parentID] else {
+                    throw .invalidValue(field: "\(field) link", value: "\(settings["link"] ?? "")", reason: "names no interface of the document")
+                }
+                guard let parentName = result[parent].setName ?? result[parent].name else {
+                    throw .invalidValue(
+                        field: "\(field) link", value: parentID,
+                        reason: "is a card found by its MAC alone; give it a 'set-name' so the VLAN can name its parent")
+                }
+                result[index].virtual?.link = parentName
+                result[parent].vlans.append(name)
+                continue
+            }
+            let memberIDs = try strings(settings["interfaces"], field: "\(field) interfaces")
+            let primary = virtual.parameters["primary"]
+            if let primary, !memberIDs.contains(primary) {
+                throw .invalidValue(field: "\(field) primary", value: primary, reason: "is not one of the bond's interfaces")
+            }
+            for memberID in memberIDs {
+                guard let member = ids[memberID] else {
+                    throw .invalidValue(field: "\(field) interfaces", value: memberID, reason: "names no interface of the document")
+                }
+                let card = result[member]
+                if let other = card.membership {
+                    throw .invalidValue(field: "\(field) interfaces", value: memberID, reason: "is already a member of \(other.controller)")
+                }
+                if !card.addresses.isEmpty || card.usesDHCP4 || card.dhcp6 || !card.routes.isEmpty || !card.dns.isEmpty || card.wifi != nil {
+                    throw .invalidValue(
+                        field: "\(field) interfaces", value: memberID,
+                        reason: "has addresses, DHCP, routes, DNS or Wi-Fi of its own; a member of a \(virtual.kind.rawValue) carries none, "
+                            + "give them to \(id)")
+                }
+                result[member].membership = Membership(controller: name, kind: virtual.kind, primary: memberID == primary)
+                if memberID == primary {
+                    guard let primaryName = card.setName ?? card.name else {
+                        throw .invalidValue(
+                            field: "\(field) primary", value: memberID,
+                            reason: "is a card found by its MAC alone; give it a 'set-name' so the bond can name it")
+                    }
+                    result[index].virtual?.parameters["primary"] = primaryName.value
+                }
+            }
+        }
+    }
+
+    /// Bond parameters Imprint renders, with the values each takes; netplan's misspelt `gratuitious-arp` is read as
+    /// `gratuitous-arp`, as netplan reads it.
+    static let bondParameters: [String: Set<String>?] = [
+        "mode": ["balance-rr", "active-backup", "balance-xor", "broadcast", "802.3ad", "balance-tlb", "balance-alb"],
+        "mii-monitor-interval": nil, "gratuitous-arp": nil, "primary": nil,
+        "lacp-rate": ["slow", "fast"], "transmit-hash-policy": ["layer2", "layer3+4", "layer2+3", "encap2+3", "encap3+4"],
+    ]
+
+    /// A bond, bridge or VLAN: its own addresses and routes as a card has them, named by its id, and its
+    /// parameters; members and the VLAN's parent are joined by `link`.
+    static func virtualInterface(_ settings: [String: Any], id: String, kind: VirtualDevice.Kind) throws(CoreError) -> InterfaceConfig {
+        let field = "netplan \(kind.section) \(id)"
+        let own: Set<String> = kind == .vlan ? ["id", "link"] : ["interfaces", "parameters"]
+        if let other = settings.keys.sorted().first(where: { ["match", "set-name", "access-points", "regulatory-domain"].contains($0) }) {
+            throw .invalidValue(field: field, value: other, reason: "is not supported on a \(kind.rawValue); it is named by its id")
+        }
+        var device = VirtualDevice(kind: kind)
+        if kind == .vlan {
+            guard let vlanID = settings["id"] as? Int, (1...4094).contains(vlanID) else {
+                throw .invalidValue(field: "\(field) id", value: "\(settings["id"] ?? "")", reason: "must be a VLAN id from 1 to 4094")
+            }
+            device.vlanID = vlanID
+        } else if let value = settings["parameters"] {
+            guard let parameters = value as? [String: Any] else {
+                throw .invalidValue(field: "\(field) parameters", value: "\(value)", reason: "must be a mapping")
+            }
+            for key in parameters.keys.sorted() {
+                let name = key == "gratuitious-arp" ? "gratuitous-arp" : key
+                let text = "\(parameters[key] ?? "")"
+                if kind == .bridge {
+                    guard name == "stp" else {
+                        throw .invalidValue(field: "\(field) parameters", value: key, reason: "is not supported: Imprint renders a bridge's 'stp'")
+                    }
+                    device.parameters[name] = try boolean(parameters[key], field: "\(field) stp") == true ? "true" : "false"
+                    continue
+                }
+                guard let allowed = bondParameters[name] else {
+                    throw .invalidValue(
+                        field: "\(field) parameters", value: key,
+                        reason: "is not supported: Imprint renders a bond's \(bondParameters.keys.sorted().joined(separator: ", "))")
+                }
+                if let allowed, !allowed.contains(text) {
+                    throw .invalidValue(field: "\(field) \(key)", value: text, reason: "must be one of \(allowed.sorted().joined(separator: ", "))")
+                }
+                if allowed == nil, name != "primary", !(parameters[key] is Int) {
+                    throw .invalidValue(field: "\(field) \(key)", value: text, reason: "must be a whole number (milliseconds for an interval)")
+                }
+                device.parameters[name] = text
+            }
+        }
+        var result = try interface(settings.filter { !own.contains($0.key) }, id: id, wifi: false)
+        result.virtual = device
         return result
     }
 

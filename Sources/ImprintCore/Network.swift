@@ -170,6 +170,45 @@ public enum Offload: String, Sendable, Codable, CaseIterable {
     }
 }
 
+/// A bond, bridge or VLAN a document defines: a device the stack creates, named by its id (`bond0`), with the
+/// cards (or other devices) that are its members.
+public struct VirtualDevice: Hashable, Sendable, Codable {
+    public enum Kind: String, Hashable, Sendable, Codable, CaseIterable {
+        case bond, bridge, vlan
+
+        /// The netplan section that defines it.
+        public var section: String { rawValue + "s" }
+    }
+
+    public var kind: Kind
+    /// A bond's or bridge's `parameters`, by netplan's names (`mode`, `mii-monitor-interval`, `stp`...), checked.
+    public var parameters: [String: String]
+    /// A VLAN's id (1 to 4094) and the device it is tagged on, by its kernel name.
+    public var vlanID: Int?
+    public var link: InterfaceName?
+
+    public init(kind: Kind, parameters: [String: String] = [:], vlanID: Int? = nil, link: InterfaceName? = nil) {
+        self.kind = kind
+        self.parameters = parameters
+        self.vlanID = vlanID
+        self.link = link
+    }
+}
+
+/// A card's (or device's) place in a bond or bridge: it carries no address of its own.
+public struct Membership: Hashable, Sendable, Codable {
+    public var controller: InterfaceName
+    public var kind: VirtualDevice.Kind
+    /// The bond's primary member (netplan's `parameters: {primary: ...}`).
+    public var primary: Bool
+
+    public init(controller: InterfaceName, kind: VirtualDevice.Kind, primary: Bool = false) {
+        self.controller = controller
+        self.kind = kind
+        self.primary = primary
+    }
+}
+
 /// A kernel network interface name, such as `enp3s0` or `wlp2s0`: what netplan calls a card when a document names it
 /// instead of matching its MAC, and what `set-name` renames a card to.
 public struct InterfaceName: Hashable, Sendable, TextValue, CustomStringConvertible, Comparable {
@@ -231,6 +270,12 @@ public struct InterfaceConfig: Hashable, Sendable, Codable {
     public var regulatoryDomain: String?
     /// Offload settings the card's driver is told, on or off.
     public var offload: [Offload: Bool] = [:]
+    /// The bond, bridge or VLAN this interface is, rather than a card; its name is `name`.
+    public var virtual: VirtualDevice?
+    /// The bond or bridge this interface is a member of.
+    public var membership: Membership?
+    /// The VLANs tagged on this interface, by name.
+    public var vlans: [InterfaceName] = []
 
     /// Builds an interface and checks that its parts agree: it is bound to a card (by MAC, by name or both), a
     /// renamed card is bound by MAC, each gateway lies in a subnet of the interface's own addresses (an IPv6
@@ -344,6 +389,7 @@ extension InterfaceConfig {
     private enum CodingKeys: String, CodingKey {
         case mac, name, setName, addresses, dhcp4, dhcp6, gateway4, gateway6, dns, search, mtu, wifi
         case routes, routingPolicy, dhcp4RouteMetric, dhcpIdentifier, optional, regulatoryDomain, offload
+        case virtual, membership, vlans
     }
 
     /// Decodes through the validating initializer, so a gateway outside its subnet in pasted JSON is refused too.
@@ -374,6 +420,9 @@ extension InterfaceConfig {
             }
             offload[setting] = value
         }
+        virtual = try container.decodeIfPresent(VirtualDevice.self, forKey: .virtual)
+        membership = try container.decodeIfPresent(Membership.self, forKey: .membership)
+        vlans = try container.decodeIfPresent([InterfaceName].self, forKey: .vlans) ?? []
         try checkRoutes()
     }
 
@@ -401,6 +450,9 @@ extension InterfaceConfig {
         if !offload.isEmpty {
             try container.encode(Dictionary(uniqueKeysWithValues: offload.map { ($0.key.rawValue, $0.value) }), forKey: .offload)
         }
+        try container.encodeIfPresent(virtual, forKey: .virtual)
+        try container.encodeIfPresent(membership, forKey: .membership)
+        if !vlans.isEmpty { try container.encode(vlans, forKey: .vlans) }
     }
 }
 

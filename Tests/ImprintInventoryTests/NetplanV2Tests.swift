@@ -88,7 +88,7 @@ import Testing
     }
 
     /// What Imprint cannot render is refused with a message naming it: a name pattern, a match by driver, a rename
-    /// of a card found by name, loopback, a bond, a route key Imprint does not render, a route's gateway outside the
+    /// of a card found by name, loopback, a bond of a card the document lacks, a tunnel, a route key Imprint does not render, a route's gateway outside the
     /// subnet without `on-link`, a gateway outside the subnet, an SSID with a newline, a DHCP override other than the
     /// route metric, `accept-ra`, a DHCP flag that is not a boolean, not version 2, two interfaces with one MAC or one
     /// name.
@@ -99,7 +99,8 @@ import Testing
             ("network: {version: 2, ethernets: {lan: {match: {name: enp3s0}, set-name: lan0, dhcp4: true}}}", "add 'match: {macaddress: ...}'"),
             ("network: {version: 2, ethernets: {lo: {addresses: [7.7.7.7/32]}}}", "loopback"),
             ("network: {version: 2, ethernets: {enp3s0: {dhcp4: true}, lan: {match: {name: enp3s0}, dhcp4: true}}}", "another interface already has this name"),
-            ("network: {version: 2, bonds: {bond0: {interfaces: [eth0]}}}", "'bonds'"),
+            ("network: {version: 2, bonds: {bond0: {interfaces: [eth0]}}}", "interfaces 'eth0': names no interface of the document"),
+            ("network: {version: 2, tunnels: {he: {mode: sit}}}", "'tunnels'"),
             ("network: {version: 2, ethernets: {e: {match: {macaddress: '3c:52:82:20:04:07'}, addresses: [10.0.0.2/24], routes: [{to: 10.9.0.0/16, via: 10.0.0.1, type: blackhole}]}}}", "route 'type': is not supported"),
             ("network: {version: 2, ethernets: {e: {match: {macaddress: '3c:52:82:20:04:07'}, addresses: [10.0.0.2/24], routes: [{to: 10.9.0.0/16, via: 10.1.0.1}]}}}", "or say 'on-link: true'"),
             ("network: {version: 2, ethernets: {e: {match: {macaddress: '3c:52:82:20:04:07'}, addresses: [10.0.0.2/24], gateway4: 10.1.0.1}}}", "outside the subnet"),

@@ -72,6 +72,13 @@ extension NetworkStep {
 
         /// One netplan file for every card, Wi-Fi apart from Ethernet.
         private func renderNetplan(_ interfaces: [InterfaceConfig], overridesIn root: TargetRoot?) throws -> [RenderedFile] {
+            // Bonds, bridges and VLANs come from a pasted document, which the netplan stack writes as given.
+            if let device = interfaces.first(where: { $0.virtual != nil || $0.membership != nil }) {
+                throw CoreError.invalidValue(
+                    field: "network", value: device.card,
+                    reason: "is a bond, bridge or VLAN (or a member), which Imprint's netplan template does not write; give the "
+                        + "unit its netplan document ('imprint inventory set UNIT --netplan-file ...'), which is written as given")
+            }
             let items = try interfaces.enumerated().map { index, interface in try values(interface, index: index) }
             let ethernets = items.filter { $0["isWifi"] as? Bool != true }
             let wifis = items.filter { $0["isWifi"] as? Bool == true }
@@ -99,10 +106,18 @@ extension NetworkStep {
             }
         }
 
-        /// One systemd-networkd file per card; networkd cannot join a Wi-Fi network on its own.
+        /// One systemd-networkd file per card (and a .netdev file that makes each bond, bridge or VLAN); networkd
+        /// cannot join a Wi-Fi network on its own.
         private func renderNetworkd(_ interfaces: [InterfaceConfig], overridesIn root: TargetRoot?) throws -> [RenderedFile] {
             let template = try Template.load("imprint.network", root: root)
-            return try interfaces.enumerated().map { index, interface in
+            let netdev = try Template.load("imprint.netdev", root: root)
+            let devices = try interfaces.enumerated().compactMap { index, interface -> RenderedFile? in
+                guard let device = interface.virtual else { return nil }
+                return RenderedFile(
+                    path: "/etc/systemd/network/10-imprint-\(index).netdev", text: netdev.render(try values(interface, index: index)),
+                    mode: 0o644, reason: "makes the \(device.kind.rawValue) \(interface.card)", secret: false)
+            }
+            return try devices + interfaces.enumerated().map { index, interface in
                 if let wifi = interface.wifi {
                     throw CoreError.invalidValue(
                         field: "Wi-Fi SSID", value: wifi.ssid,
@@ -154,9 +169,16 @@ extension NetworkStep {
                 // ifupdown's logical interface: the card's own name when the document binds it by name.
                 "id": interface.mac == nil ? interface.name?.value ?? "imprint\(index)" : "imprint\(index)",
                 "uuid": Self.connectionUUID(unit: unit, card: interface),
-                "type": interface.wifi == nil ? "ethernet" : "wifi",
+                "type": interface.virtual?.kind.rawValue ?? (interface.wifi == nil ? "ethernet" : "wifi"),
                 "isWifi": interface.wifi != nil,
+                "isEthernet": interface.wifi == nil && interface.virtual == nil,
+                "isVirtual": interface.virtual != nil,
+                "isBond": interface.virtual?.kind == .bond,
+                "isBridge": interface.virtual?.kind == .bridge,
+                "isVLAN": interface.virtual?.kind == .vlan,
+                "vlanNames": interface.vlans.map(\.value),
             ]
+            item.merge(Self.deviceValues(interface)) { _, new in new }
             // Absent, not empty, when not given: an empty string is a true Mustache section.
             if let mac = interface.mac { item["mac"] = mac.value }
             if let name = interface.name { item["name"] = name.value }
@@ -173,6 +195,38 @@ extension NetworkStep {
                     item["hasPassphrase"] = false
                 }
             }
+            return item
+        }
+
+        /// NetworkManager's bond option and systemd-networkd's [Bond] key for each bond parameter Imprint reads.
+        static let bondKeys: [String: (networkManager: String, networkd: String)] = [
+            "mode": ("mode", "Mode"), "mii-monitor-interval": ("miimon", "MIIMonitorSec"), "gratuitous-arp": ("num_grat_arp", "GratuitousARP"),
+            "lacp-rate": ("lacp_rate", "LACPTransmitRate"), "transmit-hash-policy": ("xmit_hash_policy", "TransmitHashPolicy"),
+            "primary": ("primary", ""),
+        ]
+
+        /// The template values of a bond, bridge or VLAN, and of a member of a bond or bridge.
+        static func deviceValues(_ interface: InterfaceConfig) -> [String: Any] {
+            var item: [String: Any] = [:]
+            if let membership = interface.membership {
+                item["memberOf"] = [
+                    "controller": membership.controller.value, "kind": membership.kind.rawValue, "primary": membership.primary,
+                    "memberKey": membership.kind == .bond ? "Bond" : "Bridge",
+                ] as [String: Any]
+            }
+            guard let device = interface.virtual else { return item }
+            let parameters = device.parameters.keys.sorted()
+            item["bondOptions"] = parameters.compactMap { key in
+                bondKeys[key].map { ["key": $0.networkManager, "value": device.parameters[key] ?? ""] }
+            }
+            // The primary member says so in its own .network file (PrimarySlave=); an interval is in milliseconds.
+            item["networkdBond"] = parameters.compactMap { key -> [String: String]? in
+                guard let name = bondKeys[key]?.networkd, !name.isEmpty, let value = device.parameters[key] else { return nil }
+                return ["key": name, "value": key == "mii-monitor-interval" ? value + "ms" : value]
+            }
+            if let stp = device.parameters["stp"] { item["stp"] = stp }
+            if let vlanID = device.vlanID { item["vlanID"] = String(vlanID) }
+            if let link = device.link { item["vlanLink"] = link.value }
             return item
         }
 

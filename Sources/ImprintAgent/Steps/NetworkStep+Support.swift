@@ -15,6 +15,20 @@ extension NetworkStep.Renderer {
     static func features(_ interface: InterfaceConfig) -> [Feature] {
         var features: [Feature] = []
         let all = Set(NetworkStack.allCases)
+        // netplan gets the pasted document as given (Imprint's own netplan template refuses devices, see renderNetplan).
+        if let device = interface.virtual {
+            features.append(Feature(
+                key: device.kind.section, detail: interface.card, carriedBy: [.netplan, .networkManager, .networkd],
+                why: "Imprint does not write ifupdown or ifcfg bonds, bridges and VLANs (they need the members' kernel names "
+                    + "and the ifenslave, bridge-utils or vlan packages)"))
+        }
+        if let membership = interface.membership {
+            features.append(Feature(
+                key: membership.kind.rawValue + "s", detail: "\(interface.card) in \(membership.controller)",
+                carriedBy: [.netplan, .networkManager, .networkd],
+                why: "Imprint does not write ifupdown or ifcfg bonds, bridges and VLANs (they need the members' kernel names "
+                    + "and the ifenslave, bridge-utils or vlan packages)"))
+        }
         if let route = interface.routes.first {
             features.append(Feature(
                 key: "routes", detail: route.summary, carriedBy: all.subtracting([.ifcfg]),
@@ -26,7 +40,7 @@ extension NetworkStep.Renderer {
             var why = "ifcfg files carry no policy routing rules"
             if interface.routingPolicy.contains(where: { $0.priority == nil }) {
                 carriers.remove(.networkManager)
-                why += "; NetworkManager needs a 'priority' on every rule (give one)"
+                why += ", and NetworkManager needs a 'priority' on every rule (give one)"
             }
             features.append(Feature(key: "routing-policy", detail: rule.summary, carriedBy: carriers, why: why))
         }
