@@ -140,11 +140,12 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
-        // Remote: the client side of the server's API (identify, report, download an image that resumes), over
-        // libcurl loaded at run time, so a unit without libcurl still personalizes offline
+        // Remote: the client side of the server's API (identify, report, download an image that resumes) and
+        // `restore --server` (restore and personalize as the server says), over libcurl loaded at run time, so a
+        // unit without libcurl still personalizes offline
         .target(
             name: "ImprintRemote",
-            dependencies: ["ImprintWire", "ImprintCore", "CCurl", "CLinux"],
+            dependencies: ["ImprintWire", "ImprintCore", "ImprintImage", "ImprintAgent", "CCurl", "CLinux"],
             swiftSettings: swiftSettings
         ),
 

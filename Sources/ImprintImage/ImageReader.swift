@@ -36,6 +36,16 @@ public final class ImageInput {
         buffer = uninitializedBytes(1 << 20)
     }
 
+    /// Reads an open pipe or socket (an image arriving over the network), in order; the caller keeps and closes
+    /// `descriptor`.
+    public init(streaming descriptor: Int32, name: String) {
+        self.descriptor = descriptor
+        owned = false
+        self.name = name
+        size = nil
+        buffer = uninitializedBytes(1 << 20)
+    }
+
     /// Goes on reading at `position` (a file only).
     func seek(to position: UInt64) throws {
         guard lseek(descriptor, off_t(position), SEEK_SET) >= 0 else {

@@ -37,6 +37,15 @@ struct RestoreCommand: ContextCommand {
             firmware's boot entry of the same label (efibootmgr: the vendor's shim, else GRUB, else systemd-boot, \
             first in the boot order), unless --no-boot-entry.
 
+            --server URL asks the site's deployment server what this unit does (its facts from /sys or --facts): \
+            'nothing' exits 30 and 'needs-confirmation' 31, writing nothing; 'restore' streams the server's image \
+            into --root (checked as from a pipe; a broken connection resumes where it broke), 'personalize' takes \
+            the root as it is. Then the server's address goes into /etc/imprint/server and the unit's token into \
+            /var/lib/imprint/server-token (0600), the root is personalized with the server's record, and the run \
+            is reported to the server (restoring with its percent, then applied, or failed with the message). An \
+            image's URL (http(s)://SERVER/v1/images/ID) with --admin-token-file restores that image as a file. \
+            libcurl is loaded only then (libcurl.so.4, or IMPRINT_LIBCURL); without it: exit 69.
+
             Until the last file is written and synced, the target holds the marker \(TargetRoot.restoreMarker). \
             A restore cut short (killed, power lost, disk full, damaged image) leaves it: any file may then be \
             incomplete, even one that looks whole. A plain restore onto such a target says so and stops; 'imprint \
@@ -45,13 +54,23 @@ struct RestoreCommand: ContextCommand {
             \(ExitStatus.helpTable)
             """)
 
-    @Argument(help: ArgumentHelp("The image file, or - for standard input.", valueName: "image")) var image: String?
+    @Argument(help: ArgumentHelp(
+        "The image file, - for standard input, or an image's URL on a deployment server (http(s)://SERVER/v1/images/ID, with --admin-token-file).",
+        valueName: "image"))
+    var image: String?
     @Option(help: ArgumentHelp("The folder to restore into (the unit's mounted root).", valueName: "dir")) var root: String?
     @Option(help: ArgumentHelp(
         "Restore a whole-disk image onto this disk instead (block device or disk image file): a new GPT scaled to it, new file systems, the boot loader.",
         valueName: "disk"))
     var disk: String?
     @Option(help: ArgumentHelp("Pick the image for this unit's model from this library folder.", valueName: "dir")) var library: String?
+    @Option(help: ArgumentHelp(
+        "Ask this deployment server what to do (its root URL, http or https): restore the image it names, or personalize; report to it.",
+        valueName: "url"))
+    var server: String?
+    @Option(name: .customLong("admin-token-file"), help: ArgumentHelp(
+        "With an image's URL: read the server's admin token from the first line of this file.", valueName: "file"))
+    var adminTokenFile: String?
     @Flag(help: "Erase a non-empty target, and restore an image made for another model.") var force = false
     @Flag(name: .customLong("dry-run"), help: "With --disk: print the partition table it would lay (as a diff of the disk's) and the ids it would rewrite; write nothing.")
     var dryRun = false
@@ -80,7 +99,10 @@ struct RestoreCommand: ContextCommand {
     }
 
     func validate() throws {
-        if (image == nil) == (library == nil) { throw ValidationError("give an image, or '--library DIR', not both") }
+        if [image != nil, library != nil, server != nil].filter({ $0 }).count != 1 {
+            throw ValidationError("give an image, '--library DIR' or '--server URL', one of them")
+        }
+        try validateServer()
         if (root == nil) == (disk == nil) { throw ValidationError("give '--root DIR' (a folder) or '--disk DISK' (a whole disk), one of them") }
         if dryRun && disk == nil { throw ValidationError("'--dry-run' goes with '--disk'") }
         if noBootEntry && disk == nil { throw ValidationError("'--no-boot-entry' goes with '--disk'") }
@@ -88,7 +110,9 @@ struct RestoreCommand: ContextCommand {
         if dryRun && (personalize || installAgent) {
             throw ValidationError("'--dry-run' shows the disk's plan alone; run 'imprint run --dry-run' on the restored root for its identity")
         }
-        if disk != nil && image == "-" { throw ValidationError("'--disk' reads the image from a file: its layout is checked against the disk before anything is erased") }
+        if disk != nil && (image == "-" || imageURL != nil) {
+            throw ValidationError("'--disk' reads the image from a file: its layout is checked against the disk before anything is erased")
+        }
         if json && (personalize || installAgent) {
             throw ValidationError(
                 "'--json' reports the restore alone; run 'imprint run --json' or 'imprint install --json' after it")
@@ -101,10 +125,25 @@ struct RestoreCommand: ContextCommand {
     func run(_ context: CommandContext) throws {
         // The new disk's file systems are mounted where nothing else sees them, and vanish with this process.
         if disk != nil && !MountNamespace.isPrivate(environment: context.environment) { try context.enterPrivateMounts() }
+        if let server { return try restore(fromServer: server, context: context) }
         let unitFacts = try facts.map { try FactsProbe.read(factsFile: $0) } ?? (try? FactsProbe.read(root: TargetRoot("/")))
-        let model = unitFacts?.model
-        let path = try image ?? Library.pick(model: model, in: library ?? "").path
+        if let imageURL { return try restore(url: imageURL, facts: unitFacts, context: context) }
+        let path = try image ?? Library.pick(model: unitFacts?.model, in: library ?? "").path
         if let disk { return try restore(path, onto: disk, facts: unitFacts, context: context) }
+        let input = try ImageInput(path: path)
+        try restoreFolder(path, size: input.size, facts: unitFacts, context: context) { engine in try engine(input) }
+    }
+
+    /// Restores into `--root` (erasing what it holds once the image's manifest is accepted), then `--personalize`
+    /// or `--install-agent`.
+    /// - Parameters:
+    ///   - size: the image's size, for the progress bar.
+    ///   - reading: runs the engine it is given over the image's input.
+    func restoreFolder(
+        _ path: String, size: UInt64?, facts unitFacts: HardwareFacts?, context: CommandContext,
+        reading: ((ImageInput) throws -> ReadResult) throws -> ReadResult
+    ) throws {
+        let model = unitFacts?.model
         let target = try TargetRoot(root ?? "")
         let present = try Restore.contents(of: target.path)
         if !present.isEmpty && !force {
@@ -113,22 +152,23 @@ struct RestoreCommand: ContextCommand {
                 throw ImageError.targetNotEmpty(path: target.path, entries: present)
             }
         }
-        let input = try ImageInput(path: path)
-        let bar = ProgressBar("restore", counting: .compressed, total: input.size, context: context)
+        let bar = ProgressBar("restore", counting: .compressed, total: size, context: context)
         defer { bar?.stop() }
-        let result = try Restore.run(
-            input, root: target.path, threads: threads ?? ProcessInfo.processInfo.activeProcessorCount,
-            passphrase: passphrase.provider(), approve: { manifest in
-            if !manifest.fits(model: model) {
-                let refusal = ImageError.wrongModel(imageModels: manifest.models, unitModel: model)
-                guard force else { throw refusal }
-                context.warn("restoring anyway (--force): \(refusal)")
-            }
-            // Erase only now: the image is readable and for this unit.
-            if !present.isEmpty { try Restore.erase(target.path) }
-        }, progress: { bar?.update($0) })
+        let result = try reading { input in
+            try Restore.run(
+                input, root: target.path, threads: threads ?? ProcessInfo.processInfo.activeProcessorCount,
+                passphrase: passphrase.provider(), approve: { manifest in
+                if !manifest.fits(model: model) {
+                    let refusal = ImageError.wrongModel(imageModels: manifest.models, unitModel: model)
+                    guard force else { throw refusal }
+                    context.warn("restoring anyway (--force): \(refusal)")
+                }
+                // Erase only now: the image is readable and for this unit.
+                if !present.isEmpty { try Restore.erase(target.path) }
+            }, progress: { bar?.update($0) })
+        }
         bar?.finish()
-        let view = ImageView(manifest: result.manifest, summary: result.summary, imageBytes: input.size ?? 0)
+        let view = ImageView(manifest: result.manifest, summary: result.summary, imageBytes: size ?? 0)
         if json {
             try context.printJSON(View(image: path, root: target.path, restored: view))
             return
@@ -189,7 +229,7 @@ struct RestoreCommand: ContextCommand {
     }
 
     /// On a terminal, asks before erasing; elsewhere never (the caller refuses).
-    private func confirm(erasing present: [String], in path: String, context: CommandContext) -> Bool {
+    func confirm(erasing present: [String], in path: String, context: CommandContext) -> Bool {
         guard image != "-", isatty(STDIN_FILENO) == 1, isatty(STDERR_FILENO) == 1, context.environment["TERM"] != nil else { return false }
         let shown = present.prefix(8).joined(separator: ", ") + (present.count > 8 ? ", ..." : "")
         context.errorOutput("\(path) holds \(present.count) \(present.count == 1 ? "entry" : "entries") (\(shown)); restoring erases them all. Erase? [y/N] ")

@@ -5,6 +5,7 @@ import ImprintCore
 import ImprintDisk
 import ImprintImage
 import ImprintInventory
+import ImprintRemote
 
 /// The exit codes of every Imprint command, documented in `--help` and README.
 public enum ExitStatus: Int32, CaseIterable, Sendable {
@@ -26,14 +27,22 @@ public enum ExitStatus: Int32, CaseIterable, Sendable {
     /// The restore target is not empty (restore without --force), or holds a restore that was interrupted (restore
     /// without --force, run, install: restore it again with --force).
     case targetNotEmpty = 22
+    /// `restore --server`: the deployment server gave this unit nothing to do (no window, not allowed now).
+    case serverSaidNothing = 30
+    /// `restore --server`: the server wants the admin to approve this unit first (its disk holds data).
+    case needsConfirmation = 31
     /// A command line the parser refused (ArgumentParser's own code).
     case usage = 64
     /// A value or file that Imprint refused: a bad hostname, MAC or CSV row, a malformed facts file.
     case invalidInput = 65
     /// The inventory (or another input) does not exist.
     case missingInput = 66
+    /// The deployment server cannot be reached (or keeps failing), or libcurl cannot be loaded to reach it.
+    case serverUnavailable = 69
     /// Another run holds the root's lock, or a disk to capture has file systems mounted writable.
     case busy = 75
+    /// The deployment server refused the credentials: the admin token, or the unit's token.
+    case notPermitted = 77
 
     /// The status's name in JSON (`--json` failures): `not-found`, `invalid-input`, ...
     public var code: String {
@@ -47,10 +56,14 @@ public enum ExitStatus: Int32, CaseIterable, Sendable {
         case .imageDamaged: return "image-damaged"
         case .wrongModel: return "wrong-model"
         case .targetNotEmpty: return "target-not-empty"
+        case .serverSaidNothing: return "server-said-nothing"
+        case .needsConfirmation: return "needs-confirmation"
         case .usage: return "usage"
         case .invalidInput: return "invalid-input"
         case .missingInput: return "missing-input"
+        case .serverUnavailable: return "server-unavailable"
         case .busy: return "busy"
+        case .notPermitted: return "not-permitted"
         }
     }
 
@@ -67,10 +80,14 @@ public enum ExitStatus: Int32, CaseIterable, Sendable {
           21  the image is for another hardware model (restore: --force overrides)
           22  the restore target is not empty (restore: --force erases it), or a restore into
               the root was interrupted (run, install refuse it; restore --force again)
+          30  restore --server: the server gave this unit nothing to do (nothing was written)
+          31  restore --server: the server asks the admin to approve this unit first (nothing was written)
           64  bad command line
           65  invalid input (a value, CSV row, facts file or disk layout was refused; nothing was written)
           66  the inventory or an input file does not exist
+          69  the deployment server cannot be reached, or libcurl is missing
           75  another run holds the root's lock, or a disk to capture is mounted writable
+          77  the deployment server refused the admin token or the unit's token
         """
 }
 
@@ -116,6 +133,8 @@ public struct CommandFailure: Error, CustomStringConvertible {
             case .inUse: self.init(status: .busy, message: error.description, cause: error)
             case .toolFailed: self.init(status: .failure, message: error.description, cause: error)
             }
+        case let error as RemoteError:
+            self.init(status: Self.status(of: error), message: error.description, cause: error)
         case let error as SSHHostKeyError:
             self.init(status: .failure, message: error.description, cause: error)
         default:
@@ -133,6 +152,23 @@ public struct CommandFailure: Error, CustomStringConvertible {
         case .noUsableIdentifiers: return .noIdentifiers
         case .alreadyExists, .identifierTaken, .addressTaken, .unknownGroup, .refused, .invalid, .importFailed:
             return .invalidInput
+        }
+    }
+
+    static func status(of error: RemoteError) -> ExitStatus {
+        switch error {
+        case .libraryMissing, .unreachable, .downloadFailed: return .serverUnavailable
+        case .refused(_, let status, _):
+            switch status {
+            case 401, 403: return .notPermitted
+            case 404: return .notFound
+            case 500...: return .serverUnavailable
+            default: return .invalidInput
+            }
+        case .invalidURL, .credential: return .invalidInput
+        case .unexpectedAnswer, .imageChanged: return .failure
+        case .nothingToDo: return .serverSaidNothing
+        case .needsConfirmation: return .needsConfirmation
         }
     }
 

@@ -1,0 +1,149 @@
+import Foundation
+import ImprintAgent
+import ImprintCore
+import ImprintImage
+import ImprintWire
+
+/// What `restore --server` asks of the library.
+public struct ServerRestoreRequest {
+    /// This unit's facts, as `run` and `identify` read them.
+    public var facts: HardwareFacts
+    /// The root to restore into (the unit's mounted, empty root) or to personalize.
+    public var target: TargetRoot
+    /// Erase a target that is not empty, and restore an image whose models do not name this unit's.
+    public var force: Bool
+    public var threads: Int
+    /// The passphrase of an encrypted image, asked for only when the image is encrypted.
+    public var passphrase: (() throws -> String)?
+    /// The agent's settings for the personalization; a restore sets their image id.
+    public var settings: RunSettings
+    public var clock: () -> Date
+
+    public init(
+        facts: HardwareFacts, target: TargetRoot, force: Bool = false,
+        threads: Int = ProcessInfo.processInfo.activeProcessorCount, passphrase: (() throws -> String)? = nil,
+        settings: RunSettings, clock: @escaping () -> Date = Date.init
+    ) {
+        self.facts = facts
+        self.target = target
+        self.force = force
+        self.threads = threads
+        self.passphrase = passphrase
+        self.settings = settings
+        self.clock = clock
+    }
+}
+
+/// What the server had the unit do, and how it went.
+public struct ServerDeployment {
+    public enum Work {
+        /// The image was restored (every block and file checked), then personalized.
+        case restored(ImageReference, ReadResult)
+        /// The target root was personalized as it is.
+        case personalized
+    }
+
+    public var work: Work
+    public var personalization: Personalization
+    /// Reports that did not reach the server (the work itself is done).
+    public var reportProblems: [String]
+}
+
+/// `imprint restore --server`: asks the deployment server what this unit should do and does it.
+public enum ServerRestore {
+    /// Identifies the unit to the server and follows its answer: restores the image it names into the target
+    /// (streamed, resumed across broken connections, checked as from a pipe), keeps the server's address and the
+    /// unit's token in the root (`ServerLink`), personalizes it through `Agent.personalize` with the server's record,
+    /// and reports `restoring` with its percent, then `applied` (or `unchanged`) with the identity line, or `failed`
+    /// with the message.
+    /// - Parameters:
+    ///   - confirmErasing: asked, with what the target holds, before a restore erases a target that is not empty
+    ///     (without `force`); false refuses.
+    ///   - warn: a warning for the technician (restoring an image of another model under `force`).
+    ///   - progress: the image bytes read so far and the image's size.
+    ///   - waiting: called once when another run holds the root's lock.
+    /// - Throws: `RemoteError.nothingToDo` and `.needsConfirmation` with the server's reason, before anything is
+    ///   written; what the restore or the agent throws, after reporting `failed`.
+    /// - Important: erases and writes the target root.
+    public static func run(
+        _ request: ServerRestoreRequest, client: ServerClient, confirmErasing: ([String]) -> Bool = { _ in false },
+        warn: (String) -> Void = { _ in }, progress: ((_ read: UInt64, _ total: UInt64) -> Void)? = nil,
+        waiting: () -> Void = {}
+    ) throws -> ServerDeployment {
+        let target = request.target
+        let present = try Restore.contents(of: target.path)
+        // A root that holds this server's credential signs with it: a unit asking again in the window that armed it.
+        var asking = client
+        if let kept = try? ServerLink.credential(in: target), (try? ServerLink.server(in: target)) == client.server {
+            asking = client.signing(as: kept)
+        }
+        let answer = try asking.identify(IdentifyRequest(facts: request.facts, diskHoldsData: !present.isEmpty))
+        switch answer.action {
+        case .nothing: throw RemoteError.nothingToDo(reason: answer.reason ?? "the server gave no reason")
+        case .needsConfirmation: throw RemoteError.needsConfirmation(reason: answer.reason ?? "the admin must approve this unit")
+        case .restore, .personalize: break
+        }
+        guard let unit = answer.unit, let profile = answer.profile else {
+            throw RemoteError.unexpectedAnswer(url: client.server + ServerAPI.identifyPath, reason: "a \(answer.action.rawValue) answer without the unit's record")
+        }
+        let credential: UnitCredential
+        if let token = answer.token {
+            credential = UnitCredential(unit: unit, token: token)
+        } else if let kept = asking.credential, kept.unit.lowercased() == unit.lowercased() {
+            credential = kept
+        } else {
+            throw RemoteError.unexpectedAnswer(url: client.server + ServerAPI.identifyPath, reason: "the server armed unit \(unit) without a token")
+        }
+        let unitClient = client.signing(as: credential)
+        let directory = ServerDirectory(profile: profile, enrolledInto: answer.enrolledInto, client: unitClient, clock: request.clock)
+        // A progress report is tried once: the restore does not wait on a server that is slow to answer.
+        let progressReports = ServerDirectory(
+            profile: profile, enrolledInto: nil, client: unitClient.retrying(RetryPolicy(attempts: 1)), clock: request.clock)
+
+        do {
+            var work = ServerDeployment.Work.personalized
+            var settings = request.settings
+            if answer.action == .restore {
+                guard let image = answer.image else {
+                    throw RemoteError.unexpectedAnswer(url: client.server + ServerAPI.identifyPath, reason: "a restore answer without an image")
+                }
+                if !present.isEmpty && !request.force {
+                    try target.checkRestoreFinished()
+                    guard confirmErasing(present) else { throw ImageError.targetNotEmpty(path: target.path, entries: present) }
+                }
+                progressReports.send(UnitReport(event: .restoring, percent: 0, time: request.clock()))
+                var reported = 0
+                let read = try ImageStream.reading(image: image.id, etag: image.etag, from: unitClient) { input in
+                    try Restore.run(input, root: target.path, threads: request.threads, passphrase: request.passphrase, approve: { manifest in
+                        if !manifest.fits(model: request.facts.model) {
+                            let refusal = ImageError.wrongModel(imageModels: manifest.models, unitModel: request.facts.model)
+                            guard request.force else { throw refusal }
+                            warn("restoring anyway (--force): \(refusal)")
+                        }
+                        // Erase only now: the image is readable and for this unit.
+                        if !present.isEmpty { try Restore.erase(target.path) }
+                    }, progress: { read in
+                        progress?(read, image.bytes)
+                        let percent = Int(min(99, read * 100 / max(1, image.bytes)))
+                        if percent >= reported + 10 {
+                            reported = percent
+                            progressReports.send(UnitReport(event: .restoring, percent: percent, time: request.clock()))
+                        }
+                    })
+                }
+                work = .restored(image, read)
+                settings.imageID = image.id
+            }
+            try ServerLink.write(server: client.server, credential: credential, into: target)
+            let done = try Agent.personalize(request.facts, settings: settings, directory: directory, root: target, waiting: waiting)
+            if done.outcome.result == .nothingToDo {
+                directory.send(UnitReport(event: .unchanged, identity: done.outcome.identity, time: request.clock()))
+            }
+            return ServerDeployment(work: work, personalization: done, reportProblems: directory.reportProblems)
+        } catch {
+            let message = String(describing: error)
+            directory.send(UnitReport(event: .failed, message: String(message.prefix(2000)), time: request.clock()))
+            throw error
+        }
+    }
+}
