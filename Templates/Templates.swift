@@ -66,6 +66,7 @@ public struct Template: Sendable {
         "imprint.nmconnection": PackageResources.imprint_nmconnection,
         "imprint.network": PackageResources.imprint_network,
         "imprint.link": PackageResources.imprint_link,
+        "imprint.netdev": PackageResources.imprint_netdev,
         "interfaces-imprint": PackageResources.interfaces_imprint,
         "ifcfg-imprint": PackageResources.ifcfg_imprint,
         "keys-imprint": PackageResources.keys_imprint,

@@ -5,16 +5,18 @@ import Yams
 ///
 /// Imprint renders what its interface model holds: ethernets and wifis bound to a card by `match: macaddress`, by
 /// `match: name` or by their id (the card's kernel name, as netplan reads an id without `match:`), renamed by
-/// `set-name`, DHCP or
-/// static IPv4, DHCPv6 and static IPv6 addresses, default routes (or the older `gateway4`/`gateway6`), name
-/// servers, search domains, MTU and one Wi-Fi access point with an optional password, for every stack. Anything else
-/// (bonds, bridges, VLANs, tunnels, other routes, a name pattern, `optional: true`, `accept-ra`) is refused with a message naming it, so nothing an admin pasted is silently lost. `renderer` is read
-/// and left to the image: the stack the image uses (or the group forces) renders the card.
+/// `set-name`, DHCP or static IPv4 (or none), DHCPv6 and static IPv6 addresses, default gateways, routes with metrics,
+/// `on-link` and tables, `routing-policy`, `dhcp4-overrides: {route-metric}`, `dhcp-identifier`, `optional`,
+/// `regulatory-domain`, offload settings, name servers, search domains, MTU and one Wi-Fi access point with an
+/// optional password. The stacks that cannot carry one of these refuse it when the run is planned. Anything else
+/// (bonds, bridges, VLANs, tunnels, a name pattern, `accept-ra`) is refused with a message naming it, so nothing an
+/// admin pasted is silently lost. `renderer` is read and left to the image: the stack the image uses (or the group
+/// forces) renders the card.
 public enum NetplanV2 {
-    static let interfaceKeys: Set<String> = [
+    static let interfaceKeys = Set<String>([
         "match", "set-name", "dhcp4", "dhcp6", "addresses", "gateway4", "gateway6", "routes", "nameservers", "mtu",
-        "access-points", "optional", "renderer",
-    ]
+        "access-points", "optional", "renderer", "routing-policy", "dhcp4-overrides", "dhcp-identifier", "regulatory-domain",
+    ]).union(Offload.allCases.map(\.rawValue))
 
     /// Keys netplan knows that no stack Imprint renders carries as netplan means them, and what to do instead.
     static let refusedKeys: [String: String] = [
@@ -61,22 +63,41 @@ public enum NetplanV2 {
         if let version = network["version"], "\(version)" != "2" {
             throw .invalidValue(field: "netplan version", value: "\(version)", reason: "must be 2 (netplan and cloud-init v2)")
         }
-        if let unsupported = network.keys.sorted().first(where: { !["version", "renderer", "ethernets", "wifis"].contains($0) }) {
+        let sections = ["ethernets", "wifis", "bonds", "bridges", "vlans"]
+        if let unsupported = network.keys.sorted().first(where: { !(["version", "renderer"] + sections).contains($0) }) {
             throw .invalidValue(
                 field: "netplan", value: unsupported,
-                reason: "is not supported: Imprint renders ethernets and wifis; configure \(unsupported) in the image")
+                reason: "is not supported: Imprint renders ethernets, wifis, bonds, bridges and vlans; configure \(unsupported) in the image")
         }
+        // Members of a bond or bridge carry no address; a member's 'accept-ra: false' says no more than that.
+        let members = Set(["bonds", "bridges"].flatMap { section in
+            ((network[section] as? [String: Any]) ?? [:]).values.flatMap { (($0 as? [String: Any])?["interfaces"] as? [Any]) ?? [] }.map { "\($0)" }
+        })
         var result: [InterfaceConfig] = []
-        for section in ["ethernets", "wifis"] {
+        var ids: [String: Int] = [:]
+        for section in sections {
             guard let entries = network[section] else { continue }
             guard let mapping = entries as? [String: Any] else {
                 throw .invalidValue(field: "netplan", value: section, reason: "must be a mapping of interface ids")
             }
             for id in mapping.keys.sorted() {
-                guard let settings = mapping[id] as? [String: Any] else {
+                guard var settings = mapping[id] as? [String: Any] else {
                     throw .invalidValue(field: "netplan \(section)", value: id, reason: "must be a mapping of settings")
                 }
-                let parsed = try interface(settings, id: id, wifi: section == "wifis")
+                if members.contains(id), try boolean(settings["accept-ra"], field: "netplan interface \(id) accept-ra") == false {
+                    settings["accept-ra"] = nil
+                }
+                let kind = VirtualDevice.Kind.allCases.first { $0.section == section }
+                let parsed: InterfaceConfig
+                if let kind {
+                    parsed = try virtualInterface(settings, id: id, kind: kind)
+                } else {
+                    parsed = try interface(settings, id: id, wifi: section == "wifis")
+                }
+                if ids[id] != nil {
+                    throw .invalidValue(field: "netplan \(section)", value: id, reason: "is defined twice; give each interface one id")
+                }
+                ids[id] = result.count
                 if let mac = parsed.mac, result.contains(where: { $0.mac == mac }) {
                     throw .invalidValue(
                         field: "netplan interface \(id)", value: mac.value,
@@ -90,6 +111,115 @@ public enum NetplanV2 {
                 result.append(parsed)
             }
         }
+        try link(&result, ids: ids, network: network)
+        return result
+    }
+
+    /// Joins the document's devices: each bond's and bridge's members (which carry no address of their own), a
+    /// bond's primary member, and each VLAN's parent (which must have a name the stacks can refer to).
+    static func link(_ result: inout [InterfaceConfig], ids: [String: Int], network: [String: Any]) throws(CoreError) {
+        for (index, interface) in result.enumerated() {
+            guard let virtual = interface.virtual, let name = interface.name else { continue }
+            let id = name.value
+            let field = "netplan \(virtual.kind.section) \(id)"
+            let settings = ((network[virtual.kind.section] as? [String: Any])?[id] as? [String: Any]) ?? [:]
+            if virtual.kind == .vlan {
+                guard let parentID = settings["link"].map({ "\($0)" }), let parent = ids[parentID] else {
+                    throw .invalidValue(field: "\(field) link", value: "\(settings["link"] ?? "")", reason: "names no interface of the document")
+                }
+                guard let parentName = result[parent].setName ?? result[parent].name else {
+                    throw .invalidValue(
+                        field: "\(field) link", value: parentID,
+                        reason: "is a card found by its MAC alone; give it a 'set-name' so the VLAN can name its parent")
+                }
+                result[index].virtual?.link = parentName
+                result[parent].vlans.append(name)
+                continue
+            }
+            let memberIDs = try strings(settings["interfaces"], field: "\(field) interfaces")
+            let primary = virtual.parameters["primary"]
+            if let primary, !memberIDs.contains(primary) {
+                throw .invalidValue(field: "\(field) primary", value: primary, reason: "is not one of the bond's interfaces")
+            }
+            for memberID in memberIDs {
+                guard let member = ids[memberID] else {
+                    throw .invalidValue(field: "\(field) interfaces", value: memberID, reason: "names no interface of the document")
+                }
+                let card = result[member]
+                if let other = card.membership {
+                    throw .invalidValue(field: "\(field) interfaces", value: memberID, reason: "is already a member of \(other.controller)")
+                }
+                if !card.addresses.isEmpty || card.usesDHCP4 || card.dhcp6 || !card.routes.isEmpty || !card.dns.isEmpty || card.wifi != nil {
+                    throw .invalidValue(
+                        field: "\(field) interfaces", value: memberID,
+                        reason: "has addresses, DHCP, routes, DNS or Wi-Fi of its own; a member of a \(virtual.kind.rawValue) carries none, "
+                            + "give them to \(id)")
+                }
+                result[member].membership = Membership(controller: name, kind: virtual.kind, primary: memberID == primary)
+                if memberID == primary {
+                    guard let primaryName = card.setName ?? card.name else {
+                        throw .invalidValue(
+                            field: "\(field) primary", value: memberID,
+                            reason: "is a card found by its MAC alone; give it a 'set-name' so the bond can name it")
+                    }
+                    result[index].virtual?.parameters["primary"] = primaryName.value
+                }
+            }
+        }
+    }
+
+    /// Bond parameters Imprint renders, with the values each takes; netplan's misspelt `gratuitious-arp` is read as
+    /// `gratuitous-arp`, as netplan reads it.
+    static let bondParameters: [String: Set<String>?] = [
+        "mode": ["balance-rr", "active-backup", "balance-xor", "broadcast", "802.3ad", "balance-tlb", "balance-alb"],
+        "mii-monitor-interval": nil, "gratuitous-arp": nil, "primary": nil,
+        "lacp-rate": ["slow", "fast"], "transmit-hash-policy": ["layer2", "layer3+4", "layer2+3", "encap2+3", "encap3+4"],
+    ]
+
+    /// A bond, bridge or VLAN: its own addresses and routes as a card has them, named by its id, and its
+    /// parameters; members and the VLAN's parent are joined by `link`.
+    static func virtualInterface(_ settings: [String: Any], id: String, kind: VirtualDevice.Kind) throws(CoreError) -> InterfaceConfig {
+        let field = "netplan \(kind.section) \(id)"
+        let own: Set<String> = kind == .vlan ? ["id", "link"] : ["interfaces", "parameters"]
+        if let other = settings.keys.sorted().first(where: { ["match", "set-name", "access-points", "regulatory-domain"].contains($0) }) {
+            throw .invalidValue(field: field, value: other, reason: "is not supported on a \(kind.rawValue); it is named by its id")
+        }
+        var device = VirtualDevice(kind: kind)
+        if kind == .vlan {
+            guard let vlanID = settings["id"] as? Int, (1...4094).contains(vlanID) else {
+                throw .invalidValue(field: "\(field) id", value: "\(settings["id"] ?? "")", reason: "must be a VLAN id from 1 to 4094")
+            }
+            device.vlanID = vlanID
+        } else if let value = settings["parameters"] {
+            guard let parameters = value as? [String: Any] else {
+                throw .invalidValue(field: "\(field) parameters", value: "\(value)", reason: "must be a mapping")
+            }
+            for key in parameters.keys.sorted() {
+                let name = key == "gratuitious-arp" ? "gratuitous-arp" : key
+                let text = "\(parameters[key] ?? "")"
+                if kind == .bridge {
+                    guard name == "stp" else {
+                        throw .invalidValue(field: "\(field) parameters", value: key, reason: "is not supported: Imprint renders a bridge's 'stp'")
+                    }
+                    device.parameters[name] = try boolean(parameters[key], field: "\(field) stp") == true ? "true" : "false"
+                    continue
+                }
+                guard let allowed = bondParameters[name] else {
+                    throw .invalidValue(
+                        field: "\(field) parameters", value: key,
+                        reason: "is not supported: Imprint renders a bond's \(bondParameters.keys.sorted().joined(separator: ", "))")
+                }
+                if let allowed, !allowed.contains(text) {
+                    throw .invalidValue(field: "\(field) \(key)", value: text, reason: "must be one of \(allowed.sorted().joined(separator: ", "))")
+                }
+                if allowed == nil, name != "primary", !(parameters[key] is Int) {
+                    throw .invalidValue(field: "\(field) \(key)", value: text, reason: "must be a whole number (milliseconds for an interval)")
+                }
+                device.parameters[name] = text
+            }
+        }
+        var result = try interface(settings.filter { !own.contains($0.key) }, id: id, wifi: false)
+        result.virtual = device
         return result
     }
 
@@ -114,7 +244,7 @@ public enum NetplanV2 {
         for text in try strings(settings["addresses"], field: "\(field) addresses") {
             addresses.append(try IPPrefix(text, field: "\(field) address"))
         }
-        let (gateway4, gateway6) = try gateways(settings, field: field)
+        let (gateway4, gateway6, routes) = try gateways(settings, field: field)
         let (dns, search) = try nameServers(settings["nameservers"], field: field)
         var mtu: Int?
         if let value = settings["mtu"] {
@@ -123,29 +253,90 @@ public enum NetplanV2 {
             }
             mtu = number
         }
-        let dhcp4 = try boolean(settings["dhcp4"], field: "\(field) dhcp4")
+        // As netplan reads it: DHCPv4 only when asked for; a card without it and without an IPv4 address has no IPv4.
+        let dhcp4 = try boolean(settings["dhcp4"], field: "\(field) dhcp4") ?? false
         let dhcp6 = try boolean(settings["dhcp6"], field: "\(field) dhcp6") ?? false
-        if try boolean(settings["optional"], field: "\(field) optional") == true {
-            throw .invalidValue(
-                field: field, value: "optional: true",
-                reason: "is not supported: every stack Imprint renders waits for the card at boot; remove 'optional'")
-        }
-        let hasIPv4 = addresses.contains { $0.address.family == .ipv4 }
-        if dhcp4 == true && hasIPv4 {
-            throw .invalidValue(
-                field: "\(field) dhcp4", value: "true",
-                reason: "with static IPv4 addresses; Imprint uses DHCP for IPv4 exactly when there is no static IPv4 address")
-        }
-        if dhcp4 != true && !hasIPv4 {
-            throw .invalidValue(
-                field: "\(field) dhcp4", value: "\(settings["dhcp4"] ?? "false")",
-                reason: "without a static IPv4 address; Imprint configures IPv4 on every card, on every stack (an "
-                    + "IPv6-only card is not supported), and uses DHCP for IPv4 whenever there is no address, so say 'dhcp4: true'")
-        }
         let network = try accessPoint(settings, field: field, wifi: wifi)
-        return try InterfaceConfig(
-            mac: mac, name: name, setName: setName, addresses: addresses, dhcp6: dhcp6, gateway4: gateway4, gateway6: gateway6, dns: dns, search: search, mtu: mtu,
-            wifi: network)
+        var result: InterfaceConfig
+        do {
+            result = try InterfaceConfig(
+                mac: mac, name: name, setName: setName, addresses: addresses, dhcp4: dhcp4, dhcp6: dhcp6, gateway4: gateway4,
+                gateway6: gateway6, dns: dns, search: search, mtu: mtu, wifi: network)
+        } catch {
+            guard case let .invalidValue(inner, value, reason) = error else { throw error }
+            throw .invalidValue(field: "\(field) \(inner)", value: value, reason: reason)
+        }
+        result.routes = routes
+        result.routingPolicy = try routingPolicy(settings["routing-policy"], field: field)
+        result.optional = try boolean(settings["optional"], field: "\(field) optional") ?? false
+        result.dhcp4RouteMetric = try dhcpOverrides(settings["dhcp4-overrides"], field: field)
+        result.dhcpIdentifier = settings["dhcp-identifier"].map { "\($0)" }
+        result.regulatoryDomain = settings["regulatory-domain"].map { "\($0)" }
+        for setting in Offload.allCases {
+            if let value = try boolean(settings[setting.rawValue], field: "\(field) \(setting.rawValue)") { result.offload[setting] = value }
+        }
+        do {
+            try result.checkRoutes()
+        } catch {
+            guard case let .invalidValue(inner, value, reason) = error else { throw error }
+            throw .invalidValue(field: "\(field) \(inner)", value: value, reason: reason)
+        }
+        return result
+    }
+
+    /// `dhcp4-overrides`: only `route-metric`, which every stack but ifcfg carries; the others change what a DHCP
+    /// answer is used for, which Imprint leaves to each stack.
+    static func dhcpOverrides(_ value: Any?, field: String) throws(CoreError) -> Int? {
+        guard let value else { return nil }
+        guard let overrides = value as? [String: Any] else {
+            throw .invalidValue(field: "\(field) dhcp4-overrides", value: "\(value)", reason: "must be a mapping such as {route-metric: 100}")
+        }
+        if let other = overrides.keys.sorted().first(where: { $0 != "route-metric" }) {
+            throw .invalidValue(
+                field: "\(field) dhcp4-overrides", value: other,
+                reason: "is not supported: Imprint renders 'route-metric' only; set the others in the image")
+        }
+        guard let metric = overrides["route-metric"] as? Int else {
+            throw .invalidValue(field: "\(field) dhcp4-overrides route-metric", value: "\(overrides["route-metric"] ?? "")", reason: "must be a whole number")
+        }
+        return metric
+    }
+
+    /// `routing-policy`: rules with `from` and/or `to`, a `table` and an optional `priority`.
+    static func routingPolicy(_ value: Any?, field: String) throws(CoreError) -> [RoutingRule] {
+        guard let value else { return [] }
+        guard let list = value as? [Any] else {
+            throw .invalidValue(field: "\(field) routing-policy", value: "\(value)", reason: "must be a list")
+        }
+        return try list.map { item throws(CoreError) in
+            guard let rule = item as? [String: Any] else {
+                throw .invalidValue(field: "\(field) routing-policy", value: "\(item)", reason: "must be a mapping such as {from: 10.0.0.0/24, table: 101}")
+            }
+            if let other = rule.keys.sorted().first(where: { !["from", "to", "table", "priority"].contains($0) }) {
+                throw .invalidValue(
+                    field: "\(field) routing-policy", value: other,
+                    reason: "is not supported: Imprint renders 'from', 'to', 'table' and 'priority'; set the others in the image")
+            }
+            guard let table = rule["table"] as? Int else {
+                throw .invalidValue(field: "\(field) routing-policy", value: describe(rule), reason: "needs a 'table' number")
+            }
+            let from = try rule["from"].map { text throws(CoreError) in try prefix("\(text)", field: "\(field) routing-policy from") }
+            let to = try rule["to"].map { text throws(CoreError) in try prefix("\(text)", field: "\(field) routing-policy to") }
+            let priority = try rule["priority"].map { number throws(CoreError) -> Int in
+                guard let number = number as? Int else {
+                    throw .invalidValue(field: "\(field) routing-policy priority", value: "\(number)", reason: "must be a whole number")
+                }
+                return number
+            }
+            return try RoutingRule(from: from, to: to, table: table, priority: priority)
+        }
+    }
+
+    /// A prefix, or a single address as the host prefix (/32, /128) as netplan reads it.
+    static func prefix(_ text: String, field: String) throws(CoreError) -> IPPrefix {
+        if text.contains("/") { return try IPPrefix(text, field: field) }
+        let address = try IPAddress(text, field: field)
+        return try IPPrefix("\(address.value)/\(address.family == .ipv4 ? 32 : 128)", field: field)
     }
 
     /// The card an interface is bound to: `match: {macaddress: ...}`, `match: {name: ...}` (one card, not a
@@ -182,38 +373,58 @@ public enum NetplanV2 {
         }
     }
 
-    /// The default gateways: `gateway4`/`gateway6`, or default routes (`to: default, via: GATEWAY`), one of each family.
-    static func gateways(_ settings: [String: Any], field: String) throws(CoreError) -> (IPAddress?, IPAddress?) {
+    /// The default gateways (`gateway4`/`gateway6`, or a plain default route `to: default, via: GATEWAY`, one of
+    /// each family) and the other routes: with a metric, `on-link`, a table, another destination, or a second
+    /// default route.
+    static func gateways(_ settings: [String: Any], field: String) throws(CoreError) -> (IPAddress?, IPAddress?, [Route]) {
         var gateway4 = try settings["gateway4"].map { value throws(CoreError) in try IPAddress("\(value)", field: "\(field) gateway4") }
         var gateway6 = try settings["gateway6"].map { value throws(CoreError) in try IPAddress("\(value)", field: "\(field) gateway6") }
-        guard let routes = settings["routes"] else { return (gateway4, gateway6) }
-        guard let list = routes as? [Any] else {
-            throw .invalidValue(field: "\(field) routes", value: "\(routes)", reason: "must be a list")
+        guard let value = settings["routes"] else { return (gateway4, gateway6, []) }
+        guard let list = value as? [Any] else {
+            throw .invalidValue(field: "\(field) routes", value: "\(value)", reason: "must be a list")
         }
+        var routes: [Route] = []
         for item in list {
-            guard let route = item as? [String: Any], let to = route["to"], let via = route["via"],
-                Set(route.keys).isSubset(of: ["to", "via"])
-            else {
-                throw .invalidValue(
-                    field: "\(field) route", value: describe(item),
-                    reason: "only default routes ('to: default, via: GATEWAY') are supported; add others in the image")
+            guard let route = item as? [String: Any] else {
+                throw .invalidValue(field: "\(field) route", value: "\(item)", reason: "must be a mapping such as {to: default, via: 10.0.0.1}")
             }
-            let gateway = try IPAddress("\(via)", field: "\(field) route via")
-            let destination = "\(to)"
-            guard destination == "default" || destination == "0.0.0.0/0" || destination == "::/0" else {
+            if let other = route.keys.sorted().first(where: { !["to", "via", "metric", "on-link", "table"].contains($0) }) {
                 throw .invalidValue(
-                    field: "\(field) route", value: destination,
-                    reason: "only default routes are supported; add other routes in the image")
+                    field: "\(field) route", value: other,
+                    reason: "is not supported: Imprint renders a route's 'to', 'via', 'metric', 'on-link' and 'table'; "
+                        + "add such routes in the image")
             }
-            if gateway.family == .ipv4 {
-                if gateway4 != nil { throw .invalidValue(field: "\(field) route via", value: gateway.value, reason: "a second IPv4 default route") }
-                gateway4 = gateway
+            let via = try route["via"].map { text throws(CoreError) in try IPAddress("\(text)", field: "\(field) route via") }
+            let destination = route["to"].map { "\($0)" } ?? "default"
+            let isDefault = ["default", "0.0.0.0/0", "::/0"].contains(destination)
+            let to = isDefault ? nil : try prefix(destination, field: "\(field) route to")
+            let family: IPAddress.Family? = destination == "0.0.0.0/0" ? .ipv4 : destination == "::/0" ? .ipv6 : nil
+            func number(_ key: String) throws(CoreError) -> Int? {
+                guard let value = route[key] else { return nil }
+                guard let number = value as? Int else {
+                    throw .invalidValue(field: "\(field) route \(key)", value: "\(value)", reason: "must be a whole number")
+                }
+                return number
+            }
+            let parsed: Route
+            do {
+                parsed = try Route(
+                    to: to, via: via, family: family ?? via?.family, metric: number("metric"),
+                    onLink: boolean(route["on-link"], field: "\(field) route on-link") ?? false, table: number("table"))
+            } catch {
+                guard case let .invalidValue(inner, value, reason) = error else { throw error }
+                throw .invalidValue(field: "\(field) \(inner)", value: value, reason: reason)
+            }
+            let plain = parsed.to == nil && parsed.metric == nil && !parsed.onLink && parsed.table == nil
+            if plain, let via, via.family == .ipv4, gateway4 == nil {
+                gateway4 = via
+            } else if plain, let via, via.family == .ipv6, gateway6 == nil {
+                gateway6 = via
             } else {
-                if gateway6 != nil { throw .invalidValue(field: "\(field) route via", value: gateway.value, reason: "a second IPv6 default route") }
-                gateway6 = gateway
+                routes.append(parsed)
             }
         }
-        return (gateway4, gateway6)
+        return (gateway4, gateway6, routes)
     }
 
     /// `nameservers: {addresses: [...], search: [...]}`.

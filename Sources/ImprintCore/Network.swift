@@ -57,6 +57,158 @@ public struct WifiNetwork: Hashable, Sendable, Codable {
     }
 }
 
+/// A route of an interface beyond its plain default gateways (`gateway4`/`gateway6`): one with a metric, an
+/// on-link gateway outside the interface's subnets, a destination other than the default, a routing table, or a
+/// second default route (several gateways told apart by their metrics).
+public struct Route: Hashable, Sendable, Codable {
+    /// The destination; nil for the default route of `family`.
+    public var to: IPPrefix?
+    public var via: IPAddress?
+    public var family: IPAddress.Family
+    public var metric: Int?
+    /// The gateway is on the link even though no address of the interface covers it.
+    public var onLink: Bool
+    public var table: Int?
+
+    /// Checks that the destination and gateway are of one family, and that a route has a gateway or a destination.
+    public init(
+        to: IPPrefix?, via: IPAddress?, family: IPAddress.Family? = nil, metric: Int? = nil, onLink: Bool = false,
+        table: Int? = nil
+    ) throws(CoreError) {
+        guard let family = family ?? to?.address.family ?? via?.family else {
+            throw .invalidValue(field: "route", value: "default", reason: "needs a gateway ('via') or a destination ('to')")
+        }
+        if let to, to.address.family != family {
+            throw .invalidValue(field: "route to", value: to.description, reason: "is not of the route's family")
+        }
+        if let via, via.family != family {
+            throw .invalidValue(
+                field: "route via", value: via.value, reason: "is not of the same family as the destination \(to?.description ?? "default")")
+        }
+        if let metric, !(0...4_294_967_295).contains(metric) {
+            throw .invalidValue(field: "route metric", value: String(metric), reason: "must be 0 to 4294967295")
+        }
+        if let table, !(1...4_294_967_295).contains(table) || [253, 254, 255].contains(table) {
+            throw .invalidValue(
+                field: "route table", value: String(table),
+                reason: "must be 1 to 4294967295 and not a table the kernel keeps (253 default, 254 main, 255 local)")
+        }
+        self.to = to
+        self.via = via
+        self.family = family
+        self.metric = metric
+        self.onLink = onLink
+        self.table = table
+    }
+
+    /// The destination as the stacks write it: `0.0.0.0/0` or `::/0` for the default route.
+    public var destination: String { to?.description ?? (family == .ipv4 ? "0.0.0.0/0" : "::/0") }
+
+    /// The route as messages show it, as netplan writes it.
+    public var summary: String {
+        ["to: \(to?.description ?? "default")", via.map { "via: \($0)" }, metric.map { "metric: \($0)" },
+            onLink ? "on-link: true" : nil, table.map { "table: \($0)" }].compactMap { $0 }.joined(separator: ", ")
+    }
+}
+
+/// A policy routing rule (netplan's `routing-policy`): traffic from or to a prefix looks up another routing table.
+public struct RoutingRule: Hashable, Sendable, Codable {
+    public var from: IPPrefix?
+    public var to: IPPrefix?
+    public var table: Int
+    public var priority: Int?
+
+    public init(from: IPPrefix?, to: IPPrefix?, table: Int, priority: Int? = nil) throws(CoreError) {
+        guard from != nil || to != nil else {
+            throw .invalidValue(field: "routing-policy", value: "table: \(table)", reason: "needs 'from' or 'to'")
+        }
+        if let from, let to, from.address.family != to.address.family {
+            throw .invalidValue(field: "routing-policy", value: "\(from) \(to)", reason: "'from' and 'to' are of different families")
+        }
+        guard (1...4_294_967_295).contains(table) else {
+            throw .invalidValue(field: "routing-policy table", value: String(table), reason: "must be 1 to 4294967295")
+        }
+        if let priority, !(0...4_294_967_295).contains(priority) {
+            throw .invalidValue(field: "routing-policy priority", value: String(priority), reason: "must be 0 to 4294967295")
+        }
+        self.from = from
+        self.to = to
+        self.table = table
+        self.priority = priority
+    }
+
+    public var family: IPAddress.Family { from?.address.family ?? to?.address.family ?? .ipv4 }
+
+    /// The rule as messages show it, as netplan writes it.
+    public var summary: String {
+        [from.map { "from: \($0)" }, to.map { "to: \($0)" }, "table: \(table)", priority.map { "priority: \($0)" }]
+            .compactMap { $0 }.joined(separator: ", ")
+    }
+}
+
+/// The offload settings netplan knows (`receive-checksum-offload: false`...), which a card's driver applies.
+public enum Offload: String, Sendable, Codable, CaseIterable {
+    case receiveChecksum = "receive-checksum-offload"
+    case transmitChecksum = "transmit-checksum-offload"
+    case tcpSegmentation = "tcp-segmentation-offload"
+    case tcp6Segmentation = "tcp6-segmentation-offload"
+    case genericSegmentation = "generic-segmentation-offload"
+    case genericReceive = "generic-receive-offload"
+    case largeReceive = "large-receive-offload"
+
+    /// NetworkManager's `[ethtool]` feature key.
+    public var networkManagerFeature: String {
+        switch self {
+        case .receiveChecksum: return "feature-rx"
+        case .transmitChecksum: return "feature-tx"
+        case .tcpSegmentation: return "feature-tx-tcp-segmentation"
+        case .tcp6Segmentation: return "feature-tx-tcp6-segmentation"
+        case .genericSegmentation: return "feature-gso"
+        case .genericReceive: return "feature-gro"
+        case .largeReceive: return "feature-lro"
+        }
+    }
+}
+
+/// A bond, bridge or VLAN a document defines: a device the stack creates, named by its id (`bond0`), with the
+/// cards (or other devices) that are its members.
+public struct VirtualDevice: Hashable, Sendable, Codable {
+    public enum Kind: String, Hashable, Sendable, Codable, CaseIterable {
+        case bond, bridge, vlan
+
+        /// The netplan section that defines it.
+        public var section: String { rawValue + "s" }
+    }
+
+    public var kind: Kind
+    /// A bond's or bridge's `parameters`, by netplan's names (`mode`, `mii-monitor-interval`, `stp`...), checked.
+    public var parameters: [String: String]
+    /// A VLAN's id (1 to 4094) and the device it is tagged on, by its kernel name.
+    public var vlanID: Int?
+    public var link: InterfaceName?
+
+    public init(kind: Kind, parameters: [String: String] = [:], vlanID: Int? = nil, link: InterfaceName? = nil) {
+        self.kind = kind
+        self.parameters = parameters
+        self.vlanID = vlanID
+        self.link = link
+    }
+}
+
+/// A card's (or device's) place in a bond or bridge: it carries no address of its own.
+public struct Membership: Hashable, Sendable, Codable {
+    public var controller: InterfaceName
+    public var kind: VirtualDevice.Kind
+    /// The bond's primary member (netplan's `parameters: {primary: ...}`).
+    public var primary: Bool
+
+    public init(controller: InterfaceName, kind: VirtualDevice.Kind, primary: Bool = false) {
+        self.controller = controller
+        self.kind = kind
+        self.primary = primary
+    }
+}
+
 /// A kernel network interface name, such as `enp3s0` or `wlp2s0`: what netplan calls a card when a document names it
 /// instead of matching its MAC, and what `set-name` renames a card to.
 public struct InterfaceName: Hashable, Sendable, TextValue, CustomStringConvertible, Comparable {
@@ -101,16 +253,46 @@ public struct InterfaceConfig: Hashable, Sendable, Codable {
     public var search: [DomainName]
     public var mtu: Int?
     public var wifi: WifiNetwork?
+    /// Whether the card asks a DHCPv4 server for its address: by default exactly when it has no static IPv4
+    /// address; false without one is a card with no IPv4 at all (netplan's `dhcp4: false`, a bond's member).
+    public var usesDHCP4: Bool
+    /// Routes beyond the plain default gateways: metrics, on-link gateways, other destinations, tables.
+    public var routes: [Route] = []
+    /// Policy routing rules (netplan's `routing-policy`).
+    public var routingPolicy: [RoutingRule] = []
+    /// The metric of the routes DHCPv4 gives (netplan's `dhcp4-overrides: {route-metric: N}`).
+    public var dhcp4RouteMetric: Int?
+    /// What the DHCP client identifies itself by: `mac` or `duid` (netplan's `dhcp-identifier`).
+    public var dhcpIdentifier: String?
+    /// The boot does not wait for this card (netplan's `optional: true`).
+    public var optional: Bool = false
+    /// The Wi-Fi regulatory domain, a two-letter country code (netplan's `regulatory-domain`).
+    public var regulatoryDomain: String?
+    /// Offload settings the card's driver is told, on or off.
+    public var offload: [Offload: Bool] = [:]
+    /// The bond, bridge or VLAN this interface is, rather than a card; its name is `name`.
+    public var virtual: VirtualDevice?
+    /// The bond or bridge this interface is a member of.
+    public var membership: Membership?
+    /// The VLANs tagged on this interface, by name.
+    public var vlans: [InterfaceName] = []
 
     /// Builds an interface and checks that its parts agree: it is bound to a card (by MAC, by name or both), a
     /// renamed card is bound by MAC, each gateway lies in a subnet of the interface's own addresses (an IPv6
     /// link-local gateway excepted), and the MTU is one the kernel accepts.
     public init(
         mac: MACAddress?, name: InterfaceName? = nil, setName: InterfaceName? = nil, addresses: [IPPrefix] = [],
-        dhcp6: Bool = false, gateway4: IPAddress? = nil,
+        dhcp4: Bool? = nil, dhcp6: Bool = false, gateway4: IPAddress? = nil,
         gateway6: IPAddress? = nil, dns: [IPAddress] = [], search: [DomainName] = [], mtu: Int? = nil,
         wifi: WifiNetwork? = nil
     ) throws(CoreError) {
+        let hasIPv4 = addresses.contains { $0.address.family == .ipv4 }
+        if dhcp4 == true && hasIPv4 {
+            throw .invalidValue(
+                field: "dhcp4", value: "true",
+                reason: "with static IPv4 addresses; Imprint uses DHCP for IPv4 exactly when there is no static IPv4 address")
+        }
+        self.usesDHCP4 = dhcp4 ?? !hasIPv4
         self.mac = mac
         self.name = name
         self.setName = setName
@@ -149,8 +331,38 @@ public struct InterfaceConfig: Hashable, Sendable, Codable {
     /// The card as messages and notes name it: its MAC, or its name when it is bound by name alone.
     public var card: String { mac?.value ?? name?.value ?? "" }
 
-    /// DHCP for IPv4 when no static IPv4 address is given.
-    public var usesDHCP4: Bool { !addresses.contains { $0.address.family == .ipv4 } }
+    /// Whether the card has no IPv4 at all: no DHCPv4 and no static IPv4 address.
+    public var noIPv4: Bool { !usesDHCP4 && !addresses.contains { $0.address.family == .ipv4 } }
+
+    /// Checks the routes and rules against the interface: a gateway must lie in a subnet of the interface's own
+    /// addresses (or be IPv6 link-local), unless the route says `on-link`; a route of a family needs that family
+    /// configured on the card.
+    public func checkRoutes() throws(CoreError) {
+        for route in routes {
+            guard let via = route.via, !route.onLink, !via.isLinkLocal else { continue }
+            let subnets = addresses.filter { $0.address.family == route.family }
+            let dynamic = route.family == .ipv4 ? usesDHCP4 : true
+            if subnets.isEmpty && dynamic { continue }
+            if !subnets.contains(where: { via.isInside($0) }) {
+                throw .invalidValue(
+                    field: "route", value: route.summary,
+                    reason: "its gateway is outside the subnet of \(subnets.map(\.description).joined(separator: ", ")); "
+                        + "a gateway must be reachable on the link, or say 'on-link: true'")
+            }
+        }
+        if let metric = dhcp4RouteMetric, !(0...4_294_967_295).contains(metric) {
+            throw .invalidValue(field: "dhcp4-overrides route-metric", value: String(metric), reason: "must be 0 to 4294967295")
+        }
+        if dhcp4RouteMetric != nil && !usesDHCP4 {
+            throw .invalidValue(field: "dhcp4-overrides", value: "route-metric", reason: "is set but the card \(card) does not use DHCPv4")
+        }
+        if let identifier = dhcpIdentifier, !["mac", "duid"].contains(identifier) {
+            throw .invalidValue(field: "dhcp-identifier", value: identifier, reason: "must be 'mac' or 'duid'")
+        }
+        if let domain = regulatoryDomain, domain.count != 2 || !domain.allSatisfy({ $0.isASCII && $0.isLetter }) {
+            throw .invalidValue(field: "regulatory-domain", value: domain, reason: "must be a two-letter country code such as GB")
+        }
+    }
 
     private func check(gateway: IPAddress?, family: IPAddress.Family, field: String) throws(CoreError) {
         guard let gateway else { return }
@@ -175,7 +387,9 @@ public struct InterfaceConfig: Hashable, Sendable, Codable {
 
 extension InterfaceConfig {
     private enum CodingKeys: String, CodingKey {
-        case mac, name, setName, addresses, dhcp6, gateway4, gateway6, dns, search, mtu, wifi
+        case mac, name, setName, addresses, dhcp4, dhcp6, gateway4, gateway6, dns, search, mtu, wifi
+        case routes, routingPolicy, dhcp4RouteMetric, dhcpIdentifier, optional, regulatoryDomain, offload
+        case virtual, membership, vlans
     }
 
     /// Decodes through the validating initializer, so a gateway outside its subnet in pasted JSON is refused too.
@@ -186,6 +400,7 @@ extension InterfaceConfig {
             name: container.decodeIfPresent(InterfaceName.self, forKey: .name),
             setName: container.decodeIfPresent(InterfaceName.self, forKey: .setName),
             addresses: container.decodeIfPresent([IPPrefix].self, forKey: .addresses) ?? [],
+            dhcp4: container.decodeIfPresent(Bool.self, forKey: .dhcp4),
             dhcp6: container.decodeIfPresent(Bool.self, forKey: .dhcp6) ?? false,
             gateway4: container.decodeIfPresent(IPAddress.self, forKey: .gateway4),
             gateway6: container.decodeIfPresent(IPAddress.self, forKey: .gateway6),
@@ -193,6 +408,22 @@ extension InterfaceConfig {
             search: container.decodeIfPresent([DomainName].self, forKey: .search) ?? [],
             mtu: container.decodeIfPresent(Int.self, forKey: .mtu),
             wifi: container.decodeIfPresent(WifiNetwork.self, forKey: .wifi))
+        routes = try container.decodeIfPresent([Route].self, forKey: .routes) ?? []
+        routingPolicy = try container.decodeIfPresent([RoutingRule].self, forKey: .routingPolicy) ?? []
+        dhcp4RouteMetric = try container.decodeIfPresent(Int.self, forKey: .dhcp4RouteMetric)
+        dhcpIdentifier = try container.decodeIfPresent(String.self, forKey: .dhcpIdentifier)
+        optional = try container.decodeIfPresent(Bool.self, forKey: .optional) ?? false
+        regulatoryDomain = try container.decodeIfPresent(String.self, forKey: .regulatoryDomain)
+        for (key, value) in try container.decodeIfPresent([String: Bool].self, forKey: .offload) ?? [:] {
+            guard let setting = Offload(rawValue: key) else {
+                throw CoreError.invalidValue(field: "offload", value: key, reason: "is not an offload setting netplan knows")
+            }
+            offload[setting] = value
+        }
+        virtual = try container.decodeIfPresent(VirtualDevice.self, forKey: .virtual)
+        membership = try container.decodeIfPresent(Membership.self, forKey: .membership)
+        vlans = try container.decodeIfPresent([InterfaceName].self, forKey: .vlans) ?? []
+        try checkRoutes()
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -208,6 +439,20 @@ extension InterfaceConfig {
         if !search.isEmpty { try container.encode(search, forKey: .search) }
         try container.encodeIfPresent(mtu, forKey: .mtu)
         try container.encodeIfPresent(wifi, forKey: .wifi)
+        // Only what differs from the defaults, so a plain card's JSON stays as it was.
+        if noIPv4 { try container.encode(false, forKey: .dhcp4) }
+        if !routes.isEmpty { try container.encode(routes, forKey: .routes) }
+        if !routingPolicy.isEmpty { try container.encode(routingPolicy, forKey: .routingPolicy) }
+        try container.encodeIfPresent(dhcp4RouteMetric, forKey: .dhcp4RouteMetric)
+        try container.encodeIfPresent(dhcpIdentifier, forKey: .dhcpIdentifier)
+        if optional { try container.encode(true, forKey: .optional) }
+        try container.encodeIfPresent(regulatoryDomain, forKey: .regulatoryDomain)
+        if !offload.isEmpty {
+            try container.encode(Dictionary(uniqueKeysWithValues: offload.map { ($0.key.rawValue, $0.value) }), forKey: .offload)
+        }
+        try container.encodeIfPresent(virtual, forKey: .virtual)
+        try container.encodeIfPresent(membership, forKey: .membership)
+        if !vlans.isEmpty { try container.encode(vlans, forKey: .vlans) }
     }
 }
 

@@ -88,9 +88,10 @@ import Testing
     }
 
     /// What Imprint cannot render is refused with a message naming it: a name pattern, a match by driver, a rename
-    /// of a card found by name, loopback, a bond, a route to a network, a gateway outside the subnet, an SSID with a
-    /// newline, no IPv4 at all (DHCPv6 alone), `optional: true`, `accept-ra`, a DHCP flag that is not a boolean, not
-    /// version 2, two interfaces with one MAC or one name.
+    /// of a card found by name, loopback, a bond of a card the document lacks, a tunnel, a route key Imprint does not render, a route's gateway outside the
+    /// subnet without `on-link`, a gateway outside the subnet, an SSID with a newline, a DHCP override other than the
+    /// route metric, `accept-ra`, a DHCP flag that is not a boolean, not version 2, two interfaces with one MAC or one
+    /// name.
     @Test func refusesWhatItCannotRender() {
         let cases: [(String, String)] = [
             ("network: {version: 2, ethernets: {lan: {match: {name: 'en*'}, dhcp4: true}}}", "match name 'en*': is a pattern"),
@@ -98,13 +99,13 @@ import Testing
             ("network: {version: 2, ethernets: {lan: {match: {name: enp3s0}, set-name: lan0, dhcp4: true}}}", "add 'match: {macaddress: ...}'"),
             ("network: {version: 2, ethernets: {lo: {addresses: [7.7.7.7/32]}}}", "loopback"),
             ("network: {version: 2, ethernets: {enp3s0: {dhcp4: true}, lan: {match: {name: enp3s0}, dhcp4: true}}}", "another interface already has this name"),
-            ("network: {version: 2, bonds: {bond0: {interfaces: [eth0]}}}", "'bonds'"),
-            ("network: {version: 2, ethernets: {e: {match: {macaddress: '3c:52:82:20:04:07'}, addresses: [10.0.0.2/24], routes: [{to: 10.9.0.0/16, via: 10.0.0.1}]}}}", "only default routes"),
+            ("network: {version: 2, bonds: {bond0: {interfaces: [eth0]}}}", "interfaces 'eth0': names no interface of the document"),
+            ("network: {version: 2, tunnels: {he: {mode: sit}}}", "'tunnels'"),
+            ("network: {version: 2, ethernets: {e: {match: {macaddress: '3c:52:82:20:04:07'}, addresses: [10.0.0.2/24], routes: [{to: 10.9.0.0/16, via: 10.0.0.1, type: blackhole}]}}}", "route 'type': is not supported"),
+            ("network: {version: 2, ethernets: {e: {match: {macaddress: '3c:52:82:20:04:07'}, addresses: [10.0.0.2/24], routes: [{to: 10.9.0.0/16, via: 10.1.0.1}]}}}", "or say 'on-link: true'"),
             ("network: {version: 2, ethernets: {e: {match: {macaddress: '3c:52:82:20:04:07'}, addresses: [10.0.0.2/24], gateway4: 10.1.0.1}}}", "outside the subnet"),
             ("network: {version: 2, wifis: {w: {match: {macaddress: '3c:52:82:20:04:07'}, dhcp4: true, access-points: {\"a\\nb\": {}}}}}", "control character"),
-            ("network: {version: 2, ethernets: {e: {match: {macaddress: '3c:52:82:20:04:07'}, addresses: ['2001:db8::2/64']}}}", "say 'dhcp4: true'"),
-            ("network: {version: 2, ethernets: {e: {match: {macaddress: '3c:52:82:20:04:07'}, dhcp6: true}}}", "an IPv6-only card is not supported"),
-            ("network: {version: 2, ethernets: {e: {match: {macaddress: '3c:52:82:20:04:07'}, optional: true, dhcp4: true}}}", "remove 'optional'"),
+            ("network: {version: 2, ethernets: {e: {match: {macaddress: '3c:52:82:20:04:07'}, dhcp4: true, dhcp4-overrides: {use-dns: false}}}}", "dhcp4-overrides 'use-dns'"),
             ("network: {version: 2, ethernets: {e: {match: {macaddress: '3c:52:82:20:04:07'}, accept-ra: false, dhcp4: true}}}", "remove 'accept-ra'"),
             ("network: {version: 2, ethernets: {e: {match: {macaddress: '3c:52:82:20:04:07'}, dhcp4: true, dhcp6: maybe}}}", "dhcp6 'maybe'"),
             ("network: {version: 2, ethernets: {e: {match: {macaddress: '3c:52:82:20:04:07'}, dhcp6: true, mtu: 1000, dhcp4: true}}}", "1280 to 9216"),
@@ -120,6 +121,19 @@ import Testing
                 #expect("\(error)".contains(expected), "\(error)")
             }
         }
+    }
+
+    /// A card without DHCPv4 and without an IPv4 address has no IPv4 (netplan reads it so), and keeps its other
+    /// settings; through JSON (the profile a unit gets) it stays so, where a plain card still defaults to DHCP.
+    @Test func cardWithoutIPv4() throws {
+        let interfaces = try NetplanV2.interfaces(
+            "network: {version: 2, ethernets: {e: {match: {macaddress: '3c:52:82:20:04:07'}, dhcp6: true, optional: true, routes: [{to: '::/0', via: 'fe80::1', metric: 50}]}}}")
+        let card = try #require(interfaces.first)
+        #expect(card.noIPv4 && !card.usesDHCP4 && card.dhcp6 && card.optional && card.routes.first?.metric == 50)
+        let decoded = try JSONDecoder().decode([InterfaceConfig].self, from: JSONEncoder().encode(interfaces))
+        #expect(decoded == interfaces)
+        let plain = try JSONDecoder().decode(InterfaceConfig.self, from: Data(#"{"mac": "3c:52:82:20:04:07"}"#.utf8))
+        #expect(plain.usesDHCP4 && !plain.noIPv4)
     }
 
     /// The 'netplan' CSV column imports a document, export writes it back as given, and a second import of the

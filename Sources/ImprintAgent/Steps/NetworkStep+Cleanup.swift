@@ -94,6 +94,9 @@ extension NetworkStep {
                 for name in try root.listFolder(networkd) where name.hasPrefix("10-imprint-") && name.hasSuffix(".link") {
                     try remove(networkd + name, "Imprint's name for a card, no longer given (the record no longer renames it)")
                 }
+                for name in try root.listFolder(networkd) where name.hasPrefix("10-imprint-") && name.hasSuffix(".netdev") {
+                    try remove(networkd + name, "Imprint's bond, bridge or VLAN, no longer in the unit's network")
+                }
                 for name in try root.listFolder(networkd) where name.hasSuffix(".network") {
                     if name.hasPrefix("10-imprint-") {
                         try remove(networkd + name, "Imprint's systemd-networkd file, no longer used")

@@ -24,6 +24,7 @@ extension NetworkStep {
         /// with and without the cards' DHCPv6 where the built-in template does not (an override made before Imprint
         /// rendered DHCPv6) is refused, so that a card's `dhcp6` is never silently lost.
         func files() throws -> [RenderedFile] {
+            for interface in interfaces { try Self.checkExpressible(interface, on: stack) }
             let files = try render(interfaces, overridesIn: root)
             let asking = interfaces.filter(\.dhcp6)
             let name = Self.templateNames[stack] ?? stack.rawValue
@@ -71,6 +72,13 @@ extension NetworkStep {
 
         /// One netplan file for every card, Wi-Fi apart from Ethernet.
         private func renderNetplan(_ interfaces: [InterfaceConfig], overridesIn root: TargetRoot?) throws -> [RenderedFile] {
+            // Bonds, bridges and VLANs come from a pasted document, which the netplan stack writes as given.
+            if let device = interfaces.first(where: { $0.virtual != nil || $0.membership != nil }) {
+                throw CoreError.invalidValue(
+                    field: "network", value: device.card,
+                    reason: "is a bond, bridge or VLAN (or a member), which Imprint's netplan template does not write; give the "
+                        + "unit its netplan document ('imprint inventory set UNIT --netplan-file ...'), which is written as given")
+            }
             let items = try interfaces.enumerated().map { index, interface in try values(interface, index: index) }
             let ethernets = items.filter { $0["isWifi"] as? Bool != true }
             let wifis = items.filter { $0["isWifi"] as? Bool == true }
@@ -98,10 +106,18 @@ extension NetworkStep {
             }
         }
 
-        /// One systemd-networkd file per card; networkd cannot join a Wi-Fi network on its own.
+        /// One systemd-networkd file per card (and a .netdev file that makes each bond, bridge or VLAN); networkd
+        /// cannot join a Wi-Fi network on its own.
         private func renderNetworkd(_ interfaces: [InterfaceConfig], overridesIn root: TargetRoot?) throws -> [RenderedFile] {
             let template = try Template.load("imprint.network", root: root)
-            return try interfaces.enumerated().map { index, interface in
+            let netdev = try Template.load("imprint.netdev", root: root)
+            let devices = try interfaces.enumerated().compactMap { index, interface -> RenderedFile? in
+                guard let device = interface.virtual else { return nil }
+                return RenderedFile(
+                    path: "/etc/systemd/network/10-imprint-\(index).netdev", text: netdev.render(try values(interface, index: index)),
+                    mode: 0o644, reason: "makes the \(device.kind.rawValue) \(interface.card)", secret: false)
+            }
+            return try devices + interfaces.enumerated().map { index, interface in
                 if let wifi = interface.wifi {
                     throw CoreError.invalidValue(
                         field: "Wi-Fi SSID", value: wifi.ssid,
@@ -153,9 +169,16 @@ extension NetworkStep {
                 // ifupdown's logical interface: the card's own name when the document binds it by name.
                 "id": interface.mac == nil ? interface.name?.value ?? "imprint\(index)" : "imprint\(index)",
                 "uuid": Self.connectionUUID(unit: unit, card: interface),
-                "type": interface.wifi == nil ? "ethernet" : "wifi",
+                "type": interface.virtual?.kind.rawValue ?? (interface.wifi == nil ? "ethernet" : "wifi"),
                 "isWifi": interface.wifi != nil,
+                "isEthernet": interface.wifi == nil && interface.virtual == nil,
+                "isVirtual": interface.virtual != nil,
+                "isBond": interface.virtual?.kind == .bond,
+                "isBridge": interface.virtual?.kind == .bridge,
+                "isVLAN": interface.virtual?.kind == .vlan,
+                "vlanNames": interface.vlans.map(\.value),
             ]
+            item.merge(Self.deviceValues(interface)) { _, new in new }
             // Absent, not empty, when not given: an empty string is a true Mustache section.
             if let mac = interface.mac { item["mac"] = mac.value }
             if let name = interface.name { item["name"] = name.value }
@@ -175,11 +198,77 @@ extension NetworkStep {
             return item
         }
 
+        /// NetworkManager's bond option and systemd-networkd's [Bond] key for each bond parameter Imprint reads.
+        static let bondKeys: [String: (networkManager: String, networkd: String)] = [
+            "mode": ("mode", "Mode"), "mii-monitor-interval": ("miimon", "MIIMonitorSec"), "gratuitous-arp": ("num_grat_arp", "GratuitousARP"),
+            "lacp-rate": ("lacp_rate", "LACPTransmitRate"), "transmit-hash-policy": ("xmit_hash_policy", "TransmitHashPolicy"),
+            "primary": ("primary", ""),
+        ]
+
+        /// The template values of a bond, bridge or VLAN, and of a member of a bond or bridge.
+        static func deviceValues(_ interface: InterfaceConfig) -> [String: Any] {
+            var item: [String: Any] = [:]
+            if let membership = interface.membership {
+                item["memberOf"] = [
+                    "controller": membership.controller.value, "kind": membership.kind.rawValue, "primary": membership.primary,
+                    "memberKey": membership.kind == .bond ? "Bond" : "Bridge",
+                ] as [String: Any]
+            }
+            guard let device = interface.virtual else { return item }
+            let parameters = device.parameters.keys.sorted()
+            item["bondOptions"] = parameters.compactMap { key in
+                bondKeys[key].map { ["key": $0.networkManager, "value": device.parameters[key] ?? ""] }
+            }
+            // The primary member says so in its own .network file (PrimarySlave=); an interval is in milliseconds.
+            item["networkdBond"] = parameters.compactMap { key -> [String: String]? in
+                guard let name = bondKeys[key]?.networkd, !name.isEmpty, let value = device.parameters[key] else { return nil }
+                return ["key": name, "value": key == "mii-monitor-interval" ? value + "ms" : value]
+            }
+            if let stp = device.parameters["stp"] { item["stp"] = stp }
+            if let vlanID = device.vlanID { item["vlanID"] = String(vlanID) }
+            if let link = device.link { item["vlanLink"] = link.value }
+            return item
+        }
+
         /// The template values of an interface's DHCP, addresses and gateways, in the shapes the stacks write them.
         static func addressValues(_ interface: InterfaceConfig) -> [String: Any] {
             let ipv4 = interface.addresses.filter { $0.address.family == .ipv4 }
             let ipv6 = interface.addresses.filter { $0.address.family == .ipv6 }
             let routes = [interface.gateway4, interface.gateway6].compactMap { $0?.value }
+            func routeValues(_ list: [Route]) -> [[String: Any]] {
+                list.enumerated().map { offset, route in
+                    var values: [String: Any] = [
+                        "number": offset + 1, "to": route.to?.description ?? "default", "destination": route.destination,
+                        "ip": route.family == .ipv4 ? "ip" : "ip -6", "onLink": route.onLink,
+                    ]
+                    if let via = route.via { values["via"] = via.value }
+                    if let metric = route.metric { values["metric"] = String(metric) }
+                    if let table = route.table { values["table"] = String(table) }
+                    // NetworkManager's routeN_options.
+                    let options = [route.onLink ? "onlink=true" : nil, route.table.map { "table=\($0)" }].compactMap { $0 }
+                    if !options.isEmpty { values["nmOptions"] = options.joined(separator: ",") }
+                    // NetworkManager's routeN=DEST[,GATEWAY[,METRIC]]: a metric without a gateway keeps its place with
+                    // the zero address.
+                    let none = route.family == .ipv4 ? "0.0.0.0" : "::"
+                    values["nmRoute"] = [route.destination, route.via?.value ?? (route.metric == nil ? nil : none), route.metric.map(String.init)]
+                        .compactMap { $0 }.joined(separator: ",")
+                    return values
+                }
+            }
+            func ruleValues(_ list: [RoutingRule]) -> [[String: Any]] {
+                list.enumerated().map { offset, rule in
+                    var values: [String: Any] = ["number": offset + 1, "table": String(rule.table), "ip": rule.family == .ipv4 ? "ip" : "ip -6"]
+                    if let from = rule.from { values["from"] = from.description }
+                    if let to = rule.to { values["to"] = to.description }
+                    if let priority = rule.priority { values["priority"] = String(priority) }
+                    // ip-rule(8) and NetworkManager's routing-ruleN: "priority P from A to B table T".
+                    values["words"] = [rule.priority.map { "priority \($0)" }, rule.from.map { "from \($0)" }, rule.to.map { "to \($0)" },
+                                       "table \(rule.table)"].compactMap { $0 }.joined(separator: " ")
+                    return values
+                }
+            }
+            let routes4 = interface.routes.filter { $0.family == .ipv4 }
+            let routes6 = interface.routes.filter { $0.family == .ipv6 }
             var item: [String: Any] = [
                 "dhcp4": interface.usesDHCP4,
                 "dhcp6": interface.dhcp6,
@@ -205,8 +294,31 @@ extension NetworkStep {
                 "moreIPv6": ipv6.dropFirst().map(\.description).joined(separator: " "),
                 "hasMoreIPv6": ipv6.count > 1,
                 "routes": routes,
-                "hasRoutes": !routes.isEmpty,
+                "hasRoutes": !routes.isEmpty || !interface.routes.isEmpty,
+                "noIPv4": interface.noIPv4,
+                // Routes beyond the plain default gateways, all and by family, and policy rules.
+                "extraRoutes": routeValues(interface.routes),
+                "routes4": routeValues(routes4),
+                "routes6": routeValues(routes6),
+                "rules": ruleValues(interface.routingPolicy),
+                "rules4": ruleValues(interface.routingPolicy.filter { $0.family == .ipv4 }),
+                "rules6": ruleValues(interface.routingPolicy.filter { $0.family == .ipv6 }),
+                "hasRules": !interface.routingPolicy.isEmpty,
+                "hasRoutes4": !routes4.isEmpty || interface.routingPolicy.contains { $0.family == .ipv4 },
+                "hasRoutes6": !routes6.isEmpty || interface.routingPolicy.contains { $0.family == .ipv6 },
+                "optional": interface.optional,
+                "offload": Offload.allCases.compactMap { setting in
+                    interface.offload[setting].map { on -> [String: Any] in
+                        ["key": setting.rawValue, "feature": setting.networkManagerFeature, "value": on ? "true" : "false"]
+                    }
+                },
+                "hasOffload": !interface.offload.isEmpty,
             ]
+            if let metric = interface.dhcp4RouteMetric { item["dhcp4RouteMetric"] = String(metric) }
+            if let identifier = interface.dhcpIdentifier { item["dhcpIdentifier"] = identifier }
+            if let domain = interface.regulatoryDomain { item["regulatoryDomain"] = domain }
+            // systemd-networkd's [DHCPv4] section, when something goes in it.
+            item["hasDHCP4Section"] = interface.dhcp4RouteMetric != nil || interface.dhcpIdentifier != nil
             if let gateway4 = interface.gateway4 { item["gateway4"] = gateway4.value }
             if let gateway6 = interface.gateway6 { item["gateway6"] = gateway6.value }
             return item

@@ -98,6 +98,8 @@ enum NetworkStep {
         }
         var list = profile.interfaces
         var notes = bindingNotes(list, cards: cards)
+        // A bond's, bridge's or VLAN's name is the device the stack makes, not a card.
+        names = Set(list.filter { $0.virtual == nil }.compactMap(\.name))
         // The MACs of the cards bound by name, when the facts tell them all.
         let factMACs = Dictionary((cards ?? []).compactMap { card in (try? MACAddress(card.mac)).map { (card.name, $0) } }) { first, _ in first }
         // Facts that list the cards tell which MAC each name is, and that a name they lack is no card of theirs.
@@ -140,7 +142,7 @@ enum NetworkStep {
         let present = (cards ?? []).map { "\($0.name) (\($0.mac))" }.joined(separator: ", ")
         let has = present.isEmpty ? "it lists no card" : "it has \(present)"
         var notes: [String] = []
-        for interface in interfaces {
+        for interface in interfaces where interface.virtual == nil {
             if let name = interface.name {
                 notes.append("network: bound to \(name) by name, as the document says"
                     + (interface.mac.map { " (and to the MAC \($0))" } ?? ""))

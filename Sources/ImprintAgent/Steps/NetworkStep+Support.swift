@@ -1,0 +1,88 @@
+import ImprintCore
+
+extension NetworkStep.Renderer {
+    /// A netplan setting beyond a plain card that a stack may be unable to carry, as the document names it.
+    struct Feature {
+        var key: String
+        /// The setting as a message shows it, such as `metric: 100, to: 0.0.0.0/0, via: 10.0.0.1`.
+        var detail: String
+        /// The stacks that carry it, and why the others cannot.
+        var carriedBy: Set<NetworkStack>
+        var why: String
+    }
+
+    /// The settings of `interface` that not every stack carries.
+    static func features(_ interface: InterfaceConfig) -> [Feature] {
+        var features: [Feature] = []
+        let all = Set(NetworkStack.allCases)
+        // netplan gets the pasted document as given (Imprint's own netplan template refuses devices, see renderNetplan).
+        if let device = interface.virtual {
+            features.append(Feature(
+                key: device.kind.section, detail: interface.card, carriedBy: [.netplan, .networkManager, .networkd],
+                why: "Imprint does not write ifupdown or ifcfg bonds, bridges and VLANs (they need the members' kernel names "
+                    + "and the ifenslave, bridge-utils or vlan packages)"))
+        }
+        if let membership = interface.membership {
+            features.append(Feature(
+                key: membership.kind.rawValue + "s", detail: "\(interface.card) in \(membership.controller)",
+                carriedBy: [.netplan, .networkManager, .networkd],
+                why: "Imprint does not write ifupdown or ifcfg bonds, bridges and VLANs (they need the members' kernel names "
+                    + "and the ifenslave, bridge-utils or vlan packages)"))
+        }
+        if let route = interface.routes.first {
+            features.append(Feature(
+                key: "routes", detail: route.summary, carriedBy: all.subtracting([.ifcfg]),
+                why: "an ifcfg file carries one default gateway per family; other routes go in route files keyed by the card's "
+                    + "name, which a card found by its MAC does not have when the file is written"))
+        }
+        if let rule = interface.routingPolicy.first {
+            var carriers = all.subtracting([.ifcfg])
+            var why = "ifcfg files carry no policy routing rules"
+            if interface.routingPolicy.contains(where: { $0.priority == nil }) {
+                carriers.remove(.networkManager)
+                why += ", and NetworkManager needs a 'priority' on every rule (give one)"
+            }
+            features.append(Feature(key: "routing-policy", detail: rule.summary, carriedBy: carriers, why: why))
+        }
+        if let metric = interface.dhcp4RouteMetric {
+            features.append(Feature(
+                key: "dhcp4-overrides", detail: "route-metric: \(metric)", carriedBy: all.subtracting([.ifcfg]),
+                why: "the ifcfg network scripts have no metric for the routes DHCP gives"))
+        }
+        if let identifier = interface.dhcpIdentifier {
+            features.append(Feature(
+                key: "dhcp-identifier", detail: identifier, carriedBy: [.netplan, .networkManager, .networkd],
+                why: "ifupdown's and ifcfg's DHCP clients are told no client identifier by their files"))
+        }
+        if interface.optional {
+            features.append(Feature(
+                key: "optional", detail: "true", carriedBy: all.subtracting([.ifcfg]),
+                why: "the ifcfg network service waits for every ONBOOT card"))
+        }
+        if let domain = interface.regulatoryDomain {
+            features.append(Feature(
+                key: "regulatory-domain", detail: domain, carriedBy: [.netplan],
+                why: "only netplan sets the Wi-Fi regulatory domain (with 'iw reg set' at boot); the other stacks leave it to "
+                    + "the kernel's default or the image's /etc/default/crda"))
+        }
+        if let setting = Offload.allCases.first(where: { interface.offload[$0] != nil }) {
+            features.append(Feature(
+                key: setting.rawValue, detail: "offload settings", carriedBy: [.netplan, .networkManager],
+                why: "systemd-networkd, ifupdown and ifcfg set offloads only outside their own files (a udev .link file, an "
+                    + "ethtool hook), which Imprint does not write for them"))
+        }
+        return features
+    }
+
+    /// Refuses, at plan time, an interface with a setting `stack` cannot carry: the message names the setting, the
+    /// stack and the stacks that carry it.
+    static func checkExpressible(_ interface: InterfaceConfig, on stack: NetworkStack) throws(CoreError) {
+        for feature in features(interface) where !feature.carriedBy.contains(stack) {
+            let others = NetworkStack.allCases.filter { feature.carriedBy.contains($0) }.map(\.rawValue)
+            throw .invalidValue(
+                field: "network \(feature.key) of \(interface.card)", value: feature.detail,
+                reason: "cannot be written for the \(stack.rawValue) stack: \(feature.why); force \(others.joined(separator: " or ")) "
+                    + "for this unit or its group (--network-stack \(others.first ?? "netplan")), or remove '\(feature.key)'")
+        }
+    }
+}

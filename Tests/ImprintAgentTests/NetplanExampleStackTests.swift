@@ -1,0 +1,127 @@
+import Foundation
+@testable import ImprintAgent
+import ImprintCore
+import ImprintTestSupport
+import Testing
+
+/// netplan's shipped examples that Imprint reads, planned for each stack as a run plans them.
+enum ExampleCases {
+    static let folder = "/usr/share/doc/netplan/examples/"
+
+    /// Every shipped example the reader accepts (README's table says which, NetplanExamplesTests keeps it honest).
+    static let accepted: [String] = {
+        let files = (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []
+        return files.filter { $0.hasSuffix(".yaml") }.sorted().filter { file in
+            guard let text = try? String(contentsOfFile: folder + file, encoding: .utf8) else { return false }
+            return (try? NetplanV2.interfaces(text)) != nil
+        }
+    }()
+
+    /// The setting each stack that cannot carry an accepted example refuses it for; every other pair renders.
+    static let refused: [String: [NetworkStack: String]] = [
+        "offload.yaml": [.networkd: "receive-checksum-offload", .ifupdown: "receive-checksum-offload", .ifcfg: "receive-checksum-offload"],
+        "route_metric.yaml": [.ifcfg: "dhcp4-overrides"],
+        "source_routing.yaml": [.networkManager: "routing-policy", .ifcfg: "routes"],
+        "static_singlenic_multiip_multigateway.yaml": [.ifcfg: "routes"],
+        "direct_connect_gateway.yaml": [.ifcfg: "routes"],
+        "direct_connect_gateway_ipv6.yaml": [.ifcfg: "routes"],
+        "windows_dhcp_server.yaml": [.ifupdown: "dhcp-identifier", .ifcfg: "dhcp-identifier"],
+        "bonding.yaml": [.ifupdown: "bonds", .ifcfg: "bonds"],
+        "bonding_router.yaml": [.ifupdown: "bonds", .ifcfg: "bonds"],
+        "bridge.yaml": [.ifupdown: "bridges", .ifcfg: "bridges"],
+        "bridge_vlan.yaml": [.ifupdown: "bridges", .ifcfg: "bridges"],
+        "vlan.yaml": [.ifupdown: "vlans", .ifcfg: "vlans"],
+        "wireless.yaml": [.networkManager: "regulatory-domain", .networkd: "regulatory-domain", .ifupdown: "regulatory-domain",
+                          .ifcfg: "regulatory-domain"],
+    ]
+
+    static var pairs: [(String, NetworkStack)] { accepted.flatMap { file in NetworkStack.allCases.map { (file, $0) } } }
+
+    /// The unit profile of `text` (the pasted document and the cards read from it) for `stack`.
+    static func profile(_ text: String, stack: NetworkStack) throws -> UnitProfile {
+        var profile = try NetworkCases.profile(try NetplanV2.interfaces(text), stack: stack)
+        profile.netplan = text
+        return profile
+    }
+
+    /// The files the network step plans for `profile`, written into `folder` with their modes.
+    static func plannedFiles(_ profile: UnitProfile, into folder: TemporaryDirectory) throws -> [RenderedFile] {
+        let plan = try NetworkStep.plan(profile, root: TargetRoot(folder.path))
+        return try plan.changes.compactMap { change in
+            guard case let .write(contents, metadata) = change.action else { return nil }
+            let text = String(decoding: contents, as: UTF8.self)
+            let path = try folder.write(String(change.path.dropFirst()), text)
+            chmod(path, mode_t(metadata?.mode ?? 0o644))
+            return RenderedFile(path: change.path, text: text, mode: metadata?.mode ?? 0o644, reason: change.reason, secret: change.secret)
+        }
+    }
+
+    /// What the stack's own tool says is wrong with `files` under `folder`; empty when it accepts them.
+    static func complaints(_ stack: NetworkStack, files: [RenderedFile], folder: TemporaryDirectory) throws -> [String] {
+        switch stack {
+        case .netplan:
+            let result = try runProcess("/usr/sbin/netplan", ["generate", "--root-dir", folder.path])
+            return result.status == 0 && result.error.isEmpty ? [] : ["netplan generate: \(result.status) \(result.error)"]
+        case .networkManager:
+            let profiles = files.filter { $0.path.hasSuffix(".nmconnection") }.map { (($0.path as NSString).lastPathComponent as NSString).deletingPathExtension }
+            let result = try networkManagerShow(folder, profiles: profiles, fields: "connection.id")
+            let listed = Set(result.output.split(separator: "\n").map { String($0.dropFirst("connection.id:".count)) })
+            let missing = profiles.filter { !listed.contains($0) }
+            // The daemon names a keyfile it cannot load, and why, in its log.
+            let warnings = result.error.split(separator: "\n").filter { line in
+                line.contains("imprint-") && (line.contains("<warn>") || line.contains("<error>") || line.contains("invalid"))
+            }
+            return (missing.isEmpty ? [] : ["NetworkManager lists no \(missing)"]) + warnings.map(String.init)
+        case .networkd:
+            return try networkdComplaints(folder, files: files)
+        case .ifupdown:
+            let path = folder.file("etc/network/interfaces.d/imprint")
+            let list = try runProcess("/usr/sbin/ifquery", ["-i", path, "--list", "--allow", "hotplug"])
+            let state = try TemporaryDirectory("ifstate")
+            let up = try runProcess("/usr/sbin/ifup", ["-n", "-a", "--allow", "hotplug", "-i", path, "--state-dir", state.path])
+            var found: [String] = []
+            if list.status != 0 || !list.error.isEmpty { found.append("ifquery: \(list.error)") }
+            // With -n, stderr lists the commands ifup would run; its own complaints start with "ifup:".
+            if up.status != 0 || up.error.contains("ifup:") { found.append("ifup -n: \(up.error)") }
+            return found
+        case .ifcfg:
+            return try files.filter { $0.path.contains("/network-scripts/") }.compactMap { file in
+                let result = try runProcess("/bin/bash", ["-c", "set -eu; . \(folder.file(String(file.path.dropFirst())))"])
+                return result.status == 0 && result.error.isEmpty ? nil : "\(file.path): \(result.error)"
+            }
+        }
+    }
+}
+
+@Suite struct NetplanExampleStackTests {
+    /// Enough of netplan's examples are read: the bar is 20 of 29.
+    @Test func enoughExamplesAccepted() {
+        #expect(ExampleCases.accepted.count >= 17, "\(ExampleCases.accepted)")
+        #expect(Set(ExampleCases.refused.keys).isSubset(of: ExampleCases.accepted))
+    }
+
+    /// Each accepted example, planned for each stack as a run plans it, is either accepted by that stack's real
+    /// tool (`netplan generate`, the NetworkManager daemon, systemd-networkd, `ifquery` and `ifup -n`, bash for
+    /// ifcfg) or refused at plan time naming the setting, the stack and the stacks that carry it.
+    @Test(arguments: ExampleCases.pairs)
+    func exampleRendersOrIsRefused(_ file: String, _ stack: NetworkStack) throws {
+        let text = try String(contentsOfFile: ExampleCases.folder + file, encoding: .utf8)
+        let folder = try TemporaryDirectory("example")
+        let profile = try ExampleCases.profile(text, stack: stack)
+        if let key = ExampleCases.refused[file]?[stack] {
+            #expect {
+                try ExampleCases.plannedFiles(profile, into: folder)
+            } throws: { error in
+                let message = "\(error)"
+                return message.contains("network \(key) of ") && message.contains("for the \(stack.rawValue) stack")
+                    && message.contains("force netplan") && message.contains("remove '\(key)'")
+            }
+            return
+        }
+        let files = try ExampleCases.plannedFiles(profile, into: folder)
+        // network_manager.yaml only picks the renderer: no card, nothing written.
+        #expect(files.isEmpty == profile.interfaces.isEmpty)
+        if files.isEmpty { return }
+        #expect(try ExampleCases.complaints(stack, files: files, folder: folder) == [], "\(files.map(\.text))")
+    }
+}
