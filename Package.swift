@@ -163,7 +163,7 @@ let package = Package(
         .target(
             name: "ImprintServerCommands",
             dependencies: [
-                "ImprintServer", "ImprintCore", "ImprintInventory",
+                "ImprintServer", "ImprintCore", "ImprintInventory", "ImprintRemote", "ImprintWire",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],

@@ -119,6 +119,11 @@ public final class ServerClient: Sendable {
         try call("POST", ServerAPI.windowsPath, body: encode(request), as: DeploymentWindow.self, signed: false)
     }
 
+    /// The windows open now.
+    public func windows() throws(RemoteError) -> [DeploymentWindow] {
+        try call("GET", ServerAPI.windowsPath, as: [DeploymentWindow].self, signed: false)
+    }
+
     /// Closes a group's window.
     public func closeWindow(group: String) throws(RemoteError) {
         _ = try exchange("DELETE", ServerAPI.windowPath(group: Self.pathComponent(group)), signed: false)

@@ -16,9 +16,13 @@ public struct ServerCommand: AsyncParsableCommand {
             record: a unit gets an action, a token and its record's secrets only inside a deployment window that an \
             admin opened for its group.
 
-            Exit codes: 0 success, 1 failure, 64 usage, 65 invalid input, 66 missing inventory or library.
+            init and serve run on the server; window, unit and fleet are the admin's commands, which talk to a running \
+            server over its admin API with the admin token (from any machine that has the token file).
+
+            Exit codes: 0 success, 1 failure, 64 usage, 65 invalid input, 66 missing inventory or library (or token \
+            file), 69 the server cannot be reached, 77 the admin token refused, 10 no such group or unit.
             """,
-        subcommands: [InitCommand.self, ServeCommand.self])
+        subcommands: [InitCommand.self, ServeCommand.self, WindowCommand.self, UnitCommand.self, FleetCommand.self])
 
     public init() {}
 }

@@ -1,5 +1,6 @@
 import Foundation
 import ImprintTestSupport
+import ImprintWire
 import Testing
 
 /// `imprint-server init` and `serve` on good and bad input: the exit codes and messages README documents.
@@ -52,5 +53,41 @@ import Testing
 
         let missing = try runProcess(binary, ["serve", "--inventory", folder.file("none.db"), "--library", folder.file("library")], timeout: .seconds(30))
         #expect(missing.status == 66)
+    }
+
+    /// The admin's commands talk to a running server with the admin token: a window opened, listed and closed, a
+    /// unit protected, the fleet listed; a wrong token is 77, a server that does not answer 69, a bad action 64.
+    @Test func adminCommandsDriveTheServer() throws {
+        let server = try RunningServer(setup: [
+            ["inventory", "group", "add", "lab", "--naming-pattern", "LAB-{##}"],
+            ["inventory", "add", "LAB-01", "--group", "lab", "--serial", "LABSERIAL1"],
+        ])
+        let connection = ["--server", server.url, "--admin-token-file", server.adminTokenFile]
+        let opened = try runProcess(binary, ["window", "open", "lab", "--actions", "enrol,personalize", "--minutes", "45", "--maximum-new-units", "3"] + connection)
+        #expect(opened.status == 0, "\(opened.error)")
+        #expect(opened.output.contains("lab: enrol, personalize until ") && opened.output.contains("0 of 3 new units"))
+        let listed = try runProcess(binary, ["window", "list", "--json"] + connection)
+        let windows = try JSONDecoder.server.decode([DeploymentWindow].self, from: Data(listed.output.utf8))
+        #expect(windows.map(\.group) == ["lab"] && windows.first?.openedBy.hasPrefix("admin token from") == true)
+
+        #expect(try runProcess(binary, ["unit", "protect", "LAB-01"] + connection).status == 0)
+        let fleet = try runProcess(binary, ["fleet", "--group", "lab", "--json"] + connection)
+        let rows = try JSONDecoder.server.decode([FleetRow].self, from: Data(fleet.output.utf8))
+        #expect(rows.first?.protected == true)
+        #expect(try runProcess(binary, ["unit", "protect", "LAB-99"] + connection).status == 10)
+
+        #expect(try runProcess(binary, ["window", "close", "lab"] + connection).status == 0)
+        #expect(try runProcess(binary, ["window", "list"] + connection).output.contains("no window is open"))
+
+        let folder = try TemporaryDirectory("imprint-admin")
+        let wrong = try folder.write("wrong.token", "not-the-token\n")
+        let refused = try runProcess(binary, ["window", "list", "--server", server.url, "--admin-token-file", wrong])
+        #expect(refused.status == 77, "\(refused.error)")
+        let nowhere = try runProcess(binary, ["window", "list", "--server", "http://127.0.0.1:\(try freeLoopbackPort())", "--admin-token-file", server.adminTokenFile], timeout: .seconds(120))
+        #expect(nowhere.status == 69, "\(nowhere.error)")
+        let badAction = try runProcess(binary, ["window", "open", "lab", "--actions", "reimage"] + connection)
+        #expect(badAction.status == 64 && badAction.error.contains("'reimage'"))
+        let noToken = try runProcess(binary, ["window", "list", "--server", server.url, "--admin-token-file", folder.file("none")])
+        #expect(noToken.status == 66)
     }
 }

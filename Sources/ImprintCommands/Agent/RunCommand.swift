@@ -110,7 +110,10 @@ struct RunCommand: ContextCommand {
             if reporting { Self.queue(UnitReport(event: .failed, message: "\(error)", time: context.clock()), in: root, context: context) }
             throw error
         }
-        if reporting {
+        // A run of some steps with nothing to do (the printers service at every boot) is not worth a report; a full
+        // run's "unchanged" is the unit saying it is up and as the record says.
+        let partial = selection.only != nil || selection.skip != nil
+        if reporting && !(partial && done.outcome.result != .applied) {
             let applied = done.outcome.result == .applied
             Self.queue(
                 UnitReport(event: applied ? .applied : .unchanged, identity: done.outcome.identity, time: context.clock()),
