@@ -153,3 +153,32 @@ public func bootUEFI(
     let text = (try? Data(contentsOf: URL(fileURLWithPath: console))).map { String(decoding: $0, as: UTF8.self) } ?? ""
     return UEFIBoot(console: text, status: qemu.status, error: qemu.error, seconds: Date().timeIntervalSince(started))
 }
+
+/// The demo unit RM204-07's firmware identifiers, as qemu's `-smbios` gives them to a guest.
+public let demoUnitSMBIOS = [
+    "-smbios", "type=1,manufacturer=Dell Inc.,product=OptiPlex 7090,serial=7XK07QF9,uuid=4c4c4544-0007-4b10-805b-b7c04f513f34",
+    "-smbios", "type=3,asset=SCH-4007",
+]
+
+/// Boots `disk` (an ext4 file system made from `root`, the whole disk) with qemu under software emulation, on the
+/// root's own kernel and initramfs, as the demo unit RM204-07 (its DMI identifiers and MAC), until it powers off;
+/// the serial console goes to `console`, which it returns.
+/// - Parameters:
+///   - network: qemu's `-nic` value; the default is a user-mode network with the unit's MAC.
+public func bootDirectKernel(
+    root: String, disk: String, console: String, network: String = "user,model=virtio-net-pci,mac=3c:52:82:20:04:07"
+) throws -> (status: Int32, error: String, console: String) {
+    let boot = try FileManager.default.contentsOfDirectory(atPath: root + "/boot")
+    guard let kernel = boot.first(where: { $0.hasPrefix("vmlinuz-") }), let initrd = boot.first(where: { $0.hasPrefix("initrd.img-") }) else {
+        throw TestSupportError("\(root)/boot has no vmlinuz-* and initrd.img-*")
+    }
+    let qemu = try runProcess("/usr/bin/timeout", [
+        "-s", "KILL", "900", "qemu-system-x86_64", "-machine", "q35", "-m", "1024", "-smp", "2", "-nographic", "-no-reboot",
+        "-kernel", root + "/boot/" + kernel, "-initrd", root + "/boot/" + initrd,
+        "-append", "root=/dev/vda rw console=ttyS0 panic=-1",
+        "-drive", "file=\(disk),if=virtio,format=raw",
+        "-nic", network,
+    ] + demoUnitSMBIOS + ["-serial", "file:\(console)", "-display", "none", "-monitor", "none"])
+    let text = (try? Data(contentsOf: URL(fileURLWithPath: console))).map { String(decoding: $0, as: UTF8.self) } ?? ""
+    return (qemu.status, qemu.error, text)
+}

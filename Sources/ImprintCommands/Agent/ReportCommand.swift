@@ -81,7 +81,7 @@ struct ReportCommand: ContextCommand {
         /// Reports the server refused as malformed, by file name, with its message.
         var refused: [String: String]
         /// Why it stopped before the end of the queue, null when it reached the end.
-        var stopped: String?
+        @Nullable var stopped: String?
 
         init(server: String, unit: String, flush: ReportQueue.Flush) {
             self.server = server
@@ -90,18 +90,6 @@ struct ReportCommand: ContextCommand {
             left = flush.left
             refused = flush.refused
             stopped = flush.stopped.map { "\($0)" }
-        }
-
-        enum CodingKeys: String, CodingKey { case server, unit, sent, left, refused, stopped }
-
-        func encode(to encoder: any Encoder) throws {
-            var container = encoder.container(keyedBy: CodingKeys.self)
-            try container.encode(server, forKey: .server)
-            try container.encode(unit, forKey: .unit)
-            try container.encode(sent, forKey: .sent)
-            try container.encode(left, forKey: .left)
-            try container.encode(refused, forKey: .refused)
-            try container.encode(stopped, forKey: .stopped)
         }
     }
 }

@@ -123,24 +123,9 @@ struct DiskView: Encodable {
     var bootFallback: [String]
     /// The firmware boot entry it made on a live UEFI machine (`debian: \EFI\debian\shimx64.efi on partition 1`),
     /// null for a disk image file, without UEFI, or with --no-boot-entry.
-    var bootEntry: String?
+    @Nullable var bootEntry: String?
     /// Whether the restored system's initramfs was made again (a rewritten resume device or crypttab).
     var initramfsRegenerated: Bool
-
-    enum CodingKeys: String, CodingKey { case image, disk, restored, laid, rewrites, bootFallback, bootEntry, initramfsRegenerated }
-
-    func encode(to encoder: any Encoder) throws {
-        var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(image, forKey: .image)
-        try container.encode(disk, forKey: .disk)
-        try container.encode(restored, forKey: .restored)
-        try container.encode(laid, forKey: .laid)
-        try container.encode(rewrites, forKey: .rewrites)
-        try container.encode(bootFallback, forKey: .bootFallback)
-        // Always present, null when no entry was made, so a script can tell "none" from an older Imprint.
-        try container.encode(bootEntry, forKey: .bootEntry)
-        try container.encode(initramfsRegenerated, forKey: .initramfsRegenerated)
-    }
 }
 
 /// What `restore --disk --dry-run` found once every check had passed: thrown out of the restore before it writes.

@@ -1,0 +1,96 @@
+import Foundation
+import ImprintTestSupport
+import ImprintWire
+import Testing
+
+/// A unit installed with `--server`, booted for real in qemu: its first-boot agent's report reaches the server
+/// after the network is up, and one made while the server was down arrives at the next boot.
+@Suite(.serialized) struct ServerBootTests {
+    static let demoSetup: [[String]] = ["printers", "groups", "units"].map { ["inventory", "import", fixturePath("demo/\($0).csv")] }
+
+    /// Reports to the serial console once the report service has run, then powers off.
+    static let checkService = """
+        [Unit]
+        Description=Boot check for the test: report and power off
+        After=imprint-agent.service imprint-report.service multi-user.target
+
+        [Service]
+        Type=oneshot
+        StandardOutput=tty
+        StandardError=tty
+        TTYPath=/dev/ttyS0
+        ExecStart=/bin/sh -c 'echo "CHECK hostname=$(hostname)"; echo "CHECK agent=$(systemctl is-active imprint-agent.service)"; \
+        echo "CHECK report-status=$(systemctl show -p ExecMainStatus --value imprint-report.service)"; \
+        echo "CHECK queued=$(ls /var/lib/imprint/reports | grep -c json)"; echo "CHECK done"'
+        TimeoutStartSec=240
+        ExecStopPost=/bin/systemctl poweroff --no-block
+
+        [Install]
+        WantedBy=multi-user.target
+
+        """
+
+    /// Boot 1 with the server stopped: the agent personalizes from the unit's copy and the report waits (the report
+    /// service exits 69, the queue holds it). Boot 2 with the server up and a window open: the unit gets its token
+    /// and every run, the first boot's applied before the second's unchanged, reaches the unit's history in order.
+    @Test func firstBootReportsReachTheServer() throws {
+        let folder = try TemporaryDirectory()
+        let server = try RunningServer(setup: Self.demoSetup)
+        let inventory = folder.file("unit-inventory.db")
+        for command in [["inventory", "init"]] + Self.demoSetup {
+            let made = try runProcess(RunningServer.imprint, command + ["--inventory", inventory])
+            try #require(made.status == 0, "\(made.error)")
+        }
+        let root = try folder.copyDebianRoot()
+        // The guest reaches the host's loopback at the slirp network's host address, the unit's own gateway.
+        let install = try runProcess(try staticImprintBinary(), [
+            "install", "--root", root, "--inventory", inventory, "--unit", "RM204-07", "--server", "http://10.20.4.1:\(server.port)",
+        ])
+        try #require(install.status == 0, "\(install.error)")
+        let units = root + "/etc/systemd/system"
+        try Self.checkService.write(toFile: units + "/imprint-boot-check.service", atomically: true, encoding: .utf8)
+        try FileManager.default.createSymbolicLink(
+            atPath: units + "/multi-user.target.wants/imprint-boot-check.service", withDestinationPath: "/etc/systemd/system/imprint-boot-check.service")
+        try FileManager.default.createSymbolicLink(atPath: units + "/serial-getty@ttyS0.service", withDestinationPath: "/dev/null")
+        // This root enables both NetworkManager (which the agent configures) and systemd-networkd; networkd's
+        // wait-online would hold network-online.target two minutes for cards it does not manage.
+        try FileManager.default.createSymbolicLink(atPath: units + "/systemd-networkd-wait-online.service", withDestinationPath: "/dev/null")
+        let disk = folder.file("disk.img")
+        let mkfs = try runProcess("/sbin/mkfs.ext4", ["-q", "-F", "-d", root, disk, "3G"])
+        try #require(mkfs.status == 0, "\(mkfs.error)")
+        // The guest reaches the host's loopback at the user-mode network's host address, set to the unit's gateway.
+        func bootOnce(_ name: String) throws -> String {
+            let booted = try bootDirectKernel(
+                root: root, disk: disk, console: folder.file("\(name).log"),
+                network: "user,model=virtio-net-pci,mac=3c:52:82:20:04:07,net=10.20.4.0/24,host=10.20.4.1,dhcpstart=10.20.4.200")
+            #expect(booted.status == 0, "qemu: \(booted.error)")
+            return booted.console
+        }
+
+        server.stop()
+        let first = try bootOnce("first-boot")
+        #expect(first.contains("CHECK hostname=RM204-07"), "\(first.suffix(3000))")
+        #expect(first.contains("CHECK agent=active"))
+        #expect(first.contains("CHECK report-status=69"), "\(first.suffix(3000))")
+        // The agent's run and the printers service's (the demo's printers never answer, so it applies at each boot).
+        #expect(first.contains("CHECK queued=2"))
+        #expect(first.contains("CHECK done"))
+
+        try server.start()
+        try openWindow(server, group: "RM204", actions: ["personalize"])
+        let second = try bootOnce("second-boot")
+        #expect(second.contains("RM204-07 (revision 1): nothing to do, this revision was applied"), "\(second.suffix(3000))")
+        #expect(second.contains("CHECK report-status=0"), "\(second.suffix(3000))")
+        #expect(second.contains("CHECK queued=0"))
+        #expect(second.contains("the server gave RM204-07 its token"), "\(second.suffix(3000))")
+        #expect(second.contains("sent 4 reports of RM204-07"), "\(second.suffix(3000))")
+
+        let history = try runProcess(RunningServer.imprint, ["inventory", "history", "RM204-07", "--json", "--inventory", server.inventory])
+        let applied = try #require(history.output.range(of: "\"applied\""), "\(history.output)")
+        let unchanged = try #require(history.output.range(of: "\"unchanged\""), "\(history.output)")
+        #expect(applied.lowerBound < unchanged.lowerBound)
+        #expect(history.output.contains("server 127.0.0.1"))
+        let fleet = try JSONDecoder.server.decode([FleetRow].self, from: try server.admin("GET", ServerAPI.fleetPath + "?group=RM204").body)
+        #expect(fleet.first { $0.unit == "RM204-07" }?.state == .personalized)
+    }
+}
