@@ -166,6 +166,26 @@ struct SmallMasterDisk {
         #expect(noModel.status == 65)
         #expect(noModel.error.contains("--model"), "\(noModel.error)")
     }
+
+    /// A file system Imprint does not capture yet (btrfs here, made by the real mkfs.btrfs on /home) is recognised
+    /// by its type and refused by name before an image is written, and the disk is left as it was.
+    @Test func refusesAFileSystemItCannotCapture() throws {
+        let folder = try TemporaryDirectory()
+        let disk = try SmallMasterDisk(in: folder)
+        let home = folder.file("home.btrfs")
+        try SmallMasterDisk.run("/usr/bin/truncate", ["-s", "\(SmallMasterDisk.homeSize)M", home])
+        try SmallMasterDisk.run("/usr/sbin/mkfs.btrfs", ["-q", "-U", SmallMasterDisk.homeUUID, home])
+        try SmallMasterDisk.run("/bin/dd", [
+            "if=\(home)", "of=\(disk.path)", "bs=1M", "seek=\(SmallMasterDisk.homeStart)", "conv=notrunc,sparse", "status=none",
+        ])
+        let before = try SmallMasterDisk.run("/usr/bin/sha256sum", [disk.path]).output
+        let refused = try runProcess(Self.binary, ["capture", "--disk", disk.path, "-o", folder.file("z.imprint"), "--model", "X"],
+                                     environment: try environment(folder))
+        #expect(refused.status == 65, "\(refused.error)")
+        #expect(refused.error.contains("partition 3 (/home) holds btrfs"), "\(refused.error)")
+        #expect(!FileManager.default.fileExists(atPath: folder.file("z.imprint")))
+        #expect(try SmallMasterDisk.run("/usr/bin/sha256sum", [disk.path]).output == before)
+    }
 }
 
 @Suite struct DiskRestoreTests {
