@@ -46,7 +46,7 @@ let package = Package(
         .testTarget(
             name: "ImprintCommandsTests",
             dependencies: [
-                "ImprintTestSupport", "ImprintCommands", "ImprintCore", "ImprintInventory", "ImprintAgent",
+                "ImprintTestSupport", "ImprintCommands", "ImprintCore", "ImprintInventory", "ImprintAgent", "ImprintWire",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],

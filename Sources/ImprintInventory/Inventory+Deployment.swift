@@ -131,6 +131,10 @@ extension Inventory: DeploymentStore {
                     """,
                 arguments: [state.rawValue, report.percent, now, report.event.rawValue, report.message, report.identity?.image, id])
             guard report.event != .restoring else { return }
+            if report.event == .failed {
+                // The unit asks again in the same window and is armed anew: only its token could say it failed.
+                try db.execute(sql: "UPDATE unitDeployment SET armedBy = NULL WHERE unitId = ?", arguments: [id])
+            }
             let identityLine = try report.identity.map { try $0.jsonLine() } ?? "{}"
             var row = HistoryEntry(
                 unitId: id, hostname: try self.hostname(ofUnit: id, db: db), time: report.time, source: source,

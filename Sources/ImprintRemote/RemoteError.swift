@@ -22,6 +22,8 @@ public enum RemoteError: Error, Sendable {
     case nothingToDo(reason: String)
     /// The server wants the admin to confirm first ("do you need the data on this computer?").
     case needsConfirmation(reason: String)
+    /// The server said to personalize the unit as it is, where the restore lays a whole disk anew.
+    case personalizeOnly(unit: String)
     /// A file the client reads or writes in the target root, or its credential, is unusable.
     case credential(path: String, reason: String)
 }
@@ -49,6 +51,9 @@ extension RemoteError: CustomStringConvertible {
             return "the server gave this unit nothing to do: \(reason); nothing was written"
         case .needsConfirmation(let reason):
             return "the server asks first: \(reason); nothing was written"
+        case .personalizeOnly(let unit):
+            return "the server's window for unit \(unit) personalizes without restoring, and a disk is laid only from an image; "
+                + "nothing was written: ask the admin for a window that restores, or personalize the unit's mounted root with '--root DIR'"
         case let .credential(path, reason):
             return "\(quoted(path)): \(reason)"
         }

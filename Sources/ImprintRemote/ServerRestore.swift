@@ -8,9 +8,9 @@ import ImprintWire
 public struct ServerRestoreRequest {
     /// This unit's facts, as `run` and `identify` read them.
     public var facts: HardwareFacts
-    /// The root to restore into (the unit's mounted, empty root) or to personalize.
-    public var target: TargetRoot
-    /// Erase a target that is not empty, and restore an image whose models do not name this unit's.
+    /// Where the image goes (a folder, or a whole disk laid anew), and the root to personalize.
+    public var destination: any RestoreDestination
+    /// Restore an image whose models do not name this unit's.
     public var force: Bool
     public var threads: Int
     /// The passphrase of an encrypted image, asked for only when the image is encrypted.
@@ -20,12 +20,12 @@ public struct ServerRestoreRequest {
     public var clock: () -> Date
 
     public init(
-        facts: HardwareFacts, target: TargetRoot, force: Bool = false,
+        facts: HardwareFacts, destination: any RestoreDestination, force: Bool = false,
         threads: Int = ProcessInfo.processInfo.activeProcessorCount, passphrase: (() throws -> String)? = nil,
         settings: RunSettings, clock: @escaping () -> Date = Date.init
     ) {
         self.facts = facts
-        self.target = target
+        self.destination = destination
         self.force = force
         self.threads = threads
         self.passphrase = passphrase
@@ -51,33 +51,30 @@ public struct ServerDeployment {
 
 /// `imprint restore --server`: asks the deployment server what this unit should do and does it.
 public enum ServerRestore {
-    /// Identifies the unit to the server and follows its answer: restores the image it names into the target
-    /// (streamed, resumed across broken connections, checked as from a pipe), keeps the server's address and the
-    /// unit's token in the root (`ServerLink`), personalizes it through `Agent.personalize` with the server's record,
-    /// and reports `restoring` with its percent, then `applied` (or `unchanged`) with the identity line, or `failed`
-    /// with the message.
+    /// Identifies the unit to the server and follows its answer: restores the image it names into the request's
+    /// destination (streamed, resumed across broken connections, checked as from a pipe), keeps the server's address
+    /// and the unit's token in the root (`ServerLink`), personalizes it through `Agent.personalize` with the
+    /// server's record, finishes the destination (a disk's ESP), and reports `restoring` with its percent, then
+    /// `applied` (or `unchanged`) with the identity line, or `failed` with the message.
     /// - Parameters:
-    ///   - confirmErasing: asked, with what the target holds, before a restore erases a target that is not empty
-    ///     (without `force`); false refuses.
     ///   - warn: a warning for the technician (restoring an image of another model under `force`).
     ///   - progress: the image bytes read so far and the image's size.
     ///   - waiting: called once when another run holds the root's lock.
     /// - Throws: `RemoteError.nothingToDo` and `.needsConfirmation` with the server's reason, before anything is
-    ///   written; what the restore or the agent throws, after reporting `failed`.
-    /// - Important: erases and writes the target root.
+    ///   written; what the destination, the restore or the agent throws, after reporting `failed`.
+    /// - Important: erases and writes the destination.
     public static func run(
-        _ request: ServerRestoreRequest, client: ServerClient, confirmErasing: ([String]) -> Bool = { _ in false },
-        warn: (String) -> Void = { _ in }, progress: ((_ read: UInt64, _ total: UInt64) -> Void)? = nil,
-        waiting: () -> Void = {}
+        _ request: ServerRestoreRequest, client: ServerClient, warn: (String) -> Void = { _ in },
+        progress: ((_ read: UInt64, _ total: UInt64) -> Void)? = nil, waiting: () -> Void = {}
     ) throws -> ServerDeployment {
-        let target = request.target
-        let present = try Restore.contents(of: target.path)
+        let destination = request.destination
+        let root = destination.root
         // A root that holds this server's credential signs with it: a unit asking again in the window that armed it.
         var asking = client
-        if let kept = try? ServerLink.credential(in: target), (try? ServerLink.server(in: target)) == client.server {
+        if let kept = try? ServerLink.credential(in: root), (try? ServerLink.server(in: root)) == client.server {
             asking = client.signing(as: kept)
         }
-        let answer = try asking.identify(IdentifyRequest(facts: request.facts, diskHoldsData: !present.isEmpty))
+        let answer = try asking.identify(IdentifyRequest(facts: request.facts, diskHoldsData: !destination.present.isEmpty))
         switch answer.action {
         case .nothing: throw RemoteError.nothingToDo(reason: answer.reason ?? "the server gave no reason")
         case .needsConfirmation: throw RemoteError.needsConfirmation(reason: answer.reason ?? "the admin must approve this unit")
@@ -103,39 +100,34 @@ public enum ServerRestore {
         do {
             var work = ServerDeployment.Work.personalized
             var settings = request.settings
-            if answer.action == .restore {
+            switch answer.action {
+            case .restore:
                 guard let image = answer.image else {
                     throw RemoteError.unexpectedAnswer(url: client.server + ServerAPI.identifyPath, reason: "a restore answer without an image")
                 }
-                if !present.isEmpty && !request.force {
-                    try target.checkRestoreFinished()
-                    guard confirmErasing(present) else { throw ImageError.targetNotEmpty(path: target.path, entries: present) }
-                }
+                try destination.confirmErasing()
                 progressReports.send(UnitReport(event: .restoring, percent: 0, time: request.clock()))
                 var reported = 0
                 let read = try ImageStream.reading(image: image.id, etag: image.etag, from: unitClient) { input in
-                    try Restore.run(input, root: target.path, threads: request.threads, passphrase: request.passphrase, approve: { manifest in
-                        if !manifest.fits(model: request.facts.model) {
-                            let refusal = ImageError.wrongModel(imageModels: manifest.models, unitModel: request.facts.model)
-                            guard request.force else { throw refusal }
-                            warn("restoring anyway (--force): \(refusal)")
-                        }
-                        // Erase only now: the image is readable and for this unit.
-                        if !present.isEmpty { try Restore.erase(target.path) }
-                    }, progress: { read in
-                        progress?(read, image.bytes)
-                        let percent = Int(min(99, read * 100 / max(1, image.bytes)))
-                        if percent >= reported + 10 {
-                            reported = percent
-                            progressReports.send(UnitReport(event: .restoring, percent: percent, time: request.clock()))
-                        }
-                    })
+                    try Restore.run(
+                        input, into: destination, model: request.facts.model, force: request.force, threads: request.threads,
+                        passphrase: request.passphrase, warn: warn, progress: { read in
+                            progress?(read, image.bytes)
+                            let percent = Int(min(99, read * 100 / max(1, image.bytes)))
+                            if percent >= reported + 10 {
+                                reported = percent
+                                progressReports.send(UnitReport(event: .restoring, percent: percent, time: request.clock()))
+                            }
+                        })
                 }
                 work = .restored(image, read)
                 settings.imageID = image.id
+            default:
+                guard destination.personalizesInPlace else { throw RemoteError.personalizeOnly(unit: unit) }
             }
-            try ServerLink.write(server: client.server, credential: credential, into: target)
-            let done = try Agent.personalize(request.facts, settings: settings, directory: directory, root: target, waiting: waiting)
+            try ServerLink.write(server: client.server, credential: credential, into: root)
+            let done = try Agent.personalize(request.facts, settings: settings, directory: directory, root: root, waiting: waiting)
+            try destination.finish()
             if done.outcome.result == .nothingToDo {
                 directory.send(UnitReport(event: .unchanged, identity: done.outcome.identity, time: request.clock()))
             }

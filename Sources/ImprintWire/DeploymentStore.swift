@@ -56,7 +56,8 @@ public protocol DeploymentStore: Sendable {
     /// Takes an admin action on a unit (`arm` forgets its token; `approve` approves it in `window`).
     func apply(_ action: ServerAPI.UnitAction, unit: String, window: Int64?) throws
 
-    /// Keeps a unit's report: its state for the fleet page and, for a run, a line of the unit's history.
+    /// Keeps a unit's report: its state for the fleet page and, for a run, a line of the unit's history. A failure
+    /// ends the unit's arming, so it is armed anew when it asks again in the same window.
     func record(_ report: UnitReport, unit: String, source: String, now: Date) throws
     /// Marks a unit that got `needs-confirmation` as waiting for the admin's approval.
     func markPending(unit: String) throws

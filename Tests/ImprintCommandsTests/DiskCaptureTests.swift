@@ -1,5 +1,6 @@
 import Foundation
 import ImprintTestSupport
+import ImprintWire
 import Testing
 
 /// A small master disk built with the real tools in a test's folder: a GPT with an ESP (FAT32, made and filled by
@@ -436,6 +437,74 @@ struct SmallMasterDisk {
 
     /// restore --disk --json prints exactly the fields README documents for it: the layout laid with the new ids,
     /// the rewrites, the boot fallback and (null for an image file) the firmware boot entry.
+    /// `restore --server URL --disk DISK`: the server's image is streamed onto a whole disk, laid and rewritten as from
+    /// a file, personalized with the server's record, with the server's address and the unit's token (0600) in the
+    /// new root and the ESP written last; `--json` says what was laid. A window that only personalizes is exit 30; a
+    /// disk holding data is refused (exit 22); neither changes one byte. The refusal is reported `failed`, and the
+    /// same unit, asking again in the same window with `--force`, is armed anew and restored. An admin restores the
+    /// image by its URL onto a blank disk.
+    @Test func fromTheServer() throws {
+        let (folder, image, master, environment) = try captured()
+        let demo = ["printers", "groups", "units"].map { ["inventory", "import", fixturePath("demo/\($0).csv")] }
+        let server = try RunningServer(setup: demo)
+        let added = try runProcess(Self.binary, ["library", "add", image, "--library", server.library])
+        #expect(added.status == 0, "\(added.error)")
+        let facts = fixturePath("demo/facts/RM204-07.json")
+        let holding = folder.file("holding.img")
+        try FileManager.default.copyItem(atPath: master.path, toPath: holding)
+        let before = try runProcess("/usr/bin/sha256sum", [holding]).output
+
+        // A window that only personalizes has no image for a disk: exit 30, nothing written.
+        let personalizing = try server.admin("POST", ServerAPI.windowsPath, json: #"{"group":"RM204","actions":["personalize"],"minutes":30}"#)
+        #expect(personalizing.status == 201, "\(personalizing.text)")
+        let nothing = try runProcess(Self.binary, ["restore", "--server", server.url, "--disk", holding, "--facts", facts, "--force"], environment: environment)
+        #expect(nothing.status == 30, "\(nothing.error)")
+        #expect(nothing.error.contains("personalizes without restoring"), "\(nothing.error)")
+        #expect(try runProcess("/usr/bin/sha256sum", [holding]).output == before)
+        #expect(try server.admin("DELETE", ServerAPI.windowPath(group: "RM204")).status == 204)
+
+        let opened = try server.admin("POST", ServerAPI.windowsPath, json: #"{"group":"RM204","actions":["restore"],"minutes":30}"#)
+        #expect(opened.status == 201, "\(opened.text)")
+        let refused = try runProcess(Self.binary, ["restore", "--server", server.url, "--disk", holding, "--facts", facts], environment: environment)
+        #expect(refused.status == 22, "\(refused.error)")
+        #expect(try runProcess("/usr/bin/sha256sum", [holding]).output == before)
+        let fleet = try JSONDecoder.server.decode([FleetRow].self, from: try server.admin("GET", ServerAPI.fleetPath).body)
+        #expect(fleet.first { $0.unit == "RM204-07" }?.state == .failed)
+
+        let restored = try runProcess(
+            Self.binary, ["restore", "--server", server.url, "--disk", holding, "--facts", facts, "--force", "--json"], environment: environment)
+        #expect(restored.status == 0, "\(restored.error)")
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(restored.output.utf8)) as? [String: Any])
+        #expect(json["root"] is NSNull && json["work"] as? String == "restored")
+        let disk = try #require(json["disk"] as? [String: Any])
+        #expect((disk["rewrites"] as? [[String: Any]])?.contains { $0["path"] as? String == "/etc/fstab" } == true)
+        #expect((json["run"] as? [String: Any])?["result"] as? String == "applied")
+
+        let partitions = try table(holding)
+        let root = try partitionProbe(holding, partitions[1])
+        #expect(root["UUID"] != SmallMasterDisk.rootUUID)
+        #expect(try read("/etc/fstab", holding, offset: partitions[1].start).contains("UUID=\(root["UUID"] ?? "?") "))
+        #expect(try read("/etc/hostname", holding, offset: partitions[1].start) == "RM204-07\n")
+        #expect(try read("/etc/imprint/server", holding, offset: partitions[1].start) == server.url + "\n")
+        let token = try SmallMasterDisk.run("/sbin/debugfs", ["-R", "stat /var/lib/imprint/server-token", "\(holding)?offset=\(partitions[1].start)"]).output
+        #expect(token.contains("Mode:  0600"), "\(token)")
+        let fallback = try SmallMasterDisk.run("/usr/bin/mtype", ["-i", "\(holding)@@\(partitions[0].start)", "::/EFI/BOOT/BOOTX64.EFI"]).output
+        #expect(fallback == "shim, as the fallback loader\n")
+        let after = try JSONDecoder.server.decode([FleetRow].self, from: try server.admin("GET", ServerAPI.fleetPath).body)
+        #expect(after.first { $0.unit == "RM204-07" }?.state == .personalized)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: folder.file("tmp")).isEmpty)
+        #expect(try runProcess("/sbin/losetup", ["-j", holding]).output.isEmpty)
+
+        // An admin restores the library's image by its URL onto a blank disk: laid and rewritten, not personalized.
+        let blank = try blankDisk(folder, "blank.img", megabytes: 600)
+        let byURL = try runProcess(
+            Self.binary, ["restore", server.url + ServerAPI.imagesPath + "/master.imprint", "--disk", blank, "--admin-token-file", server.adminTokenFile, "--facts", facts],
+            environment: environment)
+        #expect(byURL.status == 0, "\(byURL.error)")
+        #expect(byURL.output.contains("/etc/fstab: 3 rewritten"), "\(byURL.output)")
+        #expect(try read("/etc/hostname", blank, offset: try table(blank)[1].start) == "master\n")
+    }
+
     @Test func reportsJSON() throws {
         let (folder, image, _, environment) = try captured()
         let disk = try blankDisk(folder, "unit.img", megabytes: 600)

@@ -63,6 +63,31 @@ import Testing
         for secret in [token, server.adminToken, "correct horse battery"] { #expect(!log.contains(secret)) }
     }
 
+    /// A unit that reports `failed` (signed with its token) is armed anew, with a new token, when it asks again in the
+    /// same window; a progress report or an unsigned `failed` does not end its arming.
+    @Test func aFailedUnitAsksAgain() throws {
+        let server = try RunningServer(setup: Self.lab)
+        try openWindow(server, group: "lab", actions: ["personalize"])
+        let token = try #require(try identify(server, serial: "SEAT1SERIAL").1?.token)
+        let path = ServerAPI.reportPath(unit: "LAB-SEAT1")
+        let progress = Data(#"{"event":"restoring","percent":40,"time":"2026-12-01T10:00:00Z"}"#.utf8)
+        #expect(try httpRequest("POST", server.url + path, headers: try signed(server, token: token, unit: "LAB-SEAT1", path: path, body: progress), body: progress).status == 204)
+        #expect(try identify(server, serial: "SEAT1SERIAL").1?.action == .nothing)
+
+        let failed = Data(#"{"event":"failed","message":"the disk is too small","time":"2026-12-01T10:01:00Z"}"#.utf8)
+        #expect(try httpRequest("POST", server.url + path, body: failed).status == 401)
+        #expect(try identify(server, serial: "SEAT1SERIAL").1?.action == .nothing)
+        #expect(try httpRequest("POST", server.url + path, headers: try signed(server, token: token, unit: "LAB-SEAT1", path: path, body: failed), body: failed).status == 204)
+
+        let (_, again) = try identify(server, serial: "SEAT1SERIAL")
+        #expect(again?.action == .personalize && again?.unit == "LAB-SEAT1")
+        let second = try #require(again?.token)
+        #expect(second != token)
+        #expect(try identify(server, serial: "SEAT1SERIAL").1?.action == .nothing)
+        let audit = try JSONDecoder.server.decode([AuditEntry].self, from: try server.admin("GET", ServerAPI.auditPath).body)
+        #expect(audit.filter { $0.event == "armed" && $0.unit == "LAB-SEAT1" }.count == 2)
+    }
+
     /// Facts naming another unit's MAC (with a serial of their own) are a conflict: no token for either unit.
     @Test func factsNamingAnotherUnitGetNoToken() throws {
         let server = try RunningServer(setup: Self.lab)

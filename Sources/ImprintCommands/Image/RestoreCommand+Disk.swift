@@ -8,75 +8,52 @@ extension RestoreCommand {
     /// Restores the whole-disk image at `path` onto `disk`: checks the image's layout against the disk, asks (twice)
     /// before erasing a disk that holds data, lays a new GPT and new file systems, restores the tree, rewrites the
     /// ids the system names, gives it its identity and writes the ESP last.
-    func restore(_ path: String, onto disk: String, facts unitFacts: HardwareFacts?, context: CommandContext) throws {
-        let input = try ImageInput(path: path)
-        let folder = try DiskSource.makeFolder()
-        var target: DiskTarget?
-        defer {
-            target?.close()
-            rmdir(folder)
-        }
-        let bar = ProgressBar("restore", counting: .compressed, total: input.size, context: context)
+    /// - Parameters:
+    ///   - size: the image's size, for the progress bar.
+    ///   - reading: runs the engine it is given over the image's input.
+    func restore(
+        _ path: String, size: UInt64?, onto disk: String, facts unitFacts: HardwareFacts?, context: CommandContext,
+        reading: ((ImageInput) throws -> ReadResult) throws -> ReadResult
+    ) throws {
+        let destination = try DiskDestination(disk, image: path, command: self, context: context)
+        defer { destination.close() }
+        let bar = ProgressBar("restore", counting: .compressed, total: size, context: context)
         defer { bar?.stop() }
         let result: ReadResult
         do {
-            result = try Restore.run(
-                input, root: folder, threads: threads ?? ProcessInfo.processInfo.activeProcessorCount,
-                passphrase: passphrase.provider(), approve: { manifest in
-                    target = try prepare(disk, for: manifest, path: path, model: unitFacts?.model, at: folder, context: context)
-                }, progress: { bar?.update($0) })
+            result = try reading { input in
+                try Restore.run(
+                    input, into: destination, model: unitFacts?.model, force: force,
+                    threads: threads ?? ProcessInfo.processInfo.activeProcessorCount, passphrase: passphrase.provider(),
+                    warn: { context.warn($0) }, progress: { bar?.update($0) })
+            }
         } catch let plan as DryRunPlan {
             bar?.stop()
             return context.print(plan.text)
         }
         bar?.finish()
-        guard let target else { return }
-        let rewrites = try target.rewriteReferences()
-        let initramfs = try target.regenerateInitramfs(after: rewrites)
-        let fallback = try target.addFallbackLoader()
-        let view = ImageView(manifest: result.manifest, summary: result.summary, imageBytes: input.size ?? 0)
-        let entry = noBootEntry || !BootEntry.applies(to: disk, efiVariables: Self.efiVariables) ? nil : target.plannedBootEntry()
+        let view = ImageView(manifest: result.manifest, summary: result.summary, imageBytes: size ?? 0)
         if json {
-            try context.printJSON(DiskView(
-                image: path, disk: disk, restored: view, laid: target.laid, rewrites: rewrites,
-                bootFallback: fallback.map { "/\($0.to) from /\($0.from)" },
-                bootEntry: entry.map { "\($0.label): \($0.loader) on partition \($0.partition)" },
-                initramfsRegenerated: initramfs))
-            try target.finish()
-            if let entry { _ = try entry.install() }
-            return
+            try context.printJSON(DiskView(image: path, restored: view, work: try destination.view()))
+            return try destination.finish()
         }
-        var lines = [view.text(title: "restored \(path) onto \(disk); every block and file checked")]
-        for partition in target.laid.partitions { lines.append("  laid \(partition.number)".padding(toLength: 16, withPad: " ", startingAt: 0) + ImageView.text(partition)) }
-        for rewrite in rewrites { lines.append("  ids           \(rewrite.path): \(rewrite.count) rewritten to the new disk's") }
-        if initramfs { lines.append("  initramfs     made again by the system's update-initramfs: it names the new ids too") }
-        for (from, to) in fallback { lines.append("  boot          /\(to) from /\(from): the path a unit with no boot entry starts") }
-        if let entry { lines.append("  boot entry    \(entry.label): \(entry.loader) on partition \(entry.partition), first in the firmware's boot order") }
-        context.print(lines.joined(separator: "\n"))
-        try giveIdentity(try TargetRoot(folder), manifest: result.manifest, facts: unitFacts, context: context)
-        // The ESP last: until it is written the disk does not boot, so a restore cut short is never taken for done.
-        try target.finish()
-        // The firmware's entry after the ESP: an entry never points at a loader that is not there yet.
-        if let entry { _ = try entry.install() }
+        context.print(([view.text(title: "restored \(path) onto \(disk); every block and file checked")] + destination.lines()).joined(separator: "\n"))
+        try giveIdentity(destination.root, manifest: result.manifest, facts: unitFacts, context: context)
+        try destination.finish()
     }
 
     /// Where a live system booted by UEFI shows its firmware variables.
     static let efiVariables = "/sys/firmware/efi/efivars"
 
-    /// Checks the image against the disk and this unit, asks before erasing data, then lays the disk and mounts it
-    /// under `folder`. Nothing is written to the disk before every check has passed.
+    /// Checks the image against the disk, asks before erasing what it holds (`present`), then lays the disk and
+    /// mounts it under `folder`. Nothing is written to the disk before every check has passed.
     func prepare(
-        _ disk: String, for manifest: ImageManifest, path: String, model: String?, at folder: String, context: CommandContext
+        _ disk: String, holding present: [String], for manifest: ImageManifest, path: String, at folder: String, context: CommandContext
     ) throws -> DiskTarget {
         guard let layout = manifest.disk else {
             throw CommandFailure(
                 status: .invalidInput,
                 message: "\(quoted(path)) is an image of a folder, not of a disk; restore it into a mounted root with '--root DIR'")
-        }
-        if !manifest.fits(model: model) {
-            let refusal = ImageError.wrongModel(imageModels: manifest.models, unitModel: model)
-            guard force else { throw refusal }
-            context.warn("restoring anyway (--force): \(refusal)")
         }
         let laid = try DiskTarget.plan(layout, onto: disk) { UUID().uuidString }
         let mounted = DiskUse.mounts(of: disk).map(\.mountPoint)
@@ -88,7 +65,6 @@ extension RestoreCommand {
                     + "disks that boot by UEFI so far: reinstall the master's boot loader as grub-efi, capture it again, "
                     + "or restore its tree with '--root DIR' and install a boot loader yourself")
         }
-        let present = DiskSource.contents(of: disk)
         if dryRun { throw DryRunPlan(disk: disk, present: present, master: layout, laid: laid) }
         if !present.isEmpty && !force && !confirmErasing(disk, holding: present, context: context) {
             throw ImageError.targetNotEmpty(path: disk, entries: present)
@@ -109,12 +85,109 @@ extension RestoreCommand {
     }
 }
 
+/// A whole disk to restore onto: laid anew once the image's layout has passed every check, its file systems
+/// mounted in a folder of its own; after the restore, the ids the system names are rewritten, and the ESP and the
+/// firmware's boot entry are written last (`finish`).
+final class DiskDestination: RestoreDestination {
+    let disk: String
+    let root: TargetRoot
+    let present: [String]
+    /// The image's path or URL, for messages.
+    private let image: String
+    private let command: RestoreCommand
+    private let context: CommandContext
+    private var target: DiskTarget?
+    private var rewrites: [DiskTarget.Rewrite] = []
+    private var initramfs = false
+    private var fallback: [(from: String, to: String)] = []
+    private var entry: BootEntry?
+
+    /// Makes the folder the disk's file systems will be mounted in; `close` removes it.
+    init(_ disk: String, image: String, command: RestoreCommand, context: CommandContext) throws {
+        self.disk = disk
+        self.image = image
+        self.command = command
+        self.context = context
+        present = DiskSource.contents(of: disk)
+        root = try TargetRoot(try DiskSource.makeFolder())
+    }
+
+    /// A disk is laid anew: there is no system on it to personalize as it is.
+    var personalizesInPlace: Bool { false }
+
+    /// Asked in `prepare`, once the disk is known to be large enough for the image: never in vain.
+    func confirmErasing() {}
+
+    func prepare(for manifest: ImageManifest) throws {
+        target = try command.prepare(disk, holding: present, for: manifest, path: image, at: root.path, context: context)
+    }
+
+    /// Rewrites the ids the restored system names, makes its initramfs again when they reach into it, and gives the
+    /// ESP the fallback loader.
+    func restored() throws {
+        guard let target else { return }
+        rewrites = try target.rewriteReferences()
+        initramfs = try target.regenerateInitramfs(after: rewrites)
+        fallback = try target.addFallbackLoader()
+        let wanted = !command.noBootEntry && BootEntry.applies(to: disk, efiVariables: RestoreCommand.efiVariables)
+        entry = wanted ? target.plannedBootEntry() : nil
+    }
+
+    /// The ESP last: until it is written the disk does not boot, so a restore cut short is never taken for done.
+    /// The firmware's entry after it: an entry never points at a loader that is not there yet.
+    func finish() throws {
+        try target?.finish()
+        if let entry { _ = try entry.install() }
+    }
+
+    /// Unmounts the disk and removes the folder.
+    func close() {
+        target?.close()
+        rmdir(root.path)
+    }
+
+    /// What was laid and rewritten, one line each, under the restore's summary.
+    func lines() -> [String] {
+        var lines: [String] = []
+        for partition in target?.laid.partitions ?? [] {
+            lines.append("  laid \(partition.number)".padding(toLength: 16, withPad: " ", startingAt: 0) + ImageView.text(partition))
+        }
+        for rewrite in rewrites { lines.append("  ids           \(rewrite.path): \(rewrite.count) rewritten to the new disk's") }
+        if initramfs { lines.append("  initramfs     made again by the system's update-initramfs: it names the new ids too") }
+        for (from, to) in fallback { lines.append("  boot          /\(to) from /\(from): the path a unit with no boot entry starts") }
+        if let entry { lines.append("  boot entry    \(entry.label): \(entry.loader) on partition \(entry.partition), first in the firmware's boot order") }
+        return lines
+    }
+
+    func view() throws -> DiskWork {
+        guard let target else { throw CommandFailure(status: .failure, message: "the disk \(disk) was not laid") }
+        return DiskWork(
+            disk: disk, laid: target.laid, rewrites: rewrites, bootFallback: fallback.map { "/\($0.to) from /\($0.from)" },
+            bootEntry: entry.map { "\($0.label): \($0.loader) on partition \($0.partition)" }, initramfsRegenerated: initramfs)
+    }
+}
+
 /// `imprint restore --disk --json`.
 struct DiskView: Encodable {
     var image: String
-    var disk: String
     /// The image as `verify --json` shows it.
     var restored: ImageView
+    var work: DiskWork
+
+    enum CodingKeys: String, CodingKey { case image, restored }
+
+    /// The disk's fields beside the image's, as README documents them.
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(image, forKey: .image)
+        try container.encode(restored, forKey: .restored)
+        try work.encode(to: encoder)
+    }
+}
+
+/// What a restore did to a disk, in `restore --disk --json` and `restore --server --disk --json`.
+struct DiskWork: Encodable {
+    var disk: String
     /// The layout laid on the disk: its new sizes and ids.
     var laid: DiskLayout
     /// The files whose disk ids were rewritten, and how many in each.

@@ -16,8 +16,8 @@ extension RestoreCommand {
     func validateServer() throws {
         if let server {
             do { _ = try ServerClient.root(of: server) } catch { throw ValidationError(flag: "--server", error) }
-            if disk != nil {
-                throw ValidationError("'--server' restores into a folder ('--root DIR') so far; restore a disk with an image file and '--disk'")
+            if dryRun {
+                throw ValidationError("'--dry-run' goes without '--server': asking the server arms the unit; try the image's file or URL with '--disk' and '--dry-run'")
             }
             if personalize || installAgent {
                 throw ValidationError("'--server' personalizes the root itself with the server's record; leave out '--personalize' and '--install-agent'")
@@ -34,22 +34,30 @@ extension RestoreCommand {
         }
     }
 
-    /// `restore --server URL --root DIR`: the server says what this unit does; the library does it.
+    /// `restore --server URL --root DIR` or `--disk DISK`: the server says what this unit does; the library does it.
     func restore(fromServer server: String, context: CommandContext) throws {
         let unitFacts = try facts.map { try FactsProbe.read(factsFile: $0) } ?? FactsProbe.read(root: TargetRoot("/"))
-        let target = try TargetRoot(root ?? "")
+        let destination: any RestoreDestination
+        var diskDestination: DiskDestination?
+        if let disk {
+            diskDestination = try DiskDestination(disk, image: server + ServerAPI.imagesPath, command: self, context: context)
+            destination = diskDestination!
+        } else {
+            let target = try TargetRoot(root ?? "")
+            destination = try FolderDestination(target, force: force) { present in confirm(erasing: present, in: target.path, context: context) }
+        }
+        defer { diskDestination?.close() }
         let client = try ServerClient(server: server, library: context.environment["IMPRINT_LIBCURL"])
         let request = ServerRestoreRequest(
-            facts: unitFacts, target: target, force: force, threads: threads ?? ProcessInfo.processInfo.activeProcessorCount,
-            passphrase: passphrase.provider(),
-            settings: RunSettings(live: target.path == "/", source: "restore", time: context.clock(), agentVersion: imprintVersion),
+            facts: unitFacts, destination: destination, force: force,
+            threads: threads ?? ProcessInfo.processInfo.activeProcessorCount, passphrase: passphrase.provider(),
+            settings: RunSettings(live: destination.root.path == "/", source: "restore", time: context.clock(), agentVersion: imprintVersion),
             clock: context.clock)
         let bar = ProgressBar("restore", counting: .compressed, total: nil, context: context)
         defer { bar?.stop() }
         var begun = false
         let done = try ServerRestore.run(
-            request, client: client, confirmErasing: { present in confirm(erasing: present, in: target.path, context: context) },
-            warn: { context.warn($0) },
+            request, client: client, warn: { context.warn($0) },
             progress: { read, total in
                 if !begun {
                     bar?.begin(total: total)
@@ -57,15 +65,15 @@ extension RestoreCommand {
                 }
                 bar?.update(read)
             },
-            waiting: { context.errorOutput("imprint: another run holds the lock of \(target.path); waiting\n") })
+            waiting: { context.errorOutput("imprint: another run holds the lock of \(destination.root.path); waiting\n") })
         if begun { bar?.finish() }
         if json {
-            try context.printJSON(ServerView(done, server: client.server, root: target.path))
+            try context.printJSON(ServerView(done, server: client.server, root: root, disk: try diskDestination?.view()))
         } else {
             if case .restored(let image, let read) = done.work {
                 let view = ImageView(manifest: read.manifest, summary: read.summary, imageBytes: image.bytes)
-                context.print(view.text(
-                    title: "restored image \(quoted(image.id)) from \(client.server) into \(target.path); every block and file checked"))
+                let title = "restored image \(quoted(image.id)) from \(client.server) \(disk.map { "onto \($0)" } ?? "into \(root ?? "")"); every block and file checked"
+                context.print(([view.text(title: title)] + (diskDestination?.lines() ?? [])).joined(separator: "\n"))
             }
             try RunCommand.report(done.personalization, dryRun: false, json: false, context: context)
             context.print("  server      \(client.server) in \(ServerLink.addressPath), the unit's token in \(ServerLink.credentialPath)")
@@ -82,9 +90,9 @@ extension RestoreCommand {
         guard let reference = try client.images().first(where: { $0.id == id }) else {
             throw CommandFailure(status: .notFound, message: "the server \(server) has no image \(quoted(id)); 'GET \(ServerAPI.imagesPath)' lists them")
         }
-        try restoreFolder(url, size: reference.bytes, facts: unitFacts, context: context) { engine in
-            try ImageStream.reading(image: id, etag: reference.etag, from: client, engine)
-        }
+        let reading: ((ImageInput) throws -> ReadResult) throws -> ReadResult = { engine in try ImageStream.reading(image: id, etag: reference.etag, from: client, engine) }
+        if let disk { return try restore(url, size: reference.bytes, onto: disk, facts: unitFacts, context: context, reading: reading) }
+        try restoreFolder(url, size: reference.bytes, facts: unitFacts, context: context, reading: reading)
     }
 
     /// The first line of a token file.
@@ -105,7 +113,10 @@ extension RestoreCommand {
 /// `imprint restore --server --json`.
 struct ServerView: Encodable {
     var server: String
-    var root: String
+    /// The folder restored into, null with `--disk`.
+    @Nullable var root: String?
+    /// What the restore did to the disk, as `restore --disk --json` shows it; null with `--root`.
+    @Nullable var disk: DiskWork?
     var unit: String
     /// `restored` or `personalized`.
     var work: String
@@ -115,9 +126,10 @@ struct ServerView: Encodable {
     /// Reports that did not reach the server.
     var reportProblems: [String]
 
-    init(_ done: ServerDeployment, server: String, root: String) {
+    init(_ done: ServerDeployment, server: String, root: String?, disk: DiskWork?) {
         self.server = server
         self.root = root
+        self.disk = disk
         unit = done.personalization.unit.profile.hostname.value
         switch done.work {
         case .restored(let reference, let read):

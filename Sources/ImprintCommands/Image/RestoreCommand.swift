@@ -39,11 +39,12 @@ struct RestoreCommand: ContextCommand {
 
             --server URL asks the site's deployment server what this unit does (its facts from /sys or --facts): \
             'nothing' exits 30 and 'needs-confirmation' 31, writing nothing; 'restore' streams the server's image \
-            into --root (checked as from a pipe; a broken connection resumes where it broke), 'personalize' takes \
-            the root as it is. Then the server's address goes into /etc/imprint/server and the unit's token into \
-            /var/lib/imprint/server-token (0600), the root is personalized with the server's record, and the run \
-            is reported to the server (restoring with its percent, then applied, or failed with the message). An \
-            image's URL (http(s)://SERVER/v1/images/ID) with --admin-token-file restores that image as a file. \
+            into --root, or onto --disk as from a file (checked as from a pipe; a broken connection resumes where \
+            it broke), 'personalize' takes the root as it is (not with --disk: exit 30). Then the server's address \
+            goes into /etc/imprint/server and the unit's token into /var/lib/imprint/server-token (0600), the root \
+            is personalized with the server's record, and the run is reported to the server (restoring with its \
+            percent, then applied, or failed with the message; a unit that failed may ask again). An image's URL \
+            (http(s)://SERVER/v1/images/ID) with --admin-token-file restores that image as a file would be. \
             libcurl is loaded only then (libcurl.so.4, else libcurl-gnutls.so.4, or IMPRINT_LIBCURL); without it: exit 69.
 
             Until the last file is written and synced, the target holds the marker \(TargetRoot.restoreMarker). \
@@ -110,8 +111,8 @@ struct RestoreCommand: ContextCommand {
         if dryRun && (personalize || installAgent) {
             throw ValidationError("'--dry-run' shows the disk's plan alone; run 'imprint run --dry-run' on the restored root for its identity")
         }
-        if disk != nil && (image == "-" || imageURL != nil) {
-            throw ValidationError("'--disk' reads the image from a file: its layout is checked against the disk before anything is erased")
+        if disk != nil && image == "-" {
+            throw ValidationError("'--disk' cannot read the image from standard input, where it asks before erasing the disk; give the image's file or URL")
         }
         if json && (personalize || installAgent) {
             throw ValidationError(
@@ -129,8 +130,8 @@ struct RestoreCommand: ContextCommand {
         let unitFacts = try facts.map { try FactsProbe.read(factsFile: $0) } ?? (try? FactsProbe.read(root: TargetRoot("/")))
         if let imageURL { return try restore(url: imageURL, facts: unitFacts, context: context) }
         let path = try image ?? Library.pick(model: unitFacts?.model, in: library ?? "").path
-        if let disk { return try restore(path, onto: disk, facts: unitFacts, context: context) }
         let input = try ImageInput(path: path)
+        if let disk { return try restore(path, size: input.size, onto: disk, facts: unitFacts, context: context) { engine in try engine(input) } }
         try restoreFolder(path, size: input.size, facts: unitFacts, context: context) { engine in try engine(input) }
     }
 
@@ -143,29 +144,16 @@ struct RestoreCommand: ContextCommand {
         _ path: String, size: UInt64?, facts unitFacts: HardwareFacts?, context: CommandContext,
         reading: ((ImageInput) throws -> ReadResult) throws -> ReadResult
     ) throws {
-        let model = unitFacts?.model
         let target = try TargetRoot(root ?? "")
-        let present = try Restore.contents(of: target.path)
-        if !present.isEmpty && !force {
-            try target.checkRestoreFinished()
-            if !confirm(erasing: present, in: target.path, context: context) {
-                throw ImageError.targetNotEmpty(path: target.path, entries: present)
-            }
-        }
+        let destination = try FolderDestination(target, force: force) { present in confirm(erasing: present, in: target.path, context: context) }
+        try destination.confirmErasing()
         let bar = ProgressBar("restore", counting: .compressed, total: size, context: context)
         defer { bar?.stop() }
         let result = try reading { input in
             try Restore.run(
-                input, root: target.path, threads: threads ?? ProcessInfo.processInfo.activeProcessorCount,
-                passphrase: passphrase.provider(), approve: { manifest in
-                if !manifest.fits(model: model) {
-                    let refusal = ImageError.wrongModel(imageModels: manifest.models, unitModel: model)
-                    guard force else { throw refusal }
-                    context.warn("restoring anyway (--force): \(refusal)")
-                }
-                // Erase only now: the image is readable and for this unit.
-                if !present.isEmpty { try Restore.erase(target.path) }
-            }, progress: { bar?.update($0) })
+                input, into: destination, model: unitFacts?.model, force: force,
+                threads: threads ?? ProcessInfo.processInfo.activeProcessorCount, passphrase: passphrase.provider(),
+                warn: { context.warn($0) }, progress: { bar?.update($0) })
         }
         bar?.finish()
         let view = ImageView(manifest: result.manifest, summary: result.summary, imageBytes: size ?? 0)

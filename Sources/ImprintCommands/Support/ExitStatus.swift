@@ -167,7 +167,7 @@ public struct CommandFailure: Error, CustomStringConvertible {
             }
         case .invalidURL, .credential: return .invalidInput
         case .unexpectedAnswer, .imageChanged: return .failure
-        case .nothingToDo: return .serverSaidNothing
+        case .nothingToDo, .personalizeOnly: return .serverSaidNothing
         case .needsConfirmation: return .needsConfirmation
         }
     }
