@@ -213,7 +213,7 @@ public enum Agent {
         var made = (machineID: currentID.map { IdentityRecord.MachineID(old: $0, new: $0) }, hostKeys: currentKeys)
         try planSteps(steps, request, root: root, into: &plan, made: &made)
         let identity = IdentityRecord(
-            unit: profile.hostname.value, fqdn: profile.fqdn, revision: profile.revision,
+            unit: profile.hostname.value, fqdn: profile.fqdn, group: profile.group, revision: profile.revision,
             matched: request.unit.matched.map(\.description), steps: steps.sorted().map(\.rawValue),
             machineID: made.machineID, hostKeys: made.hostKeys,
             addresses: profile.interfaces.flatMap { $0.addresses.map(\.description) },

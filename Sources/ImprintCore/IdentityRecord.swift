@@ -27,6 +27,10 @@ public struct IdentityRecord: Codable, Equatable, Sendable {
 
     public var unit: String
     public var fqdn: String
+    /// The unit's group (its room) in the inventory it was personalized from; nil for a unit in no group, and in
+    /// lines written before the field existed. A deployment server reads it on a disk to ask before erasing another
+    /// group's unit.
+    public var group: String?
     public var revision: Int
     /// The identifiers that matched the unit's record, such as "serial 7XK07QF9".
     public var matched: [String]
@@ -45,12 +49,13 @@ public struct IdentityRecord: Codable, Equatable, Sendable {
     public var result: String
 
     public init(
-        unit: String, fqdn: String, revision: Int, matched: [String], steps: [String], machineID: MachineID?,
+        unit: String, fqdn: String, group: String? = nil, revision: Int, matched: [String], steps: [String], machineID: MachineID?,
         hostKeys: [HostKey], addresses: [String], image: String?, enrolledInto: String?, inventoryCopy: String?,
         agentVersion: String, run: String, time: Date, result: String
     ) {
         self.unit = unit
         self.fqdn = fqdn
+        self.group = group
         self.revision = revision
         self.matched = matched
         self.steps = steps
@@ -71,6 +76,7 @@ public struct IdentityRecord: Codable, Equatable, Sendable {
         var container = encoder.container(keyedBy: CodingKeys.self)
         try container.encode(unit, forKey: .unit)
         try container.encode(fqdn, forKey: .fqdn)
+        try container.encode(group, forKey: .group)
         try container.encode(revision, forKey: .revision)
         try container.encode(matched, forKey: .matched)
         try container.encode(steps, forKey: .steps)
@@ -84,6 +90,19 @@ public struct IdentityRecord: Codable, Equatable, Sendable {
         try container.encode(run, forKey: .run)
         try container.encode(time, forKey: .time)
         try container.encode(result, forKey: .result)
+    }
+
+    /// The record of one line of the log; nil when the line is not one.
+    public init?(line: some StringProtocol) {
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .iso8601
+        guard let record = try? decoder.decode(IdentityRecord.self, from: Data(line.utf8)) else { return nil }
+        self = record
+    }
+
+    /// The last record of a log's text; nil when its last line is not one.
+    public static func last(ofLog text: String) -> IdentityRecord? {
+        text.split(separator: "\n").last { !$0.allSatisfy(\.isWhitespace) }.flatMap { IdentityRecord(line: $0) }
     }
 
     /// The record as one line of JSON, keys sorted, dates in ISO 8601.

@@ -169,6 +169,17 @@ extension DiskSource {
         return lines
     }
 
+    /// The last identity Imprint gave the system on `disk`: the last line of the identity log of the first ext file
+    /// system that has one, read with debugfs (not one byte of the disk changes); nil when none has.
+    public static func identity(on disk: String) -> IdentityRecord? {
+        guard let layout = try? read(disk) else { return nil }
+        for partition in layout.partitions where partition.fileSystem?.type.hasPrefix("ext") == true {
+            guard let log = try? DiskTool.output(of: DiskTool.readFile(IdentityRecord.logPath, disk: disk, offset: partition.start)) else { continue }
+            if let record = IdentityRecord.last(ofLog: log) { return record }
+        }
+        return nil
+    }
+
     /// The most recently changed file under the disk's /home (its own file system, or the root's folder), read
     /// through a read-only mount; nil when there is none or it cannot be read. Needs a private mount namespace.
     static func newestHomeFile(_ disk: String, layout: DiskLayout) -> (Date, String)? {

@@ -11,6 +11,9 @@ public protocol RestoreDestination: AnyObject {
     var root: TargetRoot { get }
     /// What the destination holds now, as a technician is shown it; empty when nothing would be lost.
     var present: [String] { get }
+    /// The group of the identity Imprint last gave the system the destination holds (its identity log), nil when
+    /// none: a deployment server asks before erasing another group's unit.
+    var identityGroup: String? { get }
     /// Whether the root can be personalized as it is, without a restore (false for a disk that is laid anew).
     var personalizesInPlace: Bool { get }
     /// Before the image is read: asks before erasing what the destination holds; throws to refuse.
@@ -42,6 +45,11 @@ public final class FolderDestination: RestoreDestination {
     }
 
     public var personalizesInPlace: Bool { true }
+
+    public var identityGroup: String? {
+        guard let log = try? root.readTrimmedText(IdentityRecord.logPath) else { return nil }
+        return IdentityRecord.last(ofLog: log)?.group
+    }
 
     /// Refuses a folder holding the remains of a restore cut short (unless `force`), or one the technician did not
     /// agree to erase.

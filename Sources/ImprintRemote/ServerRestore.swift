@@ -74,7 +74,8 @@ public enum ServerRestore {
         if let kept = try? ServerLink.credential(in: root), (try? ServerLink.server(in: root)) == client.server {
             asking = client.signing(as: kept)
         }
-        let answer = try asking.identify(IdentifyRequest(facts: request.facts, diskHoldsData: !destination.present.isEmpty))
+        let answer = try asking.identify(IdentifyRequest(
+            facts: request.facts, diskGroup: destination.identityGroup, diskHoldsData: !destination.present.isEmpty))
         switch answer.action {
         case .nothing: throw RemoteError.nothingToDo(reason: answer.reason ?? "the server gave no reason")
         case .needsConfirmation: throw RemoteError.needsConfirmation(reason: answer.reason ?? "the admin must approve this unit")

@@ -255,6 +255,39 @@ import Testing
         #expect(try isEmptyFolder(target))
     }
 
+    /// A root whose identity log says another group's inventory personalized it (the office's, by the real agent)
+    /// gets `needs-confirmation` even with `--force`: exit 31, not one file changed. The fleet shows the unit
+    /// pending; once the admin approves it, the same command restores it.
+    @Test func anotherGroupsUnitNeedsConfirmation() throws {
+        let site = try Site()
+        try site.openWindow()
+        let target = try site.localRestore()
+        let office = site.folder.file("office.db")
+        for arguments in [
+            ["inventory", "init"],
+            ["inventory", "group", "add", "OFFICE", "--naming-pattern", "OFF-{##}"],
+            ["inventory", "add", "OFF-12", "--group", "OFFICE", "--serial", "7XK12Q72"],
+            ["run", "--root", target, "--facts", Self.facts],
+        ] {
+            let done = try runProcess(RunningServer.imprint, arguments + ["--inventory", office])
+            #expect(done.status == 0, "\(arguments): \(done.error)")
+        }
+        let before = try runProcess("/usr/bin/find", [target, "-printf", "%p %s %T@\n"]).output
+
+        let asked = try runProcess(
+            RunningServer.imprint, ["restore", "--server", site.server.url, "--root", target, "--facts", Self.facts, "--force"])
+        #expect(asked.status == 31, "\(asked.error)")
+        #expect(asked.error.contains("its disk holds an Imprint identity of group 'OFFICE'"), "\(asked.error)")
+        #expect(try runProcess("/usr/bin/find", [target, "-printf", "%p %s %T@\n"]).output == before)
+        #expect(try site.fleetRow(Self.unit)?.state == .pending)
+
+        #expect(try site.server.admin("POST", ServerAPI.unitActionPath(unit: Self.unit, action: .approve)).status == 204)
+        let restored = try runProcess(
+            RunningServer.imprint, ["restore", "--server", site.server.url, "--root", target, "--facts", Self.facts, "--force"])
+        #expect(restored.status == 0, "\(restored.error)")
+        #expect(try String(contentsOfFile: target + "/etc/hostname", encoding: .utf8) == "RM204-12\n")
+    }
+
     /// Without libcurl (IMPRINT_LIBCURL naming a library the loader cannot find) the command says to install
     /// Debian's libcurl4, exits 69 and writes nothing.
     @Test func missingLibcurlIsAClearError() throws {

@@ -39,8 +39,7 @@ struct StatusCommand: ContextCommand {
         let state = Agent.state(of: root)
         var view = View(
             unit: state?.unit, revision: state?.revision, lastRun: state?.run, time: state?.time,
-            identity: try root.readTrimmedText(IdentityRecord.logPath)?.split(separator: "\n").last
-                .flatMap { identityRecord(fromLine: String($0)) },
+            identity: try root.readTrimmedText(IdentityRecord.logPath).flatMap(IdentityRecord.last(ofLog:)),
             wouldChange: [])
         do {
             let match = try global.openInventory(context, readOnly: true).match(try factsSource.read())

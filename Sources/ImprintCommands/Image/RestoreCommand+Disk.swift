@@ -115,6 +115,8 @@ final class DiskDestination: RestoreDestination {
     /// A disk is laid anew: there is no system on it to personalize as it is.
     var personalizesInPlace: Bool { false }
 
+    var identityGroup: String? { DiskSource.identity(on: disk)?.group }
+
     /// Asked in `prepare`, once the disk is known to be large enough for the image: never in vain.
     func confirmErasing() {}
 

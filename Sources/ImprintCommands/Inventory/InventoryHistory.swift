@@ -33,7 +33,7 @@ struct InventoryHistory: ContextCommand {
 
     /// What the admin should notice in a run beyond its result: an unknown unit that enrolled itself.
     static func note(_ entry: HistoryEntry) -> String {
-        guard let identity = identityRecord(fromLine: entry.identity), let group = identity.enrolledInto else { return "" }
+        guard let identity = IdentityRecord(line: entry.identity), let group = identity.enrolledInto else { return "" }
         return "enrolled into \(group) as \(identity.unit)"
     }
 
@@ -52,7 +52,7 @@ struct InventoryHistory: ContextCommand {
             source = entry.source
             result = entry.result
             revision = entry.revision
-            identity = identityRecord(fromLine: entry.identity)
+            identity = IdentityRecord(line: entry.identity)
         }
     }
 }

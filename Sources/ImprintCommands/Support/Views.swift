@@ -16,13 +16,6 @@ struct Nullable<Value: Encodable>: Encodable {
     }
 }
 
-/// Reads one identity line as the agent logged it; nil for a line that is not one.
-func identityRecord(fromLine line: String) -> IdentityRecord? {
-    let decoder = JSONDecoder()
-    decoder.dateDecodingStrategy = .iso8601
-    return try? decoder.decode(IdentityRecord.self, from: Data(line.utf8))
-}
-
 /// A unit as `show --json` and `list --json` print it; Wi-Fi passphrases are masked.
 struct UnitView: Encodable {
     struct Identifiers: Encodable {
