@@ -12,7 +12,8 @@ public struct LibraryImage: Sendable {
 /// A library: a folder of images, told apart by the hardware models in their manifests.
 public enum Library {
     /// The images in `folder`, by name; files that are not images are reported in `unreadable`.
-    public static func list(_ folder: String) throws -> (images: [LibraryImage], unreadable: [String]) {
+    /// - Parameter cache: manifests read before, kept while their files stay the same.
+    public static func list(_ folder: String, cache: LibraryCache? = nil) throws -> (images: [LibraryImage], unreadable: [String]) {
         var images: [LibraryImage] = []
         var unreadable: [String] = []
         for name in try listFolder(Array(folder.utf8)).map(displayPath) where !name.hasSuffix(".partial") && !name.hasPrefix(".") {
@@ -20,12 +21,13 @@ public enum Library {
             var info = stat()
             guard stat(path, &info) == 0, info.st_mode & S_IFMT == S_IFREG else { continue }
             do {
-                let manifest = try Restore.manifest(try ImageInput(path: path))
+                let manifest = try cache?.manifest(path, info: info) ?? Restore.manifest(try ImageInput(path: path))
                 images.append(LibraryImage(name: name, path: path, manifest: manifest, bytes: UInt64(info.st_size)))
             } catch {
                 unreadable.append(name)
             }
         }
+        cache?.keep(only: Set(images.map(\.path)))
         return (images, unreadable)
     }
 
@@ -74,5 +76,37 @@ public enum Library {
         }
         let path = (folder as NSString).appendingPathComponent(name)
         guard unlink(path) == 0 else { throw ImageError.io(path: path, operation: "remove", errno: errno) }
+    }
+}
+
+/// The manifests of a library's images, each kept while its file stays the same (device, inode, size, change
+/// time): a server that lists its library on every request reads only the images added or replaced since.
+public final class LibraryCache: @unchecked Sendable {
+    // @unchecked: `known` is read and written under `lock` only.
+    private let lock = NSLock()
+    private var known: [String: (identity: [Int], manifest: ImageManifest)] = [:]
+    /// How many manifests were read from their files, for the tests.
+    public private(set) var reads = 0
+
+    public init() {}
+
+    /// The manifest of the image at `path`, whose `stat` is `info`: the one read before when the file is the same.
+    func manifest(_ path: String, info: stat) throws -> ImageManifest {
+        let identity = [
+            Int(info.st_dev), Int(info.st_ino), Int(info.st_size), info.st_ctim.tv_sec, info.st_ctim.tv_nsec,
+            info.st_mtim.tv_sec, info.st_mtim.tv_nsec,
+        ]
+        if let kept = lock.withLock({ known[path] }), kept.identity == identity { return kept.manifest }
+        let manifest = try Restore.manifest(try ImageInput(path: path))
+        lock.withLock {
+            known[path] = (identity, manifest)
+            reads += 1
+        }
+        return manifest
+    }
+
+    /// Forgets the images no longer in the library.
+    func keep(only paths: Set<String>) {
+        lock.withLock { known = known.filter { paths.contains($0.key) } }
     }
 }

@@ -11,6 +11,8 @@ import ImprintWire
 /// file's identity (device, inode, size, modification time) and its manifest changes whenever the bytes can have.
 public final class ImageShelf: Sendable {
     public let folder: String
+    /// The manifests read so far: each request lists the folder, but reads only the images added since.
+    let manifests = LibraryCache()
 
     public init(folder: String) {
         self.folder = folder
@@ -59,7 +61,7 @@ public final class ImageShelf: Sendable {
     private func entries() throws(ServerError) -> [(entry: Entry, model: ImageManifest?)] {
         let listed: [LibraryImage]
         do {
-            listed = try Library.list(folder).images
+            listed = try Library.list(folder, cache: manifests).images
         } catch {
             throw ServerError(.internalError, "the image library \(folder) cannot be read: \(error)")
         }

@@ -9,16 +9,33 @@ struct NonceBook: Sendable {
     static let capacity = 100_000
 
     private var issued: [String: Date] = [:]
+    /// Every nonce given out, oldest first, from `head` on; a redeemed one stays until it reaches the head.
     private var order: [String] = []
+    private var head = 0
 
+    /// How many nonces are given out, unused and not yet forgotten.
+    var outstanding: Int { issued.count }
+
+    /// A new nonce; forgets the expired ones and, beyond `capacity`, the oldest. Each call costs the same however
+    /// many are outstanding: a flood of requests for nonces cannot slow the server down.
     mutating func issue(now: Date) -> String {
         let nonce = RequestSignature.randomToken(bytes: 18)
         issued[nonce] = now.addingTimeInterval(Self.lifetime)
         order.append(nonce)
-        if order.count > Self.capacity {
-            let dropped = order.count - Self.capacity
-            for old in order.prefix(dropped) { issued[old] = nil }
-            order.removeFirst(dropped)
+        while head < order.count {
+            let oldest = order[head]
+            guard let expiry = issued[oldest] else {
+                head += 1  // redeemed already
+                continue
+            }
+            guard expiry <= now || issued.count > Self.capacity else { break }
+            issued[oldest] = nil
+            head += 1
+        }
+        // The array drops its forgotten half at once, so that costs one move per nonce at most.
+        if head > 1024 && head * 2 > order.count {
+            order.removeFirst(head)
+            head = 0
         }
         return nonce
     }
