@@ -87,6 +87,11 @@ import Testing
         #expect(nowhere.status == 69, "\(nowhere.error)")
         let badAction = try runProcess(binary, ["window", "open", "lab", "--actions", "reimage"] + connection)
         #expect(badAction.status == 64 && badAction.error.contains("'reimage'"))
+        for minutes in ["0", "481"] {
+            let badMinutes = try runProcess(binary, ["window", "open", "lab", "--actions", "restore", "--minutes", minutes] + connection)
+            #expect(badMinutes.status == 64 && badMinutes.error.contains(minutes), "\(badMinutes.error)")
+        }
+        #expect(try runProcess(binary, ["window", "list"] + connection).output.contains("no window is open"))
         let noToken = try runProcess(binary, ["window", "list", "--server", server.url, "--admin-token-file", folder.file("none")])
         #expect(noToken.status == 66)
     }

@@ -48,6 +48,7 @@ import Testing
 
         let (_, claim) = try identify(server, serial: "SEAT1SERIAL")
         #expect(claim?.action == .nothing && claim?.token == nil && claim?.profile == nil)
+        #expect(claim?.reason?.contains("unit LAB-SEAT1 is already armed in this window") == true, "\(String(describing: claim?.reason))")
         let audit = try server.admin("GET", ServerAPI.auditPath).text
         #expect(audit.contains("a second machine claimed this unit"))
 
@@ -204,6 +205,23 @@ import Testing
         #expect(full.status == 409 && full.text.contains("2 new units"))
         let listed = try runProcess(RunningServer.imprint, ["inventory", "list", "--inventory", server.inventory])
         #expect(listed.output.contains("LAB-02") && !listed.output.contains("LAB-03"))
+    }
+}
+
+extension UnitAPITests {
+    /// `--enrolments-per-minute 3`: the fourth unknown machine from one address in a minute is answered 429 and not
+    /// enrolled; a known unit asking from the same address is not held back.
+    @Test func enrolmentsAreRateLimited() throws {
+        let server = try RunningServer(setup: Self.lab, extraArguments: ["--enrolments-per-minute", "3"])
+        #expect(try server.admin(
+            "POST", ServerAPI.windowsPath, json: #"{"group":"lab","actions":["enrol","personalize"],"minutes":30,"maximumNewUnits":10}"#).status == 201)
+        let names = try (1...3).map { try identify(server, serial: "NEW0000\($0)").1?.unit }
+        #expect(names == ["LAB-01", "LAB-02", "LAB-03"])
+        let (limited, _) = try identify(server, serial: "NEW00004")
+        #expect(limited.status == 429 && limited.text.contains("too many enrolments"), "\(limited.text)")
+        #expect(try identify(server, serial: "SEAT2SERIAL").1?.unit == "LAB-SEAT2")
+        let listed = try runProcess(RunningServer.imprint, ["inventory", "list", "--inventory", server.inventory])
+        #expect(listed.output.contains("LAB-03") && !listed.output.contains("LAB-04"))
     }
 }
 
