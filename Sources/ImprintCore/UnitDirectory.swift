@@ -38,4 +38,7 @@ public enum ImprintPaths {
     public static let inventory = "/var/lib/imprint/inventory.db"
     /// The deployment server's root URL, one line: where a unit asks and reports.
     public static let serverAddress = "/etc/imprint/server"
+    /// The certificate authority (PEM) the unit trusts its https server by, when the site's server has a
+    /// certificate of its own rather than one the system's store trusts.
+    public static let serverAuthority = "/etc/imprint/server-ca.pem"
 }

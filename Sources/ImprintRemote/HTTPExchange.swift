@@ -47,6 +47,9 @@ struct HTTPOutcome {
     var completed: Bool { code == CURLE_OK && callbackError == nil }
 
     /// Whether the request surely never reached the server, so sending it again cannot do anything twice.
+    /// The server's certificate is not trusted (or the authority file cannot be read): asking again will not help.
+    var untrusted: Bool { [CURLE_PEER_FAILED_VERIFICATION, CURLE_SSL_CACERT_BADFILE].contains(code) }
+
     var neverSent: Bool {
         [CURLE_COULDNT_CONNECT, CURLE_COULDNT_RESOLVE_HOST, CURLE_COULDNT_RESOLVE_PROXY].contains(code)
     }
@@ -56,6 +59,8 @@ struct HTTPOutcome {
 struct HTTPExchange {
     let curl: CurlLibrary
     let timeouts: Timeouts
+    /// A PEM file of the authorities an https server's certificate may be signed by, instead of the system's store.
+    let authority: String?
 
     /// The state the C callbacks reach through their user pointer.
     private final class Transfer {
@@ -147,6 +152,10 @@ struct HTTPExchange {
                                 set.append(curl.setOffset(handle, CURLOPT_POSTFIELDSIZE_LARGE, Int64(body.count)))
                                 set.append(curl.setPointer(handle, CURLOPT_POSTFIELDS, body.baseAddress))
                             }
+                        }
+                        if let authority {
+                            // libcurl keeps its own copy of the path.
+                            set.append(authority.withCString { curl.setPointer(handle, CURLOPT_CAINFO, $0) })
                         }
                         if let refused = set.first(where: { $0 != CURLE_OK }) { return refused }
                         return withExtendedLifetime(transfer) { curl.easyPerform(handle) }

@@ -10,6 +10,9 @@ public enum RemoteError: Error, Sendable {
     case invalidURL(String, reason: String)
     /// The request did not get an answer: the connection failed, timed out or broke off.
     case unreachable(url: String, reason: String)
+    /// The https server's certificate is not signed by an authority the client trusts (`authority`, else the
+    /// system's store), or that file cannot be read.
+    case untrusted(url: String, reason: String, authority: String?)
     /// The server answered with an error status and its message.
     case refused(url: String, status: Int, message: String)
     /// The server's answer is not what the API says it sends.
@@ -38,6 +41,11 @@ extension RemoteError: CustomStringConvertible {
             return "\(quoted(url)) is not a server address: \(reason); give the server's root, such as 'https://imprint.example.org:8443'"
         case let .unreachable(url, reason):
             return "could not reach \(url): \(reason); check the address, the network and that imprint-server runs there"
+        case let .untrusted(url, reason, authority):
+            if let authority {
+                return "the server at \(url) is not trusted: \(reason); is \(quoted(authority)) the certificate authority (PEM) that signed its certificate?"
+            }
+            return "the server at \(url) is not trusted: \(reason); give the site's certificate authority (PEM) with '--ca-file FILE', or add it to this system's store"
         case let .refused(url, status, message):
             return "the server refused \(url) (HTTP \(status)): \(message)"
         case let .unexpectedAnswer(url, reason):

@@ -92,7 +92,7 @@ extension ServerClient {
         let start = state
         var current = state
         let outcome = withoutActuallyEscaping(sink) { sink in
-            HTTPExchange(curl: curl, timeouts: timeouts).perform(
+            HTTPExchange(curl: curl, timeouts: timeouts, authority: authority).perform(
                 request, isDownload: true,
                 onHead: { head in
                     guard (200..<300).contains(head.status) else {
@@ -113,6 +113,7 @@ extension ServerClient {
         }
         state = current
         if let error = outcome.callbackError { throw error }
+        if outcome.untrusted { throw RemoteError.untrusted(url: request.url, reason: outcome.message, authority: authority) }
         if let status = errorStatus {
             let message = Self.problem(in: errorBody, status: status)
             // The server or a proxy in front of it is busy or restarting: worth another try.

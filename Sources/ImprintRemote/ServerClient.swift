@@ -46,6 +46,8 @@ public final class ServerClient: Sendable {
     let adminToken: String?
     public let timeouts: Timeouts
     public let retries: RetryPolicy
+    /// The PEM file of authorities the server's certificate is checked against, nil for the system's store.
+    public let authority: String?
     let curl: CurlLibrary
 
     /// The largest answer body an API call reads (a fleet of 10,000 units is about 3 MB).
@@ -54,14 +56,17 @@ public final class ServerClient: Sendable {
     /// - Parameters:
     ///   - server: the server's root URL, http or https.
     ///   - library: the libcurl to open (default `libcurl.so.4`, else `libcurl-gnutls.so.4`).
+    ///   - authority: a PEM file of the authorities an https server's certificate may be signed by (a site's own
+    ///     CA), instead of the system's store.
     /// - Throws: `RemoteError.invalidURL`, or `.libraryMissing` when libcurl cannot be opened.
     public init(
         server: String, credential: UnitCredential? = nil, adminToken: String? = nil, library: String? = nil,
-        timeouts: Timeouts = Timeouts(), retries: RetryPolicy = RetryPolicy()
+        authority: String? = nil, timeouts: Timeouts = Timeouts(), retries: RetryPolicy = RetryPolicy()
     ) throws(RemoteError) {
         self.server = try Self.root(of: server)
         self.credential = credential
         self.adminToken = adminToken
+        self.authority = authority
         self.timeouts = timeouts
         self.retries = retries
         self.curl = try CurlLibrary.open(library)
@@ -71,6 +76,7 @@ public final class ServerClient: Sendable {
         server = client.server
         self.credential = credential
         adminToken = client.adminToken
+        authority = client.authority
         timeouts = client.timeouts
         self.retries = retries
         curl = client.curl
@@ -170,13 +176,14 @@ public final class ServerClient: Sendable {
         while true {
             var answer = Data()
             let request = try prepared(method, path, body: body, signed: signed)
-            let outcome = HTTPExchange(curl: curl, timeouts: timeouts).perform(request) { piece in
+            let outcome = HTTPExchange(curl: curl, timeouts: timeouts, authority: authority).perform(request) { piece in
                 guard answer.count + piece.count <= Self.maximumAnswerBytes else {
                     throw RemoteError.unexpectedAnswer(url: request.url, reason: "the answer is larger than \(Self.maximumAnswerBytes) bytes")
                 }
                 answer.append(contentsOf: piece)
             }
             if let error = outcome.callbackError { throw error as? RemoteError ?? .unexpectedAnswer(url: request.url, reason: "\(error)") }
+            if outcome.untrusted { throw .untrusted(url: request.url, reason: outcome.message, authority: authority) }
             let retriable: Bool
             if outcome.code == CURLE_OK, let head = outcome.head {
                 if (200..<300).contains(head.status) { return answer }

@@ -15,6 +15,8 @@ public struct ServerRestoreRequest {
     public var threads: Int
     /// The passphrase of an encrypted image, asked for only when the image is encrypted.
     public var passphrase: (() throws -> String)?
+    /// The certificate authority (PEM) the client trusted the server by, kept in the root for the unit's reports.
+    public var authority: Data?
     /// The agent's settings for the personalization; a restore sets their image id.
     public var settings: RunSettings
     public var clock: () -> Date
@@ -22,13 +24,14 @@ public struct ServerRestoreRequest {
     public init(
         facts: HardwareFacts, destination: any RestoreDestination, force: Bool = false,
         threads: Int = ProcessInfo.processInfo.activeProcessorCount, passphrase: (() throws -> String)? = nil,
-        settings: RunSettings, clock: @escaping () -> Date = Date.init
+        authority: Data? = nil, settings: RunSettings, clock: @escaping () -> Date = Date.init
     ) {
         self.facts = facts
         self.destination = destination
         self.force = force
         self.threads = threads
         self.passphrase = passphrase
+        self.authority = authority
         self.settings = settings
         self.clock = clock
     }
@@ -126,7 +129,7 @@ public enum ServerRestore {
             default:
                 guard destination.personalizesInPlace else { throw RemoteError.personalizeOnly(unit: unit) }
             }
-            try ServerLink.write(server: client.server, credential: credential, into: root)
+            try ServerLink.write(server: client.server, authority: request.authority, credential: credential, into: root)
             let done = try Agent.personalize(request.facts, settings: settings, directory: directory, root: root, waiting: waiting)
             try destination.finish()
             if done.outcome.result == .nothingToDo {

@@ -12,6 +12,10 @@ struct AdminConnection: ParsableArguments {
     @Option(name: .customLong("admin-token-file"), help: ArgumentHelp("The file 'imprint-server init' wrote.", valueName: "path"))
     var tokenFile: String = "/var/lib/imprint-server/admin.token"
 
+    @Option(name: .customLong("ca-file"), help: ArgumentHelp(
+        "On https: trust the server's certificate by this certificate authority (PEM), not the system's store.", valueName: "file"))
+    var caFile: String?
+
     func validate() throws {
         do { _ = try ServerClient.root(of: server) } catch { throw ValidationError("'--server' \(error)") }
     }
@@ -24,7 +28,8 @@ struct AdminConnection: ParsableArguments {
             throw ServerCommandError(status: 66, message: "cannot read the admin token from \(tokenFile); name the file 'imprint-server init' wrote with '--admin-token-file'")
         }
         do {
-            return try ServerClient(server: server, adminToken: token, library: ProcessInfo.processInfo.environment["IMPRINT_LIBCURL"])
+            if let caFile { _ = try ServerLink.readAuthority(caFile) }
+            return try ServerClient(server: server, adminToken: token, library: ProcessInfo.processInfo.environment["IMPRINT_LIBCURL"], authority: caFile)
         } catch {
             throw Self.failure(error)
         }
@@ -39,7 +44,7 @@ struct AdminConnection: ParsableArguments {
     static func failure(_ error: RemoteError) -> ServerCommandError {
         let status: Int32
         switch error {
-        case .libraryMissing, .unreachable, .downloadFailed: status = 69
+        case .libraryMissing, .unreachable, .untrusted, .downloadFailed: status = 69
         case .refused(_, 401, _), .refused(_, 403, _): status = 77
         case .refused(_, 404, _): status = 10
         case .refused(_, let code, _) where code >= 500: status = 69

@@ -1,4 +1,5 @@
 import Foundation
+import ImprintRemote
 import ImprintTestSupport
 import ImprintWire
 import Testing
@@ -113,5 +114,36 @@ import Testing
         #expect(ranged.output.lowercased().contains("etag: \""))
         let whole = try Data(contentsOf: image)
         #expect(try Data(contentsOf: URL(fileURLWithPath: folder.file("part"))) == whole.subdata(in: 100..<200))
+
+        // Imprint's own clients over TLS: without the site's authority they refuse the server at once (exit 69,
+        // naming --ca-file); with it, an admin command works, and a unit restores, keeps the authority in its root
+        // beside the server's address, and its later reports trust the server by it.
+        let https = "https://127.0.0.1:\(tlsPort)"
+        let admin = ["window", "list", "--server", https, "--admin-token-file", server.adminTokenFile]
+        let untrusted = try runProcess(RunningServer.binary, admin)
+        #expect(untrusted.status == 69 && untrusted.error.contains("is not trusted") && untrusted.error.contains("--ca-file"), "\(untrusted.error)")
+        #expect(try runProcess(RunningServer.binary, admin + ["--ca-file", certificate]).status == 0)
+
+        #expect(try server.admin(
+            "POST", ServerAPI.windowsPath, json: #"{"group":"lab","actions":["enrol","restore"],"minutes":30,"maximumNewUnits":1}"#).status == 201)
+        let facts = try folder.write("facts.json", #"{"serial":"TLSUNIT02","model":"Lab PC","interfaces":[]}"#)
+        let unit = folder.file("unit")
+        try FileManager.default.createDirectory(atPath: unit, withIntermediateDirectories: true)
+        let restore = ["restore", "--server", https, "--root", unit, "--facts", facts]
+        let refused = try runProcess(RunningServer.imprint, restore)
+        #expect(refused.status == 69 && refused.error.contains("is not trusted"), "\(refused.error)")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: unit).isEmpty)
+        let restored = try runProcess(RunningServer.imprint, restore + ["--ca-file", certificate])
+        #expect(restored.status == 0, "\(restored.error)")
+        #expect(try String(contentsOfFile: unit + "/etc/hostname", encoding: .utf8) == "LAB-02\n")
+        #expect(FileManager.default.contents(atPath: unit + ServerLink.authorityPath) == FileManager.default.contents(atPath: certificate))
+
+        _ = try folder.write("unit" + ReportQueue.folder + "/0000000001.json", #"{"event":"failed","message":"sent over TLS","time":"2026-12-01T10:00:00Z"}"#)
+        let reported = try runProcess(RunningServer.imprint, ["report", "--root", unit, "--facts", facts])
+        #expect(reported.status == 0 && reported.output.contains("sent 1 report of LAB-02"), "\(reported.output)\(reported.error)")
+        try FileManager.default.removeItem(atPath: unit + ServerLink.authorityPath)
+        _ = try folder.write("unit" + ReportQueue.folder + "/0000000002.json", #"{"event":"failed","message":"not sent","time":"2026-12-01T10:01:00Z"}"#)
+        let alone = try runProcess(RunningServer.imprint, ["report", "--root", unit, "--facts", facts])
+        #expect(alone.status == 69 && alone.error.contains("is not trusted"), "\(alone.error)")
     }
 }

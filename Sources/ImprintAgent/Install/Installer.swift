@@ -13,12 +13,15 @@ public struct InstallRequest: Sendable {
     public var force: Bool
     /// The deployment server the unit reports its runs to (its root URL), nil for none.
     public var server: String?
+    /// The certificate authority (PEM) the unit trusts that server by, nil for the system's store.
+    public var serverAuthority: Data?
 
-    public init(binary: AgentBinary, inventory: Data, force: Bool = false, server: String? = nil) {
+    public init(binary: AgentBinary, inventory: Data, force: Bool = false, server: String? = nil, serverAuthority: Data? = nil) {
         self.binary = binary
         self.inventory = inventory
         self.force = force
         self.server = server
+        self.serverAuthority = serverAuthority
     }
 }
 
@@ -111,7 +114,7 @@ public enum Installer {
             notes.append("the agent keeps its symbols and debug info (\(size)): \(why); install binutils for a smaller one")
         }
         var files = try installedFiles(request, service: service, printersService: printersService, root: root)
-        if let server = request.server { files += try reportFiles(server: server, root: root) }
+        if let server = request.server { files += try reportFiles(server: server, authority: request.serverAuthority, root: root) }
         files += try firstBootMachineIDFiles(root)
         // The enabling links come last: an install cut short is never enabled half-way.
         files += try enablingLinks(root, reporting: request.server != nil)
@@ -148,12 +151,18 @@ public enum Installer {
         ]
     }
 
-    /// The server's address and the service and timer that send the agent's queued reports to it.
-    private static func reportFiles(server: String, root: TargetRoot) throws -> [InstalledFile] {
+    /// The server's address (and the authority its certificate is trusted by) and the service and timer that send
+    /// the agent's queued reports to it.
+    private static func reportFiles(server: String, authority: Data?, root: TargetRoot) throws -> [InstalledFile] {
         let values = ["binary": binaryPath, "server": ImprintPaths.serverAddress]
         let service = try Template.load(reportUnitName, root: root)
         let timer = try Template.load(reportTimerName, root: root)
-        return [
+        let trust = try authority.map { pem in
+            InstalledFile(
+                path: ImprintPaths.serverAuthority, reason: "the certificate authority the server's https certificate is checked against",
+                contents: pem, mode: 0o644, before: try root.readFile(ImprintPaths.serverAuthority))
+        }
+        return [trust].compactMap { $0 } + [
             InstalledFile(
                 path: ImprintPaths.serverAddress, reason: "the deployment server the unit reports its runs to",
                 contents: Data((server + "\n").utf8), mode: 0o644, before: try root.readFile(ImprintPaths.serverAddress)),

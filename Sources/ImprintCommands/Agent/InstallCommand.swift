@@ -56,6 +56,10 @@ struct InstallCommand: ContextCommand {
     @Flag(help: "Print the outcome as JSON.") var json = false
     @Option(help: ArgumentHelp("Report each run to this deployment server (its root URL, http or https).", valueName: "url"))
     var server: String?
+    @Option(name: .customLong("ca-file"), help: ArgumentHelp(
+        "With --server on https: the certificate authority (PEM) the unit trusts the server by, installed as \(ImprintPaths.serverAuthority).",
+        valueName: "file"))
+    var caFile: String?
     var reportsJSON: Bool { json }
     @OptionGroup var scope: InventoryScopeOptions
     @OptionGroup var global: GlobalOptions
@@ -64,6 +68,7 @@ struct InstallCommand: ContextCommand {
         if let server {
             do { _ = try ServerClient.root(of: server) } catch { throw ValidationError("'--server' \(error)") }
         }
+        if caFile != nil && server == nil { throw ValidationError("'--ca-file' goes with '--server URL'") }
     }
 
     func run(_ context: CommandContext) throws {
@@ -73,6 +78,7 @@ struct InstallCommand: ContextCommand {
         let source = try global.openInventory(context, readOnly: true)
         try Self.install(
             executable, into: target, from: source, scope: try scope.scope(in: source), server: server.map { try ServerClient.root(of: $0) },
+            serverAuthority: try caFile.map { path throws(RemoteError) in try ServerLink.readAuthority(path) },
             dryRun: dryRun, force: force, json: json, context: context)
     }
 
@@ -89,11 +95,11 @@ struct InstallCommand: ContextCommand {
     /// `restore --install-agent`).
     static func install(
         _ executable: AgentBinary, into target: TargetRoot, from source: Inventory, scope chosen: SnapshotScope,
-        server: String? = nil, dryRun: Bool, force: Bool, json: Bool, context: CommandContext
+        server: String? = nil, serverAuthority: Data? = nil, dryRun: Bool, force: Bool, json: Bool, context: CommandContext
     ) throws {
         let inventory = try source.snapshot(chosen)
-        let plan = try Installer.plan(
-            InstallRequest(binary: executable, inventory: inventory.data, force: force, server: server), root: target)
+        let request = InstallRequest(binary: executable, inventory: inventory.data, force: force, server: server, serverAuthority: serverAuthority)
+        let plan = try Installer.plan(request, root: target)
         if !dryRun { try Installer.apply(plan, root: target) }
         if json {
             try context.printJSON(View(plan, root: target.path, dryRun: dryRun, inventory: (chosen, inventory.units)))

@@ -39,7 +39,8 @@ struct ReportCommand: ContextCommand {
                 status: .missingInput,
                 message: "\(root.path) has no deployment server in \(ServerLink.addressPath); install the agent with 'imprint install --server URL'")
         }
-        let client = try ServerClient(server: server, library: context.environment["IMPRINT_LIBCURL"])
+        let client = try ServerClient(
+            server: server, library: context.environment["IMPRINT_LIBCURL"], authority: try ServerLink.authority(in: root))
         let credential = try ServerLink.credential(in: root) ?? askForToken(client, server: server, root: root, context: context)
         let flush = try ReportQueue.flush(in: root, client: client.signing(as: credential))
         if json {

@@ -32,6 +32,9 @@ extension RestoreCommand {
         } else if adminTokenFile != nil && server == nil {
             throw ValidationError("'--admin-token-file' goes with an image's URL (http(s)://SERVER/v1/images/ID)")
         }
+        if caFile != nil && server == nil && imageURL == nil {
+            throw ValidationError("'--ca-file' goes with '--server URL' or an image's URL")
+        }
     }
 
     /// `restore --server URL --root DIR` or `--disk DISK`: the server says what this unit does; the library does it.
@@ -47,10 +50,11 @@ extension RestoreCommand {
             destination = try FolderDestination(target, force: force) { present in confirm(erasing: present, in: target.path, context: context) }
         }
         defer { diskDestination?.close() }
-        let client = try ServerClient(server: server, library: context.environment["IMPRINT_LIBCURL"])
+        let authority = try caFile.map { path throws(RemoteError) in try ServerLink.readAuthority(path) }
+        let client = try ServerClient(server: server, library: context.environment["IMPRINT_LIBCURL"], authority: caFile)
         let request = ServerRestoreRequest(
             facts: unitFacts, destination: destination, force: force,
-            threads: threads ?? ProcessInfo.processInfo.activeProcessorCount, passphrase: passphrase.provider(),
+            threads: threads ?? ProcessInfo.processInfo.activeProcessorCount, passphrase: passphrase.provider(), authority: authority,
             settings: RunSettings(live: destination.root.path == "/", source: "restore", time: context.clock(), agentVersion: imprintVersion),
             clock: context.clock)
         let bar = ProgressBar("restore", counting: .compressed, total: nil, context: context)
@@ -85,7 +89,8 @@ extension RestoreCommand {
     func restore(url: String, facts unitFacts: HardwareFacts?, context: CommandContext) throws {
         let (server, id) = try ServerClient.imageURL(url)
         let token = try Self.readToken(adminTokenFile ?? "")
-        let client = try ServerClient(server: server, adminToken: token, library: context.environment["IMPRINT_LIBCURL"])
+        if let caFile { _ = try ServerLink.readAuthority(caFile) }
+        let client = try ServerClient(server: server, adminToken: token, library: context.environment["IMPRINT_LIBCURL"], authority: caFile)
         // The library's list names the image's size and ETag before anything is erased.
         guard let reference = try client.images().first(where: { $0.id == id }) else {
             throw CommandFailure(status: .notFound, message: "the server \(server) has no image \(quoted(id)); 'GET \(ServerAPI.imagesPath)' lists them")

@@ -69,6 +69,10 @@ struct RestoreCommand: ContextCommand {
         "Ask this deployment server what to do (its root URL, http or https): restore the image it names, or personalize; report to it.",
         valueName: "url"))
     var server: String?
+    @Option(name: .customLong("ca-file"), help: ArgumentHelp(
+        "With --server or an image's URL on https: trust the server's certificate by this certificate authority (PEM), not the system's store; kept in the root.",
+        valueName: "file"))
+    var caFile: String?
     @Option(name: .customLong("admin-token-file"), help: ArgumentHelp(
         "With an image's URL: read the server's admin token from the first line of this file.", valueName: "file"))
     var adminTokenFile: String?

@@ -157,7 +157,7 @@ public struct CommandFailure: Error, CustomStringConvertible {
 
     static func status(of error: RemoteError) -> ExitStatus {
         switch error {
-        case .libraryMissing, .unreachable, .downloadFailed: return .serverUnavailable
+        case .libraryMissing, .unreachable, .untrusted, .downloadFailed: return .serverUnavailable
         case .refused(_, let status, _):
             switch status {
             case 401, 403: return .notPermitted
