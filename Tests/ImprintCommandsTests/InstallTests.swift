@@ -45,9 +45,9 @@ func treeSnapshot(_ path: String) throws -> String {
         #expect(try treeSnapshot(root) == before)
     }
 
-    /// With --server the root gets the server's address, the report service and timer (enabled, accepted by
-    /// `systemd-analyze verify`); a server address that is not a server's root URL is refused before anything is
-    /// written.
+    /// With --server the root gets the server's address (and with --ca-file the site's authority), the report service
+    /// and timer (enabled, accepted by `systemd-analyze verify`); a server address that is not a server's root URL, or
+    /// an authority file with no PEM certificate, is refused before anything is written.
     @Test func installsReportingToAServer() throws {
         let folder = try TemporaryDirectory()
         demo(folder)
@@ -58,9 +58,16 @@ func treeSnapshot(_ path: String) throws -> String {
         #expect(bad.err.contains("'--server'") && bad.err.contains("http"))
         #expect(try treeSnapshot(root) == before)
 
-        let result = imprint(["install", "--root", root, "--binary", debugBinary, "--force", "--unit", "RM204-07", "--server", "https://imprint.example.org:8443/"], in: folder)
+        let notPEM = try folder.write("site-ca.der", "not a certificate")
+        let badAuthority = imprint(["install", "--root", root, "--binary", debugBinary, "--force", "--unit", "RM204-07", "--server", "https://imprint.example.org:8443/", "--ca-file", notPEM], in: folder)
+        #expect(badAuthority.status == 65 && badAuthority.err.contains("holds no PEM certificate"), "\(badAuthority.err)")
+        #expect(try treeSnapshot(root) == before)
+
+        let authority = try folder.write("site-ca.pem", "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n")
+        let result = imprint(["install", "--root", root, "--binary", debugBinary, "--force", "--unit", "RM204-07", "--server", "https://imprint.example.org:8443/", "--ca-file", authority], in: folder)
         #expect(result.status == 0, "\(result.err)")
         #expect(try String(contentsOfFile: root + "/etc/imprint/server", encoding: .utf8) == "https://imprint.example.org:8443\n")
+        #expect(FileManager.default.contents(atPath: root + "/etc/imprint/server-ca.pem") == FileManager.default.contents(atPath: authority))
         let units = root + "/etc/systemd/system"
         #expect(try FileManager.default.destinationOfSymbolicLink(atPath: units + "/multi-user.target.wants/imprint-report.service") == "/etc/systemd/system/imprint-report.service")
         #expect(try FileManager.default.destinationOfSymbolicLink(atPath: units + "/timers.target.wants/imprint-report.timer") == "/etc/systemd/system/imprint-report.timer")
