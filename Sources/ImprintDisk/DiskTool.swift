@@ -121,7 +121,9 @@ extension DiskTool {
             if let sectors = [8, 4, 2, 1].first(where: { partition.size / Int64(512 * $0) >= 66_000 }) {
                 arguments += ["-F", "32", "-s", "\(sectors)"]
             }
-            arguments += ["--offset", "\(partition.start / 512)"]
+            // -I: on a block device that already shows partitions (the kernel read the new table) mkfs.fat refuses
+            // the whole disk unless told; writing at the partition's offset is what is meant.
+            arguments += ["-I", "--offset", "\(partition.start / 512)"]
             if let id = fileSystem.uuid { arguments += ["-i", id.filter(\.isHexDigit)] }
             if let label = fileSystem.label { arguments += ["-n", label] }
             return ChildProcess("/sbin/mkfs.fat", arguments + [disk, "\(kib)"])

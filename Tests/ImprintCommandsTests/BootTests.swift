@@ -7,28 +7,13 @@ import Testing
 /// (software emulation) on its own kernel and initramfs, with the demo unit's DMI identifiers and MAC.
 @Suite(.serialized) struct BootTests {
     /// A test-only service that reports to the serial console once the system is up, then powers it off.
-    static let checkService = """
-        [Unit]
-        Description=Boot check for the test: report and power off
-        After=ssh.service imprint-agent.service imprint-printers.service multi-user.target
-
-        [Service]
-        Type=oneshot
-        StandardOutput=tty
-        StandardError=tty
-        TTYPath=/dev/ttyS0
-        ExecStart=/bin/sh -c 'echo "CHECK hostname=$(hostname)"; echo "CHECK ssh=$(systemctl is-active ssh.service)"; \
+    static let checkService = serialCheckService(
+        "Boot check for the test: report and power off", after: "ssh.service imprint-agent.service imprint-printers.service multi-user.target", script: """
+        echo "CHECK hostname=$(hostname)"; echo "CHECK ssh=$(systemctl is-active ssh.service)"; \
         echo "CHECK agent=$(systemctl is-active imprint-agent.service)"; echo "CHECK machine-id=$(cat /etc/machine-id)"; \
         echo "CHECK printers=$(systemctl is-active imprint-printers.service)"; lpstat -v -d | sed "s/^/CHECK cups: /"; \
-        timeout -s KILL 90 ssh-keyscan -T 30 -t ed25519 127.0.0.1 > /tmp/scan; ssh-keygen -lf /tmp/scan | sed "s/^/CHECK key=/"; echo "CHECK done"'
-        # Power off whatever happens, so a hung check fails the test instead of holding it.
-        TimeoutStartSec=240
-        ExecStopPost=/bin/systemctl poweroff --no-block
-
-        [Install]
-        WantedBy=multi-user.target
-
-        """
+        timeout -s KILL 90 ssh-keyscan -T 30 -t ed25519 127.0.0.1 > /tmp/scan; ssh-keygen -lf /tmp/scan | sed "s/^/CHECK key=/"; echo "CHECK done"
+        """)
 
     /// The unit boots, the agent runs once before sshd and the network, sshd serves the unit's new key, the hostname
     /// is the unit's and the machine-id systemd made is kept, and once CUPS runs the printers service sets the

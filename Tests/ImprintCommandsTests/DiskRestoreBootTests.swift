@@ -10,28 +10,14 @@ import Testing
     static let binary = packageRoot.appendingPathComponent(".build/debug/imprint").path
 
     /// Reports the unit's state on the serial console once it is up, then powers it off.
-    static let checkService = """
-        [Unit]
-        Description=Boot check for the test: report and power off
-        After=ssh.service imprint-agent.service multi-user.target
-
-        [Service]
-        Type=oneshot
-        StandardOutput=tty
-        StandardError=tty
-        TTYPath=/dev/ttyS0
-        ExecStart=/bin/sh -c 'echo "CHECK hostname=$(hostname)"; echo "CHECK root=$(findmnt -n -r -o UUID /)"; \
+    static let checkService = serialCheckService(
+        "Boot check for the test: report and power off", after: "ssh.service imprint-agent.service multi-user.target", script: """
+        echo "CHECK hostname=$(hostname)"; echo "CHECK root=$(findmnt -n -r -o UUID /)"; \
         echo "CHECK esp=$(findmnt -n -r -o UUID /boot/efi)"; echo "CHECK agent=$(systemctl is-active imprint-agent.service)"; \
         echo "CHECK ssh=$(systemctl is-active ssh.service)"; \
         timeout -s KILL 90 ssh-keyscan -T 30 -t ed25519 127.0.0.1 > /tmp/scan; ssh-keygen -lf /tmp/scan | sed "s/^/CHECK key=/"; \
-        systemctl --failed --no-legend --plain | sed "s/^/CHECK failed: /"; echo "CHECK done"'
-        TimeoutStartSec=240
-        ExecStopPost=/bin/systemctl poweroff --no-block
-
-        [Install]
-        WantedBy=multi-user.target
-
-        """
+        systemctl --failed --no-legend --plain | sed "s/^/CHECK failed: /"; echo "CHECK done"
+        """)
 
     /// The unit RM204-07's DMI identity, as BootTests gives it.
     static let smbios = [
@@ -59,7 +45,60 @@ import Testing
         try writeExt4(disk, partition, files: ["\(units)/imprint-boot-check.service": service], symlinks: [
             "\(units)/multi-user.target.wants/imprint-boot-check.service": "\(units)/imprint-boot-check.service",
             "\(units)/serial-getty@ttyS0.service": "/dev/null",
+            // wait-online would hold network-online.target two minutes for cards it does not manage.
+            "\(units)/systemd-networkd-wait-online.service": "/dev/null",
         ])
+    }
+
+    /// What a technician's live system does, run at boot on a copy of the master disk: restores the image from the
+    /// third disk onto the second (/dev/vdb) with the imprint beside it, then prints the firmware's boot entries.
+    static let liveRestoreService = serialCheckService(
+        "Restore onto /dev/vdb as a live system does", after: "local-fs.target systemd-udev-settle.service", timeoutSeconds: 1500, script: """
+        mkdir -p /run/media && mount -o ro /dev/vdc /run/media && \
+        /run/media/imprint restore /run/media/master.imprint --disk /dev/vdb; echo "CHECK restore=$?"; \
+        efibootmgr -v | sed "s/^/CHECK efi /"; echo "CHECK done"
+        """)
+
+    /// The firmware's boot entry, for real: a copy of the master disk boots in OVMF as a technician's live system and
+    /// restores the image onto a blank second disk, which gets a firmware entry (`efibootmgr` in the guest, against
+    /// OVMF's NVRAM) first in the boot order, naming its new ESP's PARTUUID and the vendor's shim. Then the unit's
+    /// disk boots alone with those variables, and the firmware started it through that entry (`BootCurrent`), not the
+    /// fallback path.
+    @Test func liveRestoreMakesTheBootEntryTheFirmwareStarts() throws {
+        let folder = try TemporaryDirectory()
+        let (live, image, _) = try capturedMaster(.plain, in: folder)
+        let media = folder.file("media")
+        try FileManager.default.createDirectory(atPath: media, withIntermediateDirectories: true)
+        try FileManager.default.copyItem(atPath: try staticImprintBinary(), toPath: media + "/imprint")
+        try FileManager.default.moveItem(atPath: image, toPath: media + "/master.imprint")
+        let mediaDisk = folder.file("media.img")
+        let made = try runProcess("/sbin/mkfs.ext4", ["-q", "-d", media, mediaDisk, "2G"])
+        #expect(made.status == 0, "\(made.error)")
+        let unit = folder.file("unit.img")
+        #expect(try runProcess("/usr/bin/truncate", ["-s", "4G", unit]).status == 0)
+        try addCheck(Self.liveRestoreService, to: live, root: try diskPartitions(live)[1])
+
+        let restoring = try bootUEFI(
+            disk: live, in: folder, name: "live", smbios: Self.smbios, timeout: 1500, moreDisks: [unit, mediaDisk])
+        let console = restoring.console
+        #expect(restoring.status == 0, "qemu: \(restoring.error)\n\(console.suffix(3000))")
+        #expect(console.contains("CHECK restore=0"), "\(console.suffix(5000))")
+        #expect(console.contains("boot entry    debian: \\EFI\\debian\\shimx64.efi on partition 1, first in the firmware's boot order"),
+                "\(console.suffix(5000))")
+        let esp = try #require(try diskPartitions(unit).first)
+        let entry = try #require(console.firstMatch(of: #/CHECK efi Boot([0-9A-F]{4})\* debian\s+(\S+)/#), "\(console.suffix(5000))")
+        #expect(entry.2.lowercased().contains(esp.uuid.lowercased()) && entry.2.contains("shimx64.efi"), "\(entry.2)")
+        #expect(console.contains("CHECK efi BootOrder: \(entry.1)"), "\(console.suffix(5000))")
+
+        let rootUUID = try #require(try partitionProbe(unit, try diskPartitions(unit)[1])["UUID"])
+        try addCheck(Self.checkService.replacingOccurrences(
+            of: "echo \"CHECK done\"", with: "efibootmgr | sed \"s/^/CHECK efi /\"; echo \"CHECK done\""), to: unit, root: try diskPartitions(unit)[1])
+        let booted = try bootUEFI(disk: unit, in: folder, name: "unit", smbios: Self.smbios, timeout: 600, variables: folder.file("live.vars"))
+        #expect(booted.status == 0, "qemu: \(booted.error)\n\(booted.console.suffix(3000))")
+        #expect(booted.console.contains("CHECK root=\(rootUUID)"), "\(booted.console.suffix(3000))")
+        #expect(booted.console.contains("CHECK efi BootCurrent: \(entry.1)"), "\(booted.console.suffix(3000))")
+        #expect(booted.console.contains("CHECK done"))
+        print("live restore in the guest and the unit's boot: \(Int(restoring.seconds)) s and \(Int(booted.seconds)) s")
     }
 
     @Test func restoredDisksBootAsTheUnit() throws {

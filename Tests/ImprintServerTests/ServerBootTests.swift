@@ -9,26 +9,12 @@ import Testing
     static let demoSetup: [[String]] = ["printers", "groups", "units"].map { ["inventory", "import", fixturePath("demo/\($0).csv")] }
 
     /// Reports to the serial console once the report service has run, then powers off.
-    static let checkService = """
-        [Unit]
-        Description=Boot check for the test: report and power off
-        After=imprint-agent.service imprint-report.service multi-user.target
-
-        [Service]
-        Type=oneshot
-        StandardOutput=tty
-        StandardError=tty
-        TTYPath=/dev/ttyS0
-        ExecStart=/bin/sh -c 'echo "CHECK hostname=$(hostname)"; echo "CHECK agent=$(systemctl is-active imprint-agent.service)"; \
+    static let checkService = serialCheckService(
+        "Boot check for the test: report and power off", after: "imprint-agent.service imprint-report.service multi-user.target", script: """
+        echo "CHECK hostname=$(hostname)"; echo "CHECK agent=$(systemctl is-active imprint-agent.service)"; \
         echo "CHECK report-status=$(systemctl show -p ExecMainStatus --value imprint-report.service)"; \
-        echo "CHECK queued=$(ls /var/lib/imprint/reports | grep -c json)"; echo "CHECK done"'
-        TimeoutStartSec=240
-        ExecStopPost=/bin/systemctl poweroff --no-block
-
-        [Install]
-        WantedBy=multi-user.target
-
-        """
+        echo "CHECK queued=$(ls /var/lib/imprint/reports | grep -c json)"; echo "CHECK done"
+        """)
 
     /// Boot 1 with the server stopped: the agent personalizes from the unit's copy and the report waits (the report
     /// service exits 69, the queue holds it). Boot 2 with the server up and a window open: the unit gets its token

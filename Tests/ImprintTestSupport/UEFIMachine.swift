@@ -116,8 +116,9 @@ public struct UEFIBoot: Sendable {
     public var seconds: Double
 }
 
-/// Boots `disk` in qemu as a UEFI PC would: OVMF firmware (read-only code, a fresh copy of its variables, so there is
-/// no boot entry and only the fallback loader `\EFI\BOOT\BOOTX64.EFI` can start), the disk on virtio, no `-kernel`.
+/// Boots `disk` in qemu as a UEFI PC would: OVMF firmware (read-only code; a fresh copy of its variables unless
+/// `variables` says, so there is no boot entry and only the fallback loader `\EFI\BOOT\BOOTX64.EFI` can start), the
+/// disk on virtio, no `-kernel`.
 /// With `secureBoot`, the firmware has Microsoft's keys enrolled and Secure Boot on, as a PC from a shop: only a
 /// signed chain boots (shim signed by Microsoft, then GRUB and the kernel signed by Debian).
 /// Software emulation (`-accel tcg`): the nested KVM here cannot run these guests. The machine is killed after
@@ -126,28 +127,34 @@ public struct UEFIBoot: Sendable {
 ///   - folder: where the variables copy and the console log go (`<name>.vars`, `<name>.log`).
 ///   - smbios: `-smbios` values (`type=1,serial=...`), for the facts a unit is matched by.
 ///   - nic: the `-nic` value; `none` by default (no network).
+///   - moreDisks: disks after `disk`, on virtio too (the guest's /dev/vdb, /dev/vdc, ...).
+///   - variables: the firmware's variables to boot with, and keep as the guest leaves them (an earlier boot's
+///     `<name>.vars`, holding the boot entries that guest made), instead of a fresh copy.
 public func bootUEFI(
     disk: String, in folder: TemporaryDirectory, name: String = "boot", secureBoot: Bool = false, memory: Int = 1024,
-    cpus: Int = 2, smbios: [String] = [], nic: String = "none", timeout: Int = 600
+    cpus: Int = 2, smbios: [String] = [], nic: String = "none", timeout: Int = 600, moreDisks: [String] = [], variables: String? = nil
 ) throws -> UEFIBoot {
     // The 4M builds, code and variables of one pair: the 2M ones do not mix with them.
     let flavour = secureBoot ? "_4M.ms" : "_4M"
     let code = "/usr/share/OVMF/OVMF_CODE\(flavour).fd"
-    let vars = folder.file("\(name).vars")
+    let vars = variables ?? folder.file("\(name).vars")
     let console = folder.file("\(name).log")
-    try? FileManager.default.removeItem(atPath: vars)
     try? FileManager.default.removeItem(atPath: console)
     guard FileManager.default.fileExists(atPath: code) else { throw TestSupportError("\(code) is missing; run 'bash .ci/setup test'") }
-    try FileManager.default.copyItem(atPath: "/usr/share/OVMF/OVMF_VARS\(flavour).fd", toPath: vars)
+    if variables == nil {
+        try? FileManager.default.removeItem(atPath: vars)
+        try FileManager.default.copyItem(atPath: "/usr/share/OVMF/OVMF_VARS\(flavour).fd", toPath: vars)
+    }
     let started = Date()
-    let qemu = try runProcess("/usr/bin/timeout", [
+    let drives: [String] = ([disk] + moreDisks).flatMap { ["-drive", "file=\($0),format=raw,if=virtio"] }
+    let identity: [String] = smbios.flatMap { ["-smbios", $0] }
+    let machine: [String] = [
         "-s", "KILL", String(timeout), "qemu-system-x86_64", "-accel", "tcg", "-machine", "q35", "-m", String(memory),
         "-smp", String(cpus),
         "-drive", "if=pflash,format=raw,readonly=on,file=\(code)",
         "-drive", "if=pflash,format=raw,file=\(vars)",
-        "-drive", "file=\(disk),format=raw,if=virtio",
-        "-nic", nic,
-    ] + smbios.flatMap { ["-smbios", $0] } + [
+    ]
+    let qemu = try runProcess("/usr/bin/timeout", machine + drives + ["-nic", nic] + identity + [
         "-serial", "file:\(console)", "-display", "none", "-monitor", "none", "-no-reboot",
     ])
     let text = (try? Data(contentsOf: URL(fileURLWithPath: console))).map { String(decoding: $0, as: UTF8.self) } ?? ""
@@ -181,4 +188,28 @@ public func bootDirectKernel(
     ] + demoUnitSMBIOS + ["-serial", "file:\(console)", "-display", "none", "-monitor", "none"])
     let text = (try? Data(contentsOf: URL(fileURLWithPath: console))).map { String(decoding: $0, as: UTF8.self) } ?? ""
     return (qemu.status, qemu.error, text)
+}
+
+/// A oneshot systemd service a test adds to a guest: runs `script` (shell, given to `sh -c` in single quotes) once
+/// the units in `after` are done, with its output on the first serial port, then powers the machine off whatever
+/// happened, so a hung check fails the test instead of holding it.
+public func serialCheckService(_ description: String, after: String, timeoutSeconds: Int = 240, script: String) -> String {
+    """
+    [Unit]
+    Description=\(description)
+    After=\(after)
+
+    [Service]
+    Type=oneshot
+    StandardOutput=tty
+    StandardError=tty
+    TTYPath=/dev/ttyS0
+    ExecStart=/bin/sh -c '\(script)'
+    TimeoutStartSec=\(timeoutSeconds)
+    ExecStopPost=/bin/systemctl poweroff --no-block
+
+    [Install]
+    WantedBy=multi-user.target
+
+    """
 }
