@@ -46,6 +46,10 @@ struct ImageRoutes {
 /// One image's answer: the whole file or one range of it, with its strong ETag.
 struct ImageDownload {
     let entry: ImageShelf.Entry
+    /// How much of the file each read takes. Hummingbird's default is 128 KiB; each chunk costs a hop to the thread
+    /// pool and back, and with 30 downloads at once 1 MiB chunks moved 1.2-1.3x as much as 128 KiB ones here (same
+    /// run, 2 cores, 4 MiB no better); one download was within the noise either way.
+    static let chunkLength = 1 << 20
 
     func response(to request: Request, context: ServerContext) async throws -> Response {
         let size = Int(entry.reference.bytes)
@@ -71,10 +75,10 @@ struct ImageDownload {
         if let range {
             headers[.contentRange] = "bytes \(range.lowerBound)-\(range.upperBound)/\(size)"
             headers[.contentLength] = String(range.count)
-            let body = try await file.loadFile(path: entry.path, range: range, context: context)
+            let body = try await file.loadFile(path: entry.path, range: range, context: context, chunkLength: Self.chunkLength)
             return Response(status: .partialContent, headers: headers, body: body)
         }
         headers[.contentLength] = String(size)
-        return Response(status: .ok, headers: headers, body: try await file.loadFile(path: entry.path, context: context))
+        return Response(status: .ok, headers: headers, body: try await file.loadFile(path: entry.path, context: context, chunkLength: Self.chunkLength))
     }
 }
