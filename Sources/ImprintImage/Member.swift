@@ -13,7 +13,8 @@ public enum ImageCodec: String, Codable, Sendable, CaseIterable {
     /// gzip: libdeflate's levels (10-12 search for the shortest encoding: far slower, about 1% smaller).
     public var levels: ClosedRange<Int> { self == .gzip ? 1...12 : 1...19 }
     /// gzip: libdeflate's 6, chosen from measurements in README's Performance section: about twice zlib's speed for
-    /// 1% less deflate output; 5 is no faster and larger, 7 and up lose a fifth of the speed and more for 0.2%.
+    /// 1% less deflate output; 5 is larger (on the benchmark tree no faster), 7 and up cost 10-27% of the speed or
+    /// more for 0.1-0.4% less output.
     public var defaultLevel: Int { self == .gzip ? 6 : 3 }
     /// The tar stream's slice per block. zstd gets 4 MiB: on the benchmark's stream, level 3 took a fifth less CPU
     /// and made 4.9% less output than in 1 MiB frames (more history to match against); deflate sees only 32 KiB
