@@ -23,11 +23,11 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
     ],
     targets: [
-        // Executable: only bootstraps logging and runs the root command.
+        // Executable: only bootstraps logging, tunes malloc for image blocks and runs the root command.
         .executableTarget(
             name: "imprint",
             dependencies: [
-                "ImprintCommands",
+                "ImprintCommands", "CLinux",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
