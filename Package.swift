@@ -23,11 +23,11 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
     ],
     targets: [
-        // Executable: only bootstraps logging and runs the root command.
+        // Executable: only bootstraps logging, tunes malloc for image blocks and runs the root command.
         .executableTarget(
             name: "imprint",
             dependencies: [
-                "ImprintCommands",
+                "ImprintCommands", "CLinux",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
@@ -100,11 +100,11 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
-        // Image: capture, restore, verify and the library; the block codecs (the only module that imports zlib and zstd)
+        // Image: capture, restore, verify and the library; the block codecs (the only module that imports libdeflate and zstd)
         .target(
             name: "ImprintImage",
             dependencies: [
-                "ImprintCore", "CZlib", "CZstd", "CLinux",
+                "ImprintCore", "CDeflate", "CZstd", "CLinux",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "_CryptoExtras", package: "swift-crypto"),
             ],
@@ -113,7 +113,7 @@ let package = Package(
         ),
         .testTarget(
             name: "ImprintImageTests",
-            dependencies: ["ImprintTestSupport", "ImprintImage", "ImprintCore", "CZlib"],
+            dependencies: ["ImprintTestSupport", "ImprintImage", "ImprintCore"],
             swiftSettings: swiftSettings
         ),
 
@@ -237,10 +237,11 @@ let package = Package(
         ),
 
         // C libraries, from Debian's -dev packages
+        // Whole-buffer deflate for the gzip blocks (what htslib's bgzip uses); no zlib: nothing streams. No pkgConfig:
+        // its flags would link the shared library, and the module map links the static one (see there).
         .systemLibrary(
-            name: "CZlib",
-            pkgConfig: "zlib",
-            providers: [.apt(["zlib1g-dev"])]
+            name: "CDeflate",
+            providers: [.apt(["libdeflate-dev"])]
         ),
         .systemLibrary(
             name: "CZstd",

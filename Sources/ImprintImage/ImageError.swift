@@ -4,7 +4,7 @@ import ImprintCore
 
 /// Errors from the image engine: codecs, the image format, the tree on either side.
 public enum ImageError: Error, Equatable, Sendable {
-    /// zlib refused to start or finish a stream.
+    /// libdeflate or zstd refused to start or to compress a block.
     case codec(operation: String, code: Int32)
     /// A block's bytes are not a complete, intact gzip member.
     case corruptBlock(reason: String)
@@ -34,7 +34,7 @@ extension ImageError: CustomStringConvertible {
     public var description: String {
         switch self {
         case let .codec(operation, code):
-            return "zlib could not \(operation) (code \(code))"
+            return "the compressor could not \(operation) (code \(code))"
         case .corruptBlock(let reason):
             return "a compressed block is damaged: \(reason); verify the image with 'imprint verify'"
         case let .corrupt(offset, file, reason):

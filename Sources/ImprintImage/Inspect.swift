@@ -13,7 +13,7 @@ public struct ImageDescription: Sendable {
 extension Restore {
     /// The tail member's length: a header with a 24-byte payload (and for gzip: empty deflate data and the trailer).
     static func tailLength(_ codec: ImageCodec) -> Int {
-        codec.prefixLength + MemberHeader.fieldPrefix + 24 + 4 + codec.headerSuffix + (codec == .gzip ? 2 : 0) + codec.trailerLength
+        codec.prefixLength + MemberHeader.fieldPrefix + 24 + 4 + codec.headerSuffix + (codec == .gzip ? Member.emptyDeflate.count : 0) + codec.trailerLength
     }
 
     /// Reads the manifest, then the tail, index and summary from the end of the file at `path`.

@@ -1,20 +1,24 @@
-import CZlib
+import CDeflate
 import CZstd
 import Crypto
 import Foundation
 
 /// How an image's blocks are compressed.
 public enum ImageCodec: String, Codable, Sendable, CaseIterable {
-    /// Each block a gzip member (zlib): `tar -xzf` reads the image.
+    /// Each block a gzip member (libdeflate): `tar -xzf` reads the image.
     case gzip
     /// Each block a zstd frame after a skippable frame holding its header: `tar --zstd -xf` reads the image.
     case zstd
 
-    public var levels: ClosedRange<Int> { self == .gzip ? 1...9 : 1...19 }
+    /// gzip: libdeflate's levels (10-12 search for the shortest encoding: far slower, about 1% smaller).
+    public var levels: ClosedRange<Int> { self == .gzip ? 1...12 : 1...19 }
+    /// gzip: libdeflate's 6, chosen from measurements in README's Performance section: about twice zlib's speed for
+    /// 1% less deflate output; 5 is larger (on the benchmark tree no faster), 7 and up cost 10-27% of the speed or
+    /// more for 0.1-0.4% less output.
     public var defaultLevel: Int { self == .gzip ? 6 : 3 }
     /// The tar stream's slice per block. zstd gets 4 MiB: on the benchmark's stream, level 3 took a fifth less CPU
-    /// and made 4.9% less output than in 1 MiB frames (more history to match against); zlib's deflate sees only
-    /// 32 KiB back, so larger gzip blocks gain nothing and hold more memory.
+    /// and made 4.9% less output than in 1 MiB frames (more history to match against); deflate sees only 32 KiB
+    /// back, so larger gzip blocks gain little (libdeflate 6 in 4 MiB: 0.09% smaller) and hold more memory.
     public var defaultBlockSize: Int { self == .gzip ? 1 << 20 : 4 << 20 }
     /// Bytes before the header's field: gzip's 10, XLEN, SI1 SI2 LEN; zstd's skippable magic and size.
     var prefixLength: Int { self == .gzip ? 16 : 8 }
@@ -220,62 +224,61 @@ enum Member {
     /// One complete member: `header` (its lengths filled in here) and `content` deflated at `level`.
     static func make(_ header: MemberHeader, content: UnsafeRawBufferPointer, level: Int32, pool: CompressorPool? = nil) throws -> [UInt8] {
         if header.codec == .zstd { return try makeZstd(header, content: content, level: level, pool: pool) }
-        let stream = try pool?.takeDeflate(level: level) ?? CompressorPool.makeDeflate(level: level)
-        defer {
-            if let pool { pool.give(stream) } else { CompressorPool.free(stream) }
-        }
         var header = header
         header.size = content.count
         let headerLength = header.length
-        let bound = Int(deflateBound(stream, uLong(content.count)))
-        var output = uninitializedBytes(headerLength + bound + 8)
-        let result: Int32 = output.withUnsafeMutableBytes { out in
-            stream.pointee.next_in = UnsafeMutablePointer(mutating: content.bindMemory(to: Bytef.self).baseAddress)
-            stream.pointee.avail_in = uInt(content.count)
-            stream.pointee.next_out = out.bindMemory(to: Bytef.self).baseAddress! + headerLength
-            stream.pointee.avail_out = uInt(bound)
-            return deflate(stream, Z_FINISH)
+        var output: [UInt8]
+        if content.isEmpty {
+            // Metadata members: one empty final block with fixed codes, two bytes, as zlib wrote it (libdeflate
+            // writes a five-byte stored block), so the tail keeps the length FORMAT.md gives.
+            output = [UInt8](repeating: 0, count: headerLength) + Member.emptyDeflate
+        } else {
+            let compressor = try pool?.takeDeflate(level: level) ?? CompressorPool.makeDeflate(level: level)
+            defer {
+                if let pool { pool.giveDeflate(compressor) } else { libdeflate_free_compressor(compressor) }
+            }
+            let bound = libdeflate_deflate_compress_bound(compressor, content.count)
+            output = uninitializedBytes(headerLength + bound)
+            let written = output.withUnsafeMutableBytes { out in
+                libdeflate_deflate_compress(compressor, content.baseAddress, content.count, out.baseAddress! + headerLength, bound)
+            }
+            guard written > 0 else { throw ImageError.codec(operation: "compress a block", code: 0) }
+            output.removeSubrange((headerLength + written)...)
         }
-        guard result == Z_STREAM_END else { throw ImageError.codec(operation: "compress a block", code: result) }
-        header.compressedLength = Int(stream.pointee.total_out)
-        let encoded = header.encoded()
-        output.replaceSubrange(0..<headerLength, with: encoded)
-        var end = headerLength + header.compressedLength
-        var trailer: [UInt8] = []
-        trailer.appendLittleEndian(UInt32(crc32Of(content)))
-        trailer.appendLittleEndian(UInt32(truncatingIfNeeded: content.count))
-        output.replaceSubrange(end..<(end + 8), with: trailer)
-        end += 8
-        output.removeSubrange(end...)
+        header.compressedLength = output.count - headerLength
+        output.replaceSubrange(0..<headerLength, with: header.encoded())
+        output.appendLittleEndian(UInt32(crc32Of(content)))
+        output.appendLittleEndian(UInt32(truncatingIfNeeded: content.count))
         return output
     }
+
+    /// Raw deflate of nothing: a final block with fixed Huffman codes holding only its end-of-block code.
+    static let emptyDeflate: [UInt8] = [0x03, 0x00]
 
     /// The content of a member whose header is `header` and whose remaining bytes (deflate data and trailer) are
     /// `body`, checked against its CRC-32 and size.
     static func open(_ header: MemberHeader, body: [UInt8], checkTrailer: Bool = true) -> Result<[UInt8], Damage> {
         if header.codec == .zstd { return openZstd(header, body: body) }
         guard body.count == header.compressedLength + 8 else { return .failure("the image ends inside a block") }
-        var stream = z_stream()
-        guard CZlib_inflateInit2(&stream, -15) == Z_OK else { return .failure("zlib could not start") }
-        defer { inflateEnd(&stream) }
+        guard let decompressor = libdeflate_alloc_decompressor() else { return .failure("libdeflate could not start") }
+        defer { libdeflate_free_decompressor(decompressor) }
+        // One byte more than the header says, so a block holding more is told from one holding exactly that.
         var output = uninitializedBytes(header.size + 1)
-        let result: Int32 = body.withUnsafeBytes { input in
+        var consumed = 0
+        var produced = 0
+        let result = body.withUnsafeBytes { input in
             output.withUnsafeMutableBytes { out in
-                stream.next_in = UnsafeMutablePointer(mutating: input.bindMemory(to: Bytef.self).baseAddress)
-                stream.avail_in = uInt(header.compressedLength)
-                stream.next_out = out.bindMemory(to: Bytef.self).baseAddress
-                stream.avail_out = uInt(out.count)
-                return inflate(&stream, Z_FINISH)
+                libdeflate_deflate_decompress_ex(
+                    decompressor, input.baseAddress, header.compressedLength, out.baseAddress, out.count, &consumed, &produced)
             }
         }
-        guard result == Z_STREAM_END else {
-            let message = stream.msg.map { String(cString: $0) } ?? "code \(result)"
-            return .failure("the compressed data is damaged (\(result == Z_BUF_ERROR ? "it ends early" : message))")
+        switch result {
+        case LIBDEFLATE_SUCCESS: break
+        case LIBDEFLATE_INSUFFICIENT_SPACE: return .failure("the block holds more than the \(header.size) bytes its header says")
+        default: return .failure("the compressed data is damaged (invalid deflate data, or it ends early)")
         }
-        guard stream.avail_in == 0 else { return .failure("the compressed data is longer than its header says") }
-        guard Int(stream.total_out) == header.size else {
-            return .failure("the block holds \(stream.total_out) bytes, its header says \(header.size)")
-        }
+        guard consumed == header.compressedLength else { return .failure("the compressed data is longer than its header says") }
+        guard produced == header.size else { return .failure("the block holds \(produced) bytes, its header says \(header.size)") }
         output.removeLast()
         guard checkTrailer else { return .success(output) }
         let crc = body.littleEndian(UInt32.self, at: header.compressedLength)
@@ -367,10 +370,10 @@ func uninitializedBytes(_ count: Int) -> [UInt8] {
     [UInt8](unsafeUninitializedCapacity: count) { _, initialized in initialized = count }
 }
 
-/// zlib's CRC-32 of `bytes`.
+/// The CRC-32 of `bytes` (gzip's, from libdeflate: with PCLMULQDQ about three times zlib's speed here).
 func crc32Of(_ bytes: UnsafeRawBufferPointer) -> UInt {
     guard let base = bytes.baseAddress, bytes.count > 0 else { return 0 }
-    return UInt(crc32_z(0, base.assumingMemoryBound(to: Bytef.self), bytes.count))
+    return UInt(libdeflate_crc32(0, base, bytes.count))
 }
 
 func crc32Of(_ bytes: [UInt8]) -> UInt { bytes.withUnsafeBytes { crc32Of($0) } }
@@ -397,16 +400,17 @@ struct Damage: Error, Equatable, ExpressibleByStringInterpolation {
     init(stringLiteral value: String) { reason = value }
 }
 
-/// Compressor state kept between blocks, one set per image writer: a new zlib stream or zstd context per block
-/// allocates and clears its tables each time. Each worker takes one, uses it for a block and gives it back.
+/// Compressor state kept between blocks, one set per image writer: a new libdeflate compressor or zstd context
+/// per block allocates its tables each time (hundreds of KiB). Each worker takes one, uses it for a block and gives
+/// it back.
 final class CompressorPool: @unchecked Sendable {
     private let lock = NSLock()
     private var idleZstd: [OpaquePointer] = []
-    private var idleDeflate: [UnsafeMutablePointer<z_stream>] = []
+    private var idleDeflate: [OpaquePointer] = []
 
     deinit {
         for context in idleZstd { ZSTD_freeCCtx(context) }
-        for stream in idleDeflate { Self.free(stream) }
+        for compressor in idleDeflate { libdeflate_free_compressor(compressor) }
     }
 
     static func makeZstd() throws -> OpaquePointer {
@@ -421,41 +425,20 @@ final class CompressorPool: @unchecked Sendable {
 
     func give(_ context: OpaquePointer) { lock.withLock { idleZstd.append(context) } }
 
-    /// A raw deflate stream at `level` (negative window bits: the gzip header and trailer are Imprint's own) with
-    /// zlib's default memLevel 8, tuned by `tune(_:level:)`.
-    static func makeDeflate(level: Int32) throws -> UnsafeMutablePointer<z_stream> {
-        let stream = UnsafeMutablePointer<z_stream>.allocate(capacity: 1)
-        stream.initialize(to: z_stream())
-        let status = CZlib_deflateInit2(stream, level, Z_DEFLATED, -15, 8, Z_DEFAULT_STRATEGY)
-        guard status == Z_OK else {
-            stream.deallocate()
-            throw ImageError.codec(operation: "start compressing", code: status)
+    /// A libdeflate compressor at `level` (libdeflate's own levels; see `ImageCodec.defaultLevel`).
+    static func makeDeflate(level: Int32) throws -> OpaquePointer {
+        guard let compressor = libdeflate_alloc_compressor(level) else {
+            throw ImageError.codec(operation: "start compressing at level \(level)", code: -1)
         }
-        tune(stream, level: level)
-        return stream
+        return compressor
     }
 
-    /// Level 6, the default, follows hash chains 48 entries deep instead of zlib's 128 (zlib's level 5 stops at 32);
-    /// every other level is zlib's own. On the benchmark's tar stream this took 15% less deflate CPU for 0.16% more
-    /// output, on /usr/bin, /usr/include and /usr/share/perl 30% less for 0.49% more. `deflateReset` puts
-    /// back zlib's values for the level, so this runs after every reset.
-    static func tune(_ stream: UnsafeMutablePointer<z_stream>, level: Int32) {
-        guard level == 6 else { return }
-        deflateTune(stream, 8, 16, 128, 48)
+    /// A compressor at `level`. All of a pool's compressors share one level; libdeflate keeps no state between
+    /// calls, so one used before compresses exactly as a new one.
+    func takeDeflate(level: Int32) throws -> OpaquePointer {
+        if let compressor = lock.withLock({ idleDeflate.popLast() }) { return compressor }
+        return try Self.makeDeflate(level: level)
     }
 
-    static func free(_ stream: UnsafeMutablePointer<z_stream>) {
-        deflateEnd(stream)
-        stream.deallocate()
-    }
-
-    /// A stream at `level`, ready for a new block. All of a pool's streams share one level.
-    func takeDeflate(level: Int32) throws -> UnsafeMutablePointer<z_stream> {
-        guard let stream = lock.withLock({ idleDeflate.popLast() }) else { return try Self.makeDeflate(level: level) }
-        deflateReset(stream)
-        Self.tune(stream, level: level)
-        return stream
-    }
-
-    func give(_ stream: UnsafeMutablePointer<z_stream>) { lock.withLock { idleDeflate.append(stream) } }
+    func giveDeflate(_ compressor: OpaquePointer) { lock.withLock { idleDeflate.append(compressor) } }
 }

@@ -1,4 +1,3 @@
-import CZlib
 import Foundation
 import ImprintCore
 @testable import ImprintImage
@@ -293,47 +292,77 @@ import Testing
         #expect(Pipeline.capacity(threads: 64, blockSize: 1 << 30) == 66)
     }
 
-    /// Level 6 follows deflate's hash chains 48 deep, not zlib's 128: a stream the pool hands out again (after
-    /// `deflateReset`, which restores zlib's values) deflates exactly as a new one, and neither gives zlib's own
-    /// level 6 output on text with long hash chains.
-    @Test func levelSixIsTunedOnEveryStream() throws {
+    /// A libdeflate compressor the pool hands out again deflates exactly as a new one, the level reaches it (level 9
+    /// is smaller than level 1 on text), and the member it makes opens back to its content.
+    @Test func aCompressorUsedAgainDeflatesAsANewOne() throws {
         let words = ["unit", "room", "204", "lab", "host", "key", "printer", "eth0", "net", "id"]
         var state: UInt32 = 2_463_534_242  // xorshift32: the same words every run
         let text = Array((0..<40_000).map { _ in
             state ^= state << 13; state ^= state >> 17; state ^= state << 5
             return words[Int(state % 10)]
         }.joined(separator: " ").utf8)
-        func deflated(_ stream: UnsafeMutablePointer<z_stream>) -> [UInt8] {
-            var output = [UInt8](repeating: 0, count: text.count + 1024)
-            let length = text.withUnsafeBytes { input in
-                output.withUnsafeMutableBytes { out in
-                    stream.pointee.next_in = UnsafeMutablePointer(mutating: input.bindMemory(to: Bytef.self).baseAddress)
-                    stream.pointee.avail_in = uInt(input.count)
-                    stream.pointee.next_out = out.bindMemory(to: Bytef.self).baseAddress
-                    stream.pointee.avail_out = uInt(out.count)
-                    #expect(deflate(stream, Z_FINISH) == Z_STREAM_END)
-                    return out.count - Int(stream.pointee.avail_out)
-                }
-            }
-            return Array(output.prefix(length))
+        let empty = MemberHeader(kind: .data, sequence: 1, compressedLength: 0, size: 0)
+        func member(level: Int32, pool: CompressorPool?) throws -> [UInt8] {
+            try text.withUnsafeBytes { try Member.make(empty, content: $0, level: level, pool: pool) }
         }
         let pool = CompressorPool()
-        let first = try pool.takeDeflate(level: 6)
-        let fresh = deflated(first)
-        pool.give(first)
-        let again = try pool.takeDeflate(level: 6)
-        #expect(again == first)  // the same stream, reset
-        let sameAsNew = deflated(again) == fresh
-        #expect(sameAsNew, "a stream used again must deflate as a new one")
-        pool.give(again)
-
-        let plain = UnsafeMutablePointer<z_stream>.allocate(capacity: 1)
-        plain.initialize(to: z_stream())
-        defer { deflateEnd(plain); plain.deallocate() }
-        #expect(CZlib_deflateInit2(plain, 6, Z_DEFLATED, -15, 8, Z_DEFAULT_STRATEGY) == Z_OK)
-        let untuned = deflated(plain) == fresh
-        #expect(!untuned, "level 6 must not be zlib's untuned level 6")
+        let first = try pool.takeDeflate(level: 9)
+        pool.giveDeflate(first)
+        let fresh = try member(level: 9, pool: pool)
+        let again = try pool.takeDeflate(level: 9)
+        #expect(again == first)  // the same compressor, used again
+        pool.giveDeflate(again)
+        let sameAsNew = try member(level: 9, pool: pool) == fresh
+        #expect(sameAsNew, "a compressor used again must deflate as a new one")
+        let fast = try member(level: 1, pool: nil)
+        #expect(fresh.count < fast.count)
         #expect(fresh.count < text.count / 2)
+
+        let header = try MemberHeader.parse(Array(fresh.prefix(empty.length)), codec: .gzip).get()
+        #expect(try Member.open(header, body: Array(fresh[header.length...])).get() == text)
+    }
+
+    /// A metadata member holds two bytes of deflate data (an empty fixed-code block), as zlib wrote it, so the tail
+    /// keeps the length FORMAT.md gives, and gzip reads such a member as empty.
+    @Test func anEmptyMemberIsTwoBytesOfDeflate() throws {
+        let tail = try Member.metadata(.tail, [UInt8](repeating: 7, count: 24), firstSequence: 3, codec: .gzip)
+        #expect(tail.count == 1)
+        #expect(tail[0].count == 78)
+        #expect(tail[0].count == Restore.tailLength(.gzip))
+        let folder = try TemporaryDirectory()
+        let path = folder.file("tail.gz")
+        try Data(tail[0]).write(to: URL(fileURLWithPath: path))
+        let read = try runProcess("/bin/gzip", ["-dc", path])
+        #expect(read.status == 0, "\(read.error)")
+        #expect(read.output.isEmpty)
+    }
+
+    /// An image made by the imprint before libdeflate (zlib's deflate; `Fixtures/images/zlib-gzip.imprint`, 10.6 KB)
+    /// still verifies and restores: names, contents, link, mode and nanosecond time as captured.
+    @Test func anImageMadeWithZlibVerifiesAndRestores() throws {
+        let folder = try TemporaryDirectory()
+        let image = try folder.copyFixture("images/zlib-gzip.imprint")
+        let verified = try Restore.verify(try ImageInput(path: image), threads: 2)
+        #expect(verified.manifest.models == ["Lab PC 204"])
+        #expect(verified.summary.files == 4)
+
+        let restored = folder.file("restored")
+        try FileManager.default.createDirectory(atPath: restored, withIntermediateDirectories: false)
+        let result = try Restore.run(try ImageInput(path: image), root: restored, threads: 2)
+        #expect(result.summary == verified.summary)
+        #expect(try String(contentsOfFile: restored + "/etc/hostname", encoding: .utf8) == "lab-204-01\n")
+        func sha256(_ path: String) throws -> String {
+            sha256Of(Array(try Data(contentsOf: URL(fileURLWithPath: restored + path)))).map { String(format: "%02x", $0) }.joined()
+        }
+        #expect(try sha256("/usr/share/doc/lab/notes.txt") == "af137f7997158b11934fbe97eff87b398c4fc5753523e670d7a7c9ea2cd9829d")
+        #expect(try sha256("/usr/share/doc/lab/seed.bin") == "8d604b599566c3806c4e53b56778e2db7d745b6e3ad49662f8d9433c168ccc5a")
+        #expect(try FileManager.default.destinationOfSymbolicLink(atPath: restored + "/etc/notes") == "../usr/share/doc/lab/notes.txt")
+        var info = stat()
+        #expect(stat(restored + "/etc/hostname", &info) == 0)
+        #expect(info.st_mode & 0o7777 == 0o640)
+        #expect(info.st_mtim.tv_nsec == 123_456_789)
+        #expect(stat(restored + "/etc/empty", &info) == 0)
+        #expect(info.st_size == 0)
     }
 
     /// Tar headers round-trip long, non-UTF-8 names, big ids and nanosecond times through the parser.

@@ -40,7 +40,7 @@ struct InstallCommand: ContextCommand {
             id is kept in \(Installer.masterIDPath) so the agent knows the new one is the unit's own.
 
             Before writing, install checks that the binary can start in the root: that it does not need the shared \
-            Swift runtime, and that each library it links (libsqlite3, libuuid, zlib, libzstd, libstdc++) is in the root. It \
+            Swift runtime, and that each library it links (libsqlite3, libuuid, libzstd, libstdc++) is in the root. It \
             refuses otherwise (exit 65), naming the Debian package to add; --force installs anyway. Each file is \
             replaced atomically and the enabling link comes last, so an install cut short is not enabled and running \
             it again finishes it. A root that a restore did not finish (it holds \(TargetRoot.restoreMarker)) is \

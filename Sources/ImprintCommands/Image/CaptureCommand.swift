@@ -55,7 +55,7 @@ struct CaptureCommand: ContextCommand {
     @Option(help: ArgumentHelp(
         "How blocks are compressed: gzip (tar -z reads the image) or zstd (tar --zstd reads it).", valueName: "gzip|zstd"))
     var codec: String = "gzip"
-    @Option(help: "The compression level: gzip 1-9 (default 6: zlib's 6 with shorter hash chains), zstd 1-19 (default 3).") var level: Int?
+    @Option(help: "The compression level: gzip 1-12 (default 6, libdeflate's levels), zstd 1-19 (default 3).") var level: Int?
     @Option(help: "Threads that compress (default: one per core).") var threads: Int?
     @Flag(help: "Leave out what must not be cloned: run the default generalize operations (see --list-operations).")
     var generalize = false
