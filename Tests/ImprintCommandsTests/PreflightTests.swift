@@ -1,0 +1,163 @@
+import Foundation
+@testable import ImprintCommands
+import ImprintTestSupport
+import Testing
+
+/// A small room for preflight: group LAB (static, netplan from the image) with a driverless printer and one whose
+/// PPD the image must carry, three OptiPlex units and one ThinkCentre.
+struct PreflightRoom {
+    let folder: TemporaryDirectory
+    static let ppd = "/usr/share/ppd/imprint/office-laser.ppd"
+
+    init() throws {
+        folder = try TemporaryDirectory("imprint-preflight-test")
+        let setup: [[String]] = [
+            ["inventory", "init"],
+            ["inventory", "printer", "add", "lab-color", "--uri", "ipp://10.20.9.5/ipp/print"],
+            ["inventory", "printer", "add", "office-laser", "--uri", "socket://10.20.9.6:9100", "--driver", Self.ppd],
+            ["inventory", "group", "add", "LAB", "--network-mode", "static", "--dns", "10.20.0.53",
+             "--printer", "lab-color", "--printer", "office-laser", "--default-printer", "office-laser"],
+        ] + (1...4).map { number in
+            ["inventory", "add", "LAB-0\(number)", "--group", "LAB", "--model", number == 4 ? "ThinkCentre M70q" : "OptiPlex 7090",
+             "--serial", "LABSERIAL\(number)", "--mac", "52:54:00:00:09:0\(number)", "--ipv4", "10.20.9.10\(number)/24",
+             "--gateway4", "10.20.9.1"]
+        }
+        for arguments in setup {
+            let result = imprint(arguments, in: folder)
+            #expect(result.status == 0, "\(arguments): \(result.err)")
+        }
+    }
+
+    var inventory: String { folder.file("inventory.db") }
+
+    /// A master root for the room's model, captured into `name`: netplan, sshd, an ed25519 host key, and the
+    /// office laser's PPD when `withPPD`.
+    func image(_ name: String, withPPD: Bool, sshdConfig: String = "PermitRootLogin no\nPasswordAuthentication no\n") throws -> String {
+        let root = folder.file("master-\(name)")
+        for (path, text) in [
+            ("etc/hostname", "master\n"), ("etc/hosts", "127.0.0.1 localhost\n127.0.1.1 master\n"),
+            ("etc/netplan/01-netcfg.yaml", "network:\n  version: 2\n  renderer: networkd\n"),
+            ("etc/ssh/sshd_config", sshdConfig),
+        ] {
+            try FileManager.default.createDirectory(atPath: root + "/" + (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+            try text.write(toFile: root + "/" + path, atomically: true, encoding: .utf8)
+        }
+        chmod(root + "/etc/netplan/01-netcfg.yaml", 0o600)
+        for key in ["ssh_host_ed25519_key", "ssh_host_ed25519_key.pub"] {
+            #expect(try runProcess("/bin/cp", ["-p", fixturePath("roots/rm204-master/etc/ssh/\(key)"), root + "/etc/ssh/"]).status == 0)
+        }
+        if withPPD {
+            try FileManager.default.createDirectory(atPath: root + "/usr/share/ppd/imprint", withIntermediateDirectories: true)
+            #expect(try runProcess("/bin/cp", [fixturePath("cups/office-laser.ppd"), root + Self.ppd]).status == 0)
+        }
+        let image = folder.file(name)
+        let captured = imprint(["capture", "--root", root, "-o", image, "--model", "OptiPlex 7090"], in: folder)
+        #expect(captured.status == 0, "\(captured.err)")
+        return image
+    }
+
+    func preflight(_ arguments: [String]) -> CommandResult {
+        imprint(["preflight"] + arguments + ["--group", "LAB"], in: folder)
+    }
+
+    /// The `--json` report's units by name.
+    static func units(_ result: CommandResult) throws -> [String: [String: Any]] {
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(result.out.utf8)) as? [String: Any], "\(result.out) \(result.err)")
+        let units = try #require(object["units"] as? [[String: Any]])
+        return Dictionary(uniqueKeysWithValues: units.map { ($0["unit"] as? String ?? "", $0) })
+    }
+
+    static func failures(_ unit: [String: Any]?) -> [(check: String, message: String, fix: String)] {
+        ((unit?["failures"] as? [[String: Any]]) ?? []).map { ($0["check"] as? String ?? "", $0["message"] as? String ?? "", $0["fix"] as? String ?? "") }
+    }
+
+    /// Runs SQL on the room's inventory, as an inventory from before a check (or edited by hand) would hold it.
+    func sql(_ statement: String) throws {
+        let result = try runProcess("/usr/bin/sqlite3", [inventory, statement])
+        #expect(result.status == 0, "\(result.error)")
+    }
+}
+
+@Suite(.serialized) struct PreflightTests {
+    /// The seed's example: the group's printer needs a PPD the image lacks, so preflight names every OptiPlex unit
+    /// with the PPD and what to do, and the ThinkCentre for its model, exit 3; the fixed image passes them all, with
+    /// netplan, cupsd and sshd having read what each unit gets; neither the inventory nor the images change.
+    @Test func missingPPDNamesEveryUnitAndTheFixedImagePasses() throws {
+        let room = try PreflightRoom()
+        let broken = try room.image("lab-broken.img", withPPD: false)
+        let fixed = try room.image("lab-fixed.img", withPPD: true)
+        let before = try runProcess("/usr/bin/sha256sum", [room.inventory, broken, fixed]).output
+
+        let failing = room.preflight([broken, "--json"])
+        #expect(failing.status == ExitStatus.preflightFailed.rawValue, "\(failing.err)")
+        let units = try PreflightRoom.units(failing)
+        #expect(units.keys.sorted() == ["LAB-01", "LAB-02", "LAB-03", "LAB-04"])
+        for name in ["LAB-01", "LAB-02", "LAB-03"] {
+            let first = PreflightRoom.failures(units[name]).first
+            #expect(units[name]?["passed"] as? Bool == false)
+            #expect(first?.check == "printer-driver", "\(name): \(String(describing: first))")
+            #expect(first?.message.contains(PreflightRoom.ppd) == true && first?.message.contains("office-laser") == true)
+            #expect(first?.fix.contains("driver") == true)
+        }
+        let other = PreflightRoom.failures(units["LAB-04"]).first
+        #expect(other?.check == "model" && other?.message.contains("ThinkCentre M70q") == true, "\(String(describing: other))")
+
+        let text = room.preflight([broken])
+        #expect(text.status == ExitStatus.preflightFailed.rawValue)
+        #expect(text.out.contains("LAB-02  FAIL    printer-driver: printer office-laser uses the PPD \(PreflightRoom.ppd)"), "\(text.out)")
+        #expect(text.out.contains("0 of 4 units of LAB pass, 4 fail"), "\(text.out)")
+
+        let passing = room.preflight([fixed, "--unit", "LAB-01", "--unit", "LAB-02", "--unit", "LAB-03", "--json"])
+        #expect(passing.status == 0, "\(passing.out) \(passing.err)")
+        let fixedUnits = try PreflightRoom.units(passing)
+        for name in ["LAB-01", "LAB-02", "LAB-03"] {
+            #expect(fixedUnits[name]?["passed"] as? Bool == true, "\(name): \(PreflightRoom.failures(fixedUnits[name]))")
+            #expect(fixedUnits[name]?["checkedBy"] as? [String] == ["netplan generate", "cupsd + lpstat"])
+        }
+        let report = try #require(try JSONSerialization.jsonObject(with: Data(passing.out.utf8)) as? [String: Any])
+        #expect((report["imageCheckedBy"] as? [String])?.contains("sshd -t") == true, "\(report)")
+        #expect(report["passed"] as? Int == 3 && report["failed"] as? Int == 0)
+
+        #expect(try runProcess("/usr/bin/sha256sum", [room.inventory, broken, fixed]).output == before)
+    }
+
+    /// Two units given one static address (an inventory from before the check) are both named, with the other's
+    /// name; a pasted netplan document (stored before the inventory checked it) whose gateway lies outside its subnet is named; and an image whose
+    /// sshd configuration sshd refuses fails every unit, saying so.
+    @Test func sharedAddressOutsideGatewayAndBrokenSSHD() throws {
+        let room = try PreflightRoom()
+        let fixed = try room.image("lab.img", withPPD: true)
+        try room.sql("""
+            UPDATE interface SET addresses = (SELECT i.addresses FROM interface i JOIN unit u ON u.id = i.unitId WHERE u.hostname = 'LAB-01')
+            WHERE unitId = (SELECT id FROM unit WHERE hostname = 'LAB-02');
+            """)
+        // A pasted netplan document stored before the inventory checked gateways (it refuses this one now).
+        try room.sql("""
+            UPDATE unit SET netplan = 'network:
+              version: 2
+              ethernets:
+                lan:
+                  match: {macaddress: "52:54:00:00:09:03"}
+                  addresses: [10.20.9.103/24]
+                  gateway4: 10.20.99.1
+            ' WHERE hostname = 'LAB-03';
+            """)
+        let result = room.preflight([fixed, "--json"])
+        #expect(result.status == ExitStatus.preflightFailed.rawValue, "\(result.err)")
+        let units = try PreflightRoom.units(result)
+        let first = PreflightRoom.failures(units["LAB-01"]).first
+        #expect(first?.check == "address" && first?.message == "10.20.9.101 is also given to LAB-02", "\(String(describing: first))")
+        let second = PreflightRoom.failures(units["LAB-02"]).first
+        #expect(second?.check == "address" && second?.message == "10.20.9.101 is also given to LAB-01", "\(String(describing: second))")
+        let third = PreflightRoom.failures(units["LAB-03"]).first
+        #expect(third?.check == "record", "\(String(describing: third))")
+        #expect(third?.message.contains("IPv4 gateway '10.20.99.1': is outside the subnet of 10.20.9.103/24") == true, "\(String(describing: third))")
+        #expect(PreflightRoom.failures(units["LAB-04"]).first?.check == "model")
+
+        let brokenSSHD = try room.image("lab-sshd.img", withPPD: true, sshdConfig: "PermitRootLogin sometimes\n")
+        let refused = room.preflight([brokenSSHD, "--unit", "LAB-01", "--json"])
+        #expect(refused.status == ExitStatus.preflightFailed.rawValue)
+        let sshd = PreflightRoom.failures(try PreflightRoom.units(refused)["LAB-01"]).last
+        #expect(sshd?.check == "sshd" && sshd?.message.contains("sshd_config line 1: unsupported option \"sometimes\"") == true, "\(String(describing: sshd))")
+    }
+}
