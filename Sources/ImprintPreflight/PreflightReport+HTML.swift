@@ -44,6 +44,7 @@ extension PreflightReport {
             table { border-collapse: collapse; width: 100%; }
             th, td { text-align: left; vertical-align: top; padding: .45em .6em; border-bottom: 1px solid #ddd; }
             thead th { background: #f1f1f1; }
+            tbody th { white-space: nowrap; }
             tr.fail { background: #fff2f2; } tr.fail .result { color: #a40000; font-weight: 600; white-space: nowrap; }
             tr.pass .result { color: #176b00; white-space: nowrap; }
             ul.failures { margin: 0; padding-left: 1.1em; }

@@ -161,3 +161,53 @@ struct PreflightRoom {
         #expect(sshd?.check == "sshd" && sshd?.message.contains("sshd_config line 1: unsupported option \"sometimes\"") == true, "\(String(describing: sshd))")
     }
 }
+
+@Suite(.serialized) struct PreflightPageTests {
+    static let chromium = "/usr/bin/chromium"
+
+    /// `--html` writes one self-contained page (no script, nothing fetched) that Debian's headless Chromium renders
+    /// with the failing units first (LAB-02 for a driverless queue's socket:// URI, LAB-04 for its model), each with what to fix, then the
+    /// passing ones; the folder holds the page alone (written atomically); a screenshot is taken to look at.
+    @Test func pageListsFailuresFirstInChromium() throws {
+        try #require(FileManager.default.isExecutableFile(atPath: Self.chromium), "Debian's chromium is needed: .ci/setup test")
+        let room = try PreflightRoom()
+        let image = try room.image("lab.img", withPPD: true)
+        // LAB-02 gets a driverless queue whose URI IPP Everywhere cannot use.
+        for arguments in [["inventory", "printer", "add", "desk", "--uri", "socket://10.20.9.7:9100"], ["inventory", "set", "LAB-02", "--printer", "desk"]] {
+            let done = imprint(arguments, in: room.folder)
+            #expect(done.status == 0, "\(done.err)")
+        }
+        let pages = room.folder.file("pages")
+        try FileManager.default.createDirectory(atPath: pages, withIntermediateDirectories: true)
+        let page = pages + "/preflight.html"
+        let result = room.preflight([image, "--html", page])
+        #expect(result.status == ExitStatus.preflightFailed.rawValue, "\(result.err)")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: pages) == ["preflight.html"])
+        let source = try String(contentsOfFile: page, encoding: .utf8)
+        #expect(!source.contains("<script") && !source.contains("src=") && !source.contains("href="))
+
+        let profile = room.folder.file("chromium-profile")
+        let browser = [Self.chromium, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-extensions",
+                       "--disable-background-networking", "--disable-sync", "--hide-scrollbars", "--user-data-dir=\(profile)"]
+        let dom = try runProcess(browser[0], Array(browser.dropFirst()) + ["--dump-dom", "file://\(page)"], timeout: .seconds(120))
+        #expect(dom.status == 0, "\(dom.error)")
+        let rows = dom.output.matches(of: #/<tr class="unit (pass|fail)" data-unit="([^"]+)" data-result="(pass|fail)">/#)
+            .map { "\($0.2)=\($0.3)" }
+        #expect(rows == ["LAB-02=fail", "LAB-04=fail", "LAB-01=pass", "LAB-03=pass"], "\(dom.output.prefix(2000))")
+        #expect(dom.output.contains("printer desk: the URI socket://10.20.9.7:9100 has the scheme socket; a driverless (everywhere) queue needs ipp:// or ipps://"))
+        #expect(dom.output.contains("To fix: give the printer's IPP address: 'imprint inventory printer set desk --uri ipp://HOST/ipp/print'"))
+        #expect(dom.output.contains("the unit is a ThinkCentre M70q and the image is for OptiPlex 7090"))
+        #expect(dom.output.contains("2 of 4 units pass, 2 fail"))
+
+        let screenshot = room.folder.file("preflight.png")
+        let shot = try runProcess(
+            browser[0], Array(browser.dropFirst()) + ["--window-size=1280,720", "--screenshot=\(screenshot)", "file://\(page)"],
+            timeout: .seconds(120))
+        #expect(shot.status == 0, "\(shot.error)")
+        let png = try Data(contentsOf: URL(fileURLWithPath: screenshot))
+        #expect(png.starts(with: [0x89, 0x50, 0x4E, 0x47]))
+        // For a person to look at after the run; the test's own copy stays in its temporary folder.
+        try? FileManager.default.removeItem(atPath: "/tmp/preflight-page.png")
+        try? FileManager.default.copyItem(atPath: screenshot, toPath: "/tmp/preflight-page.png")
+    }
+}
