@@ -11,17 +11,19 @@ struct ToolRunner {
     /// usually serves the whole group.
     private var printerVerdicts: [String: PreflightFinding?] = [:]
     /// The systemd-networkd files of every unit, checked by one networkd run at the end (it takes 2 s).
+    /// (`unit` is the index of the unit's result.)
     private var networkdFiles: [(unit: Int, name: String, contents: Data)] = []
-    private var unitCount = 0
 
     init(scratch: String) { self.scratch = scratch }
 
     // MARK: - Network
 
     /// The unit's network files, given to the validator of the stack they are for.
-    mutating func checkNetwork(_ plan: Plan, profile: UnitProfile, root: TargetRoot, into result: inout PreflightUnitResult) throws {
-        let unit = unitCount
-        unitCount += 1
+    /// - Parameters:
+    ///   - unit: the index `result` will have among the results, for the systemd-networkd run at the end.
+    mutating func checkNetwork(
+        _ plan: Plan, profile: UnitProfile, root: TargetRoot, unit: Int, into result: inout PreflightUnitResult
+    ) throws {
         let written = plan.changes.filter { $0.step == .network }.compactMap { change -> (path: String, contents: Data, mode: UInt32)? in
             guard case .write(let contents, let metadata) = change.action else { return nil }
             return (change.path, contents, metadata?.mode ?? 0o644)
@@ -89,6 +91,14 @@ struct ToolRunner {
     /// A deliberately broken file beside them proves that complaints are seen.
     mutating func finishNetworkd(into results: inout [PreflightUnitResult]) throws {
         guard !networkdFiles.isEmpty else { return }
+        let units = Set(networkdFiles.map(\.unit))
+        do {
+            try MissingTool.check("/usr/lib/systemd/systemd-networkd")
+            try MissingTool.check("/usr/bin/unshare")
+        } catch {
+            for unit in units { results[unit].failures.append(Preflight.finding(for: error, check: "network")) }
+            return
+        }
         let folder = try newFolder("networkd")
         for file in networkdFiles { try write(file.contents, to: folder + "/" + file.name, mode: 0o644) }
         try write(Data("[Match]\nMACAddress=zz\n[Network]\nAddress=notanaddress\n".utf8), to: folder + "/99-broken.network", mode: 0o644)
@@ -101,16 +111,15 @@ struct ToolRunner {
             """
         let ran = try run("/usr/bin/unshare", ["--net", "--mount", "--propagation", "private", "/bin/sh", "-c", script, "sh", folder])
         let log = ran.output + ran.error
-        let units = Set(networkdFiles.map(\.unit))
         guard log.contains("99-broken.network") else {
-            for unit in units where unit < results.count {
+            for unit in units {
                 results[unit].failures.append(PreflightFinding(
                     "tool", "systemd-networkd could not be run to read the unit's files: \(log.suffix(300))",
                     fix: "run preflight as root on a machine with systemd (Debian: systemd)"))
             }
             return
         }
-        for unit in units where unit < results.count {
+        for unit in units {
             let names = networkdFiles.filter { $0.unit == unit }.map(\.name)
             let complaints = log.split(separator: "\n").filter { line in
                 names.contains { line.contains($0) } && !line.contains("Parsing ") && !line.contains("Loaded")
@@ -165,6 +174,8 @@ struct ToolRunner {
     }
 
     private func cupsdVerdict(files: [String: Data], expected: ScratchCupsd.Queues) throws -> PreflightFinding? {
+        try MissingTool.check("/usr/sbin/cupsd")
+        try MissingTool.check("/usr/bin/lpstat")
         let cupsd = try ScratchCupsd()
         for (name, data) in files { try cupsd.write("etc/" + name, data) }
         try cupsd.start()
@@ -205,6 +216,7 @@ struct ToolRunner {
     /// copy of that folder over /etc/ssh and its own /run. Nil when sshd accepts it, or the image has no sshd.
     func checkSSHD(_ keys: Plan, root: TargetRoot) throws -> PreflightFinding? {
         guard root.exists("/etc/ssh/sshd_config") else { return nil }
+        try MissingTool.check("/usr/sbin/sshd")
         let folder = try newFolder("ssh")
         let copied = try run("/bin/cp", ["-a", try root.resolve("/etc/ssh") + "/.", folder])
         if let problem = copied.problem { throw CoreError.io(path: "/etc/ssh", operation: "copy (\(problem))", errno: EIO) }
@@ -242,9 +254,7 @@ struct ToolRunner {
     }
 
     func run(_ executable: String, _ arguments: [String], input: Data? = nil) throws -> Outcome {
-        guard FileManager.default.isExecutableFile(atPath: executable) else {
-            return Outcome(status: 127, output: "", error: "\(executable) is not installed on this machine")
-        }
+        try MissingTool.check(executable)
         let result = try ChildProcess(
             executable, arguments, environment: ["PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "LANG": "C.UTF-8"],
             input: input.map(Array.init) ?? [], timeout: .seconds(60)
@@ -263,5 +273,25 @@ struct ToolRunner {
             atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
         try data.write(to: URL(fileURLWithPath: path))
         chmod(path, mode_t(mode))
+    }
+}
+
+/// A program preflight runs that this machine does not have.
+struct MissingTool: Error, CustomStringConvertible {
+    var path: String
+
+    /// The Debian package that has it.
+    var package: String {
+        let packages = [
+            "netplan": "netplan.io", "nmcli": "network-manager", "ifquery": "ifupdown", "unshare": "util-linux",
+            "cupsd": "cups-daemon", "lpstat": "cups-client", "sshd": "openssh-server", "systemd-networkd": "systemd",
+        ]
+        return packages[(path as NSString).lastPathComponent] ?? (path as NSString).lastPathComponent
+    }
+
+    var description: String { "\(path) is not installed on this machine, so what it reads was not checked" }
+
+    static func check(_ path: String) throws {
+        guard FileManager.default.isExecutableFile(atPath: path) else { throw MissingTool(path: path) }
     }
 }

@@ -112,21 +112,26 @@ public enum Preflight {
                 results.append(result)
                 continue
             }
-            do {
-                let plan = try planUnit(profile, request: request, steps: plannedSteps)
-                try tools.checkNetwork(plan, profile: profile, root: request.root, into: &result)
-                try tools.checkPrinters(plan, profile: profile, root: request.root, into: &result)
-                if !sshdChecked {
-                    sshdChecked = true
+            if !sshdChecked {
+                // The host keys are made alike for every unit (the types the image has), so sshd checks them once.
+                sshdChecked = true
+                do {
                     let keys = try planUnit(profile, request: request, steps: [.hostKeys])
                     if let finding = try tools.checkSSHD(keys, root: request.root) {
                         imageFailures.append(finding)
                     } else if request.root.exists("/etc/ssh/sshd_config") {
                         imageCheckedBy.append("sshd -t")
                     }
+                } catch {
+                    imageFailures.append(finding(for: error, check: "sshd"))
                 }
+            }
+            do {
+                let plan = try planUnit(profile, request: request, steps: plannedSteps)
+                try tools.checkNetwork(plan, profile: profile, root: request.root, unit: results.count, into: &result)
+                try tools.checkPrinters(plan, profile: profile, root: request.root, into: &result)
             } catch {
-                result.failures.append(PreflightFinding("plan", "\(error)", fix: "correct the unit's record or the image as the message says"))
+                result.failures.append(finding(for: error, check: "plan"))
             }
             results.append(result)
         }
@@ -141,6 +146,14 @@ public enum Preflight {
         return PreflightReport(
             image: request.imageName, models: request.manifest.models, group: request.group, imageFailures: imageFailures,
             imageCheckedBy: imageCheckedBy, units: results)
+    }
+
+    /// A check that could not be made: a program this machine lacks, or the agent refusing to plan the unit.
+    static func finding(for error: any Error, check: String) -> PreflightFinding {
+        if let missing = error as? MissingTool {
+            return PreflightFinding("tool", missing.description, fix: "install it on this machine: apt-get install \(missing.package)")
+        }
+        return PreflightFinding(check, "\(error)", fix: "correct the unit's record or the image as the message says")
     }
 
     /// The unit's plan against the restored copy: a dry run, so nothing is written to it.

@@ -117,8 +117,30 @@ struct PreflightRoom {
         let report = try #require(try JSONSerialization.jsonObject(with: Data(passing.out.utf8)) as? [String: Any])
         #expect((report["imageCheckedBy"] as? [String])?.contains("sshd -t") == true, "\(report)")
         #expect(report["passed"] as? Int == 3 && report["failed"] as? Int == 0)
+        #expect(try JSONFieldTests().keys(passing.out) == JSONFieldTests().documentedFields()["preflight"], "README's JSON table")
 
         #expect(try runProcess("/usr/bin/sha256sum", [room.inventory, broken, fixed]).output == before)
+    }
+
+    /// With the stack forced to NetworkManager, ifupdown or systemd-networkd, each planned unit's files are read by
+    /// that stack's own program, and the result lands on the right unit when a unit before it was not planned
+    /// (LAB-01, another model).
+    @Test(arguments: [("networkmanager", "nmcli --offline"), ("ifupdown", "ifquery"), ("networkd", "systemd-networkd")])
+    func eachStackIsReadByItsOwnProgram(stack: String, program: String) throws {
+        let room = try PreflightRoom()
+        let image = try room.image("lab.img", withPPD: true)
+        for arguments in [["inventory", "group", "set", "LAB", "--network-stack", stack], ["inventory", "set", "LAB-01", "--model", "ThinkCentre M70q"]] {
+            let done = imprint(arguments, in: room.folder)
+            #expect(done.status == 0, "\(done.err)")
+        }
+        let result = room.preflight([image, "--json"])
+        let units = try PreflightRoom.units(result)
+        #expect(PreflightRoom.failures(units["LAB-01"]).map(\.check) == ["model"])
+        #expect(units["LAB-01"]?["checkedBy"] as? [String] == [])
+        for name in ["LAB-02", "LAB-03"] {
+            #expect(units[name]?["passed"] as? Bool == true, "\(name): \(PreflightRoom.failures(units[name]))")
+            #expect((units[name]?["checkedBy"] as? [String])?.contains(program) == true, "\(name): \(String(describing: units[name]))")
+        }
     }
 
     /// Two units given one static address (an inventory from before the check) are both named, with the other's
