@@ -51,38 +51,42 @@ struct ToolRunner {
                 }
             }
             for file in written { try write(file.contents, to: folder + file.path, mode: file.mode) }
-            let generated = try run("/usr/sbin/netplan", ["generate", "--root-dir", folder])
-            if let problem = generated.problem {
-                result.failures.append(PreflightFinding("network", "netplan generate refused the unit's files: \(problem)",
-                                                        fix: "correct the unit's network settings or the image's /etc/netplan files"))
-            } else {
-                result.checkedBy.append("netplan generate")
-            }
+            Self.judge(
+                try run("/usr/sbin/netplan", ["generate", "--root-dir", folder]), program: "netplan generate",
+                refused: "the unit's files", fix: "correct the unit's network settings or the image's /etc/netplan files", into: &result)
         }
         for file in written where file.path.hasSuffix(".nmconnection") {
-            let read = try run("/usr/bin/nmcli", ["--offline", "connection", "modify", "connection.id", "preflight"], input: file.contents)
-            if let problem = read.problem, read.status != 0 {
-                result.failures.append(PreflightFinding("network", "NetworkManager refused \(file.path): \(problem)",
-                                                        fix: "correct the unit's network settings"))
-            } else if !result.checkedBy.contains("nmcli --offline") {
-                result.checkedBy.append("nmcli --offline")
-            }
+            // nmcli may warn on standard error about a keyfile it reads: only its exit status is a refusal.
+            Self.judge(
+                try run("/usr/bin/nmcli", ["--offline", "connection", "modify", "connection.id", "preflight"], input: file.contents),
+                strict: false, program: "nmcli --offline", refused: file.path, into: &result)
         }
         for file in written where file.path.hasPrefix("/etc/network/") {
             try write(file.contents, to: folder + file.path, mode: file.mode)
-            let listed = try run("/usr/sbin/ifquery", ["-i", folder + file.path, "--list", "--allow", "hotplug"])
-            if let problem = listed.problem {
-                result.failures.append(PreflightFinding("network", "ifquery refused \(file.path): \(problem)",
-                                                        fix: "correct the unit's network settings"))
-            } else {
-                result.checkedBy.append("ifquery")
-            }
+            Self.judge(
+                try run("/usr/sbin/ifquery", ["-i", folder + file.path, "--list", "--allow", "hotplug"]), program: "ifquery",
+                refused: file.path, into: &result)
         }
         for file in written where file.path.hasPrefix("/etc/systemd/network/") {
             networkdFiles.append((unit, "u\(unit)-" + (file.path as NSString).lastPathComponent, file.contents))
         }
         if written.contains(where: { $0.path.hasPrefix("/etc/sysconfig/") }) {
             result.checkedBy.append("ifcfg: no offline reader, not checked by a tool")
+        }
+    }
+
+    /// What a network program said of the unit's files: a failure naming them with its complaint, or the program
+    /// among those that accepted them.
+    /// - Parameters:
+    ///   - strict: anything on standard error is a complaint (netplan, ifquery); otherwise only the exit status.
+    static func judge(
+        _ outcome: Outcome, strict: Bool = true, program: String, refused: String,
+        fix: String = "correct the unit's network settings", into result: inout PreflightUnitResult
+    ) {
+        if let problem = outcome.problem, strict || outcome.status != 0 {
+            result.failures.append(PreflightFinding("network", "\(program) refused \(refused): \(problem)", fix: fix))
+        } else if !result.checkedBy.contains(program) {
+            result.checkedBy.append(program)
         }
     }
 
