@@ -127,9 +127,12 @@ public enum Preflight {
                 }
             }
             do {
-                let plan = try planUnit(profile, request: request, steps: plannedSteps)
+                // A queue whose PPD the image lacks stops the printers step's plan; it is named already, and the
+                // unit's network is still checked.
+                let lacksPPD = result.failures.contains { $0.check == "printer-driver" }
+                let plan = try planUnit(profile, request: request, steps: lacksPPD ? plannedSteps.subtracting([.printers]) : plannedSteps)
                 try tools.checkNetwork(plan, profile: profile, root: request.root, unit: results.count, into: &result)
-                try tools.checkPrinters(plan, profile: profile, root: request.root, into: &result)
+                if !lacksPPD { try tools.checkPrinters(plan, profile: profile, root: request.root, into: &result) }
             } catch {
                 result.failures.append(finding(for: error, check: "plan"))
             }

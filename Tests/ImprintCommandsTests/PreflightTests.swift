@@ -98,6 +98,9 @@ struct PreflightRoom {
             #expect(first?.check == "printer-driver", "\(name): \(String(describing: first))")
             #expect(first?.message.contains(PreflightRoom.ppd) == true && first?.message.contains("office-laser") == true)
             #expect(first?.fix.contains("driver") == true)
+            // Named once, and the unit's network is still checked.
+            #expect(PreflightRoom.failures(units[name]).map(\.check) == ["printer-driver"])
+            #expect(units[name]?["checkedBy"] as? [String] == ["netplan generate"])
         }
         let other = PreflightRoom.failures(units["LAB-04"]).first
         #expect(other?.check == "model" && other?.message.contains("ThinkCentre M70q") == true, "\(String(describing: other))")
