@@ -32,7 +32,12 @@ struct PreflightRoom {
 
     /// A master root for the room's model, captured into `name`: netplan, sshd, an ed25519 host key, and the
     /// office laser's PPD when `withPPD`.
-    func image(_ name: String, withPPD: Bool, sshdConfig: String = "PermitRootLogin no\nPasswordAuthentication no\n") throws -> String {
+    /// - Parameters:
+    ///   - firstBootWithoutAgent: the first-boot service enabled (as 'imprint install' leaves it) but the agent gone.
+    func image(
+        _ name: String, withPPD: Bool, sshdConfig: String = "PermitRootLogin no\nPasswordAuthentication no\n",
+        firstBootWithoutAgent: Bool = false
+    ) throws -> String {
         let root = folder.file("master-\(name)")
         for (path, text) in [
             ("etc/hostname", "master\n"), ("etc/hosts", "127.0.0.1 localhost\n127.0.1.1 master\n"),
@@ -49,6 +54,11 @@ struct PreflightRoom {
         if withPPD {
             try FileManager.default.createDirectory(atPath: root + "/usr/share/ppd/imprint", withIntermediateDirectories: true)
             #expect(try runProcess("/bin/cp", [fixturePath("cups/office-laser.ppd"), root + Self.ppd]).status == 0)
+        }
+        if firstBootWithoutAgent {
+            let wants = root + "/etc/systemd/system/sysinit.target.wants"
+            try FileManager.default.createDirectory(atPath: wants, withIntermediateDirectories: true)
+            try FileManager.default.createSymbolicLink(atPath: wants + "/imprint-agent.service", withDestinationPath: "../imprint-agent.service")
         }
         let image = folder.file(name)
         let captured = imprint(["capture", "--root", root, "-o", image, "--model", "OptiPlex 7090"], in: folder)
@@ -148,7 +158,8 @@ struct PreflightRoom {
 
     /// Two units given one static address (an inventory from before the check) are both named, with the other's
     /// name; a pasted netplan document (stored before the inventory checked it) whose gateway lies outside its subnet is named; and an image whose
-    /// sshd configuration sshd refuses fails every unit, saying so.
+    /// sshd configuration sshd refuses, and whose first-boot service is enabled without the agent, fails every unit,
+    /// saying both.
     @Test func sharedAddressOutsideGatewayAndBrokenSSHD() throws {
         let room = try PreflightRoom()
         let fixed = try room.image("lab.img", withPPD: true)
@@ -179,11 +190,15 @@ struct PreflightRoom {
         #expect(third?.message.contains("IPv4 gateway '10.20.99.1': is outside the subnet of 10.20.9.103/24") == true, "\(String(describing: third))")
         #expect(PreflightRoom.failures(units["LAB-04"]).first?.check == "model")
 
-        let brokenSSHD = try room.image("lab-sshd.img", withPPD: true, sshdConfig: "PermitRootLogin sometimes\n")
+        let brokenSSHD = try room.image(
+            "lab-sshd.img", withPPD: true, sshdConfig: "PermitRootLogin sometimes\n", firstBootWithoutAgent: true)
         let refused = room.preflight([brokenSSHD, "--unit", "LAB-01", "--json"])
         #expect(refused.status == ExitStatus.preflightFailed.rawValue)
-        let sshd = PreflightRoom.failures(try PreflightRoom.units(refused)["LAB-01"]).last
-        #expect(sshd?.check == "sshd" && sshd?.message.contains("sshd_config line 1: unsupported option \"sometimes\"") == true, "\(String(describing: sshd))")
+        let imageFailures = PreflightRoom.failures(try PreflightRoom.units(refused)["LAB-01"])
+        // The unit's own failure first (its address, still shared), then the image's.
+        #expect(imageFailures.map(\.check) == ["address", "agent", "sshd"], "\(imageFailures)")
+        #expect(imageFailures.dropFirst().first?.message.contains("/usr/local/sbin/imprint is missing") == true)
+        #expect(imageFailures.last?.message.contains("sshd_config line 1: unsupported option \"sometimes\"") == true, "\(imageFailures)")
     }
 }
 
