@@ -137,6 +137,39 @@ struct ToolRunner {
         }
     }
 
+    // MARK: - Hostname
+
+    /// Whether the unit's name resolves in the image as the unit will have it: `getent hosts NAME` in a chroot of the
+    /// restored copy, so through the image's own /etc/nsswitch.conf and libraries, in private mount and network
+    /// namespaces (no DNS query leaves the machine) where the unit's planned /etc/hosts lies over the copy's, which
+    /// is not written. An image without getent or /etc/hosts is not checked.
+    func checkHostname(_ plan: Plan, profile: UnitProfile, root: TargetRoot, unit: Int, into result: inout PreflightUnitResult) throws {
+        guard root.exists("/etc/hosts"), let getent = ["/usr/bin/getent", "/bin/getent"].first(where: root.exists) else { return }
+        let planned = plan.changes.first { $0.path == "/etc/hosts" }.flatMap(\.after)
+        guard let hosts = try planned ?? root.readFile("/etc/hosts") else { return }
+        let scratchHosts = try newFolder("hosts-\(unit)") + "/hosts"
+        try write(hosts, to: scratchHosts, mode: 0o644)
+        let script = """
+            set -e
+            mount --bind "$1" "$2"
+            exec chroot "$3" "$4" hosts "$5"
+            """
+        let name = profile.hostname.value
+        let looked = try run("/usr/bin/unshare", [
+            "--mount", "--net", "--propagation", "private", "/bin/sh", "-c", script, "sh",
+            scratchHosts, try root.resolve("/etc/hosts"), root.path, getent, name,
+        ])
+        let words = looked.output.split(whereSeparator: \.isWhitespace).map { $0.lowercased() }
+        if looked.status == 0, words.contains(name.lowercased()) {
+            result.checkedBy.append("getent hosts")
+        } else {
+            result.failures.append(PreflightFinding(
+                "hostname", "\(name) does not resolve in the image (getent hosts through its /etc/nsswitch.conf: "
+                    + (looked.problem ?? looked.output.trimmingCharacters(in: .whitespacesAndNewlines)) + ")",
+                fix: "give 'hosts:' the 'files' source in the master's /etc/nsswitch.conf and capture it again"))
+        }
+    }
+
     // MARK: - Printers
 
     /// The CUPS files the unit would have (the image's, with the plan's printers.conf and PPDs over them), loaded by

@@ -131,6 +131,7 @@ public enum Preflight {
                 // unit's network is still checked.
                 let lacksPPD = result.failures.contains { $0.check == "printer-driver" }
                 let plan = try planUnit(profile, request: request, steps: lacksPPD ? plannedSteps.subtracting([.printers]) : plannedSteps)
+                try tools.checkHostname(plan, profile: profile, root: request.root, unit: results.count, into: &result)
                 try tools.checkNetwork(plan, profile: profile, root: request.root, unit: results.count, into: &result)
                 if !lacksPPD { try tools.checkPrinters(plan, profile: profile, root: request.root, into: &result) }
             } catch {

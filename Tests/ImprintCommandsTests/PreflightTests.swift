@@ -34,9 +34,10 @@ struct PreflightRoom {
     /// office laser's PPD when `withPPD`.
     /// - Parameters:
     ///   - firstBootWithoutAgent: the first-boot service enabled (as 'imprint install' leaves it) but the agent gone.
+    ///   - nsswitch: the image's /etc/nsswitch.conf, with this machine's getent and the C library it needs.
     func image(
         _ name: String, withPPD: Bool, sshdConfig: String = "PermitRootLogin no\nPasswordAuthentication no\n",
-        firstBootWithoutAgent: Bool = false
+        firstBootWithoutAgent: Bool = false, nsswitch: String? = nil
     ) throws -> String {
         let root = folder.file("master-\(name)")
         for (path, text) in [
@@ -54,6 +55,13 @@ struct PreflightRoom {
         if withPPD {
             try FileManager.default.createDirectory(atPath: root + "/usr/share/ppd/imprint", withIntermediateDirectories: true)
             #expect(try runProcess("/bin/cp", [fixturePath("cups/office-laser.ppd"), root + Self.ppd]).status == 0)
+        }
+        if let nsswitch {
+            try nsswitch.write(toFile: root + "/etc/nsswitch.conf", atomically: true, encoding: .utf8)
+            for file in ["/usr/bin/getent", "/lib/x86_64-linux-gnu/libc.so.6", "/lib64/ld-linux-x86-64.so.2"] {
+                try FileManager.default.createDirectory(atPath: root + (file as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+                #expect(try runProcess("/bin/cp", ["-L", file, root + file]).status == 0)
+            }
         }
         if firstBootWithoutAgent {
             let wants = root + "/etc/systemd/system/sysinit.target.wants"
@@ -133,6 +141,24 @@ struct PreflightRoom {
         #expect(try JSONFieldTests().keys(passing.out) == JSONFieldTests().documentedFields()["preflight"], "README's JSON table")
 
         #expect(try runProcess("/usr/bin/sha256sum", [room.inventory, broken, fixed]).output == before)
+    }
+
+    /// The unit's name is looked up with the image's own getent and nsswitch.conf in a chroot of the restored copy,
+    /// over the /etc/hosts the unit would get: with 'hosts: files' it resolves; with 'hosts: dns' alone (and no
+    /// network in the namespace) it does not, and the unit is named with what to fix.
+    @Test func hostnameResolvesThroughTheImagesNsswitch() throws {
+        let room = try PreflightRoom()
+        let files = try room.image("lab-files.img", withPPD: true, nsswitch: "passwd: files\nhosts: files\n")
+        let passing = room.preflight([files, "--unit", "LAB-01", "--json"])
+        #expect(passing.status == 0, "\(passing.out) \(passing.err)")
+        #expect(try PreflightRoom.units(passing)["LAB-01"]?["checkedBy"] as? [String] == ["getent hosts", "netplan generate", "cupsd + lpstat"])
+
+        let dnsOnly = try room.image("lab-dns.img", withPPD: true, nsswitch: "passwd: files\nhosts: dns\n")
+        let failing = room.preflight([dnsOnly, "--unit", "LAB-01", "--json"])
+        #expect(failing.status == ExitStatus.preflightFailed.rawValue)
+        let first = PreflightRoom.failures(try PreflightRoom.units(failing)["LAB-01"]).first
+        #expect(first?.check == "hostname" && first?.message.hasPrefix("LAB-01 does not resolve in the image") == true, "\(String(describing: first))")
+        #expect(first?.fix.contains("nsswitch.conf") == true)
     }
 
     /// With the stack forced to NetworkManager, ifupdown or systemd-networkd, each planned unit's files are read by

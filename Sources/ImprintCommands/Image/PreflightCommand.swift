@@ -17,6 +17,7 @@ struct PreflightCommand: ContextCommand {
             and the inventory, with each gateway inside the subnet; its pasted netplan document is one the inventory \
             accepts; its cards are matched; every ppd: driver's file is in the image and every driverless queue's \
             URI is ipp:// or ipps:// with a host. Then the real programs read the unit's files in scratch folders: \
+            the image's own 'getent hosts' in a chroot of the copy, over the unit's /etc/hosts; \
             'netplan generate --root-dir', 'nmcli --offline', 'ifquery', or systemd-networkd in a private namespace \
             for the image's network stack; a throwaway cupsd on a loopback port with the unit's printers.conf and \
             the image's PPDs, where lpstat must list exactly the unit's queues, the image's own and the default; \
@@ -25,7 +26,7 @@ struct PreflightCommand: ContextCommand {
 
             Prints one row per unit with its first reason, and a summary; --json the whole report; --html FILE a \
             page with the failures first, each with what to fix. Nothing is written to the inventory or the image. \
-            Needs root (the network and sshd checks run in private mount namespaces).
+            Needs root (the hostname, network and sshd checks run in private mount namespaces).
 
             \(ExitStatus.helpTable)
             """)
