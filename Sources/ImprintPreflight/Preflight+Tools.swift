@@ -141,23 +141,24 @@ struct ToolRunner {
 
     /// Whether the unit's name resolves in the image as the unit will have it: `getent hosts NAME` in a chroot of the
     /// restored copy, so through the image's own /etc/nsswitch.conf and libraries, in private mount and network
-    /// namespaces (no DNS query leaves the machine) where the unit's planned /etc/hosts lies over the copy's, which
-    /// is not written. An image without getent or /etc/hosts is not checked.
+    /// namespaces (no DNS query leaves the machine). The unit's planned /etc/hosts lies over the copy's /etc in a
+    /// read-only overlay, so the copy is not written, also when the image has no /etc/hosts (a debootstrap has
+    /// none). An image without getent is not checked.
     func checkHostname(_ plan: Plan, profile: UnitProfile, root: TargetRoot, unit: Int, into result: inout PreflightUnitResult) throws {
-        guard root.exists("/etc/hosts"), let getent = ["/usr/bin/getent", "/bin/getent"].first(where: root.exists) else { return }
+        guard let getent = ["/usr/bin/getent", "/bin/getent"].first(where: root.exists) else { return }
         let planned = plan.changes.first { $0.path == "/etc/hosts" }.flatMap(\.after)
         guard let hosts = try planned ?? root.readFile("/etc/hosts") else { return }
-        let scratchHosts = try newFolder("hosts-\(unit)") + "/hosts"
-        try write(hosts, to: scratchHosts, mode: 0o644)
+        let layer = try newFolder("hosts-\(unit)")
+        try write(hosts, to: layer + "/hosts", mode: 0o644)
         let script = """
             set -e
-            mount --bind "$1" "$2"
+            mount -t overlay overlay -o "lowerdir=$1:$2" "$2"
             exec chroot "$3" "$4" hosts "$5"
             """
         let name = profile.hostname.value
         let looked = try run("/usr/bin/unshare", [
             "--mount", "--net", "--propagation", "private", "/bin/sh", "-c", script, "sh",
-            scratchHosts, try root.resolve("/etc/hosts"), root.path, getent, name,
+            layer, try root.resolve("/etc"), root.path, getent, name,
         ])
         let words = looked.output.split(whereSeparator: \.isWhitespace).map { $0.lowercased() }
         if looked.status == 0, words.contains(name.lowercased()) {

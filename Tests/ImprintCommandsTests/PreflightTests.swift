@@ -35,9 +35,10 @@ struct PreflightRoom {
     /// - Parameters:
     ///   - firstBootWithoutAgent: the first-boot service enabled (as 'imprint install' leaves it) but the agent gone.
     ///   - nsswitch: the image's /etc/nsswitch.conf, with this machine's getent and the C library it needs.
+    ///   - withHosts: whether the image has an /etc/hosts (a debootstrap has none).
     func image(
         _ name: String, withPPD: Bool, sshdConfig: String = "PermitRootLogin no\nPasswordAuthentication no\n",
-        firstBootWithoutAgent: Bool = false, nsswitch: String? = nil
+        firstBootWithoutAgent: Bool = false, nsswitch: String? = nil, withHosts: Bool = true
     ) throws -> String {
         let root = folder.file("master-\(name)")
         for (path, text) in [
@@ -49,6 +50,7 @@ struct PreflightRoom {
             try text.write(toFile: root + "/" + path, atomically: true, encoding: .utf8)
         }
         chmod(root + "/etc/netplan/01-netcfg.yaml", 0o600)
+        if !withHosts { try FileManager.default.removeItem(atPath: root + "/etc/hosts") }
         for key in ["ssh_host_ed25519_key", "ssh_host_ed25519_key.pub"] {
             #expect(try runProcess("/bin/cp", ["-p", fixturePath("roots/rm204-master/etc/ssh/\(key)"), root + "/etc/ssh/"]).status == 0)
         }
@@ -144,11 +146,12 @@ struct PreflightRoom {
     }
 
     /// The unit's name is looked up with the image's own getent and nsswitch.conf in a chroot of the restored copy,
-    /// over the /etc/hosts the unit would get: with 'hosts: files' it resolves; with 'hosts: dns' alone (and no
+    /// over the /etc/hosts the unit would get (also when the image has none): with 'hosts: files' it resolves; with 'hosts: dns' alone (and no
     /// network in the namespace) it does not, and the unit is named with what to fix.
     @Test func hostnameResolvesThroughTheImagesNsswitch() throws {
         let room = try PreflightRoom()
-        let files = try room.image("lab-files.img", withPPD: true, nsswitch: "passwd: files\nhosts: files\n")
+        // No /etc/hosts in the image, as in a debootstrap: the one the unit would get is the one looked in.
+        let files = try room.image("lab-files.img", withPPD: true, nsswitch: "passwd: files\nhosts: files\n", withHosts: false)
         let passing = room.preflight([files, "--unit", "LAB-01", "--json"])
         #expect(passing.status == 0, "\(passing.out) \(passing.err)")
         #expect(try PreflightRoom.units(passing)["LAB-01"]?["checkedBy"] as? [String] == ["getent hosts", "netplan generate", "cupsd + lpstat"])
