@@ -36,14 +36,16 @@ struct PreflightRoom {
     ///   - firstBootWithoutAgent: the first-boot service enabled (as 'imprint install' leaves it) but the agent gone.
     ///   - nsswitch: the image's /etc/nsswitch.conf, with this machine's getent and the C library it needs.
     ///   - withHosts: whether the image has an /etc/hosts (a debootstrap has none).
+    ///   - netplan: the image's own /etc/netplan/01-netcfg.yaml.
     func image(
         _ name: String, withPPD: Bool, sshdConfig: String = "PermitRootLogin no\nPasswordAuthentication no\n",
-        firstBootWithoutAgent: Bool = false, nsswitch: String? = nil, withHosts: Bool = true
+        firstBootWithoutAgent: Bool = false, nsswitch: String? = nil, withHosts: Bool = true,
+        netplan: String = "network:\n  version: 2\n  renderer: networkd\n"
     ) throws -> String {
         let root = folder.file("master-\(name)")
         for (path, text) in [
             ("etc/hostname", "master\n"), ("etc/hosts", "127.0.0.1 localhost\n127.0.1.1 master\n"),
-            ("etc/netplan/01-netcfg.yaml", "network:\n  version: 2\n  renderer: networkd\n"),
+            ("etc/netplan/01-netcfg.yaml", netplan),
             ("etc/ssh/sshd_config", sshdConfig),
         ] {
             try FileManager.default.createDirectory(atPath: root + "/" + (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
@@ -162,6 +164,22 @@ struct PreflightRoom {
         let first = PreflightRoom.failures(try PreflightRoom.units(failing)["LAB-01"]).first
         #expect(first?.check == "hostname" && first?.message.hasPrefix("LAB-01 does not resolve in the image") == true, "\(String(describing: first))")
         #expect(first?.fix.contains("nsswitch.conf") == true)
+    }
+
+    /// An image whose own netplan file (one the agent keeps: it binds no card) netplan refuses fails every unit it
+    /// would go to, with netplan's own words.
+    @Test func imageNetplanFileRefusedByNetplan() throws {
+        let room = try PreflightRoom()
+        let image = try room.image(
+            "lab.img", withPPD: true, netplan: "network:\n  version: 2\n  renderer: nosuchrenderer\n")
+        let result = room.preflight([image, "--unit", "LAB-01", "--unit", "LAB-02", "--json"])
+        #expect(result.status == ExitStatus.preflightFailed.rawValue)
+        let units = try PreflightRoom.units(result)
+        for name in ["LAB-01", "LAB-02"] {
+            let first = PreflightRoom.failures(units[name]).first
+            #expect(first?.check == "network", "\(name): \(String(describing: first))")
+            #expect(first?.message.contains("nosuchrenderer") == true, "\(String(describing: first))")
+        }
     }
 
     /// With the stack forced to NetworkManager, ifupdown or systemd-networkd, each planned unit's files are read by
