@@ -38,6 +38,7 @@ let package = Package(
             name: "ImprintCommands",
             dependencies: [
                 "ImprintCore", "ImprintInventory", "ImprintAgent", "ImprintImage", "ImprintDisk", "ImprintRemote", "ImprintWire",
+                "ImprintPreflight",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -114,6 +115,14 @@ let package = Package(
         .testTarget(
             name: "ImprintImageTests",
             dependencies: ["ImprintTestSupport", "ImprintImage", "ImprintCore"],
+            swiftSettings: swiftSettings
+        ),
+
+        // Preflight: an image checked against every unit it will go to, by the real tools (netplan, nmcli, ifquery,
+        // systemd-networkd, cupsd, sshd) run on scratch copies, before anything is deployed
+        .target(
+            name: "ImprintPreflight",
+            dependencies: ["ImprintCore", "ImprintAgent", "ImprintImage", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: swiftSettings
         ),
 
@@ -231,7 +240,7 @@ let package = Package(
         // Tests: shared helpers (temporary folders, fixtures, processes)
         .target(
             name: "ImprintTestSupport",
-            dependencies: ["ImprintCore"],
+            dependencies: ["ImprintCore", "ImprintPreflight"],
             path: "Tests/ImprintTestSupport",
             swiftSettings: swiftSettings
         ),

@@ -16,7 +16,7 @@ public struct Imprint: ParsableCommand {
         version: imprintVersion,
         subcommands: [
             InventoryCommand.self, FactsCommand.self, IdentifyCommand.self, RunCommand.self, StatusCommand.self, RollbackCommand.self,
-            InstallCommand.self, ReportCommand.self, CaptureCommand.self, RestoreCommand.self, VerifyCommand.self, InspectCommand.self,
+            InstallCommand.self, ReportCommand.self, CaptureCommand.self, RestoreCommand.self, VerifyCommand.self, InspectCommand.self, PreflightCommand.self,
             LibraryCommand.self,
         ]
     )

@@ -43,20 +43,36 @@ extension Inventory {
     /// Every unit, by hostname.
     public func units(group: String? = nil) throws(InventoryError) -> [UnitRecord] {
         try read { db in
-            var request = UnitRow.all()
-            if let group {
-                guard let row = try GroupRow.filter(GroupRow.Columns.name == group).fetchOne(db) else {
-                    throw InventoryError.groupNotFound(name: group)
-                }
-                request = request.filter(UnitRow.Columns.groupId == row.id)
-            }
-            let rows = try request.order(UnitRow.Columns.hostname.collating(.nocase)).fetchAll(db)
             let context = try LoadContext(db: db)
-            return try rows.map { row in try self.record(row: row, context: context, db: db) }
+            return try self.unitRows(group: group, db: db).map { row in try self.record(row: row, context: context, db: db) }
+        }
+    }
+
+    /// The units of `group` (default: every unit) by hostname, each read on its own: a unit whose stored record no
+    /// longer passes the checks (a pasted netplan document stored before a check existed, or edited by hand) comes
+    /// with its error instead of failing the whole list, so that `preflight` names it beside the others.
+    public func unitsReadOneByOne(group: String? = nil) throws(InventoryError) -> [(hostname: String, record: Result<UnitRecord, any Error>)] {
+        try read { db in
+            let context = try LoadContext(db: db)
+            return try self.unitRows(group: group, db: db).map { row in
+                (row.hostname, Result { try self.record(row: row, context: context, db: db) })
+            }
         }
     }
 
     // MARK: - Inside a transaction
+
+    /// The rows of the units of `group` (default: every unit), by hostname.
+    func unitRows(group: String?, db: Database) throws -> [UnitRow] {
+        var request = UnitRow.all()
+        if let group {
+            guard let row = try GroupRow.filter(GroupRow.Columns.name == group).fetchOne(db) else {
+                throw InventoryError.groupNotFound(name: group)
+            }
+            request = request.filter(UnitRow.Columns.groupId == row.id)
+        }
+        return try request.order(UnitRow.Columns.hostname.collating(.nocase)).fetchAll(db)
+    }
 
     /// Finds a unit by hostname first, then by any identifier that `reference` can be read as.
     func unitId(_ reference: String, db: Database) throws -> Int64 {

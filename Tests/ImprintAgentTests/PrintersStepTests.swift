@@ -370,7 +370,7 @@ func text(_ root: TargetRoot, _ path: String) throws -> String? {
             return try Agent.run(live, root: root)
         }
         func hasPPD(_ name: String) throws -> Bool {
-            try cupsd.lpstat(["-l", "-p", name]).output.contains("Interface:")
+            try cupsd.lpstat(["-l", "-p", name]).outputText.contains("Interface:")
         }
         let first = try liveRun(profile, minutes: 1)
         #expect(first.plan.commands.map { Array($0.arguments.prefix(4)) } == [

@@ -230,6 +230,16 @@ public enum Installer {
         }
     }
 
+    /// Why the agent installed in `root` could not personalize it at first boot, or nil when no first-boot service
+    /// is enabled there (the image is not meant to personalize itself). Empty when the agent can start.
+    public static func firstBootProblems(root: TargetRoot) throws -> [String]? {
+        guard root.exists(enablePath) || (try? root.linkTarget(enablePath)) != nil else { return nil }
+        guard let binary = try root.readFile(binaryPath) else {
+            return ["the first-boot service is enabled but \(binaryPath) is missing; run 'imprint install' on the master again"]
+        }
+        return try check(binary: binary, root: root)
+    }
+
     /// Why `binary` could not start in `root`: the shared Swift runtime, a C library the root lacks, not an
     /// x86-64 ELF executable. Empty when it can.
     static func check(binary: Data, root: TargetRoot) throws -> [String] {

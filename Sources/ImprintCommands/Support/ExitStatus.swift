@@ -14,6 +14,8 @@ public enum ExitStatus: Int32, CaseIterable, Sendable {
     case failure = 1
     /// With `imprint run --detailed-exitcodes`: changes were applied (0 then means there was nothing to do).
     case changesApplied = 2
+    /// `preflight`: at least one unit would not get what its record says (or the group has no unit to check).
+    case preflightFailed = 3
     /// No unit in the inventory matches the facts.
     case notFound = 10
     /// The facts match more than one unit.
@@ -50,6 +52,7 @@ public enum ExitStatus: Int32, CaseIterable, Sendable {
         case .success: return "success"
         case .failure: return "failure"
         case .changesApplied: return "changes-applied"
+        case .preflightFailed: return "preflight-failed"
         case .notFound: return "not-found"
         case .conflict: return "conflict"
         case .noIdentifiers: return "no-identifiers"
@@ -73,6 +76,7 @@ public enum ExitStatus: Int32, CaseIterable, Sendable {
           0   success (for run: applied, or nothing to do)
           1   failed (database, file or system error; a failed run is rolled back)
           2   run --detailed-exitcodes: changes were applied
+          3   preflight: a unit fails a check (or the group has no unit)
           10  no unit matches the facts
           11  the facts match more than one unit (conflict)
           12  the facts hold only placeholder identifiers

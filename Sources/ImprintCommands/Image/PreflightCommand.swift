@@ -1,0 +1,157 @@
+import ArgumentParser
+import Foundation
+import ImprintCore
+import ImprintImage
+import ImprintInventory
+import ImprintPreflight
+
+struct PreflightCommand: ContextCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "preflight",
+        abstract: "Test an image against every unit of a group before anything is deployed.",
+        discussion: """
+            Restores the image once into a temporary folder (which checks every block and file, as verify does), \
+            then for every unit of the group (or each --unit) plans its personalization against that copy as a dry \
+            run, writing nothing to it, and checks what the unit would get: its model is one the image is for; its \
+            hostname is valid and unique in the group; its static addresses are host addresses, unique in the group \
+            and the inventory, with each gateway inside the subnet; its pasted netplan document is one the inventory \
+            accepts; its cards are matched; every ppd: driver's file is in the image and every driverless queue's \
+            URI is ipp:// or ipps:// with a host. Then the real programs read the unit's files in scratch folders: \
+            the image's own 'getent hosts' in a chroot of the copy, over the unit's /etc/hosts; \
+            'netplan generate --root-dir', 'nmcli --offline', 'ifquery', or systemd-networkd in a private namespace \
+            for the image's network stack; a throwaway cupsd on a loopback port with the unit's printers.conf and \
+            the image's PPDs, where lpstat must list exactly the unit's queues, the image's own and the default; \
+            and, once for the image, 'sshd -t' with the image's /etc/ssh and a unit's new host keys, and the agent \
+            and its libraries when the image personalizes itself at first boot.
+
+            Prints one row per unit with its first reason, and a summary; --json the whole report; --html FILE a \
+            page with the failures first, each with what to fix. Nothing is written to the inventory or the image. \
+            Needs root (the hostname, network and sshd checks run in private mount namespaces).
+
+            \(ExitStatus.helpTable)
+            """)
+
+    @Argument(help: ArgumentHelp("The image file.", valueName: "image")) var image: String?
+    @Option(help: ArgumentHelp("Pick the newest image for the units' model from this library folder.", valueName: "dir"))
+    var library: String?
+    @Option(help: ArgumentHelp("The group whose units the image will go to.", valueName: "group")) var group: String
+    @Option(help: ArgumentHelp("Check only this unit of the group (repeatable).", valueName: "unit")) var unit: [String] = []
+    @Option(help: ArgumentHelp("Also write the report as a self-contained HTML page to this file (atomically).", valueName: "file"))
+    var html: String?
+    @Option(help: "Threads that decompress (default: one per core).") var threads: Int?
+    @OptionGroup var passphrase: PassphraseOptions
+    @Flag(help: "Print the report as JSON.") var json = false
+    var reportsJSON: Bool { json }
+    @OptionGroup var global: GlobalOptions
+
+    func validate() throws {
+        if (image == nil) == (library == nil) { throw ValidationError("give an image or '--library DIR', one of them") }
+        if image == "-" { throw ValidationError("preflight reads the image from a file, not standard input") }
+        if let threads, threads < 1 { throw ValidationError("'--threads' must be 1 or more") }
+    }
+
+    func run(_ context: CommandContext) throws {
+        let inventory = try global.openInventory(context, readOnly: true)
+        let stored = try inventory.unitsReadOneByOne(group: group)
+        let groupUnits = stored.compactMap { try? $0.record.get().profile }
+        var unreadable: [String: String] = [:]
+        var units: [UnitProfile] = []
+        let wanted = Set(unit.map { $0.lowercased() })
+        for reference in unit where !stored.contains(where: { $0.hostname.lowercased() == reference.lowercased() }) {
+            let found = try inventory.unit(reference).profile
+            throw CommandFailure(
+                status: .invalidInput, message: "unit \(found.hostname) is in \(found.group.map { "group \($0)" } ?? "no group"), not \(group)")
+        }
+        for (hostname, record) in stored where wanted.isEmpty || wanted.contains(hostname.lowercased()) {
+            do { units.append(try record.get().profile) } catch { unreadable[hostname] = "\(error)" }
+        }
+        var owners: [String: [String]] = [:]
+        for (_, record) in try inventory.unitsReadOneByOne() {
+            guard let other = try? record.get().profile else { continue }
+            for address in other.interfaces.flatMap(\.addresses) {
+                owners[address.address.value, default: []].append(other.hostname.value)
+            }
+        }
+        let path = try image ?? Library.pick(model: Self.commonModel(units), in: library ?? "").path
+
+        let copy = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("imprint-preflight-root-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: copy, withIntermediateDirectories: false)
+        defer { try? FileManager.default.removeItem(atPath: copy) }
+        let input = try ImageInput(path: path)
+        let bar = ProgressBar("restore", counting: .compressed, total: input.size, context: context)
+        let restored = try Restore.run(
+            input, root: copy, threads: threads ?? ProcessInfo.processInfo.activeProcessorCount,
+            passphrase: passphrase.provider(), progress: { bar?.update($0) })
+        bar?.finish()
+        bar?.stop()
+
+        let request = PreflightRequest(
+            root: try TargetRoot(copy), imageName: (path as NSString).lastPathComponent, manifest: restored.manifest, group: group,
+            units: units, groupUnits: groupUnits, unreadable: unreadable, addressOwners: owners, agentVersion: imprintVersion, time: context.clock())
+        let report = try Preflight.run(request)
+        if let html {
+            try TargetRoot("/").write(URL(fileURLWithPath: html).path, Data(report.html().utf8), metadata: FileMetadata(mode: 0o644))
+        }
+        if json {
+            try context.printJSON(PreflightView(report))
+        } else {
+            context.print(Self.text(report))
+        }
+        if report.failed > 0 || report.units.isEmpty { throw ExitCode(ExitStatus.preflightFailed.rawValue) }
+    }
+
+    /// The model most of the units have, to pick the library's image by.
+    static func commonModel(_ units: [UnitProfile]) -> String? {
+        let counts = Dictionary(units.compactMap(\.model).map { ($0, 1) }, uniquingKeysWith: +)
+        return counts.max { ($0.value, $1.key) < ($1.value, $0.key) }?.key
+    }
+
+    static func text(_ report: PreflightReport) -> String {
+        let width = max(4, report.units.map(\.unit.count).max() ?? 0)
+        var lines = ["UNIT".padding(toLength: width, withPad: " ", startingAt: 0) + "  RESULT  FIRST REASON"]
+        for unit in report.units {
+            let reason = unit.failures.first.map { "\($0.check): \($0.message)" } ?? "ok (\(unit.checkedBy.joined(separator: ", ")))"
+            lines.append(unit.unit.padding(toLength: width, withPad: " ", startingAt: 0) + "  " + (unit.passed ? "pass  " : "FAIL  ") + "  " + reason)
+        }
+        lines.append("")
+        let models = report.models.isEmpty ? "no model" : report.models.joined(separator: ", ")
+        lines.append("image \(report.image) (\(models)): " + (report.imageFailures.isEmpty
+            ? "ok (\(report.imageCheckedBy.joined(separator: ", ")))"
+            : report.imageFailures.map { "\($0.check): \($0.message)" }.joined(separator: "; ")))
+        lines.append(report.units.isEmpty
+            ? "group \(report.group) has no unit to check"
+            : "\(report.passed) of \(report.units.count) units of \(report.group) pass, \(report.failed) fail")
+        return lines.joined(separator: "\n")
+    }
+}
+
+/// `imprint preflight --json` (fields documented in README's JSON output section).
+struct PreflightView: Encodable {
+    struct Unit: Encodable {
+        var unit: String
+        @Nullable var model: String?
+        var passed: Bool
+        var failures: [PreflightFinding]
+        var checkedBy: [String]
+    }
+
+    var image: String
+    var models: [String]
+    var group: String
+    var passed: Int
+    var failed: Int
+    var imageFailures: [PreflightFinding]
+    var imageCheckedBy: [String]
+    var units: [Unit]
+
+    init(_ report: PreflightReport) {
+        image = report.image
+        models = report.models
+        group = report.group
+        passed = report.passed
+        failed = report.failed
+        imageFailures = report.imageFailures
+        imageCheckedBy = report.imageCheckedBy
+        units = report.units.map { Unit(unit: $0.unit, model: $0.model, passed: $0.passed, failures: $0.failures, checkedBy: $0.checkedBy) }
+    }
+}
