@@ -269,6 +269,13 @@ public actor Deployment {
         try storing { try store.groupNames() }
     }
 
+    /// Keeps a login on the fleet page, or a refused one, in the audit log.
+    public func noteLogin(from address: String, accepted: Bool) throws(ServerError) {
+        try note(AuditEntry(
+            time: clock(), actor: "page from \(address)", event: accepted ? "page login" : "page login refused",
+            detail: accepted ? "a session began" : "not the admin token"))
+    }
+
     public func auditLog(limit: Int) throws(ServerError) -> [AuditEntry] {
         try storing { try store.auditLog(limit: limit) }
     }

@@ -146,6 +146,7 @@ struct PageRoutes {
         } catch {
             return try html("login", values.merging(["notice": Self.notice(.error, error.message)]) { $1 }, status: .tooManyRequests)
         }
+        try await deployment.noteLogin(from: client(request, context), accepted: isAdmin)
         guard isAdmin else {
             context.logger.notice("fleet page: a failed login from \(client(request, context))")
             return try html(

@@ -194,6 +194,18 @@ import Testing
         #expect(refused.setCookie(named: "imprint-session") == nil)
         #expect(try server.admin("GET", ServerAPI.windowsPath).status == 429)
     }
+
+    /// Every login on the page, and every refused one, is a line of the audit log naming the address.
+    @Test func loginsAreAudited() throws {
+        let server = try RunningServer(setup: Self.lab)
+        let client = PageClient(port: server.port)
+        let csrf = try #require(PageClient.hiddenField("csrf", in: try client.get("/login").body))
+        #expect(try client.post("/login", [("csrf", csrf), ("token", "wrong")]).status == 401)
+        _ = try logIn(server)
+        let log = try JSONDecoder.server.decode([AuditEntry].self, from: try server.admin("GET", ServerAPI.auditPath).body)
+        #expect(log.filter { $0.event == "page login refused" && $0.actor == "page from 127.0.0.1" }.count == 1)
+        #expect(log.filter { $0.event == "page login" && $0.actor == "page from 127.0.0.1" }.count == 1)
+    }
 }
 
 extension FleetPageTests {
