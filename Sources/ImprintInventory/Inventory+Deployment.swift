@@ -200,6 +200,14 @@ extension Inventory: DeploymentStore {
         }
     }
 
+    public func group(ofUnit unit: String) throws -> String? {
+        try read { db in
+            let id = try self.unitId(unit, db: db)
+            return try String.fetchOne(
+                db, sql: "SELECT g.name FROM unit u JOIN unitGroup g ON g.id = u.groupId WHERE u.id = ?", arguments: [id])
+        }
+    }
+
     public func adminKeyDigest() throws -> Data? {
         try read { db in try Data.fetchOne(db, sql: "SELECT digest FROM adminCredential WHERE id = 1") }
     }

@@ -250,7 +250,7 @@ public actor Deployment {
         var window: Int64?
         if action == .approve {
             let windows = try storing { try store.openWindows(now: now) }
-            let group = try storing { try store.fleet(group: nil, now: now) }.first { $0.unit.lowercased() == unit.lowercased() }?.group
+            let group = try storing { try store.group(ofUnit: unit) }
             guard let open = windows.first(where: { $0.group.lowercased() == group?.lowercased() }) else {
                 throw ServerError(.conflict, "no window is open for unit \(unit)'s group; open one before approving")
             }

@@ -65,6 +65,8 @@ public protocol DeploymentStore: Sendable {
     func auditLog(limit: Int) throws -> [AuditEntry]
     /// The units of a group (all units when nil) with their state.
     func fleet(group: String?, now: Date) throws -> [FleetRow]
+    /// The group of the unit `unit` names (its hostname or an identifier), nil for a unit in no group.
+    func group(ofUnit unit: String) throws -> String?
     /// The names of every group, units or not, so a window can be opened for a room nobody has enrolled in yet.
     func groupNames() throws -> [String]
 

@@ -34,4 +34,18 @@ import Testing
         #expect(try inventory.fleet(group: "lab", now: Date()).first?.state == .pending)
         #expect(try inventory.groupNames() == ["empty", "lab"])
     }
+
+    /// A unit's group by its hostname or an identifier; none for a unit in no group; an unknown unit is an error.
+    @Test func aUnitsGroup() throws {
+        let folder = try TemporaryDirectory()
+        let inventory = try makeInventory(folder)
+        try inventory.addGroup(try GroupDraft(name: "lab"))
+        _ = try inventory.addUnit(try unit("LAB-01", [(.serial, "S1")], group: "lab"))
+        _ = try inventory.addUnit(try unit("LONER", [(.serial, "S2")], group: nil))
+        let store: any DeploymentStore = inventory
+        #expect(try store.group(ofUnit: "lab-01") == "lab")
+        #expect(try store.group(ofUnit: "S1") == "lab")
+        #expect(try store.group(ofUnit: "LONER") == nil)
+        #expect(throws: InventoryError.self) { try store.group(ofUnit: "NOBODY") }
+    }
 }

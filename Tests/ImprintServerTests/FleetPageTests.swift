@@ -114,7 +114,7 @@ import Testing
         #expect(try client.post("/fleet/unit", [("csrf", "x"), ("group", "lab"), ("unit", "LAB-01"), ("action", "protect")]).status == 403)
         #expect(try client.post("/logout", [("csrf", "")]).status == 403)
         #expect(try openWindows(server).isEmpty)
-        #expect(try audit(server).isEmpty)
+        #expect(try audit(server).map(\.event) == ["page login"])
         #expect(try client.get("/fleet").status == 200)
     }
 
