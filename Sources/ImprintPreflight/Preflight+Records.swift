@@ -93,7 +93,7 @@ extension Preflight {
             return "is not a well-formed URI"
         }
         guard ["ipp", "ipps", "dnssd"].contains(scheme) else {
-            return "has the scheme \(scheme); a driverless (everywhere) queue needs ipp:// or ipps://"
+            return "has the scheme \(scheme); a driverless (everywhere) queue needs ipp://, ipps:// or dnssd://"
         }
         guard let host = components.host, !host.isEmpty else { return "names no host" }
         return nil

@@ -281,7 +281,7 @@ struct PreflightRoom {
         let rows = dom.output.matches(of: #/<tr class="unit (pass|fail)" data-unit="([^"]+)" data-result="(pass|fail)">/#)
             .map { "\($0.2)=\($0.3)" }
         #expect(rows == ["LAB-02=fail", "LAB-04=fail", "LAB-01=pass", "LAB-03=pass"], "\(dom.output.prefix(2000))")
-        #expect(dom.output.contains("printer desk: the URI socket://10.20.9.7:9100 has the scheme socket; a driverless (everywhere) queue needs ipp:// or ipps://"))
+        #expect(dom.output.contains("printer desk: the URI socket://10.20.9.7:9100 has the scheme socket; a driverless (everywhere) queue needs ipp://, ipps:// or dnssd://"))
         #expect(dom.output.contains("To fix: give the printer's IPP address: 'imprint inventory printer set desk --uri ipp://HOST/ipp/print'"))
         #expect(dom.output.contains("the unit is a ThinkCentre M70q and the image is for OptiPlex 7090"))
         #expect(dom.output.contains("2 of 4 units pass, 2 fail"))
