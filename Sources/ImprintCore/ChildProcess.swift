@@ -102,28 +102,18 @@ public struct ChildProcess: Equatable, Sendable, CustomStringConvertible {
             posix_spawn_file_actions_addchdir_np(&actions, workingDirectory)
         }
 
-        // The program starts with no signal blocked and every handler at its default, whatever this process set
-        // (the runner blocks SIGPIPE on its own thread while it writes the input).
-        var attributes = posix_spawnattr_t()
-        posix_spawnattr_init(&attributes)
-        defer { posix_spawnattr_destroy(&attributes) }
-        var noSignals = sigset_t()
-        sigemptyset(&noSignals)
-        posix_spawnattr_setsigmask(&attributes, &noSignals)
-        var defaults = sigset_t()
-        sigemptyset(&defaults)
-        for signal in Int32(1)..<32 where signal != SIGKILL && signal != SIGSTOP { sigaddset(&defaults, signal) }
-        posix_spawnattr_setsigdefault(&attributes, &defaults)
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
-
         let argv = [executable] + arguments
         let envp = environment.map { $0.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" } }
         var pid = pid_t()
-        let code = withCStrings(argv) { argv in
-            if let envp {
-                return withCStrings(envp) { envp in posix_spawn(&pid, executable, &actions, &attributes, argv, envp) }
+        // The program starts with no signal blocked and every handler at its default, whatever this process set
+        // (the runner blocks SIGPIPE on its own thread while it writes the input).
+        let code = withCleanSignals { attributes in
+            withCStrings(argv) { argv in
+                if let envp {
+                    return withCStrings(envp) { envp in posix_spawn(&pid, executable, &actions, &attributes, argv, envp) }
+                }
+                return posix_spawn(&pid, executable, &actions, &attributes, argv, environ)
             }
-            return posix_spawn(&pid, executable, &actions, &attributes, argv, environ)
         }
         pipes.closeChildEnds()
         guard code == 0 else { throw .io(path: executable, operation: "start", errno: code) }

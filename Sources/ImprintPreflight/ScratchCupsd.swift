@@ -196,17 +196,6 @@ func makeTemporaryFolder(_ label: String) throws -> String {
 /// first closes every descriptor above 2, or the daemon would keep the pipes of programs run meanwhile. Output goes
 /// to /dev/null; the caller stops it by its pid.
 public func spawnDaemon(_ command: [String]) throws -> pid_t {
-    var attributes = posix_spawnattr_t()
-    posix_spawnattr_init(&attributes)
-    defer { posix_spawnattr_destroy(&attributes) }
-    var noSignals = sigset_t()
-    sigemptyset(&noSignals)
-    posix_spawnattr_setsigmask(&attributes, &noSignals)
-    var defaults = sigset_t()
-    sigemptyset(&defaults)
-    for signal in [SIGTERM, SIGINT, SIGHUP, SIGCHLD, SIGPIPE] { sigaddset(&defaults, signal) }
-    posix_spawnattr_setsigdefault(&attributes, &defaults)
-    posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
     var actions = posix_spawn_file_actions_t()
     posix_spawn_file_actions_init(&actions)
     defer { posix_spawn_file_actions_destroy(&actions) }
@@ -220,7 +209,7 @@ public func spawnDaemon(_ command: [String]) throws -> pid_t {
     var argv: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) } + [nil]
     defer { for pointer in argv { free(pointer) } }
     var child: pid_t = 0
-    let status = posix_spawn(&child, "/bin/bash", &actions, &attributes, &argv, environ)
+    let status = withCleanSignals { attributes in posix_spawn(&child, "/bin/bash", &actions, &attributes, &argv, environ) }
     guard status == 0 else {
         throw CoreError.io(path: command[0], operation: "start", errno: status)
     }

@@ -1,4 +1,5 @@
 import Foundation
+import ImprintCore
 
 /// What a program printed on its terminal, and how it ended.
 public struct TerminalResult: Sendable {
@@ -28,20 +29,11 @@ public func runOnTerminal(
     if let standardOutput { posix_spawn_file_actions_addopen(&actions, 1, standardOutput, O_WRONLY | O_CREAT | O_TRUNC, 0o644) }
     posix_spawn_file_actions_addclose(&actions, master)
     posix_spawn_file_actions_addclose(&actions, slave)
-    var attributes = posix_spawnattr_t()
-    posix_spawnattr_init(&attributes)
-    defer { posix_spawnattr_destroy(&attributes) }
-    var noSignals = sigset_t()
-    sigemptyset(&noSignals)
-    posix_spawnattr_setsigmask(&attributes, &noSignals)
-    // glibc's POSIX_SPAWN_SETSID (0x80), which Swift does not import (it is behind _GNU_SOURCE).
-    let setSession: Int32 = 0x80
-    posix_spawnattr_setflags(&attributes, Int16(setSession | POSIX_SPAWN_SETSIGMASK))
     let argv: [UnsafeMutablePointer<CChar>?] = ([executable] + arguments).map { strdup($0) } + [nil]
     let envp: [UnsafeMutablePointer<CChar>?] = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
     defer { (argv + envp).forEach { free($0) } }
     var child: pid_t = 0
-    let spawned = posix_spawn(&child, executable, &actions, &attributes, argv, envp)
+    let spawned = withCleanSignals(newSession: true) { attributes in posix_spawn(&child, executable, &actions, &attributes, argv, envp) }
     close(slave)
     defer { close(master) }
     guard spawned == 0 else { throw TestSupportError("cannot start \(executable): errno \(spawned)") }
