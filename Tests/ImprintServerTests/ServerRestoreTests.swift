@@ -127,13 +127,14 @@ import Testing
         #expect(row?.lastResult == "applied")
     }
 
-    /// `restore --server --json` prints the fields README documents, the run as `run --json` shows it.
+    /// `restore --server --json` prints the fields README documents, the run as `run --json` shows it, and the
+    /// folder as the restore resolved it (not as typed).
     @Test func jsonHasTheDocumentedFields() throws {
         let site = try Site()
         try site.openWindow()
         let target = try site.target("unit")
         let restored = try runProcess(
-            RunningServer.imprint, ["restore", "--server", site.server.url, "--root", target, "--facts", Self.facts, "--json"])
+            RunningServer.imprint, ["restore", "--server", site.server.url, "--root", target + "/./", "--facts", Self.facts, "--json"])
         #expect(restored.status == 0, "\(restored.error)")
         let object = try #require(try JSONSerialization.jsonObject(with: Data(restored.output.utf8)) as? [String: Any])
         #expect(Set(object.keys) == ["server", "root", "disk", "unit", "work", "image", "restored", "run", "reportProblems"])

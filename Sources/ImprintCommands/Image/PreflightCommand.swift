@@ -16,7 +16,7 @@ struct PreflightCommand: ContextCommand {
             hostname is valid and unique in the group; its static addresses are host addresses, unique in the group \
             and the inventory, with each gateway inside the subnet; its pasted netplan document is one the inventory \
             accepts; its cards are matched; every ppd: driver's file is in the image and every driverless queue's \
-            URI is ipp:// or ipps:// with a host. Then the real programs read the unit's files in scratch folders: \
+            URI is ipp:// or ipps:// with a host, or dnssd://. Then the real programs read the unit's files in scratch folders: \
             the image's own 'getent hosts' in a chroot of the copy, over the unit's /etc/hosts; \
             'netplan generate --root-dir', 'nmcli --offline', 'ifquery', or systemd-networkd in a private namespace \
             for the image's network stack; a throwaway cupsd on a loopback port with the unit's printers.conf and \

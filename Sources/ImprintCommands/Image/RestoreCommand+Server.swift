@@ -40,16 +40,17 @@ extension RestoreCommand {
     /// `restore --server URL --root DIR` or `--disk DISK`: the server says what this unit does; the library does it.
     func restore(fromServer server: String, context: CommandContext) throws {
         let unitFacts = try facts.map { try FactsProbe.read(factsFile: $0) } ?? FactsProbe.read(root: TargetRoot("/"))
+        let diskDestination = try disk.map { disk in
+            try DiskDestination(disk, image: server + ServerAPI.imagesPath, command: self, context: context)
+        }
+        defer { diskDestination?.close() }
         let destination: any RestoreDestination
-        var diskDestination: DiskDestination?
-        if let disk {
-            diskDestination = try DiskDestination(disk, image: server + ServerAPI.imagesPath, command: self, context: context)
-            destination = diskDestination!
+        if let diskDestination {
+            destination = diskDestination
         } else {
             let target = try TargetRoot(root ?? "")
             destination = try FolderDestination(target, force: force) { present in confirm(erasing: present, in: target.path, context: context) }
         }
-        defer { diskDestination?.close() }
         let authority = try caFile.map { path throws(RemoteError) in try ServerLink.readAuthority(path) }
         let client = try ServerClient(server: server, library: context.environment["IMPRINT_LIBCURL"], authority: caFile)
         let request = ServerRestoreRequest(
@@ -72,11 +73,12 @@ extension RestoreCommand {
             waiting: { context.errorOutput("imprint: another run holds the lock of \(destination.root.path); waiting\n") })
         if begun { bar?.finish() }
         if json {
-            try context.printJSON(ServerView(done, server: client.server, root: root, disk: try diskDestination?.view()))
+            let folder = diskDestination == nil ? destination.root.path : nil
+            try context.printJSON(ServerView(done, server: client.server, root: folder, disk: try diskDestination?.view()))
         } else {
             if case .restored(let image, let read) = done.work {
                 let view = ImageView(manifest: read.manifest, summary: read.summary, imageBytes: image.bytes)
-                let title = "restored image \(quoted(image.id)) from \(client.server) \(disk.map { "onto \($0)" } ?? "into \(root ?? "")"); every block and file checked"
+                let title = "restored image \(quoted(image.id)) from \(client.server) \(disk.map { "onto \($0)" } ?? "into \(destination.root.path)"); every block and file checked"
                 context.print(([view.text(title: title)] + (diskDestination?.lines() ?? [])).joined(separator: "\n"))
             }
             try RunCommand.report(done.personalization, dryRun: false, json: false, context: context)
@@ -89,6 +91,8 @@ extension RestoreCommand {
     func restore(url: String, facts unitFacts: HardwareFacts?, context: CommandContext) throws {
         let (server, id) = try ServerClient.imageURL(url)
         let token = try Self.readToken(adminTokenFile ?? "")
+        // Read once here so that an unreadable or empty authority file is named before the server is asked anything;
+        // libcurl reads it again by its path.
         if let caFile { _ = try ServerLink.readAuthority(caFile) }
         let client = try ServerClient(server: server, adminToken: token, library: context.environment["IMPRINT_LIBCURL"], authority: caFile)
         // The library's list names the image's size and ETag before anything is erased.
