@@ -7,15 +7,16 @@ import Yams
 /// `match: name` or by their id (the card's kernel name, as netplan reads an id without `match:`), renamed by
 /// `set-name`, DHCP or static IPv4 (or none), DHCPv6 and static IPv6 addresses, default gateways, routes with metrics,
 /// `on-link` and tables, `routing-policy`, `dhcp4-overrides: {route-metric}`, `dhcp-identifier`, `optional`,
-/// `regulatory-domain`, offload settings, name servers, search domains, MTU and one Wi-Fi access point with an
-/// optional password. The stacks that cannot carry one of these refuse it when the run is planned. Anything else
-/// (bonds, bridges, VLANs, tunnels, a name pattern, `accept-ra`) is refused with a message naming it, so nothing an
+/// `regulatory-domain`, offload settings, name servers, search domains, MTU, wired 802.1X (`auth`), and Wi-Fi
+/// access points that are open, WPA-PSK or WPA-Enterprise (802.1X with TLS, PEAP or TTLS). The stacks that cannot carry one of these refuse it when the run is planned. Anything else
+/// (tunnels, VRFs, modems, a name pattern, `accept-ra`) is refused with a message naming it, so nothing an
 /// admin pasted is silently lost. `renderer` is read and left to the image: the stack the image uses (or the group
 /// forces) renders the card.
 public enum NetplanV2 {
     static let interfaceKeys = Set<String>([
         "match", "set-name", "dhcp4", "dhcp6", "addresses", "gateway4", "gateway6", "routes", "nameservers", "mtu",
         "access-points", "optional", "renderer", "routing-policy", "dhcp4-overrides", "dhcp-identifier", "regulatory-domain",
+        "auth",
     ]).union(Offload.allCases.map(\.rawValue))
 
     /// Keys netplan knows that no stack Imprint renders carries as netplan means them, and what to do instead.
@@ -256,15 +257,23 @@ public enum NetplanV2 {
         // As netplan reads it: DHCPv4 only when asked for; a card without it and without an IPv4 address has no IPv4.
         let dhcp4 = try boolean(settings["dhcp4"], field: "\(field) dhcp4") ?? false
         let dhcp6 = try boolean(settings["dhcp6"], field: "\(field) dhcp6") ?? false
-        let network = try accessPoint(settings, field: field, wifi: wifi)
+        let networks = try accessPoints(settings, field: field, wifi: wifi)
         var result: InterfaceConfig
         do {
             result = try InterfaceConfig(
                 mac: mac, name: name, setName: setName, addresses: addresses, dhcp4: dhcp4, dhcp6: dhcp6, gateway4: gateway4,
-                gateway6: gateway6, dns: dns, search: search, mtu: mtu, wifi: network)
+                gateway6: gateway6, dns: dns, search: search, mtu: mtu, wifi: networks.first)
         } catch {
             guard case let .invalidValue(inner, value, reason) = error else { throw error }
             throw .invalidValue(field: "\(field) \(inner)", value: value, reason: reason)
+        }
+        result.accessPoints = networks
+        if let auth = settings["auth"] {
+            guard !wifi else {
+                throw .invalidValue(
+                    field: "\(field) auth", value: "auth", reason: "belongs to each access point of a Wi-Fi card; move it under its SSID")
+            }
+            result.auth = try wiredAuth(auth, field: "\(field) auth")
         }
         result.routes = routes
         result.routingPolicy = try routingPolicy(settings["routing-policy"], field: field)
@@ -444,24 +453,92 @@ public enum NetplanV2 {
         return (dns, search)
     }
 
-    /// A Wi-Fi card's one access point and its WPA-PSK password; nil for a wired card (which must not have one).
-    static func accessPoint(_ settings: [String: Any], field: String, wifi: Bool) throws(CoreError) -> WifiNetwork? {
+    /// A Wi-Fi card's access points, by SSID: open, WPA-PSK (`password`, or `auth` with
+    /// `key-management: psk`) or WPA-Enterprise (`auth` with `key-management: eap`); empty for a wired card (which
+    /// must not have any).
+    static func accessPoints(_ settings: [String: Any], field: String, wifi: Bool) throws(CoreError) -> [WifiNetwork] {
         guard wifi else {
             if settings["access-points"] != nil {
                 throw .invalidValue(field: field, value: "access-points", reason: "belongs under 'wifis', not 'ethernets'")
             }
-            return nil
+            return []
         }
-        guard let points = settings["access-points"] as? [String: Any], points.count == 1, let ssid = points.keys.first else {
-            // The SSIDs only: an access point's settings hold its password.
-            let ssids = (settings["access-points"] as? [String: Any])?.keys.sorted().joined(separator: ", ") ?? ""
-            throw .invalidValue(field: "\(field) access-points", value: ssids, reason: "give exactly one access point")
+        guard let points = settings["access-points"] as? [String: Any], !points.isEmpty else {
+            throw .invalidValue(field: "\(field) access-points", value: "", reason: "give the Wi-Fi networks the card joins, by SSID")
         }
-        let point = points[ssid] as? [String: Any] ?? [:]
-        if let extra = point.keys.sorted().first(where: { $0 != "password" }) {
-            throw .invalidValue(field: "\(field) access point", value: extra, reason: "only 'password' (WPA-PSK) is supported")
+        return try points.keys.sorted().map { ssid throws(CoreError) in
+            let point = points[ssid] as? [String: Any] ?? [:]
+            let pointField = "\(field) access point \(ssid)"
+            if let extra = point.keys.sorted().first(where: { !["password", "auth"].contains($0) }) {
+                throw .invalidValue(field: pointField, value: extra, reason: "is not supported; Imprint renders 'password' and 'auth'")
+            }
+            var passphrase = point["password"].map { "\($0)" }
+            var eap: EAPAuth?
+            if let auth = point["auth"] {
+                guard let mapping = auth as? [String: Any] else {
+                    throw .invalidValue(field: "\(pointField) auth", value: "auth", reason: "must be a mapping with 'key-management'")
+                }
+                switch "\(mapping["key-management"] ?? "")" {
+                case "none":
+                    if passphrase != nil || mapping["password"] != nil {
+                        throw .invalidValue(field: "\(pointField) auth", value: "none", reason: "is an open network, which has no password")
+                    }
+                case "psk":
+                    if let other = mapping.keys.sorted().first(where: { !["key-management", "password"].contains($0) }) {
+                        throw .invalidValue(field: "\(pointField) auth", value: other, reason: "does not go with 'key-management: psk'")
+                    }
+                    passphrase = passphrase ?? mapping["password"].map { "\($0)" }
+                case "eap":
+                    eap = try eapAuth(mapping, field: "\(pointField) auth")
+                case let other:
+                    throw .invalidValue(
+                        field: "\(pointField) auth key-management", value: other,
+                        reason: "is not rendered; Imprint renders none, psk and eap on Wi-Fi (802.1x on a wired card)")
+                }
+            }
+            return try WifiNetwork(ssid: ssid, passphrase: passphrase, eap: eap)
         }
-        return try WifiNetwork(ssid: ssid, passphrase: point["password"].map { "\($0)" })
+    }
+
+    /// A wired card's `auth`: `key-management: 802.1x` and its EAP settings.
+    static func wiredAuth(_ value: Any, field: String) throws(CoreError) -> EAPAuth {
+        guard let mapping = value as? [String: Any] else {
+            throw .invalidValue(field: field, value: "auth", reason: "must be a mapping with 'key-management: 802.1x'")
+        }
+        let management = "\(mapping["key-management"] ?? "")"
+        guard management == "802.1x" else {
+            throw .invalidValue(
+                field: "\(field) key-management", value: management,
+                reason: "must be 802.1x on a wired card (psk and eap are for Wi-Fi access points)")
+        }
+        return try eapAuth(mapping, field: field)
+    }
+
+    /// The EAP settings of an `auth` mapping, every key checked.
+    static func eapAuth(_ mapping: [String: Any], field: String) throws(CoreError) -> EAPAuth {
+        let known: Set<String> = [
+            "key-management", "method", "identity", "anonymous-identity", "password", "ca-certificate", "client-certificate",
+            "client-key", "client-key-password", "phase2-auth",
+        ]
+        if let other = mapping.keys.sorted().first(where: { !known.contains($0) }) {
+            throw .invalidValue(field: field, value: other, reason: "is not supported; Imprint renders \(known.sorted().joined(separator: ", "))")
+        }
+        let methodText = "\(mapping["method"] ?? "")"
+        guard let method = EAPAuth.Method(rawValue: methodText.lowercased()) else {
+            throw .invalidValue(
+                field: "\(field) method", value: methodText,
+                reason: "must be tls, peap or ttls (leap and pwd are not rendered)")
+        }
+        func text(_ key: String) -> String? { mapping[key].map { "\($0)" } }
+        do {
+            return try EAPAuth(
+                method: method, identity: text("identity") ?? "", anonymousIdentity: text("anonymous-identity"),
+                password: text("password"), caCertificate: text("ca-certificate"), clientCertificate: text("client-certificate"),
+                clientKey: text("client-key"), clientKeyPassword: text("client-key-password"), phase2Auth: text("phase2-auth"))
+        } catch {
+            guard case let .invalidValue(inner, value, reason) = error else { throw error }
+            throw .invalidValue(field: "\(field) (\(inner))", value: value, reason: reason)
+        }
     }
 
     static func strings(_ value: Any?, field: String) throws(CoreError) -> [String] {

@@ -29,14 +29,123 @@ public enum NetworkMode: String, Sendable, Codable, CaseIterable {
     }
 }
 
-/// A Wi-Fi network an interface joins: SSID and optional WPA passphrase.
+/// How a card proves who it is before the network lets it in: IEEE 802.1X with EAP, as netplan's `auth` says it
+/// (`key-management: 802.1x` on a wired card, `eap` on a Wi-Fi access point: WPA-Enterprise, eduroam). The
+/// certificates and the private key are files the image carries, named by their paths in the unit's root.
+public struct EAPAuth: Hashable, Sendable, Codable {
+    /// The EAP methods every stack Imprint writes carries (netplan's `leap` and `pwd` are refused).
+    public enum Method: String, Hashable, Sendable, Codable, CaseIterable {
+        case tls, peap, ttls
+
+        /// The name wpa_supplicant and the ifcfg files use.
+        public var upper: String { rawValue.uppercased() }
+    }
+
+    /// The inner authentications netplan's `phase2-auth` takes for PEAP and TTLS.
+    public static let phase2Methods = ["mschapv2", "mschap", "pap", "chap", "gtc", "md5"]
+
+    public var method: Method
+    public var identity: String
+    public var anonymousIdentity: String?
+    /// A secret: the password of PEAP or TTLS, or `hash:` and the password's NT hash (netplan and wpa_supplicant).
+    public var password: String?
+    public var caCertificate: String?
+    public var clientCertificate: String?
+    public var clientKey: String?
+    /// A secret: the passphrase of the encrypted client key.
+    public var clientKeyPassword: String?
+    public var phase2Auth: String?
+
+    /// Checks what each method needs: an identity always (NetworkManager and wpa_supplicant refuse none); a password
+    /// for PEAP and TTLS (a unit at first boot has nobody to ask); a client certificate and key for TLS. Paths are
+    /// absolute paths in the unit's root, of characters every stack's file carries unquoted.
+    public init(
+        method: Method, identity: String, anonymousIdentity: String? = nil, password: String? = nil,
+        caCertificate: String? = nil, clientCertificate: String? = nil, clientKey: String? = nil,
+        clientKeyPassword: String? = nil, phase2Auth: String? = nil
+    ) throws(CoreError) {
+        self.method = method
+        self.identity = try FieldText.check(identity, field: "802.1X identity", maxLength: 253)
+        guard !self.identity.isEmpty else {
+            throw .invalidValue(field: "802.1X identity", value: identity, reason: "is empty; give the account the network knows the unit by")
+        }
+        self.anonymousIdentity = try anonymousIdentity.map { text throws(CoreError) in
+            try FieldText.check(text, field: "802.1X anonymous-identity", maxLength: 253)
+        }
+        self.password = try password.map { text throws(CoreError) in try Self.secret(text, field: "802.1X password") }
+        self.clientKeyPassword = try clientKeyPassword.map { text throws(CoreError) in
+            try Self.secret(text, field: "802.1X client-key-password")
+        }
+        self.caCertificate = try caCertificate.map { path throws(CoreError) in try Self.path(path, field: "802.1X ca-certificate") }
+        self.clientCertificate = try clientCertificate.map { path throws(CoreError) in
+            try Self.path(path, field: "802.1X client-certificate")
+        }
+        self.clientKey = try clientKey.map { path throws(CoreError) in try Self.path(path, field: "802.1X client-key") }
+        if let phase2Auth {
+            guard Self.phase2Methods.contains(phase2Auth.lowercased()) else {
+                throw .invalidValue(
+                    field: "802.1X phase2-auth", value: phase2Auth, reason: "must be one of \(Self.phase2Methods.joined(separator: ", "))")
+            }
+            guard method != .tls else {
+                throw .invalidValue(field: "802.1X phase2-auth", value: phase2Auth, reason: "goes with peap or ttls, not tls; remove it")
+            }
+            self.phase2Auth = phase2Auth.lowercased()
+        }
+        switch method {
+        case .tls:
+            guard clientCertificate != nil, clientKey != nil else {
+                throw .invalidValue(
+                    field: "802.1X method", value: "tls", reason: "needs 'client-certificate' and 'client-key' (paths in the image)")
+            }
+        case .peap, .ttls:
+            guard self.password != nil else {
+                throw .invalidValue(
+                    field: "802.1X method", value: method.rawValue,
+                    reason: "needs a 'password': a unit at first boot has nobody to ask for one")
+            }
+        }
+    }
+
+    /// Whether the password is netplan's `hash:` form (the NT hash of an MSCHAPv2 password).
+    public var passwordIsHash: Bool { password?.hasPrefix("hash:") ?? false }
+
+    /// Whether a stack's file for this card holds a secret (a password or a key's passphrase).
+    public var holdsSecret: Bool { password != nil || clientKeyPassword != nil }
+
+    /// A password: no control characters, at most 256 characters; never shown in a message.
+    private static func secret(_ text: String, field: String) throws(CoreError) -> String {
+        guard !text.isEmpty, text.count <= 256, !text.unicodeScalars.contains(where: FieldText.isForbidden) else {
+            throw .invalidValue(
+                field: field, value: String(repeating: "*", count: min(text.count, 8)),
+                reason: "must be 1 to 256 characters with no line breaks or tabs")
+        }
+        return text
+    }
+
+    private static func path(_ text: String, field: String) throws(CoreError) -> String {
+        let allowed = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_./+@")
+        guard text.hasPrefix("/"), text.count <= 255, text.allSatisfy({ allowed.contains($0) }),
+            !text.split(separator: "/").contains(where: { $0 == ".." })
+        else {
+            throw .invalidValue(
+                field: field, value: text,
+                reason: "must be an absolute path in the image of letters, digits and '-_./+@', such as /etc/ssl/certs/campus-ca.pem")
+        }
+        return text
+    }
+}
+
+/// A Wi-Fi network an interface joins: SSID and an optional WPA passphrase (WPA-Personal) or 802.1X
+/// authentication (WPA-Enterprise); neither is an open network.
 public struct WifiNetwork: Hashable, Sendable, Codable {
     public var ssid: String
     public var passphrase: String?
+    /// WPA-Enterprise: how the card authenticates (netplan's `key-management: eap`).
+    public var eap: EAPAuth?
 
     /// Validates an SSID (1 to 32 bytes, no control characters) and a WPA passphrase (8 to 63 printable ASCII
     /// characters, or 64 hex digits).
-    public init(ssid: String, passphrase: String?) throws(CoreError) {
+    public init(ssid: String, passphrase: String?, eap: EAPAuth? = nil) throws(CoreError) {
         let ssid = try FieldText.check(ssid, field: "Wi-Fi SSID", maxLength: 32)
         guard !ssid.isEmpty, ssid.utf8.count <= 32 else {
             throw .invalidValue(field: "Wi-Fi SSID", value: ssid, reason: "must be 1 to 32 bytes long")
@@ -54,7 +163,15 @@ public struct WifiNetwork: Hashable, Sendable, Codable {
         } else {
             self.passphrase = nil
         }
+        if eap != nil && self.passphrase != nil {
+            throw .invalidValue(
+                field: "Wi-Fi network", value: ssid, reason: "has both a WPA passphrase and 802.1X; give one ('psk' or 'eap')")
+        }
+        self.eap = eap
     }
+
+    /// Whether the network's settings hold a secret.
+    public var holdsSecret: Bool { passphrase != nil || eap?.holdsSecret == true }
 }
 
 /// A route of an interface beyond its plain default gateways (`gateway4`/`gateway6`): one with a metric, an
@@ -252,7 +369,15 @@ public struct InterfaceConfig: Hashable, Sendable, Codable {
     public var dns: [IPAddress]
     public var search: [DomainName]
     public var mtu: Int?
-    public var wifi: WifiNetwork?
+    /// The Wi-Fi networks the card joins, in the document's order; empty for a wired card.
+    public var accessPoints: [WifiNetwork] = []
+    /// The first Wi-Fi network (the one the stacks that join a single network write).
+    public var wifi: WifiNetwork? {
+        get { accessPoints.first }
+        set { accessPoints = newValue.map { [$0] } ?? [] }
+    }
+    /// Wired 802.1X: how the card authenticates to the switch port (netplan's `auth` on an ethernet).
+    public var auth: EAPAuth?
     /// Whether the card asks a DHCPv4 server for its address: by default exactly when it has no static IPv4
     /// address; false without one is a card with no IPv4 at all (netplan's `dhcp4: false`, a bond's member).
     public var usesDHCP4: Bool
@@ -303,7 +428,7 @@ public struct InterfaceConfig: Hashable, Sendable, Codable {
         self.dns = dns
         self.search = search
         self.mtu = mtu
-        self.wifi = wifi
+        self.accessPoints = wifi.map { [$0] } ?? []
         guard mac != nil || name != nil else {
             throw .invalidValue(field: "interface", value: addresses.map(\.description).joined(separator: " "),
                                 reason: "is bound to no card; give its MAC address or its name")
@@ -330,6 +455,10 @@ public struct InterfaceConfig: Hashable, Sendable, Codable {
 
     /// The card as messages and notes name it: its MAC, or its name when it is bound by name alone.
     public var card: String { mac?.value ?? name?.value ?? "" }
+
+    /// Whether a stack's file for this card holds a secret: a Wi-Fi passphrase, an 802.1X password or a key's
+    /// passphrase. Such a file is 0600 and shown in no diff, log or JSON.
+    public var holdsSecret: Bool { accessPoints.contains(where: \.holdsSecret) || auth?.holdsSecret == true }
 
     /// Whether the card has no IPv4 at all: no DHCPv4 and no static IPv4 address.
     public var noIPv4: Bool { !usesDHCP4 && !addresses.contains { $0.address.family == .ipv4 } }
@@ -387,7 +516,7 @@ public struct InterfaceConfig: Hashable, Sendable, Codable {
 
 extension InterfaceConfig {
     private enum CodingKeys: String, CodingKey {
-        case mac, name, setName, addresses, dhcp4, dhcp6, gateway4, gateway6, dns, search, mtu, wifi
+        case mac, name, setName, addresses, dhcp4, dhcp6, gateway4, gateway6, dns, search, mtu, wifi, accessPoints, auth
         case routes, routingPolicy, dhcp4RouteMetric, dhcpIdentifier, optional, regulatoryDomain, offload
         case virtual, membership, vlans
     }
@@ -423,6 +552,8 @@ extension InterfaceConfig {
         virtual = try container.decodeIfPresent(VirtualDevice.self, forKey: .virtual)
         membership = try container.decodeIfPresent(Membership.self, forKey: .membership)
         vlans = try container.decodeIfPresent([InterfaceName].self, forKey: .vlans) ?? []
+        if let points = try container.decodeIfPresent([WifiNetwork].self, forKey: .accessPoints) { accessPoints = points }
+        auth = try container.decodeIfPresent(EAPAuth.self, forKey: .auth)
         try checkRoutes()
     }
 
@@ -438,7 +569,10 @@ extension InterfaceConfig {
         if !dns.isEmpty { try container.encode(dns, forKey: .dns) }
         if !search.isEmpty { try container.encode(search, forKey: .search) }
         try container.encodeIfPresent(mtu, forKey: .mtu)
-        try container.encodeIfPresent(wifi, forKey: .wifi)
+        // One network as `wifi`, as before there could be several.
+        if accessPoints.count == 1 { try container.encode(accessPoints[0], forKey: .wifi) }
+        if accessPoints.count > 1 { try container.encode(accessPoints, forKey: .accessPoints) }
+        try container.encodeIfPresent(auth, forKey: .auth)
         // Only what differs from the defaults, so a plain card's JSON stays as it was.
         if noIPv4 { try container.encode(false, forKey: .dhcp4) }
         if !routes.isEmpty { try container.encode(routes, forKey: .routes) }
@@ -457,18 +591,40 @@ extension InterfaceConfig {
 }
 
 extension WifiNetwork {
-    private enum CodingKeys: String, CodingKey { case ssid, passphrase }
+    private enum CodingKeys: String, CodingKey { case ssid, passphrase, eap }
 
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         try self.init(
             ssid: container.decode(String.self, forKey: .ssid),
-            passphrase: container.decodeIfPresent(String.self, forKey: .passphrase))
+            passphrase: container.decodeIfPresent(String.self, forKey: .passphrase),
+            eap: container.decodeIfPresent(EAPAuth.self, forKey: .eap))
     }
 
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: CodingKeys.self)
         try container.encode(ssid, forKey: .ssid)
         try container.encodeIfPresent(passphrase, forKey: .passphrase)
+        try container.encodeIfPresent(eap, forKey: .eap)
+    }
+}
+
+extension EAPAuth {
+    private enum CodingKeys: String, CodingKey {
+        case method, identity, anonymousIdentity, password, caCertificate, clientCertificate, clientKey, clientKeyPassword, phase2Auth
+    }
+
+    /// Decodes through the validating initializer.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        try self.init(
+            method: container.decode(Method.self, forKey: .method), identity: container.decode(String.self, forKey: .identity),
+            anonymousIdentity: container.decodeIfPresent(String.self, forKey: .anonymousIdentity),
+            password: container.decodeIfPresent(String.self, forKey: .password),
+            caCertificate: container.decodeIfPresent(String.self, forKey: .caCertificate),
+            clientCertificate: container.decodeIfPresent(String.self, forKey: .clientCertificate),
+            clientKey: container.decodeIfPresent(String.self, forKey: .clientKey),
+            clientKeyPassword: container.decodeIfPresent(String.self, forKey: .clientKeyPassword),
+            phase2Auth: container.decodeIfPresent(String.self, forKey: .phase2Auth))
     }
 }

@@ -218,9 +218,9 @@ enum NetworkCases {
 /// in private network, mount, UTS and PID namespaces with its own /run, system bus and state folder, and
 /// `folder/etc/NetworkManager/system-connections` over /etc/NetworkManager/system-connections; it waits (up to 10 s,
 /// a bound, not a timing the test depends on) until the daemon lists every profile.
-func networkManagerShow(_ folder: TemporaryDirectory, profiles: [String], fields: String) throws -> ProcessResult {
+func networkManagerShow(_ folder: TemporaryDirectory, profiles: [String], fields: String, secrets: Bool = false) throws -> ProcessResult {
     let config = try folder.write("NetworkManager.conf", "[main]\nplugins=keyfile\ndns=none\nrc-manager=unmanaged\nhostname-mode=none\nno-auto-default=*\n")
-    let show = profiles.map { "nmcli -t -f \(fields) connection show '\($0)'" }.joined(separator: "\n")
+    let show = profiles.map { "nmcli \(secrets ? "-s " : "")-t -f \(fields) connection show '\($0)'" }.joined(separator: "\n")
     let names = profiles.map { "-e '^\($0)$'" }.joined(separator: " ")
     // The PID namespace ends every process (the bus, the daemon) when the script ends; tmpfs keeps /run and
     // NetworkManager's state off the host; dns=none and hostname-mode=none keep it off /etc.

@@ -89,21 +89,34 @@ extension NetworkStep {
             return [RenderedFile(
                 path: "/etc/netplan/90-imprint.yaml", text: text, mode: 0o600,
                 reason: "the unit's network for netplan (0600: netplan refuses readable files)",
-                secret: interfaces.contains { $0.wifi?.passphrase != nil })]
+                secret: interfaces.contains(where: \.holdsSecret))]
         }
 
-        /// One NetworkManager keyfile per card.
+        /// One NetworkManager keyfile per card, and one more for each further Wi-Fi network the card may join
+        /// (NetworkManager picks among a card's profiles the network in range).
         private func renderNetworkManager(_ interfaces: [InterfaceConfig], overridesIn root: TargetRoot?) throws -> [RenderedFile] {
             let template = try Template.load("imprint.nmconnection", root: root)
-            return try interfaces.enumerated().map { index, interface in
+            var files: [RenderedFile] = []
+            for (index, interface) in interfaces.enumerated() {
                 var item = try values(interface, index: index)
                 item["id"] = "imprint-\(index)"
-                return RenderedFile(
+                files.append(RenderedFile(
                     path: "/etc/NetworkManager/system-connections/imprint-\(index).nmconnection",
                     text: template.render(item), mode: 0o600,
                     reason: "NetworkManager profile for the card \(interface.card) (0600: NetworkManager ignores readable keyfiles)",
-                    secret: interface.wifi?.passphrase != nil)
+                    secret: interface.holdsSecret))
+                for (offset, network) in interface.accessPoints.enumerated().dropFirst() {
+                    var more = item.merging(try accessPointValues(network)) { _, new in new }
+                    more["id"] = "imprint-\(index)-\(offset)"
+                    more["uuid"] = Self.connectionUUID(unit: unit, card: interface, network: network)
+                    files.append(RenderedFile(
+                        path: "/etc/NetworkManager/system-connections/imprint-\(index)-\(offset).nmconnection",
+                        text: template.render(more), mode: 0o600,
+                        reason: "NetworkManager profile for the card \(interface.card) on the Wi-Fi network \(network.ssid)",
+                        secret: interface.holdsSecret))
+                }
             }
+            return files
         }
 
         /// One systemd-networkd file per card (and a .netdev file that makes each bond, bridge or VLAN); networkd
@@ -137,12 +150,12 @@ extension NetworkStep {
             return [RenderedFile(
                 path: "/etc/network/interfaces.d/imprint",
                 text: try Template.load("interfaces-imprint", root: root).render(["unit": unit, "interfaces": items]),
-                mode: interfaces.contains { $0.wifi?.passphrase != nil } ? 0o600 : 0o644,
+                mode: interfaces.contains(where: \.holdsSecret) ? 0o600 : 0o644,
                 reason: "ifupdown stanzas for the unit's cards",
-                secret: interfaces.contains { $0.wifi?.passphrase != nil })]
+                secret: interfaces.contains(where: \.holdsSecret))]
         }
 
-        /// One ifcfg file per card, and a keys file beside it for a Wi-Fi passphrase.
+        /// One ifcfg file per card, and a keys file beside it for a Wi-Fi passphrase or an 802.1X password.
         private func renderIfcfg(_ interfaces: [InterfaceConfig], overridesIn root: TargetRoot?) throws -> [RenderedFile] {
             let template = try Template.load("ifcfg-imprint", root: root)
             var files: [RenderedFile] = []
@@ -152,11 +165,11 @@ extension NetworkStep {
                 files.append(RenderedFile(
                     path: "/etc/sysconfig/network-scripts/ifcfg-imprint-\(index)", text: template.render(item),
                     mode: 0o644, reason: "ifcfg file for the card \(interface.card)", secret: false))
-                if interface.wifi?.passphrase != nil {
+                if interface.holdsSecret {
                     files.append(RenderedFile(
                         path: "/etc/sysconfig/network-scripts/keys-imprint-\(index)",
                         text: try Template.load("keys-imprint", root: root).render(item), mode: 0o600,
-                        reason: "the Wi-Fi passphrase for ifcfg-imprint-\(index), readable by root only", secret: true))
+                        reason: "the passwords for ifcfg-imprint-\(index), readable by root only", secret: true))
                 }
             }
             return files
@@ -186,14 +199,48 @@ extension NetworkStep {
             item.merge(Self.addressValues(interface)) { _, new in new }
             item.merge(Self.nameServerValues(interface)) { _, new in new }
             if let mtu = interface.mtu { item["mtu"] = String(mtu) }
-            if let wifi = interface.wifi {
-                item["ssid"] = try escape(wifi.ssid, field: "Wi-Fi SSID", isSSID: true)
-                if let passphrase = wifi.passphrase {
-                    item["passphrase"] = try escape(passphrase, field: "Wi-Fi passphrase", isSSID: false)
-                    item["hasPassphrase"] = true
-                } else {
-                    item["hasPassphrase"] = false
-                }
+            // The first (or only) access point's values stand at the card's level too, for the stacks that join one
+            // network and for templates written before a card could have several.
+            let points = try interface.accessPoints.map { network in try accessPointValues(network) }
+            if let first = points.first { item.merge(first) { _, new in new } }
+            item["accessPoints"] = points
+            if let auth = interface.auth { item["auth"] = try authValues(auth, keyManagement: "802.1x") }
+            return item
+        }
+
+        /// The template values of one Wi-Fi network: its SSID, and its passphrase or 802.1X settings.
+        func accessPointValues(_ network: WifiNetwork) throws -> [String: Any] {
+            var item: [String: Any] = ["ssid": try escape(network.ssid, field: "Wi-Fi SSID", isSSID: true, secret: false)]
+            if let passphrase = network.passphrase {
+                item["passphrase"] = try escape(passphrase, field: "Wi-Fi passphrase", secret: true)
+            }
+            item["hasPassphrase"] = network.passphrase != nil
+            item["isOpen"] = network.passphrase == nil && network.eap == nil
+            // False, not absent: a section looks a missing key up in the card's values, which hold the first network's.
+            item["auth"] = try network.eap.map { eap in try authValues(eap, keyManagement: "eap") } ?? false
+            return item
+        }
+
+        /// The template values of 802.1X settings, in the shapes the stacks write them: netplan's words, NetworkManager's
+        /// (`eap=ttls;`, `phase2-auth=mschapv2`) and wpa_supplicant's and ifcfg's (`TTLS`, `auth=MSCHAPV2`).
+        func authValues(_ auth: EAPAuth, keyManagement: String) throws -> [String: Any] {
+            var item: [String: Any] = [
+                "keyManagement": keyManagement, "method": auth.method.rawValue, "methodUpper": auth.method.upper,
+                "identity": try escape(auth.identity, field: "802.1X identity", secret: false),
+            ]
+            if let anonymous = auth.anonymousIdentity {
+                item["anonymousIdentity"] = try escape(anonymous, field: "802.1X anonymous-identity", secret: false)
+            }
+            if let password = auth.password { item["password"] = try escape(password, field: "802.1X password", secret: true) }
+            if let password = auth.clientKeyPassword {
+                item["clientKeyPassword"] = try escape(password, field: "802.1X client-key-password", secret: true)
+            }
+            if let path = auth.caCertificate { item["caCertificate"] = path }
+            if let path = auth.clientCertificate { item["clientCertificate"] = path }
+            if let path = auth.clientKey { item["clientKey"] = path }
+            if let phase2 = auth.phase2Auth {
+                item["phase2Auth"] = phase2
+                item["phase2Upper"] = phase2.uppercased()
             }
             return item
         }
@@ -350,13 +397,16 @@ extension NetworkStep {
 
         /// `text` as the stack's file format must carry it, or an error naming the character it cannot carry.
         /// Control characters never get here (WifiNetwork refuses them).
-        func escape(_ text: String, field: String, isSSID: Bool) throws(CoreError) -> String {
-            let shown = isSSID ? text : String(repeating: "*", count: min(text.count, 8))
+        /// - Parameters:
+        ///   - isSSID: the text is an SSID (NetworkManager reads a ';' in one as a list of bytes).
+        ///   - secret: the text is a passphrase or password, which a message masks.
+        func escape(_ text: String, field: String, isSSID: Bool = false, secret: Bool) throws(CoreError) -> String {
+            let shown = secret ? String(repeating: "*", count: min(text.count, 8)) : text
             func refuse(_ characters: String, _ why: String) throws(CoreError) {
                 if let bad = text.first(where: { characters.contains($0) }) {
                     throw .invalidValue(
                         field: field, value: shown,
-                        reason: "holds \(quoted(String(bad))), which \(why); change the \(isSSID ? "network's name" : "passphrase") "
+                        reason: "holds \(quoted(String(bad))), which \(why); change the \(isSSID ? "network's name" : field) "
                             + "or force another network stack")
                 }
             }
@@ -394,6 +444,11 @@ extension NetworkStep {
         static func connectionUUID(unit: String, card: InterfaceConfig) -> String {
             if let mac = card.mac { return connectionUUID(unit: unit, mac: mac) }
             return connectionUUID(unit: unit, key: "name:\(card.name?.value ?? "")")
+        }
+
+        /// A UUID for the unit's connection on the card to a further Wi-Fi network, from the card and the SSID.
+        static func connectionUUID(unit: String, card: InterfaceConfig, network: WifiNetwork) -> String {
+            connectionUUID(unit: unit, key: "\(card.mac?.value ?? "name:" + (card.name?.value ?? ""))/ssid:\(network.ssid)")
         }
 
         /// A UUID for the unit's connection on the card `mac`, the same on every run (a name-based UUID, version 5,

@@ -9,6 +9,8 @@ extension NetworkStep.Renderer {
         /// The stacks that carry it, and why the others cannot.
         var carriedBy: Set<NetworkStack>
         var why: String
+        /// What to change instead of removing the setting, when that is the way out.
+        var remedy: String?
     }
 
     /// The settings of `interface` that not every stack carries.
@@ -65,6 +67,28 @@ extension NetworkStep.Renderer {
                 why: "only netplan sets the Wi-Fi regulatory domain (with 'iw reg set' at boot); the other stacks leave it to "
                     + "the kernel's default or the image's /etc/default/crda"))
         }
+        if let auth = interface.auth {
+            features.append(Feature(
+                key: "auth", detail: "802.1x \(auth.method.rawValue)", carriedBy: all.subtracting([.networkd]),
+                why: "systemd-networkd does not authenticate a card itself (netplan starts wpa_supplicant beside it)"))
+        }
+        if interface.accessPoints.count > 1 {
+            features.append(Feature(
+                key: "access-points", detail: interface.accessPoints.map(\.ssid).joined(separator: ", "),
+                carriedBy: [.netplan, .networkManager],
+                why: "ifupdown and ifcfg join one Wi-Fi network per card (and systemd-networkd none)"))
+        }
+        if let hashed = ([interface.auth] + interface.accessPoints.map(\.eap)).compactMap({ $0 }).first(where: \.passwordIsHash) {
+            features.append(Feature(
+                key: "password", detail: "hash: (\(hashed.method.rawValue))", carriedBy: [.netplan],
+                why: "only netplan hands wpa_supplicant a password's NT hash; NetworkManager, ifupdown and ifcfg need the password itself"))
+        }
+        if ([interface.auth] + interface.accessPoints.map(\.eap)).contains(where: { $0?.method == .ttls && $0?.phase2Auth == nil }) {
+            features.append(Feature(
+                key: "phase2-auth", detail: "none for ttls", carriedBy: [.netplan, .ifupdown],
+                why: "NetworkManager (which also reads ifcfg files) needs the inner method of TTLS, where wpa_supplicant tries them",
+                remedy: "add 'phase2-auth' (mschapv2 or pap, as the network's administrators say)"))
+        }
         if let setting = Offload.allCases.first(where: { interface.offload[$0] != nil }) {
             features.append(Feature(
                 key: setting.rawValue, detail: "offload settings", carriedBy: [.netplan, .networkManager],
@@ -82,7 +106,7 @@ extension NetworkStep.Renderer {
             throw .invalidValue(
                 field: "network \(feature.key) of \(interface.card)", value: feature.detail,
                 reason: "cannot be written for the \(stack.rawValue) stack: \(feature.why); force \(others.joined(separator: " or ")) "
-                    + "for this unit or its group (--network-stack \(others.first ?? "netplan")), or remove '\(feature.key)'")
+                    + "for this unit or its group (--network-stack \(others.first ?? "netplan")), or \(feature.remedy ?? "remove '\(feature.key)'")")
         }
     }
 }

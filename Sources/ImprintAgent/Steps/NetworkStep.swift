@@ -36,6 +36,11 @@ enum NetworkStep {
                     owned = try Renderer(unit: profile.hostname.value, stack: chosen.stack, interfaces: interfaces.list, root: root)
                         .files()
                 }
+                let authenticated = interfaces.list.filter { $0.auth != nil || $0.accessPoints.contains { $0.eap != nil } }
+                if !authenticated.isEmpty, !root.exists("/usr/sbin/wpa_supplicant"), !root.exists("/sbin/wpa_supplicant") {
+                    notes.append("network: 802.1X on \(authenticated.map(\.card).joined(separator: ", ")) needs wpa_supplicant, which "
+                        + "the image lacks; install wpasupplicant in the image, or the network refuses the card")
+                }
                 if chosen.stack == .netplan, interfaces.list.contains(where: { $0.wifi != nil }),
                     !root.exists("/usr/sbin/NetworkManager")
                 {
