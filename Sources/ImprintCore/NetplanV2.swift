@@ -64,11 +64,11 @@ public enum NetplanV2 {
         if let version = network["version"], "\(version)" != "2" {
             throw .invalidValue(field: "netplan version", value: "\(version)", reason: "must be 2 (netplan and cloud-init v2)")
         }
-        let sections = ["ethernets", "wifis", "bonds", "bridges", "vlans"]
+        let sections = ["ethernets", "wifis", "bonds", "bridges", "vlans", "tunnels"]
         if let unsupported = network.keys.sorted().first(where: { !(["version", "renderer"] + sections).contains($0) }) {
             throw .invalidValue(
                 field: "netplan", value: unsupported,
-                reason: "is not supported: Imprint renders ethernets, wifis, bonds, bridges and vlans; configure \(unsupported) in the image")
+                reason: "is not supported: Imprint renders ethernets, wifis, bonds, bridges, vlans and tunnels; configure \(unsupported) in the image")
         }
         // Members of a bond or bridge carry no address; a member's 'accept-ra: false' says no more than that.
         let members = Set(["bonds", "bridges"].flatMap { section in
@@ -120,7 +120,7 @@ public enum NetplanV2 {
     /// bond's primary member, and each VLAN's parent (which must have a name the stacks can refer to).
     static func link(_ result: inout [InterfaceConfig], ids: [String: Int], network: [String: Any]) throws(CoreError) {
         for (index, interface) in result.enumerated() {
-            guard let virtual = interface.virtual, let name = interface.name else { continue }
+            guard let virtual = interface.virtual, virtual.kind != .tunnel, let name = interface.name else { continue }
             let id = name.value
             let field = "netplan \(virtual.kind.section) \(id)"
             let settings = ((network[virtual.kind.section] as? [String: Any])?[id] as? [String: Any]) ?? [:]
@@ -169,6 +169,30 @@ public enum NetplanV2 {
         }
     }
 
+    /// An IP tunnel's mode and its outer addresses (IPv4: netplan's `local` and `remote`), checked before anything
+    /// else, so a WireGuard or VXLAN tunnel is refused for its mode, never for its keys.
+    static func tunnel(_ settings: [String: Any], field: String) throws(CoreError) -> VirtualDevice {
+        let modeText = "\(settings["mode"] ?? "")"
+        guard let mode = TunnelMode(rawValue: modeText) else {
+            throw .invalidValue(
+                field: "\(field) mode", value: modeText,
+                reason: "is not rendered: Imprint renders \(TunnelMode.allCases.map(\.rawValue).joined(separator: ", ")) tunnels; "
+                    + "configure this one in the image")
+        }
+        var device = VirtualDevice(kind: .tunnel, parameters: ["mode": mode.rawValue])
+        for key in ["local", "remote"] {
+            guard let text = settings[key].map({ "\($0)" }) else {
+                throw .invalidValue(field: "\(field) \(key)", value: "", reason: "is missing: a \(mode.rawValue) tunnel needs 'local' and 'remote'")
+            }
+            let address = try IPAddress(text, field: "\(field) \(key)")
+            guard address.family == .ipv4 else {
+                throw .invalidValue(field: "\(field) \(key)", value: text, reason: "must be an IPv4 address (the tunnel's outer address)")
+            }
+            device.parameters[key] = address.value
+        }
+        return device
+    }
+
     /// Bond parameters Imprint renders, with the values each takes; netplan's misspelt `gratuitious-arp` is read as
     /// `gratuitous-arp`, as netplan reads it.
     static let bondParameters: [String: Set<String>?] = [
@@ -181,6 +205,12 @@ public enum NetplanV2 {
     /// parameters; members and the VLAN's parent are joined by `link`.
     static func virtualInterface(_ settings: [String: Any], id: String, kind: VirtualDevice.Kind) throws(CoreError) -> InterfaceConfig {
         let field = "netplan \(kind.section) \(id)"
+        if kind == .tunnel {
+            let device = try tunnel(settings, field: field)
+            var result = try interface(settings.filter { !["mode", "local", "remote"].contains($0.key) }, id: id, wifi: false)
+            result.virtual = device
+            return result
+        }
         let own: Set<String> = kind == .vlan ? ["id", "link"] : ["interfaces", "parameters"]
         if let other = settings.keys.sorted().first(where: { ["match", "set-name", "access-points", "regulatory-domain"].contains($0) }) {
             throw .invalidValue(field: field, value: other, reason: "is not supported on a \(kind.rawValue); it is named by its id")

@@ -287,18 +287,19 @@ public enum Offload: String, Sendable, Codable, CaseIterable {
     }
 }
 
-/// A bond, bridge or VLAN a document defines: a device the stack creates, named by its id (`bond0`), with the
-/// cards (or other devices) that are its members.
+/// A bond, bridge, VLAN or IP tunnel a document defines: a device the stack creates, named by its id (`bond0`),
+/// with the cards (or other devices) that are its members.
 public struct VirtualDevice: Hashable, Sendable, Codable {
     public enum Kind: String, Hashable, Sendable, Codable, CaseIterable {
-        case bond, bridge, vlan
+        case bond, bridge, vlan, tunnel
 
         /// The netplan section that defines it.
         public var section: String { rawValue + "s" }
     }
 
     public var kind: Kind
-    /// A bond's or bridge's `parameters`, by netplan's names (`mode`, `mii-monitor-interval`, `stp`...), checked.
+    /// A bond's or bridge's `parameters`, by netplan's names (`mode`, `mii-monitor-interval`, `stp`...), checked; a
+    /// tunnel's `mode`, `local` and `remote`.
     public var parameters: [String: String]
     /// A VLAN's id (1 to 4094) and the device it is tagged on, by its kernel name.
     public var vlanID: Int?
@@ -309,6 +310,21 @@ public struct VirtualDevice: Hashable, Sendable, Codable {
         self.parameters = parameters
         self.vlanID = vlanID
         self.link = link
+    }
+}
+
+/// The IP tunnels Imprint renders (netplan's `mode`), with NetworkManager's number for each; the outer addresses are
+/// IPv4 for all three.
+public enum TunnelMode: String, Sendable, CaseIterable {
+    case ipip, gre, sit
+
+    /// NetworkManager's `ip-tunnel.mode`.
+    public var networkManagerMode: Int {
+        switch self {
+        case .ipip: return 1
+        case .gre: return 2
+        case .sit: return 3
+        }
     }
 }
 

@@ -4,7 +4,7 @@ import ImprintCore
 import ImprintTestSupport
 import Testing
 
-/// Bonds, bridges and VLANs from netplan's own examples, as NetworkManager and systemd-networkd read them.
+/// Bonds, bridges, VLANs and tunnels from netplan's own examples, as NetworkManager and systemd-networkd read them.
 @Suite struct NetworkDevicesTests {
     static func example(_ name: String) throws -> String {
         try String(contentsOfFile: ExampleCases.folder + name, encoding: .utf8)
@@ -32,6 +32,41 @@ import Testing
         #expect(vlan.output.contains("connection.interface-name:vlan10\nvlan.id:10\nvlan.parent:mainif\nipv4.addresses:10.3.98.5/24\n"
             + "ipv4.dns-search:domain1.example.com,domain2.example.com\n"), "\(vlan.output)")
         #expect(vlan.output.contains("connection.interface-name:vlan15\nvlan.id:15\nvlan.parent:mainif\nipv4.addresses:10.3.99.5/24\n"))
+    }
+
+    /// ipv6_tunnel.yaml's 6in4 tunnel: NetworkManager's daemon loads an ip-tunnel profile with the mode, the outer
+    /// addresses, the IPv6 address and gateway and no IPv4; networkd gets a `Kind=sit` .netdev, which it reads without
+    /// a complaint (exampleRendersOrIsRefused). This test machine's kernel has no sit, gre or ipip, so no daemon can
+    /// be shown making the device here.
+    @Test func ipTunnelOnNetworkManagerAndNetworkd() throws {
+        let folder = try TemporaryDirectory("nm-tunnel")
+        let profile = try ExampleCases.profile(try Self.example("ipv6_tunnel.yaml"), stack: .networkManager)
+        _ = try ExampleCases.plannedFiles(profile, into: folder)
+        let shown = try networkManagerShow(
+            folder, profiles: ["imprint-1"],
+            fields: "connection.interface-name,connection.type,ip-tunnel.mode,ip-tunnel.local,ip-tunnel.remote,ipv4.method,ipv6.addresses,ipv6.gateway")
+        #expect(shown.status == 0, "\(shown.error)")
+        #expect(shown.output == "connection.interface-name:he-ipv6\nconnection.type:ip-tunnel\nip-tunnel.mode:sit\nip-tunnel.local:1.1.1.1\n"
+            + "ip-tunnel.remote:2.2.2.2\nipv4.method:disabled\nipv6.addresses:2001:dead:beef::2/64\nipv6.gateway:2001:dead:beef::1\n", "\(shown.output)")
+
+        let networkd = try TemporaryDirectory("networkd-tunnel")
+        let files = try ExampleCases.plannedFiles(try ExampleCases.profile(try Self.example("ipv6_tunnel.yaml"), stack: .networkd), into: networkd)
+        let netdev = try BindingCases.text(files, "/etc/systemd/network/10-imprint-1.netdev")
+        #expect(netdev.contains("Name=he-ipv6\nKind=sit\n") && netdev.contains("[Tunnel]\n") && netdev.contains("Local=1.1.1.1\nRemote=2.2.2.2\n"), "\(netdev)")
+        #expect(try BindingCases.text(files, "/etc/systemd/network/10-imprint-1.network").contains("Name=he-ipv6\n"))
+    }
+
+    /// A tunnel of a mode Imprint does not render is refused for its mode, never naming its keys; a sit tunnel needs
+    /// IPv4 outer addresses.
+    @Test func tunnelRefusals() throws {
+        let wireguard = try Self.example("wireguard.yaml")
+        #expect { try NetplanV2.interfaces(wireguard) } throws: { error in
+            "\(error)".contains("'wireguard'") && "\(error)".contains("sit") && !"\(error)".contains("4GgaQCy68nzNsUE5aJ9fuLzHhB65tAlwbmA72MWnOm8=")
+        }
+        let sixOuter = "network:\n  version: 2\n  tunnels:\n    t6:\n      mode: sit\n      local: \"2001:db8::1\"\n      remote: 2.2.2.2\n"
+        #expect { try NetplanV2.interfaces(sixOuter) } throws: { "\($0)".contains("must be an IPv4 address") }
+        let noRemote = "network:\n  version: 2\n  tunnels:\n    t6:\n      mode: gre\n      local: 1.1.1.1\n"
+        #expect { try NetplanV2.interfaces(noRemote) } throws: { "\($0)".contains("remote") && "\($0)".contains("needs 'local' and 'remote'") }
     }
 
     /// systemd-networkd makes the bridge of bridge.yaml: in a private network namespace the real daemon creates br0

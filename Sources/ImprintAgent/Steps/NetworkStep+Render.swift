@@ -72,11 +72,11 @@ extension NetworkStep {
 
         /// One netplan file for every card, Wi-Fi apart from Ethernet.
         private func renderNetplan(_ interfaces: [InterfaceConfig], overridesIn root: TargetRoot?) throws -> [RenderedFile] {
-            // Bonds, bridges and VLANs come from a pasted document, which the netplan stack writes as given.
+            // Bonds, bridges, VLANs and tunnels come from a pasted document, which the netplan stack writes as given.
             if let device = interfaces.first(where: { $0.virtual != nil || $0.membership != nil }) {
                 throw CoreError.invalidValue(
                     field: "network", value: device.card,
-                    reason: "is a bond, bridge or VLAN (or a member), which Imprint's netplan template does not write; give the "
+                    reason: "is a bond, bridge, VLAN or tunnel (or a member), which Imprint's netplan template does not write; give the "
                         + "unit its netplan document ('imprint inventory set UNIT --netplan-file ...'), which is written as given")
             }
             let items = try interfaces.enumerated().map { index, interface in try values(interface, index: index) }
@@ -119,7 +119,7 @@ extension NetworkStep {
             return files
         }
 
-        /// One systemd-networkd file per card (and a .netdev file that makes each bond, bridge or VLAN); networkd
+        /// One systemd-networkd file per card (and a .netdev file that makes each bond, bridge, VLAN or tunnel); networkd
         /// cannot join a Wi-Fi network on its own.
         private func renderNetworkd(_ interfaces: [InterfaceConfig], overridesIn root: TargetRoot?) throws -> [RenderedFile] {
             let template = try Template.load("imprint.network", root: root)
@@ -182,13 +182,14 @@ extension NetworkStep {
                 // ifupdown's logical interface: the card's own name when the document binds it by name.
                 "id": interface.mac == nil ? interface.name?.value ?? "imprint\(index)" : "imprint\(index)",
                 "uuid": Self.connectionUUID(unit: unit, card: interface),
-                "type": interface.virtual?.kind.rawValue ?? (interface.wifi == nil ? "ethernet" : "wifi"),
+                "type": interface.virtual.map { $0.kind == .tunnel ? "ip-tunnel" : $0.kind.rawValue } ?? (interface.wifi == nil ? "ethernet" : "wifi"),
                 "isWifi": interface.wifi != nil,
                 "isEthernet": interface.wifi == nil && interface.virtual == nil,
                 "isVirtual": interface.virtual != nil,
                 "isBond": interface.virtual?.kind == .bond,
                 "isBridge": interface.virtual?.kind == .bridge,
                 "isVLAN": interface.virtual?.kind == .vlan,
+                "isTunnel": interface.virtual?.kind == .tunnel,
                 "vlanNames": interface.vlans.map(\.value),
             ]
             item.merge(Self.deviceValues(interface)) { _, new in new }
@@ -270,6 +271,15 @@ extension NetworkStep {
             item["networkdBond"] = parameters.compactMap { key -> [String: String]? in
                 guard let name = bondKeys[key]?.networkd, !name.isEmpty, let value = device.parameters[key] else { return nil }
                 return ["key": name, "value": key == "mii-monitor-interval" ? value + "ms" : value]
+            }
+            // systemd-networkd's Kind=: a tunnel's is its mode (sit, gre, ipip).
+            item["netdevKind"] = device.kind == .tunnel ? device.parameters["mode"] ?? "" : device.kind.rawValue
+            if device.kind == .tunnel, let mode = device.parameters["mode"].flatMap(TunnelMode.init(rawValue:)) {
+                item["tunnelMode"] = mode.rawValue
+                item["tunnelModeNumber"] = String(mode.networkManagerMode)
+                item["tunnelLocal"] = device.parameters["local"] ?? ""
+                item["tunnelRemote"] = device.parameters["remote"] ?? ""
+                return item
             }
             if let stp = device.parameters["stp"] { item["stp"] = stp }
             if let vlanID = device.vlanID { item["vlanID"] = String(vlanID) }

@@ -21,8 +21,10 @@ extension NetworkStep.Renderer {
         if let device = interface.virtual {
             features.append(Feature(
                 key: device.kind.section, detail: interface.card, carriedBy: [.netplan, .networkManager, .networkd],
-                why: "Imprint does not write ifupdown or ifcfg bonds, bridges and VLANs (they need the members' kernel names "
-                    + "and the ifenslave, bridge-utils or vlan packages)"))
+                why: device.kind == .tunnel
+                    ? "Imprint does not write ifupdown or ifcfg tunnels"
+                    : "Imprint does not write ifupdown or ifcfg bonds, bridges and VLANs (they need the members' kernel names "
+                        + "and the ifenslave, bridge-utils or vlan packages)"))
         }
         if let membership = interface.membership {
             features.append(Feature(
