@@ -595,6 +595,43 @@ public enum NetplanV2 {
         }
     }
 
+    /// What netplan itself would refuse in `text` when its networkd backend renders a card: a Wi-Fi card found by
+    /// `match:` (that backend joins Wi-Fi by interface name only), and `dhcp4-overrides: {route-metric}` on a card
+    /// with DHCPv6 (it needs the same metric in `dhcp6-overrides`, which Imprint does not read). A card's renderer
+    /// is its own `renderer`, else the document's, else `imageRenderer` (what the image's other netplan files set),
+    /// else networkd. Nil when there is nothing to refuse.
+    /// - Returns: the section and id of the card, the key, and why.
+    public static func networkdBackendProblem(_ text: String, imageRenderer: String?) -> (card: String, key: String, why: String)? {
+        guard var network = (try? Yams.compose(yaml: text))?.any as? [String: Any] else { return nil }
+        if let inner = network["network"] as? [String: Any] { network = inner }
+        let global = network["renderer"].map { "\($0)" } ?? imageRenderer ?? "networkd"
+        for section in ["ethernets", "wifis", "bonds", "bridges", "vlans", "tunnels"] {
+            let cards = network[section] as? [String: Any] ?? [:]
+            for id in cards.keys.sorted() {
+                guard let settings = cards[id] as? [String: Any], (settings["renderer"].map { "\($0)" } ?? global) == "networkd" else {
+                    continue
+                }
+                if section == "wifis", settings["match"] != nil {
+                    return ("\(section) \(id)", "match", "netplan's networkd backend joins Wi-Fi by interface name only "
+                        + "(netplan generate refuses it); add 'renderer: NetworkManager' to \(id), or name the card without 'match:'")
+                }
+                let overrides = settings["dhcp4-overrides"] as? [String: Any]
+                if (try? boolean(settings["dhcp6"], field: "")) == true, overrides?["route-metric"] != nil {
+                    return ("\(section) \(id)", "dhcp4-overrides", "netplan's networkd backend needs the same route-metric in "
+                        + "dhcp6-overrides, which Imprint does not read; drop the route-metric or DHCPv6, or add 'renderer: NetworkManager' to \(id)")
+                }
+            }
+        }
+        return nil
+    }
+
+    /// The global `renderer` of a netplan file's text, nil when it sets none.
+    public static func globalRenderer(_ text: String) -> String? {
+        guard var network = (try? Yams.compose(yaml: text))?.any as? [String: Any] else { return nil }
+        if let inner = network["network"] as? [String: Any] { network = inner }
+        return network["renderer"].map { "\($0)" }
+    }
+
     /// Keys whose values are secrets wherever they appear in a document: Wi-Fi and 802.1X passwords, a private
     /// key's password, WireGuard keys, a modem's password and PIN.
     static let secretKeys: Set<String> = ["password", "client-key-password", "key", "private", "shared", "pin", "psk"]

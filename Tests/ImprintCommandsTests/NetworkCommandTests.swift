@@ -91,7 +91,8 @@ import Testing
     }
 
     /// A pasted document with a Wi-Fi password, written as given for netplan: neither the dry run's diff, nor its
-    /// --json, nor the run's output carries the password; the file is 0600.
+    /// --json, nor the run's output carries the password; the file is 0600. (The Wi-Fi card is found by MAC, so it
+    /// says `renderer: NetworkManager`: netplan's networkd backend would refuse it, and so does the plan.)
     @Test func pastedSecretsMasked() throws {
         let folder = try TemporaryDirectory()
         demo(folder)
@@ -101,7 +102,7 @@ import Testing
               ethernets:
                 lan: {match: {macaddress: "3c:52:82:20:04:07"}, dhcp4: true}
               wifis:
-                wlan: {match: {macaddress: "3c:52:82:20:14:07"}, dhcp4: true, access-points: {"School": {password: "s3cret-horse-battery"}}}
+                wlan: {match: {macaddress: "3c:52:82:20:14:07"}, renderer: NetworkManager, dhcp4: true, access-points: {"School": {password: "s3cret-horse-battery"}}}
             """
         let set = imprint(["inventory", "set", "RM204-07", "--netplan-file", try folder.write("unit.yaml", document)], in: folder)
         #expect(set.status == 0, "\(set.err)")

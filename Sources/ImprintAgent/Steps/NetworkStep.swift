@@ -36,6 +36,13 @@ enum NetworkStep {
                     owned = try Renderer(unit: profile.hostname.value, stack: chosen.stack, interfaces: interfaces.list, root: root)
                         .files()
                 }
+                if chosen.stack == .netplan, let file = owned.first(where: { $0.path.hasPrefix("/etc/netplan/") }),
+                    let problem = NetplanV2.networkdBackendProblem(file.text, imageRenderer: try imageNetplanRenderer(root, besides: file.path))
+                {
+                    throw CoreError.invalidValue(
+                        field: "network \(problem.key) of \(problem.card)", value: problem.key,
+                        reason: "cannot be written for the netplan stack: \(problem.why); or force networkmanager for this unit or its group")
+                }
                 let authenticated = interfaces.list.filter { $0.auth != nil || $0.accessPoints.contains { $0.eap != nil } }
                 if !authenticated.isEmpty, !root.exists("/usr/sbin/wpa_supplicant"), !root.exists("/sbin/wpa_supplicant") {
                     notes.append("network: 802.1X on \(authenticated.map(\.card).joined(separator: ", ")) needs wpa_supplicant, which "
@@ -63,6 +70,19 @@ enum NetworkStep {
         changes += cleanup.changes
         notes += cleanup.notes
         return Result(changes: changes, notes: notes)
+    }
+
+    /// The renderer the image's own netplan files set for every card (the last one in netplan's order), or nil: a
+    /// desktop image's `01-network-manager-all.yaml` hands every card to NetworkManager. Imprint's file and the
+    /// master's files that bind cards (which the run removes) are left out.
+    static func imageNetplanRenderer(_ root: TargetRoot, besides ours: String) throws -> String? {
+        var renderer: String?
+        for name in try root.listFolder("/etc/netplan").sorted() where name.hasSuffix(".yaml") && "/etc/netplan/" + name != ours {
+            guard let data = try root.readFile("/etc/netplan/" + name) else { continue }
+            let text = String(decoding: data, as: UTF8.self)
+            if !CardBinding.netplan(text), let set = NetplanV2.globalRenderer(text) { renderer = set }
+        }
+        return renderer
     }
 
     /// The unit's netplan document as netplan reads it, so that nothing is lost in translation: 0600 (netplan
