@@ -1,0 +1,99 @@
+import Foundation
+@testable import ImprintAgent
+import ImprintCore
+import ImprintTestSupport
+import Testing
+
+/// Imprint against cloud-init on what the examples' devices and routes mean, judged by NetworkManager itself: both
+/// tools' keyfiles for the same netplan example are loaded by one real NetworkManager daemon, and what it reads
+/// (type, members, bond options, VLAN id and parent, addresses, gateways, routes with metrics, DHCP route metric)
+/// is compared card by card.
+@Suite struct CloudInitDevicesTests {
+    /// The fields compared, as `nmcli -t -f` names them.
+    static let fields = [
+        "connection.uuid", "connection.interface-name", "connection.type", "connection.master", "connection.slave-type",
+        "bond.options", "vlan.id", "vlan.parent", "ipv4.method", "ipv4.addresses", "ipv4.gateway", "ipv4.routes",
+        "ipv4.route-metric", "ipv6.addresses", "ipv6.gateway", "ipv6.routes",
+    ]
+
+    /// Where cloud-init loses what the document says, by example and field: the test checks that it still does
+    /// (so a newer cloud-init that keeps it is noticed), and that Imprint keeps it.
+    static let cloudInitLoses: [String: [String: String]] = [
+        // dhcp4-overrides: {route-metric}: cloud-init's keyfile has no route-metric; NetworkManager uses its default.
+        "route_metric.yaml": ["ipv4.route-metric": "-1"],
+        // Two default routes told apart by their metrics lose the metrics: NetworkManager gets two equal routes.
+        "static_singlenic_multiip_multigateway.yaml": ["ipv4.routes": "0.0.0.0/0 10.0.0.1, 0.0.0.0/0 11.0.0.1"],
+        // A gateway outside the card's subnet loses on-link, so the route cannot be added.
+        "direct_connect_gateway.yaml": ["ipv4.routes": "0.0.0.0/0 9.9.9.9"],
+    ]
+
+    /// (bonding_router.yaml is left out: this cloud-init refuses its `to: default` routes.)
+    @Test(arguments: ["bonding.yaml", "bridge.yaml", "bridge_vlan.yaml", "route_metric.yaml",
+                      "static_singlenic_multiip_multigateway.yaml", "direct_connect_gateway.yaml"])
+    func sameMeaningAsCloudInit(_ file: String) throws {
+        let text = try String(contentsOfFile: ExampleCases.folder + file, encoding: .utf8)
+        let folder = try TemporaryDirectory("cloud-init-devices")
+        let ours = try ExampleCases.plannedFiles(try ExampleCases.profile(text, stack: .networkManager), into: folder)
+            .filter { $0.path.hasSuffix(".nmconnection") }
+        let output = folder.file("cloud-init")
+        let converted = try runProcess("/usr/bin/cloud-init", [
+            "devel", "net-convert", "-p", ExampleCases.folder + file, "-k", "yaml", "-d", output, "-D", "debian", "-O", "network-manager",
+        ])
+        try #require(converted.status == 0, "\(converted.error)")
+        let theirFolder = output + "/etc/NetworkManager/system-connections"
+        let theirFiles = try FileManager.default.contentsOfDirectory(atPath: theirFolder).filter { $0.hasSuffix(".nmconnection") }
+        for name in theirFiles {
+            let path = try folder.write("etc/NetworkManager/system-connections/" + name, try String(contentsOfFile: theirFolder + "/" + name, encoding: .utf8))
+            chmod(path, 0o600)
+        }
+        let ourIDs = ours.map { (($0.path as NSString).lastPathComponent as NSString).deletingPathExtension }
+        let theirIDs = try theirFiles.map { name in
+            let text = try String(contentsOfFile: theirFolder + "/" + name, encoding: .utf8)
+            return String(try #require(text.firstMatch(of: #/\nid=(.+)\n/#)?.1))
+        }
+        let shown = try networkManagerShow(folder, profiles: ourIDs + theirIDs, fields: Self.fields.joined(separator: ","))
+        try #require(shown.status == 0, "\(shown.error)")
+        let profiles = Self.profiles(shown.output, count: ourIDs.count + theirIDs.count)
+        try #require(profiles.count == ourIDs.count + theirIDs.count, "\(shown.output)")
+        var mine = Self.byCard(Array(profiles.prefix(ourIDs.count)), all: profiles)
+        var theirs = Self.byCard(Array(profiles.dropFirst(ourIDs.count)), all: profiles)
+        #expect(Set(mine.keys) == Set(theirs.keys), "cards: Imprint \(mine.keys.sorted()), cloud-init \(theirs.keys.sorted())")
+        for (field, value) in Self.cloudInitLoses[file] ?? [:] {
+            for card in theirs.keys.sorted() where mine[card]?[field] != value {
+                #expect(theirs[card]?[field] == value, "cloud-init now keeps \(field) of \(card): compare it")
+                theirs[card]?[field] = mine[card]?[field]
+            }
+        }
+        for card in mine.keys.sorted() {
+            mine[card]?["connection.uuid"] = nil
+            theirs[card]?["connection.uuid"] = nil
+            #expect(mine[card] == theirs[card], "\(file) \(card): Imprint \(mine[card] ?? [:])\ncloud-init \(theirs[card] ?? [:])")
+        }
+    }
+
+    /// The `nmcli -t` output of `count` profiles, one field per line, as dictionaries in order.
+    static func profiles(_ output: String, count: Int) -> [[String: String]] {
+        var result: [[String: String]] = []
+        for line in output.split(separator: "\n", omittingEmptySubsequences: false) {
+            guard let colon = line.firstIndex(of: ":") else { continue }
+            let field = String(line[..<colon])
+            if field == fields[0] { result.append([:]) }
+            result[result.count - 1][field] = String(line[line.index(after: colon)...])
+        }
+        return result
+    }
+
+    /// Profiles by the card (interface name) they configure, with a controller or parent named by its interface
+    /// name whether the profile gives a name or a UUID.
+    static func byCard(_ profiles: [[String: String]], all: [[String: String]]) -> [String: [String: String]] {
+        let names = Dictionary(all.compactMap { profile in profile["connection.uuid"].map { ($0, profile["connection.interface-name"] ?? "") } }) { first, _ in first }
+        var result: [String: [String: String]] = [:]
+        for var profile in profiles {
+            for field in ["connection.master", "vlan.parent"] {
+                if let value = profile[field], let name = names[value] { profile[field] = name }
+            }
+            result[profile["connection.interface-name"] ?? ""] = profile
+        }
+        return result
+    }
+}
