@@ -12,19 +12,35 @@ struct FleetPageView {
 
     // MARK: - Rooms
 
+    /// One entry per group, and a last one for the units in no group when there are any: they can get nothing
+    /// from the server (a window opens for a group), but a technician must see that they exist.
     func rooms(groups: [String], fleet: [FleetRow], windows: [DeploymentWindow]) -> [[String: Any]] {
-        groups.map { name in
-            let units = fleet.filter { $0.group?.lowercased() == name.lowercased() }
-            let counts: [[String: Any]] = UnitState.allCases.filter { $0 != .idle }.compactMap { state in
+        func counts(_ units: [FleetRow]) -> [[String: Any]] {
+            UnitState.allCases.filter { $0 != .idle }.compactMap { state in
                 let count = units.filter { $0.state == state }.count
                 return count == 0 ? nil : ["state": state.rawValue, "count": count, "word": Self.word(for: state)]
             }
+        }
+        var rooms = groups.map { name -> [String: Any] in
+            let units = fleet.filter { $0.group?.lowercased() == name.lowercased() }
             return [
-                "name": name, "link": Self.groupLink(name), "unitCount": Self.units(units.count), "counts": counts,
-                "window": window(for: name, in: windows).map { self.window($0) } ?? false,
+                "name": name, "link": Self.groupLink(name), "unitCount": Self.units(units.count), "counts": counts(units),
+                "window": window(for: name, in: windows).map { self.window($0) } ?? false, "ungrouped": false,
             ]
         }
+        let ungrouped = fleet.filter { $0.group == nil }
+        if !ungrouped.isEmpty {
+            rooms.append([
+                "name": Self.ungroupedName, "link": Self.ungroupedLink, "unitCount": Self.units(ungrouped.count),
+                "counts": counts(ungrouped), "window": false, "ungrouped": true,
+            ])
+        }
+        return rooms
     }
+
+    /// The page of the units in no group.
+    static let ungroupedLink = "/fleet?ungrouped=1"
+    static let ungroupedName = "Units in no room"
 
     // MARK: - One room
 

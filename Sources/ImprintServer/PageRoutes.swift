@@ -44,6 +44,9 @@ struct PageRoutes {
                 if let group = request.uri.queryParameters["group"].map(String.init) {
                     return try await groupPage(group, cookie: cookie, session: session)
                 }
+                if request.uri.queryParameters["ungrouped"] != nil {
+                    return try await ungroupedPage(cookie: cookie, session: session)
+                }
                 return try await roomsPage(cookie: cookie, session: session)
             }
         }
@@ -108,6 +111,7 @@ struct PageRoutes {
                     }
                 }
                 await sessions.setNotice(notice, cookie: cookie)
+                if form["ungrouped"] != nil { return Self.redirect(FleetPageView.ungroupedLink) }
                 return Self.redirect(form["group"].map(FleetPageView.groupLink) ?? "/fleet")
             }
         }
@@ -180,12 +184,30 @@ struct PageRoutes {
         let known = try await deployment.groups().first { $0.lowercased() == group.lowercased() }
         let name = known ?? window?.group ?? group
         var values = common(session, title: "Room \(name)", refresh: window != nil)
+        values["heading"] = "Room \(name)"
+        values["ungrouped"] = false
         values["group"] = name
         values["window"] = window.map(view.window) ?? false
         values["changeLink"] = "/fleet/window?group=" + FleetPageView.encoded(name)
         values["units"] = rows.map(view.unit)
         values["unitCount"] = FleetPageView.units(rows.count)
         values["form"] = view.windowForm(current: nil, images: try deployment.images.list())
+        if let notice = await sessions.takeNotice(cookie: cookie) { values["notice"] = Self.notice(notice.kind, notice.text) }
+        return try html("group", values)
+    }
+
+    /// The units in no group: listed with their state and actions, and how to put them in a room (a window opens
+    /// for a group, so until then the server gives them nothing).
+    func ungroupedPage(cookie: String, session: PageSessions.Session) async throws -> Response {
+        let view = view()
+        let rows = try await deployment.fleet(group: nil).filter { $0.group == nil }
+        var values = common(session, title: FleetPageView.ungroupedName, refresh: false)
+        values["heading"] = FleetPageView.ungroupedName
+        values["ungrouped"] = true
+        values["group"] = ""
+        values["window"] = false
+        values["units"] = rows.map(view.unit)
+        values["unitCount"] = FleetPageView.units(rows.count)
         if let notice = await sessions.takeNotice(cookie: cookie) { values["notice"] = Self.notice(notice.kind, notice.text) }
         return try html("group", values)
     }

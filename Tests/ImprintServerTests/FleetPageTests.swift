@@ -159,6 +159,26 @@ import Testing
         #expect(try client.get("/fleet?group=lab").body.contains("Unprotect"))
     }
 
+    /// A unit in no group is on the rooms page as "Units in no room" (and only when there is one), with a page of its
+    /// own that says how to put it in a room; an action from that page comes back to it.
+    @Test func unitsInNoRoomAreShown() throws {
+        let labOnly = try RunningServer(setup: Self.lab)
+        #expect(!(try logIn(labOnly).0.get("/fleet").body.contains("Units in no room")))
+
+        let server = try RunningServer(setup: Self.lab + [["inventory", "add", "LOOSE-01", "--serial", "LOOSESERIAL"]])
+        let (client, _) = try logIn(server)
+        let rooms = try client.get("/fleet")
+        #expect(rooms.body.contains("<a class=\"room-name\" href=\"/fleet?ungrouped=1\">Units in no room</a>"), "\(rooms.body)")
+        #expect(rooms.body.contains("Put each in a room to deploy"))
+        let page = try client.get("/fleet?ungrouped=1")
+        #expect(page.status == 200 && page.body.contains("data-unit=\"LOOSE-01\"") && !page.body.contains("data-unit=\"LAB-01\""))
+        #expect(page.body.contains("<code>imprint inventory set UNIT --group ROOM</code>") && !page.body.contains("window-form") && !page.body.contains("name=\"minutes\""))
+        let csrf = try #require(PageClient.hiddenField("csrf", in: page.body))
+        let done = try client.post("/fleet/unit", [("csrf", csrf), ("group", ""), ("unit", "LOOSE-01"), ("action", "protect"), ("ungrouped", "1")])
+        #expect(done.status == 303 && done.header("Location") == "/fleet?ungrouped=1")
+        #expect(try client.get("/fleet?ungrouped=1").body.contains("Unprotect"))
+    }
+
     /// Text holding HTML (a model name here) is shown escaped, never as markup.
     @Test func namesWithHTMLAreEscaped() throws {
         let server = try RunningServer(setup: Self.lab + [
