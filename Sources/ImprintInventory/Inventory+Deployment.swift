@@ -188,7 +188,7 @@ extension Inventory: DeploymentStore {
             return try Row.fetchAll(db, sql: sql, arguments: arguments).map { row in
                 var stored = (row["state"] as String?).flatMap(UnitState.init(rawValue:)) ?? .idle
                 // Armed or restoring and silent for longer than a restore takes: the unit stopped somewhere.
-                let heard: Date? = row["lastReport"] ?? row["armedAt"]
+                let heard = Self.lastHeard(report: row["lastReport"], armed: row["armedAt"])
                 if stored == .armed || stored == .restoring, let heard, now.timeIntervalSince(heard) > Self.staleAfter {
                     stored = .stale
                 }
@@ -221,7 +221,7 @@ extension Inventory: DeploymentStore {
     }
 
     /// How long an armed or restoring unit may stay silent before the fleet page calls it stale.
-    public static let staleAfter: TimeInterval = 30 * 60
+    public static let staleAfter = DeployedUnit.staleAfter
 
     // MARK: - Rows
 
@@ -231,9 +231,19 @@ extension Inventory: DeploymentStore {
 
     private func deployed(unitId id: Int64, db: Database) throws -> DeployedUnit {
         let profile = try record(id: id, db: db).profile
-        let row = try Row.fetchOne(db, sql: "SELECT protected, armedBy, approvedIn FROM unitDeployment WHERE unitId = ?", arguments: [id])
+        let row = try Row.fetchOne(
+            db, sql: "SELECT protected, armedBy, approvedIn, state, lastReport, armedAt FROM unitDeployment WHERE unitId = ?", arguments: [id])
+        let inProgress = ["armed", "restoring"].contains(row?["state"] as String? ?? "")
+        let heard = Self.lastHeard(report: row?["lastReport"], armed: row?["armedAt"])
         return DeployedUnit(
-            profile: profile, protected: row?["protected"] ?? false, armedBy: row?["armedBy"], approvedIn: row?["approvedIn"])
+            profile: profile, protected: row?["protected"] ?? false, armedBy: row?["armedBy"], approvedIn: row?["approvedIn"],
+            inProgressSince: inProgress ? heard : nil)
+    }
+
+    /// When a unit was last heard of: its last report or its arming, whichever came later (a unit armed anew after
+    /// an old report is as fresh as its arming).
+    static func lastHeard(report: Date?, armed: Date?) -> Date? {
+        [report, armed].compactMap { $0 }.max()
     }
 
     private func ensureDeploymentRow(_ unitId: Int64, db: Database) throws {

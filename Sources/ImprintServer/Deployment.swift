@@ -126,11 +126,19 @@ public actor Deployment {
             }
         }
 
+        var again = ""
         if unit.armedBy == window.id {
-            // Armed before in this window: only the unit holding that token hears the answer again.
-            guard let signature, signature.unit.lowercased() == unit.name.lowercased(),
+            // Armed before in this window: only the unit holding that token hears the answer again...
+            if let signature, signature.unit.lowercased() == unit.name.lowercased(),
                 try isAuthentic(signature, method: "POST", path: path, body: body, address: address, now: now)
-            else {
+            {
+                return IdentifyAnswer(
+                    action: instruction, unit: unit.name, profile: unit.profile, enrolledInto: enrolledInto, image: image)
+            }
+            // ...unless that unit stopped without a word (power lost mid-restore, with its token in memory): after
+            // as long a silence as the fleet page calls stale, the machine asking is armed anew, as FOG restarts a
+            // task. A live unit reports its progress, so it never reaches this.
+            guard unit.isStale(now: now), let since = unit.inProgressSince else {
                 try note(AuditEntry(
                     time: now, actor: address, event: "conflict", unit: unit.name, group: window.group,
                     detail: "a second machine claimed this unit, which is already armed in this window"))
@@ -139,15 +147,14 @@ public actor Deployment {
                     reason: "unit \(unit.name) is already armed in this window; if its disk was replaced, the admin arms it again on the fleet page",
                     unit: unit.name)
             }
-            return IdentifyAnswer(
-                action: instruction, unit: unit.name, profile: unit.profile, enrolledInto: enrolledInto, image: image)
+            again = " again: silent for \(Int(now.timeIntervalSince(since) / 60)) minutes since it was last heard of"
         }
 
         let token = RequestSignature.randomToken()
         try storing { try store.arm(unit: unit.name, window: window.id, keyDigest: RequestSignature.tokenDigest(token), now: now) }
         try note(AuditEntry(
             time: now, actor: address, event: "armed", unit: unit.name, group: window.group,
-            detail: instruction == .restore ? "restore \(image?.id ?? "")" : "personalize"))
+            detail: (instruction == .restore ? "restore \(image?.id ?? "")" : "personalize") + again))
         return IdentifyAnswer(
             action: instruction, unit: unit.name, profile: unit.profile, enrolledInto: enrolledInto, image: image, token: token)
     }

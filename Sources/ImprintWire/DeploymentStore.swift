@@ -20,15 +20,28 @@ public struct DeployedUnit: Equatable, Sendable {
     public var armedBy: Int64?
     /// The window in which the admin approved a restore over the unit's data.
     public var approvedIn: Int64?
+    /// When the unit, armed and not yet done (armed or restoring), was last heard of: its last report, else its
+    /// arming; nil when it is not in the middle of a deployment.
+    public var inProgressSince: Date?
 
-    public init(profile: UnitProfile, protected: Bool, armedBy: Int64?, approvedIn: Int64?) {
+    /// How long an armed or restoring unit may stay silent before it counts as stopped (power lost, the technician
+    /// pulled it): longer than a restore takes between two progress reports.
+    public static let staleAfter: TimeInterval = 30 * 60
+
+    public init(profile: UnitProfile, protected: Bool, armedBy: Int64?, approvedIn: Int64?, inProgressSince: Date? = nil) {
         self.profile = profile
         self.protected = protected
         self.armedBy = armedBy
         self.approvedIn = approvedIn
+        self.inProgressSince = inProgressSince
     }
 
     public var name: String { profile.hostname.value }
+
+    /// Whether the unit was armed or restoring and has been silent for longer than `staleAfter` at `now`.
+    public func isStale(now: Date) -> Bool {
+        inProgressSince.map { now.timeIntervalSince($0) > Self.staleAfter } ?? false
+    }
 }
 
 /// Where the deployment server keeps its state: the units and groups, windows, unit keys, reports and the audit
