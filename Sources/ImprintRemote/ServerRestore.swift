@@ -54,6 +54,16 @@ public struct ServerDeployment {
 
 /// `imprint restore --server`: asks the deployment server what this unit should do and does it.
 public enum ServerRestore {
+    /// The longest a restore goes without a progress report, however slow its link: well under the silence after
+    /// which the server counts a unit as stopped (`DeployedUnit.staleAfter`) and arms it anew.
+    public static let heartbeat: TimeInterval = 5 * 60
+
+    /// Whether a restore at `percent` at `now` sends a progress report, the last one having been `last`: at every
+    /// tenth, and after `heartbeat` without one.
+    static func reportsProgress(_ percent: Int, at now: Date, after last: (percent: Int, at: Date)) -> Bool {
+        percent >= last.percent + 10 || now.timeIntervalSince(last.at) >= heartbeat
+    }
+
     /// Identifies the unit to the server and follows its answer: restores the image it names into the request's
     /// destination (streamed, resumed across broken connections, checked as from a pipe), keeps the server's address
     /// and the unit's token in the root (`ServerLink`), personalizes it through `Agent.personalize` with the
@@ -111,16 +121,19 @@ public enum ServerRestore {
                 }
                 try destination.confirmErasing()
                 progressReports.send(UnitReport(event: .restoring, percent: 0, time: request.clock()))
-                var reported = 0
+                var reported = (percent: 0, at: request.clock())
                 let read = try ImageStream.reading(image: image.id, etag: image.etag, from: unitClient) { input in
                     try Restore.run(
                         input, into: destination, model: request.facts.model, force: request.force, threads: request.threads,
                         passphrase: request.passphrase, warn: warn, progress: { read in
                             progress?(read, image.bytes)
                             let percent = Int(min(99, read * 100 / max(1, image.bytes)))
-                            if percent >= reported + 10 {
-                                reported = percent
-                                progressReports.send(UnitReport(event: .restoring, percent: percent, time: request.clock()))
+                            // Every tenth, and at least every few minutes on a slow link: the server re-arms a unit
+                            // silent for DeployedUnit.staleAfter.
+                            let now = request.clock()
+                            if ServerRestore.reportsProgress(percent, at: now, after: reported) {
+                                reported = (percent, now)
+                                progressReports.send(UnitReport(event: .restoring, percent: percent, time: now))
                             }
                         })
                 }

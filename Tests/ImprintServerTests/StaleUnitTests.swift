@@ -1,4 +1,5 @@
 import Foundation
+@testable import ImprintRemote
 @testable import ImprintServer
 import ImprintInventory
 import ImprintTestSupport
@@ -71,6 +72,17 @@ import Testing
         site.clock.advance(60)
         #expect(try await site.ask().token == nil)
         #expect(try site.inventory.fleet(group: "lab", now: site.clock.now).first?.state == .armed)
+    }
+
+    /// A live restore is never silent for the stale time: it reports every tenth, and on a link too slow for a tenth
+    /// in five minutes it reports anyway, so no second machine can be armed in its place.
+    @Test func aLiveRestoreReportsBeforeItTurnsStale() {
+        let start = Date(timeIntervalSince1970: 1_800_000_000)
+        #expect(ServerRestore.heartbeat * 2 <= DeployedUnit.staleAfter)
+        #expect(ServerRestore.reportsProgress(10, at: start + 1, after: (0, start)))
+        #expect(!ServerRestore.reportsProgress(9, at: start + 299, after: (0, start)))
+        #expect(ServerRestore.reportsProgress(9, at: start + 300, after: (0, start)))
+        #expect(ServerRestore.reportsProgress(3, at: start + 300, after: (3, start)))
     }
 
     /// A unit that finished (personalized) is not in progress: however long it stays silent, a second machine
