@@ -89,6 +89,31 @@ import Testing
         }
         let shown = imprint(["inventory", "show", "RM204-07", "--json"], in: folder).out
         #expect(shown.contains("\"gateway6\" : null") && shown.contains("\"dhcp6\" : false"), "\(shown)")
+        // 802.1X and several Wi-Fi networks from a pasted document: the methods are shown, no password or identity.
+        let document = try folder.write("campus.yaml", """
+            network:
+              version: 2
+              ethernets:
+                lan: {match: {macaddress: "3c:52:82:20:04:08"}, dhcp4: true, auth: {key-management: 802.1x, method: peap, identity: seat8@school.example.org, password: "wired-s3cret", phase2-auth: mschapv2}}
+              wifis:
+                wlan:
+                  match: {macaddress: "3c:52:82:20:14:08"}
+                  renderer: NetworkManager
+                  dhcp4: true
+                  access-points:
+                    campus: {auth: {key-management: eap, method: ttls, identity: seat8@school.example.org, password: "wifi-s3cret", phase2-auth: pap}}
+                    staff: {password: "staff-s3cret"}
+            """)
+        #expect(imprint(["inventory", "set", "RM204-08", "--netplan-file", document], in: folder).status == 0)
+        let campus = imprint(["inventory", "show", "RM204-08", "--json"], in: folder).out
+        #expect(!campus.contains("s3cret") && !campus.contains("seat8@"), "\(campus)")
+        let cards = try #require(((try JSONSerialization.jsonObject(with: Data(campus.utf8)) as? [String: Any])?["effective"] as? [String: Any])?["interfaces"] as? [[String: Any]])
+        #expect(cards.first?["auth"] as? String == "peap")
+        let networks = try #require(cards.last?["accessPoints"] as? [[String: Any]])
+        #expect(networks.map { $0["ssid"] as? String } == ["campus", "staff"])
+        #expect(networks.map { $0["eap"] as? String } == ["ttls", nil] && networks.map { $0["passphrase"] as? String } == [nil, "********"])
+        let text = imprint(["inventory", "show", "RM204-08"], in: folder).out
+        #expect(text.contains("802.1X peap") && text.contains("wifi 'campus' (802.1X ttls) wifi 'staff'") && !text.contains("s3cret"), "\(text)")
         let status = imprint(["status", "--root", root, "--facts", facts, "--json"], in: folder).out
         #expect(status.contains("\"problem\" : null"))
         let history = try JSONSerialization.jsonObject(with: Data(imprint(["inventory", "history", "RM204-07", "--json"], in: folder).out.utf8))

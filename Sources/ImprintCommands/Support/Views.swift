@@ -74,12 +74,21 @@ struct UnitView: Encodable {
     }
 }
 
-/// A card's settings in `inventory show --json`: every key present, the Wi-Fi passphrase masked.
+/// A card's settings in `inventory show --json`: every key present, the Wi-Fi passphrase masked, no 802.1X
+/// password or identity.
 struct InterfaceView: Encodable {
     struct Wifi: Encodable {
         var ssid: String
-        /// `********` when the card has a passphrase, null when the network is open.
+        /// `********` when the card has a passphrase, null when the network is open or uses 802.1X.
         @Nullable var passphrase: String?
+        /// The 802.1X method of a WPA-Enterprise network (`tls`, `peap`, `ttls`), null otherwise.
+        @Nullable var eap: String?
+
+        init(_ network: WifiNetwork) {
+            ssid = network.ssid
+            passphrase = network.passphrase == nil ? nil : "********"
+            eap = network.eap?.method.rawValue
+        }
     }
 
     /// Null for a card bound by its name alone.
@@ -95,7 +104,12 @@ struct InterfaceView: Encodable {
     var dns: [String]
     var search: [String]
     @Nullable var mtu: Int?
+    /// The first Wi-Fi network, as before a card could have several.
     @Nullable var wifi: Wifi?
+    /// Every Wi-Fi network the card may join; empty for a wired card.
+    var accessPoints: [Wifi]
+    /// A wired card's 802.1X method, null without 802.1X.
+    @Nullable var auth: String?
 
     init(_ interface: InterfaceConfig) {
         mac = interface.mac?.value
@@ -108,7 +122,9 @@ struct InterfaceView: Encodable {
         dns = interface.dns.map(\.value)
         search = interface.search.map(\.value)
         mtu = interface.mtu
-        wifi = interface.wifi.map { Wifi(ssid: $0.ssid, passphrase: $0.passphrase == nil ? nil : "********") }
+        wifi = interface.wifi.map(Wifi.init)
+        accessPoints = interface.accessPoints.map(Wifi.init)
+        auth = interface.auth?.method.rawValue
     }
 }
 
@@ -131,7 +147,10 @@ enum Render {
             if let gateway = interface.gateway6 { parts.append("gw6 \(gateway)") }
             if !interface.dns.isEmpty { parts.append("dns " + interface.dns.map(\.value).joined(separator: ",")) }
             if let mtu = interface.mtu { parts.append("mtu \(mtu)") }
-            if let wifi = interface.wifi { parts.append("wifi \(quoted(wifi.ssid))") }
+            for network in interface.accessPoints {
+                parts.append("wifi \(quoted(network.ssid))" + (network.eap.map { " (802.1X \($0.method.rawValue))" } ?? ""))
+            }
+            if let auth = interface.auth { parts.append("802.1X \(auth.method.rawValue)") }
             let card = [interface.mac?.value, interface.name.map { "name \($0)" }, interface.setName.map { "set-name \($0)" }]
             add("interface", card.compactMap { $0 }.joined(separator: " ") + " " + parts.filter { !$0.isEmpty }.joined(separator: " "))
         }
