@@ -1,0 +1,85 @@
+import Foundation
+@testable import ImprintCommands
+import ImprintTestSupport
+import Testing
+
+/// `preflight --boot` for real: the test master (the Debian root, captured for the OptiPlex 7090) booted in qemu as
+/// the demo unit RM204-07, by the static imprint a technician runs.
+@Suite(.serialized) struct PreflightBootTests {
+    /// The master captured into `name` by the static imprint; `breakSSHD` first appends an option value sshd refuses.
+    func captured(_ root: String, as name: String, in folder: TemporaryDirectory, breakSSHD: Bool = false) throws -> String {
+        if breakSSHD {
+            let config = try String(contentsOfFile: root + "/etc/ssh/sshd_config", encoding: .utf8)
+            try (config + "\nPermitRootLogin sometimes\n").write(toFile: root + "/etc/ssh/sshd_config", atomically: true, encoding: .utf8)
+        }
+        let image = folder.file(name)
+        let capture = try runProcess(try staticImprintBinary(), ["capture", "--root", root, "-o", image, "--model", "OptiPlex 7090"])
+        try #require(capture.status == 0, "\(capture.error)")
+        return image
+    }
+
+    /// The master passes: RM204-07 boots with its SMBIOS identifiers and MAC, the agent runs once, sshd serves a new
+    /// key, its card has 10.20.4.107/24 from NetworkManager, lpstat lists its two queues and default; the report
+    /// says so in the JSON's `boot` and the table's BOOT column. With sshd's configuration broken on purpose, the
+    /// boot fails naming sshd, in the table and the HTML page. Neither the inventory nor the images change, and
+    /// the scratch folders are gone.
+    @Test func bootPassesOnTheMasterAndNamesABrokenSSHD() throws {
+        let folder = try TemporaryDirectory()
+        demo(folder)
+        let tmp = folder.file("tmp")
+        try FileManager.default.createDirectory(atPath: tmp, withIntermediateDirectories: true)
+        let environment = ["PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "TMPDIR": tmp, "IMPRINT_INVENTORY": folder.file("inventory.db")]
+        let root = try folder.copyDebianRoot()
+        let master = try captured(root, as: "master.imprint", in: folder)
+        let broken = try captured(root, as: "broken-sshd.imprint", in: folder, breakSSHD: true)
+        try FileManager.default.removeItem(atPath: root)
+        let before = try runProcess("/usr/bin/sha256sum", [folder.file("inventory.db"), master, broken]).output
+
+        let passing = try runProcess(
+            try staticImprintBinary(), ["preflight", master, "--group", "RM204", "--unit", "RM204-07", "--boot", "--json"],
+            environment: environment)
+        #expect(passing.status == 0, "\(passing.output)\n\(passing.error)")
+        let report = try #require(try JSONSerialization.jsonObject(with: Data(passing.output.utf8)) as? [String: Any], "\(passing.error)")
+        let unit = try #require((report["units"] as? [[String: Any]])?.first)
+        let boot = try #require(unit["boot"] as? [String: Any], "\(unit)")
+        #expect(boot["passed"] as? Bool == true, "\(boot)")
+        #expect(Set(boot.keys) == ["passed", "seconds", "checked", "failures"])
+        let checked = try #require(boot["checked"] as? [String])
+        #expect(checked.contains("hostname RM204-07"), "\(checked)")
+        #expect(checked.contains("agent ran once"), "\(checked)")
+        #expect(checked.contains("sshd active with the unit's new key"), "\(checked)")
+        #expect(checked.contains { $0.hasPrefix("3c:52:82:20:04:07 on ") && $0.contains("10.20.4.107/24") && $0.contains("NetworkManager") }, "\(checked)")
+        #expect(checked.contains("lpstat: library-color, rm204-laser, default rm204-laser"), "\(checked)")
+        print("preflight --boot of RM204-07: the boot took \(boot["seconds"] ?? "?") s")
+
+        let page = folder.file("report.html")
+        let failing = try runProcess(
+            try staticImprintBinary(), ["preflight", broken, "--group", "RM204", "--unit", "RM204-07", "--boot", "--html", page],
+            environment: environment)
+        #expect(failing.status == ExitStatus.preflightFailed.rawValue, "\(failing.output)\n\(failing.error)")
+        let row = try #require(failing.output.split(separator: "\n").first { $0.hasPrefix("RM204-07") }, "\(failing.output)")
+        #expect(failing.output.hasPrefix("UNIT      RESULT  BOOT  FIRST REASON"), "\(failing.output)")
+        #expect(row.hasPrefix("RM204-07  FAIL    FAIL  "), "\(row)")
+        let html = try String(contentsOfFile: page, encoding: .utf8)
+        #expect(html.contains("<td class=\"boot\" data-boot=\"fail\">"), "\(html)")
+        #expect(html.contains("sshd (ssh.service) is "), "\(html)")
+        #expect(!html.contains("sshd (ssh.service) is active"))
+
+        #expect(try runProcess("/usr/bin/sha256sum", [folder.file("inventory.db"), master, broken]).output == before)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: tmp).isEmpty)
+    }
+
+    /// `--boot-timeout` and `--agent-binary` go with `--boot`, and the timeout is a positive number of seconds.
+    @Test func bootOptionsAreChecked() throws {
+        let folder = try TemporaryDirectory()
+        for (arguments, message) in [
+            (["--boot-timeout", "60"], "'--boot-timeout' goes with '--boot'"),
+            (["--agent-binary", "/usr/local/sbin/imprint"], "'--agent-binary' goes with '--boot'"),
+            (["--boot", "--boot-timeout", "0"], "'--boot-timeout' must be 1 or more seconds, not 0"),
+        ] {
+            let result = imprint(["preflight", "image.imprint", "--group", "LAB"] + arguments, in: folder)
+            #expect(result.status == ExitStatus.usage.rawValue, "\(arguments)")
+            #expect(result.err.contains(message), "\(result.err)")
+        }
+    }
+}
