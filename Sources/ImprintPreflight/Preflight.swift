@@ -136,6 +136,7 @@ public enum Preflight {
                 // unit's network is still checked.
                 let lacksPPD = result.failures.contains { $0.check == "printer-driver" }
                 let plan = try planUnit(profile, request: request, steps: lacksPPD ? plannedSteps.subtracting([.printers]) : plannedSteps)
+                result.failures += imageAddressFindings(plan, profile: profile, request: request)
                 try tools.checkHostname(plan, profile: profile, root: request.root, unit: results.count, into: &result)
                 try tools.checkNetwork(plan, profile: profile, root: request.root, unit: results.count, into: &result)
                 if !lacksPPD { try tools.checkPrinters(plan, profile: profile, root: request.root, into: &result) }

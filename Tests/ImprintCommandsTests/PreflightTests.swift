@@ -182,6 +182,27 @@ struct PreflightRoom {
         }
     }
 
+    /// The master's own static configuration left in the image (a netplan bridge, which binds no card, so the agent
+    /// keeps it) holds LAB-02's address: LAB-02 is named for its own address and LAB-01 with LAB-02's name, each
+    /// with the file and what to fix; the bridge's DNS server is no address a unit claims.
+    @Test func imageKeepsAUnitsAddress() throws {
+        let room = try PreflightRoom()
+        let image = try room.image(
+            "lab.img", withPPD: true,
+            netplan: "network:\n  version: 2\n  renderer: networkd\n  bridges:\n    br0:\n      addresses:\n        - 10.20.9.102/24\n"
+                + "      nameservers:\n        addresses: [10.20.9.101]\n")
+        let result = room.preflight([image, "--unit", "LAB-01", "--unit", "LAB-02", "--json"])
+        #expect(result.status == ExitStatus.preflightFailed.rawValue, "\(result.out) \(result.err)")
+        let units = try PreflightRoom.units(result)
+        let first = PreflightRoom.failures(units["LAB-01"]).first
+        #expect(first?.check == "address", "\(String(describing: first))")
+        #expect(first?.message == "the image's /etc/netplan/01-netcfg.yaml configures 10.20.9.102, the address of LAB-02, and the unit keeps "
+            + "that file: every unit of the image would claim it", "\(String(describing: first))")
+        #expect(first?.fix.contains("remove the static address from /etc/netplan/01-netcfg.yaml on the master") == true)
+        let second = PreflightRoom.failures(units["LAB-02"]).first
+        #expect(second?.message.contains("configures 10.20.9.102, the unit's own address") == true, "\(String(describing: second))")
+    }
+
     /// With the stack forced to NetworkManager, ifupdown or systemd-networkd, each planned unit's files are read by
     /// that stack's own program, and the result lands on the right unit when a unit before it was not planned
     /// (LAB-01, another model).
