@@ -13,6 +13,8 @@ struct ToolRunner {
     /// The systemd-networkd files of every unit, checked by one networkd run at the end (it takes 2 s).
     /// (`unit` is the index of the unit's result.)
     private var networkdFiles: [(unit: Int, name: String, contents: Data)] = []
+    /// With `--reach`: what each printer's URI answered (nil: it answered).
+    private var reachVerdicts: [String: PreflightFinding?] = [:]
 
     init(scratch: String) { self.scratch = scratch }
 
@@ -252,6 +254,30 @@ struct ToolRunner {
         return ScratchCupsd.Queues(names: names.sorted(), defaultPrinter: defaultPrinter)
     }
 
+    // MARK: - Reach
+
+    /// With `--reach`: each of the unit's driverless queues' printers asked for its attributes over IPP from this
+    /// machine by CUPS's own client (`ipptool` with its `get-printer-attributes.test`), each URI once per run. A
+    /// `dnssd://` URI names a service only the unit's network resolves, so it is not asked.
+    mutating func checkReach(_ profile: UnitProfile, into result: inout PreflightUnitResult) throws {
+        var asked = false
+        for queue in profile.printers {
+            guard case .everywhere = queue.driver else { continue }
+            let uri = queue.deviceURI.value
+            guard Preflight.everywhereURIProblem(uri) == nil, !uri.lowercased().hasPrefix("dnssd:") else { continue }
+            if reachVerdicts[uri] == nil {
+                let outcome = try run("/usr/bin/ipptool", ["-T", "10", uri, "get-printer-attributes.test"])
+                reachVerdicts[uri] = outcome.status == 0 ? .some(nil) : PreflightFinding(
+                    "printer-reach", "printer \(queue.name.value) at \(uri) does not answer IPP from here: "
+                        + (outcome.error + outcome.output).split(separator: "\n").suffix(2).joined(separator: "; "),
+                    fix: "switch the printer on and check its address, or run preflight from a machine on the printers' network")
+            }
+            if let finding = reachVerdicts[uri] ?? nil { result.failures.append(finding) }
+            asked = true
+        }
+        if asked && !result.failures.contains(where: { $0.check == "printer-reach" }) { result.checkedBy.append("ipptool") }
+    }
+
     // MARK: - sshd
 
     /// `sshd -t` with the image's /etc/ssh and the host keys a unit would get, in a private mount namespace with a
@@ -326,7 +352,7 @@ struct MissingTool: Error, CustomStringConvertible {
     var package: String {
         let packages = [
             "netplan": "netplan.io", "nmcli": "network-manager", "ifquery": "ifupdown", "unshare": "util-linux",
-            "cupsd": "cups-daemon", "lpstat": "cups-client", "sshd": "openssh-server", "systemd-networkd": "systemd",
+            "cupsd": "cups-daemon", "lpstat": "cups-client", "ipptool": "cups-ipp-utils", "sshd": "openssh-server", "systemd-networkd": "systemd",
         ]
         return packages[(path as NSString).lastPathComponent] ?? (path as NSString).lastPathComponent
     }

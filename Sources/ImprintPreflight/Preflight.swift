@@ -6,7 +6,7 @@ import ImprintImage
 /// One thing preflight found wrong: which check, what is wrong, and what to change.
 public struct PreflightFinding: Codable, Equatable, Sendable {
     /// The check that failed: `record`, `model`, `hostname`, `address`, `macs`, `printer-driver`,
-    /// `printer-uri`, `plan`, `network`, `printers`, `sshd`, `agent`, `tool`, `boot`.
+    /// `printer-uri`, `printer-reach`, `plan`, `network`, `printers`, `sshd`, `agent`, `tool`, `boot`.
     public var check: String
     public var message: String
     public var fix: String
@@ -66,6 +66,8 @@ public struct PreflightRequest: Sendable {
     public var time: Date
     /// The unit to boot after the checks, and the agent to give it; nil boots none.
     public var boot: PreflightBootRequest?
+    /// Whether every driverless queue's printer is asked over IPP from here (`--reach`).
+    public var reach = false
 
     public init(
         root: TargetRoot, imageName: String, manifest: ImageManifest, group: String, units: [UnitProfile],
@@ -140,6 +142,7 @@ public enum Preflight {
                 try tools.checkHostname(plan, profile: profile, root: request.root, unit: results.count, into: &result)
                 try tools.checkNetwork(plan, profile: profile, root: request.root, unit: results.count, into: &result)
                 if !lacksPPD { try tools.checkPrinters(plan, profile: profile, root: request.root, into: &result) }
+                if request.reach { try tools.checkReach(profile, into: &result) }
             } catch {
                 result.failures.append(finding(for: error, check: "plan"))
             }

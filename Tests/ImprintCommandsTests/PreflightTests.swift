@@ -203,6 +203,38 @@ struct PreflightRoom {
         #expect(second?.message.contains("configures 10.20.9.102, the unit's own address") == true, "\(String(describing: second))")
     }
 
+    /// `--reach` asks the group's driverless printer for its attributes over IPP with ipptool: CUPS's own
+    /// ippeveprinter on loopback answers, and the unit passes, checked by ipptool; with the queue pointed at a
+    /// loopback port where nothing listens, every unit with it is named with the printer, its URI and what to do.
+    /// Without `--reach` no printer is asked.
+    @Test func reachAsksEachDriverlessPrinterOverIPP() throws {
+        let room = try PreflightRoom()
+        let image = try room.image("lab.img", withPPD: true)
+        let printer = try AnsweringPrinter()
+        defer { printer.stop() }
+        func point(at uri: String) {
+            let done = imprint(["inventory", "printer", "set", "lab-color", "--uri", uri], in: room.folder)
+            #expect(done.status == 0, "\(done.err)")
+        }
+        point(at: printer.uri)
+        let passing = room.preflight([image, "--unit", "LAB-01", "--reach", "--json"])
+        #expect(passing.status == 0, "\(passing.out) \(passing.err)")
+        #expect(try PreflightRoom.units(passing)["LAB-01"]?["checkedBy"] as? [String] == ["netplan generate", "cupsd + lpstat", "ipptool"])
+
+        point(at: "ipp://127.0.0.1:1/ipp/print")
+        let failing = room.preflight([image, "--unit", "LAB-01", "--unit", "LAB-02", "--reach", "--json"])
+        #expect(failing.status == ExitStatus.preflightFailed.rawValue, "\(failing.out) \(failing.err)")
+        let units = try PreflightRoom.units(failing)
+        for name in ["LAB-01", "LAB-02"] {
+            let first = PreflightRoom.failures(units[name]).first
+            #expect(first?.check == "printer-reach", "\(name): \(String(describing: first))")
+            #expect(first?.message.hasPrefix("printer lab-color at ipp://127.0.0.1:1/ipp/print does not answer IPP from here: ") == true)
+            #expect(first?.fix.contains("switch the printer on") == true)
+        }
+        let unasked = room.preflight([image, "--unit", "LAB-01", "--json"])
+        #expect(unasked.status == 0, "\(unasked.out) \(unasked.err)")
+    }
+
     /// With the stack forced to NetworkManager, ifupdown or systemd-networkd, each planned unit's files are read by
     /// that stack's own program, and the result lands on the right unit when a unit before it was not planned
     /// (LAB-01, another model).

@@ -36,6 +36,11 @@ struct PreflightCommand: ContextCommand {
             (qemu missing, no kernel in the image) or did not finish in --boot-timeout seconds (default 900) fails \
             the unit with the reason. An image of a whole disk is refused with --boot (exit 65).
 
+            --reach also asks each driverless (everywhere) queue's printer for its attributes over IPP from this \
+            machine, with CUPS's ipptool (get-printer-attributes.test), each URI once; a printer that does not \
+            answer fails every unit with that queue (a dnssd:// URI is not asked: only the unit's network resolves \
+            it).
+
             Prints one row per unit with its first reason, and a summary (with --boot, a BOOT column); --json the whole report; --html FILE a \
             page with the failures first, each with what to fix. Nothing is written to the inventory or the image. \
             Needs root (the hostname, network and sshd checks run in private mount namespaces).
@@ -56,6 +61,8 @@ struct PreflightCommand: ContextCommand {
     @Option(name: .customLong("boot-timeout"), help: ArgumentHelp(
         "With --boot: seconds the boot may take until the check has reported (default 900).", valueName: "seconds"))
     var bootTimeout: Int?
+    @Flag(help: "Also ask every driverless queue's printer for its attributes over IPP from this machine (ipptool).")
+    var reach = false
     @Option(name: .customLong("agent-binary"), help: ArgumentHelp(
         "With --boot: the agent to install (default: the image's own, or this imprint).", valueName: "path"))
     var agentBinary: String?
@@ -121,6 +128,7 @@ struct PreflightCommand: ContextCommand {
         var request = PreflightRequest(
             root: root, imageName: imageName, manifest: restored.manifest, group: group,
             units: units, groupUnits: groupUnits, unreadable: unreadable, addressOwners: owners, agentVersion: imprintVersion, time: context.clock())
+        request.reach = reach
         // The unit named first, or the group's first by name (the report's first row).
         if boot, let booted = unit.first ?? stored.map(\.hostname).min(by: { $0.lowercased() < $1.lowercased() }) {
             // The agent the image carries is the one its units will run; without one, the one given or this imprint.
