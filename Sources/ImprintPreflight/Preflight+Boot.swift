@@ -9,11 +9,14 @@ public struct PreflightBootRequest: Sendable {
     public var unit: String
     /// The agent and the unit's copy of the inventory, installed into the scratch copy as `imprint install` does.
     public var install: InstallRequest
+    /// Where the agent comes from, for the report (`the image's own /usr/local/sbin/imprint`, a path...).
+    public var agentSource: String
     /// How long the boot may take, from qemu's start to the guest powering off.
     public var timeout: Duration
 
-    public init(unit: String, install: InstallRequest, timeout: Duration) {
+    public init(unit: String, agentSource: String, install: InstallRequest, timeout: Duration) {
         self.unit = unit
+        self.agentSource = agentSource
         self.install = install
         self.timeout = timeout
     }
@@ -107,7 +110,8 @@ extension Preflight {
                 fix: outcome.timedOut ? "read the console lines; on a slow machine give more time: '--boot-timeout SECONDS'"
                     : "read the console lines: the kernel or systemd says why"), at: 0)
         }
-        return PreflightBootResult(seconds: Int(outcome.seconds.rounded()), checked: judged.checked, failures: judged.failures)
+        return PreflightBootResult(
+            seconds: Int(outcome.seconds.rounded()), checked: ["agent: \(boot.agentSource)"] + judged.checked, failures: judged.failures)
     }
 
     /// The unit's firmware identifiers as qemu's `-smbios` values: model, serial and UUID (type 1), asset tag (type 3).

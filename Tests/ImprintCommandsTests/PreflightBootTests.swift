@@ -18,7 +18,8 @@ import Testing
         return image
     }
 
-    /// The master passes: RM204-07 boots with its SMBIOS identifiers and MAC, the agent runs once, sshd serves a new
+    /// The master, the agent installed on it as for deployment, passes: RM204-07 boots with the image's own agent,
+    /// its SMBIOS identifiers and MAC, the agent runs once, sshd serves a new
     /// key, its card has 10.20.4.107/24 from NetworkManager, lpstat lists its two queues and default; the report
     /// says so in the JSON's `boot` and the table's BOOT column. With sshd's configuration broken on purpose, the
     /// boot fails naming sshd, in the table and the HTML page. Neither the inventory nor the images change, and
@@ -30,6 +31,8 @@ import Testing
         try FileManager.default.createDirectory(atPath: tmp, withIntermediateDirectories: true)
         let environment = ["PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "TMPDIR": tmp, "IMPRINT_INVENTORY": folder.file("inventory.db")]
         let root = try folder.copyDebianRoot()
+        let install = try runProcess(try staticImprintBinary(), ["install", "--root", root, "--unit", "RM204-07"], environment: environment)
+        try #require(install.status == 0, "\(install.error)")
         let master = try captured(root, as: "master.imprint", in: folder)
         let broken = try captured(root, as: "broken-sshd.imprint", in: folder, breakSSHD: true)
         try FileManager.default.removeItem(atPath: root)
@@ -45,6 +48,7 @@ import Testing
         #expect(boot["passed"] as? Bool == true, "\(boot)")
         #expect(Set(boot.keys) == ["passed", "seconds", "checked", "failures"])
         let checked = try #require(boot["checked"] as? [String])
+        #expect(checked.first == "agent: the image's own /usr/local/sbin/imprint", "\(checked)")
         #expect(checked.contains("hostname RM204-07"), "\(checked)")
         #expect(checked.contains("agent ran once"), "\(checked)")
         #expect(checked.contains("sshd active with the unit's new key"), "\(checked)")
@@ -67,6 +71,43 @@ import Testing
 
         #expect(try runProcess("/usr/bin/sha256sum", [folder.file("inventory.db"), master, broken]).output == before)
         #expect(try FileManager.default.contentsOfDirectory(atPath: tmp).isEmpty)
+    }
+
+    /// An image with no kernel in /boot fails the unit --boot names, with what to do, before anything is installed;
+    /// the other unit is not booted.
+    @Test func imageWithoutAKernelIsNamed() throws {
+        let room = try PreflightRoom()
+        let image = try room.image("lab.img", withPPD: true)
+        let result = room.preflight([image, "--unit", "LAB-02", "--unit", "LAB-01", "--boot", "--agent-binary", "/bin/true", "--json"])
+        #expect(result.status == ExitStatus.preflightFailed.rawValue, "\(result.out) \(result.err)")
+        let units = try PreflightRoom.units(result)
+        let boot = try #require(units["LAB-02"]?["boot"] as? [String: Any], "\(units)")
+        #expect(boot["passed"] as? Bool == false)
+        let failure = try #require((boot["failures"] as? [[String: Any]])?.first)
+        #expect(failure["message"] as? String == "the image has no kernel to boot: its /boot holds no vmlinuz-VERSION with an initrd.img-VERSION")
+        #expect((failure["fix"] as? String)?.contains("apt-get install linux-image-amd64") == true)
+        #expect(PreflightRoom.failures(units["LAB-02"]).map(\.check) == ["boot"])
+        #expect(units["LAB-01"]?["boot"] is NSNull)
+        #expect(units["LAB-01"]?["passed"] as? Bool == true)
+    }
+
+    /// An image of a whole disk is refused with --boot before it is restored (exit 65), saying what to do instead;
+    /// nothing is left in the temporary folder.
+    @Test func wholeDiskImageIsRefused() throws {
+        let folder = try TemporaryDirectory()
+        demo(folder)
+        let environment = try DiskCaptureTests().environment(folder)
+        let disk = try SmallMasterDisk(in: folder)
+        let image = folder.file("disk.imprint")
+        let capture = try runProcess(DiskCaptureTests.binary, ["capture", "--disk", disk.path, "-o", image, "--model", "OptiPlex 7090"],
+                                     environment: environment)
+        try #require(capture.status == 0, "\(capture.error)")
+        let refused = try runProcess(DiskCaptureTests.binary, ["preflight", image, "--group", "RM204", "--boot"], environment: environment)
+        #expect(refused.status == ExitStatus.invalidInput.rawValue, "\(refused.output) \(refused.error)")
+        #expect(refused.error.contains("disk.imprint holds a whole disk, which preflight does not boot yet; run preflight without --boot"),
+                "\(refused.error)")
+        #expect(refused.output.isEmpty)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: folder.file("tmp")).isEmpty)
     }
 
     /// `--boot-timeout` and `--agent-binary` go with `--boot`, and the timeout is a positive number of seconds.

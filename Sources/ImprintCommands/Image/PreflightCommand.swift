@@ -105,6 +105,9 @@ struct PreflightCommand: ContextCommand {
         }
         let path = try image ?? Library.pick(model: Self.commonModel(units), in: library ?? "").path
 
+        // Before the restore: a whole disk's manifest is read from the image's start (an encrypted one's is not,
+        // and is refused once restored).
+        if boot, let described = try? Restore.describe(path) { try Self.refuseWholeDisk(described.manifest, image: path) }
         let copy = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("imprint-preflight-root-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: copy, withIntermediateDirectories: false)
         defer { try? FileManager.default.removeItem(atPath: copy) }
@@ -117,13 +120,7 @@ struct PreflightCommand: ContextCommand {
         bar?.stop()
 
         let imageName = (path as NSString).lastPathComponent
-        if boot && restored.manifest.disk != nil {
-            throw CommandFailure(
-                status: .invalidInput,
-                message: "\(imageName) holds a whole disk, which preflight does not boot yet; run preflight without --boot, "
-                    + "then restore it onto a disk file ('imprint restore \(imageName) --disk FILE --facts FACTS --install-agent') "
-                    + "and boot that file with OVMF firmware")
-        }
+        if boot { try Self.refuseWholeDisk(restored.manifest, image: path) }
         let root = try TargetRoot(copy)
         var request = PreflightRequest(
             root: root, imageName: imageName, manifest: restored.manifest, group: group,
@@ -135,6 +132,7 @@ struct PreflightCommand: ContextCommand {
             let carried = agentBinary == nil && root.exists(Installer.binaryPath) ? try root.resolve(Installer.binaryPath) : nil
             request.boot = PreflightBootRequest(
                 unit: booted,
+                agentSource: agentBinary ?? (carried != nil ? "the image's own \(Installer.binaryPath)" : "this imprint"),
                 install: InstallRequest(
                     binary: try InstallCommand.load(agentBinary ?? carried),
                     inventory: try inventory.snapshot(.units([booted])).data),
@@ -150,6 +148,17 @@ struct PreflightCommand: ContextCommand {
             context.print(Self.text(report))
         }
         if report.failed > 0 || report.units.isEmpty { throw ExitCode(ExitStatus.preflightFailed.rawValue) }
+    }
+
+    /// `--boot` refuses an image of a whole disk: it boots folder images only.
+    static func refuseWholeDisk(_ manifest: ImageManifest, image: String) throws {
+        guard manifest.disk != nil else { return }
+        let name = (image as NSString).lastPathComponent
+        throw CommandFailure(
+            status: .invalidInput,
+            message: "\(name) holds a whole disk, which preflight does not boot yet; run preflight without --boot, "
+                + "then restore it onto a disk file ('imprint restore \(name) --disk FILE --facts FACTS --install-agent') "
+                + "and boot that file with OVMF firmware")
     }
 
     /// The model most of the units have, to pick the library's image by.
