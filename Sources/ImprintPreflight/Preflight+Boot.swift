@@ -65,10 +65,8 @@ extension Preflight {
                 fix: "install a kernel on the master (Debian: apt-get install linux-image-amd64) and capture it again")
         }
         let imageKeys = sshFingerprints(root: request.root)
-        let imageQueues = ToolRunner.queueNames(try? request.root.readFile("/etc/cups/printers.conf"))
-        let expectedQueues = ScratchCupsd.Queues(
-            names: Set(profile.printers.map(\.name.value)).union(imageQueues.names).sorted(),
-            defaultPrinter: profile.defaultPrinter?.value ?? imageQueues.defaultPrinter)
+        let expectedQueues = ToolRunner.expectedQueues(
+            profile, imageQueues: ToolRunner.queueNames(try? request.root.readFile("/etc/cups/printers.conf")))
         let folder = scratch + "/boot"
         let disk = folder + "/disk.img"
         do {

@@ -188,6 +188,7 @@ struct ToolRunner {
             if let data = try root.readFile("/etc/cups/ppd/" + name) { files["ppd/" + name] = data }
         }
         let imageQueues = Self.queueNames(files["printers.conf"])
+        let expected = Self.expectedQueues(profile, imageQueues: imageQueues)
         for change in plan.changes where change.step == .printers && change.path.hasPrefix("/etc/cups/") {
             let name = String(change.path.dropFirst("/etc/cups/".count))
             switch change.action {
@@ -196,10 +197,7 @@ struct ToolRunner {
             case .symlink: break
             }
         }
-        if profile.printers.isEmpty && imageQueues.names.isEmpty { return }
-        let expected = ScratchCupsd.Queues(
-            names: Set(profile.printers.map(\.name.value)).union(imageQueues.names).sorted(),
-            defaultPrinter: profile.defaultPrinter?.value ?? imageQueues.defaultPrinter)
+        if expected.names.isEmpty { return }
         var hasher = SHA256()
         for (name, data) in files.sorted(by: { $0.key < $1.key }) {
             hasher.update(data: Data(name.utf8))
@@ -238,6 +236,13 @@ struct ToolRunner {
         return PreflightFinding(
             "printers", parts.joined(separator: "; ") + (log.isEmpty ? "" : " (cupsd: \(log))"),
             fix: "check the printers' drivers and the image's /etc/cups")
+    }
+
+    /// What lpstat must list for the unit: its queues and the image's own, its default or else the image's.
+    static func expectedQueues(_ profile: UnitProfile, imageQueues: ScratchCupsd.Queues) -> ScratchCupsd.Queues {
+        ScratchCupsd.Queues(
+            names: Set(profile.printers.map(\.name.value)).union(imageQueues.names).sorted(),
+            defaultPrinter: profile.defaultPrinter?.value ?? imageQueues.defaultPrinter)
     }
 
     /// The queues and default printer a printers.conf defines.
