@@ -99,12 +99,16 @@ extension Preflight {
         }
         var judged = judgeBoot(outcome.console, profile: profile, expectedQueues: expectedQueues, imageKeys: imageKeys)
         if !outcome.console.contains("CHECK done") {
-            let tail = outcome.console.split(separator: "\n").suffix(8).joined(separator: " | ")
+            // The serial port ends lines with CRLF and colours systemd's status words: plain text for the report.
+            let lines = outcome.console.replacing(#/\x1B\[[0-9;]*[A-Za-z]/#, with: "").split(whereSeparator: \.isNewline)
+            let tail = lines.suffix(8).joined(separator: " | ")
+            // A panic's last lines are its stack: its reason is on the line that announces it.
+            let panic = lines.last { $0.contains("Kernel panic") }.map { "; the kernel panicked: \($0.trimmingCharacters(in: .whitespaces))" } ?? ""
             let why = outcome.timedOut
                 ? "the unit did not finish booting in \(boot.timeout.components.seconds) s (qemu was stopped)"
                 : "qemu ended (status \(outcome.status ?? 0)\(outcome.error.isEmpty ? "" : ": \(outcome.error.trimmingCharacters(in: .whitespacesAndNewlines))")) before the check reported"
             judged.failures.insert(PreflightFinding(
-                "boot", "\(why); the console's last lines: \(tail.isEmpty ? "none" : tail)",
+                "boot", "\(why)\(panic); the console's last lines: \(tail.isEmpty ? "none" : tail)",
                 fix: outcome.timedOut ? "read the console lines; on a slow machine give more time: '--boot-timeout SECONDS'"
                     : "read the console lines: the kernel or systemd says why"), at: 0)
         }

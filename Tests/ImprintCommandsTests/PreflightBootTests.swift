@@ -1,5 +1,7 @@
 import Foundation
 @testable import ImprintCommands
+import ImprintInventory
+@testable import ImprintPreflight
 import ImprintTestSupport
 import Testing
 
@@ -64,6 +66,9 @@ import Testing
         let row = try #require(failing.output.split(separator: "\n").first { $0.hasPrefix("RM204-07") }, "\(failing.output)")
         #expect(failing.output.hasPrefix("UNIT      RESULT  BOOT  FIRST REASON"), "\(failing.output)")
         #expect(row.hasPrefix("RM204-07  FAIL    FAIL  "), "\(row)")
+        // The image's own check names sshd first (README's example), the boot after it.
+        #expect(row.hasSuffix("sshd: sshd -t refused the image's configuration with the unit's new host keys: "
+            + "/etc/ssh/sshd_config line 124: unsupported option \"sometimes\"."), "\(row)")
         let html = try String(contentsOfFile: page, encoding: .utf8)
         #expect(html.contains("<td class=\"boot\" data-boot=\"fail\">"), "\(html)")
         #expect(html.contains("sshd (ssh.service) is "), "\(html)")
@@ -91,8 +96,26 @@ import Testing
         #expect(units["LAB-01"]?["passed"] as? Bool == true)
     }
 
+    /// A boot that ends before the check reports fails the unit with how qemu ended and the console's last lines:
+    /// here the image's initramfs is not one, so the kernel cannot mount the root, panics and the machine stops.
+    @Test func bootEndingEarlyIsNamed() throws {
+        let room = try PreflightRoom()
+        // The image's libc, for the agent given (/bin/true) to pass the install's checks.
+        let image = try room.image("lab.img", withPPD: true, nsswitch: "passwd: files\nhosts: files\n", kernel: true)
+        let result = room.preflight([image, "--unit", "LAB-01", "--boot", "--agent-binary", "/bin/true", "--json"])
+        #expect(result.status == ExitStatus.preflightFailed.rawValue, "\(result.out) \(result.err)")
+        let boot = try #require(try PreflightRoom.units(result)["LAB-01"]?["boot"] as? [String: Any])
+        let failure = try #require((boot["failures"] as? [[String: Any]])?.first, "\(boot)")
+        let message = try #require(failure["message"] as? String)
+        #expect(message.hasPrefix("qemu ended (status 0) before the check reported; the kernel panicked: "), "\(message)")
+        #expect(message.contains("Kernel panic - not syncing: VFS: Unable to mount root fs"), "\(message)")
+        #expect(message.contains("; the console's last lines: "), "\(message)")
+        #expect(failure["fix"] as? String == "read the console lines: the kernel or systemd says why")
+        #expect((boot["checked"] as? [String]) == ["agent: /bin/true"])
+    }
+
     /// An image of a whole disk is refused with --boot before it is restored (exit 65), saying what to do instead;
-    /// nothing is left in the temporary folder.
+    /// nothing is left in the temporary folder. Without --boot the disk's system, restored as one tree, is checked.
     @Test func wholeDiskImageIsRefused() throws {
         let folder = try TemporaryDirectory()
         demo(folder)
@@ -108,6 +131,49 @@ import Testing
                 "\(refused.error)")
         #expect(refused.output.isEmpty)
         #expect(try FileManager.default.contentsOfDirectory(atPath: folder.file("tmp")).isEmpty)
+
+        let checked = try runProcess(DiskCaptureTests.binary, ["preflight", image, "--group", "RM204", "--unit", "RM204-07", "--json"],
+                                     environment: environment)
+        let report = try #require(try JSONSerialization.jsonObject(with: Data(checked.output.utf8)) as? [String: Any], "\(checked.error)")
+        #expect((report["units"] as? [[String: Any]])?.map { $0["unit"] as? String } == ["RM204-07"], "\(report)")
+        #expect((report["imageCheckedBy"] as? [String])?.first == "restore (every block and file checked, as verify)", "\(report)")
+    }
+
+    /// The console's CHECK lines, as the guest script prints them (a real boot's, with the serial port's CRLF), are
+    /// read against RM204-07's record: all as they should be, nothing is wrong; a card with slirp's DHCP address
+    /// instead of its own, sshd serving the image's key, and a queue missing are each named with the values.
+    @Test func consoleIsJudgedAgainstTheRecord() throws {
+        let folder = try TemporaryDirectory()
+        demo(folder)
+        let profile = try Inventory(path: folder.file("inventory.db"), readOnly: true).unit("RM204-07").profile
+        let queues = ScratchCupsd.Queues(names: ["library-color", "rm204-laser"], defaultPrinter: "rm204-laser")
+        let console = [
+            "[  OK  ] Started ssh.service", "CHECK hostname=RM204-07", "CHECK agent=active", "CHECK agent-applied=1",
+            "CHECK ssh=ssh.service active", "CHECK key-file=SHA256:unit", "CHECK key-served=SHA256:unit",
+            "CHECK net 3c:52:82:20:04:07 dev=enp0s2", "CHECK net 3c:52:82:20:04:07 address=10.20.4.107/24",
+            "CHECK net 3c:52:82:20:04:07 stack=NetworkManager: 100 (connected) imprint-0 ",
+            "CHECK lpstat: printer library-color is idle.  enabled since Wed Dec  2 01:50:23 2026",
+            "CHECK lpstat: printer rm204-laser is idle.  enabled since Wed Dec  2 01:50:23 2026",
+            "CHECK lpstat: system default destination: rm204-laser", "CHECK done",
+        ].joined(separator: "\r\n")
+        let good = Preflight.judgeBoot(console, profile: profile, expectedQueues: queues, imageKeys: ["SHA256:master"])
+        #expect(good.failures.isEmpty, "\(good.failures)")
+        #expect(good.checked == [
+            "hostname RM204-07", "agent ran once", "sshd active with the unit's new key",
+            "3c:52:82:20:04:07 on enp0s2: 10.20.4.107/24 (NetworkManager: 100 (connected) imprint-0)",
+            "lpstat: library-color, rm204-laser, default rm204-laser",
+        ])
+
+        let wrong = console.replacingOccurrences(of: "address=10.20.4.107/24", with: "address=10.0.2.15/24")
+            .replacingOccurrences(of: "key-served=SHA256:unit", with: "key-served=SHA256:master")
+            .replacingOccurrences(of: "CHECK lpstat: printer library-color is idle.  enabled since Wed Dec  2 01:50:23 2026\r\n", with: "")
+        let bad = Preflight.judgeBoot(wrong, profile: profile, expectedQueues: queues, imageKeys: ["SHA256:master"])
+        #expect(bad.failures.map(\.message) == [
+            "sshd serves SHA256:master, not the unit's new keys (SHA256:unit)",
+            "the card 3c:52:82:20:04:07 (enp0s2) has 10.0.2.15/24, not 10.20.4.107/24 (NetworkManager: 100 (connected) imprint-0)",
+            "lpstat lists rm204-laser (default rm204-laser), not library-color, rm204-laser (default rm204-laser)",
+        ], "\(bad.failures)")
+        #expect(bad.failures.allSatisfy { $0.check == "boot" })
     }
 
     /// `--boot-timeout` and `--agent-binary` go with `--boot`, and the timeout is a positive number of seconds.

@@ -37,10 +37,11 @@ struct PreflightRoom {
     ///   - nsswitch: the image's /etc/nsswitch.conf, with this machine's getent and the C library it needs.
     ///   - withHosts: whether the image has an /etc/hosts (a debootstrap has none).
     ///   - netplan: the image's own /etc/netplan/01-netcfg.yaml.
+    ///   - kernel: the Debian root's kernel in /boot, beside a file named as its initramfs that is not one.
     func image(
         _ name: String, withPPD: Bool, sshdConfig: String = "PermitRootLogin no\nPasswordAuthentication no\n",
         firstBootWithoutAgent: Bool = false, nsswitch: String? = nil, withHosts: Bool = true,
-        netplan: String = "network:\n  version: 2\n  renderer: networkd\n"
+        netplan: String = "network:\n  version: 2\n  renderer: networkd\n", kernel: Bool = false
     ) throws -> String {
         let root = folder.file("master-\(name)")
         for (path, text) in [
@@ -66,6 +67,14 @@ struct PreflightRoom {
                 try FileManager.default.createDirectory(atPath: root + (file as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
                 #expect(try runProcess("/bin/cp", ["-L", file, root + file]).status == 0)
             }
+        }
+        if kernel {
+            let boot = try debianRoot() + "/boot"
+            let version = try #require(try FileManager.default.contentsOfDirectory(atPath: boot).first { $0.hasPrefix("vmlinuz-") })
+                .dropFirst("vmlinuz-".count)
+            try FileManager.default.createDirectory(atPath: root + "/boot", withIntermediateDirectories: true)
+            #expect(try runProcess("/bin/cp", [boot + "/vmlinuz-" + version, root + "/boot/"]).status == 0)
+            try "not an initramfs\n".write(toFile: root + "/boot/initrd.img-" + version, atomically: true, encoding: .utf8)
         }
         if firstBootWithoutAgent {
             let wants = root + "/etc/systemd/system/sysinit.target.wants"
