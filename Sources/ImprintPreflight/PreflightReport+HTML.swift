@@ -61,6 +61,7 @@ extension PreflightReport {
             .checked { color: #555; }
             .booted { color: #555; margin-top: .2em; }
             td.boot[data-boot="fail"] { color: #a40000; font-weight: 600; } td.boot[data-boot="pass"] { color: #176b00; }
+            td.boot[data-boot="not booted"] { color: #777; }
             </style>
             </head>
             <body>

@@ -79,11 +79,14 @@ import Testing
     }
 
     /// An image with no kernel in /boot fails the unit --boot names, with what to do, before anything is installed;
-    /// the other unit is not booted.
+    /// the other unit is not booted, and the HTML page's Boot column says so.
     @Test func imageWithoutAKernelIsNamed() throws {
         let room = try PreflightRoom()
         let image = try room.image("lab.img", withPPD: true)
-        let result = room.preflight([image, "--unit", "LAB-02", "--unit", "LAB-01", "--boot", "--agent-binary", "/bin/true", "--json"])
+        let page = room.folder.file("report.html")
+        let result = room.preflight([
+            image, "--unit", "LAB-02", "--unit", "LAB-01", "--boot", "--agent-binary", "/bin/true", "--json", "--html", page,
+        ])
         #expect(result.status == ExitStatus.preflightFailed.rawValue, "\(result.out) \(result.err)")
         let units = try PreflightRoom.units(result)
         let boot = try #require(units["LAB-02"]?["boot"] as? [String: Any], "\(units)")
@@ -94,6 +97,10 @@ import Testing
         #expect(PreflightRoom.failures(units["LAB-02"]).map(\.check) == ["boot"])
         #expect(units["LAB-01"]?["boot"] is NSNull)
         #expect(units["LAB-01"]?["passed"] as? Bool == true)
+        let html = try String(contentsOfFile: page, encoding: .utf8)
+        #expect(html.contains("<th scope=\"col\">Result</th><th scope=\"col\">Boot</th>"))
+        let cells = html.matches(of: #/data-unit="([^"]+)".*?<td class="boot" data-boot="([^"]+)">/#).map { "\($0.1)=\($0.2)" }
+        #expect(cells == ["LAB-02=fail", "LAB-01=not booted"], "\(html)")
     }
 
     /// A boot that ends before the check reports fails the unit with how qemu ended and the console's last lines:
