@@ -101,6 +101,10 @@ import Testing
         #expect(html.contains("<th scope=\"col\">Result</th><th scope=\"col\">Boot</th>"))
         let cells = html.matches(of: #/data-unit="([^"]+)".*?<td class="boot" data-boot="([^"]+)">/#).map { "\($0.1)=\($0.2)" }
         #expect(cells == ["LAB-02=fail", "LAB-01=not booted"], "\(html)")
+
+        let text = room.preflight([image, "--unit", "LAB-02", "--unit", "LAB-01", "--boot", "--agent-binary", "/bin/true"])
+        #expect(text.out.contains("UNIT    RESULT  BOOT  FIRST REASON\nLAB-01  pass    -     ok (netplan generate, cupsd + lpstat)\n"
+            + "LAB-02  FAIL    FAIL  boot: the image has no kernel to boot"), "\(text.out)")
     }
 
     /// A boot that ends before the check reports fails the unit with how qemu ended and the console's last lines:

@@ -34,7 +34,8 @@ struct PreflightCommand: ContextCommand {
             is active and serves the unit's new key, each card has the addresses the record gives it (any IPv4 \
             address with DHCP), and lpstat lists the unit's queues and default. A boot that could not be made \
             (qemu missing, no kernel in the image) or did not finish in --boot-timeout seconds (default 900) fails \
-            the unit with the reason. An image of a whole disk is refused with --boot (exit 65).
+            the unit with the reason. An image of a whole disk is refused with --boot (exit 65) before any unit \
+            is checked.
 
             --reach also asks each driverless (everywhere) queue's printer for its attributes over IPP from this \
             machine, with CUPS's ipptool (get-printer-attributes.test), each URI once; a printer that does not \
@@ -105,8 +106,7 @@ struct PreflightCommand: ContextCommand {
         }
         let path = try image ?? Library.pick(model: Self.commonModel(units), in: library ?? "").path
 
-        // Before the restore: a whole disk's manifest is read from the image's start (an encrypted one's is not,
-        // and is refused once restored).
+        // Before the restore where the manifest reads as inspect reads it; otherwise once restored.
         if boot, let described = try? Restore.describe(path) { try Self.refuseWholeDisk(described.manifest, image: path) }
         let copy = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("imprint-preflight-root-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: copy, withIntermediateDirectories: false)
