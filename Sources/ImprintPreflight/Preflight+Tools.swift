@@ -13,6 +13,8 @@ struct ToolRunner {
     /// The systemd-networkd files of every unit, checked by one networkd run at the end (it takes 2 s).
     /// (`unit` is the index of the unit's result.)
     private var networkdFiles: [(unit: Int, name: String, contents: Data)] = []
+    /// With `--reach`: what each printer's URI answered (nil: it answered).
+    private var reachVerdicts: [String: PreflightFinding?] = [:]
 
     init(scratch: String) { self.scratch = scratch }
 
@@ -186,6 +188,7 @@ struct ToolRunner {
             if let data = try root.readFile("/etc/cups/ppd/" + name) { files["ppd/" + name] = data }
         }
         let imageQueues = Self.queueNames(files["printers.conf"])
+        let expected = Self.expectedQueues(profile, imageQueues: imageQueues)
         for change in plan.changes where change.step == .printers && change.path.hasPrefix("/etc/cups/") {
             let name = String(change.path.dropFirst("/etc/cups/".count))
             switch change.action {
@@ -194,10 +197,7 @@ struct ToolRunner {
             case .symlink: break
             }
         }
-        if profile.printers.isEmpty && imageQueues.names.isEmpty { return }
-        let expected = ScratchCupsd.Queues(
-            names: Set(profile.printers.map(\.name.value)).union(imageQueues.names).sorted(),
-            defaultPrinter: profile.defaultPrinter?.value ?? imageQueues.defaultPrinter)
+        if expected.names.isEmpty { return }
         var hasher = SHA256()
         for (name, data) in files.sorted(by: { $0.key < $1.key }) {
             hasher.update(data: Data(name.utf8))
@@ -238,6 +238,13 @@ struct ToolRunner {
             fix: "check the printers' drivers and the image's /etc/cups")
     }
 
+    /// What lpstat must list for the unit: its queues and the image's own, its default or else the image's.
+    static func expectedQueues(_ profile: UnitProfile, imageQueues: ScratchCupsd.Queues) -> ScratchCupsd.Queues {
+        ScratchCupsd.Queues(
+            names: Set(profile.printers.map(\.name.value)).union(imageQueues.names).sorted(),
+            defaultPrinter: profile.defaultPrinter?.value ?? imageQueues.defaultPrinter)
+    }
+
     /// The queues and default printer a printers.conf defines.
     static func queueNames(_ conf: Data?) -> ScratchCupsd.Queues {
         var names: [String] = []
@@ -250,6 +257,30 @@ struct ToolRunner {
             }
         }
         return ScratchCupsd.Queues(names: names.sorted(), defaultPrinter: defaultPrinter)
+    }
+
+    // MARK: - Reach
+
+    /// With `--reach`: each of the unit's driverless queues' printers asked for its attributes over IPP from this
+    /// machine by CUPS's own client (`ipptool` with its `get-printer-attributes.test`), each URI once per run. A
+    /// `dnssd://` URI names a service only the unit's network resolves, so it is not asked.
+    mutating func checkReach(_ profile: UnitProfile, into result: inout PreflightUnitResult) throws {
+        var asked = false
+        for queue in profile.printers {
+            guard case .everywhere = queue.driver else { continue }
+            let uri = queue.deviceURI.value
+            guard Preflight.everywhereURIProblem(uri) == nil, !uri.lowercased().hasPrefix("dnssd:") else { continue }
+            if reachVerdicts[uri] == nil {
+                let outcome = try run("/usr/bin/ipptool", ["-T", "10", uri, "get-printer-attributes.test"])
+                reachVerdicts[uri] = outcome.status == 0 ? .some(nil) : PreflightFinding(
+                    "printer-reach", "printer \(queue.name.value) at \(uri) does not answer IPP from here: "
+                        + (outcome.error + outcome.output).split(separator: "\n").suffix(2).joined(separator: "; "),
+                    fix: "switch the printer on and check its address, or run preflight from a machine on the printers' network")
+            }
+            if let finding = reachVerdicts[uri] ?? nil { result.failures.append(finding) }
+            asked = true
+        }
+        if asked && !result.failures.contains(where: { $0.check == "printer-reach" }) { result.checkedBy.append("ipptool") }
     }
 
     // MARK: - sshd
@@ -326,7 +357,7 @@ struct MissingTool: Error, CustomStringConvertible {
     var package: String {
         let packages = [
             "netplan": "netplan.io", "nmcli": "network-manager", "ifquery": "ifupdown", "unshare": "util-linux",
-            "cupsd": "cups-daemon", "lpstat": "cups-client", "sshd": "openssh-server", "systemd-networkd": "systemd",
+            "cupsd": "cups-daemon", "lpstat": "cups-client", "ipptool": "cups-ipp-utils", "sshd": "openssh-server", "systemd-networkd": "systemd",
         ]
         return packages[(path as NSString).lastPathComponent] ?? (path as NSString).lastPathComponent
     }

@@ -6,7 +6,7 @@ import ImprintImage
 /// One thing preflight found wrong: which check, what is wrong, and what to change.
 public struct PreflightFinding: Codable, Equatable, Sendable {
     /// The check that failed: `record`, `model`, `hostname`, `address`, `macs`, `printer-driver`,
-    /// `printer-uri`, `plan`, `network`, `printers`, `sshd`, `agent`, `tool`.
+    /// `printer-uri`, `printer-reach`, `plan`, `network`, `printers`, `sshd`, `agent`, `tool`, `boot`.
     public var check: String
     public var message: String
     public var fix: String
@@ -26,6 +26,8 @@ public struct PreflightUnitResult: Codable, Equatable, Sendable {
     public var failures: [PreflightFinding]
     /// The real tools that accepted what this unit would get (`netplan generate`, `cupsd + lpstat`...).
     public var checkedBy: [String]
+    /// What its boot showed, for the unit `--boot` booted; nil for the others.
+    public var boot: PreflightBootResult?
 
     public var passed: Bool { failures.isEmpty }
 }
@@ -62,12 +64,17 @@ public struct PreflightRequest: Sendable {
     public var addressOwners: [String: [String]]
     public var agentVersion: String
     public var time: Date
+    /// The unit to boot after the checks, and the agent to give it; nil boots none.
+    public var boot: PreflightBootRequest?
+    /// Whether every driverless queue's printer is asked over IPP from here (`--reach`).
+    public var reach = false
 
     public init(
         root: TargetRoot, imageName: String, manifest: ImageManifest, group: String, units: [UnitProfile],
         groupUnits: [UnitProfile], unreadable: [String: String] = [:], addressOwners: [String: [String]], agentVersion: String,
-        time: Date
+        time: Date, boot: PreflightBootRequest? = nil
     ) {
+        self.boot = boot
         self.unreadable = unreadable
         self.root = root
         self.imageName = imageName
@@ -131,9 +138,11 @@ public enum Preflight {
                 // unit's network is still checked.
                 let lacksPPD = result.failures.contains { $0.check == "printer-driver" }
                 let plan = try planUnit(profile, request: request, steps: lacksPPD ? plannedSteps.subtracting([.printers]) : plannedSteps)
+                result.failures += imageAddressFindings(plan, profile: profile, request: request)
                 try tools.checkHostname(plan, profile: profile, root: request.root, unit: results.count, into: &result)
                 try tools.checkNetwork(plan, profile: profile, root: request.root, unit: results.count, into: &result)
                 if !lacksPPD { try tools.checkPrinters(plan, profile: profile, root: request.root, into: &result) }
+                if request.reach { try tools.checkReach(profile, into: &result) }
             } catch {
                 result.failures.append(finding(for: error, check: "plan"))
             }
@@ -147,6 +156,16 @@ public enum Preflight {
         }
         results.sort { $0.unit.lowercased() < $1.unit.lowercased() }
         for index in results.indices { results[index].failures += imageFailures }
+        // Last: the boot writes into the copy (the agent, the check service) that every check above read.
+        if let boot = request.boot, let index = results.firstIndex(where: { $0.unit.lowercased() == boot.unit.lowercased() }) {
+            progress("\(results[index].unit): boot")
+            let booted = request.units.first { $0.hostname.value.lowercased() == boot.unit.lowercased() }.map {
+                bootUnit($0, request: request, boot: boot, scratch: scratch)
+            } ?? PreflightBootResult(seconds: 0, checked: [], failures: [PreflightFinding(
+                "boot", "the unit was not booted: its record cannot be read", fix: "correct the record first")])
+            results[index].boot = booted
+            results[index].failures += booted.failures
+        }
         return PreflightReport(
             image: request.imageName, models: request.manifest.models, group: request.group, imageFailures: imageFailures,
             imageCheckedBy: imageCheckedBy, units: results)

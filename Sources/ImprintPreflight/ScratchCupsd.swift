@@ -15,6 +15,20 @@ public final class ScratchCupsd: @unchecked Sendable {
             self.names = names
             self.defaultPrinter = defaultPrinter
         }
+
+        /// The queues (sorted) and default printer in what `lpstat -p -d` printed.
+        public init(lpstat listed: String) {
+            var names: [String] = []
+            var defaultPrinter: String?
+            for line in listed.split(separator: "\n") {
+                let words = line.split(separator: " ")
+                if words.first == "printer", words.count > 1 { names.append(String(words[1])) }
+                if line.hasPrefix("system default destination: ") {
+                    defaultPrinter = String(line.dropFirst("system default destination: ".count))
+                }
+            }
+            self.init(names: names.sorted(), defaultPrinter: defaultPrinter)
+        }
     }
 
     /// The temporary folder holding the ServerRoot and everything cupsd writes; removed when the value is released.
@@ -126,17 +140,7 @@ public final class ScratchCupsd: @unchecked Sendable {
 
     /// The queues and default printer as `lpstat -h SERVER -p -d` lists them.
     public func queues() throws -> Queues {
-        let listed = try lpstat(["-p", "-d"]).outputText
-        var names: [String] = []
-        var defaultPrinter: String?
-        for line in listed.split(separator: "\n") {
-            let words = line.split(separator: " ")
-            if words.first == "printer", words.count > 1 { names.append(String(words[1])) }
-            if line.hasPrefix("system default destination: ") {
-                defaultPrinter = String(line.dropFirst("system default destination: ".count))
-            }
-        }
-        return Queues(names: names.sorted(), defaultPrinter: defaultPrinter)
+        Queues(lpstat: try lpstat(["-p", "-d"]).outputText)
     }
 
     /// Runs lpstat against this cupsd, with a HOME of its own so no user's lpoptions count.

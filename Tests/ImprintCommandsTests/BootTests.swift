@@ -24,17 +24,8 @@ import Testing
         let root = try folder.copyDebianRoot()
         let install = try runProcess(try staticImprintBinary(), ["install", "--root", root, "--inventory", folder.file("inventory.db"), "--model", "OptiPlex 7090"])
         #expect(install.status == 0, "\(install.error)")
-        let units = root + "/etc/systemd/system"
-        try Self.checkService.write(toFile: units + "/imprint-boot-check.service", atomically: true, encoding: .utf8)
-        try FileManager.default.createDirectory(atPath: units + "/multi-user.target.wants", withIntermediateDirectories: true)
-        try FileManager.default.createSymbolicLink(
-            atPath: units + "/multi-user.target.wants/imprint-boot-check.service", withDestinationPath: "/etc/systemd/system/imprint-boot-check.service")
-
-        // The serial console is the test's only view: no login prompt on it, whose vhangup would cut off the report.
-        try FileManager.default.createSymbolicLink(atPath: units + "/serial-getty@ttyS0.service", withDestinationPath: "/dev/null")
-        // This root enables both NetworkManager (which the agent configures) and systemd-networkd; networkd's
-        // wait-online would hold network-online.target (and the printers service) two minutes for cards it does not manage.
-        try FileManager.default.createSymbolicLink(atPath: units + "/systemd-networkd-wait-online.service", withDestinationPath: "/dev/null")
+        // The check service on the serial console, set up as preflight --boot sets up its own.
+        try addBootCheck(Self.checkService, toRoot: root)
 
         let disk = folder.file("disk.img")
         let mkfs = try runProcess("/sbin/mkfs.ext4", ["-q", "-F", "-d", root, disk, "3G"])

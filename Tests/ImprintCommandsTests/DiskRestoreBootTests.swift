@@ -20,10 +20,7 @@ import Testing
         """)
 
     /// The unit RM204-07's DMI identity, as BootTests gives it.
-    static let smbios = [
-        "type=1,manufacturer=Dell Inc.,product=OptiPlex 7090,serial=7XK07QF9,uuid=4c4c4544-0007-4b10-805b-b7c04f513f34",
-        "type=3,asset=SCH-4007",
-    ]
+    static let smbios = demoUnitSMBIOS
 
     /// The demo inventory, and a copy of the cached master disk `variant` captured with --generalize.
     func capturedMaster(_ variant: MasterDisk, in folder: TemporaryDirectory) throws -> (master: String, image: String, environment: [String: String]) {
@@ -36,18 +33,6 @@ import Testing
                                      environment: environment)
         #expect(capture.status == 0, "\(capture.error)")
         return (master, image, environment)
-    }
-
-    /// Adds the check service to the root file system (`partition`) of a restored disk, and keeps the serial console
-    /// free of a login prompt.
-    func addCheck(_ service: String, to disk: String, root partition: DiskPartition) throws {
-        let units = "/etc/systemd/system"
-        try writeExt4(disk, partition, files: ["\(units)/imprint-boot-check.service": service], symlinks: [
-            "\(units)/multi-user.target.wants/imprint-boot-check.service": "\(units)/imprint-boot-check.service",
-            "\(units)/serial-getty@ttyS0.service": "/dev/null",
-            // wait-online would hold network-online.target two minutes for cards it does not manage.
-            "\(units)/systemd-networkd-wait-online.service": "/dev/null",
-        ])
     }
 
     /// What a technician's live system does, run at boot on a copy of the master disk: restores the image from the
@@ -76,7 +61,7 @@ import Testing
         #expect(made.status == 0, "\(made.error)")
         let unit = folder.file("unit.img")
         #expect(try runProcess("/usr/bin/truncate", ["-s", "4G", unit]).status == 0)
-        try addCheck(Self.liveRestoreService, to: live, root: try diskPartitions(live)[1])
+        try addBootCheck(Self.liveRestoreService, toDisk: live, root: try diskPartitions(live)[1])
 
         let restoring = try bootUEFI(
             disk: live, in: folder, name: "live", smbios: Self.smbios, timeout: 1500, moreDisks: [unit, mediaDisk])
@@ -91,8 +76,8 @@ import Testing
         #expect(console.contains("CHECK efi BootOrder: \(entry.1)"), "\(console.suffix(5000))")
 
         let rootUUID = try #require(try partitionProbe(unit, try diskPartitions(unit)[1])["UUID"])
-        try addCheck(Self.checkService.replacingOccurrences(
-            of: "echo \"CHECK done\"", with: "efibootmgr | sed \"s/^/CHECK efi /\"; echo \"CHECK done\""), to: unit, root: try diskPartitions(unit)[1])
+        try addBootCheck(Self.checkService.replacingOccurrences(
+            of: "echo \"CHECK done\"", with: "efibootmgr | sed \"s/^/CHECK efi /\"; echo \"CHECK done\""), toDisk: unit, root: try diskPartitions(unit)[1])
         let booted = try bootUEFI(disk: unit, in: folder, name: "unit", smbios: Self.smbios, timeout: 600, variables: folder.file("live.vars"))
         #expect(booted.status == 0, "qemu: \(booted.error)\n\(booted.console.suffix(3000))")
         #expect(booted.console.contains("CHECK root=\(rootUUID)"), "\(booted.console.suffix(3000))")
@@ -127,7 +112,7 @@ import Testing
             let root = try partitionProbe(disk, laid[1])
             let rootUUID = try #require(root["UUID"]), espUUID = try #require(esp["UUID"])
             #expect(masterIDs.isDisjoint(with: [rootUUID, espUUID]))
-            try addCheck(Self.checkService, to: disk, root: laid[1])
+            try addBootCheck(Self.checkService, toDisk: disk, root: laid[1])
 
             let first = try bootUEFI(disk: disk, in: folder, name: "\(name)-first", smbios: Self.smbios, timeout: 600)
             let console = first.console
@@ -175,7 +160,7 @@ import Testing
                 + "echo \"CHECK notes=$(cat /home/pupil/notes.txt)\"; "
                 + "unmkinitramfs /boot/initrd.img-$(uname -r) /tmp/initrd >/dev/null 2>&1; "
                 + "echo \"CHECK initrd-$(cat /tmp/initrd/main/conf/conf.d/resume /tmp/initrd/conf/conf.d/resume 2>/dev/null)\"; echo \"CHECK esp=")
-        try addCheck(check, to: disk, root: laid[1])
+        try addBootCheck(check, toDisk: disk, root: laid[1])
         let boot = try bootUEFI(disk: disk, in: folder, secureBoot: true, smbios: Self.smbios, timeout: 600)
         let console = boot.console
         #expect(boot.status == 0, "qemu: \(boot.error)\n\(console.suffix(3000))")

@@ -37,10 +37,11 @@ struct PreflightRoom {
     ///   - nsswitch: the image's /etc/nsswitch.conf, with this machine's getent and the C library it needs.
     ///   - withHosts: whether the image has an /etc/hosts (a debootstrap has none).
     ///   - netplan: the image's own /etc/netplan/01-netcfg.yaml.
+    ///   - kernel: the Debian root's kernel in /boot, beside a file named as its initramfs that is not one.
     func image(
         _ name: String, withPPD: Bool, sshdConfig: String = "PermitRootLogin no\nPasswordAuthentication no\n",
         firstBootWithoutAgent: Bool = false, nsswitch: String? = nil, withHosts: Bool = true,
-        netplan: String = "network:\n  version: 2\n  renderer: networkd\n"
+        netplan: String = "network:\n  version: 2\n  renderer: networkd\n", kernel: Bool = false
     ) throws -> String {
         let root = folder.file("master-\(name)")
         for (path, text) in [
@@ -66,6 +67,14 @@ struct PreflightRoom {
                 try FileManager.default.createDirectory(atPath: root + (file as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
                 #expect(try runProcess("/bin/cp", ["-L", file, root + file]).status == 0)
             }
+        }
+        if kernel {
+            let boot = try debianRoot() + "/boot"
+            let version = try #require(try FileManager.default.contentsOfDirectory(atPath: boot).first { $0.hasPrefix("vmlinuz-") })
+                .dropFirst("vmlinuz-".count)
+            try FileManager.default.createDirectory(atPath: root + "/boot", withIntermediateDirectories: true)
+            #expect(try runProcess("/bin/cp", [boot + "/vmlinuz-" + version, root + "/boot/"]).status == 0)
+            try "not an initramfs\n".write(toFile: root + "/boot/initrd.img-" + version, atomically: true, encoding: .utf8)
         }
         if firstBootWithoutAgent {
             let wants = root + "/etc/systemd/system/sysinit.target.wants"
@@ -180,6 +189,59 @@ struct PreflightRoom {
             #expect(first?.check == "network", "\(name): \(String(describing: first))")
             #expect(first?.message.contains("nosuchrenderer") == true, "\(String(describing: first))")
         }
+    }
+
+    /// The master's own static configuration left in the image (a netplan bridge, which binds no card, so the agent
+    /// keeps it) holds LAB-02's address: LAB-02 is named for its own address and LAB-01 with LAB-02's name, each
+    /// with the file and what to fix; the bridge's DNS server is no address a unit claims.
+    @Test func imageKeepsAUnitsAddress() throws {
+        let room = try PreflightRoom()
+        let image = try room.image(
+            "lab.img", withPPD: true,
+            netplan: "network:\n  version: 2\n  renderer: networkd\n  bridges:\n    br0:\n      addresses:\n        - 10.20.9.102/24\n"
+                + "      nameservers:\n        addresses: [10.20.9.101]\n")
+        let result = room.preflight([image, "--unit", "LAB-01", "--unit", "LAB-02", "--json"])
+        #expect(result.status == ExitStatus.preflightFailed.rawValue, "\(result.out) \(result.err)")
+        let units = try PreflightRoom.units(result)
+        let first = PreflightRoom.failures(units["LAB-01"]).first
+        #expect(first?.check == "address", "\(String(describing: first))")
+        #expect(first?.message == "the image's /etc/netplan/01-netcfg.yaml configures 10.20.9.102, the address of LAB-02, and the unit keeps "
+            + "that file: every unit of the image would claim it", "\(String(describing: first))")
+        #expect(first?.fix.contains("remove the static address from /etc/netplan/01-netcfg.yaml on the master") == true)
+        let second = PreflightRoom.failures(units["LAB-02"]).first
+        #expect(second?.message.contains("configures 10.20.9.102, the unit's own address") == true, "\(String(describing: second))")
+    }
+
+    /// `--reach` asks the group's driverless printer for its attributes over IPP with ipptool: CUPS's own
+    /// ippeveprinter on loopback answers, and the unit passes, checked by ipptool; with the queue pointed at a
+    /// loopback port where nothing listens, every unit with it is named with the printer, its URI and what to do.
+    /// Without `--reach` no printer is asked.
+    @Test func reachAsksEachDriverlessPrinterOverIPP() throws {
+        let room = try PreflightRoom()
+        let image = try room.image("lab.img", withPPD: true)
+        let printer = try AnsweringPrinter()
+        defer { printer.stop() }
+        func point(at uri: String) {
+            let done = imprint(["inventory", "printer", "set", "lab-color", "--uri", uri], in: room.folder)
+            #expect(done.status == 0, "\(done.err)")
+        }
+        point(at: printer.uri)
+        let passing = room.preflight([image, "--unit", "LAB-01", "--reach", "--json"])
+        #expect(passing.status == 0, "\(passing.out) \(passing.err)")
+        #expect(try PreflightRoom.units(passing)["LAB-01"]?["checkedBy"] as? [String] == ["netplan generate", "cupsd + lpstat", "ipptool"])
+
+        point(at: "ipp://127.0.0.1:1/ipp/print")
+        let failing = room.preflight([image, "--unit", "LAB-01", "--unit", "LAB-02", "--reach", "--json"])
+        #expect(failing.status == ExitStatus.preflightFailed.rawValue, "\(failing.out) \(failing.err)")
+        let units = try PreflightRoom.units(failing)
+        for name in ["LAB-01", "LAB-02"] {
+            let first = PreflightRoom.failures(units[name]).first
+            #expect(first?.check == "printer-reach", "\(name): \(String(describing: first))")
+            #expect(first?.message.hasPrefix("printer lab-color at ipp://127.0.0.1:1/ipp/print does not answer IPP from here: ") == true)
+            #expect(first?.fix.contains("switch the printer on") == true)
+        }
+        let unasked = room.preflight([image, "--unit", "LAB-01", "--json"])
+        #expect(unasked.status == 0, "\(unasked.out) \(unasked.err)")
     }
 
     /// With the stack forced to NetworkManager, ifupdown or systemd-networkd, each planned unit's files are read by

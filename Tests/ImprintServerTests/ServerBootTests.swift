@@ -33,14 +33,7 @@ import Testing
             "install", "--root", root, "--inventory", inventory, "--unit", "RM204-07", "--server", "http://10.20.4.1:\(server.port)",
         ])
         try #require(install.status == 0, "\(install.error)")
-        let units = root + "/etc/systemd/system"
-        try Self.checkService.write(toFile: units + "/imprint-boot-check.service", atomically: true, encoding: .utf8)
-        try FileManager.default.createSymbolicLink(
-            atPath: units + "/multi-user.target.wants/imprint-boot-check.service", withDestinationPath: "/etc/systemd/system/imprint-boot-check.service")
-        try FileManager.default.createSymbolicLink(atPath: units + "/serial-getty@ttyS0.service", withDestinationPath: "/dev/null")
-        // This root enables both NetworkManager (which the agent configures) and systemd-networkd; networkd's
-        // wait-online would hold network-online.target two minutes for cards it does not manage.
-        try FileManager.default.createSymbolicLink(atPath: units + "/systemd-networkd-wait-online.service", withDestinationPath: "/dev/null")
+        try addBootCheck(Self.checkService, toRoot: root)
         let disk = folder.file("disk.img")
         let mkfs = try runProcess("/sbin/mkfs.ext4", ["-q", "-F", "-d", root, disk, "3G"])
         try #require(mkfs.status == 0, "\(mkfs.error)")

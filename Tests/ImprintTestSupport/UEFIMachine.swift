@@ -1,4 +1,5 @@
 import Foundation
+import ImprintPreflight
 
 /// A bootable UEFI master disk of the Debian root (`.ci/debian-disk`, cached outside the repository; the first call
 /// builds it, which takes a minute or two after the root). Read it, never write or boot it: copy it with
@@ -161,55 +162,47 @@ public func bootUEFI(
     return UEFIBoot(console: text, status: qemu.status, error: qemu.error, seconds: Date().timeIntervalSince(started))
 }
 
-/// The demo unit RM204-07's firmware identifiers, as qemu's `-smbios` gives them to a guest.
+/// The demo unit RM204-07's firmware identifiers, as qemu's `-smbios` values give them to a guest.
 public let demoUnitSMBIOS = [
-    "-smbios", "type=1,manufacturer=Dell Inc.,product=OptiPlex 7090,serial=7XK07QF9,uuid=4c4c4544-0007-4b10-805b-b7c04f513f34",
-    "-smbios", "type=3,asset=SCH-4007",
+    "type=1,manufacturer=Dell Inc.,product=OptiPlex 7090,serial=7XK07QF9,uuid=4c4c4544-0007-4b10-805b-b7c04f513f34",
+    "type=3,asset=SCH-4007",
 ]
 
-/// Boots `disk` (an ext4 file system made from `root`, the whole disk) with qemu under software emulation, on the
-/// root's own kernel and initramfs, as the demo unit RM204-07 (its DMI identifiers and MAC), until it powers off;
-/// the serial console goes to `console`, which it returns.
+/// Boots `disk` (an ext4 file system made from `root`, the whole disk) as preflight --boot does
+/// (`DirectKernelBoot`), on the root's own kernel and initramfs, as the demo unit RM204-07 (its DMI identifiers and
+/// MAC), until it powers off; the serial console goes to `console`, which it returns.
 /// - Parameters:
 ///   - network: qemu's `-nic` value; the default is a user-mode network with the unit's MAC.
 public func bootDirectKernel(
     root: String, disk: String, console: String, network: String = "user,model=virtio-net-pci,mac=3c:52:82:20:04:07"
 ) throws -> (status: Int32, error: String, console: String) {
-    let boot = try FileManager.default.contentsOfDirectory(atPath: root + "/boot")
-    guard let kernel = boot.first(where: { $0.hasPrefix("vmlinuz-") }), let initrd = boot.first(where: { $0.hasPrefix("initrd.img-") }) else {
+    guard let found = DirectKernelBoot.kernel(inRoot: root) else {
         throw TestSupportError("\(root)/boot has no vmlinuz-* and initrd.img-*")
     }
-    let qemu = try runProcess("/usr/bin/timeout", [
-        "-s", "KILL", "900", "qemu-system-x86_64", "-machine", "q35", "-m", "1024", "-smp", "2", "-nographic", "-no-reboot",
-        "-kernel", root + "/boot/" + kernel, "-initrd", root + "/boot/" + initrd,
-        "-append", "root=/dev/vda rw console=ttyS0 panic=-1",
-        "-drive", "file=\(disk),if=virtio,format=raw",
-        "-nic", network,
-    ] + demoUnitSMBIOS + ["-serial", "file:\(console)", "-display", "none", "-monitor", "none"])
-    let text = (try? Data(contentsOf: URL(fileURLWithPath: console))).map { String(decoding: $0, as: UTF8.self) } ?? ""
-    return (qemu.status, qemu.error, text)
+    let booted = try DirectKernelBoot(
+        kernel: root + found.kernel, initrd: root + found.initrd, disk: disk, console: console, nics: [network], smbios: demoUnitSMBIOS,
+        timeout: .seconds(900)
+    ).run()
+    return (booted.status ?? 9, booted.timedOut ? "killed after 900 s" : booted.error, booted.console)
 }
 
-/// A oneshot systemd service a test adds to a guest: runs `script` (shell, given to `sh -c` in single quotes) once
-/// the units in `after` are done, with its output on the first serial port, then powers the machine off whatever
-/// happened, so a hung check fails the test instead of holding it.
+/// A oneshot systemd service a test adds to a guest (`BootCheckService`): runs `script` (shell, given to `sh -c` in
+/// single quotes) once the units in `after` are done, with its output on the first serial port, then powers the
+/// machine off whatever happened, so a hung check fails the test instead of holding it.
 public func serialCheckService(_ description: String, after: String, timeoutSeconds: Int = 240, script: String) -> String {
-    """
-    [Unit]
-    Description=\(description)
-    After=\(after)
+    BootCheckService(description, after: after, timeoutSeconds: timeoutSeconds, script: script).unitFile
+}
 
-    [Service]
-    Type=oneshot
-    StandardOutput=tty
-    StandardError=tty
-    TTYPath=/dev/ttyS0
-    ExecStart=/bin/sh -c '\(script)'
-    TimeoutStartSec=\(timeoutSeconds)
-    ExecStopPost=/bin/systemctl poweroff --no-block
+/// Adds the check service `unitFile` to the root folder `root` as preflight --boot adds its own
+/// (`BootCheckService.enable(inFolder:)`): enabled, the serial console free of a login prompt, networkd's
+/// wait-online masked.
+public func addBootCheck(_ unitFile: String, toRoot root: String) throws {
+    try BootCheckService(unitFile: unitFile).enable(inFolder: root)
+}
 
-    [Install]
-    WantedBy=multi-user.target
-
-    """
+/// Adds the check service `unitFile` to the ext4 root file system (`partition`) of `disk`, with debugfs: the same
+/// files and links as `addBootCheck(_:toRoot:)`.
+/// - Important: writes into `disk`: only ever a test's own copy.
+public func addBootCheck(_ unitFile: String, toDisk disk: String, root partition: DiskPartition) throws {
+    try writeExt4(disk, partition, files: BootCheckService(unitFile: unitFile).files, symlinks: BootCheckService.links)
 }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import ImprintAgent
 import ImprintCore
 import ImprintImage
 import ImprintInventory
@@ -24,7 +25,24 @@ struct PreflightCommand: ContextCommand {
             and, once for the image, 'sshd -t' with the image's /etc/ssh and a unit's new host keys, and the agent \
             and its libraries when the image personalizes itself at first boot.
 
-            Prints one row per unit with its first reason, and a summary; --json the whole report; --html FILE a \
+            --boot then boots one unit (the first --unit, or the group's first unit) from the image: the agent is \
+            installed into the restored copy as 'imprint install' does, with that unit's record (--agent-binary, \
+            by default the agent the image carries, or this imprint when it carries none), a check service is \
+            added, the copy becomes an ext4 disk ('mkfs.ext4 -d'), and qemu boots it under software emulation on \
+            the image's own kernel and initramfs from /boot, with the unit's model, serial, UUID and asset tag as \
+            SMBIOS identifiers and a card with each of its MACs. On the serial console: the agent ran once, sshd \
+            is active and serves the unit's new key, each card has the addresses the record gives it (any IPv4 \
+            address with DHCP), and lpstat lists the unit's queues and default. A boot that could not be made \
+            (qemu missing, no kernel in the image) or did not finish in --boot-timeout seconds (default 900) fails \
+            the unit with the reason. An image of a whole disk is refused with --boot (exit 65) before any unit \
+            is checked.
+
+            --reach also asks each driverless (everywhere) queue's printer for its attributes over IPP from this \
+            machine, with CUPS's ipptool (get-printer-attributes.test), each URI once; a printer that does not \
+            answer fails every unit with that queue (a dnssd:// URI is not asked: only the unit's network resolves \
+            it).
+
+            Prints one row per unit with its first reason, and a summary (with --boot, a BOOT column); --json the whole report; --html FILE a \
             page with the failures first, each with what to fix. Nothing is written to the inventory or the image. \
             Needs root (the hostname, network and sshd checks run in private mount namespaces).
 
@@ -39,6 +57,16 @@ struct PreflightCommand: ContextCommand {
     @Option(help: ArgumentHelp("Also write the report as a self-contained HTML page to this file (atomically).", valueName: "file"))
     var html: String?
     @Option(help: "Threads that decompress (default: one per core).") var threads: Int?
+    @Flag(help: "Also boot one unit (the first --unit, or the group's first) from the image in qemu and check it from its console.")
+    var boot = false
+    @Option(name: .customLong("boot-timeout"), help: ArgumentHelp(
+        "With --boot: seconds the boot may take until the check has reported (default 900).", valueName: "seconds"))
+    var bootTimeout: Int?
+    @Flag(help: "Also ask every driverless queue's printer for its attributes over IPP from this machine (ipptool).")
+    var reach = false
+    @Option(name: .customLong("agent-binary"), help: ArgumentHelp(
+        "With --boot: the agent to install (default: the image's own, or this imprint).", valueName: "path"))
+    var agentBinary: String?
     @OptionGroup var passphrase: PassphraseOptions
     @Flag(help: "Print the report as JSON.") var json = false
     var reportsJSON: Bool { json }
@@ -48,6 +76,10 @@ struct PreflightCommand: ContextCommand {
         if (image == nil) == (library == nil) { throw ValidationError("give an image or '--library DIR', one of them") }
         if image == "-" { throw ValidationError("preflight reads the image from a file, not standard input") }
         if let threads, threads < 1 { throw ValidationError("'--threads' must be 1 or more") }
+        if !boot && (bootTimeout != nil || agentBinary != nil) {
+            throw ValidationError("'\(bootTimeout != nil ? "--boot-timeout" : "--agent-binary")' goes with '--boot'")
+        }
+        if let bootTimeout, bootTimeout < 1 { throw ValidationError("'--boot-timeout' must be 1 or more seconds, not \(bootTimeout)") }
     }
 
     func run(_ context: CommandContext) throws {
@@ -74,6 +106,8 @@ struct PreflightCommand: ContextCommand {
         }
         let path = try image ?? Library.pick(model: Self.commonModel(units), in: library ?? "").path
 
+        // Before the restore where the manifest reads as inspect reads it; otherwise once restored.
+        if boot, let described = try? Restore.describe(path) { try Self.refuseWholeDisk(described.manifest, image: path) }
         let copy = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("imprint-preflight-root-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: copy, withIntermediateDirectories: false)
         defer { try? FileManager.default.removeItem(atPath: copy) }
@@ -85,9 +119,25 @@ struct PreflightCommand: ContextCommand {
         bar?.finish()
         bar?.stop()
 
-        let request = PreflightRequest(
-            root: try TargetRoot(copy), imageName: (path as NSString).lastPathComponent, manifest: restored.manifest, group: group,
+        let imageName = (path as NSString).lastPathComponent
+        if boot { try Self.refuseWholeDisk(restored.manifest, image: path) }
+        let root = try TargetRoot(copy)
+        var request = PreflightRequest(
+            root: root, imageName: imageName, manifest: restored.manifest, group: group,
             units: units, groupUnits: groupUnits, unreadable: unreadable, addressOwners: owners, agentVersion: imprintVersion, time: context.clock())
+        request.reach = reach
+        // The unit named first, or the group's first by name (the report's first row).
+        if boot, let booted = unit.first ?? stored.map(\.hostname).min(by: { $0.lowercased() < $1.lowercased() }) {
+            // The agent the image carries is the one its units will run; without one, the one given or this imprint.
+            let carried = agentBinary == nil && root.exists(Installer.binaryPath) ? try root.resolve(Installer.binaryPath) : nil
+            request.boot = PreflightBootRequest(
+                unit: booted,
+                agentSource: agentBinary ?? (carried != nil ? "the image's own \(Installer.binaryPath)" : "this imprint"),
+                install: InstallRequest(
+                    binary: try InstallCommand.load(agentBinary ?? carried),
+                    inventory: try inventory.snapshot(.units([booted])).data),
+                timeout: .seconds(bootTimeout ?? 900))
+        }
         let report = try Preflight.run(request)
         if let html {
             try TargetRoot("/").write(URL(fileURLWithPath: html).path, Data(report.html().utf8), metadata: FileMetadata(mode: 0o644))
@@ -100,6 +150,17 @@ struct PreflightCommand: ContextCommand {
         if report.failed > 0 || report.units.isEmpty { throw ExitCode(ExitStatus.preflightFailed.rawValue) }
     }
 
+    /// `--boot` refuses an image of a whole disk: it boots folder images only.
+    static func refuseWholeDisk(_ manifest: ImageManifest, image: String) throws {
+        guard manifest.disk != nil else { return }
+        let name = (image as NSString).lastPathComponent
+        throw CommandFailure(
+            status: .invalidInput,
+            message: "\(name) holds a whole disk, which preflight does not boot yet; run preflight without --boot, "
+                + "then restore it onto a disk file ('imprint restore \(name) --disk FILE --facts FACTS --install-agent') "
+                + "and boot that file with OVMF firmware")
+    }
+
     /// The model most of the units have, to pick the library's image by.
     static func commonModel(_ units: [UnitProfile]) -> String? {
         let counts = Dictionary(units.compactMap(\.model).map { ($0, 1) }, uniquingKeysWith: +)
@@ -108,10 +169,15 @@ struct PreflightCommand: ContextCommand {
 
     static func text(_ report: PreflightReport) -> String {
         let width = max(4, report.units.map(\.unit.count).max() ?? 0)
-        var lines = ["UNIT".padding(toLength: width, withPad: " ", startingAt: 0) + "  RESULT  FIRST REASON"]
+        // The BOOT column only when a unit was booted: pass, FAIL, or - for the units not booted.
+        let booted = report.units.contains { $0.boot != nil }
+        var lines = ["UNIT".padding(toLength: width, withPad: " ", startingAt: 0) + "  RESULT  " + (booted ? "BOOT  " : "") + "FIRST REASON"]
         for unit in report.units {
-            let reason = unit.failures.first.map { "\($0.check): \($0.message)" } ?? "ok (\(unit.checkedBy.joined(separator: ", ")))"
-            lines.append(unit.unit.padding(toLength: width, withPad: " ", startingAt: 0) + "  " + (unit.passed ? "pass  " : "FAIL  ") + "  " + reason)
+            let reason = unit.failures.first.map { "\($0.check): \($0.message)" }
+                ?? "ok (\((unit.checkedBy + (unit.boot?.checked ?? [])).joined(separator: ", ")))"
+            let bootColumn = !booted ? "" : unit.boot.map { $0.passed ? "pass  " : "FAIL  " } ?? "-     "
+            lines.append(
+                unit.unit.padding(toLength: width, withPad: " ", startingAt: 0) + "  " + (unit.passed ? "pass  " : "FAIL  ") + "  " + bootColumn + reason)
         }
         lines.append("")
         let models = report.models.isEmpty ? "no model" : report.models.joined(separator: ", ")
@@ -133,6 +199,7 @@ struct PreflightView: Encodable {
         var passed: Bool
         var failures: [PreflightFinding]
         var checkedBy: [String]
+        @Nullable var boot: PreflightBootResult?
     }
 
     var image: String
@@ -152,6 +219,8 @@ struct PreflightView: Encodable {
         failed = report.failed
         imageFailures = report.imageFailures
         imageCheckedBy = report.imageCheckedBy
-        units = report.units.map { Unit(unit: $0.unit, model: $0.model, passed: $0.passed, failures: $0.failures, checkedBy: $0.checkedBy) }
+        units = report.units.map {
+            Unit(unit: $0.unit, model: $0.model, passed: $0.passed, failures: $0.failures, checkedBy: $0.checkedBy, boot: $0.boot)
+        }
     }
 }

@@ -76,7 +76,8 @@ public enum ExitStatus: Int32, CaseIterable, Sendable {
           0   success (for run: applied, or nothing to do)
           1   failed (database, file or system error; a failed run is rolled back)
           2   run --detailed-exitcodes: changes were applied
-          3   preflight: a unit fails a check (or the group has no unit)
+          3   preflight: a unit fails a check (or the group has no unit; with --boot, the boot
+              failed or could not be made)
           10  no unit matches the facts
           11  the facts match more than one unit (conflict)
           12  the facts hold only placeholder identifiers
@@ -87,7 +88,8 @@ public enum ExitStatus: Int32, CaseIterable, Sendable {
           30  restore --server: the server gave this unit nothing to do (nothing was written)
           31  restore --server: the server asks the admin to approve this unit first (nothing was written)
           64  bad command line
-          65  invalid input (a value, CSV row, facts file or disk layout was refused; nothing was written)
+          65  invalid input (a value, CSV row, facts file or disk layout was refused, or preflight --boot
+              was given a whole-disk image; nothing was written)
           66  the inventory or an input file does not exist
           69  the deployment server cannot be reached, or libcurl is missing
           75  another run holds the root's lock, or a disk to capture is mounted writable
