@@ -273,6 +273,11 @@ public enum Agent {
             plan.commands += result.commands
             plan.notes += result.notes
         }
+        if steps.contains(.files) {
+            let result = try FilesStep.plan(profile, root: root, taken: Set(plan.changes.map(\.path)))
+            plan.changes += result.changes
+            plan.notes += result.notes
+        }
     }
 
     /// The note of a run that kept the unit's machine-id or host keys, or nil when it kept neither.

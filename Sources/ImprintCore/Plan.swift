@@ -7,6 +7,7 @@ public enum AgentStep: String, CaseIterable, Codable, Sendable, Comparable {
     case hostKeys = "host-keys"
     case network
     case printers
+    case files
     case identity
 
     public init(_ text: String) throws(CoreError) {
@@ -42,6 +43,9 @@ public struct FileChange: Codable, Equatable, Sendable {
     public var before: Data?
     /// Contents that must not be printed (private keys, random seeds): diffs show only their size.
     public var secret: Bool
+    /// The mode and owner the file has when they differ from the ones this change sets: a change of the same
+    /// contents is then still a change (an attached file's mode changed in the record).
+    public var metadataBefore: FileMetadata?
 
     public init(step: AgentStep, path: String, reason: String, action: Action, before: Data?, secret: Bool = false) {
         self.step = step
@@ -67,7 +71,10 @@ public struct FileChange: Codable, Equatable, Sendable {
             return secret || before.map({ $0.contains(0) }) == true
                 ? "--- a\(path)\n+++ /dev/null\n@@ removed (\(before?.count ?? 0) bytes) @@\n"
                 : UnifiedDiff.render(path: path, old: before, new: nil)
-        case .write(let contents, _):
+        case .write(let contents, let metadata):
+            if let old = metadataBefore, let new = metadata, contents == before {
+                return "--- a\(path)\n+++ b\(path)\n@@ mode \(old.modeText) -> \(new.modeText), owner \(old.owner):\(old.group) -> \(new.owner):\(new.group) @@\n"
+            }
             if secret {
                 return "--- \(before == nil ? "/dev/null" : "a\(path)")\n+++ b\(path)\n@@ secret: \(contents.count) new bytes, not shown @@\n"
             }
@@ -125,7 +132,7 @@ public struct Plan: Equatable, Sendable {
     /// The changes that really change something (a write of the same contents is dropped).
     public var effective: [FileChange] {
         changes.filter { change in
-            if case .write(let contents, _) = change.action { return contents != change.before }
+            if case .write(let contents, _) = change.action { return contents != change.before || change.metadataBefore != nil }
             return true
         }
     }

@@ -16,6 +16,12 @@ public struct FileMetadata: Codable, Equatable, Sendable {
         self.group = group
         self.attributes = attributes
     }
+
+    /// The mode in octal, as chmod takes it: `0600`.
+    public var modeText: String {
+        let digits = String(mode, radix: 8)
+        return String(repeating: "0", count: max(0, 4 - digits.count)) + digits
+    }
 }
 
 extension TargetRoot {

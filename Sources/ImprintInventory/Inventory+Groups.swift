@@ -17,12 +17,16 @@ public struct GroupDraft: Equatable, Sendable {
     public var enroll: Bool
     public var printers: [PrinterName]
     public var defaultPrinter: PrinterName?
+    /// The group's values of custom fields, by field name: every unit of the group has them unless it has its own.
+    public var fields: [String: String]
 
     public init(
         name: String, domain: DomainName? = nil, dns: [IPAddress] = [], search: [DomainName] = [],
         networkMode: NetworkMode = .dhcp, networkStack: NetworkStack? = nil, namingPattern: NamingPattern? = nil,
-        enroll: Bool = false, printers: [PrinterName] = [], defaultPrinter: PrinterName? = nil
+        enroll: Bool = false, printers: [PrinterName] = [], defaultPrinter: PrinterName? = nil,
+        fields: [String: String] = [:]
     ) throws(CoreError) {
+        self.fields = fields
         self.name = try Self.checkName(name)
         self.domain = domain
         self.dns = dns
@@ -56,6 +60,8 @@ public struct GroupChanges: Equatable, Sendable {
     public var addPrinters: [PrinterName] = []
     public var removePrinters: [PrinterName] = []
     public var defaultPrinter: Change<PrinterName> = .keep
+    /// Custom field values to set; an empty value removes the group's value.
+    public var fields: [String: String] = [:]
 
     public init() {}
 
@@ -72,6 +78,7 @@ public struct GroupChanges: Equatable, Sendable {
         applyPrinterChanges(
             to: &result.printers, default: &result.defaultPrinter, adding: addPrinters, removing: removePrinters,
             defaultChange: defaultPrinter)
+        applyFieldChanges(fields, to: &result.fields)
         return result
     }
 }
@@ -211,6 +218,7 @@ extension Inventory {
                 sql: "INSERT INTO groupPrinter (groupId, printerId, position) VALUES (?, ?, ?)",
                 arguments: [id, printerId, position])
         }
+        try saveFieldValues(draft.fields, groupId: id, db: db)
         return id
     }
 
@@ -231,6 +239,7 @@ extension Inventory {
             networkStack: try row.networkStack.map { text in try NetworkStack(text) },
             namingPattern: try row.namingPattern.map { text in try NamingPattern(text) },
             enroll: row.enroll, printers: try printers.map { text in try PrinterName(text) },
-            defaultPrinter: try defaultPrinter.map { text in try PrinterName(text) })
+            defaultPrinter: try defaultPrinter.map { text in try PrinterName(text) },
+            fields: try fieldValues(groupId: id, db: db))
     }
 }

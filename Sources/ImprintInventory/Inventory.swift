@@ -257,6 +257,45 @@ public final class Inventory: Sendable {
                 ALTER TABLE interfaceByName RENAME TO interface;
                 """)
         }
+        // Custom fields (declared once, valued per unit and per group) and the files attached to a group or a unit.
+        migrator.registerMigration("v5 custom fields and attached files") { db in
+            try db.execute(sql: """
+                CREATE TABLE customField (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    name TEXT NOT NULL UNIQUE,
+                    secret BOOLEAN NOT NULL DEFAULT 0
+                );
+                CREATE TABLE unitFieldValue (
+                    unitId INTEGER NOT NULL REFERENCES unit(id) ON DELETE CASCADE,
+                    fieldId INTEGER NOT NULL REFERENCES customField(id) ON DELETE CASCADE,
+                    value TEXT NOT NULL,
+                    PRIMARY KEY (unitId, fieldId)
+                );
+                CREATE TABLE groupFieldValue (
+                    groupId INTEGER NOT NULL REFERENCES unitGroup(id) ON DELETE CASCADE,
+                    fieldId INTEGER NOT NULL REFERENCES customField(id) ON DELETE CASCADE,
+                    value TEXT NOT NULL,
+                    PRIMARY KEY (groupId, fieldId)
+                );
+                CREATE TABLE attachedFile (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    unitId INTEGER REFERENCES unit(id) ON DELETE CASCADE,
+                    groupId INTEGER REFERENCES unitGroup(id) ON DELETE CASCADE,
+                    path TEXT NOT NULL,
+                    template TEXT,
+                    field TEXT,
+                    mode INTEGER CHECK (mode BETWEEN 0 AND 511),
+                    owner TEXT NOT NULL DEFAULT 'root',
+                    fileGroup TEXT NOT NULL DEFAULT 'root',
+                    secret BOOLEAN NOT NULL DEFAULT 0,
+                    CHECK ((unitId IS NULL) <> (groupId IS NULL)),
+                    CHECK ((template IS NULL) <> (field IS NULL)),
+                    UNIQUE (unitId, path),
+                    UNIQUE (groupId, path)
+                );
+                CREATE INDEX attachedFile_groupId ON attachedFile(groupId);
+                """)
+        }
         return migrator
     }
 

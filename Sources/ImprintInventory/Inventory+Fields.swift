@@ -1,0 +1,260 @@
+import Foundation
+import GRDB
+import ImprintCore
+
+/// Where a file is attached: every unit of a group, or one unit.
+public enum FileAttachment: Equatable, Sendable, CustomStringConvertible {
+    case group(String)
+    case unit(String)
+
+    public var description: String {
+        switch self {
+        case .group(let name): return "group \(name)"
+        case .unit(let name): return "unit \(name)"
+        }
+    }
+}
+
+/// A file as the inventory keeps it: the file and where it is attached.
+public struct AttachedFile: Equatable, Sendable {
+    public var file: UnitFile
+    public var attachment: FileAttachment
+}
+
+extension Inventory {
+    // MARK: - Custom fields
+
+    /// The declared custom fields, by name.
+    public func customFields() throws(InventoryError) -> [CustomField] {
+        try read { db in try Self.fieldRows(db).map(\.field) }
+    }
+
+    /// Declares a custom field; units and groups then take a value for it (`set --field`, a CSV column).
+    public func addField(_ field: CustomField) throws(InventoryError) {
+        try write { db in try self.declare(field, db: db) }
+    }
+
+    /// Removes a custom field and every unit's and group's value of it; refused while an attached file uses it.
+    /// - Important: the values are deleted for good.
+    public func removeField(_ name: String) throws(InventoryError) {
+        try write { db in
+            guard let id = try Int64.fetchOne(db, sql: "SELECT id FROM customField WHERE name = ?", arguments: [name]) else {
+                throw InventoryError.refused(reason: "no field \(quoted(name)); 'imprint inventory field list' shows the fields")
+            }
+            let users = try self.attachedFiles(db: db).filter { (try? $0.file.names().contains(name)) == true }
+            if let user = users.first {
+                throw InventoryError.refused(
+                    reason: "field \(quoted(name)) is used by the file \(user.file.path) of \(user.attachment); "
+                        + "remove that file first with 'imprint inventory file remove \(user.file.path) --\(user.attachment.flag) \(user.attachment.name)'")
+            }
+            let unitIds = try Int64.fetchAll(db, sql: "SELECT unitId FROM unitFieldValue WHERE fieldId = ?", arguments: [id])
+            let groupIds = try Int64.fetchAll(db, sql: "SELECT groupId FROM groupFieldValue WHERE fieldId = ?", arguments: [id])
+            try db.execute(sql: "DELETE FROM customField WHERE id = ?", arguments: [id])
+            try self.bumpRevisions(unitIds: unitIds, db: db)
+            try self.bumpRevisions(groupIds: groupIds, db: db)
+        }
+    }
+
+    /// Declares `field` unless it exists; a field that exists keeps its secrecy unless `field` makes it secret.
+    func declare(_ field: CustomField, db: Database) throws {
+        if let reserved = (CSVKind.units.columns + CSVKind.groups.columns).first(where: { $0 == field.name }) {
+            throw InventoryError.invalid(.invalidValue(
+                field: "field name", value: reserved, reason: "is a column of the inventory's CSV files; choose another name"))
+        }
+        try db.execute(
+            sql: """
+                INSERT INTO customField (name, secret) VALUES (?, ?)
+                ON CONFLICT (name) DO UPDATE SET secret = secret OR excluded.secret
+                """,
+            arguments: [field.name, field.secret])
+    }
+
+    struct FieldRow {
+        var id: Int64
+        var field: CustomField
+    }
+
+    static func fieldRows(_ db: Database) throws -> [FieldRow] {
+        try Row.fetchAll(db, sql: "SELECT id, name, secret FROM customField ORDER BY name").map { row in
+            FieldRow(id: row["id"], field: try CustomField(name: row["name"], secret: row["secret"]))
+        }
+    }
+
+    /// The values of a unit (`unitId`) or a group (`groupId`), by field name.
+    func fieldValues(unitId: Int64? = nil, groupId: Int64? = nil, db: Database) throws -> [String: String] {
+        let (table, column, id) = unitId.map { ("unitFieldValue", "unitId", $0) } ?? ("groupFieldValue", "groupId", groupId ?? -1)
+        let rows = try Row.fetchAll(
+            db.cachedStatement(sql: """
+                SELECT customField.name, \(table).value FROM \(table) JOIN customField ON customField.id = \(table).fieldId
+                WHERE \(table).\(column) = ?
+                """),
+            arguments: [id])
+        return Dictionary(uniqueKeysWithValues: rows.map { ($0[0] as String, $0[1] as String) })
+    }
+
+    /// Replaces the values of a unit or a group with `values` (every name a declared field, every value checked).
+    func saveFieldValues(_ values: [String: String], unitId: Int64? = nil, groupId: Int64? = nil, db: Database) throws {
+        let (table, column, id) = unitId.map { ("unitFieldValue", "unitId", $0) } ?? ("groupFieldValue", "groupId", groupId ?? -1)
+        try db.execute(sql: "DELETE FROM \(table) WHERE \(column) = ?", arguments: [id])
+        guard !values.isEmpty else { return }
+        let declared = try Self.fieldRows(db)
+        for (name, value) in values.sorted(by: { $0.key < $1.key }) {
+            guard let field = declared.first(where: { $0.field.name == name }) else {
+                throw InventoryError.invalid(.invalidValue(
+                    field: "field", value: name,
+                    reason: "is not a field of the inventory (\(Self.fieldList(declared))); declare it with 'imprint inventory field add \(name)'"))
+            }
+            let checked: String
+            do throws(CoreError) { checked = try CustomField.checkValue(value, field: name) } catch {
+                // A secret's value is never shown, even in an error.
+                throw InventoryError.invalid(
+                    field.field.secret ? .invalidValue(field: "value of field \(name)", value: "********", reason: "holds a line break or is too long") : error)
+            }
+            try db.cachedStatement(sql: "INSERT INTO \(table) (\(column), fieldId, value) VALUES (?, ?, ?)")
+                .execute(arguments: [id, field.id, checked])
+        }
+    }
+
+    static func fieldList(_ rows: [FieldRow]) -> String {
+        rows.isEmpty ? "it has none" : "its fields are " + rows.map(\.field.name).joined(separator: ", ")
+    }
+
+    // MARK: - Attached files
+
+    /// Attaches `file` to a group or a unit, replacing the file of the same path attached there; every unit it
+    /// reaches gets a new revision. Every name its template uses must be a built-in value or a declared field, and a
+    /// file that uses a secret field is a secret file.
+    /// - Returns: the file as stored (secret when a field it uses is).
+    @discardableResult
+    public func attachFile(_ input: UnitFile, to attachment: FileAttachment) throws(InventoryError) -> UnitFile {
+        try write { db in
+            var file = input
+            let declared = try Self.fieldRows(db)
+            let names: Set<String>
+            do throws(CoreError) { names = try file.names() } catch { throw InventoryError.invalid(error) }
+            for name in names.sorted() where !CustomField.builtInNames.contains(name) {
+                guard let field = declared.first(where: { $0.field.name == name }) else {
+                    let closest = Self.closest(to: name, among: CustomField.builtInNames + declared.map(\.field.name))
+                    throw InventoryError.invalid(.invalidValue(
+                        field: "field", value: name,
+                        reason: "is named by the file \(file.path) and is neither a built-in value nor a field of the inventory"
+                            + (closest.map { " (the closest is \(quoted($0)))" } ?? "")
+                            + "; fix the name, or declare it with 'imprint inventory field add \(name)'"))
+                }
+                if field.field.secret { file.secret = true }
+            }
+            if case .field(let name) = file.content, CustomField.builtInNames.contains(name) {
+                throw InventoryError.invalid(.invalidValue(
+                    field: "field", value: name, reason: "is a built-in value; write it with a template such as '{{\(name)}}'"))
+            }
+            do throws(CoreError) {
+                if let mode = file.mode { try UnitFile.checkMode(mode, secret: file.secret) }
+            } catch { throw InventoryError.invalid(error) }
+            let (unitId, groupId) = try self.attachmentIds(attachment, db: db)
+            let existing = try self.attachedFiles(db: db).first { $0.attachment == attachment && $0.file.path == file.path }
+            if existing?.file == file { return file }
+            try db.execute(
+                sql: "DELETE FROM attachedFile WHERE path = ? AND (unitId = ? OR groupId = ?)",
+                arguments: [file.path, unitId, groupId])
+            var template: String?
+            var field: String?
+            switch file.content {
+            case .template(let text): template = text
+            case .field(let name): field = name
+            }
+            try db.execute(
+                sql: """
+                    INSERT INTO attachedFile (unitId, groupId, path, template, field, mode, owner, fileGroup, secret)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    """,
+                arguments: [unitId, groupId, file.path, template, field, file.mode.map { Int($0) }, file.owner, file.group, file.secret])
+            try self.bumpRevisions(unitIds: unitId.map { [$0] } ?? [], db: db)
+            try self.bumpRevisions(groupIds: groupId.map { [$0] } ?? [], db: db)
+            return file
+        }
+    }
+
+    /// Detaches the file at `path` from a group or a unit; the units it reached get a new revision, and their next
+    /// run removes the file.
+    public func detachFile(_ path: String, from attachment: FileAttachment) throws(InventoryError) {
+        try write { db in
+            let (unitId, groupId) = try self.attachmentIds(attachment, db: db)
+            try db.execute(
+                sql: "DELETE FROM attachedFile WHERE path = ? AND (unitId = ? OR groupId = ?)", arguments: [path, unitId, groupId])
+            guard db.changesCount > 0 else {
+                throw InventoryError.refused(
+                    reason: "no file \(quoted(path)) is attached to \(attachment); 'imprint inventory file list' shows the files")
+            }
+            try self.bumpRevisions(unitIds: unitId.map { [$0] } ?? [], db: db)
+            try self.bumpRevisions(groupIds: groupId.map { [$0] } ?? [], db: db)
+        }
+    }
+
+    /// The attached files (of one group or unit, or every one), groups' first, by path.
+    public func attachedFiles(of attachment: FileAttachment? = nil) throws(InventoryError) -> [AttachedFile] {
+        try read { db in
+            let all = try self.attachedFiles(db: db)
+            guard let attachment else { return all }
+            let (unitId, groupId) = try self.attachmentIds(attachment, db: db)
+            let name = unitId != nil ? try self.hostname(ofUnit: unitId ?? 0, db: db) : nil
+            return all.filter { file in
+                switch file.attachment {
+                case .unit(let hostname): return hostname == name
+                case .group(let group): return groupId != nil && group.lowercased() == attachment.name.lowercased()
+                }
+            }
+        }
+    }
+
+    func attachmentIds(_ attachment: FileAttachment, db: Database) throws -> (unit: Int64?, group: Int64?) {
+        switch attachment {
+        case .group(let name): return (nil, try groupId(name, create: false, db: db))
+        case .unit(let reference): return (try unitId(reference, db: db), nil)
+        }
+    }
+
+    func attachedFiles(db: Database, unitId: Int64? = nil, groupId: Int64? = nil) throws -> [AttachedFile] {
+        var sql = """
+            SELECT attachedFile.*, unit.hostname AS unitName, unitGroup.name AS groupName FROM attachedFile
+            LEFT JOIN unit ON unit.id = attachedFile.unitId LEFT JOIN unitGroup ON unitGroup.id = attachedFile.groupId
+            """
+        var arguments: StatementArguments = []
+        if unitId != nil || groupId != nil {
+            sql += " WHERE attachedFile.unitId = ? OR attachedFile.groupId = ?"
+            arguments = [unitId, groupId]
+        }
+        sql += " ORDER BY attachedFile.unitId IS NOT NULL, attachedFile.path"
+        return try Row.fetchAll(db.cachedStatement(sql: sql), arguments: arguments).map { row in
+            let template: String? = row["template"]
+            let field: String? = row["field"]
+            let mode: Int? = row["mode"]
+            let file = try UnitFile(
+                path: row["path"], content: template.map { .template($0) } ?? .field(field ?? ""),
+                mode: mode.map { UInt32($0) }, owner: row["owner"], group: row["fileGroup"], secret: row["secret"])
+            let unitName: String? = row["unitName"]
+            return AttachedFile(file: file, attachment: unitName.map { .unit($0) } ?? .group(row["groupName"]))
+        }
+    }
+
+    /// Bumps the revision of these units, once, after a change of their own files or fields.
+    func bumpRevisions(unitIds: [Int64], db: Database) throws {
+        guard !unitIds.isEmpty else { return }
+        try db.execute(
+            sql: "UPDATE unit SET revision = revision + 1, updatedAt = ? WHERE id IN (\(placeholders(unitIds.count)))",
+            arguments: StatementArguments([clock().databaseValue] + unitIds.map(\.databaseValue)))
+    }
+}
+
+extension FileAttachment {
+    /// The option that names this attachment on the command line.
+    var flag: String {
+        if case .group = self { return "group" }
+        return "unit"
+    }
+
+    var name: String {
+        switch self {
+        case .group(let name), .unit(let name): return name
+        }
+    }
+}
