@@ -74,6 +74,10 @@ extension Inventory {
         var field: CustomField
     }
 
+    static func secretFieldNames(_ db: Database) throws -> Set<String> {
+        Set(try String.fetchAll(db, sql: "SELECT name FROM customField WHERE secret"))
+    }
+
     static func fieldRows(_ db: Database) throws -> [FieldRow] {
         try Row.fetchAll(db, sql: "SELECT id, name, secret FROM customField ORDER BY name").map { row in
             FieldRow(id: row["id"], field: try CustomField(name: row["name"], secret: row["secret"]))

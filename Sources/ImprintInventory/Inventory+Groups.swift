@@ -87,6 +87,8 @@ public struct GroupChanges: Equatable, Sendable {
 public struct GroupRecord: Equatable, Sendable {
     public var draft: GroupDraft
     public var unitCount: Int
+    /// Which of the group's custom fields are secret, so that views mask them.
+    public var secretFields: Set<String> = []
 }
 
 extension Inventory {
@@ -126,14 +128,18 @@ extension Inventory {
     public func group(_ name: String) throws(InventoryError) -> GroupRecord {
         try read { db in
             let id = try self.groupId(name, create: false, db: db)
-            return GroupRecord(draft: try self.groupDraft(id: id, db: db), unitCount: try self.unitCount(groupId: id, db: db))
+            return GroupRecord(
+                draft: try self.groupDraft(id: id, db: db), unitCount: try self.unitCount(groupId: id, db: db),
+                secretFields: try Self.secretFieldNames(db))
         }
     }
 
     public func groups() throws(InventoryError) -> [GroupRecord] {
         try read { db in
-            try GroupRow.order(GroupRow.Columns.name.collating(.nocase)).fetchAll(db).compactMap(\.id).map { id in
-                GroupRecord(draft: try self.groupDraft(id: id, db: db), unitCount: try self.unitCount(groupId: id, db: db))
+            let secret = try Self.secretFieldNames(db)
+            return try GroupRow.order(GroupRow.Columns.name.collating(.nocase)).fetchAll(db).compactMap(\.id).map { id in
+                GroupRecord(
+                    draft: try self.groupDraft(id: id, db: db), unitCount: try self.unitCount(groupId: id, db: db), secretFields: secret)
             }
         }
     }
