@@ -72,6 +72,7 @@ func mode(_ path: String) throws -> Int {
             let rolledBack = imprint(["rollback", "--root", root], in: folder)
             #expect(rolledBack.status == 0, "\(hostname): \(rolledBack.err)")
             #expect(!FileManager.default.fileExists(atPath: licence), "rollback removes a file that did not exist before")
+            #expect(FileManager.default.fileExists(atPath: root + "/opt/cad"), "the folder the run made stays")
         }
         // Nor does the inventory print a secret.
         for arguments in [["inventory", "show", "RM204-07", "--json"], ["inventory", "show", "RM204-07"], ["inventory", "list", "--json"]] {
@@ -199,5 +200,25 @@ func mode(_ path: String) throws -> Int {
         #expect(run.status == 0, "\(run.err)")
         #expect(!FileManager.default.fileExists(atPath: outside + "/seat.conf"))
         #expect(try String(contentsOfFile: root + outside + "/seat.conf", encoding: .utf8) == "name=RM204-07\n")
+    }
+
+    /// A secret value is read from a file (`--field-file`, off the command line), a secret file may be 0400, and
+    /// `file list --json` shows a secret file's template as null.
+    @Test func secretsStayOffTheCommandLineAndOutOfLists() throws {
+        let folder = try TemporaryDirectory()
+        demo(folder)
+        #expect(imprint(["inventory", "field", "add", "wifi_psk", "--secret"], in: folder).status == 0)
+        let secretFile = try folder.write("psk", "pass-4-rm204\n")
+        #expect(imprint(["inventory", "group", "set", "RM204", "--field-file", "wifi_psk=\(secretFile)"], in: folder).status == 0)
+        let template = try folder.write("t", "psk={{wifi_psk}}\n")
+        let added = imprint(["inventory", "file", "add", "/etc/psk.conf", "--group", "RM204", "--template", template, "--mode", "0400"], in: folder)
+        #expect(added.status == 0 && added.out.contains("(secret, mode 0400)"), "\(added.out) \(added.err)")
+        let listed = imprint(["inventory", "file", "list", "--json"], in: folder).out
+        #expect(listed.contains("\"template\" : null") && listed.contains("\"secret\" : true"), "\(listed)")
+        let root = folder.file("unit")
+        try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
+        #expect(imprint(["run", "--root", root, "--facts", fixturePath("demo/facts/RM204-07.json"), "--only", "files"], in: folder).status == 0)
+        #expect(try String(contentsOfFile: root + "/etc/psk.conf", encoding: .utf8) == "psk=pass-4-rm204\n")
+        #expect(try mode(root + "/etc/psk.conf") == 0o400)
     }
 }
