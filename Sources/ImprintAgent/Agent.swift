@@ -273,8 +273,16 @@ public enum Agent {
             plan.commands += result.commands
             plan.notes += result.notes
         }
+        if steps.contains(.accounts) {
+            let result = try AccountsStep.plan(profile, root: root, time: request.time)
+            plan.changes += result.changes
+            plan.notes += result.notes
+        }
         if steps.contains(.files) {
-            let result = try FilesStep.plan(profile, root: root, taken: Set(plan.changes.map(\.path)))
+            // An attached file may belong to an account this run makes: its owner is looked up in the planned files.
+            var pending: [String: Data] = [:]
+            for change in plan.changes { if let contents = change.after { pending[change.path] = contents } }
+            let result = try FilesStep.plan(profile, root: root, taken: Set(plan.changes.map(\.path)), pending: pending)
             plan.changes += result.changes
             plan.notes += result.notes
         }

@@ -70,6 +70,8 @@ enum Applier {
             try root.symlink(change.path, to: target)
         case .remove:
             try root.remove(change.path)
+        case .folder(let metadata):
+            try root.makeFolder(change.path, metadata: metadata)
         }
     }
 

@@ -7,6 +7,7 @@ public enum AgentStep: String, CaseIterable, Codable, Sendable, Comparable {
     case hostKeys = "host-keys"
     case network
     case printers
+    case accounts
     case files
     case identity
 
@@ -32,6 +33,8 @@ public struct FileChange: Codable, Equatable, Sendable {
         case symlink(target: String)
         /// Remove the file or link.
         case remove
+        /// Make a folder that does not exist yet (a new account's home), with this mode and owner.
+        case folder(metadata: FileMetadata)
     }
 
     public var step: AgentStep
@@ -67,6 +70,8 @@ public struct FileChange: Codable, Equatable, Sendable {
         switch action {
         case .symlink(let target):
             return "--- a\(path)\n+++ b\(path)\n@@ link -> \(target) @@\n"
+        case .folder(let metadata):
+            return "--- /dev/null\n+++ b\(path)/\n@@ new folder, mode \(metadata.modeText), owner \(metadata.owner):\(metadata.group) @@\n"
         case .remove:
             return secret || before.map({ $0.contains(0) }) == true
                 ? "--- a\(path)\n+++ /dev/null\n@@ removed (\(before?.count ?? 0) bytes) @@\n"

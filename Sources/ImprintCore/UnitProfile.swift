@@ -24,13 +24,16 @@ public struct UnitProfile: Codable, Equatable, Sendable {
     public var files: [UnitFile]
     /// The counter its group's naming pattern gave its hostname (7 for RM204-07), when it has one.
     public var seat: Int?
+    /// The local accounts of its group, then its own (a unit's account replaces its group's of the same name).
+    public var accounts: [LocalAccount]
 
     public init(
         hostname: Hostname, domain: DomainName?, group: String?, model: String?, revision: Int,
         identifiers: [Identifier], interfaces: [InterfaceConfig], networkMode: NetworkMode,
         networkStack: NetworkStack?, printers: [PrinterQueue], defaultPrinter: PrinterName?, netplan: String? = nil,
-        fields: [String: CustomFieldValue] = [:], files: [UnitFile] = [], seat: Int? = nil
+        fields: [String: CustomFieldValue] = [:], files: [UnitFile] = [], seat: Int? = nil, accounts: [LocalAccount] = []
     ) {
+        self.accounts = accounts
         self.hostname = hostname
         self.domain = domain
         self.group = group
@@ -66,6 +69,7 @@ public struct UnitProfile: Codable, Equatable, Sendable {
         fields = try container.decodeIfPresent([String: CustomFieldValue].self, forKey: .fields) ?? [:]
         files = try container.decodeIfPresent([UnitFile].self, forKey: .files) ?? []
         seat = try container.decodeIfPresent(Int.self, forKey: .seat)
+        accounts = try container.decodeIfPresent([LocalAccount].self, forKey: .accounts) ?? []
     }
 
     /// The fully qualified name, or the bare hostname when the unit has no domain.

@@ -2,8 +2,8 @@ import Foundation
 import GRDB
 import ImprintCore
 
-/// Where a file is attached: every unit of a group, or one unit.
-public enum FileAttachment: Equatable, Sendable, CustomStringConvertible {
+/// Where a file or an account is attached: every unit of a group, or one unit.
+public enum Attachment: Equatable, Sendable, CustomStringConvertible {
     case group(String)
     case unit(String)
 
@@ -18,7 +18,7 @@ public enum FileAttachment: Equatable, Sendable, CustomStringConvertible {
 /// A file as the inventory keeps it: the file and where it is attached.
 public struct AttachedFile: Equatable, Sendable {
     public var file: UnitFile
-    public var attachment: FileAttachment
+    public var attachment: Attachment
 }
 
 extension Inventory {
@@ -130,7 +130,7 @@ extension Inventory {
     /// file that uses a secret field is a secret file.
     /// - Returns: the file as stored (secret when a field it uses is).
     @discardableResult
-    public func attachFile(_ input: UnitFile, to attachment: FileAttachment) throws(InventoryError) -> UnitFile {
+    public func attachFile(_ input: UnitFile, to attachment: Attachment) throws(InventoryError) -> UnitFile {
         try write { db in
             var file = input
             let declared = try Self.fieldRows(db)
@@ -180,7 +180,7 @@ extension Inventory {
 
     /// Detaches the file at `path` from a group or a unit; the units it reached get a new revision, and their next
     /// run removes the file.
-    public func detachFile(_ path: String, from attachment: FileAttachment) throws(InventoryError) {
+    public func detachFile(_ path: String, from attachment: Attachment) throws(InventoryError) {
         try write { db in
             let (unitId, groupId) = try self.attachmentIds(attachment, db: db)
             try db.execute(
@@ -195,7 +195,7 @@ extension Inventory {
     }
 
     /// The attached files (of one group or unit, or every one), groups' first, by path.
-    public func attachedFiles(of attachment: FileAttachment? = nil) throws(InventoryError) -> [AttachedFile] {
+    public func attachedFiles(of attachment: Attachment? = nil) throws(InventoryError) -> [AttachedFile] {
         try read { db in
             let all = try self.attachedFiles(db: db)
             guard let attachment else { return all }
@@ -210,7 +210,7 @@ extension Inventory {
         }
     }
 
-    func attachmentIds(_ attachment: FileAttachment, db: Database) throws -> (unit: Int64?, group: Int64?) {
+    func attachmentIds(_ attachment: Attachment, db: Database) throws -> (unit: Int64?, group: Int64?) {
         switch attachment {
         case .group(let name): return (nil, try groupId(name, create: false, db: db))
         case .unit(let reference): return (try unitId(reference, db: db), nil)
@@ -249,7 +249,7 @@ extension Inventory {
     }
 }
 
-extension FileAttachment {
+extension Attachment {
     /// The option that names this attachment on the command line.
     var flag: String {
         if case .group = self { return "group" }

@@ -293,6 +293,11 @@ extension Inventory {
             files.removeAll { $0.path == attached.file.path }
             files.append(attached.file)
         }
+        var accounts: [LocalAccount] = []
+        for attached in try attachedAccounts(db: db, unitId: row.id, groupId: group?.id) {
+            accounts.removeAll { $0.name == attached.account.name }
+            accounts.append(attached.account)
+        }
         let profile = UnitProfile(
             hostname: draft.hostname,
             domain: try draft.domain ?? group?.domain.map { text in try DomainName(text) },
@@ -307,7 +312,8 @@ extension Inventory {
                 (name, CustomFieldValue(value: value, secret: secret.contains(name)))
             }),
             files: files,
-            seat: try group?.namingPattern.flatMap { text in try NamingPattern(text).number(in: row.hostname) })
+            seat: try group?.namingPattern.flatMap { text in try NamingPattern(text).number(in: row.hostname) },
+            accounts: accounts)
         return UnitRecord(
             draft: draft, revision: row.revision, createdAt: row.createdAt, updatedAt: row.updatedAt, profile: profile)
     }

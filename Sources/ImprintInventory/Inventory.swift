@@ -296,6 +296,24 @@ public final class Inventory: Sendable {
                 CREATE INDEX attachedFile_groupId ON attachedFile(groupId);
                 """)
         }
+        // Local accounts (a kiosk user, an exam account) given to a group's units or one unit.
+        migrator.registerMigration("v6 local accounts") { db in
+            try db.execute(sql: """
+                CREATE TABLE localAccount (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    unitId INTEGER REFERENCES unit(id) ON DELETE CASCADE,
+                    groupId INTEGER REFERENCES unitGroup(id) ON DELETE CASCADE,
+                    name TEXT NOT NULL,
+                    groups TEXT NOT NULL DEFAULT '',
+                    shell TEXT NOT NULL,
+                    passwordHash TEXT,
+                    autologin BOOLEAN NOT NULL DEFAULT 0,
+                    CHECK ((unitId IS NULL) <> (groupId IS NULL)),
+                    UNIQUE (unitId, name),
+                    UNIQUE (groupId, name)
+                );
+                """)
+        }
         return migrator
     }
 

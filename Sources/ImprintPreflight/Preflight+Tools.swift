@@ -191,7 +191,7 @@ struct ToolRunner {
             switch change.action {
             case .write(let contents, _): files[name] = contents
             case .remove: files[name] = nil
-            case .symlink: break
+            case .symlink, .folder: break
             }
         }
         if profile.printers.isEmpty && imageQueues.names.isEmpty { return }

@@ -71,6 +71,8 @@ import Testing
             ("inventory field list", ["inventory", "group", "set", "RM204", "--field", "licence_key=SITE-KEY-1"]),
             ("inventory file list", ["inventory", "file", "add", "/etc/licence.key", "--group", "RM204", "--from-field", "licence_key"]),
             ("inventory file list", ["inventory", "file", "list", "--json"]),
+            ("inventory account list", ["inventory", "account", "add", "kiosk", "--unit", "RM204-08", "--autologin"]),
+            ("inventory account list", ["inventory", "account", "list", "--json"]),
             ("inventory import", ["inventory", "import", fixturePath("demo/printers.csv"), "--update", "--dry-run", "--json"]),
         ]
         try FileManager.default.createDirectory(atPath: folder.file("restored"), withIntermediateDirectories: true)

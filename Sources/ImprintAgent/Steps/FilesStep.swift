@@ -37,13 +37,14 @@ enum FilesStep {
 
     /// - Parameters:
     ///   - taken: the paths the other steps of this run write: an attached file may not write one of them too.
-    static func plan(_ profile: UnitProfile, root: TargetRoot, taken: Set<String>) throws -> Result {
+    ///   - pending: contents earlier steps of this run will write, by path (the accounts step's /etc/passwd).
+    static func plan(_ profile: UnitProfile, root: TargetRoot, taken: Set<String>, pending: [String: Data] = [:]) throws -> Result {
         let previous = try Written.read(root)
         if profile.files.isEmpty && previous.files.isEmpty { return Result(changes: [], notes: []) }
         let values = UnitFile.values(of: profile)
         let secretFields = Set(profile.fields.filter(\.value.secret).keys)
-        let users = try AccountIDs.read("/etc/passwd", root: root)
-        let groups = try AccountIDs.read("/etc/group", root: root)
+        let users = try AccountIDs.read("/etc/passwd", root: root, pending: pending)
+        let groups = try AccountIDs.read("/etc/group", root: root, pending: pending)
         var result = Result(changes: [], notes: [])
         var written: [Written.File] = []
         for file in profile.files {
@@ -131,8 +132,8 @@ enum AccountIDs {
         return ids
     }
 
-    static func read(_ path: String, root: TargetRoot) throws -> [String: UInt32] {
-        try root.readFile(path).map { parse(String(decoding: $0, as: UTF8.self)) } ?? [:]
+    static func read(_ path: String, root: TargetRoot, pending: [String: Data] = [:]) throws -> [String: UInt32] {
+        try (pending[path] ?? root.readFile(path)).map { parse(String(decoding: $0, as: UTF8.self)) } ?? [:]
     }
 
     /// The id of `name` (a number stands for itself; root is 0 even in a root without the file).

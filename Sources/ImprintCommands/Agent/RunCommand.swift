@@ -217,6 +217,7 @@ struct RunView: Encodable {
             switch change.action {
             case .write: action = change.before == nil ? "create" : "replace"
             case .symlink: action = "link"
+            case .folder: action = "create folder"
             case .remove: action = "remove"
             }
             return Change(step: change.step.rawValue, path: change.path, reason: change.reason, action: action, diff: change.diff)

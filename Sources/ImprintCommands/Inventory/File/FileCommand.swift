@@ -24,7 +24,7 @@ struct AttachmentOptions: ParsableArguments {
         if (group == nil) == (unit == nil) { throw ValidationError("give either '--group' or '--unit'") }
     }
 
-    var attachment: FileAttachment? { group.map { .group($0) } ?? unit.map { .unit($0) } }
+    var attachment: Attachment? { group.map { .group($0) } ?? unit.map { .unit($0) } }
 }
 
 struct FileAdd: ContextCommand {
@@ -97,7 +97,7 @@ struct FileList: ContextCommand {
     }
 
     func run(_ context: CommandContext) throws {
-        let attachment: FileAttachment? = group.map { .group($0) } ?? unit.map { .unit($0) }
+        let attachment: Attachment? = group.map { .group($0) } ?? unit.map { .unit($0) }
         let files = try global.openInventory(context, readOnly: true).attachedFiles(of: attachment)
         if json {
             try context.printJSON(files.map(FileView.init))
