@@ -67,4 +67,30 @@ import Testing
         #expect(try root.metadata("/etc/cad.ini")?.mode == 0o600)
         #expect(try root.readFile("/etc/cad.ini") == Data("[cad]\nkey=K-1234-SECRET\n".utf8))
     }
+
+    /// An attached file may belong to an account the same run makes: its owner is read from the planned passwd.
+    /// Two accounts logging in automatically are refused before anything is written.
+    @Test func aFileOwnedByANewAccount() throws {
+        let folder = try TemporaryDirectory()
+        let root = try masterRoot(folder)
+        try root.write("/etc/passwd", Data("root:x:0:0:root:/root:/bin/sh\n".utf8))
+        try root.write("/etc/shadow", Data("root:*:19000:0:99999:7:::\n".utf8))
+        try root.write("/etc/group", Data("root:x:0:\n".utf8))
+        try root.write("/bin/sh", Data())
+        try root.write("/etc/lightdm/lightdm.conf", Data())
+        var profile = try demoProfile()
+        profile.accounts = [try LocalAccount(name: "kiosk", shell: "/bin/sh", autologin: true)]
+        profile.files = [try UnitFile(path: "/home/kiosk/.config/kiosk.url", content: .template("https://exam.example.org/{{hostname}}\n"), owner: "kiosk", group: "kiosk")]
+        _ = try Agent.run(request(profile, steps: [.accounts, .files, .identity]), root: root)
+        let metadata = try #require(try root.metadata("/home/kiosk/.config/kiosk.url"))
+        #expect(metadata.owner == 1000 && metadata.group == 1000)
+
+        profile.accounts.append(try LocalAccount(name: "exam", shell: "/bin/sh", autologin: true))
+        profile.revision = 2
+        let before = try snapshot(root.path, excluding: ["var/lib/imprint/lock"])
+        #expect { try Agent.run(request(profile, steps: [.accounts, .identity]), root: root) } throws: {
+            "\($0)".contains("would log in more than one account automatically")
+        }
+        #expect(try snapshot(root.path, excluding: ["var/lib/imprint/lock"]) == before)
+    }
 }
