@@ -9,6 +9,7 @@ public enum AgentStep: String, CaseIterable, Codable, Sendable, Comparable {
     case printers
     case accounts
     case files
+    case hooks
     case identity
 
     public init(_ text: String) throws(CoreError) {
@@ -127,11 +128,14 @@ public struct Plan: Equatable, Sendable {
     public var commands: [ExternalCommand]
     /// Notes such as "a reboot is due" or "the image had no ECDSA key".
     public var notes: [String]
+    /// Hooks to run after the file changes, before the run's own records: they cannot be rolled back.
+    public var hooks: [Hook]
 
-    public init(changes: [FileChange] = [], commands: [ExternalCommand] = [], notes: [String] = []) {
+    public init(changes: [FileChange] = [], commands: [ExternalCommand] = [], notes: [String] = [], hooks: [Hook] = []) {
         self.changes = changes
         self.commands = commands
         self.notes = notes
+        self.hooks = hooks
     }
 
     /// The changes that really change something (a write of the same contents is dropped).

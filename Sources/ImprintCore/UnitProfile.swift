@@ -26,13 +26,17 @@ public struct UnitProfile: Codable, Equatable, Sendable {
     public var seat: Int?
     /// The local accounts of its group, then its own (a unit's account replaces its group's of the same name).
     public var accounts: [LocalAccount]
+    /// The offline hooks of its group, then its own (a unit's hook replaces its group's of the same name).
+    public var hooks: [Hook]
 
     public init(
         hostname: Hostname, domain: DomainName?, group: String?, model: String?, revision: Int,
         identifiers: [Identifier], interfaces: [InterfaceConfig], networkMode: NetworkMode,
         networkStack: NetworkStack?, printers: [PrinterQueue], defaultPrinter: PrinterName?, netplan: String? = nil,
-        fields: [String: CustomFieldValue] = [:], files: [UnitFile] = [], seat: Int? = nil, accounts: [LocalAccount] = []
+        fields: [String: CustomFieldValue] = [:], files: [UnitFile] = [], seat: Int? = nil, accounts: [LocalAccount] = [],
+        hooks: [Hook] = []
     ) {
+        self.hooks = hooks
         self.accounts = accounts
         self.hostname = hostname
         self.domain = domain
@@ -70,6 +74,7 @@ public struct UnitProfile: Codable, Equatable, Sendable {
         files = try container.decodeIfPresent([UnitFile].self, forKey: .files) ?? []
         seat = try container.decodeIfPresent(Int.self, forKey: .seat)
         accounts = try container.decodeIfPresent([LocalAccount].self, forKey: .accounts) ?? []
+        hooks = try container.decodeIfPresent([Hook].self, forKey: .hooks) ?? []
     }
 
     /// The fully qualified name, or the bare hostname when the unit has no domain.

@@ -154,26 +154,19 @@ extension Inventory {
             do throws(CoreError) {
                 if let mode = file.mode { try UnitFile.checkMode(mode, secret: file.secret) }
             } catch { throw InventoryError.invalid(error) }
-            let (unitId, groupId) = try self.attachmentIds(attachment, db: db)
             let existing = try self.attachedFiles(db: db).first { $0.attachment == attachment && $0.file.path == file.path }
             if existing?.file == file { return file }
-            try db.execute(
-                sql: "DELETE FROM attachedFile WHERE path = ? AND (unitId = ? OR groupId = ?)",
-                arguments: [file.path, unitId, groupId])
             var template: String?
             var field: String?
             switch file.content {
             case .template(let text): template = text
             case .field(let name): field = name
             }
-            try db.execute(
-                sql: """
-                    INSERT INTO attachedFile (unitId, groupId, path, template, field, mode, owner, fileGroup, secret)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-                    """,
-                arguments: [unitId, groupId, file.path, template, field, file.mode.map { Int($0) }, file.owner, file.group, file.secret])
-            try self.bumpRevisions(unitIds: unitId.map { [$0] } ?? [], db: db)
-            try self.bumpRevisions(groupIds: groupId.map { [$0] } ?? [], db: db)
+            try self.attach(
+                "attachedFile", key: ("path", file.path),
+                values: ["template": template, "field": field, "mode": file.mode.map { Int($0) }, "owner": file.owner,
+                         "fileGroup": file.group, "secret": file.secret],
+                to: attachment, db: db)
             return file
         }
     }
@@ -182,15 +175,9 @@ extension Inventory {
     /// run removes the file.
     public func detachFile(_ path: String, from attachment: Attachment) throws(InventoryError) {
         try write { db in
-            let (unitId, groupId) = try self.attachmentIds(attachment, db: db)
-            try db.execute(
-                sql: "DELETE FROM attachedFile WHERE path = ? AND (unitId = ? OR groupId = ?)", arguments: [path, unitId, groupId])
-            guard db.changesCount > 0 else {
-                throw InventoryError.refused(
-                    reason: "no file \(quoted(path)) is attached to \(attachment); 'imprint inventory file list' shows the files")
-            }
-            try self.bumpRevisions(unitIds: unitId.map { [$0] } ?? [], db: db)
-            try self.bumpRevisions(groupIds: groupId.map { [$0] } ?? [], db: db)
+            try self.detach(
+                "attachedFile", key: ("path", path), from: attachment,
+                missing: "no file \(quoted(path)) is attached to \(attachment); 'imprint inventory file list' shows the files", db: db)
         }
     }
 
@@ -218,25 +205,62 @@ extension Inventory {
     }
 
     func attachedFiles(db: Database, unitId: Int64? = nil, groupId: Int64? = nil) throws -> [AttachedFile] {
-        var sql = """
-            SELECT attachedFile.*, unit.hostname AS unitName, unitGroup.name AS groupName FROM attachedFile
-            LEFT JOIN unit ON unit.id = attachedFile.unitId LEFT JOIN unitGroup ON unitGroup.id = attachedFile.groupId
-            """
-        var arguments: StatementArguments = []
-        if unitId != nil || groupId != nil {
-            sql += " WHERE attachedFile.unitId = ? OR attachedFile.groupId = ?"
-            arguments = [unitId, groupId]
-        }
-        sql += " ORDER BY attachedFile.unitId IS NOT NULL, attachedFile.path"
-        return try Row.fetchAll(db.cachedStatement(sql: sql), arguments: arguments).map { row in
+        try attachedRows("attachedFile", order: "path", unitId: unitId, groupId: groupId, db: db).map { row, attachment in
             let template: String? = row["template"]
             let field: String? = row["field"]
             let mode: Int? = row["mode"]
             let file = try UnitFile(
                 path: row["path"], content: template.map { .template($0) } ?? .field(field ?? ""),
                 mode: mode.map { UInt32($0) }, owner: row["owner"], group: row["fileGroup"], secret: row["secret"])
+            return AttachedFile(file: file, attachment: attachment)
+        }
+    }
+
+    /// Stores one row of `table` (a file, an account, a hook) for a group or a unit, replacing the row of the same
+    /// `key` there, and raises the revision of the units it reaches.
+    func attach(
+        _ table: String, key: (column: String, value: String), values: [String: (any DatabaseValueConvertible)?],
+        to attachment: Attachment, db: Database
+    ) throws {
+        let (unitId, groupId) = try attachmentIds(attachment, db: db)
+        try db.execute(
+            sql: "DELETE FROM \(table) WHERE \(key.column) = ? AND (unitId = ? OR groupId = ?)", arguments: [key.value, unitId, groupId])
+        let columns = ["unitId", "groupId", key.column] + values.keys.sorted()
+        let arguments: [(any DatabaseValueConvertible)?] = [unitId, groupId, key.value] + values.keys.sorted().map { values[$0] ?? nil }
+        try db.execute(
+            sql: "INSERT INTO \(table) (\(columns.joined(separator: ", "))) VALUES (\(placeholders(columns.count)))",
+            arguments: StatementArguments(arguments))
+        try bumpRevisions(unitIds: unitId.map { [$0] } ?? [], db: db)
+        try bumpRevisions(groupIds: groupId.map { [$0] } ?? [], db: db)
+    }
+
+    /// Deletes the row of `table` with this `key` from a group or a unit, and raises the revision of the units it
+    /// reached; `missing` says what to do when there is none.
+    func detach(_ table: String, key: (column: String, value: String), from attachment: Attachment, missing: String, db: Database) throws {
+        let (unitId, groupId) = try attachmentIds(attachment, db: db)
+        try db.execute(
+            sql: "DELETE FROM \(table) WHERE \(key.column) = ? AND (unitId = ? OR groupId = ?)", arguments: [key.value, unitId, groupId])
+        guard db.changesCount > 0 else { throw InventoryError.refused(reason: missing) }
+        try bumpRevisions(unitIds: unitId.map { [$0] } ?? [], db: db)
+        try bumpRevisions(groupIds: groupId.map { [$0] } ?? [], db: db)
+    }
+
+    /// The rows of `table` for one unit and its group, or every row: each with the hostname or group name it is
+    /// attached to, groups' rows first, by `order`.
+    func attachedRows(_ table: String, order: String, unitId: Int64?, groupId: Int64?, db: Database) throws -> [(row: Row, attachment: Attachment)] {
+        var sql = """
+            SELECT \(table).*, unit.hostname AS unitName, unitGroup.name AS groupName FROM \(table)
+            LEFT JOIN unit ON unit.id = \(table).unitId LEFT JOIN unitGroup ON unitGroup.id = \(table).groupId
+            """
+        var arguments: StatementArguments = []
+        if unitId != nil || groupId != nil {
+            sql += " WHERE \(table).unitId = ? OR \(table).groupId = ?"
+            arguments = [unitId, groupId]
+        }
+        sql += " ORDER BY \(table).unitId IS NOT NULL, \(table).\(order)"
+        return try Row.fetchAll(db.cachedStatement(sql: sql), arguments: arguments).map { row in
             let unitName: String? = row["unitName"]
-            return AttachedFile(file: file, attachment: unitName.map { .unit($0) } ?? .group(row["groupName"]))
+            return (row, unitName.map { .unit($0) } ?? .group(row["groupName"]))
         }
     }
 

@@ -298,6 +298,11 @@ extension Inventory {
             accounts.removeAll { $0.name == attached.account.name }
             accounts.append(attached.account)
         }
+        var hooks: [Hook] = []
+        for attached in try attachedHooks(db: db, unitId: row.id, groupId: group?.id) {
+            hooks.removeAll { $0.name == attached.hook.name }
+            hooks.append(attached.hook)
+        }
         let profile = UnitProfile(
             hostname: draft.hostname,
             domain: try draft.domain ?? group?.domain.map { text in try DomainName(text) },
@@ -313,7 +318,7 @@ extension Inventory {
             }),
             files: files,
             seat: try group?.namingPattern.flatMap { text in try NamingPattern(text).number(in: row.hostname) },
-            accounts: accounts)
+            accounts: accounts, hooks: hooks)
         return UnitRecord(
             draft: draft, revision: row.revision, createdAt: row.createdAt, updatedAt: row.updatedAt, profile: profile)
     }

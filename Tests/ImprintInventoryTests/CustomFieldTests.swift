@@ -5,15 +5,16 @@ import ImprintTestSupport
 import Testing
 
 @Suite struct CustomFieldTests {
-    /// An inventory made before custom fields (schema v4) is upgraded in place by migration "v5 ...", keeping its
-    /// units, and then holds fields and files.
+    /// An inventory made before custom fields, files, accounts and hooks (schema v4) is upgraded in place by
+    /// migrations "v5 ...", "v6 ..." and "v7 ...", keeping its units, and then holds all of them.
     @Test func upgradesAnInventoryWithoutFields() throws {
         let folder = try TemporaryDirectory()
         _ = try demoInventory(folder)
         let database = folder.file("inventory.db")
         let downgrade = try runProcess("/usr/bin/sqlite3", [database, """
             DROP TABLE attachedFile; DROP TABLE unitFieldValue; DROP TABLE groupFieldValue; DROP TABLE customField;
-            DELETE FROM grdb_migrations WHERE identifier LIKE 'v5 %';
+            DROP TABLE localAccount; DROP TABLE offlineHook;
+            DELETE FROM grdb_migrations WHERE identifier LIKE 'v5 %' OR identifier LIKE 'v6 %' OR identifier LIKE 'v7 %';
             """])
         #expect(downgrade.status == 0, "\(downgrade.error)")
         let upgraded = try Inventory(path: database)
@@ -24,7 +25,11 @@ import Testing
         let record = try upgraded.updateUnit("RM204-07", changes)
         #expect(record.profile.fields["licence_key"] == CustomFieldValue(value: "AB-12", secret: true))
         let migrations = try runProcess("/usr/bin/sqlite3", [database, "SELECT identifier FROM grdb_migrations ORDER BY rowid"])
-        #expect(migrations.output.split(separator: "\n").last == "v5 custom fields and attached files")
+        #expect(migrations.output.split(separator: "\n").suffix(3) == ["v5 custom fields and attached files", "v6 local accounts", "v7 offline hooks"])
+        try upgraded.addAccount(LocalAccount(name: "kiosk", autologin: true), to: .group("RM204"))
+        try upgraded.addHook(Hook(name: "locales", command: "locale-gen"), to: .group("RM204"))
+        let profile = try upgraded.unit("RM204-07").profile
+        #expect(profile.accounts.map(\.name) == ["kiosk"] && profile.hooks.map(\.name) == ["locales"])
         // The schema itself refuses a file attached to nothing, or with no content.
         let unbound = try runProcess("/usr/bin/sqlite3", [database, "INSERT INTO attachedFile (path, template) VALUES ('/etc/x', 'x')"])
         #expect(unbound.status != 0 && unbound.error.contains("CHECK constraint failed"), "\(unbound.error)")
