@@ -45,16 +45,7 @@ extension Inventory {
 
     /// The accounts (of one group or unit, or every one), groups' first, by name.
     public func attachedAccounts(of attachment: Attachment? = nil) throws(InventoryError) -> [AttachedAccount] {
-        try read { db in
-            guard let attachment else { return try self.attachedAccounts(db: db) }
-            let (unitId, groupId) = try self.attachmentIds(attachment, db: db)
-            return try self.attachedAccounts(db: db, unitId: unitId, groupId: groupId).filter { attached in
-                switch (attached.attachment, attachment) {
-                case (.unit, .unit), (.group, .group): return true
-                default: return false
-                }
-            }
-        }
+        try attached(attachment, load: attachedAccounts(db:unitId:groupId:), attachmentOf: \.attachment)
     }
 
     func attachedAccounts(db: Database, unitId: Int64? = nil, groupId: Int64? = nil) throws -> [AttachedAccount] {

@@ -183,16 +183,19 @@ extension Inventory {
 
     /// The attached files (of one group or unit, or every one), groups' first, by path.
     public func attachedFiles(of attachment: Attachment? = nil) throws(InventoryError) -> [AttachedFile] {
+        try attached(attachment, load: attachedFiles(db:unitId:groupId:), attachmentOf: \.attachment)
+    }
+
+    /// What `load` reads for one group or one unit (its group's rows left out), or every row.
+    func attached<Item>(
+        _ attachment: Attachment?, load: (Database, Int64?, Int64?) throws -> [Item], attachmentOf: (Item) -> Attachment
+    ) throws(InventoryError) -> [Item] {
         try read { db in
-            let all = try self.attachedFiles(db: db)
-            guard let attachment else { return all }
+            guard let attachment else { return try load(db, nil, nil) }
             let (unitId, groupId) = try self.attachmentIds(attachment, db: db)
-            let name = unitId != nil ? try self.hostname(ofUnit: unitId ?? 0, db: db) : nil
-            return all.filter { file in
-                switch file.attachment {
-                case .unit(let hostname): return hostname == name
-                case .group(let group): return groupId != nil && group.lowercased() == attachment.name.lowercased()
-                }
+            return try load(db, unitId, groupId).filter { item in
+                if case .unit = attachmentOf(item) { return unitId != nil }
+                return groupId != nil
             }
         }
     }

@@ -35,14 +35,7 @@ extension Inventory {
 
     /// The hooks (of one group or unit, or every one), groups' first, in the order they were added.
     public func attachedHooks(of attachment: Attachment? = nil) throws(InventoryError) -> [AttachedHook] {
-        try read { db in
-            guard let attachment else { return try self.attachedHooks(db: db) }
-            let (unitId, groupId) = try self.attachmentIds(attachment, db: db)
-            return try self.attachedHooks(db: db, unitId: unitId, groupId: groupId).filter { attached in
-                if case .unit = attached.attachment { return unitId != nil }
-                return groupId != nil
-            }
-        }
+        try attached(attachment, load: attachedHooks(db:unitId:groupId:), attachmentOf: \.attachment)
     }
 
     func attachedHooks(db: Database, unitId: Int64? = nil, groupId: Int64? = nil) throws -> [AttachedHook] {

@@ -73,16 +73,29 @@ import Testing
         let expected = try fingerprint(reference)
         #expect(expected.contains { $0.hasPrefix("./etc/hostname f 644 ") })
 
+        let operations = try killAtEveryOperation(
+            binary: binary, template: fixturePath("roots/rm204-master"), arguments: [], environment: environment, in: folder,
+            expected: expected, check: checkFinished)
+        #expect(operations > 10, "a run makes more than ten file operations; the loop stopped at \(operations)")
+    }
+
+    /// Runs `imprint run --root COPY ARGUMENTS` on a fresh copy of `template`, killed (SIGKILL) before its first,
+    /// second, ... file operation, each followed by an undisturbed run that must end with `expected`; stops when a
+    /// run is no longer killed, and returns at which operation that was.
+    func killAtEveryOperation(
+        binary: String, template: String, arguments: [String], environment: [String: String], in folder: TemporaryDirectory,
+        expected: [String], check: (String) throws -> Void = { _ in }
+    ) throws -> Int {
         var operation = 1
         while operation < 200 {
             let root = folder.file("killed-\(operation)")
-            try FileManager.default.copyItem(atPath: fixturePath("roots/rm204-master"), toPath: root)
+            try FileManager.default.copyItem(atPath: template, toPath: root)
             var killing = environment
             killing["IMPRINT_TEST_KILL_AT_OPERATION"] = String(operation)
-            let killed = try runProcess(binary, ["run", "--root", root], environment: killing)
-            let next = try runProcess(binary, ["run", "--root", root], environment: environment)
+            let killed = try runProcess(binary, ["run", "--root", root] + arguments, environment: killing)
+            let next = try runProcess(binary, ["run", "--root", root] + arguments, environment: environment)
             #expect(next.status == 0, "after a kill at operation \(operation): \(next.error)")
-            try checkFinished(root)
+            try check(root)
             let found = try fingerprint(root)
             #expect(found == expected, "after a kill at operation \(operation): \(found.difference(from: expected).map { $0 })")
             try FileManager.default.removeItem(atPath: root)
@@ -90,7 +103,7 @@ import Testing
             #expect(killed.status == 9, "operation \(operation): expected SIGKILL, got \(killed.status)")
             operation += 1
         }
-        #expect(operation > 10, "a run makes more than ten file operations; the loop stopped at \(operation)")
+        return operation
     }
 
     /// A run that adds accounts, killed before each of its file operations, is undone and redone by the next run:
@@ -114,29 +127,12 @@ import Testing
         }
         let reference = folder.file("reference")
         try FileManager.default.copyItem(atPath: template, toPath: reference)
-        let arguments = ["run", "--root", reference, "--facts", fixturePath("demo/facts/RM204-07.json"), "--only", "accounts"]
-        #expect(try runProcess(binary, arguments, environment: environment).status == 0)
+        let arguments = ["--facts", fixturePath("demo/facts/RM204-07.json"), "--only", "accounts"]
+        #expect(try runProcess(binary, ["run", "--root", reference] + arguments, environment: environment).status == 0)
         let expected = try fingerprint(reference)
         #expect(expected.contains { $0.hasPrefix("./home/kiosk d 700 1000:1000") }, "\(expected)")
-
-        var operation = 1
-        while operation < 100 {
-            let root = folder.file("killed-\(operation)")
-            try FileManager.default.copyItem(atPath: template, toPath: root)
-            var killing = environment
-            killing["IMPRINT_TEST_KILL_AT_OPERATION"] = String(operation)
-            var run = arguments
-            run[2] = root
-            let killed = try runProcess(binary, run, environment: killing)
-            let next = try runProcess(binary, run, environment: environment)
-            #expect(next.status == 0, "after a kill at operation \(operation): \(next.error)")
-            let found = try fingerprint(root)
-            #expect(found == expected, "after a kill at operation \(operation): \(found.difference(from: expected).map { $0 })")
-            try FileManager.default.removeItem(atPath: root)
-            if killed.status == 0 { break }
-            #expect(killed.status == 9, "operation \(operation): expected SIGKILL, got \(killed.status)")
-            operation += 1
-        }
+        let operation = try killAtEveryOperation(
+            binary: binary, template: template, arguments: arguments, environment: environment, in: folder, expected: expected)
         #expect(operation > 8, "the run makes more than eight file operations; the loop stopped at \(operation)")
     }
 }

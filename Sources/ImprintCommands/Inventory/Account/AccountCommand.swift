@@ -73,19 +73,13 @@ struct AccountRemove: ContextCommand {
 struct AccountList: ContextCommand {
     static let configuration = CommandConfiguration(commandName: "list", abstract: "List the local accounts (of one group or unit, or all).")
 
-    @Option(help: "Only the accounts of this group.") var group: String?
-    @Option(help: "Only the accounts of this unit.") var unit: String?
+    @OptionGroup var filter: AttachmentFilter
     @Flag(help: "Print JSON (password hashes masked).") var json = false
     var reportsJSON: Bool { json }
     @OptionGroup var global: GlobalOptions
 
-    func validate() throws {
-        if group != nil && unit != nil { throw ValidationError("give '--group' or '--unit', not both") }
-    }
-
     func run(_ context: CommandContext) throws {
-        let attachment: Attachment? = group.map { .group($0) } ?? unit.map { .unit($0) }
-        let accounts = try global.openInventory(context, readOnly: true).attachedAccounts(of: attachment)
+        let accounts = try global.openInventory(context, readOnly: true).attachedAccounts(of: filter.attachment)
         if json {
             try context.printJSON(accounts.map(AccountView.init))
             return

@@ -27,6 +27,18 @@ struct AttachmentOptions: ParsableArguments {
     var attachment: Attachment? { group.map { .group($0) } ?? unit.map { .unit($0) } }
 }
 
+/// Which attachments a list command shows: `--group`, `--unit`, or neither for all.
+struct AttachmentFilter: ParsableArguments {
+    @Option(help: "Only those of this group.") var group: String?
+    @Option(help: "Only those of this unit (hostname or identifier).") var unit: String?
+
+    func validate() throws {
+        if group != nil && unit != nil { throw ValidationError("give '--group' or '--unit', not both") }
+    }
+
+    var attachment: Attachment? { group.map { .group($0) } ?? unit.map { .unit($0) } }
+}
+
 struct FileAdd: ContextCommand {
     static let configuration = CommandConfiguration(
         commandName: "add", abstract: "Attach a file to a group or a unit (replacing the file of the same path there).",
@@ -86,19 +98,13 @@ struct FileList: ContextCommand {
     static let configuration = CommandConfiguration(
         commandName: "list", abstract: "List the attached files (of one group or unit, or all); a secret file's template is not shown.")
 
-    @Option(help: "Only the files attached to this group.") var group: String?
-    @Option(help: "Only the files attached to this unit.") var unit: String?
+    @OptionGroup var filter: AttachmentFilter
     @Flag(help: "Print JSON.") var json = false
     var reportsJSON: Bool { json }
     @OptionGroup var global: GlobalOptions
 
-    func validate() throws {
-        if group != nil && unit != nil { throw ValidationError("give '--group' or '--unit', not both") }
-    }
-
     func run(_ context: CommandContext) throws {
-        let attachment: Attachment? = group.map { .group($0) } ?? unit.map { .unit($0) }
-        let files = try global.openInventory(context, readOnly: true).attachedFiles(of: attachment)
+        let files = try global.openInventory(context, readOnly: true).attachedFiles(of: filter.attachment)
         if json {
             try context.printJSON(files.map(FileView.init))
             return

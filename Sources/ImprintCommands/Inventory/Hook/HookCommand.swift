@@ -54,19 +54,13 @@ struct HookRemove: ContextCommand {
 struct HookList: ContextCommand {
     static let configuration = CommandConfiguration(commandName: "list", abstract: "List the offline hooks (of one group or unit, or all), in the order they run.")
 
-    @Option(help: "Only the hooks of this group.") var group: String?
-    @Option(help: "Only the hooks of this unit.") var unit: String?
+    @OptionGroup var filter: AttachmentFilter
     @Flag(help: "Print JSON.") var json = false
     var reportsJSON: Bool { json }
     @OptionGroup var global: GlobalOptions
 
-    func validate() throws {
-        if group != nil && unit != nil { throw ValidationError("give '--group' or '--unit', not both") }
-    }
-
     func run(_ context: CommandContext) throws {
-        let attachment: Attachment? = group.map { .group($0) } ?? unit.map { .unit($0) }
-        let hooks = try global.openInventory(context, readOnly: true).attachedHooks(of: attachment)
+        let hooks = try global.openInventory(context, readOnly: true).attachedHooks(of: filter.attachment)
         if json {
             try context.printJSON(hooks.map(HookView.init))
             return
