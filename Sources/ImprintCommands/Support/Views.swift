@@ -38,6 +38,9 @@ struct UnitView: Encodable {
         /// The paths of the files attached to the unit and its group.
         var files: [String]
         @Nullable var seat: Int?
+        /// The names of its local accounts and of its offline hooks (in the order they run).
+        var accounts: [String]
+        var hooks: [String]
     }
 
     var hostname: String
@@ -82,7 +85,7 @@ struct UnitView: Encodable {
             networkStack: profile.networkStack?.rawValue, interfaces: profile.interfaces.map(InterfaceView.init),
             printers: profile.printers.map(\.name.value), defaultPrinter: profile.defaultPrinter?.value,
             fields: profile.fields.mapValues { $0.secret ? "********" : $0.value }, files: profile.files.map(\.path),
-            seat: profile.seat)
+            seat: profile.seat, accounts: profile.accounts.map(\.name), hooks: profile.hooks.map(\.name))
     }
 }
 
@@ -156,6 +159,8 @@ enum Render {
             add("field", "\(name) = \(field.secret ? "******** (secret)" : field.value)\(draft.fields[name] == nil ? " (group's)" : "")")
         }
         for file in profile.files { add("file", file.path + (file.secret ? " (secret)" : "")) }
+        for account in profile.accounts { add("account", account.name + (account.autologin ? " (autologin)" : "")) }
+        for hook in profile.hooks { add("hook", "\(hook.name): \(hook.command)") }
         add("notes", draft.notes)
         add("updated", ISO8601DateFormatter().string(from: record.updatedAt))
         if let warning = draft.hostname.warning { lines.append("  warning: \(warning)") }
