@@ -131,6 +131,10 @@ func mode(_ path: String) throws -> Int {
             let second = imprint(["run", "--root", root, "--facts", fixturePath("demo/facts/\(hostname).json")], in: folder)
             #expect(second.out.contains("nothing to do"), "\(second.out)")
         }
+        // A unit added with a value of its own has it; a unit without one has its group's.
+        #expect(imprint(["inventory", "add", "RM204-31", "--group", "RM204", "--field", "veyon_room=Lab"], in: folder).status == 0)
+        #expect(imprint(["inventory", "show", "RM204-31", "--json"], in: folder).out.contains("\"veyon_room\" : \"Lab\""))
+        #expect(imprint(["inventory", "show", "RM204-30"], in: folder).out.contains("veyon_room = Room 204 (group's)"))
         // A unit's own value wins over its group's, and the new revision rewrites the file.
         #expect(imprint(["inventory", "set", "RM204-07", "--field", "veyon_room=Annex"], in: folder).status == 0)
         let root = folder.file("RM204-07")
