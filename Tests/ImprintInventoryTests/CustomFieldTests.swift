@@ -89,6 +89,20 @@ import Testing
         #expect { try inventory.importCSV(broken, file: "w.csv") } throws: {
             "\($0)".contains("line 2: invalid value of field licence_key '********'") && !"\($0)".contains("K-91")
         }
+        // A groups file carries fields the same way, and its export reads back unchanged.
+        try inventory.addField(CustomField(name: "veyon_room"))
+        _ = try inventory.importCSV(CSV.format([["name", "veyon_room"], ["LAB", "Lab 1"]]), file: "g.csv")
+        #expect(try inventory.group("LAB").draft.fields == ["veyon_room": "Lab 1"])
+        let groups = try inventory.exportCSV(.groups)
+        #expect(groups.hasPrefix(CSVKind.groups.columns.joined(separator: ",") + ",licence_key,veyon_room\n"), "\(groups)")
+        let again = try inventory.importCSV(groups, file: "groups.csv", update: true)
+        #expect(again.updated.isEmpty && again.unchanged.count == 2, "\(again)")
+        // A value for a field the inventory does not have is refused, naming it.
+        var unknown = UnitChanges()
+        unknown.fields = ["veyon_rom": "x"]
+        #expect { try inventory.updateUnit("RM204-90", unknown) } throws: {
+            "\($0)".contains("invalid field 'veyon_rom': is not a field of the inventory (its fields are licence_key, veyon_room)")
+        }
         // A field may not take a built-in value's or a CSV column's name.
         #expect(throws: CoreError.self) { try CustomField(name: "seat") }
         #expect { try inventory.addField(CustomField(name: "notes")) } throws: { "\($0)".contains("is a column of the inventory's CSV files") }
