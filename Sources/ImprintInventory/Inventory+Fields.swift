@@ -29,9 +29,27 @@ extension Inventory {
         try read { db in try Self.fieldRows(db).map(\.field) }
     }
 
-    /// Declares a custom field; units and groups then take a value for it (`set --field`, a CSV column).
+    /// Declares a custom field; units and groups then take a value for it (`set --field`, a CSV column). Declaring
+    /// an existing field secret makes it secret (never the other way), and the units that have a value of it get a
+    /// new revision, so that their files using it become secret files at the next run.
     public func addField(_ field: CustomField) throws(InventoryError) {
-        try write { db in try self.declare(field, db: db) }
+        try write { db in
+            let wasSecret = try Bool.fetchOne(db, sql: "SELECT secret FROM customField WHERE name = ?", arguments: [field.name])
+            try self.declare(field, db: db)
+            guard wasSecret == false, field.secret else { return }
+            try self.bumpRevisions(
+                unitIds: try Int64.fetchAll(db, sql: """
+                    SELECT DISTINCT unitFieldValue.unitId FROM unitFieldValue JOIN customField ON customField.id = fieldId
+                    WHERE customField.name = ?
+                    """, arguments: [field.name]),
+                db: db)
+            try self.bumpRevisions(
+                groupIds: try Int64.fetchAll(db, sql: """
+                    SELECT DISTINCT groupFieldValue.groupId FROM groupFieldValue JOIN customField ON customField.id = fieldId
+                    WHERE customField.name = ?
+                    """, arguments: [field.name]),
+                db: db)
+        }
     }
 
     /// Removes a custom field and every unit's and group's value of it; refused while an attached file uses it.

@@ -26,4 +26,12 @@ import Testing
             "PATH", "LANG", "HOME", "IMPRINT_HOSTNAME", "IMPRINT_FQDN", "IMPRINT_GROUP", "IMPRINT_SEAT", "IMPRINT_REVISION",
         ])
     }
+
+    /// On the running system (`--root /`, as at boot) the same namespaces, without the chroot.
+    @Test func liveHookCommandLine() throws {
+        let hook = try Hook(name: "locales", command: "locale-gen", timeout: 5)
+        let process = HookRunner.process(hook, root: try TargetRoot("/"), environment: [:])
+        #expect(process.executable == "/usr/bin/unshare")
+        #expect(process.arguments == ["--net", "--mount", "--pid", "--fork", "--kill-child", "/bin/sh", "-c", "locale-gen"])
+    }
 }

@@ -62,6 +62,11 @@ import Testing
         let mine = try UnitFile(path: "/etc/veyon/room", content: .template("mine\n"))
         try inventory.attachFile(mine, to: .unit("RM204-07"))
         #expect(try inventory.unit("RM204-07").profile.files == [mine])
+        // Declared secret later, the field is secret for every unit, and the units with a value get a new revision.
+        let revision = try inventory.unit("RM204-03").revision
+        try inventory.addField(CustomField(name: "veyon_room", secret: true))
+        #expect(try inventory.unit("RM204-03").revision == revision + 1)
+        #expect(try inventory.unit("RM204-03").profile.fields["veyon_room"]?.secret == true)
         // The field cannot go while a file names it; the value goes with --field NAME=.
         #expect { try inventory.removeField("veyon_room") } throws: { "\($0)".contains("used by the file /etc/veyon/room of group RM204") }
         own.fields = ["veyon_room": ""]
