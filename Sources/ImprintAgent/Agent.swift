@@ -140,7 +140,9 @@ public enum Agent {
         var (plan, identity) = try planRun(request, run: run, root: root, state: state)
         // A run of some steps (a technician's --only network, the printers service at every boot) that would change
         // nothing but its own records leaves no trace: no run folder, no line.
-        if !request.force, !everyStep, plan.commands.isEmpty, plan.effective.allSatisfy({ Self.records.contains($0.path) }) {
+        if !request.force, !everyStep, plan.commands.isEmpty, plan.hooks.isEmpty,
+            plan.effective.allSatisfy({ Self.records.contains($0.path) })
+        {
             var idle = Plan()
             idle.notes = plan.notes
             return RunOutcome(
@@ -154,8 +156,18 @@ public enum Agent {
         try CommandRunner.run(plan.commands)
         // A run that only runs programs (the printers service asking again for a printer that was off) leaves no
         // run folder.
-        if !plan.effective.isEmpty {
-            _ = try Applier.apply(plan, run: run, unit: request.profile.hostname.value, root: root, time: request.time)
+        if !plan.effective.isEmpty || !plan.hooks.isEmpty {
+            // Hooks run once the unit's files are in place; the identity line then names what each did.
+            let finish: Applier.Finish? = plan.hooks.isEmpty ? nil : {
+                let results = HookRunner.run(plan.hooks, profile: request.profile, root: root)
+                identity.hooks = results
+                var records = plan.changes.filter { Self.records.contains($0.path) }
+                if let index = records.firstIndex(where: { $0.path == IdentityRecord.logPath }) {
+                    records[index] = try logLine(identity, root: root)
+                }
+                return (results, records)
+            }
+            _ = try Applier.apply(plan, run: run, unit: request.profile.hostname.value, root: root, time: request.time, finish: finish)
             try Applier.prune(root: root, keeping: AgentState.read(root)?.run)
         }
         if request.live, plan.effective.contains(where: { $0.path == "/etc/hostname" }) {
@@ -271,6 +283,25 @@ public enum Agent {
                 profile, root: root, cups: request.live ? CupsScheduler.running(server: request.cupsServer) : nil)
             plan.changes += result.changes
             plan.commands += result.commands
+            plan.notes += result.notes
+        }
+        if steps.contains(.accounts) {
+            let result = try AccountsStep.plan(profile, root: root, time: request.time)
+            plan.changes += result.changes
+            plan.notes += result.notes
+        }
+        if steps.contains(.hooks), !profile.hooks.isEmpty {
+            plan.hooks = profile.hooks
+            plan.notes.append(
+                "hook\(profile.hooks.count == 1 ? "" : "s") \(profile.hooks.map(\.name).joined(separator: ", ")) run\(profile.hooks.count == 1 ? "s" : "") "
+                    + "offline after the files are in place; what a hook changes cannot be rolled back")
+        }
+        if steps.contains(.files) {
+            // An attached file may belong to an account this run makes: its owner is looked up in the planned files.
+            var pending: [String: Data] = [:]
+            for change in plan.changes { if let contents = change.after { pending[change.path] = contents } }
+            let result = try FilesStep.plan(profile, root: root, taken: Set(plan.changes.map(\.path)), pending: pending)
+            plan.changes += result.changes
             plan.notes += result.notes
         }
     }

@@ -13,6 +13,8 @@ public enum AgentError: Error, Sendable {
     case printers(String)
     /// A program a step ran (such as `lpadmin`) failed.
     case commandFailed(command: String, status: Int32, output: String)
+    /// An offline hook failed or ran past its timeout; the run's files were rolled back.
+    case hookFailed(HookResult, timeout: Int)
 }
 
 extension AgentError: CustomStringConvertible {
@@ -31,6 +33,11 @@ extension AgentError: CustomStringConvertible {
             let said = output.trimmingCharacters(in: .whitespacesAndNewlines)
             return "\(command) failed with exit status \(status)\(said.isEmpty ? "" : ": \(said)"); "
                 + "fix the cause and run the step again (files were not changed)"
+        case let .hookFailed(result, timeout):
+            let how = result.status.map { "failed with exit status \($0)" } ?? "ran past its \(timeout) s timeout and was killed"
+            let said = result.output.trimmingCharacters(in: .whitespacesAndNewlines).split(separator: "\n").suffix(5).joined(separator: "\n  ")
+            return "hook \(quoted(result.name)) \(how)\(said.isEmpty ? "" : ":\n  \(said)\n"); the run's files were rolled back "
+                + "(what the hook itself changed was not); fix the hook with 'imprint inventory hook add' and run again"
         }
     }
 }

@@ -10,8 +10,14 @@ import ImprintCore
 /// no room for a file's temporary copy removes the file first (the journal still says `applying` until the rollback
 /// is complete, so a kill in between is undone again by the next run).
 enum Applier {
+    /// What runs between the unit's files and the run's own records (the hooks), and the records it makes.
+    typealias Finish = () throws -> (hooks: [HookResult], records: [FileChange])
+
     /// Backs up what `plan` touches, applies it, and returns the finished journal.
-    static func apply(_ plan: Plan, run: String, unit: String, root: TargetRoot, time: Date) throws -> Journal {
+    /// - Parameters:
+    ///   - finish: runs once the unit's files are in place, before the run's own records (identity line, state)
+    ///     are written, and gives those records anew; a hook that failed rolls the whole run back.
+    static func apply(_ plan: Plan, run: String, unit: String, root: TargetRoot, time: Date, finish: Finish? = nil) throws -> Journal {
         var journal = Journal(run: run, unit: unit, started: time, state: .applying, entries: [])
         do {
             for (index, change) in plan.changes.enumerated() {
@@ -35,7 +41,18 @@ enum Applier {
             throw error
         }
         do {
-            for change in plan.changes { try perform(change, root: root) }
+            for change in plan.changes where !Agent.records.contains(change.path) { try perform(change, root: root) }
+            var records = plan.changes.filter { Agent.records.contains($0.path) }
+            if let finish {
+                let finished = try finish()
+                journal.hooks = finished.hooks
+                try journal.save(root)
+                if let failed = finished.hooks.first(where: { !$0.succeeded }) {
+                    throw AgentError.hookFailed(failed, timeout: plan.hooks.first { $0.name == failed.name }?.timeout ?? 0)
+                }
+                records = finished.records
+            }
+            for change in records { try perform(change, root: root) }
             try root.remove(Journal.reserve(run))
             journal.state = .done
             try journal.save(root)
@@ -70,6 +87,8 @@ enum Applier {
             try root.symlink(change.path, to: target)
         case .remove:
             try root.remove(change.path)
+        case .folder(let metadata):
+            try root.makeFolder(change.path, metadata: metadata)
         }
     }
 

@@ -26,6 +26,8 @@ public struct Journal: Codable, Equatable, Sendable {
     public var started: Date
     public var state: State
     public var entries: [Entry]
+    /// The hooks the run ran, with their status and output (nil when it ran none).
+    public var hooks: [HookResult]?
 
     static let runsFolder = "/var/lib/imprint/runs"
 

@@ -47,6 +47,8 @@ public struct IdentityRecord: Codable, Equatable, Sendable {
     public var run: String
     public var time: Date
     public var result: String
+    /// The hooks the run ran, with their status and output; nil when it ran none (and in lines written before).
+    public var hooks: [HookResult]?
 
     public init(
         unit: String, fqdn: String, group: String? = nil, revision: Int, matched: [String], steps: [String], machineID: MachineID?,
@@ -90,6 +92,7 @@ public struct IdentityRecord: Codable, Equatable, Sendable {
         try container.encode(run, forKey: .run)
         try container.encode(time, forKey: .time)
         try container.encode(result, forKey: .result)
+        try container.encode(hooks, forKey: .hooks)
     }
 
     /// The record of one line of the log; nil when the line is not one.

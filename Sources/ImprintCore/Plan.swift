@@ -7,6 +7,9 @@ public enum AgentStep: String, CaseIterable, Codable, Sendable, Comparable {
     case hostKeys = "host-keys"
     case network
     case printers
+    case accounts
+    case files
+    case hooks
     case identity
 
     public init(_ text: String) throws(CoreError) {
@@ -31,6 +34,8 @@ public struct FileChange: Codable, Equatable, Sendable {
         case symlink(target: String)
         /// Remove the file or link.
         case remove
+        /// Make a folder that does not exist yet (a new account's home), with this mode and owner.
+        case folder(metadata: FileMetadata)
     }
 
     public var step: AgentStep
@@ -42,6 +47,9 @@ public struct FileChange: Codable, Equatable, Sendable {
     public var before: Data?
     /// Contents that must not be printed (private keys, random seeds): diffs show only their size.
     public var secret: Bool
+    /// The mode and owner the file has when they differ from the ones this change sets: a change of the same
+    /// contents is then still a change (an attached file's mode changed in the record).
+    public var metadataBefore: FileMetadata?
 
     public init(step: AgentStep, path: String, reason: String, action: Action, before: Data?, secret: Bool = false) {
         self.step = step
@@ -63,11 +71,16 @@ public struct FileChange: Codable, Equatable, Sendable {
         switch action {
         case .symlink(let target):
             return "--- a\(path)\n+++ b\(path)\n@@ link -> \(target) @@\n"
+        case .folder(let metadata):
+            return "--- /dev/null\n+++ b\(path)/\n@@ new folder, mode \(metadata.modeText), owner \(metadata.owner):\(metadata.group) @@\n"
         case .remove:
             return secret || before.map({ $0.contains(0) }) == true
                 ? "--- a\(path)\n+++ /dev/null\n@@ removed (\(before?.count ?? 0) bytes) @@\n"
                 : UnifiedDiff.render(path: path, old: before, new: nil)
-        case .write(let contents, _):
+        case .write(let contents, let metadata):
+            if let old = metadataBefore, let new = metadata, contents == before {
+                return "--- a\(path)\n+++ b\(path)\n@@ mode \(old.modeText) -> \(new.modeText), owner \(old.owner):\(old.group) -> \(new.owner):\(new.group) @@\n"
+            }
             if secret {
                 return "--- \(before == nil ? "/dev/null" : "a\(path)")\n+++ b\(path)\n@@ secret: \(contents.count) new bytes, not shown @@\n"
             }
@@ -115,17 +128,20 @@ public struct Plan: Equatable, Sendable {
     public var commands: [ExternalCommand]
     /// Notes such as "a reboot is due" or "the image had no ECDSA key".
     public var notes: [String]
+    /// Hooks to run after the file changes, before the run's own records: they cannot be rolled back.
+    public var hooks: [Hook]
 
-    public init(changes: [FileChange] = [], commands: [ExternalCommand] = [], notes: [String] = []) {
+    public init(changes: [FileChange] = [], commands: [ExternalCommand] = [], notes: [String] = [], hooks: [Hook] = []) {
         self.changes = changes
         self.commands = commands
         self.notes = notes
+        self.hooks = hooks
     }
 
     /// The changes that really change something (a write of the same contents is dropped).
     public var effective: [FileChange] {
         changes.filter { change in
-            if case .write(let contents, _) = change.action { return contents != change.before }
+            if case .write(let contents, _) = change.action { return contents != change.before || change.metadataBefore != nil }
             return true
         }
     }

@@ -16,6 +16,12 @@ public struct FileMetadata: Codable, Equatable, Sendable {
         self.group = group
         self.attributes = attributes
     }
+
+    /// The mode in octal, as chmod takes it: `0600`.
+    public var modeText: String {
+        let digits = String(mode, radix: 8)
+        return String(repeating: "0", count: max(0, 4 - digits.count)) + digits
+    }
 }
 
 extension TargetRoot {
@@ -76,12 +82,13 @@ extension TargetRoot {
         syncFolder(folder)
     }
 
-    /// Removes the file or link at `inner` (the link itself, not its target); nothing when there is none.
+    /// Removes the file or link at `inner` (the link itself, not its target), or the empty folder (one a run made,
+    /// rolled back); nothing when there is none.
     public func remove(_ inner: String) throws(CoreError) {
         FaultInjection.beforeFileOperation()
         let host = try resolve(inner, followingFinalLink: false)
         if unlink(host) != 0 && errno != ENOENT {
-            throw .io(path: inner, operation: "remove", errno: errno)
+            guard errno == EISDIR, rmdir(host) == 0 else { throw .io(path: inner, operation: "remove", errno: errno) }
         }
         syncFolder((host as NSString).deletingLastPathComponent)
     }
@@ -120,6 +127,23 @@ extension TargetRoot {
             throw .io(path: inner, operation: "replace", errno: errno)
         }
         syncFolder(folder)
+    }
+
+    /// Makes the folder at `inner` (and its missing parents, mode 0755 root) with this mode and owner; a folder
+    /// already there is left as it is.
+    public func makeFolder(_ inner: String, metadata: FileMetadata) throws(CoreError) {
+        FaultInjection.beforeFileOperation()
+        let host = try resolve(inner)
+        try makeFolders(host: (host as NSString).deletingLastPathComponent, inner: inner)
+        if mkdir(host, 0o700) != 0 {
+            if errno == EEXIST { return }
+            throw .io(path: inner, operation: "create the folder", errno: errno)
+        }
+        if chown(host, metadata.owner, metadata.group) != 0 && errno != EPERM {
+            throw .io(path: inner, operation: "set the owner of", errno: errno)
+        }
+        if chmod(host, mode_t(metadata.mode)) != 0 { throw .io(path: inner, operation: "set the mode of", errno: errno) }
+        syncFolder((host as NSString).deletingLastPathComponent)
     }
 
     /// Opens the file at `inner` for reading and writing, creating it (and its folders) when missing, and never

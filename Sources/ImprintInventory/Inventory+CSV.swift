@@ -61,9 +61,11 @@ extension Inventory {
     ///   - createGroups: create the groups units name that the inventory does not have, with default settings;
     ///     otherwise such a row is bad, since a mistyped group would silently get no domain, network or printers.
     ///   - dryRun: check and report everything, then roll back.
+    ///   - fields: custom fields the file's columns of these names hold, declared if the inventory does not have
+    ///     them (a column named as a declared field is read as that field without being named here).
     public func importCSV(
         _ text: String, file: String, skipInvalid: Bool = false, update: Bool = false, createGroups: Bool = false,
-        dryRun: Bool = false
+        dryRun: Bool = false, fields: [CustomField] = []
     ) throws(InventoryError) -> ImportReport {
         let records: [CSV.Record]
         do {
@@ -84,11 +86,13 @@ extension Inventory {
                 reason: "the header names no 'hostname' (units), 'name' (groups) or 'uri' (printers) column")])
         }
         var headerProblems: [RowProblem] = []
+        let fieldNames = kind == .printers ? [] : Set(try customFields().map(\.name) + fields.map(\.name))
         for (index, column) in header.enumerated() {
-            if !kind.columns.contains(column) {
+            if !kind.columns.contains(column) && !fieldNames.contains(column) {
                 headerProblems.append(RowProblem(
                     line: headerRecord.line,
-                    reason: "unknown column \(quoted(headerRecord.fields[index])) for \(kind.rawValue); known: \(kind.columns.joined(separator: ", "))"))
+                    reason: "unknown column \(quoted(headerRecord.fields[index])) for \(kind.rawValue); known: \(kind.columns.joined(separator: ", "))"
+                        + (kind == .printers ? "" : "; a custom field's column is named with --field \(column) (or --secret-field)")))
             } else if header[..<index].contains(column) {
                 headerProblems.append(RowProblem(line: headerRecord.line, reason: "column '\(column)' appears twice"))
             }
@@ -111,20 +115,22 @@ extension Inventory {
         let importKind = kind
         return try importTransaction(
             rows, kind: importKind, problems: problems, file: file, skipInvalid: skipInvalid, update: update,
-            createGroups: createGroups, dryRun: dryRun)
+            createGroups: createGroups, dryRun: dryRun, fields: fields, custom: header.filter(fieldNames.contains))
     }
 
     private func importTransaction(
         _ rows: [(line: Int, fields: [String: String])], kind importKind: CSVKind, problems initial: [RowProblem], file: String,
-        skipInvalid: Bool, update: Bool, createGroups: Bool, dryRun: Bool
+        skipInvalid: Bool, update: Bool, createGroups: Bool, dryRun: Bool, fields: [CustomField], custom: [String]
     ) throws(InventoryError) -> ImportReport {
         var problems = initial
         return try write(commit: !dryRun) { db in
+            for field in fields where custom.contains(field.name) { try self.declare(field, db: db) }
             var report = ImportReport(kind: importKind)
             switch importKind {
             case .units:
-                try self.importUnits(rows, into: &report, problems: &problems, update: update, createGroups: createGroups, db: db)
-            case .groups: try self.importGroups(rows, into: &report, problems: &problems, update: update, db: db)
+                try self.importUnits(
+                    rows, into: &report, problems: &problems, update: update, createGroups: createGroups, custom: custom, db: db)
+            case .groups: try self.importGroups(rows, into: &report, problems: &problems, update: update, custom: custom, db: db)
             case .printers: try self.importPrinters(rows, into: &report, problems: &problems, update: update, db: db)
             }
             problems.sort { $0.line < $1.line }
@@ -136,10 +142,11 @@ extension Inventory {
 
     /// Writes the units, groups or printers as CSV that `importCSV` reads back into the same inventory.
     public func exportCSV(_ kind: CSVKind) throws(InventoryError) -> String {
-        var lines = [kind.columns]
+        let custom = kind == .printers ? [] : try customFields().map(\.name)
+        var lines = [kind.columns + custom]
         switch kind {
         case .units:
-            for unit in try units() { lines.append(Self.csvFields(unit.draft)) }
+            for unit in try units() { lines.append(Self.csvFields(unit.draft) + custom.map { unit.draft.fields[$0] ?? "" }) }
         case .groups:
             for group in try groups() {
                 let draft = group.draft
@@ -148,7 +155,7 @@ extension Inventory {
                     draft.search.map(\.value).joined(separator: " "), draft.networkMode.rawValue,
                     draft.networkStack?.rawValue ?? "", draft.namingPattern?.description ?? "", YesNo.text(draft.enroll),
                     draft.printers.map(\.value).joined(separator: " "), draft.defaultPrinter?.value ?? "",
-                ])
+                ] + custom.map { draft.fields[$0] ?? "" })
             }
         case .printers:
             for queue in try printers() {
@@ -165,11 +172,11 @@ extension Inventory {
 
     private func importUnits(
         _ rows: [(line: Int, fields: [String: String])], into report: inout ImportReport, problems: inout [RowProblem],
-        update: Bool, createGroups: Bool, db: Database
+        update: Bool, createGroups: Bool, custom: [String], db: Database
     ) throws {
         var drafts: [(line: Int, draft: UnitDraft)] = []
         for (line, fields) in rows {
-            switch Self.unitDraft(fields) {
+            switch Self.unitDraft(fields, custom: custom) {
             case .success(let draft): drafts.append((line, draft))
             case .failure(let errors): problems.append(RowProblem(line: line, reason: errors.reasons.joined(separator: "; ")))
             }
@@ -196,6 +203,10 @@ extension Inventory {
                                 kind: "unit", name: existing.hostname, hint: "import with --update to replace it")
                         }
                         let before = existing.revision
+                        var draft = draft
+                        // A custom field the file has no column for keeps the unit's value.
+                        let kept = try self.fieldValues(unitId: id, db: db).filter { !custom.contains($0.key) }
+                        draft.fields.merge(kept) { own, _ in own }
                         savedId = try self.save(draft, replacing: id, createGroup: createGroups, addresses: addresses, db: db)
                         let after = try Int.fetchOne(db, sql: "SELECT revision FROM unit WHERE id = ?", arguments: [id]) ?? before
                         if after == before { report.unchanged.append(draft.hostname.value) } else { report.updated.append(draft.hostname.value) }
@@ -259,7 +270,14 @@ extension Inventory {
         return text
     }
 
-    static func unitDraft(_ fields: [String: String]) -> Result<UnitDraft, RowErrors> {
+    /// The custom field values of a row: the named columns' cells that hold something.
+    static func customValues(_ fields: [String: String], _ custom: [String]) -> [String: String] {
+        var values: [String: String] = [:]
+        for name in custom { values[name] = cell(fields, name) }
+        return values
+    }
+
+    static func unitDraft(_ fields: [String: String], custom: [String] = []) -> Result<UnitDraft, RowErrors> {
         var errors = RowErrors()
         func value(_ column: String) -> String? { cell(fields, column) }
         let hostname = errors.check { () throws(CoreError) in try Hostname(fields["hostname"] ?? "") }
@@ -292,7 +310,7 @@ extension Inventory {
         let draft = UnitDraft(
             hostname: hostname, domain: domain, group: group, model: model, notes: notes, identifiers: identifiers,
             interfaces: interfaces, printers: printers, defaultPrinter: defaultPrinter, netplan: netplan,
-            networkStack: networkStack)
+            networkStack: networkStack, fields: customValues(fields, custom))
         do throws(CoreError) {
             return .success(try draft.normalized())
         } catch {
@@ -413,12 +431,16 @@ extension Inventory {
 
     private func importGroups(
         _ rows: [(line: Int, fields: [String: String])], into report: inout ImportReport, problems: inout [RowProblem],
-        update: Bool, db: Database
+        update: Bool, custom: [String], db: Database
     ) throws {
         var seen: [String: Int] = [:]
         for (line, fields) in rows {
             var errors = RowErrors()
-            let draft = errors.check { () throws(CoreError) in try Self.groupDraft(fields) }
+            let draft = errors.check { () throws(CoreError) in
+                var draft = try Self.groupDraft(fields)
+                draft.fields = Self.customValues(fields, custom)
+                return draft
+            }
             guard let draft else {
                 problems.append(RowProblem(line: line, reason: errors.reasons.joined(separator: "; ")))
                 continue
@@ -434,6 +456,9 @@ extension Inventory {
                         guard update else {
                             throw InventoryError.alreadyExists(kind: "group", name: existing.name, hint: "import with --update to replace it")
                         }
+                        var draft = draft
+                        let kept = try self.fieldValues(groupId: id, db: db).filter { !custom.contains($0.key) }
+                        draft.fields.merge(kept) { own, _ in own }
                         if try self.groupDraft(id: id, db: db) == draft {
                             report.unchanged.append(draft.name)
                         } else {

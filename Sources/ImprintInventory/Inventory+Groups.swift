@@ -17,12 +17,16 @@ public struct GroupDraft: Equatable, Sendable {
     public var enroll: Bool
     public var printers: [PrinterName]
     public var defaultPrinter: PrinterName?
+    /// The group's values of custom fields, by field name: every unit of the group has them unless it has its own.
+    public var fields: [String: String]
 
     public init(
         name: String, domain: DomainName? = nil, dns: [IPAddress] = [], search: [DomainName] = [],
         networkMode: NetworkMode = .dhcp, networkStack: NetworkStack? = nil, namingPattern: NamingPattern? = nil,
-        enroll: Bool = false, printers: [PrinterName] = [], defaultPrinter: PrinterName? = nil
+        enroll: Bool = false, printers: [PrinterName] = [], defaultPrinter: PrinterName? = nil,
+        fields: [String: String] = [:]
     ) throws(CoreError) {
+        self.fields = fields
         self.name = try Self.checkName(name)
         self.domain = domain
         self.dns = dns
@@ -56,6 +60,8 @@ public struct GroupChanges: Equatable, Sendable {
     public var addPrinters: [PrinterName] = []
     public var removePrinters: [PrinterName] = []
     public var defaultPrinter: Change<PrinterName> = .keep
+    /// Custom field values to set; an empty value removes the group's value.
+    public var fields: [String: String] = [:]
 
     public init() {}
 
@@ -72,6 +78,7 @@ public struct GroupChanges: Equatable, Sendable {
         applyPrinterChanges(
             to: &result.printers, default: &result.defaultPrinter, adding: addPrinters, removing: removePrinters,
             defaultChange: defaultPrinter)
+        applyFieldChanges(fields, to: &result.fields)
         return result
     }
 }
@@ -80,6 +87,8 @@ public struct GroupChanges: Equatable, Sendable {
 public struct GroupRecord: Equatable, Sendable {
     public var draft: GroupDraft
     public var unitCount: Int
+    /// Which of the group's custom fields are secret, so that views mask them.
+    public var secretFields: Set<String> = []
 }
 
 extension Inventory {
@@ -119,14 +128,18 @@ extension Inventory {
     public func group(_ name: String) throws(InventoryError) -> GroupRecord {
         try read { db in
             let id = try self.groupId(name, create: false, db: db)
-            return GroupRecord(draft: try self.groupDraft(id: id, db: db), unitCount: try self.unitCount(groupId: id, db: db))
+            return GroupRecord(
+                draft: try self.groupDraft(id: id, db: db), unitCount: try self.unitCount(groupId: id, db: db),
+                secretFields: try Self.secretFieldNames(db))
         }
     }
 
     public func groups() throws(InventoryError) -> [GroupRecord] {
         try read { db in
-            try GroupRow.order(GroupRow.Columns.name.collating(.nocase)).fetchAll(db).compactMap(\.id).map { id in
-                GroupRecord(draft: try self.groupDraft(id: id, db: db), unitCount: try self.unitCount(groupId: id, db: db))
+            let secret = try Self.secretFieldNames(db)
+            return try GroupRow.order(GroupRow.Columns.name.collating(.nocase)).fetchAll(db).compactMap(\.id).map { id in
+                GroupRecord(
+                    draft: try self.groupDraft(id: id, db: db), unitCount: try self.unitCount(groupId: id, db: db), secretFields: secret)
             }
         }
     }
@@ -211,6 +224,7 @@ extension Inventory {
                 sql: "INSERT INTO groupPrinter (groupId, printerId, position) VALUES (?, ?, ?)",
                 arguments: [id, printerId, position])
         }
+        try saveFieldValues(draft.fields, groupId: id, db: db)
         return id
     }
 
@@ -231,6 +245,7 @@ extension Inventory {
             networkStack: try row.networkStack.map { text in try NetworkStack(text) },
             namingPattern: try row.namingPattern.map { text in try NamingPattern(text) },
             enroll: row.enroll, printers: try printers.map { text in try PrinterName(text) },
-            defaultPrinter: try defaultPrinter.map { text in try PrinterName(text) })
+            defaultPrinter: try defaultPrinter.map { text in try PrinterName(text) },
+            fields: try fieldValues(groupId: id, db: db))
     }
 }

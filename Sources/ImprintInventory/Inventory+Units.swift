@@ -195,6 +195,7 @@ extension Inventory {
             try db.cachedStatement(sql: "INSERT INTO unitPrinter (unitId, printerId, position) VALUES (?, ?, ?)")
                 .execute(arguments: [id, printerId, position])
         }
+        try saveFieldValues(draft.fields, unitId: id, db: db)
     }
 
     /// The unit's own record as stored.
@@ -217,6 +218,7 @@ extension Inventory {
         var groups: [Int64: GroupRow]
         var printers: [Int64: PrinterRow]
         var groupPrinters: [Int64: [Int64]]
+        var fields: [FieldRow]
 
         /// - Parameters:
         ///   - onlyGroup: load just this group (nil: no group at all) instead of every group.
@@ -236,6 +238,7 @@ extension Inventory {
             groups = Dictionary(uniqueKeysWithValues: groupRows.compactMap { row in row.id.map { ($0, row) } })
             printers = Dictionary(uniqueKeysWithValues: try PrinterRow.fetchAll(db).compactMap { row in row.id.map { ($0, row) } })
             groupPrinters = [:]
+            fields = try Inventory.fieldRows(db)
             for row in links {
                 groupPrinters[row["groupId"], default: []].append(row["printerId"])
             }
@@ -262,7 +265,8 @@ extension Inventory {
             identifiers: UnitDraft.canonicalOrder(identifiers), interfaces: interfaces,
             printers: try printerIds.compactMap { context.printers[$0] }.map { printer in try PrinterName(printer.name) },
             defaultPrinter: try row.defaultPrinterId.flatMap { context.printers[$0] }.map { printer in try PrinterName(printer.name) },
-            netplan: row.netplan, networkStack: try row.networkStack.map { text in try NetworkStack(text) })
+            netplan: row.netplan, networkStack: try row.networkStack.map { text in try NetworkStack(text) },
+            fields: try fieldValues(unitId: id, db: db))
     }
 
     func record(row: UnitRow, context: LoadContext, db: Database) throws -> UnitRecord {
@@ -281,6 +285,24 @@ extension Inventory {
         printerIds += ownIds.filter { !printerIds.contains($0) }
         let printers = try printerIds.compactMap { context.printers[$0] }.map { printer in try printer.queue() }
         let defaultId = row.defaultPrinterId ?? group?.defaultPrinterId
+        let secret = Set(context.fields.filter(\.field.secret).map(\.field.name))
+        var fields = try group?.id.map { id in try fieldValues(groupId: id, db: db) } ?? [:]
+        fields.merge(draft.fields) { _, own in own }
+        var files: [UnitFile] = []
+        for attached in try attachedFiles(db: db, unitId: row.id, groupId: group?.id) {
+            files.removeAll { $0.path == attached.file.path }
+            files.append(attached.file)
+        }
+        var accounts: [LocalAccount] = []
+        for attached in try attachedAccounts(db: db, unitId: row.id, groupId: group?.id) {
+            accounts.removeAll { $0.name == attached.account.name }
+            accounts.append(attached.account)
+        }
+        var hooks: [Hook] = []
+        for attached in try attachedHooks(db: db, unitId: row.id, groupId: group?.id) {
+            hooks.removeAll { $0.name == attached.hook.name }
+            hooks.append(attached.hook)
+        }
         let profile = UnitProfile(
             hostname: draft.hostname,
             domain: try draft.domain ?? group?.domain.map { text in try DomainName(text) },
@@ -290,7 +312,13 @@ extension Inventory {
             networkStack: try draft.networkStack ?? group?.networkStack.map { text in try NetworkStack(text) },
             printers: printers,
             defaultPrinter: try defaultId.flatMap { context.printers[$0] }.map { printer in try PrinterName(printer.name) },
-            netplan: draft.netplan)
+            netplan: draft.netplan,
+            fields: Dictionary(uniqueKeysWithValues: fields.map { name, value in
+                (name, CustomFieldValue(value: value, secret: secret.contains(name)))
+            }),
+            files: files,
+            seat: try group?.namingPattern.flatMap { text in try NamingPattern(text).number(in: row.hostname) },
+            accounts: accounts, hooks: hooks)
         return UnitRecord(
             draft: draft, revision: row.revision, createdAt: row.createdAt, updatedAt: row.updatedAt, profile: profile)
     }

@@ -257,6 +257,80 @@ public final class Inventory: Sendable {
                 ALTER TABLE interfaceByName RENAME TO interface;
                 """)
         }
+        // Custom fields (declared once, valued per unit and per group) and the files attached to a group or a unit.
+        migrator.registerMigration("v5 custom fields and attached files") { db in
+            try db.execute(sql: """
+                CREATE TABLE customField (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    name TEXT NOT NULL UNIQUE,
+                    secret BOOLEAN NOT NULL DEFAULT 0
+                );
+                CREATE TABLE unitFieldValue (
+                    unitId INTEGER NOT NULL REFERENCES unit(id) ON DELETE CASCADE,
+                    fieldId INTEGER NOT NULL REFERENCES customField(id) ON DELETE CASCADE,
+                    value TEXT NOT NULL,
+                    PRIMARY KEY (unitId, fieldId)
+                );
+                CREATE TABLE groupFieldValue (
+                    groupId INTEGER NOT NULL REFERENCES unitGroup(id) ON DELETE CASCADE,
+                    fieldId INTEGER NOT NULL REFERENCES customField(id) ON DELETE CASCADE,
+                    value TEXT NOT NULL,
+                    PRIMARY KEY (groupId, fieldId)
+                );
+                CREATE TABLE attachedFile (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    unitId INTEGER REFERENCES unit(id) ON DELETE CASCADE,
+                    groupId INTEGER REFERENCES unitGroup(id) ON DELETE CASCADE,
+                    path TEXT NOT NULL,
+                    template TEXT,
+                    field TEXT,
+                    mode INTEGER CHECK (mode BETWEEN 0 AND 511),
+                    owner TEXT NOT NULL DEFAULT 'root',
+                    fileGroup TEXT NOT NULL DEFAULT 'root',
+                    secret BOOLEAN NOT NULL DEFAULT 0,
+                    CHECK ((unitId IS NULL) <> (groupId IS NULL)),
+                    CHECK ((template IS NULL) <> (field IS NULL)),
+                    UNIQUE (unitId, path),
+                    UNIQUE (groupId, path)
+                );
+                CREATE INDEX attachedFile_groupId ON attachedFile(groupId);
+                """)
+        }
+        // Local accounts (a kiosk user, an exam account) given to a group's units or one unit.
+        migrator.registerMigration("v6 local accounts") { db in
+            try db.execute(sql: """
+                CREATE TABLE localAccount (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    unitId INTEGER REFERENCES unit(id) ON DELETE CASCADE,
+                    groupId INTEGER REFERENCES unitGroup(id) ON DELETE CASCADE,
+                    name TEXT NOT NULL,
+                    groups TEXT NOT NULL DEFAULT '',
+                    shell TEXT NOT NULL,
+                    passwordHash TEXT,
+                    autologin BOOLEAN NOT NULL DEFAULT 0,
+                    CHECK ((unitId IS NULL) <> (groupId IS NULL)),
+                    UNIQUE (unitId, name),
+                    UNIQUE (groupId, name)
+                );
+                """)
+        }
+        // Commands the agent runs offline in a chroot of the unit's root, after the files are in place.
+        migrator.registerMigration("v7 offline hooks") { db in
+            try db.execute(sql: """
+                CREATE TABLE offlineHook (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    unitId INTEGER REFERENCES unit(id) ON DELETE CASCADE,
+                    groupId INTEGER REFERENCES unitGroup(id) ON DELETE CASCADE,
+                    name TEXT NOT NULL,
+                    command TEXT NOT NULL,
+                    timeout INTEGER NOT NULL CHECK (timeout BETWEEN 1 AND 86400),
+                    position INTEGER NOT NULL,
+                    CHECK ((unitId IS NULL) <> (groupId IS NULL)),
+                    UNIQUE (unitId, name),
+                    UNIQUE (groupId, name)
+                );
+                """)
+        }
         return migrator
     }
 

@@ -21,13 +21,16 @@ public struct UnitDraft: Equatable, Sendable {
     /// Queues the unit has besides its group's.
     public var printers: [PrinterName]
     public var defaultPrinter: PrinterName?
+    /// The unit's own values of custom fields, by field name (over its group's).
+    public var fields: [String: String]
 
     public init(
         hostname: Hostname, domain: DomainName? = nil, group: String? = nil, model: String? = nil,
         notes: String? = nil, identifiers: [Identifier] = [], interfaces: [InterfaceConfig] = [],
         printers: [PrinterName] = [], defaultPrinter: PrinterName? = nil, netplan: String? = nil,
-        networkStack: NetworkStack? = nil
+        networkStack: NetworkStack? = nil, fields: [String: String] = [:]
     ) {
+        self.fields = fields
         self.netplan = netplan
         self.networkStack = networkStack
         self.hostname = hostname
@@ -152,6 +155,8 @@ public struct UnitChanges: Equatable, Sendable {
     public var addPrinters: [PrinterName] = []
     public var removePrinters: [PrinterName] = []
     public var defaultPrinter: Change<PrinterName> = .keep
+    /// Custom field values to set; an empty value removes the unit's own value (its group's then applies).
+    public var fields: [String: String] = [:]
 
     public init() {}
 
@@ -193,7 +198,15 @@ public struct UnitChanges: Equatable, Sendable {
         applyPrinterChanges(
             to: &result.printers, default: &result.defaultPrinter, adding: addPrinters, removing: removePrinters,
             defaultChange: defaultPrinter)
+        applyFieldChanges(fields, to: &result.fields)
         return result
+    }
+}
+
+/// Sets custom field values, an empty value removing the field's value, the same way for a unit and a group.
+func applyFieldChanges(_ changes: [String: String], to fields: inout [String: String]) {
+    for (name, value) in changes {
+        fields[name] = value.trimmingSpaces().isEmpty ? nil : value
     }
 }
 

@@ -194,7 +194,7 @@ struct ToolRunner {
             switch change.action {
             case .write(let contents, _): files[name] = contents
             case .remove: files[name] = nil
-            case .symlink: break
+            case .symlink, .folder: break
             }
         }
         if expected.names.isEmpty { return }

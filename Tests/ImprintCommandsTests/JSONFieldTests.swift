@@ -66,6 +66,13 @@ import Testing
             ("inventory name", ["inventory", "name", "--pattern", "LAB-{serial}", "5CG2041XQ7", "--json"]),
             ("inventory printer list", ["inventory", "printer", "list", "--json"]),
             ("inventory group show", ["inventory", "group", "show", "RM204", "--json"]),
+            ("inventory field list", ["inventory", "field", "add", "licence_key", "--secret"]),
+            ("inventory field list", ["inventory", "field", "list", "--json"]),
+            ("inventory field list", ["inventory", "group", "set", "RM204", "--field", "licence_key=SITE-KEY-1"]),
+            ("inventory file list", ["inventory", "file", "add", "/etc/licence.key", "--group", "RM204", "--from-field", "licence_key"]),
+            ("inventory file list", ["inventory", "file", "list", "--json"]),
+            ("inventory account list", ["inventory", "account", "add", "kiosk", "--unit", "RM204-08", "--autologin"]),
+            ("inventory account list", ["inventory", "account", "list", "--json"]),
             ("inventory import", ["inventory", "import", fixturePath("demo/printers.csv"), "--update", "--dry-run", "--json"]),
         ]
         try FileManager.default.createDirectory(atPath: folder.file("restored"), withIntermediateDirectories: true)
@@ -87,6 +94,9 @@ import Testing
             let listed = imprint(arguments, in: folder).out
             #expect(listed.contains("\"passphrase\" : \"********\"") && !listed.contains("secretpass"), "\(arguments)")
         }
+        // Nor does a secret field's value.
+        let group = imprint(["inventory", "group", "show", "RM204", "--json"], in: folder).out
+        #expect(group.contains("\"licence_key\" : \"********\"") && !group.contains("SITE-KEY-1"), "\(group)")
         let shown = imprint(["inventory", "show", "RM204-07", "--json"], in: folder).out
         #expect(shown.contains("\"gateway6\" : null") && shown.contains("\"dhcp6\" : false"), "\(shown)")
         // 802.1X and several Wi-Fi networks from a pasted document: the methods are shown, no password or identity.

@@ -73,16 +73,29 @@ import Testing
         let expected = try fingerprint(reference)
         #expect(expected.contains { $0.hasPrefix("./etc/hostname f 644 ") })
 
+        let operations = try killAtEveryOperation(
+            binary: binary, template: fixturePath("roots/rm204-master"), arguments: [], environment: environment, in: folder,
+            expected: expected, check: checkFinished)
+        #expect(operations > 10, "a run makes more than ten file operations; the loop stopped at \(operations)")
+    }
+
+    /// Runs `imprint run --root COPY ARGUMENTS` on a fresh copy of `template`, killed (SIGKILL) before its first,
+    /// second, ... file operation, each followed by an undisturbed run that must end with `expected`; stops when a
+    /// run is no longer killed, and returns at which operation that was.
+    func killAtEveryOperation(
+        binary: String, template: String, arguments: [String], environment: [String: String], in folder: TemporaryDirectory,
+        expected: [String], check: (String) throws -> Void = { _ in }
+    ) throws -> Int {
         var operation = 1
         while operation < 200 {
             let root = folder.file("killed-\(operation)")
-            try FileManager.default.copyItem(atPath: fixturePath("roots/rm204-master"), toPath: root)
+            try FileManager.default.copyItem(atPath: template, toPath: root)
             var killing = environment
             killing["IMPRINT_TEST_KILL_AT_OPERATION"] = String(operation)
-            let killed = try runProcess(binary, ["run", "--root", root], environment: killing)
-            let next = try runProcess(binary, ["run", "--root", root], environment: environment)
+            let killed = try runProcess(binary, ["run", "--root", root] + arguments, environment: killing)
+            let next = try runProcess(binary, ["run", "--root", root] + arguments, environment: environment)
             #expect(next.status == 0, "after a kill at operation \(operation): \(next.error)")
-            try checkFinished(root)
+            try check(root)
             let found = try fingerprint(root)
             #expect(found == expected, "after a kill at operation \(operation): \(found.difference(from: expected).map { $0 })")
             try FileManager.default.removeItem(atPath: root)
@@ -90,6 +103,36 @@ import Testing
             #expect(killed.status == 9, "operation \(operation): expected SIGKILL, got \(killed.status)")
             operation += 1
         }
-        #expect(operation > 10, "a run makes more than ten file operations; the loop stopped at \(operation)")
+        return operation
+    }
+
+    /// A run that adds accounts, killed before each of its file operations, is undone and redone by the next run:
+    /// passwd, shadow, group, gshadow, the new home and the autologin drop-in end as after an uninterrupted run,
+    /// never a user without its shadow line.
+    @Test func killedWhileWritingAccounts() throws {
+        let binary = packageRoot.appendingPathComponent(".build/debug/imprint").path
+        let folder = try TemporaryDirectory()
+        let environment = ["IMPRINT_INVENTORY": folder.file("inventory.db"), "PATH": "/usr/bin:/bin"]
+        #expect(try runProcess(binary, ["inventory", "init"], environment: environment).status == 0)
+        for name in ["printers", "groups", "units"] {
+            #expect(try runProcess(binary, ["inventory", "import", fixturePath("demo/\(name).csv")], environment: environment).status == 0)
+        }
+        let add = ["inventory", "account", "add", "kiosk", "--group", "RM204", "--autologin", "--groups", "audio"]
+        #expect(try runProcess(binary, add, environment: environment).status == 0)
+        let template = try folder.copyFixture("roots/rm204-master", as: "template")
+        for (path, text) in [("etc/passwd", "root:x:0:0:root:/root:/bin/bash\n"), ("etc/shadow", "root:*:19000:0:99999:7:::\n"),
+                             ("etc/group", "root:x:0:\naudio:x:29:\n"), ("etc/gshadow", "root:*::\naudio:*::\n"),
+                             ("etc/skel/.profile", "# profile\n"), ("bin/bash", ""), ("etc/lightdm/lightdm.conf", "[Seat:*]\n")] {
+            _ = try folder.write("template/" + path, text)
+        }
+        let reference = folder.file("reference")
+        try FileManager.default.copyItem(atPath: template, toPath: reference)
+        let arguments = ["--facts", fixturePath("demo/facts/RM204-07.json"), "--only", "accounts"]
+        #expect(try runProcess(binary, ["run", "--root", reference] + arguments, environment: environment).status == 0)
+        let expected = try fingerprint(reference)
+        #expect(expected.contains { $0.hasPrefix("./home/kiosk d 700 1000:1000") }, "\(expected)")
+        let operation = try killAtEveryOperation(
+            binary: binary, template: template, arguments: arguments, environment: environment, in: folder, expected: expected)
+        #expect(operation > 8, "the run makes more than eight file operations; the loop stopped at \(operation)")
     }
 }

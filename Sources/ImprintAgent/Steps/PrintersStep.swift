@@ -280,12 +280,7 @@ enum PrintersStep {
 
     /// The gid of group `lp` in the root's /etc/group, which CUPS gives its configuration files.
     static func lpGroup(_ root: TargetRoot) throws -> UInt32 {
-        guard let data = try root.readFile("/etc/group") else { return defaultLPGroup }
-        for line in String(decoding: data, as: UTF8.self).split(separator: "\n") {
-            let fields = line.split(separator: ":", omittingEmptySubsequences: false)
-            if fields.count >= 3, fields[0] == "lp", let gid = UInt32(fields[2]) { return gid }
-        }
-        return defaultLPGroup
+        try AccountIDs.read("/etc/group", root: root)["lp"] ?? defaultLPGroup
     }
 
     // MARK: - Live: lpadmin

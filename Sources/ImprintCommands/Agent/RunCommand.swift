@@ -164,6 +164,9 @@ struct RunCommand: ContextCommand {
             for command in outcome.plan.commands {
                 lines.append("# \(command.step.rawValue): \(command.reason)\nwould run: \(command)")
             }
+            for hook in outcome.plan.hooks {
+                lines.append("# hooks: \(hook.name), offline in a chroot, timeout \(hook.timeout) s; cannot be rolled back\nwould run: \(hook.command)")
+            }
         case .applied:
             lines.append("\(name): applied run \(outcome.run)")
             for command in outcome.plan.commands {
@@ -171,6 +174,9 @@ struct RunCommand: ContextCommand {
             }
             for change in outcome.plan.effective {
                 lines.append("  \(change.step.rawValue.padding(toLength: 11, withPad: " ", startingAt: 0)) \(change.path)")
+            }
+            for hook in outcome.identity?.hooks ?? [] {
+                lines.append("  hooks       \(hook.name) exited \(hook.status.map(String.init) ?? "?")")
             }
             if let id = outcome.identity?.machineID {
                 lines.append("  machine-id  \(id.new) (was \(id.old ?? "none"))")
@@ -201,6 +207,8 @@ struct RunView: Encodable {
     var changes: [Change]
     /// The programs run (or, in a dry run, to run): `lpadmin` on a live system.
     var commands: [ExternalCommand]
+    /// The offline hooks the run runs (or would run), in order; what they did is in `identity.hooks`.
+    var hooks: [Hook]
     var notes: [String]
     var recovered: [String]
     /// The group an unknown unit joined in this run.
@@ -217,11 +225,13 @@ struct RunView: Encodable {
             switch change.action {
             case .write: action = change.before == nil ? "create" : "replace"
             case .symlink: action = "link"
+            case .folder: action = "create folder"
             case .remove: action = "remove"
             }
             return Change(step: change.step.rawValue, path: change.path, reason: change.reason, action: action, diff: change.diff)
         }
         commands = outcome.plan.commands
+        hooks = outcome.plan.hooks
         notes = outcome.plan.notes
         recovered = outcome.recovered
         enrolledInto = outcome.identity?.enrolledInto

@@ -15,6 +15,6 @@ struct InventoryCommand: ParsableCommand {
         subcommands: [
             InventoryInit.self, InventoryAdd.self, InventorySet.self, InventoryRemove.self, InventoryShow.self,
             InventoryList.self, InventoryImport.self, InventoryExport.self, InventoryName.self, InventoryHistory.self,
-            GroupCommand.self, PrinterCommand.self,
+            GroupCommand.self, PrinterCommand.self, FieldCommand.self, FileCommand.self, AccountCommand.self, HookCommand.self,
         ])
 }

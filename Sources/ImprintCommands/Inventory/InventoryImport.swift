@@ -22,6 +22,9 @@ struct InventoryImport: ContextCommand {
             of interfaces for units with more.
             Groups columns: \(CSVKind.groups.columns.joined(separator: ", ")).
             Printers columns: \(CSVKind.printers.columns.joined(separator: ", ")).
+            Units and groups files may add a column per custom field ('inventory field'): name new ones with \
+            --field or --secret-field; an empty cell means no value. With --update, a field the file has no column \
+            for keeps its values.
             """)
 
     @Argument(help: "The CSV file, or '-' for standard input.") var file: String
@@ -31,6 +34,13 @@ struct InventoryImport: ContextCommand {
         "Create the groups units name that do not exist yet, with default settings (otherwise those rows are refused)."))
     var createGroups = false
     @Flag(name: .customLong("dry-run"), help: "Check everything and report, change nothing.") var dryRun = false
+    @Option(name: .customLong("field"), help: ArgumentHelp(
+        "A column holding a custom field, declared if new (repeatable); columns named as declared fields need no flag.",
+        valueName: "name"))
+    var fields: [String] = []
+    @Option(name: .customLong("secret-field"), help: ArgumentHelp(
+        "A column holding a secret custom field (a licence key), declared secret (repeatable).", valueName: "name"))
+    var secretFields: [String] = []
     @Flag(help: "Print the report as JSON.") var json = false
     var reportsJSON: Bool { json }
     @OptionGroup var global: GlobalOptions
@@ -50,7 +60,9 @@ struct InventoryImport: ContextCommand {
         let text = try readInput(file)
         let inventory = try global.openInventory(context)
         let report = try inventory.importCSV(
-            text, file: file, skipInvalid: skipInvalid, update: update, createGroups: createGroups, dryRun: dryRun)
+            text, file: file, skipInvalid: skipInvalid, update: update, createGroups: createGroups, dryRun: dryRun,
+            fields: try fields.map { name throws(CoreError) in try CustomField(name: name) }
+                + secretFields.map { name throws(CoreError) in try CustomField(name: name, secret: true) })
         let view = View(
             kind: report.kind.rawValue, dryRun: dryRun, added: report.added, updated: report.updated,
             unchanged: report.unchanged, createdGroups: report.createdGroups,

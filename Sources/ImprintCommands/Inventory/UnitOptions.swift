@@ -43,6 +43,7 @@ struct UnitOptions: ParsableArguments {
     @Option(name: .customLong("printer"), help: "A print queue for the unit besides its group's (repeatable).")
     var printers: [String] = []
     @Option(name: .customLong("default-printer"), help: "The unit's default queue.") var defaultPrinter: String?
+    @OptionGroup var customFields: FieldOptions
 
     var setsNetwork: Bool {
         !ipv4.isEmpty || gateway4 != nil || !ipv6.isEmpty || gateway6 != nil || !dns.isEmpty || !search.isEmpty
@@ -63,6 +64,7 @@ struct UnitOptions: ParsableArguments {
         if let assetTag { changes.addIdentifiers.append(try Identifier(.assetTag, assetTag)) }
         for mac in ValueList.split(macs) { changes.addIdentifiers.append(try Identifier(.mac, mac)) }
         changes.addPrinters = try printers.map { text throws(CoreError) in try PrinterName(text) }
+        changes.fields = try customFields.values()
         if let netplanFile {
             if setsNetwork {
                 throw ValidationError("give the network either with '--netplan-file' or with the card options, not both")

@@ -129,7 +129,7 @@ public struct CommandFailure: Error, CustomStringConvertible {
             case .noRun: self.init(status: .notFound, message: error.description, cause: error)
             case .installRefused: self.init(status: .invalidInput, message: error.description, cause: error)
             case .printers: self.init(status: .invalidInput, message: error.description, cause: error)
-            case .commandFailed: self.init(status: .failure, message: error.description, cause: error)
+            case .commandFailed, .hookFailed: self.init(status: .failure, message: error.description, cause: error)
             }
         case let error as ImageError:
             self.init(status: Self.status(of: error), message: error.description, cause: error)

@@ -33,6 +33,14 @@ struct UnitView: Encodable {
         var interfaces: [InterfaceView]
         var printers: [String]
         @Nullable var defaultPrinter: String?
+        /// Custom fields, the group's under the unit's own; secret values as `********`.
+        var fields: [String: String]
+        /// The paths of the files attached to the unit and its group.
+        var files: [String]
+        @Nullable var seat: Int?
+        /// The names of its local accounts and of its offline hooks (in the order they run).
+        var accounts: [String]
+        var hooks: [String]
     }
 
     var hostname: String
@@ -47,6 +55,8 @@ struct UnitView: Encodable {
     @Nullable var defaultPrinter: String?
     var createdAt: Date
     var updatedAt: Date
+    /// The unit's own custom field values; secret values as `********`.
+    var fields: [String: String]
     var effective: Effective
 
     init(_ record: UnitRecord) {
@@ -67,10 +77,15 @@ struct UnitView: Encodable {
         createdAt = record.createdAt
         updatedAt = record.updatedAt
         let profile = record.profile
+        fields = draft.fields.reduce(into: [:]) { masked, field in
+            masked[field.key] = profile.fields[field.key]?.secret == true ? "********" : field.value
+        }
         effective = Effective(
             fqdn: profile.fqdn, domain: profile.domain?.value, networkMode: profile.networkMode.rawValue,
             networkStack: profile.networkStack?.rawValue, interfaces: profile.interfaces.map(InterfaceView.init),
-            printers: profile.printers.map(\.name.value), defaultPrinter: profile.defaultPrinter?.value)
+            printers: profile.printers.map(\.name.value), defaultPrinter: profile.defaultPrinter?.value,
+            fields: profile.fields.mapValues { $0.secret ? "********" : $0.value }, files: profile.files.map(\.path),
+            seat: profile.seat, accounts: profile.accounts.map(\.name), hooks: profile.hooks.map(\.name))
     }
 }
 
@@ -158,6 +173,13 @@ enum Render {
         add("network stack", profile.networkStack?.rawValue ?? "detected from the image")
         add("printers", profile.printers.map(\.name.value).joined(separator: ", "))
         add("default printer", profile.defaultPrinter?.value)
+        add("seat", profile.seat.map(String.init))
+        for (name, field) in profile.fields.sorted(by: { $0.key < $1.key }) {
+            add("field", "\(name) = \(field.secret ? "******** (secret)" : field.value)\(draft.fields[name] == nil ? " (group's)" : "")")
+        }
+        for file in profile.files { add("file", file.path + (file.secret ? " (secret)" : "")) }
+        for account in profile.accounts { add("account", account.name + (account.autologin ? " (autologin)" : "")) }
+        for hook in profile.hooks { add("hook", "\(hook.name): \(hook.command)") }
         add("notes", draft.notes)
         add("updated", ISO8601DateFormatter().string(from: record.updatedAt))
         if let warning = draft.hostname.warning { lines.append("  warning: \(warning)") }

@@ -17,9 +17,11 @@ struct GroupOptions: ParsableArguments {
     @Option(help: "yes to let unknown units enrol themselves into this group at their first run.") var enroll: String?
     @Option(name: .customLong("printer"), help: "A queue for every unit of the group (repeatable).") var printers: [String] = []
     @Option(name: .customLong("default-printer"), help: "The group's default queue.") var defaultPrinter: String?
+    @OptionGroup var customFields: FieldOptions
 
     func changes() throws -> GroupChanges {
         var changes = GroupChanges()
+        changes.fields = try customFields.values()
         changes.domain = try change(domain) { text throws(CoreError) in try DomainName(text) }
         if !dns.isEmpty { changes.dns = try ValueList.split(dns).map { text throws(CoreError) in try IPAddress(text, field: "--dns") } }
         if !search.isEmpty { changes.search = try ValueList.split(search).map { text throws(CoreError) in try DomainName(text, field: "--search") } }

@@ -12,6 +12,8 @@ struct GroupView: Encodable {
     var printers: [String]
     @Nullable var defaultPrinter: String?
     var units: Int
+    /// Custom field values; secret ones as `********`.
+    var fields: [String: String]
 
     init(_ record: GroupRecord) {
         let draft = record.draft
@@ -26,5 +28,8 @@ struct GroupView: Encodable {
         printers = draft.printers.map(\.value)
         defaultPrinter = draft.defaultPrinter?.value
         units = record.unitCount
+        fields = draft.fields.reduce(into: [:]) { masked, field in
+            masked[field.key] = record.secretFields.contains(field.key) ? "********" : field.value
+        }
     }
 }

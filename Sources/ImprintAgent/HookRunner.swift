@@ -1,0 +1,62 @@
+import Foundation
+import ImprintCore
+
+/// Runs a unit's offline hooks: in a chroot of the root, in private mount, PID and network namespaces (no network;
+/// a /proc and a /dev with null, zero, full, random, urandom and tty of its own), so a hook sees the unit's files
+/// and nothing of the host's but those device nodes.
+enum HookRunner {
+    /// The program that runs `hook` in `root`, as a value: tests check its argument vector.
+    static func process(_ hook: Hook, root: TargetRoot, environment: [String: String]) -> ChildProcess {
+        // --kill-child: when the timeout kills unshare, everything the hook started dies with it.
+        let isolate = ["--net", "--mount", "--pid", "--fork", "--kill-child"]
+        if root.path == "/" {
+            return ChildProcess(
+                "/usr/bin/unshare", isolate + ["/bin/sh", "-c", hook.command], environment: environment,
+                timeout: .seconds(hook.timeout))
+        }
+        let script = """
+            set -e
+            root="$0"
+            if [ -d "$root/proc" ]; then mount -t proc proc "$root/proc"; fi
+            if [ -d "$root/dev" ]; then
+                mount -t tmpfs -o mode=0755 tmpfs "$root/dev"
+                for node in null zero full random urandom tty; do : > "$root/dev/$node"; mount --bind "/dev/$node" "$root/dev/$node"; done
+            fi
+            exec /usr/sbin/chroot "$root" /bin/sh -c "$1"
+            """
+        return ChildProcess(
+            "/usr/bin/unshare", isolate + ["/bin/sh", "-c", script, root.path, hook.command], environment: environment,
+            timeout: .seconds(hook.timeout))
+    }
+
+    /// The environment a hook gets: a plain PATH and the unit's name, so a hook can use them without a template.
+    static func environment(_ profile: UnitProfile) -> [String: String] {
+        var environment = [
+            "PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "LANG": "C", "HOME": "/root",
+            "IMPRINT_HOSTNAME": profile.hostname.value, "IMPRINT_FQDN": profile.fqdn,
+            "IMPRINT_REVISION": String(profile.revision),
+        ]
+        environment["IMPRINT_GROUP"] = profile.group
+        environment["IMPRINT_SEAT"] = profile.seat.map(String.init)
+        return environment
+    }
+
+    /// Runs the hooks in order and stops at the first that fails; returns what each that ran did.
+    static func run(_ hooks: [Hook], profile: UnitProfile, root: TargetRoot) -> [HookResult] {
+        var results: [HookResult] = []
+        for hook in hooks {
+            let result: HookResult
+            do {
+                let ran = try process(hook, root: root, environment: environment(profile)).run()
+                result = HookResult(name: hook.name, status: ran.status, output: ran.outputText + ran.errorText)
+            } catch .timedOut {
+                result = HookResult(name: hook.name, status: nil, output: "killed after \(hook.timeout) s")
+            } catch {
+                result = HookResult(name: hook.name, status: 127, output: error.description)
+            }
+            results.append(result)
+            if !result.succeeded { break }
+        }
+        return results
+    }
+}

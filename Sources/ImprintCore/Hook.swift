@@ -1,0 +1,45 @@
+/// A command the admin gives a group's units or one unit (`inventory hook add`), run by the agent's `hooks` step
+/// after the files are in place: offline, in a chroot of the unit's root with no network (`locale-gen`,
+/// `update-initramfs`, `systemctl enable ...`). What a hook changes cannot be rolled back.
+public struct Hook: Codable, Equatable, Sendable {
+    /// A name for the record and messages: lowercase letters, digits, '_' and '-'.
+    public var name: String
+    /// A shell command line, run with the image's /bin/sh.
+    public var command: String
+    /// Seconds the hook may run before it is killed and the run fails.
+    public var timeout: Int
+
+    public static let defaultTimeout = 300
+
+    public init(name: String, command: String, timeout: Int = Hook.defaultTimeout) throws(CoreError) {
+        self.name = try LocalAccount.checkName(name, field: "hook name")
+        guard !command.trimmingSpaces().isEmpty, command.count <= 4096, !command.contains("\0") else {
+            throw .invalidValue(field: "hook command", value: String(command.prefix(60)), reason: "give a command line of at most 4096 characters")
+        }
+        self.command = command
+        guard (1...86400).contains(timeout) else {
+            throw .invalidValue(field: "hook timeout", value: String(timeout), reason: "give seconds from 1 to 86400")
+        }
+        self.timeout = timeout
+    }
+}
+
+/// What one hook did in a run: for the identity line and the run's journal.
+public struct HookResult: Codable, Equatable, Sendable {
+    public var name: String
+    /// The exit status; nil when the hook was killed for running past its timeout.
+    public var status: Int32?
+    /// The end of what it printed (standard output and error), at most `HookResult.outputLimit` bytes.
+    public var output: String
+
+    public static let outputLimit = 4096
+
+    public init(name: String, status: Int32?, output: String) {
+        self.name = name
+        self.status = status
+        let bytes = Array(output.utf8)
+        self.output = bytes.count <= Self.outputLimit ? output : String(decoding: bytes.suffix(Self.outputLimit), as: UTF8.self)
+    }
+
+    public var succeeded: Bool { status == 0 }
+}
