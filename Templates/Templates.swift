@@ -60,6 +60,7 @@ public struct Template: Sendable {
     private static let builtIn: [String: [UInt8]] = [
         "imprint-agent.service": PackageResources.imprint_agent_service,
         "imprint-printers.service": PackageResources.imprint_printers_service,
+        "imprint-hooks.service": PackageResources.imprint_hooks_service,
         "imprint-report.service": PackageResources.imprint_report_service,
         "imprint-report.timer": PackageResources.imprint_report_timer,
         "imprint-netplan.yaml": PackageResources.imprint_netplan_yaml,

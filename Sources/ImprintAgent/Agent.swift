@@ -23,6 +23,8 @@ public struct RunSettings: Sendable {
     public var lockWait: Double
     /// The cupsd a live run sets printers on (`host:port`); nil for the system's own.
     public var cupsServer: String?
+    /// Run only the unit's first-boot hooks (`imprint-hooks.service`, once the network is up), once per revision.
+    public var firstBootHooks = false
 
     public init(
         steps: Set<AgentStep> = Set(AgentStep.allCases), force: Bool = false, dryRun: Bool = false, live: Bool = false,
@@ -128,6 +130,9 @@ public enum Agent {
         defer { withExtendedLifetime(lock) {} }
         let recovered = request.dryRun ? [] : try Applier.recoverInterrupted(root: root)
         let state = AgentState.read(root)
+        if request.firstBootHooks {
+            return try runFirstBootHooks(request, run: run, root: root, state: state, recovered: recovered)
+        }
         let everyStep = request.steps == Set(AgentStep.allCases)
         // The state names the run that wrote it; only if that run's journal is done did the run finish (a run killed
         // after writing the state but before its journal was marked done must be undone and made again).
@@ -157,18 +162,7 @@ public enum Agent {
         // A run that only runs programs (the printers service asking again for a printer that was off) leaves no
         // run folder.
         if !plan.effective.isEmpty || !plan.hooks.isEmpty {
-            // Hooks run once the unit's files are in place; the identity line then names what each did.
-            let finish: Applier.Finish? = plan.hooks.isEmpty ? nil : {
-                let results = HookRunner.run(plan.hooks, profile: request.profile, root: root)
-                identity.hooks = results
-                var records = plan.changes.filter { Self.records.contains($0.path) }
-                if let index = records.firstIndex(where: { $0.path == IdentityRecord.logPath }) {
-                    records[index] = try logLine(identity, root: root)
-                }
-                return (results, records)
-            }
-            _ = try Applier.apply(plan, run: run, unit: request.profile.hostname.value, root: root, time: request.time, finish: finish)
-            try Applier.prune(root: root, keeping: AgentState.read(root)?.run)
+            try apply(plan, identity: &identity, request, run: run, root: root)
         }
         if request.live, plan.effective.contains(where: { $0.path == "/etc/hostname" }) {
             plan.notes += setRunningHostname(request.profile.hostname.value)
@@ -177,6 +171,69 @@ public enum Agent {
         return RunOutcome(
             result: .applied, run: run, plan: plan, identity: request.steps.contains(.identity) ? identity : nil,
             recovered: recovered)
+    }
+
+    /// Applies `plan`, running its hooks once the unit's files are in place, after which the identity line is
+    /// written naming what each hook did; then drops the oldest run folders.
+    static func apply(_ plan: Plan, identity: inout IdentityRecord, _ request: RunRequest, run: String, root: TargetRoot) throws {
+        var record = identity
+        let finish: Applier.Finish? = plan.hooks.isEmpty ? nil : {
+            let results = HookRunner.run(plan.hooks, profile: request.profile, root: root)
+            record.hooks = results
+            var records = plan.changes.filter { Self.records.contains($0.path) }
+            if let index = records.firstIndex(where: { $0.path == IdentityRecord.logPath }) {
+                records[index] = try logLine(record, root: root)
+            }
+            return (results, records)
+        }
+        _ = try Applier.apply(plan, run: run, unit: request.profile.hostname.value, root: root, time: request.time, finish: finish)
+        identity = record
+        try Applier.prune(root: root, keeping: AgentState.read(root)?.run)
+    }
+
+    /// Runs the unit's first-boot hooks on the running system, once the boot run has applied the record's revision,
+    /// and once per revision: the state remembers the revision whose hooks all succeeded, and the run leaves an
+    /// identity line with what each did. A failing hook fails the run, which the next boot makes again.
+    static func runFirstBootHooks(
+        _ request: RunRequest, run: String, root: TargetRoot, state: AgentState?, recovered: [String]
+    ) throws -> RunOutcome {
+        let profile = request.profile
+        let hooks = profile.hooks.filter { $0.phase == .firstBoot }
+        guard root.path == "/" else {
+            throw CoreError.invalidValue(
+                field: "--root", value: root.path,
+                reason: "first-boot hooks run on the unit itself, after its network is up (imprint-hooks.service); use --root /")
+        }
+        var idle = Plan()
+        guard let state, state.isState(of: profile), state.revision == profile.revision else {
+            idle.notes = ["the record's revision \(profile.revision) is not applied to this root yet; the agent's boot run comes first"]
+            return RunOutcome(result: .nothingToDo, run: run, plan: idle, identity: nil, recovered: recovered, idleSteps: [.hooks])
+        }
+        if hooks.isEmpty || (!request.force && state.firstBootHooks == profile.revision) {
+            return RunOutcome(result: .nothingToDo, run: run, plan: idle, identity: nil, recovered: recovered, idleSteps: [.hooks])
+        }
+        var next = state
+        next.firstBootHooks = profile.revision
+        next.run = run
+        next.time = request.time
+        var identity = IdentityRecord(
+            unit: profile.hostname.value, fqdn: profile.fqdn, group: profile.group, revision: profile.revision,
+            matched: request.unit.matched.map(\.description), steps: ["first-boot-hooks"],
+            machineID: state.machineID.map { IdentityRecord.MachineID(old: $0, new: $0) }, hostKeys: [],
+            addresses: profile.interfaces.flatMap { $0.addresses.map(\.description) }, image: request.imageID,
+            enrolledInto: nil, inventoryCopy: nil, agentVersion: request.agentVersion, run: run, time: request.time,
+            result: request.dryRun ? RunOutcome.Result.planned.rawValue : RunOutcome.Result.applied.rawValue)
+        var plan = Plan(hooks: hooks)
+        plan.notes = ["first-boot hooks \(hooks.map(\.name).joined(separator: ", ")) run on the unit; what a hook changes cannot be rolled back"]
+        plan.changes = [
+            try logLine(identity, root: root),
+            FileChange(
+                step: .identity, path: AgentState.path, reason: "the revision whose first-boot hooks ran",
+                action: .write(contents: try next.encoded(), metadata: FileMetadata(mode: 0o644)), before: try root.readFile(AgentState.path)),
+        ]
+        if request.dryRun { return RunOutcome(result: .planned, run: run, plan: plan, identity: identity, recovered: []) }
+        try apply(plan, identity: &identity, request, run: run, root: root)
+        return RunOutcome(result: .applied, run: run, plan: plan, identity: identity, recovered: recovered)
     }
 
     /// The files a run writes about itself rather than for the unit: a run that would change only these is idle.
@@ -243,7 +300,8 @@ public enum Agent {
                 unit: profile.hostname.value, revision: everyStepApplied ? profile.revision : previous?.revision, run: run,
                 time: request.time, identifiers: profile.identifiers.map(\.description),
                 machineID: madeID ?? (keepsID ? previous?.machineID : nil),
-                hostKeys: madeKeys ?? (keepsKeys ? currentKeys.map(\.fingerprint) : nil))
+                hostKeys: madeKeys ?? (keepsKeys ? currentKeys.map(\.fingerprint) : nil),
+                firstBootHooks: previous?.firstBootHooks)
             plan.changes.append(FileChange(
                 step: .identity, path: AgentState.path, reason: "what the next run keeps, and the revision applied",
                 action: .write(contents: try next.encoded(), metadata: FileMetadata(mode: 0o644)),
@@ -290,10 +348,11 @@ public enum Agent {
             plan.changes += result.changes
             plan.notes += result.notes
         }
-        if steps.contains(.hooks), !profile.hooks.isEmpty {
-            plan.hooks = profile.hooks
+        let offline = profile.hooks.filter { $0.phase == .offline }
+        if steps.contains(.hooks), !offline.isEmpty {
+            plan.hooks = offline
             plan.notes.append(
-                "hook\(profile.hooks.count == 1 ? "" : "s") \(profile.hooks.map(\.name).joined(separator: ", ")) run\(profile.hooks.count == 1 ? "s" : "") "
+                "hook\(offline.count == 1 ? "" : "s") \(offline.map(\.name).joined(separator: ", ")) run\(offline.count == 1 ? "s" : "") "
                     + "offline after the files are in place; what a hook changes cannot be rolled back")
         }
         if steps.contains(.files) {

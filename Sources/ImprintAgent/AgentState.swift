@@ -17,6 +17,8 @@ public struct AgentState: Codable, Equatable, Sendable {
     /// The fingerprints of the host keys the agent gave; nil in a state written before they were recorded, where
     /// the machine-id speaks for both.
     public var hostKeys: [String]?
+    /// The revision whose first-boot hooks all succeeded on this unit; they run again only for a later one.
+    public var firstBootHooks: Int?
 
     /// Whether this state was written for the unit of `profile`: an identifier in common, so a rename still counts
     /// and a copy of this root on another machine does not.

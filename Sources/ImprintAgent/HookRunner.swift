@@ -7,6 +7,13 @@ import ImprintCore
 enum HookRunner {
     /// The program that runs `hook` in `root`, as a value: tests check its argument vector.
     static func process(_ hook: Hook, root: TargetRoot, environment: [String: String]) -> ChildProcess {
+        // A first-boot hook runs on the booted unit as it is: with its network, and with systemd as PID 1 (in a PID
+        // namespace of its own systemctl refuses to work). timeout(1) kills its whole process group at the limit.
+        if hook.phase == .firstBoot {
+            return ChildProcess(
+                "/usr/bin/timeout", ["-s", "KILL", String(hook.timeout), "/bin/sh", "-c", hook.command], environment: environment,
+                timeout: .seconds(hook.timeout + 10))
+        }
         // --kill-child: when the timeout kills unshare, everything the hook started dies with it.
         let isolate = ["--net", "--mount", "--pid", "--fork", "--kill-child"]
         if root.path == "/" {
@@ -48,7 +55,11 @@ enum HookRunner {
             let result: HookResult
             do {
                 let ran = try process(hook, root: root, environment: environment(profile)).run()
-                result = HookResult(name: hook.name, status: ran.status, output: ran.outputText + ran.errorText)
+                // timeout(1) says 137 (128 + SIGKILL) when it killed a first-boot hook at its limit.
+                let killed = hook.phase == .firstBoot && ran.termination == .exited(137)
+                result = HookResult(
+                    name: hook.name, status: killed ? nil : ran.status,
+                    output: killed ? "killed after \(hook.timeout) s" : ran.outputText + ran.errorText)
             } catch .timedOut {
                 result = HookResult(name: hook.name, status: nil, output: "killed after \(hook.timeout) s")
             } catch {

@@ -1,17 +1,27 @@
-/// A command the admin gives a group's units or one unit (`inventory hook add`), run by the agent's `hooks` step
-/// after the files are in place: offline, in a chroot of the unit's root with no network (`locale-gen`,
-/// `update-initramfs`, `systemctl enable ...`). What a hook changes cannot be rolled back.
+/// A command the admin gives a group's units or one unit (`inventory hook add`): offline, run by the agent's `hooks`
+/// step after the files are in place, in a chroot of the unit's root with no network (`locale-gen`,
+/// `update-initramfs`, `systemctl enable ...`); or at first boot, on the unit once its network is up (`realm join`,
+/// `salt-call`). What a hook changes cannot be rolled back.
 public struct Hook: Codable, Equatable, Sendable {
+    public enum Phase: String, Codable, Sendable, CaseIterable {
+        /// In a chroot of the root, without network, by the run that applies the unit's files.
+        case offline
+        /// On the running unit after the network is up, by `imprint-hooks.service` (`run --first-boot-hooks`).
+        case firstBoot = "first-boot"
+    }
+
     /// A name for the record and messages: lowercase letters, digits, '_' and '-'.
     public var name: String
     /// A shell command line, run with the image's /bin/sh.
     public var command: String
     /// Seconds the hook may run before it is killed and the run fails.
     public var timeout: Int
+    public var phase: Phase
 
     public static let defaultTimeout = 300
 
-    public init(name: String, command: String, timeout: Int = Hook.defaultTimeout) throws(CoreError) {
+    public init(name: String, command: String, timeout: Int = Hook.defaultTimeout, phase: Phase = .offline) throws(CoreError) {
+        self.phase = phase
         self.name = try LocalAccount.checkName(name, field: "hook name")
         guard !command.trimmingSpaces().isEmpty, command.count <= 4096, !command.contains("\0") else {
             throw .invalidValue(field: "hook command", value: String(command.prefix(60)), reason: "give a command line of at most 4096 characters")

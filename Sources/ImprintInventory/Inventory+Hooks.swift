@@ -9,18 +9,19 @@ public struct AttachedHook: Equatable, Sendable {
 }
 
 extension Inventory {
-    /// Gives a group's units or one unit an offline hook, replacing the hook of the same name there (it keeps its
+    /// Gives a group's units or one unit a hook, replacing the hook of the same name there (it keeps its
     /// place in the order); every unit it reaches gets a new revision, so the hook runs at their next run.
     public func addHook(_ hook: Hook, to attachment: Attachment) throws(InventoryError) {
         try write { db in
             let (unitId, groupId) = try self.attachmentIds(attachment, db: db)
             let position = try Int.fetchOne(
-                db, sql: "SELECT position FROM offlineHook WHERE name = ? AND (unitId = ? OR groupId = ?)",
+                db, sql: "SELECT position FROM hook WHERE name = ? AND (unitId = ? OR groupId = ?)",
                 arguments: [hook.name, unitId, groupId])
-                ?? (try Int.fetchOne(db, sql: "SELECT max(position) + 1 FROM offlineHook") ?? 0)
+                ?? (try Int.fetchOne(db, sql: "SELECT max(position) + 1 FROM hook") ?? 0)
             try self.attach(
-                "offlineHook", key: ("name", hook.name),
-                values: ["command": hook.command, "timeout": hook.timeout, "position": position], to: attachment, db: db)
+                "hook", key: ("name", hook.name),
+                values: ["command": hook.command, "timeout": hook.timeout, "phase": hook.phase.rawValue, "position": position],
+                to: attachment, db: db)
         }
     }
 
@@ -28,7 +29,7 @@ extension Inventory {
     public func removeHook(_ name: String, from attachment: Attachment) throws(InventoryError) {
         try write { db in
             try self.detach(
-                "offlineHook", key: ("name", name), from: attachment,
+                "hook", key: ("name", name), from: attachment,
                 missing: "\(attachment) has no hook \(quoted(name)); 'imprint inventory hook list' shows the hooks", db: db)
         }
     }
@@ -39,8 +40,10 @@ extension Inventory {
     }
 
     func attachedHooks(db: Database, unitId: Int64? = nil, groupId: Int64? = nil) throws -> [AttachedHook] {
-        try attachedRows("offlineHook", order: "position", unitId: unitId, groupId: groupId, db: db).map { row, attachment in
-            AttachedHook(hook: try Hook(name: row["name"], command: row["command"], timeout: row["timeout"]), attachment: attachment)
+        try attachedRows("hook", order: "position", unitId: unitId, groupId: groupId, db: db).map { row, attachment in
+            let phase = Hook.Phase(rawValue: row["phase"]) ?? .offline
+            return AttachedHook(
+                hook: try Hook(name: row["name"], command: row["command"], timeout: row["timeout"], phase: phase), attachment: attachment)
         }
     }
 }

@@ -314,16 +314,18 @@ public final class Inventory: Sendable {
                 );
                 """)
         }
-        // Commands the agent runs offline in a chroot of the unit's root, after the files are in place.
-        migrator.registerMigration("v7 offline hooks") { db in
+        // Commands the agent runs offline in a chroot of the unit's root after the files are in place, or on the unit
+        // at first boot once the network is up.
+        migrator.registerMigration("v7 hooks") { db in
             try db.execute(sql: """
-                CREATE TABLE offlineHook (
+                CREATE TABLE hook (
                     id INTEGER PRIMARY KEY AUTOINCREMENT,
                     unitId INTEGER REFERENCES unit(id) ON DELETE CASCADE,
                     groupId INTEGER REFERENCES unitGroup(id) ON DELETE CASCADE,
                     name TEXT NOT NULL,
                     command TEXT NOT NULL,
                     timeout INTEGER NOT NULL CHECK (timeout BETWEEN 1 AND 86400),
+                    phase TEXT NOT NULL DEFAULT 'offline' CHECK (phase IN ('offline', 'first-boot')),
                     position INTEGER NOT NULL,
                     CHECK ((unitId IS NULL) <> (groupId IS NULL)),
                     UNIQUE (unitId, name),

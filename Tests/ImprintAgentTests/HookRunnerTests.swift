@@ -34,4 +34,13 @@ import Testing
         #expect(process.executable == "/usr/bin/unshare")
         #expect(process.arguments == ["--net", "--mount", "--pid", "--fork", "--kill-child", "/bin/sh", "-c", "locale-gen"])
     }
+
+    /// A first-boot hook runs on the unit as it is (its network, systemd as PID 1), its process group killed by
+    /// timeout(1) at its limit.
+    @Test func firstBootHookCommandLine() throws {
+        let hook = try Hook(name: "salt", command: "salt-call state.apply", timeout: 5, phase: .firstBoot)
+        let process = HookRunner.process(hook, root: try TargetRoot("/"), environment: [:])
+        #expect(process.executable == "/usr/bin/timeout")
+        #expect(process.arguments == ["-s", "KILL", "5", "/bin/sh", "-c", "salt-call state.apply"])
+    }
 }

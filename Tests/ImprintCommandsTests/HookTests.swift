@@ -88,4 +88,20 @@ import Testing
         let long = imprint(["inventory", "hook", "add", "x", "--group", "RM204", "--command", "true", "--timeout", "0"], in: folder)
         #expect(long.status == 64 && long.err.contains("invalid hook timeout '0': give seconds from 1 to 86400"), "\(long.err)")
     }
+
+    /// First-boot hooks run on the unit itself: any root but / is refused, naming it; and the offline run of a unit
+    /// whose only hook is a first-boot one runs no hook.
+    @Test func firstBootHooksOnlyOnTheUnit() throws {
+        let folder = try TemporaryDirectory()
+        demo(folder)
+        #expect(imprint(["inventory", "hook", "add", "salt", "--group", "RM204", "--first-boot", "--command", "false"], in: folder).status == 0)
+        let root = try folder.copyFixture("roots/rm204-master", as: "unit")
+        let facts = fixturePath("demo/facts/RM204-07.json")
+        let refused = imprint(["run", "--root", root, "--facts", facts, "--first-boot-hooks"], in: folder)
+        #expect(refused.status == 65 && refused.err.contains("first-boot hooks run on the unit itself"), "\(refused.err)")
+        let offline = imprint(["run", "--root", root, "--facts", facts], in: folder)
+        #expect(offline.status == 0 && !offline.out.contains("hooks       salt"), "\(offline.out) \(offline.err)")
+        let listed = imprint(["inventory", "hook", "list", "--json"], in: folder).out
+        #expect(listed.contains("\"phase\" : \"first-boot\""), "\(listed)")
+    }
 }

@@ -128,6 +128,12 @@ func treeSnapshot(_ path: String) throws -> String {
         #expect(printersUnit.contains("\nAfter=network-online.target cups.service imprint-agent.service\n"))
         #expect(printersUnit.contains("\nExecStart=/usr/local/sbin/imprint run --root / --inventory /var/lib/imprint/inventory.db --only printers"))
 
+        #expect(try FileManager.default.destinationOfSymbolicLink(atPath: root + "/etc/systemd/system/multi-user.target.wants/imprint-hooks.service")
+            == "/etc/systemd/system/imprint-hooks.service")
+        let hooksUnit = try String(contentsOfFile: root + "/etc/systemd/system/imprint-hooks.service", encoding: .utf8)
+        #expect(hooksUnit.contains("\nAfter=network-online.target imprint-agent.service\n"))
+        #expect(hooksUnit.contains("\nExecStart=/usr/local/sbin/imprint run --root / --inventory /var/lib/imprint/inventory.db --first-boot-hooks"))
+
         // The printers service has systemd's default dependencies, which this small root lacks: DebianRootTests
         // verifies it among Debian's units.
         let verify = try runProcess("/usr/bin/systemd-analyze", ["verify", "--root=\(root)", "/etc/systemd/system/imprint-agent.service"])
@@ -137,7 +143,7 @@ func treeSnapshot(_ path: String) throws -> String {
         #expect(again.status == 0)
         let view = try JSONSerialization.jsonObject(with: Data(again.out.utf8)) as? [String: Any]
         let actions = (view?["files"] as? [[String: Any]])?.compactMap { $0["action"] as? String }
-        #expect(actions == ["unchanged", "unchanged", "unchanged", "unchanged"])
+        #expect(actions == ["unchanged", "unchanged", "unchanged", "unchanged", "unchanged"])
 
         let other = try TemporaryDirectory()
         let broken = try other.copyFixture("roots/rm204-master")

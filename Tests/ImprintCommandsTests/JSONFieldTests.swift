@@ -73,6 +73,8 @@ import Testing
             ("inventory file list", ["inventory", "file", "list", "--json"]),
             ("inventory account list", ["inventory", "account", "add", "kiosk", "--unit", "RM204-08", "--autologin"]),
             ("inventory account list", ["inventory", "account", "list", "--json"]),
+            ("inventory hook list", ["inventory", "hook", "add", "enrol", "--unit", "RM204-08", "--first-boot", "--command", "true"]),
+            ("inventory hook list", ["inventory", "hook", "list", "--json"]),
             ("inventory import", ["inventory", "import", fixturePath("demo/printers.csv"), "--update", "--dry-run", "--json"]),
         ]
         try FileManager.default.createDirectory(atPath: folder.file("restored"), withIntermediateDirectories: true)

@@ -13,7 +13,7 @@ import Testing
         let database = folder.file("inventory.db")
         let downgrade = try runProcess("/usr/bin/sqlite3", [database, """
             DROP TABLE attachedFile; DROP TABLE unitFieldValue; DROP TABLE groupFieldValue; DROP TABLE customField;
-            DROP TABLE localAccount; DROP TABLE offlineHook;
+            DROP TABLE localAccount; DROP TABLE hook;
             DELETE FROM grdb_migrations WHERE identifier LIKE 'v5 %' OR identifier LIKE 'v6 %' OR identifier LIKE 'v7 %';
             """])
         #expect(downgrade.status == 0, "\(downgrade.error)")
@@ -25,7 +25,7 @@ import Testing
         let record = try upgraded.updateUnit("RM204-07", changes)
         #expect(record.profile.fields["licence_key"] == CustomFieldValue(value: "AB-12", secret: true))
         let migrations = try runProcess("/usr/bin/sqlite3", [database, "SELECT identifier FROM grdb_migrations ORDER BY rowid"])
-        #expect(migrations.output.split(separator: "\n").suffix(3) == ["v5 custom fields and attached files", "v6 local accounts", "v7 offline hooks"])
+        #expect(migrations.output.split(separator: "\n").suffix(3) == ["v5 custom fields and attached files", "v6 local accounts", "v7 hooks"])
         try upgraded.addAccount(LocalAccount(name: "kiosk", autologin: true), to: .group("RM204"))
         try upgraded.addHook(Hook(name: "locales", command: "locale-gen"), to: .group("RM204"))
         let profile = try upgraded.unit("RM204-07").profile

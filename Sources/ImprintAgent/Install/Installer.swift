@@ -73,6 +73,10 @@ public enum Installer {
     public static let printersUnitName = "imprint-printers.service"
     public static let printersUnitPath = "/etc/systemd/system/" + printersUnitName
     public static let printersEnablePath = "/etc/systemd/system/multi-user.target.wants/" + printersUnitName
+    /// The third service: once the network is up, runs the unit's first-boot hooks.
+    public static let hooksUnitName = "imprint-hooks.service"
+    public static let hooksUnitPath = "/etc/systemd/system/" + hooksUnitName
+    public static let hooksEnablePath = "/etc/systemd/system/multi-user.target.wants/" + hooksUnitName
     public static let masterIDPath = MachineIDStep.masterIDPath
     /// With a server: after the network is up, sends the reports the agent queued at boot.
     public static let reportUnitName = "imprint-report.service"
@@ -104,7 +108,8 @@ public enum Installer {
         }
         let service = try Template.load(unitName, root: root)
         let printersService = try Template.load(printersUnitName, root: root)
-        for template in [service, printersService] where template.source != "built-in" {
+        let hooksService = try Template.load(hooksUnitName, root: root)
+        for template in [service, printersService, hooksService] where template.source != "built-in" {
             notes.append("\(template.name) comes from the root's override \(template.source)")
         }
 
@@ -113,7 +118,7 @@ public enum Installer {
         if let why = agent.notStripped {
             notes.append("the agent keeps its symbols and debug info (\(size)): \(why); install binutils for a smaller one")
         }
-        var files = try installedFiles(request, service: service, printersService: printersService, root: root)
+        var files = try installedFiles(request, services: [service, printersService, hooksService], root: root)
         if let server = request.server { files += try reportFiles(server: server, authority: request.serverAuthority, root: root) }
         files += try firstBootMachineIDFiles(root)
         // The enabling links come last: an install cut short is never enabled half-way.
@@ -124,10 +129,10 @@ public enum Installer {
         return InstallPlan(files: files, notes: notes)
     }
 
-    /// The agent, its inventory and its two services, rendered from `service` and `printersService`.
-    private static func installedFiles(
-        _ request: InstallRequest, service: Template, printersService: Template, root: TargetRoot
-    ) throws -> [InstalledFile] {
+    /// The agent, its inventory and its three services, rendered from `services` (the agent's, the printers', the
+    /// first-boot hooks').
+    private static func installedFiles(_ request: InstallRequest, services: [Template], root: TargetRoot) throws -> [InstalledFile] {
+        let (service, printersService, hooksService) = (services[0], services[1], services[2])
         let values = ["binary": binaryPath, "inventory": inventoryPath]
         let agent = request.binary
         let size = AgentBinary.megabytes(agent.contents.count)
@@ -148,6 +153,9 @@ public enum Installer {
             InstalledFile(
                 path: printersUnitPath, reason: "once CUPS runs, gives the driverless printers their drivers",
                 contents: Data(printersService.render(values).utf8), mode: 0o644, before: try root.readFile(printersUnitPath)),
+            InstalledFile(
+                path: hooksUnitPath, reason: "once the network is up, runs the unit's first-boot hooks",
+                contents: Data(hooksService.render(values).utf8), mode: 0o644, before: try root.readFile(hooksUnitPath)),
         ]
     }
 
@@ -204,7 +212,7 @@ public enum Installer {
     /// The links that enable the two services, as 'systemctl enable' would make them, for those not yet enabled.
     private static func enablingLinks(_ root: TargetRoot, reporting: Bool) throws -> [InstalledFile] {
         var files: [InstalledFile] = []
-        var links = [(printersEnablePath, printersUnitPath)]
+        var links = [(printersEnablePath, printersUnitPath), (hooksEnablePath, hooksUnitPath)]
         if reporting { links += [(reportEnablePath, reportUnitPath), (reportTimerEnablePath, reportTimerPath)] }
         // The agent's own link last of all.
         links.append((enablePath, unitPath))

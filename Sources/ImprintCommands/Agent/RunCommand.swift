@@ -62,7 +62,15 @@ struct RunCommand: ContextCommand {
             leases and NetworkManager secret_key removed into the run's backup); \
             printers (the unit's and its group's CUPS queues and default: /etc/cups/printers.conf and PPDs when cupsd \
             is not running, lpadmin when it is; other queues kept, the ones Imprint made and the unit lost removed); \
-            identity (the log line and /var/lib/imprint/state.json).
+            accounts (the unit's and its group's local accounts in /etc/passwd, /etc/shadow, /etc/group, \
+            /etc/gshadow, a new one's home, an autologin in LightDM's or GDM's configuration); files (the files \
+            attached to the unit and its group, rendered with its values and custom fields); hooks (its offline \
+            hooks, run in a chroot of the root without network once the files are in place; they cannot be rolled \
+            back); identity (the log line and /var/lib/imprint/state.json).
+
+            --first-boot-hooks runs only the unit's first-boot hooks, on the running unit (--root /) once its \
+            network is up, as imprint-hooks.service does at boot: once per record revision, after the boot run \
+            applied it.
 
             \(ExitStatus.helpTable)
             """)
@@ -80,6 +88,8 @@ struct RunCommand: ContextCommand {
     @Option(help: ArgumentHelp("Why this run happens, for the history: boot, restore, technician.", valueName: "name"))
     var source: String = "technician"
     @Option(name: .customLong("image-id"), help: "The image the root was restored from, for the identity log.") var imageID: String?
+    @Flag(name: .customLong("first-boot-hooks"), help: "Run only the unit's first-boot hooks (on the unit, --root /, network up).")
+    var firstBootHooks = false
     @Option(help: ArgumentHelp(
         "A unit not in the inventory joins this group, named by the group's pattern from its own serial, MAC or asset tag (default: the one group that allows enrolment; a counter pattern is refused).",
         valueName: "group"))
@@ -96,9 +106,10 @@ struct RunCommand: ContextCommand {
         try root.checkRestoreFinished()
         let facts = try factsSource.read()
         let inventory = try global.openInventory(context, readOnly: dryRun)
-        let settings = RunSettings(
+        var settings = RunSettings(
             steps: try selection.steps(), force: force, dryRun: dryRun, live: root.path == "/", imageID: imageID,
             source: source, time: context.clock(), agentVersion: imprintVersion, lockWait: wait)
+        settings.firstBootHooks = firstBootHooks
         // A unit that reports to a server queues each run's report; imprint-report.service sends them later.
         let reporting = !dryRun && (try? ServerLink.server(in: root)) != nil
         let done: Personalization
@@ -112,7 +123,7 @@ struct RunCommand: ContextCommand {
         }
         // A run of some steps with nothing to do (the printers service at every boot) is not worth a report; a full
         // run's "unchanged" is the unit saying it is up and as the record says.
-        let partial = selection.only != nil || selection.skip != nil
+        let partial = selection.only != nil || selection.skip != nil || firstBootHooks
         if reporting && !(partial && done.outcome.result != .applied) {
             let applied = done.outcome.result == .applied
             Self.queue(

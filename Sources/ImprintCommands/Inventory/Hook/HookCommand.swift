@@ -4,12 +4,14 @@ import ImprintInventory
 
 struct HookCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "hook", abstract: "Give a group's units or one unit offline hooks: commands the agent runs in a chroot of the unit's root.",
+        commandName: "hook", abstract: "Give a group's units or one unit hooks: commands run offline in a chroot of the unit's root, or at first boot.",
         discussion: """
-            The agent's hooks step runs them in order, after the files are in place, with the image's /bin/sh in a \
-            chroot of the root with no network (private mount, PID and network namespaces), once per record \
-            revision. A hook that fails or runs past its timeout fails the run, which rolls its files back; what the \
-            hook itself changed cannot be rolled back. Its output goes into the identity line and the run's journal.
+            The agent's hooks step runs the offline ones in order, after the files are in place, with the image's \
+            /bin/sh in a chroot of the root with no network (private mount, PID and network namespaces), once per \
+            record revision. --first-boot hooks run on the unit once its network is up (imprint-hooks.service), once \
+            per revision too. A hook that fails or runs past its timeout fails the run, which rolls its files back; \
+            what the hook itself changed cannot be rolled back. Its output goes into the identity line and the \
+            run's journal.
             """,
         subcommands: [HookAdd.self, HookRemove.self, HookList.self])
 }
@@ -23,16 +25,23 @@ struct HookAdd: ContextCommand {
     @OptionGroup var target: AttachmentOptions
     @Option(help: "The command line, run with /bin/sh -c in the chroot.") var command: String
     @Option(help: "Seconds it may run before it is killed and the run fails (1 to 86400).") var timeout: Int = Hook.defaultTimeout
+    @Flag(name: .customLong("first-boot"), help: "Run it on the unit at first boot, once its network is up, instead of offline.")
+    var firstBoot = false
     @OptionGroup var global: GlobalOptions
 
+    func hook() throws(CoreError) -> Hook {
+        try Hook(name: name, command: command, timeout: timeout, phase: firstBoot ? .firstBoot : .offline)
+    }
+
     func validate() throws {
-        do { _ = try Hook(name: name, command: command, timeout: timeout) } catch { throw ValidationError("\(error)") }
+        do { _ = try hook() } catch { throw ValidationError("\(error)") }
     }
 
     func run(_ context: CommandContext) throws {
         guard let attachment = target.attachment else { return }
-        try global.openInventory(context).addHook(try Hook(name: name, command: command, timeout: timeout), to: attachment)
-        context.print("hook \(name) for \(attachment), timeout \(timeout) s")
+        let hook = try hook()
+        try global.openInventory(context).addHook(hook, to: attachment)
+        context.print("\(hook.phase.rawValue) hook \(name) for \(attachment), timeout \(timeout) s")
     }
 }
 
@@ -66,8 +75,8 @@ struct HookList: ContextCommand {
             return
         }
         context.print(Render.table(
-            ["HOOK", "ATTACHED TO", "TIMEOUT", "COMMAND"],
-            hooks.map { [$0.hook.name, $0.attachment.description, "\($0.hook.timeout) s", $0.hook.command] }))
+            ["HOOK", "ATTACHED TO", "PHASE", "TIMEOUT", "COMMAND"],
+            hooks.map { [$0.hook.name, $0.attachment.description, $0.hook.phase.rawValue, "\($0.hook.timeout) s", $0.hook.command] }))
     }
 }
 
@@ -78,6 +87,8 @@ struct HookView: Encodable {
     @Nullable var unit: String?
     var command: String
     var timeout: Int
+    /// `offline` or `first-boot`.
+    var phase: String
 
     init(_ attached: AttachedHook) {
         name = attached.hook.name
@@ -87,5 +98,6 @@ struct HookView: Encodable {
         }
         command = attached.hook.command
         timeout = attached.hook.timeout
+        phase = attached.hook.phase.rawValue
     }
 }
