@@ -47,7 +47,7 @@ struct AccountAdd: ContextCommand {
     }
 
     func run(_ context: CommandContext) throws {
-        guard let attachment = target.attachment else { return }
+        let attachment = target.attachment
         let account = try account()
         try global.openInventory(context).addAccount(account, to: attachment)
         context.print("account \(account.name) for \(attachment)\(account.autologin ? ", logged in automatically" : "")"
@@ -64,7 +64,7 @@ struct AccountRemove: ContextCommand {
     @OptionGroup var global: GlobalOptions
 
     func run(_ context: CommandContext) throws {
-        guard let attachment = target.attachment else { return }
+        let attachment = target.attachment
         try global.openInventory(context).removeAccount(name, from: attachment)
         context.print("removed account \(name) from \(attachment)")
     }

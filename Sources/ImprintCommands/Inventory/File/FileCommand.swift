@@ -24,7 +24,8 @@ struct AttachmentOptions: ParsableArguments {
         if (group == nil) == (unit == nil) { throw ValidationError("give either '--group' or '--unit'") }
     }
 
-    var attachment: Attachment? { group.map { .group($0) } ?? unit.map { .unit($0) } }
+    /// The group, else the unit: `validate` has made sure exactly one is given.
+    var attachment: Attachment { group.map { .group($0) } ?? .unit(unit ?? "") }
 }
 
 /// Which attachments a list command shows: `--group`, `--unit`, or neither for all.
@@ -68,7 +69,7 @@ struct FileAdd: ContextCommand {
     }
 
     func run(_ context: CommandContext) throws {
-        guard let attachment = target.attachment else { return }
+        let attachment = target.attachment
         let content: UnitFile.Content = try template.map { .template(try readInput($0)) } ?? .field(fromField ?? "")
         let parts = (owner ?? "root").split(separator: ":", maxSplits: 1).map(String.init)
         let file = try UnitFile(
@@ -88,7 +89,7 @@ struct FileRemove: ContextCommand {
     @OptionGroup var global: GlobalOptions
 
     func run(_ context: CommandContext) throws {
-        guard let attachment = target.attachment else { return }
+        let attachment = target.attachment
         try global.openInventory(context).detachFile(path, from: attachment)
         context.print("detached \(path) from \(attachment)")
     }

@@ -38,7 +38,7 @@ struct HookAdd: ContextCommand {
     }
 
     func run(_ context: CommandContext) throws {
-        guard let attachment = target.attachment else { return }
+        let attachment = target.attachment
         let hook = try hook()
         try global.openInventory(context).addHook(hook, to: attachment)
         context.print("\(hook.phase.rawValue) hook \(name) for \(attachment), timeout \(timeout) s")
@@ -54,7 +54,7 @@ struct HookRemove: ContextCommand {
     @OptionGroup var global: GlobalOptions
 
     func run(_ context: CommandContext) throws {
-        guard let attachment = target.attachment else { return }
+        let attachment = target.attachment
         try global.openInventory(context).removeHook(name, from: attachment)
         context.print("removed hook \(name) from \(attachment)")
     }
