@@ -74,7 +74,7 @@ let package = Package(
         .target(
             name: "ImprintInventory",
             dependencies: [
-                "ImprintCore", "ImprintWire",
+                "ImprintCore", "ImprintWire", "ImprintTemplates",
                 .product(name: "GRDB", package: "GRDB.swift"),
             ],
             swiftSettings: swiftSettings

@@ -89,3 +89,24 @@ public enum TemplateError: Error, Equatable, Sendable, CustomStringConvertible {
         }
     }
 }
+
+extension Template {
+    /// Renders a template the admin keeps in the inventory (an attached file, a group's network document) with one
+    /// unit's values (`UnitFile.values(of:)`), a list as a Mustache list.
+    /// - Parameters:
+    ///   - missing: the error for a value the template inserts outside a section that tests it, which the unit lacks.
+    /// - Throws: `missing(name)` for the first such value in name order, before anything is rendered.
+    public static func renderUnitValues(
+        _ text: String, name: String, source: String, values: [String: TemplateValue], missing: (String) -> CoreError
+    ) throws -> String {
+        for wanted in try TemplateNames.scan(text).required.sorted() where values[wanted] == nil { throw missing(wanted) }
+        var context: [String: Any] = [:]
+        for (key, value) in values {
+            switch value {
+            case .text(let text): context[key] = text
+            case .list(let items): context[key] = items
+            }
+        }
+        return try Template(name: name, source: source, text: text).render(context)
+    }
+}

@@ -19,14 +19,19 @@ public struct GroupDraft: Equatable, Sendable {
     public var defaultPrinter: PrinterName?
     /// The group's values of custom fields, by field name: every unit of the group has them unless it has its own.
     public var fields: [String: String]
+    /// The network of every unit of the group that has no netplan document of its own: a netplan "version 2"
+    /// document written as a Mustache template of the unit's values (`{{address}}`, `{{mac}}`, `{{hostname}}`, custom
+    /// fields), so a room's bridge or VLAN is written once and each unit's address comes from its own record.
+    public var netplan: String?
 
     public init(
         name: String, domain: DomainName? = nil, dns: [IPAddress] = [], search: [DomainName] = [],
         networkMode: NetworkMode = .dhcp, networkStack: NetworkStack? = nil, namingPattern: NamingPattern? = nil,
         enroll: Bool = false, printers: [PrinterName] = [], defaultPrinter: PrinterName? = nil,
-        fields: [String: String] = [:]
+        fields: [String: String] = [:], netplan: String? = nil
     ) throws(CoreError) {
         self.fields = fields
+        self.netplan = netplan
         self.name = try Self.checkName(name)
         self.domain = domain
         self.dns = dns
@@ -62,6 +67,7 @@ public struct GroupChanges: Equatable, Sendable {
     public var defaultPrinter: Change<PrinterName> = .keep
     /// Custom field values to set; an empty value removes the group's value.
     public var fields: [String: String] = [:]
+    public var netplan: Change<String> = .keep
 
     public init() {}
 
@@ -79,6 +85,7 @@ public struct GroupChanges: Equatable, Sendable {
             to: &result.printers, default: &result.defaultPrinter, adding: addPrinters, removing: removePrinters,
             defaultChange: defaultPrinter)
         applyFieldChanges(fields, to: &result.fields)
+        result.netplan = netplan.applied(to: group.netplan)
         return result
     }
 }
@@ -106,6 +113,7 @@ extension Inventory {
             if updated != current {
                 _ = try self.save(updated, replacing: id, db: db)
                 try self.bumpRevisions(groupIds: [id], db: db)
+                if updated.netplan != nil { try self.checkNetworkDocument(groupId: id, db: db) }
             }
         }
     }
@@ -215,7 +223,8 @@ extension Inventory {
             id: existing, name: draft.name, domain: draft.domain?.value,
             dns: draft.dns.map(\.value).joined(separator: " "), search: draft.search.map(\.value).joined(separator: " "),
             networkMode: draft.networkMode.rawValue, networkStack: draft.networkStack?.rawValue,
-            namingPattern: draft.namingPattern?.description, enroll: draft.enroll, defaultPrinterId: defaultId)
+            namingPattern: draft.namingPattern?.description, enroll: draft.enroll, defaultPrinterId: defaultId,
+            netplan: try draft.netplan.map { text in try self.checkedNetworkDocument(text, group: draft.name, db: db) })
         if existing == nil { try row.insert(db) } else { try row.update(db) }
         guard let id = row.id else { throw InventoryError.database(path: path, reason: "a group was stored without an id") }
         try db.execute(sql: "DELETE FROM groupPrinter WHERE groupId = ?", arguments: [id])
@@ -246,6 +255,6 @@ extension Inventory {
             namingPattern: try row.namingPattern.map { text in try NamingPattern(text) },
             enroll: row.enroll, printers: try printers.map { text in try PrinterName(text) },
             defaultPrinter: try defaultPrinter.map { text in try PrinterName(text) },
-            fields: try fieldValues(groupId: id, db: db))
+            fields: try fieldValues(groupId: id, db: db), netplan: row.netplan)
     }
 }

@@ -140,6 +140,9 @@ extension Inventory {
         }
         guard let id = row.id else { throw InventoryError.database(path: path, reason: "a unit was stored without an id") }
         try insertChildren(of: id, draft, printerIds: printerIds, db: db)
+        if draft.netplan == nil, let unitGroupId, try Self.hasNetworkDocument(groupId: unitGroupId, db: db) {
+            _ = try record(id: id, db: db)  // the group's document renders for this unit, or the save is refused
+        }
         return id
     }
 
@@ -274,12 +277,18 @@ extension Inventory {
         let group = row.groupId.flatMap { context.groups[$0] }
         let groupDNS = try ValueList.split(group?.dns ?? "").map { text in try IPAddress(text, field: "DNS server") }
         let groupSearch = try ValueList.split(group?.search ?? "").map { text in try DomainName(text, field: "search domain") }
-        let interfaces = draft.interfaces.map { interface in
-            var filled = interface
-            if filled.dns.isEmpty { filled.dns = groupDNS }
-            if filled.search.isEmpty { filled.search = groupSearch }
-            return filled
+        // A card with no address of its own (a VLAN's parent, a bond's member) has no use for the group's DNS, and
+        // NetworkManager refuses `dns=` on an `ipv4.method=disabled` profile (found by GroupNetworkStackTests).
+        func withGroupDNS(_ interfaces: [InterfaceConfig]) -> [InterfaceConfig] {
+            interfaces.map { interface in
+                guard !interface.noIPv4 || interface.dhcp6 || !interface.addresses.isEmpty else { return interface }
+                var filled = interface
+                if filled.dns.isEmpty { filled.dns = groupDNS }
+                if filled.search.isEmpty { filled.search = groupSearch }
+                return filled
+            }
         }
+        let interfaces = withGroupDNS(draft.interfaces)
         var printerIds = group.flatMap { $0.id }.flatMap { context.groupPrinters[$0] } ?? []
         let ownIds = try row.id.map { id in try ownPrinterIds(unitId: id, db: db) } ?? []
         printerIds += ownIds.filter { !printerIds.contains($0) }
@@ -303,7 +312,7 @@ extension Inventory {
             hooks.removeAll { $0.name == attached.hook.name }
             hooks.append(attached.hook)
         }
-        let profile = UnitProfile(
+        var profile = UnitProfile(
             hostname: draft.hostname,
             domain: try draft.domain ?? group?.domain.map { text in try DomainName(text) },
             group: draft.group, model: draft.model, revision: row.revision,
@@ -319,6 +328,13 @@ extension Inventory {
             files: files,
             seat: try group?.namingPattern.flatMap { text in try NamingPattern(text).number(in: row.hostname) },
             accounts: accounts, hooks: hooks)
+        // A unit without a document of its own takes its group's, rendered with its values (its own cards' address
+        // among them): the rendered document is then the unit's network, as if pasted for it.
+        if draft.netplan == nil, let document = group?.netplan, let name = group?.name {
+            let rendered = try Self.renderNetworkDocument(document, group: name, for: profile)
+            profile.netplan = rendered.text
+            profile.interfaces = withGroupDNS(rendered.interfaces)
+        }
         return UnitRecord(
             draft: draft, revision: row.revision, createdAt: row.createdAt, updatedAt: row.updatedAt, profile: profile)
     }

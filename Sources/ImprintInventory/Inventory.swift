@@ -333,6 +333,10 @@ public final class Inventory: Sendable {
                 );
                 """)
         }
+        // A group's network document, a template of each unit's values (a room's bridge or VLAN written once).
+        migrator.registerMigration("v8 group network document") { db in
+            try db.execute(sql: "ALTER TABLE unitGroup ADD COLUMN netplan TEXT")
+        }
         return migrator
     }
 

@@ -16,6 +16,8 @@ struct GroupRow: Codable, FetchableRecord, MutablePersistableRecord, Equatable {
     var namingPattern: String?
     var enroll: Bool
     var defaultPrinterId: Int64?
+    /// The group's network document, a template (migration "v8 ...").
+    var netplan: String?
 
     enum Columns {
         static let id = Column(CodingKeys.id)

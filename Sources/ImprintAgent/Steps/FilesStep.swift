@@ -107,15 +107,7 @@ enum FilesStep {
             guard case .text(let value) = values[name] else { throw missing(name) }
             return Data((value.hasSuffix("\n") ? value : value + "\n").utf8)
         case .template(let text):
-            for name in try TemplateNames.scan(text).required.sorted() where values[name] == nil { throw missing(name) }
-            var context: [String: Any] = [:]
-            for (name, value) in values {
-                switch value {
-                case .text(let text): context[name] = text
-                case .list(let items): context[name] = items
-                }
-            }
-            return Data(try Template(name: file.path, source: "the inventory", text: text).render(context).utf8)
+            return Data(try Template.renderUnitValues(text, name: file.path, source: "the inventory", values: values, missing: missing).utf8)
         }
     }
 }

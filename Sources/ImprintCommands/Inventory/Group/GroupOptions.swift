@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import ImprintCore
 import ImprintInventory
 
@@ -17,6 +18,11 @@ struct GroupOptions: ParsableArguments {
     @Option(help: "yes to let unknown units enrol themselves into this group at their first run.") var enroll: String?
     @Option(name: .customLong("printer"), help: "A queue for every unit of the group (repeatable).") var printers: [String] = []
     @Option(name: .customLong("default-printer"), help: "The group's default queue.") var defaultPrinter: String?
+    @Option(name: .customLong("netplan-file"), help: ArgumentHelp(
+        "The network of every unit of the group without a document of its own: netplan 'version 2' YAML with the "
+            + "unit's values as Mustache tags ({{address}}, {{mac}}, {{hostname}}, custom fields); '-' reads standard "
+            + "input, an empty file clears it.", valueName: "file"))
+    var netplanFile: String?
     @OptionGroup var customFields: FieldOptions
 
     func changes() throws -> GroupChanges {
@@ -37,6 +43,13 @@ struct GroupOptions: ParsableArguments {
         }
         changes.addPrinters = try printers.map { text throws(CoreError) in try PrinterName(text) }
         changes.defaultPrinter = try change(defaultPrinter) { text throws(CoreError) in try PrinterName(text) }
+        if let netplanFile {
+            let data = netplanFile == "-" ? FileHandle.standardInput.readDataToEndOfFile() : FileManager.default.contents(atPath: netplanFile)
+            guard let data, let text = String(data: data, encoding: .utf8) else {
+                throw ValidationError("'--netplan-file': cannot read \(quoted(netplanFile))")
+            }
+            changes.netplan = text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty ? .clear : .set(text)
+        }
         return changes
     }
 }

@@ -15,6 +15,9 @@ struct GroupShow: ContextCommand {
             try context.printJSON(view)
             return
         }
+        let document = view.networkDocument.map { text in
+            text == "********" ? "set (it holds a secret)" : "\n" + text.split(separator: "\n", omittingEmptySubsequences: false).map { "    " + $0 }.joined(separator: "\n")
+        }
         context.print("""
             group \(view.name) (\(view.units) units)
               domain          \(view.domain ?? "-")
@@ -24,6 +27,7 @@ struct GroupShow: ContextCommand {
               naming pattern  \(view.namingPattern ?? "-")\(view.enroll ? " (unknown units may enrol)" : "")
               printers        \(view.printers.isEmpty ? "-" : view.printers.joined(separator: " "))
               default printer \(view.defaultPrinter ?? "-")
+              network doc     \(document ?? "-")
             """)
     }
 }

@@ -1,3 +1,5 @@
+import Foundation
+import ImprintCore
 import ImprintInventory
 
 struct GroupView: Encodable {
@@ -14,6 +16,8 @@ struct GroupView: Encodable {
     var units: Int
     /// Custom field values; secret ones as `********`.
     var fields: [String: String]
+    /// The group's network document (a template), `********` when it holds a secret (a Wi-Fi password), null for none.
+    @Nullable var networkDocument: String?
 
     init(_ record: GroupRecord) {
         let draft = record.draft
@@ -31,5 +35,12 @@ struct GroupView: Encodable {
         fields = draft.fields.reduce(into: [:]) { masked, field in
             masked[field.key] = record.secretFields.contains(field.key) ? "********" : field.value
         }
+        networkDocument = draft.netplan.map { Self.holdsSecret($0) ? "********" : $0 }
+    }
+
+    /// Whether a network document holds a secret, read as YAML with each Mustache tag standing for a plain value (a
+    /// template that does not read even so is taken as secret).
+    static func holdsSecret(_ template: String) -> Bool {
+        NetplanV2.holdsSecret(template.replacingOccurrences(of: #"\{\{\{?[^}]*\}?\}\}"#, with: "v", options: .regularExpression))
     }
 }

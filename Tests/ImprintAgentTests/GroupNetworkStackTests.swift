@@ -1,0 +1,59 @@
+import Foundation
+@testable import ImprintAgent
+import ImprintCore
+import ImprintInventory
+import ImprintTestSupport
+import Testing
+
+@Suite struct GroupNetworkStackTests {
+    /// The demo room's network written once as a group document (a VLAN on the card the unit's MAC names, routed
+    /// through the room's gateway, each unit's address from its CSV row): for two units, every stack that can carry
+    /// a VLAN plans files its real tool accepts with that unit's address and MAC in them, and ifupdown and ifcfg
+    /// refuse the VLAN by name, as they refuse netplan's own `vlan.yaml`.
+    @Test func aRoomDocumentRendersForEveryStack() throws {
+        let folder = try TemporaryDirectory()
+        let inventory = try Inventory.create(path: folder.file("inventory.db"))
+        for name in ["printers", "groups", "units"] {
+            _ = try inventory.importCSV(try fixtureText("demo/\(name).csv"), file: "\(name).csv")
+        }
+        var changes = GroupChanges()
+        changes.netplan = .set("""
+            network:
+              version: 2
+              ethernets:
+                lan:
+                  match:
+                    macaddress: "{{mac}}"
+                  set-name: lan0
+              vlans:
+                lan0.40:
+                  id: 40
+                  link: lan
+                  addresses: ["{{address}}/24"]
+                  routes:
+                    - to: default
+                      via: 10.20.4.1
+            """)
+        try inventory.updateGroup("RM204", changes)
+        for (unit, address, mac) in [("RM204-07", "10.20.4.107/24", "3c:52:82:20:04:07"), ("RM204-12", "10.20.4.112/24", "3c:52:82:20:04:0c")] {
+            for stack in NetworkStack.allCases {
+                var profile = try inventory.unit(unit).profile
+                profile.networkStack = stack
+                let output = try TemporaryDirectory("group-network")
+                let files: [RenderedFile]
+                do {
+                    files = try ExampleCases.plannedFiles(profile, into: output)
+                } catch {
+                    #expect([.ifupdown, .ifcfg].contains(stack) && "\(error)".contains("vlans"), "\(unit) \(stack.rawValue): \(error)")
+                    continue
+                }
+                #expect(![NetworkStack.ifupdown, .ifcfg].contains(stack), "\(stack.rawValue) planned a VLAN")
+                let text = files.map(\.text).joined(separator: "\n")
+                #expect(text.contains(address), "\(unit) \(stack.rawValue): its address\n\(text)")
+                #expect(text.lowercased().contains(mac), "\(unit) \(stack.rawValue): its MAC\n\(text)")
+                let complaints = try ExampleCases.complaints(stack, files: files, folder: output)
+                #expect(complaints == [], "\(unit) \(stack.rawValue): \(complaints)\n\(text)")
+            }
+        }
+    }
+}
