@@ -36,7 +36,9 @@ enum HookRunner {
             timeout: .seconds(hook.timeout))
     }
 
-    /// The environment a hook gets: a plain PATH and the unit's name, so a hook can use them without a template.
+    /// The environment a hook gets: a plain PATH, the unit's name, and each custom field as `IMPRINT_FIELD_NAME`
+    /// (`join_otp` as `IMPRINT_FIELD_JOIN_OTP`), secrets included: a `realm join` takes its one-time password
+    /// from there, and what the hook prints is kept with every secret value masked (`masked(_:profile:)`).
     static func environment(_ profile: UnitProfile) -> [String: String] {
         var environment = [
             "PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "LANG": "C", "HOME": "/root",
@@ -45,7 +47,15 @@ enum HookRunner {
         ]
         environment["IMPRINT_GROUP"] = profile.group
         environment["IMPRINT_SEAT"] = profile.seat.map(String.init)
+        for (name, field) in profile.fields { environment["IMPRINT_FIELD_" + name.uppercased()] = field.value }
         return environment
+    }
+
+    /// `output` with every secret field value of the unit replaced by `********`, longest first (a value that holds
+    /// another is masked whole): what a hook prints goes into the identity line, the journal and the server's history.
+    static func masked(_ output: String, profile: UnitProfile) -> String {
+        let secrets = profile.fields.values.filter { $0.secret && !$0.value.isEmpty }.map(\.value)
+        return secrets.sorted { $0.count > $1.count }.reduce(output) { $0.replacingOccurrences(of: $1, with: "********") }
     }
 
     /// Runs the hooks in order and stops at the first that fails; returns what each that ran did.
@@ -59,7 +69,7 @@ enum HookRunner {
                 let killed = hook.phase == .firstBoot && ran.termination == .exited(137)
                 result = HookResult(
                     name: hook.name, status: killed ? nil : ran.status,
-                    output: killed ? "killed after \(hook.timeout) s" : ran.outputText + ran.errorText)
+                    output: killed ? "killed after \(hook.timeout) s" : masked(ran.outputText + ran.errorText, profile: profile))
             } catch .timedOut {
                 result = HookResult(name: hook.name, status: nil, output: "killed after \(hook.timeout) s")
             } catch {

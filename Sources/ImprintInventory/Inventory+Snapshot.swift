@@ -33,8 +33,14 @@ extension Inventory {
     /// `imprint install` to put into a unit's root while the admin's inventory stays in use. A scoped copy keeps
     /// only the units in `scope`, their groups and their printers; what it drops is overwritten (`secure_delete`)
     /// and the file rebuilt (`VACUUM`), so no byte of another unit is left in it.
+    /// - Parameters:
+    ///   - secretsForFilesOnly: keep only the secret field values an attached file uses: a unit linked to a server
+    ///     gets the others (a first-boot hook's one-time credential) from the server, inside a window, and never
+    ///     holds them on its disk.
     /// - Returns: the file's bytes and the number of units it holds.
-    public func snapshot(_ scope: SnapshotScope = .everything) throws(InventoryError) -> (data: Data, units: Int) {
+    public func snapshot(
+        _ scope: SnapshotScope = .everything, secretsForFilesOnly: Bool = false
+    ) throws(InventoryError) -> (data: Data, units: Int) {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("imprint-snapshot-\(UUID().uuidString)")
         let copy = folder.appendingPathComponent("inventory.db").path
         defer { try? FileManager.default.removeItem(at: folder) }
@@ -44,7 +50,7 @@ extension Inventory {
         } catch {
             throw .database(path: path, reason: "cannot copy it: \(Self.describe(error, path: path))", underlying: "\(error)")
         }
-        let units = try Inventory(path: copy).narrow(to: scope)
+        let units = try Inventory(path: copy).narrow(to: scope, secretsForFilesOnly: secretsForFilesOnly)
         do {
             return (try Data(contentsOf: URL(fileURLWithPath: copy)), units)
         } catch {
@@ -72,20 +78,34 @@ extension Inventory {
         _ = try narrow(to: .units([reference]))
     }
 
-    /// Deletes every unit outside `scope` (with what only they used), marks the file a unit's copy, and rebuilds it.
+    /// Deletes every unit outside `scope` (with what only they used), and with `secretsForFilesOnly` the secret
+    /// field values no attached file uses; marks the file a unit's copy, and rebuilds it.
     /// - Returns: the number of units kept.
-    private func narrow(to scope: SnapshotScope) throws(InventoryError) -> Int {
+    private func narrow(to scope: SnapshotScope, secretsForFilesOnly: Bool = false) throws(InventoryError) -> Int {
         try translatingErrors {
             try queue.writeWithoutTransaction { db in
                 try db.execute(sql: "PRAGMA secure_delete = ON")
                 try db.inTransaction(.immediate) {
                     try self.deleteUnits(outside: scope, db: db)
+                    if secretsForFilesOnly { try self.deleteSecretsNoFileUses(db: db) }
                     return .commit
                 }
                 try db.execute(sql: "PRAGMA application_id = \(Self.unitCopyID)")
                 try db.execute(sql: "VACUUM")
                 return try Int.fetchOne(db, sql: "SELECT count(*) FROM unit") ?? 0
             }
+        }
+    }
+
+    /// Deletes the unit and group values of every secret field that no attached file names; the revisions stay, as
+    /// the server's record keeps the values.
+    private func deleteSecretsNoFileUses(db: Database) throws {
+        let used = Set(try attachedFiles(db: db).flatMap { try $0.file.names() })
+        let spare = try Self.secretFieldNames(db).subtracting(used).sorted()
+        guard !spare.isEmpty else { return }
+        let fields = "SELECT id FROM customField WHERE name IN (\(databaseQuestionMarks(count: spare.count)))"
+        for table in ["unitFieldValue", "groupFieldValue"] {
+            try db.execute(sql: "DELETE FROM \(table) WHERE fieldId IN (\(fields))", arguments: StatementArguments(spare))
         }
     }
 

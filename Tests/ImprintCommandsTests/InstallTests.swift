@@ -46,11 +46,21 @@ func treeSnapshot(_ path: String) throws -> String {
     }
 
     /// With --server the root gets the server's address (and with --ca-file the site's authority), the report service
-    /// and timer (enabled, accepted by `systemd-analyze verify`); a server address that is not a server's root URL, or
-    /// an authority file with no PEM certificate, is refused before anything is written.
+    /// and timer (enabled, accepted by `systemd-analyze verify`), and a copy of the inventory without the secret
+    /// field values no attached file uses (a first-boot hook's credential, which the server hands out); a server
+    /// address that is not a server's root URL, or an authority file with no PEM certificate, is refused before
+    /// anything is written.
     @Test func installsReportingToAServer() throws {
         let folder = try TemporaryDirectory()
         demo(folder)
+        for command in [
+            ["inventory", "field", "add", "join_otp", "--secret"], ["inventory", "field", "add", "licence_key", "--secret"],
+            ["inventory", "set", "RM204-07", "--field", "join_otp=OTP-for-the-hook", "--field", "licence_key=KEY-for-the-file"],
+            ["inventory", "file", "add", "/etc/cad/licence.key", "--group", "RM204", "--from-field", "licence_key"],
+        ] {
+            let made = imprint(command, in: folder)
+            #expect(made.status == 0, "\(command): \(made.err)")
+        }
         let root = try folder.copyFixture("roots/rm204-master")
         let before = try treeSnapshot(root)
         let bad = imprint(["install", "--root", root, "--binary", debugBinary, "--force", "--unit", "RM204-07", "--server", "ftp://imprint.example.org/v1"], in: folder)
@@ -68,6 +78,9 @@ func treeSnapshot(_ path: String) throws -> String {
         #expect(result.status == 0, "\(result.err)")
         #expect(try String(contentsOfFile: root + "/etc/imprint/server", encoding: .utf8) == "https://imprint.example.org:8443\n")
         #expect(FileManager.default.contents(atPath: root + "/etc/imprint/server-ca.pem") == FileManager.default.contents(atPath: authority))
+        let unitCopy = try Data(contentsOf: URL(fileURLWithPath: root + "/var/lib/imprint/inventory.db"))
+        #expect(unitCopy.range(of: Data("OTP-for-the-hook".utf8)) == nil, "the hook's credential is in the unit's copy")
+        #expect(unitCopy.range(of: Data("KEY-for-the-file".utf8)) != nil, "the boot run needs the file's value")
         let units = root + "/etc/systemd/system"
         #expect(try FileManager.default.destinationOfSymbolicLink(atPath: units + "/multi-user.target.wants/imprint-report.service") == "/etc/systemd/system/imprint-report.service")
         #expect(try FileManager.default.destinationOfSymbolicLink(atPath: units + "/timers.target.wants/imprint-report.timer") == "/etc/systemd/system/imprint-report.timer")
@@ -84,6 +97,8 @@ func treeSnapshot(_ path: String) throws -> String {
         let plain = try folder.copyFixture("roots/rm204-master", as: "plain")
         #expect(imprint(["install", "--root", plain, "--binary", debugBinary, "--force", "--unit", "RM204-07"], in: folder).status == 0)
         #expect(!FileManager.default.fileExists(atPath: plain + "/etc/imprint/server"))
+        let plainCopy = try Data(contentsOf: URL(fileURLWithPath: plain + "/var/lib/imprint/inventory.db"))
+        #expect(plainCopy.range(of: Data("OTP-for-the-hook".utf8)) != nil, "without a server the copy must carry it")
         #expect(!FileManager.default.fileExists(atPath: plain + "/etc/systemd/system/imprint-report.service"))
     }
 

@@ -34,7 +34,9 @@ struct InstallCommand: ContextCommand {
             (before the network), and \(Installer.reportUnitPath) (after network-online.target, every boot) with \
             \(Installer.reportTimerPath) (every half hour) sends them in order with 'imprint report'. The unit gets its \
             token from the server the first time it reports, inside a window open for its group; an offline unit \
-            personalizes from its copy as without --server, and its reports wait.
+            personalizes from its copy as without --server, and its reports wait. With --server the copy holds no \
+            secret field value that no attached file uses: the first-boot hooks get those (a one-time enrolment \
+            credential) from the server, inside a window.
 
             The root's /etc/machine-id becomes 'uninitialized', so systemd makes a fresh id at first boot; the master's \
             id is kept in \(Installer.masterIDPath) so the agent knows the new one is the unit's own.
@@ -97,7 +99,7 @@ struct InstallCommand: ContextCommand {
         _ executable: AgentBinary, into target: TargetRoot, from source: Inventory, scope chosen: SnapshotScope,
         server: String? = nil, serverAuthority: Data? = nil, dryRun: Bool, force: Bool, json: Bool, context: CommandContext
     ) throws {
-        let inventory = try source.snapshot(chosen)
+        let inventory = try source.snapshot(chosen, secretsForFilesOnly: server != nil)
         let request = InstallRequest(binary: executable, inventory: inventory.data, force: force, server: server, serverAuthority: serverAuthority)
         let plan = try Installer.plan(request, root: target)
         if !dryRun { try Installer.apply(plan, root: target) }

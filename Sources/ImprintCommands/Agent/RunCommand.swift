@@ -70,7 +70,9 @@ struct RunCommand: ContextCommand {
 
             --first-boot-hooks runs only the unit's first-boot hooks, on the running unit (--root /) once its \
             network is up, as imprint-hooks.service does at boot: once per record revision, after the boot run \
-            applied it.
+            applied it. On a unit installed with --server they run with the record the server gives, which it \
+            does only inside a deployment window open for the unit's group (else exit 30, and the next boot asks \
+            again); each custom field, secrets included, is in the hooks' environment as IMPRINT_FIELD_NAME.
 
             \(ExitStatus.helpTable)
             """)
@@ -105,7 +107,17 @@ struct RunCommand: ContextCommand {
         let root = try TargetRoot(factsSource.root)
         try root.checkRestoreFinished()
         let facts = try factsSource.read()
-        let inventory = try global.openInventory(context, readOnly: dryRun)
+        // A unit linked to a server takes the record its first-boot hooks run with from the server, which hands it
+        // (and the secrets the hooks need) only inside a deployment window; the server then gets the run's report.
+        let server = try firstBootHooks && root.path == "/" ? ServerLink.server(in: root) : nil
+        let directory: any UnitDirectory
+        if let server {
+            let client = try ServerClient(
+                server: server, library: context.environment["IMPRINT_LIBCURL"], authority: try ServerLink.authority(in: root))
+            directory = try ServerRecord.ask(client, facts: facts, root: root)
+        } else {
+            directory = try global.openInventory(context, readOnly: dryRun)
+        }
         var settings = RunSettings(
             steps: try selection.steps(), force: force, dryRun: dryRun, live: root.path == "/", imageID: imageID,
             source: source, time: context.clock(), agentVersion: imprintVersion, lockWait: wait)
@@ -114,7 +126,7 @@ struct RunCommand: ContextCommand {
         let reporting = !dryRun && (try? ServerLink.server(in: root)) != nil
         let done: Personalization
         do {
-            done = try Agent.personalize(facts, enrolling: enroll, settings: settings, directory: inventory, root: root) {
+            done = try Agent.personalize(facts, enrolling: enroll, settings: settings, directory: directory, root: root) {
                 context.errorOutput("imprint: another run holds the lock of \(root.path); waiting up to \(Int(wait)) s\n")
             }
         } catch {
@@ -124,7 +136,9 @@ struct RunCommand: ContextCommand {
         // A run of some steps with nothing to do (the printers service at every boot) is not worth a report; a full
         // run's "unchanged" is the unit saying it is up and as the record says.
         let partial = selection.only != nil || selection.skip != nil || firstBootHooks
-        if reporting && !(partial && done.outcome.result != .applied) {
+        // The server's directory reported an applied run itself; only one that did not reach it is queued.
+        let reported = (directory as? ServerDirectory)?.reportProblems.isEmpty == true && done.outcome.result == .applied
+        if reporting && !reported && !(partial && done.outcome.result != .applied) {
             let applied = done.outcome.result == .applied
             Self.queue(
                 UnitReport(event: applied ? .applied : .unchanged, identity: done.outcome.identity, time: context.clock()),
