@@ -71,6 +71,42 @@ import Testing
         }
     }
 
+    /// For systemd-networkd cloud-init loses the devices themselves: its files for a bond, a bridge or a VLAN over
+    /// a bridge hold no `.netdev` and no `Bond=`, `Bridge=` or `VLAN=`, so networkd never makes the device and the
+    /// members come up as plain cards (cloud-init 22.4; the test notices a cloud-init that starts writing them).
+    /// Imprint's files make each device the document names, put each member in it, and networkd reads them without
+    /// a complaint.
+    @Test(arguments: [
+        ("bonding.yaml", ["bond0": "bond"], ["enp3s0": "Bond=bond0", "enp4s0": "Bond=bond0"]),
+        ("bridge.yaml", ["br0": "bridge"], ["enp3s0": "Bridge=br0"]),
+        ("bridge_vlan.yaml", ["br0": "bridge", "vlan15": "vlan"], ["enp0s25": "VLAN=vlan15", "vlan15": "Bridge=br0"]),
+    ])
+    func networkdKeepsTheDevicesCloudInitLoses(_ file: String, _ devices: [String: String], _ members: [String: String]) throws {
+        let folder = try TemporaryDirectory("cloud-init-networkd")
+        let output = folder.file("cloud-init")
+        let converted = try runProcess("/usr/bin/cloud-init", [
+            "devel", "net-convert", "-p", ExampleCases.folder + file, "-k", "yaml", "-d", output, "-D", "debian", "-O", "networkd",
+        ])
+        try #require(converted.status == 0, "\(converted.error)")
+        let theirFolder = output + "/etc/systemd/network"
+        let theirNames = try FileManager.default.contentsOfDirectory(atPath: theirFolder)
+        let theirs = try theirNames.map { try String(contentsOfFile: theirFolder + "/" + $0, encoding: .utf8) }.joined(separator: "\n")
+        #expect(!theirNames.contains { $0.hasSuffix(".netdev") }, "cloud-init now writes .netdev files for \(file): compare them")
+        for key in ["Bond=", "Bridge=", "VLAN="] { #expect(!theirs.contains(key), "cloud-init now writes \(key) for \(file)") }
+
+        let text = try String(contentsOfFile: ExampleCases.folder + file, encoding: .utf8)
+        let ours = try ExampleCases.plannedFiles(try ExampleCases.profile(text, stack: .networkd), into: folder)
+        let netdevs = ours.filter { $0.path.hasSuffix(".netdev") }.map(\.text)
+        for (name, kind) in devices {
+            #expect(netdevs.contains { $0.contains("Name=\(name)\n") && $0.contains("Kind=\(kind)\n") }, "\(file): no .netdev makes \(name)")
+        }
+        let networks = ours.filter { $0.path.hasSuffix(".network") }.map(\.text)
+        for (card, key) in members {
+            #expect(networks.contains { $0.contains("Name=\(card)\n") && $0.contains(key + "\n") }, "\(file): \(card) lacks \(key)")
+        }
+        #expect(try networkdComplaints(folder, files: ours) == [])
+    }
+
     /// The `nmcli -t` output of `count` profiles, one field per line, as dictionaries in order.
     static func profiles(_ output: String, count: Int) -> [[String: String]] {
         var result: [[String: String]] = []
