@@ -8,8 +8,9 @@ import Yams
 /// `set-name`, DHCP or static IPv4 (or none), DHCPv6 and static IPv6 addresses, default gateways, routes with metrics,
 /// `on-link` and tables, `routing-policy`, `dhcp4-overrides: {route-metric}`, `dhcp-identifier`, `optional`,
 /// `regulatory-domain`, offload settings, name servers, search domains, MTU, wired 802.1X (`auth`), and Wi-Fi
-/// access points that are open, WPA-PSK or WPA-Enterprise (802.1X with TLS, PEAP or TTLS). The stacks that cannot carry one of these refuse it when the run is planned. Anything else
-/// (tunnels, VRFs, modems, a name pattern, `accept-ra`) is refused with a message naming it, so nothing an
+/// access points that are open, WPA-PSK or WPA-Enterprise (802.1X with TLS, PEAP or TTLS), bonds, bridges, VLANs,
+/// IP tunnels and GSM or CDMA modems. The stacks that cannot carry one of these refuse it when the run is planned.
+/// Anything else (VRFs, a name pattern, `accept-ra`) is refused with a message naming it, so nothing an
 /// admin pasted is silently lost. `renderer` is read and left to the image: the stack the image uses (or the group
 /// forces) renders the card.
 public enum NetplanV2 {
@@ -18,6 +19,11 @@ public enum NetplanV2 {
         "access-points", "optional", "renderer", "routing-policy", "dhcp4-overrides", "dhcp-identifier", "regulatory-domain",
         "auth",
     ]).union(Offload.allCases.map(\.rawValue))
+
+    /// A modem's settings beside the interface keys, as netplan names them.
+    static let modemKeys: Set<String> = [
+        "apn", "auto-config", "device-id", "network-id", "number", "password", "pin", "sim-id", "sim-operator-id", "username",
+    ]
 
     /// Keys netplan knows that no stack Imprint renders carries as netplan means them, and what to do instead.
     static let refusedKeys: [String: String] = [
@@ -64,11 +70,11 @@ public enum NetplanV2 {
         if let version = network["version"], "\(version)" != "2" {
             throw .invalidValue(field: "netplan version", value: "\(version)", reason: "must be 2 (netplan and cloud-init v2)")
         }
-        let sections = ["ethernets", "wifis", "bonds", "bridges", "vlans", "tunnels"]
+        let sections = ["ethernets", "wifis", "modems", "bonds", "bridges", "vlans", "tunnels"]
         if let unsupported = network.keys.sorted().first(where: { !(["version", "renderer"] + sections).contains($0) }) {
             throw .invalidValue(
                 field: "netplan", value: unsupported,
-                reason: "is not supported: Imprint renders ethernets, wifis, bonds, bridges, vlans and tunnels; configure \(unsupported) in the image")
+                reason: "is not supported: Imprint renders ethernets, wifis, modems, bonds, bridges, vlans and tunnels; configure \(unsupported) in the image")
         }
         // Members of a bond or bridge carry no address; a member's 'accept-ra: false' says no more than that.
         let members = Set(["bonds", "bridges"].flatMap { section in
@@ -92,6 +98,11 @@ public enum NetplanV2 {
                 let parsed: InterfaceConfig
                 if let kind {
                     parsed = try virtualInterface(settings, id: id, kind: kind)
+                } else if section == "modems" {
+                    let modemSettings = settings.filter { modemKeys.contains($0.key) }
+                    var card = try interface(settings.filter { !modemKeys.contains($0.key) }, id: id, wifi: false)
+                    card.modem = try modem(modemSettings, field: "netplan modem \(id)")
+                    parsed = card
                 } else {
                     parsed = try interface(settings, id: id, wifi: section == "wifis")
                 }
@@ -167,6 +178,36 @@ public enum NetplanV2 {
                 }
             }
         }
+    }
+
+    /// A modem's connection settings: each a single line of text (the PIN digits only), the password and PIN never
+    /// shown in a message.
+    static func modem(_ settings: [String: Any], field: String) throws(CoreError) -> Modem {
+        func text(_ key: String, secret: Bool = false) throws(CoreError) -> String? {
+            guard let value = settings[key] else { return nil }
+            let text = "\(value)"
+            guard !text.isEmpty, text.count <= 256, !text.unicodeScalars.contains(where: FieldText.isForbidden) else {
+                throw .invalidValue(
+                    field: "\(field) \(key)", value: secret ? "********" : String(text.prefix(60)),
+                    reason: "must be 1 to 256 characters with no line breaks or tabs")
+            }
+            return text
+        }
+        var modem = Modem()
+        modem.apn = try text("apn")
+        modem.username = try text("username")
+        modem.password = try text("password", secret: true)
+        modem.number = try text("number")
+        modem.networkID = try text("network-id")
+        modem.deviceID = try text("device-id")
+        modem.pin = try text("pin", secret: true)
+        if let pin = modem.pin, !(4...8).contains(pin.count) || !pin.allSatisfy(\.isASCII) || !pin.allSatisfy(\.isNumber) {
+            throw .invalidValue(field: "\(field) pin", value: "********", reason: "a SIM PIN is 4 to 8 digits")
+        }
+        modem.simID = try text("sim-id")
+        modem.simOperatorID = try text("sim-operator-id")
+        modem.autoConfig = try boolean(settings["auto-config"], field: "\(field) auto-config")
+        return modem
     }
 
     /// An IP tunnel's mode and its outer addresses (IPv4: netplan's `local` and `remote`), checked before anything
@@ -605,11 +646,15 @@ public enum NetplanV2 {
         guard var network = (try? Yams.compose(yaml: text))?.any as? [String: Any] else { return nil }
         if let inner = network["network"] as? [String: Any] { network = inner }
         let global = network["renderer"].map { "\($0)" } ?? imageRenderer ?? "networkd"
-        for section in ["ethernets", "wifis", "bonds", "bridges", "vlans", "tunnels"] {
+        for section in ["ethernets", "wifis", "modems", "bonds", "bridges", "vlans", "tunnels"] {
             let cards = network[section] as? [String: Any] ?? [:]
             for id in cards.keys.sorted() {
                 guard let settings = cards[id] as? [String: Any], (settings["renderer"].map { "\($0)" } ?? global) == "networkd" else {
                     continue
+                }
+                if section == "modems" {
+                    return ("\(section) \(id)", "modems", "netplan's networkd backend does not drive a modem (netplan generate "
+                        + "refuses it); add 'renderer: NetworkManager' to \(id) or to the document")
                 }
                 if section == "wifis", settings["match"] != nil {
                     return ("\(section) \(id)", "match", "netplan's networkd backend joins Wi-Fi by interface name only "

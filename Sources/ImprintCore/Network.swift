@@ -135,6 +135,36 @@ public struct EAPAuth: Hashable, Sendable, Codable {
     }
 }
 
+/// A mobile broadband modem's connection (netplan's `modems`): what ModemManager, through NetworkManager, dials with.
+/// A GSM (3G/LTE) modem has an APN or one of the SIM settings; a modem with none of them is a CDMA one.
+public struct Modem: Hashable, Sendable, Codable {
+    public var apn: String?
+    public var username: String?
+    /// The secret the carrier's network asks for; never shown.
+    public var password: String?
+    /// The number dialled (`*99#`).
+    public var number: String?
+    /// Only this network (MCC and MNC, such as `24005`).
+    public var networkID: String?
+    /// Only the modem of this ModemManager device id.
+    public var deviceID: String?
+    /// The SIM's PIN; never shown.
+    public var pin: String?
+    /// Only this SIM (its ICCID), or a SIM of this operator (MCC and MNC).
+    public var simID: String?
+    public var simOperatorID: String?
+    /// Let ModemManager pick the APN and credentials from its provider database.
+    public var autoConfig: Bool?
+
+    public init() {}
+
+    public var isGSM: Bool {
+        apn != nil || autoConfig != nil || deviceID != nil || networkID != nil || pin != nil || simID != nil || simOperatorID != nil
+    }
+
+    public var holdsSecret: Bool { password != nil || pin != nil }
+}
+
 /// A Wi-Fi network an interface joins: SSID and an optional WPA passphrase (WPA-Personal) or 802.1X
 /// authentication (WPA-Enterprise); neither is an open network.
 public struct WifiNetwork: Hashable, Sendable, Codable {
@@ -394,6 +424,8 @@ public struct InterfaceConfig: Hashable, Sendable, Codable {
     }
     /// Wired 802.1X: how the card authenticates to the switch port (netplan's `auth` on an ethernet).
     public var auth: EAPAuth?
+    /// A mobile broadband modem's connection, for a card in netplan's `modems`.
+    public var modem: Modem?
     /// Whether the card asks a DHCPv4 server for its address: by default exactly when it has no static IPv4
     /// address; false without one is a card with no IPv4 at all (netplan's `dhcp4: false`, a bond's member).
     public var usesDHCP4: Bool
@@ -474,7 +506,9 @@ public struct InterfaceConfig: Hashable, Sendable, Codable {
 
     /// Whether a stack's file for this card holds a secret: a Wi-Fi passphrase, an 802.1X password or a key's
     /// passphrase. Such a file is 0600 and shown in no diff, log or JSON.
-    public var holdsSecret: Bool { accessPoints.contains(where: \.holdsSecret) || auth?.holdsSecret == true }
+    public var holdsSecret: Bool {
+        accessPoints.contains(where: \.holdsSecret) || auth?.holdsSecret == true || modem?.holdsSecret == true
+    }
 
     /// Whether the card has no IPv4 at all: no DHCPv4 and no static IPv4 address.
     public var noIPv4: Bool { !usesDHCP4 && !addresses.contains { $0.address.family == .ipv4 } }
@@ -534,7 +568,7 @@ extension InterfaceConfig {
     private enum CodingKeys: String, CodingKey {
         case mac, name, setName, addresses, dhcp4, dhcp6, gateway4, gateway6, dns, search, mtu, wifi, accessPoints, auth
         case routes, routingPolicy, dhcp4RouteMetric, dhcpIdentifier, optional, regulatoryDomain, offload
-        case virtual, membership, vlans
+        case virtual, membership, vlans, modem
     }
 
     /// Decodes through the validating initializer, so a gateway outside its subnet in pasted JSON is refused too.
@@ -570,6 +604,7 @@ extension InterfaceConfig {
         vlans = try container.decodeIfPresent([InterfaceName].self, forKey: .vlans) ?? []
         if let points = try container.decodeIfPresent([WifiNetwork].self, forKey: .accessPoints) { accessPoints = points }
         auth = try container.decodeIfPresent(EAPAuth.self, forKey: .auth)
+        modem = try container.decodeIfPresent(Modem.self, forKey: .modem)
         try checkRoutes()
     }
 
@@ -603,6 +638,7 @@ extension InterfaceConfig {
         try container.encodeIfPresent(virtual, forKey: .virtual)
         try container.encodeIfPresent(membership, forKey: .membership)
         if !vlans.isEmpty { try container.encode(vlans, forKey: .vlans) }
+        try container.encodeIfPresent(modem, forKey: .modem)
     }
 }
 

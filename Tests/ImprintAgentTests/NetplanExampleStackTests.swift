@@ -32,6 +32,7 @@ enum ExampleCases {
         "bridge_vlan.yaml": [.ifupdown: "bridges", .ifcfg: "bridges"],
         "vlan.yaml": [.ifupdown: "vlans", .ifcfg: "vlans"],
         "ipv6_tunnel.yaml": [.ifupdown: "tunnels", .ifcfg: "tunnels"],
+        "modem.yaml": [.networkd: "modems", .ifupdown: "modems", .ifcfg: "modems"],
         "dhcp_wired8021x.yaml": [.networkManager: "password", .networkd: "auth", .ifupdown: "password", .ifcfg: "password"],
         "wpa_enterprise.yaml": [.networkManager: "phase2-auth", .networkd: "access-points", .ifupdown: "access-points", .ifcfg: "access-points"],
         "wireless.yaml": [.networkManager: "regulatory-domain", .networkd: "regulatory-domain", .ifupdown: "regulatory-domain",
@@ -127,5 +128,30 @@ enum ExampleCases {
         if files.isEmpty { return }
         let complaints = try ExampleCases.complaints(stack, files: files, folder: folder)
         #expect(complaints == [], "\(complaints)")
+    }
+}
+
+@Suite struct ModemTests {
+    /// netplan's modem example, read back by NetworkManager's own daemon: a GSM profile on the card by name with
+    /// every setting of the document, the password and PIN among its secrets; the file is a secret change (0600,
+    /// masked in diffs). systemd-networkd is refused naming `modems`.
+    @Test func networkManagerReadsTheModem() throws {
+        let text = try String(contentsOfFile: ExampleCases.folder + "modem.yaml", encoding: .utf8)
+        let folder = try TemporaryDirectory("modem")
+        let files = try ExampleCases.plannedFiles(try ExampleCases.profile(text, stack: .networkManager), into: folder)
+        let profile = try #require(files.first { $0.path.hasSuffix(".nmconnection") })
+        #expect(profile.mode == 0o600 && profile.secret)
+        let fields = "connection.type,connection.interface-name,gsm.apn,gsm.username,gsm.password,gsm.number,gsm.network-id,"
+            + "gsm.device-id,gsm.pin,gsm.sim-id,gsm.sim-operator-id,gsm.mtu"
+        let shown = try networkManagerShow(folder, profiles: ["imprint-0"], fields: fields, secrets: true)
+        let expected = [
+            "connection.type:gsm", "connection.interface-name:cdc-wdm1", "gsm.apn:ISP.CINGULAR", "gsm.username:ISP@CINGULARGPRS.COM",
+            "gsm.password:CINGULAR1", "gsm.number:*99#", "gsm.network-id:24005", "gsm.device-id:da812de91eec16620b06cd0ca5cbc7ea25245222",
+            "gsm.pin:2345", "gsm.sim-id:89148000000060671234", "gsm.sim-operator-id:310260", "gsm.mtu:1600",
+        ]
+        #expect(shown.output.split(separator: "\n").map(String.init) == expected, "\(shown.output)\n\(shown.error.suffix(2000))")
+        #expect {
+            _ = try ExampleCases.plannedFiles(try ExampleCases.profile(text, stack: .networkd), into: try TemporaryDirectory("modem-networkd"))
+        } throws: { "\($0)".contains("modems") && "\($0)".contains("networkmanager") }
     }
 }

@@ -182,9 +182,10 @@ extension NetworkStep {
                 // ifupdown's logical interface: the card's own name when the document binds it by name.
                 "id": interface.mac == nil ? interface.name?.value ?? "imprint\(index)" : "imprint\(index)",
                 "uuid": Self.connectionUUID(unit: unit, card: interface),
-                "type": interface.virtual.map { $0.kind == .tunnel ? "ip-tunnel" : $0.kind.rawValue } ?? (interface.wifi == nil ? "ethernet" : "wifi"),
+                "type": interface.virtual.map { $0.kind == .tunnel ? "ip-tunnel" : $0.kind.rawValue }
+                    ?? interface.modem.map { $0.isGSM ? "gsm" : "cdma" } ?? (interface.wifi == nil ? "ethernet" : "wifi"),
                 "isWifi": interface.wifi != nil,
-                "isEthernet": interface.wifi == nil && interface.virtual == nil,
+                "isEthernet": interface.wifi == nil && interface.virtual == nil && interface.modem == nil,
                 "isVirtual": interface.virtual != nil,
                 "isBond": interface.virtual?.kind == .bond,
                 "isBridge": interface.virtual?.kind == .bridge,
@@ -206,6 +207,22 @@ extension NetworkStep {
             if let first = points.first { item.merge(first) { _, new in new } }
             item["accessPoints"] = points
             if let auth = interface.auth { item["auth"] = try authValues(auth, keyManagement: "802.1x") }
+            if let modem = interface.modem { item["modem"] = try modemValues(modem) }
+            return item
+        }
+
+        /// The template values of a modem's connection, each escaped as the stack's file needs it.
+        func modemValues(_ modem: Modem) throws -> [String: Any] {
+            var item: [String: Any] = ["isGSM": modem.isGSM]
+            let settings: [(String, String?, Bool)] = [
+                ("apn", modem.apn, false), ("username", modem.username, false), ("password", modem.password, true),
+                ("number", modem.number, false), ("networkID", modem.networkID, false), ("deviceID", modem.deviceID, false),
+                ("pin", modem.pin, true), ("simID", modem.simID, false), ("simOperatorID", modem.simOperatorID, false),
+            ]
+            for (key, value, secret) in settings {
+                if let value { item[key] = try escape(value, field: "modem \(key)", secret: secret) }
+            }
+            if let autoConfig = modem.autoConfig { item["autoConfig"] = autoConfig ? "true" : "false" }
             return item
         }
 

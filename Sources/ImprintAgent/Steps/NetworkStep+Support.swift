@@ -26,6 +26,11 @@ extension NetworkStep.Renderer {
                     : "Imprint does not write ifupdown or ifcfg bonds, bridges and VLANs (they need the members' kernel names "
                         + "and the ifenslave, bridge-utils or vlan packages)"))
         }
+        if interface.modem != nil {
+            features.append(Feature(
+                key: "modems", detail: interface.card, carriedBy: [.netplan, .networkManager],
+                why: "a modem is driven by ModemManager through NetworkManager; systemd-networkd, ifupdown and ifcfg do not dial one"))
+        }
         if let membership = interface.membership {
             features.append(Feature(
                 key: membership.kind.rawValue + "s", detail: "\(interface.card) in \(membership.controller)",
