@@ -14,14 +14,7 @@ public enum ServerRecord {
     public static func ask(_ client: ServerClient, facts: HardwareFacts, root: TargetRoot) throws -> ServerDirectory {
         let kept = try ServerLink.credential(in: root)
         let answer = try (kept.map { client.signing(as: $0) } ?? client).identify(IdentifyRequest(facts: facts))
-        switch answer.action {
-        case .nothing: throw RemoteError.nothingToDo(reason: answer.reason ?? "the server gave no reason")
-        case .needsConfirmation: throw RemoteError.needsConfirmation(reason: answer.reason ?? "the admin must approve this unit")
-        case .restore, .personalize: break
-        }
-        guard let unit = answer.unit, let profile = answer.profile else {
-            throw RemoteError.unexpectedAnswer(url: client.server + ServerAPI.identifyPath, reason: "a \(answer.action.rawValue) answer without the unit's record")
-        }
+        let (unit, profile) = try record(in: answer, from: client.server)
         var credential = kept
         if let token = answer.token {
             let given = UnitCredential(unit: unit, token: token)
@@ -32,5 +25,20 @@ public enum ServerRecord {
             throw RemoteError.unexpectedAnswer(url: client.server + ServerAPI.identifyPath, reason: "the server named unit \(unit) without a token for it")
         }
         return ServerDirectory(profile: profile, enrolledInto: answer.enrolledInto, client: client.signing(as: credential))
+    }
+
+    /// The unit's name and record in an answer that tells it to restore or personalize.
+    /// - Throws: `RemoteError.nothingToDo` and `.needsConfirmation` with the server's reason, and
+    ///   `.unexpectedAnswer` for an answer to act on that holds no record.
+    static func record(in answer: IdentifyAnswer, from server: String) throws(RemoteError) -> (unit: String, profile: UnitProfile) {
+        switch answer.action {
+        case .nothing: throw .nothingToDo(reason: answer.reason ?? "the server gave no reason")
+        case .needsConfirmation: throw .needsConfirmation(reason: answer.reason ?? "the admin must approve this unit")
+        case .restore, .personalize: break
+        }
+        guard let unit = answer.unit, let profile = answer.profile else {
+            throw .unexpectedAnswer(url: server + ServerAPI.identifyPath, reason: "a \(answer.action.rawValue) answer without the unit's record")
+        }
+        return (unit, profile)
     }
 }

@@ -89,14 +89,7 @@ public enum ServerRestore {
         }
         let answer = try asking.identify(IdentifyRequest(
             facts: request.facts, diskGroup: destination.identityGroup, diskHoldsData: !destination.present.isEmpty))
-        switch answer.action {
-        case .nothing: throw RemoteError.nothingToDo(reason: answer.reason ?? "the server gave no reason")
-        case .needsConfirmation: throw RemoteError.needsConfirmation(reason: answer.reason ?? "the admin must approve this unit")
-        case .restore, .personalize: break
-        }
-        guard let unit = answer.unit, let profile = answer.profile else {
-            throw RemoteError.unexpectedAnswer(url: client.server + ServerAPI.identifyPath, reason: "a \(answer.action.rawValue) answer without the unit's record")
-        }
+        let (unit, profile) = try ServerRecord.record(in: answer, from: client.server)
         let credential: UnitCredential
         if let token = answer.token {
             credential = UnitCredential(unit: unit, token: token)

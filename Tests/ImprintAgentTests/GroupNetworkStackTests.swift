@@ -17,23 +17,7 @@ import Testing
             _ = try inventory.importCSV(try fixtureText("demo/\(name).csv"), file: "\(name).csv")
         }
         var changes = GroupChanges()
-        changes.netplan = .set("""
-            network:
-              version: 2
-              ethernets:
-                lan:
-                  match:
-                    macaddress: "{{mac}}"
-                  set-name: lan0
-              vlans:
-                lan0.40:
-                  id: 40
-                  link: lan
-                  addresses: ["{{address}}/24"]
-                  routes:
-                    - to: default
-                      via: 10.20.4.1
-            """)
+        changes.netplan = .set(try fixtureText("demo/room-network.yaml"))
         try inventory.updateGroup("RM204", changes)
         for (unit, address, mac) in [("RM204-07", "10.20.4.107/24", "3c:52:82:20:04:07"), ("RM204-12", "10.20.4.112/24", "3c:52:82:20:04:0c")] {
             for stack in NetworkStack.allCases {

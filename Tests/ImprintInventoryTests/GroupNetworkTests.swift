@@ -7,23 +7,7 @@ import Testing
 /// A group's network document: written once for the room, rendered with each unit's own values.
 @Suite struct GroupNetworkTests {
     /// The room's VLAN on the card the unit's MAC names, each unit's address from its own record.
-    static let roomDocument = """
-        network:
-          version: 2
-          ethernets:
-            lan:
-              match:
-                macaddress: "{{mac}}"
-              set-name: lan0
-          vlans:
-            lan0.40:
-              id: 40
-              link: lan
-              addresses: ["{{address}}/24"]
-              routes:
-                - to: default
-                  via: 10.20.4.1
-        """
+    static var roomDocument: String { get throws { try fixtureText("demo/room-network.yaml") } }
 
     static func setDocument(_ inventory: Inventory, _ text: String?) throws {
         var changes = GroupChanges()
