@@ -13,7 +13,7 @@ struct AttachmentColumns<Item: Equatable> {
     var key: (Item) -> String
     /// Reads the kind's own cells, reporting each bad one.
     var read: ([String: String], inout CellErrors) -> Item?
-    /// The item as the inventory would store it; throws a `CellError` when the inventory refuses it.
+    /// The item as the inventory would store it (it only reads); throws a `CellError` when the inventory refuses it.
     var check: (Item, Database) throws -> Item
     /// The item of this name attached to exactly this group or unit.
     var existing: (String, Attachment, Database) throws -> Item?
@@ -64,16 +64,24 @@ extension Inventory {
                 problems += errors.problems
                 continue
             }
+            // An unknown group or unit and a refused value are both reported, so the admin fixes the row once.
+            var failures: [CellError] = []
+            var resolvedPlace: Attachment?
+            var checked: Item?
+            do { resolvedPlace = try resolved(place, db: db) } catch let error as CellError { failures.append(error) }
+            do { checked = try columns.check(read, db) } catch let error as CellError { failures.append(error) }
+            guard failures.isEmpty, let attachment = resolvedPlace, let item = checked else {
+                problems += failures.map { RowProblem(line: line, column: $0.column, reason: $0.reason) }
+                continue
+            }
             do {
-                let attachment = try resolved(place, db: db)
-                let key = columns.key(read)
+                let key = columns.key(item)
                 let name = "\(attachment): \(key)"
                 if let first = seen[name] {
                     throw CellError(column: keyColumn, reason: "\(columns.noun) \(quoted(key)) of \(attachment) is also on line \(first)")
                 }
                 seen[name] = line
                 try db.inSavepoint {
-                    let item = try columns.check(read, db)
                     let existing = try columns.existing(key, attachment, db)
                     if existing == item {
                         report.unchanged.append(name)
