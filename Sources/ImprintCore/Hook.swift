@@ -8,6 +8,14 @@ public struct Hook: Codable, Equatable, Sendable {
         case offline
         /// On the running unit after the network is up, by `imprint-hooks.service` (`run --first-boot-hooks`).
         case firstBoot = "first-boot"
+
+        /// Reads a phase as a CSV cell gives it: `offline` or `first-boot`, without regard to case.
+        public static func parse(_ text: String) throws(CoreError) -> Phase {
+            guard let phase = Phase(rawValue: text.trimmingSpaces().lowercased()) else {
+                throw .invalidValue(field: "hook phase", value: text, reason: "give offline or first-boot")
+            }
+            return phase
+        }
     }
 
     /// A name for the record and messages: lowercase letters, digits, '_' and '-'.
@@ -23,14 +31,24 @@ public struct Hook: Codable, Equatable, Sendable {
     public init(name: String, command: String, timeout: Int = Hook.defaultTimeout, phase: Phase = .offline) throws(CoreError) {
         self.phase = phase
         self.name = try LocalAccount.checkName(name, field: "hook name")
+        self.command = try Self.checkCommand(command)
+        self.timeout = try Self.checkTimeout(timeout)
+    }
+
+    /// A command line that is not blank, at most 4096 characters, with no NUL byte.
+    public static func checkCommand(_ command: String) throws(CoreError) -> String {
         guard !command.trimmingSpaces().isEmpty, command.count <= 4096, !command.contains("\0") else {
             throw .invalidValue(field: "hook command", value: String(command.prefix(60)), reason: "give a command line of at most 4096 characters")
         }
-        self.command = command
+        return command
+    }
+
+    /// Seconds from 1 to 86400 (a day).
+    public static func checkTimeout(_ timeout: Int) throws(CoreError) -> Int {
         guard (1...86400).contains(timeout) else {
             throw .invalidValue(field: "hook timeout", value: String(timeout), reason: "give seconds from 1 to 86400")
         }
-        self.timeout = timeout
+        return timeout
     }
 }
 

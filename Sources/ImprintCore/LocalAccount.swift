@@ -12,8 +12,11 @@ public struct LocalAccount: Codable, Equatable, Sendable {
     /// Log this account in automatically on the unit's display (LightDM or GDM, whichever the image has).
     public var autologin: Bool
 
+    /// The login shell an account gets when none is given.
+    public static let defaultShell = "/bin/bash"
+
     public init(
-        name: String, groups: [String] = [], shell: String = "/bin/bash", passwordHash: String? = nil, autologin: Bool = false
+        name: String, groups: [String] = [], shell: String = LocalAccount.defaultShell, passwordHash: String? = nil, autologin: Bool = false
     ) throws(CoreError) {
         self.name = try Self.checkName(name, field: "account name")
         self.groups = try groups.map { group throws(CoreError) in try Self.checkName(group, field: "account group") }
@@ -36,7 +39,7 @@ public struct LocalAccount: Codable, Equatable, Sendable {
     }
 
     /// An absolute path with no ':' or control character (it is a field of /etc/passwd).
-    static func checkShell(_ text: String) throws(CoreError) -> String {
+    public static func checkShell(_ text: String) throws(CoreError) -> String {
         guard text.hasPrefix("/"), !text.contains(":"), !text.unicodeScalars.contains(where: FieldText.isForbidden), text.count <= 255 else {
             throw .invalidValue(field: "shell", value: text, reason: "give the shell's absolute path in the image, such as /bin/bash")
         }
@@ -45,7 +48,7 @@ public struct LocalAccount: Codable, Equatable, Sendable {
 
     /// A crypt(3) hash: `$id$` then the salt and hash, of the characters crypt uses (so it cannot break a line or
     /// a field of /etc/shadow). The hash itself is never shown.
-    static func checkHash(_ text: String) throws(CoreError) -> String {
+    public static func checkHash(_ text: String) throws(CoreError) -> String {
         let allowed = text.unicodeScalars.allSatisfy {
             ("a"..."z").contains($0) || ("A"..."Z").contains($0) || ("0"..."9").contains($0) || "./$=,+-".unicodeScalars.contains($0)
         }

@@ -70,7 +70,7 @@ public struct UnitFile: Codable, Equatable, Sendable {
     }
 
     /// A user or group: a name as useradd accepts it, or a number.
-    static func checkAccount(_ text: String, field: String) throws(CoreError) -> String {
+    public static func checkAccount(_ text: String, field: String) throws(CoreError) -> String {
         let name = text.trimmingSpaces()
         let isNumber = !name.isEmpty && name.count <= 10 && name.allSatisfy(\.isASCIIDigit) && UInt32(name) != nil
         let isName = name.count <= 32 && name.unicodeScalars.first.map { ("a"..."z").contains($0) || $0 == "_" } == true

@@ -20,7 +20,9 @@ public enum FuzzSeeds {
         }
         switch target {
         case .csv:
-            try copy(["demo/units.csv", "demo/groups.csv", "demo/printers.csv"])
+            try copy([
+                "demo/units.csv", "demo/groups.csv", "demo/printers.csv", "demo/files.csv", "demo/accounts.csv", "demo/hooks.csv",
+            ])
         case .facts:
             try copy(["demo/facts/RM204-07.json", "demo/facts/RM204-21.json", "demo/facts/not-in-inventory.json"])
         case .api:

@@ -15,7 +15,7 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
     /// The tar stream inside an image: wrapped into a well-formed image (`ImageBuilder`), then run as `image`, so
     /// the fuzzer reaches the tar scanner and the extractor past the CRCs and SHA-256s.
     case tar
-    /// A units, groups or printers CSV: a dry-run import into a small inventory.
+    /// A units, groups, printers, files, accounts or hooks CSV: a dry-run import into a small inventory.
     case csv
     /// A facts file (JSON), then the identifiers matching would use.
     case facts

@@ -13,24 +13,33 @@ extension Inventory {
     /// it reaches gets a new revision. A group or unit has at most one autologin account.
     public func addAccount(_ account: LocalAccount, to attachment: Attachment) throws(InventoryError) {
         try write { db in
-            let (unitId, groupId) = try self.attachmentIds(attachment, db: db)
-            // The rows of this group, or of this unit (its group's rows left out).
-            let existing = try self.attachedAccounts(db: db, unitId: unitId, groupId: groupId).filter { attached in
-                if case .unit = attached.attachment { return unitId != nil }
-                return groupId != nil
+            if try self.attachedAccount(account.name, at: attachment, db: db) != account {
+                try self.storeAccount(account, to: attachment, db: db)
             }
-            if existing.contains(where: { $0.account == account }) { return }
-            if account.autologin, let other = existing.first(where: { $0.account.autologin && $0.account.name != account.name }) {
-                throw InventoryError.refused(
-                    reason: "\(attachment) already logs \(other.account.name) in automatically, and a display logs in one user; "
-                        + "remove it first with 'imprint inventory account remove \(other.account.name) --\(attachment.flag) \(attachment.name)'")
-            }
-            try self.attach(
-                "localAccount", key: ("name", account.name),
-                values: ["groups": account.groups.joined(separator: " "), "shell": account.shell,
-                         "passwordHash": account.passwordHash, "autologin": account.autologin],
-                to: attachment, db: db)
         }
+    }
+
+    /// The account of this name given to exactly this group or unit (a unit's group's account is not the unit's).
+    func attachedAccount(_ name: String, at attachment: Attachment, db: Database) throws -> LocalAccount? {
+        let (unitId, groupId) = try attachmentIds(attachment, db: db)
+        return try attachedAccounts(db: db, unitId: unitId, groupId: groupId).first { $0.account.name == name }?.account
+    }
+
+    /// Stores `account`, replacing the account of the same name there; refused when it logs in automatically and
+    /// another account of the same group or unit already does.
+    func storeAccount(_ account: LocalAccount, to attachment: Attachment, db: Database) throws {
+        let (unitId, groupId) = try attachmentIds(attachment, db: db)
+        let others = try attachedAccounts(db: db, unitId: unitId, groupId: groupId).map(\.account)
+        if account.autologin, let other = others.first(where: { $0.autologin && $0.name != account.name }) {
+            throw InventoryError.refused(
+                reason: "\(attachment) already logs \(other.name) in automatically, and a display logs in one user; "
+                    + "remove it first with 'imprint inventory account remove \(other.name) --\(attachment.flag) \(attachment.name)'")
+        }
+        try attach(
+            "localAccount", key: ("name", account.name),
+            values: ["groups": account.groups.joined(separator: " "), "shell": account.shell,
+                     "passwordHash": account.passwordHash, "autologin": account.autologin],
+            to: attachment, db: db)
     }
 
     /// Takes an account off a group or a unit's record. The units keep the user (its files would lose their owner);

@@ -4,7 +4,7 @@ import ImprintCore
 
 /// Which table a CSV file describes, told by its header.
 public enum CSVKind: String, Sendable, CaseIterable {
-    case units, groups, printers
+    case units, groups, printers, files, accounts, hooks
 
     /// The columns, in the order `export` writes them.
     public var columns: [String] {
@@ -18,19 +18,41 @@ public enum CSVKind: String, Sendable, CaseIterable {
                     "printers", "default_printer"]
         case .printers:
             return ["name", "uri", "driver", "location", "description"]
+        case .files:
+            return ["group", "unit", "path", "mode", "owner", "file_group", "secret", "from_field", "template"]
+        case .accounts:
+            return ["group", "unit", "account", "groups", "shell", "autologin", "password_hash"]
+        case .hooks:
+            return ["group", "unit", "hook", "phase", "timeout", "command"]
         }
     }
+
+    /// The column a header must have to be this kind: each kind's is a column no other kind has, but `name`,
+    /// which printers have too (so they are told by `uri`).
+    public var keyColumn: String {
+        switch self {
+        case .units: return "hostname"
+        case .groups: return "name"
+        case .printers: return "uri"
+        case .files: return "path"
+        case .accounts: return "account"
+        case .hooks: return "hook"
+        }
+    }
+
+    /// Units and groups files may add a column per custom field.
+    public var holdsFields: Bool { self == .units || self == .groups }
 
     /// Other spellings admins' spreadsheets use for a column.
     static let aliases = ["mac": "macs", "asset": "asset_tag", "asset tag": "asset_tag", "serial_number": "serial",
                           "device_uri": "uri", "ip": "ipv4", "gateway": "gateway4"]
 
-    /// The kind whose key column (`hostname`, or `uri` for printers) the header has.
-    static func detect(_ header: [String]) -> CSVKind? {
-        if header.contains("hostname") { return .units }
-        if header.contains("uri") { return .printers }
-        if header.contains("name") { return .groups }
-        return nil
+    /// The kind whose key column the header has; groups last, since a printers file has `name` too. A column named
+    /// as a custom field (`fields`) holds that field and tells no kind, so a groups file with a field that an older
+    /// inventory let be named `path` is still a groups file.
+    static func detect(_ header: [String], fields: Set<String>) -> CSVKind? {
+        let keys = Set(header).subtracting(fields)
+        return [CSVKind.units, .printers, .files, .accounts, .hooks, .groups].first { keys.contains($0.keyColumn) }
     }
 }
 
@@ -49,11 +71,12 @@ public struct ImportReport: Equatable, Sendable {
 }
 
 extension Inventory {
-    /// Imports a units, groups or printers CSV (told apart by the header) in one transaction.
+    /// Imports a units, groups, printers, files, accounts or hooks CSV (told apart by the header) in one transaction.
     ///
     /// Every row is checked, and every bad row is reported with its line number: duplicates inside the file name
     /// both lines, identifiers, static addresses or names the inventory already has name the unit that has them,
-    /// and a group the inventory does not have names the closest existing group.
+    /// and a group the inventory does not have names the closest existing group. A files, accounts or hooks row
+    /// names the column of each bad cell.
     /// - Parameters:
     ///   - file: the name shown in messages.
     ///   - skipInvalid: import the good rows and report the bad ones, instead of importing nothing.
@@ -80,19 +103,21 @@ extension Inventory {
             let name = field.trimmingSpaces().lowercased()
             return CSVKind.aliases[name] ?? name
         }
-        guard let kind = CSVKind.detect(header) else {
+        let declared = Set(try customFields().map(\.name) + fields.map(\.name))
+        guard let kind = CSVKind.detect(header, fields: declared) else {
+            let keys = CSVKind.allCases.map { "'\($0.keyColumn)' (\($0.rawValue))" }
             throw .importFailed(file: file, problems: [RowProblem(
                 line: headerRecord.line,
-                reason: "the header names no 'hostname' (units), 'name' (groups) or 'uri' (printers) column")])
+                reason: "the header names no \(keys.dropLast().joined(separator: ", ")) or \(keys.last ?? "") column")])
         }
         var headerProblems: [RowProblem] = []
-        let fieldNames = kind == .printers ? [] : Set(try customFields().map(\.name) + fields.map(\.name))
+        let fieldNames = kind.holdsFields ? declared : []
         for (index, column) in header.enumerated() {
             if !kind.columns.contains(column) && !fieldNames.contains(column) {
                 headerProblems.append(RowProblem(
                     line: headerRecord.line,
                     reason: "unknown column \(quoted(headerRecord.fields[index])) for \(kind.rawValue); known: \(kind.columns.joined(separator: ", "))"
-                        + (kind == .printers ? "" : "; a custom field's column is named with --field \(column) (or --secret-field)")))
+                        + (kind.holdsFields ? "; a custom field's column is named with --field \(column) (or --secret-field)" : "")))
             } else if header[..<index].contains(column) {
                 headerProblems.append(RowProblem(line: headerRecord.line, reason: "column '\(column)' appears twice"))
             }
@@ -132,6 +157,9 @@ extension Inventory {
                     rows, into: &report, problems: &problems, update: update, createGroups: createGroups, custom: custom, db: db)
             case .groups: try self.importGroups(rows, into: &report, problems: &problems, update: update, custom: custom, db: db)
             case .printers: try self.importPrinters(rows, into: &report, problems: &problems, update: update, db: db)
+            case .files: try self.importAttachments(rows, fileColumns, into: &report, problems: &problems, update: update, db: db)
+            case .accounts: try self.importAttachments(rows, accountColumns, into: &report, problems: &problems, update: update, db: db)
+            case .hooks: try self.importAttachments(rows, hookColumns, into: &report, problems: &problems, update: update, db: db)
             }
             problems.sort { $0.line < $1.line }
             if !problems.isEmpty && !skipInvalid { throw InventoryError.importFailed(file: file, problems: problems) }
@@ -140,9 +168,11 @@ extension Inventory {
         }
     }
 
-    /// Writes the units, groups or printers as CSV that `importCSV` reads back into the same inventory.
+    /// Writes the units, groups, printers, attached files, accounts or hooks as CSV that `importCSV` reads back
+    /// into the same inventory. Secrets are written as they are (Wi-Fi passphrases, secret fields, secret files'
+    /// templates, password hashes): the caller keeps the text private.
     public func exportCSV(_ kind: CSVKind) throws(InventoryError) -> String {
-        let custom = kind == .printers ? [] : try customFields().map(\.name)
+        let custom = kind.holdsFields ? try customFields().map(\.name) : []
         var lines = [kind.columns + custom]
         switch kind {
         case .units:
@@ -164,6 +194,12 @@ extension Inventory {
                     queue.description ?? "",
                 ])
             }
+        case .files:
+            lines += try attachedFiles().map { Self.attachmentCells($0.attachment) + Self.csvFields($0.file) }
+        case .accounts:
+            lines += try attachedAccounts().map { Self.attachmentCells($0.attachment) + Self.csvFields($0.account) }
+        case .hooks:
+            lines += try attachedHooks().map { Self.attachmentCells($0.attachment) + Self.csvFields($0.hook) }
         }
         return CSV.format(lines)
     }

@@ -74,8 +74,11 @@ extension Inventory {
     }
 
     /// Declares `field` unless it exists; a field that exists keeps its secrecy unless `field` makes it secret.
+    /// A field is named as no column of the units and groups files, where its own column goes, nor as the column
+    /// that tells a file's kind.
     func declare(_ field: CustomField, db: Database) throws {
-        if let reserved = (CSVKind.units.columns + CSVKind.groups.columns).first(where: { $0 == field.name }) {
+        let reserved = CSVKind.units.columns + CSVKind.groups.columns + CSVKind.allCases.map(\.keyColumn)
+        if let reserved = reserved.first(where: { $0 == field.name }) {
             throw InventoryError.invalid(.invalidValue(
                 field: "field name", value: reserved, reason: "is a column of the inventory's CSV files; choose another name"))
         }
@@ -150,43 +153,61 @@ extension Inventory {
     @discardableResult
     public func attachFile(_ input: UnitFile, to attachment: Attachment) throws(InventoryError) -> UnitFile {
         try write { db in
-            var file = input
-            let declared = try Self.fieldRows(db)
-            let names: Set<String>
-            do throws(CoreError) { names = try file.names() } catch { throw InventoryError.invalid(error) }
-            for name in names.sorted() where !CustomField.builtInNames.contains(name) {
-                guard let field = declared.first(where: { $0.field.name == name }) else {
-                    let closest = Self.closest(to: name, among: CustomField.builtInNames + declared.map(\.field.name))
-                    throw InventoryError.invalid(.invalidValue(
-                        field: "field", value: name,
-                        reason: "is named by the file \(file.path) and is neither a built-in value nor a field of the inventory"
-                            + (closest.map { " (the closest is \(quoted($0)))" } ?? "")
-                            + "; fix the name, or declare it with 'imprint inventory field add \(name)'"))
-                }
-                if field.field.secret { file.secret = true }
-            }
-            if case .field(let name) = file.content, CustomField.builtInNames.contains(name) {
-                throw InventoryError.invalid(.invalidValue(
-                    field: "field", value: name, reason: "is a built-in value; write it with a template such as '{{\(name)}}'"))
-            }
+            let file = try self.checkedFile(input, db: db)
             do throws(CoreError) {
                 if let mode = file.mode { try UnitFile.checkMode(mode, secret: file.secret) }
             } catch { throw InventoryError.invalid(error) }
-            let existing = try self.attachedFiles(db: db).first { $0.attachment == attachment && $0.file.path == file.path }
-            if existing?.file == file { return file }
-            var template: String?
-            var field: String?
-            switch file.content {
-            case .template(let text): template = text
-            case .field(let name): field = name
+            if try self.attachedFile(file.path, at: attachment, db: db) != file {
+                try self.storeFile(file, to: attachment, db: db)
             }
-            try self.attach(
-                "attachedFile", key: ("path", file.path),
-                values: ["template": template, "field": field, "mode": file.mode.map { Int($0) }, "owner": file.owner,
-                         "fileGroup": file.group, "secret": file.secret],
-                to: attachment, db: db)
             return file
         }
+    }
+
+    /// `input` as the inventory stores it: secret when a field it uses is. Refused when its content names a value
+    /// that is neither built in nor a declared field, or takes a built-in value as its field.
+    func checkedFile(_ input: UnitFile, db: Database) throws -> UnitFile {
+        var file = input
+        let declared = try Self.fieldRows(db)
+        let names: Set<String>
+        do throws(CoreError) { names = try file.names() } catch { throw InventoryError.invalid(error) }
+        for name in names.sorted() where !CustomField.builtInNames.contains(name) {
+            guard let field = declared.first(where: { $0.field.name == name }) else {
+                let closest = Self.closest(to: name, among: CustomField.builtInNames + declared.map(\.field.name))
+                throw InventoryError.invalid(.invalidValue(
+                    field: "field", value: name,
+                    reason: "is named by the file \(file.path) and is neither a built-in value nor a field of the inventory"
+                        + (closest.map { " (the closest is \(quoted($0)))" } ?? "")
+                        + "; fix the name, or declare it with 'imprint inventory field add \(name)'"))
+            }
+            if field.field.secret { file.secret = true }
+        }
+        if case .field(let name) = file.content, CustomField.builtInNames.contains(name) {
+            throw InventoryError.invalid(.invalidValue(
+                field: "field", value: name, reason: "is a built-in value; write it with a template such as '{{\(name)}}'"))
+        }
+        return file
+    }
+
+    /// The file attached at `path` to exactly this group or unit (a unit's group's file is not the unit's).
+    func attachedFile(_ path: String, at attachment: Attachment, db: Database) throws -> UnitFile? {
+        let (unitId, groupId) = try attachmentIds(attachment, db: db)
+        return try attachedFiles(db: db, unitId: unitId, groupId: groupId).first { $0.file.path == path }?.file
+    }
+
+    /// Stores a file `checkedFile` passed, replacing the file of the same path there.
+    func storeFile(_ file: UnitFile, to attachment: Attachment, db: Database) throws {
+        var template: String?
+        var field: String?
+        switch file.content {
+        case .template(let text): template = text
+        case .field(let name): field = name
+        }
+        try attach(
+            "attachedFile", key: ("path", file.path),
+            values: ["template": template, "field": field, "mode": file.mode.map { Int($0) }, "owner": file.owner,
+                     "fileGroup": file.group, "secret": file.secret],
+            to: attachment, db: db)
     }
 
     /// Detaches the file at `path` from a group or a unit; the units it reached get a new revision, and their next

@@ -12,17 +12,26 @@ extension Inventory {
     /// Gives a group's units or one unit a hook, replacing the hook of the same name there (it keeps its
     /// place in the order); every unit it reaches gets a new revision, so the hook runs at their next run.
     public func addHook(_ hook: Hook, to attachment: Attachment) throws(InventoryError) {
-        try write { db in
-            let (unitId, groupId) = try self.attachmentIds(attachment, db: db)
-            let position = try Int.fetchOne(
-                db, sql: "SELECT position FROM hook WHERE name = ? AND (unitId = ? OR groupId = ?)",
-                arguments: [hook.name, unitId, groupId])
-                ?? (try Int.fetchOne(db, sql: "SELECT max(position) + 1 FROM hook") ?? 0)
-            try self.attach(
-                "hook", key: ("name", hook.name),
-                values: ["command": hook.command, "timeout": hook.timeout, "phase": hook.phase.rawValue, "position": position],
-                to: attachment, db: db)
-        }
+        try write { db in try self.storeHook(hook, to: attachment, db: db) }
+    }
+
+    /// The hook of this name given to exactly this group or unit (a unit's group's hook is not the unit's).
+    func attachedHook(_ name: String, at attachment: Attachment, db: Database) throws -> Hook? {
+        let (unitId, groupId) = try attachmentIds(attachment, db: db)
+        return try attachedHooks(db: db, unitId: unitId, groupId: groupId).first { $0.hook.name == name }?.hook
+    }
+
+    /// Stores `hook`, replacing the hook of the same name there in its place, or after every other hook.
+    func storeHook(_ hook: Hook, to attachment: Attachment, db: Database) throws {
+        let (unitId, groupId) = try attachmentIds(attachment, db: db)
+        let position = try Int.fetchOne(
+            db, sql: "SELECT position FROM hook WHERE name = ? AND (unitId = ? OR groupId = ?)",
+            arguments: [hook.name, unitId, groupId])
+            ?? (try Int.fetchOne(db, sql: "SELECT max(position) + 1 FROM hook") ?? 0)
+        try attach(
+            "hook", key: ("name", hook.name),
+            values: ["command": hook.command, "timeout": hook.timeout, "phase": hook.phase.rawValue, "position": position],
+            to: attachment, db: db)
     }
 
     /// Takes a hook off a group or a unit's record (what it did on the units stays).

@@ -35,17 +35,23 @@ public enum InventoryError: Error, Sendable {
     case conflict(owners: [String: [Identifier]])
 }
 
-/// One bad row of an imported file: its line, the unit or record it names, and what is wrong.
+/// One bad row of an imported file: its line, the column at fault where one is, and what is wrong.
 public struct RowProblem: Equatable, Sendable, CustomStringConvertible {
     public var line: Int
+    /// The column whose cell is bad; nil when the row as a whole is (a units row's problems are joined in one).
+    public var column: String?
     public var reason: String
 
-    public init(line: Int, reason: String) {
+    public init(line: Int, column: String? = nil, reason: String) {
         self.line = line
+        self.column = column
         self.reason = reason
     }
 
-    public var description: String { line > 0 ? "line \(line): \(reason)" : reason }
+    public var description: String {
+        guard line > 0 else { return reason }
+        return "line \(line)" + (column.map { ", column '\($0)'" } ?? "") + ": \(reason)"
+    }
 }
 
 extension InventoryError: CustomStringConvertible {

@@ -26,9 +26,9 @@ import Testing
         #expect { try CSV.parse("a,b\n1,x\"y\n") } throws: { ($0 as? CSV.SyntaxError)?.line == 2 }
     }
 
-    /// Formatting quotes only what needs it, and parsing gives the fields back.
+    /// Formatting quotes only what needs it (a CRLF line break too), and parsing gives the fields back.
     @Test func roundTrip() throws {
-        let rows = [["plain", "with, comma", "with \"quote\"", " padded ", ""]]
+        let rows = [["plain", "with, comma", "with \"quote\"", " padded ", "", "two\r\nlines", "cr\ronly"]]
         #expect(try CSV.parse(CSV.format(rows)).map(\.fields) == rows)
     }
 }

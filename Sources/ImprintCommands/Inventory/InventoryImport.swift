@@ -4,11 +4,14 @@ import ImprintInventory
 
 struct InventoryImport: ContextCommand {
     static let configuration = CommandConfiguration(
-        commandName: "import", abstract: "Import units, groups or printers from a CSV file, in one transaction.",
+        commandName: "import", abstract: "Import units, groups, printers, attached files, accounts or hooks from a CSV file, in one transaction.",
         discussion: """
-            The header tells the kind: a 'hostname' column means units, 'uri' printers, 'name' groups. Import \
-            printers, then groups, then units. A file with any bad row imports nothing and lists every bad row \
-            with its line number; --skip-invalid imports the good rows and still lists the bad ones.
+            The header tells the kind: a 'hostname' column means units, 'uri' printers, 'path' files, 'account' \
+            accounts, 'hook' hooks, and otherwise 'name' groups. Import printers, then groups, then units, then \
+            the files, accounts and hooks attached to them. A file with any bad row imports nothing and lists \
+            every bad row with its line number (and for files, accounts and hooks the column of each bad cell); \
+            --skip-invalid imports the good rows and still lists the bad ones. --dry-run lists what would be \
+            added and updated.
 
             A unit's group must exist: a group the inventory does not have is a bad row naming the closest \
             existing group (a mistyped room would get no domain, network or printers). --create-groups creates \
@@ -25,6 +28,24 @@ struct InventoryImport: ContextCommand {
             Units and groups files may add a column per custom field ('inventory field'): name new ones with \
             --field or --secret-field; an empty cell means no value. With --update, a field the file has no column \
             for keeps its values.
+
+            Files, accounts and hooks files have a row per attachment, and in it either a 'group' (every unit of \
+            the group gets it) or a 'unit' (a hostname or an identifier). A row equal to what the group or unit \
+            has is unchanged; with --update a row replaces what it has of the same path or name, as 'file add', \
+            'account add' and 'hook add' do. Nothing is ever detached (use 'file remove', 'account remove', \
+            'hook remove').
+            Files columns: \(CSVKind.files.columns.joined(separator: ", ")). 'template' holds the Mustache text \
+            (quoted, over several lines), or 'from_field' names the custom field whose value is the content; an \
+            empty mode means 0644 (0600 if secret), an empty owner root, an empty file_group the owner's name.
+            Accounts columns: \(CSVKind.accounts.columns.joined(separator: ", ")). An empty password_hash locks \
+            the password; an empty shell is \(LocalAccount.defaultShell).
+            Hooks columns: \(CSVKind.hooks.columns.joined(separator: ", ")). phase is offline (if empty) or \
+            first-boot; an empty timeout is \(Hook.defaultTimeout) seconds. New hooks run after the existing ones, \
+            in the file's order.
+
+            Examples:
+              imprint inventory import files.csv --dry-run
+              imprint inventory import accounts.csv --update
             """)
 
     @Argument(help: "The CSV file, or '-' for standard input.") var file: String
@@ -72,6 +93,7 @@ struct InventoryImport: ContextCommand {
         } else {
             var lines = ["\(dryRun ? "would import" : "imported") \(report.kind.rawValue): \(report.added.count) added, "
                 + "\(report.updated.count) updated, \(report.unchanged.count) unchanged, \(report.skipped.count) skipped"]
+            if dryRun { lines += report.added.map { "would add \($0)" } + report.updated.map { "would update \($0)" } }
             if !report.createdGroups.isEmpty { lines.append("created groups: \(report.createdGroups.joined(separator: ", "))") }
             lines += report.skipped.map { "skipped \($0)" }
             context.print(lines.joined(separator: "\n"))

@@ -28,7 +28,7 @@ struct AccountAdd: ContextCommand {
     @Argument(help: "The user name (lowercase letters, digits, '_' and '-').") var name: String
     @OptionGroup var target: AttachmentOptions
     @Option(help: ArgumentHelp("Supplementary groups of the image (repeatable, or a list).", valueName: "group")) var groups: [String] = []
-    @Option(help: "The login shell, a path in the image.") var shell: String = "/bin/bash"
+    @Option(help: "The login shell, a path in the image.") var shell: String = LocalAccount.defaultShell
     @Option(name: .customLong("password-hash-file"), help: ArgumentHelp(
         "A file holding the crypt(3) hash ('$y$...'), kept off the command line; without it the password is locked.", valueName: "file"))
     var passwordHashFile: String?
