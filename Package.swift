@@ -119,17 +119,18 @@ let package = Package(
         ),
 
         // Preflight: an image checked against every unit it will go to, by the real tools (netplan, nmcli, ifquery,
-        // systemd-networkd, cupsd, sshd) run on scratch copies, before anything is deployed
+        // systemd-networkd, cupsd, sshd) run on scratch copies, and one unit booted in qemu, before anything is deployed
         .target(
             name: "ImprintPreflight",
-            dependencies: ["ImprintCore", "ImprintAgent", "ImprintImage", .product(name: "Crypto", package: "swift-crypto")],
+            dependencies: ["ImprintCore", "ImprintAgent", "ImprintImage", "ImprintDisk", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: swiftSettings
         ),
 
-        // Disk: partition layouts laid again on another disk, the places a system names its disks by id
+        // Disk: partition layouts laid again on another disk, the places a system names its disks by id, the restore
+        // onto a whole disk
         .target(
             name: "ImprintDisk",
-            dependencies: ["ImprintCore"],
+            dependencies: ["ImprintCore", "ImprintImage"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

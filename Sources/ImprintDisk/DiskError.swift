@@ -5,6 +5,8 @@ import ImprintCore
 public enum DiskError: Error, Equatable, Sendable {
     /// The partition table is not one a whole-disk image handles (an MBR, say), or cannot be read.
     case unsupportedTable(disk: String, reason: String)
+    /// The image cannot be laid on a disk: an image of a folder, a master that boots by BIOS only.
+    case unsupportedImage(image: String, reason: String)
     /// The target disk cannot hold the image's data, or its layout.
     case tooSmall(disk: String, size: Int64, needed: Int64)
     /// A program the disk work runs failed.
@@ -20,6 +22,8 @@ extension DiskError: CustomStringConvertible {
         switch self {
         case let .unsupportedTable(disk, reason):
             return "disk \(quoted(disk)): \(reason)"
+        case let .unsupportedImage(image, reason):
+            return "\(quoted(image)) \(reason)"
         case let .tooSmall(disk, size, needed):
             return "disk \(quoted(disk)) holds \(Bytes.text(size)), and this image needs at least \(Bytes.text(needed)) "
                 + "(its data, room for the file systems to work, and the partitions that keep their size); "

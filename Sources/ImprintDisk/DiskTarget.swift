@@ -7,7 +7,7 @@ import ImprintCore
 /// rewritten and the ESP's files written last.
 ///
 /// Like `DiskSource`, it mounts in this process's mount namespace, which must be a private one.
-public struct DiskTarget {
+public struct DiskTarget: Sendable {
     public var disk: String
     /// The master's layout, from the image.
     public var master: DiskLayout

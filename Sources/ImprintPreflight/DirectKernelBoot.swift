@@ -44,33 +44,10 @@ public struct DirectKernelBoot: Sendable, Equatable {
         return ChildProcess(Self.qemu, arguments, timeout: timeout)
     }
 
-    /// How a boot ended.
-    public struct Outcome: Sendable {
-        /// Everything the kernel and systemd wrote on the first serial port.
-        public var console: String
-        /// qemu's exit status (0 when the guest powered off); nil when it was killed at the timeout.
-        public var status: Int32?
-        public var error: String
-        public var seconds: Double
-        public var timedOut: Bool { status == nil }
-    }
-
     /// Boots the guest and waits until it powers off or the timeout kills it.
     /// - Throws: `CoreError.io` when qemu cannot be started.
-    public func run() throws -> Outcome {
-        try? FileManager.default.removeItem(atPath: console)
-        let started = ContinuousClock.now
-        var result: ChildProcess.Result?
-        do {
-            result = try command.run()
-        } catch {
-            guard case .timedOut = error else { throw error }
-        }
-        let text = (try? Data(contentsOf: URL(fileURLWithPath: console))).map { String(decoding: $0, as: UTF8.self) } ?? ""
-        let elapsed = ContinuousClock.now - started
-        return Outcome(
-            console: text, status: result?.status, error: result?.errorText ?? "",
-            seconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
+    public func run() throws -> BootOutcome {
+        try BootOutcome.run(command, console: console)
     }
 
     /// The newest kernel in `root`'s /boot with its initramfs beside it (`vmlinuz-V` and `initrd.img-V`, Debian's

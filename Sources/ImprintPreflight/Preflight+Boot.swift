@@ -2,6 +2,7 @@ import Crypto
 import Foundation
 import ImprintAgent
 import ImprintCore
+import ImprintDisk
 
 /// What `preflight --boot` needs besides the checks: which unit boots, and the agent to install for it.
 public struct PreflightBootRequest: Sendable {
@@ -13,12 +14,17 @@ public struct PreflightBootRequest: Sendable {
     public var agentSource: String
     /// How long the boot may take, from qemu's start to the guest powering off.
     public var timeout: Duration
+    /// The scratch disk the image of a whole disk was restored onto (as onto a unit's disk), its file systems mounted
+    /// at the request's root: the boot writes its ESP, unmounts it and starts it with UEFI firmware. Nil boots the
+    /// root folder on its own kernel.
+    public var disk: DiskTarget?
 
-    public init(unit: String, agentSource: String, install: InstallRequest, timeout: Duration) {
+    public init(unit: String, agentSource: String, install: InstallRequest, timeout: Duration, disk: DiskTarget? = nil) {
         self.unit = unit
         self.agentSource = agentSource
         self.install = install
         self.timeout = timeout
+        self.disk = disk
     }
 }
 
@@ -46,9 +52,11 @@ extension Preflight {
     static let bootScriptPath = "/var/lib/imprint/preflight-boot-check.sh"
 
     /// Boots `profile`'s unit from the restored copy, after every other check (it writes into the copy, which is
-    /// preflight's own and removed afterwards): installs the agent with the unit's record, adds a check service that
-    /// reports on the serial console and powers off, makes an ext4 disk of the copy with `mkfs.ext4 -d`, and boots
-    /// it in qemu on the image's own kernel and initramfs with the unit's SMBIOS identifiers and MACs.
+    /// preflight's own and removed afterwards): installs the agent with the unit's record and adds a check service
+    /// that reports on the serial console and powers off. The image of a whole disk, restored onto a scratch disk
+    /// (`boot.disk`), then boots from that disk with UEFI firmware, as a unit does; a folder's image becomes an ext4
+    /// disk (`mkfs.ext4 -d`) that boots on the image's own kernel and initramfs. Either with the unit's SMBIOS
+    /// identifiers and MACs.
     static func bootUnit(_ profile: UnitProfile, request: PreflightRequest, boot: PreflightBootRequest, scratch: String) -> PreflightBootResult {
         let root = request.root.path
         func refused(_ message: String, fix: String) -> PreflightBootResult {
@@ -59,6 +67,17 @@ extension Preflight {
                 "\(DirectKernelBoot.qemu) is not installed on this machine, so the unit was not booted",
                 fix: "install it: apt-get install qemu-system-x86")
         }
+        let folder = scratch + "/boot"
+        let console = folder + "/console.log"
+        let nics = profile.interfaces.compactMap(\.mac).map { "user,model=virtio-net-pci,mac=\($0.value)" }
+        let firmware = boot.disk.map {
+            UEFIBoot(disks: [$0.disk], console: console, variables: folder + "/variables.fd", nics: nics, smbios: smbios(profile), timeout: boot.timeout)
+        }
+        if let firmware, !FileManager.default.fileExists(atPath: firmware.code) {
+            return refused(
+                "the UEFI firmware \(firmware.code) is not installed on this machine, so the unit was not booted",
+                fix: "install it: apt-get install ovmf")
+        }
         guard let kernel = DirectKernelBoot.kernel(inRoot: root) else {
             return refused(
                 "the image has no kernel to boot: its /boot holds no vmlinuz-VERSION with an initrd.img-VERSION",
@@ -67,8 +86,7 @@ extension Preflight {
         let imageKeys = sshFingerprints(root: request.root)
         let expectedQueues = ToolRunner.expectedQueues(
             profile, imageQueues: ToolRunner.queueNames(try? request.root.readFile("/etc/cups/printers.conf")))
-        let folder = scratch + "/boot"
-        let disk = folder + "/disk.img"
+        let machine: () throws -> BootOutcome
         do {
             try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
             try Installer.apply(try Installer.plan(boot.install, root: request.root), root: request.root)
@@ -77,23 +95,30 @@ extension Preflight {
                 after: "imprint-agent.service imprint-printers.service ssh.service sshd.service cups.service network-online.target",
                 timeoutSeconds: 420, scriptPath: bootScriptPath, script: guestScript(profile)
             ).enable(inFolder: root)
-            // Sparse: the file takes what the copy takes, with room for what the first boot writes.
-            let used = try ChildProcess("/usr/bin/du", ["-s", "-x", "-B1M", root]).run().outputText
-            let size = (Int(used.split(separator: "\t").first ?? "") ?? 2048) * 3 / 2 + 1024
-            let made = try ChildProcess("/sbin/mkfs.ext4", ["-q", "-F", "-d", root, disk, "\(size)M"], timeout: .seconds(900)).run()
-            guard made.status == 0 else {
-                return refused("mkfs.ext4 -d could not make the boot disk: \(made.errorText)", fix: "check the free space of the temporary folder")
+            if let disk = boot.disk, let firmware {
+                // The ESP written and the file systems unmounted: the disk is as a unit's after its restore.
+                try disk.finish()
+                machine = firmware.run
+            } else {
+                let disk = folder + "/disk.img"
+                // Sparse: the file takes what the copy takes, with room for what the first boot writes.
+                let used = try ChildProcess("/usr/bin/du", ["-s", "-x", "-B1M", root]).run().outputText
+                let size = (Int(used.split(separator: "\t").first ?? "") ?? 2048) * 3 / 2 + 1024
+                let made = try ChildProcess("/sbin/mkfs.ext4", ["-q", "-F", "-d", root, disk, "\(size)M"], timeout: .seconds(900)).run()
+                guard made.status == 0 else {
+                    return refused("mkfs.ext4 -d could not make the boot disk: \(made.errorText)", fix: "check the free space of the temporary folder")
+                }
+                machine = DirectKernelBoot(
+                    kernel: root + kernel.kernel, initrd: root + kernel.initrd, disk: disk, console: console, nics: nics,
+                    smbios: smbios(profile), timeout: boot.timeout
+                ).run
             }
         } catch {
             return refused("the scratch copy could not be prepared for the boot: \(error)", fix: "correct what the message names and run preflight again")
         }
-        let machine = DirectKernelBoot(
-            kernel: root + kernel.kernel, initrd: root + kernel.initrd, disk: disk, console: folder + "/console.log",
-            nics: profile.interfaces.compactMap(\.mac).map { "user,model=virtio-net-pci,mac=\($0.value)" }, smbios: smbios(profile),
-            timeout: boot.timeout)
-        let outcome: DirectKernelBoot.Outcome
+        let outcome: BootOutcome
         do {
-            outcome = try machine.run()
+            outcome = try machine()
         } catch {
             return refused("qemu could not be started: \(error)", fix: "check that qemu-system-x86_64 runs on this machine")
         }

@@ -125,9 +125,69 @@ import Testing
         #expect((boot["checked"] as? [String]) == ["agent: /bin/true"])
     }
 
-    /// An image of a whole disk is refused with --boot before it is restored (exit 65), saying what to do instead;
-    /// nothing is left in the temporary folder. Without --boot the disk's system, restored as one tree, is checked.
-    @Test func wholeDiskImageIsRefused() throws {
+    /// The image of a whole disk boots as a unit restored from it does: the test master disk captured, restored by
+    /// preflight onto a scratch disk file and booted with OVMF firmware (no `-kernel`) as RM204-07, passes with the
+    /// agent this imprint installs (the master carries none) run once, sshd serving a new key, its card with
+    /// 10.20.4.107/24 from NetworkManager and lpstat listing its queues. The same disk captured again with sshd's
+    /// configuration broken fails, the boot naming sshd. Neither the inventory nor the images change, and the scratch
+    /// disk and folders are gone.
+    @Test func wholeDiskBootPassesAndNamesABrokenSSHD() throws {
+        let folder = try TemporaryDirectory()
+        demo(folder)
+        let tmp = folder.file("tmp")
+        try FileManager.default.createDirectory(atPath: tmp, withIntermediateDirectories: true)
+        let environment = ["PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "TMPDIR": tmp, "IMPRINT_INVENTORY": folder.file("inventory.db")]
+        let master = try folder.copyMasterDisk(.plain, as: "master.img")
+        func capture(_ name: String) throws -> String {
+            let image = folder.file(name)
+            let capture = try runProcess(
+                try staticImprintBinary(), ["capture", "--disk", master, "-o", image, "--model", "OptiPlex 7090"], environment: environment)
+            try #require(capture.status == 0, "\(capture.error)")
+            return image
+        }
+        let image = try capture("disk.imprint")
+        let root = try diskPartitions(master)[1]
+        let config = try runProcess("/sbin/debugfs", ["-R", "cat /etc/ssh/sshd_config", "\(master)?offset=\(root.start)"])
+        try #require(config.status == 0 && config.output.contains("Include"), "\(config.error)")
+        try writeExt4(master, root, files: ["/etc/ssh/sshd_config": config.output + "\nPermitRootLogin sometimes\n"])
+        let broken = try capture("broken-sshd.imprint")
+        try FileManager.default.removeItem(atPath: master)
+        let before = try runProcess("/usr/bin/sha256sum", [folder.file("inventory.db"), image, broken]).output
+
+        let passing = try runProcess(
+            try staticImprintBinary(), ["preflight", image, "--group", "RM204", "--unit", "RM204-07", "--boot", "--json"],
+            environment: environment)
+        #expect(passing.status == 0, "\(passing.output)\n\(passing.error)")
+        let report = try #require(try JSONSerialization.jsonObject(with: Data(passing.output.utf8)) as? [String: Any], "\(passing.error)")
+        let unit = try #require((report["units"] as? [[String: Any]])?.first)
+        let boot = try #require(unit["boot"] as? [String: Any], "\(unit)")
+        #expect(boot["passed"] as? Bool == true, "\(boot)")
+        let checked = try #require(boot["checked"] as? [String])
+        #expect(checked.first == "agent: this imprint", "\(checked)")
+        for wanted in ["hostname RM204-07", "agent ran once", "sshd active with the unit's new key", "lpstat: library-color, rm204-laser, default rm204-laser"] {
+            #expect(checked.contains(wanted), "\(checked)")
+        }
+        #expect(checked.contains { $0.hasPrefix("3c:52:82:20:04:07 on ") && $0.contains("10.20.4.107/24") && $0.contains("NetworkManager") }, "\(checked)")
+        print("preflight --boot of RM204-07 from a whole disk's image: the boot took \(boot["seconds"] ?? "?") s")
+
+        let failing = try runProcess(
+            try staticImprintBinary(), ["preflight", broken, "--group", "RM204", "--unit", "RM204-07", "--boot", "--json"],
+            environment: environment)
+        #expect(failing.status == ExitStatus.preflightFailed.rawValue, "\(failing.output)\n\(failing.error)")
+        let failed = try #require(try JSONSerialization.jsonObject(with: Data(failing.output.utf8)) as? [String: Any], "\(failing.error)")
+        let failedUnit = try #require((failed["units"] as? [[String: Any]])?.first)
+        let failedBoot = try #require(failedUnit["boot"] as? [String: Any], "\(failedUnit)")
+        let messages = ((failedBoot["failures"] as? [[String: Any]]) ?? []).compactMap { $0["message"] as? String }
+        #expect(messages.contains { $0.hasPrefix("sshd (ssh.service) is ") && !$0.hasPrefix("sshd (ssh.service) is active") }, "\(failedBoot)")
+        #expect((failed["imageFailures"] as? [[String: Any]])?.first?["check"] as? String == "sshd", "\(failed)")
+
+        #expect(try runProcess("/usr/bin/sha256sum", [folder.file("inventory.db"), image, broken]).output == before)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: tmp).isEmpty)
+    }
+
+    /// Without --boot, the image of a whole disk is restored as one tree into a folder and its system checked like a
+    /// folder image's.
+    @Test func wholeDiskImageIsCheckedAsOneTree() throws {
         let folder = try TemporaryDirectory()
         demo(folder)
         let environment = try DiskCaptureTests().environment(folder)
@@ -136,18 +196,12 @@ import Testing
         let capture = try runProcess(DiskCaptureTests.binary, ["capture", "--disk", disk.path, "-o", image, "--model", "OptiPlex 7090"],
                                      environment: environment)
         try #require(capture.status == 0, "\(capture.error)")
-        let refused = try runProcess(DiskCaptureTests.binary, ["preflight", image, "--group", "RM204", "--boot"], environment: environment)
-        #expect(refused.status == ExitStatus.invalidInput.rawValue, "\(refused.output) \(refused.error)")
-        #expect(refused.error.contains("disk.imprint holds a whole disk, which preflight does not boot yet; run preflight without --boot"),
-                "\(refused.error)")
-        #expect(refused.output.isEmpty)
-        #expect(try FileManager.default.contentsOfDirectory(atPath: folder.file("tmp")).isEmpty)
-
         let checked = try runProcess(DiskCaptureTests.binary, ["preflight", image, "--group", "RM204", "--unit", "RM204-07", "--json"],
                                      environment: environment)
         let report = try #require(try JSONSerialization.jsonObject(with: Data(checked.output.utf8)) as? [String: Any], "\(checked.error)")
         #expect((report["units"] as? [[String: Any]])?.map { $0["unit"] as? String } == ["RM204-07"], "\(report)")
         #expect((report["imageCheckedBy"] as? [String])?.first == "restore (every block and file checked, as verify)", "\(report)")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: folder.file("tmp")).isEmpty)
     }
 
     /// The console's CHECK lines, as the guest script prints them (a real boot's, with the serial port's CRLF), are
@@ -185,6 +239,29 @@ import Testing
             "lpstat lists rm204-laser (default rm204-laser), not library-color, rm204-laser (default rm204-laser)",
         ], "\(bad.failures)")
         #expect(bad.failures.allSatisfy { $0.check == "boot" })
+    }
+
+    /// A whole disk boots as a UEFI PC boots it: OVMF's code read-only and the boot's own variables, the disk on
+    /// virtio, no `-kernel`, the unit's cards and SMBIOS identifiers; the variables are made from the blank ones.
+    @Test func uefiBootCommandStartsTheDiskWithFirmware() {
+        let machine = UEFIBoot(
+            disks: ["/tmp/unit.img"], console: "/tmp/console.log", variables: "/tmp/variables.fd",
+            nics: ["user,model=virtio-net-pci,mac=3c:52:82:20:04:07"], smbios: ["type=1,serial=7XK07QF9"], timeout: .seconds(900))
+        let arguments = machine.command.arguments
+        #expect(machine.command.executable == "/usr/bin/qemu-system-x86_64")
+        #expect(arguments.joined(separator: " ").contains(
+            "-drive if=pflash,format=raw,readonly=on,file=/usr/share/OVMF/OVMF_CODE_4M.fd -drive if=pflash,format=raw,file=/tmp/variables.fd "
+                + "-drive file=/tmp/unit.img,format=raw,if=virtio -nic user,model=virtio-net-pci,mac=3c:52:82:20:04:07 "
+                + "-smbios type=1,serial=7XK07QF9 -serial file:/tmp/console.log"), "\(arguments)")
+        #expect(!arguments.contains("-kernel"))
+        #expect(machine.blank == "/usr/share/OVMF/OVMF_VARS_4M.fd")
+
+        var secure = machine
+        secure.secureBoot = true
+        #expect(secure.command.arguments.contains("if=pflash,format=raw,readonly=on,file=/usr/share/OVMF/OVMF_CODE_4M.ms.fd"))
+        var noNetwork = machine
+        noNetwork.nics = []
+        #expect(noNetwork.command.arguments.joined(separator: " ").contains("-nic none"))
     }
 
     /// `--boot-timeout` and `--agent-binary` go with `--boot`, and the timeout is a positive number of seconds.

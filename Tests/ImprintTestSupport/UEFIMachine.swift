@@ -108,22 +108,13 @@ public func writeExt4(_ disk: String, _ partition: DiskPartition, files: [String
     }
 }
 
-/// One boot of a disk image by UEFI firmware: the serial console, and how qemu ended.
-public struct UEFIBoot: Sendable {
-    /// Everything the firmware, GRUB, the kernel and systemd wrote on the first serial port.
-    public var console: String
-    public var status: Int32
-    public var error: String
-    public var seconds: Double
-}
-
-/// Boots `disk` in qemu as a UEFI PC would: OVMF firmware (read-only code; a fresh copy of its variables unless
-/// `variables` says, so there is no boot entry and only the fallback loader `\EFI\BOOT\BOOTX64.EFI` can start), the
-/// disk on virtio, no `-kernel`.
+/// Boots `disk` in qemu as a UEFI PC would, as preflight --boot boots a whole disk (`UEFIBoot`): OVMF firmware
+/// (read-only code; a fresh copy of its variables unless `variables` says, so there is no boot entry and only the
+/// fallback loader `\EFI\BOOT\BOOTX64.EFI` can start), the disk on virtio, no `-kernel`.
 /// With `secureBoot`, the firmware has Microsoft's keys enrolled and Secure Boot on, as a PC from a shop: only a
 /// signed chain boots (shim signed by Microsoft, then GRUB and the kernel signed by Debian).
-/// Software emulation (`-accel tcg`): the nested KVM here cannot run these guests. The machine is killed after
-/// `timeout` seconds, so a hung boot fails the test instead of holding it; a guest that powers off ends it early.
+/// The machine is killed after `timeout` seconds, so a hung boot fails the test instead of holding it; a guest that
+/// powers off ends it early.
 /// - Parameters:
 ///   - folder: where the variables copy and the console log go (`<name>.vars`, `<name>.log`).
 ///   - smbios: `-smbios` values (`type=1,serial=...`), for the facts a unit is matched by.
@@ -134,32 +125,16 @@ public struct UEFIBoot: Sendable {
 public func bootUEFI(
     disk: String, in folder: TemporaryDirectory, name: String = "boot", secureBoot: Bool = false, memory: Int = 1024,
     cpus: Int = 2, smbios: [String] = [], nic: String = "none", timeout: Int = 600, moreDisks: [String] = [], variables: String? = nil
-) throws -> UEFIBoot {
-    // The 4M builds, code and variables of one pair: the 2M ones do not mix with them.
-    let flavour = secureBoot ? "_4M.ms" : "_4M"
-    let code = "/usr/share/OVMF/OVMF_CODE\(flavour).fd"
-    let vars = variables ?? folder.file("\(name).vars")
-    let console = folder.file("\(name).log")
-    try? FileManager.default.removeItem(atPath: console)
-    guard FileManager.default.fileExists(atPath: code) else { throw TestSupportError("\(code) is missing; run 'bash .ci/setup test'") }
-    if variables == nil {
-        try? FileManager.default.removeItem(atPath: vars)
-        try FileManager.default.copyItem(atPath: "/usr/share/OVMF/OVMF_VARS\(flavour).fd", toPath: vars)
-    }
-    let started = Date()
-    let drives: [String] = ([disk] + moreDisks).flatMap { ["-drive", "file=\($0),format=raw,if=virtio"] }
-    let identity: [String] = smbios.flatMap { ["-smbios", $0] }
-    let machine: [String] = [
-        "-s", "KILL", String(timeout), "qemu-system-x86_64", "-accel", "tcg", "-machine", "q35", "-m", String(memory),
-        "-smp", String(cpus),
-        "-drive", "if=pflash,format=raw,readonly=on,file=\(code)",
-        "-drive", "if=pflash,format=raw,file=\(vars)",
-    ]
-    let qemu = try runProcess("/usr/bin/timeout", machine + drives + ["-nic", nic] + identity + [
-        "-serial", "file:\(console)", "-display", "none", "-monitor", "none", "-no-reboot",
-    ])
-    let text = (try? Data(contentsOf: URL(fileURLWithPath: console))).map { String(decoding: $0, as: UTF8.self) } ?? ""
-    return UEFIBoot(console: text, status: qemu.status, error: qemu.error, seconds: Date().timeIntervalSince(started))
+) throws -> BootOutcome {
+    var machine = UEFIBoot(
+        disks: [disk] + moreDisks, console: folder.file("\(name).log"), variables: variables ?? folder.file("\(name).vars"),
+        nics: nic == "none" ? [] : [nic], smbios: smbios, timeout: .seconds(timeout))
+    machine.blankVariables = variables == nil
+    machine.secureBoot = secureBoot
+    machine.memoryMiB = memory
+    machine.cpus = cpus
+    guard FileManager.default.fileExists(atPath: machine.code) else { throw TestSupportError("\(machine.code) is missing; run 'bash .ci/setup test'") }
+    return try machine.run()
 }
 
 /// The demo unit RM204-07's firmware identifiers, as qemu's `-smbios` values give them to a guest.

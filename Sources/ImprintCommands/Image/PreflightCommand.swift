@@ -1,7 +1,9 @@
 import ArgumentParser
 import Foundation
+import Glibc
 import ImprintAgent
 import ImprintCore
+import ImprintDisk
 import ImprintImage
 import ImprintInventory
 import ImprintPreflight
@@ -27,15 +29,16 @@ struct PreflightCommand: ContextCommand {
 
             --boot then boots one unit (the first --unit, or the group's first unit) from the image: the agent is \
             installed into the restored copy as 'imprint install' does, with that unit's record (--agent-binary, \
-            by default the agent the image carries, or this imprint when it carries none), a check service is \
-            added, the copy becomes an ext4 disk ('mkfs.ext4 -d'), and qemu boots it under software emulation on \
-            the image's own kernel and initramfs from /boot, with the unit's model, serial, UUID and asset tag as \
-            SMBIOS identifiers and a card with each of its MACs. On the serial console: the agent ran once, sshd \
-            is active and serves the unit's new key, each card has the addresses the record gives it (any IPv4 \
-            address with DHCP), and lpstat lists the unit's queues and default. A boot that could not be made \
-            (qemu missing, no kernel in the image) or did not finish in --boot-timeout seconds (default 900) fails \
-            the unit with the reason. An image of a whole disk is refused with --boot (exit 65) before any unit \
-            is checked.
+            by default the agent the image carries, or this imprint when it carries none), and a check service is \
+            added. The image of a whole disk ('capture --disk') is restored, for every check, onto a scratch disk \
+            file of the master's size as onto a unit's disk (new GPT, new file systems, ids rewritten, fallback boot \
+            loader), and qemu boots that disk with UEFI firmware (OVMF, no boot entry); a folder's copy becomes an \
+            ext4 disk ('mkfs.ext4 -d') that qemu boots on the image's own kernel and initramfs from /boot. Both under \
+            software emulation, with the unit's model, serial, UUID and asset tag as SMBIOS identifiers and a card \
+            with each of its MACs. On the serial console: the agent ran once, sshd is active and serves the unit's \
+            new key, each card has the addresses the record gives it (any IPv4 address with DHCP), and lpstat lists \
+            the unit's queues and default. A boot that could not be made (qemu or OVMF missing, no kernel in the \
+            image) or did not finish in --boot-timeout seconds (default 900) fails the unit with the reason.
 
             --reach also asks each driverless (everywhere) queue's printer for its attributes over IPP from this \
             machine, with CUPS's ipptool (get-printer-attributes.test), each URI once; a printer that does not \
@@ -106,22 +109,41 @@ struct PreflightCommand: ContextCommand {
         }
         let path = try image ?? Library.pick(model: Self.commonModel(units), in: library ?? "").path
 
-        // Before the restore where the manifest reads as inspect reads it; otherwise once restored.
-        if boot, let described = try? Restore.describe(path) { try Self.refuseWholeDisk(described.manifest, image: path) }
-        let copy = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("imprint-preflight-root-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(atPath: copy, withIntermediateDirectories: false)
-        defer { try? FileManager.default.removeItem(atPath: copy) }
+        // --boot restores the image of a whole disk onto a scratch disk file, as onto a unit's disk, to boot it with
+        // UEFI firmware; the file systems it mounts need a private mount namespace. Any other image goes into a folder.
+        let layout = try boot ? Restore.manifest(ImageInput(path: path)).disk : nil
+        if layout != nil && !MountNamespace.isPrivate(environment: context.environment) { try context.enterPrivateMounts() }
+        let scratch = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("imprint-preflight-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: false)
+        defer { try? FileManager.default.removeItem(atPath: scratch) }
+        var disk: DiskDestination?
+        defer { disk?.close() }
         let input = try ImageInput(path: path)
         let bar = ProgressBar("restore", counting: .compressed, total: input.size, context: context)
-        let restored = try Restore.run(
-            input, root: copy, threads: threads ?? ProcessInfo.processInfo.activeProcessorCount,
-            passphrase: passphrase.provider(), progress: { bar?.update($0) })
+        let threads = threads ?? ProcessInfo.processInfo.activeProcessorCount
+        let restored: ReadResult
+        if let layout {
+            let file = scratch + "/disk.img"
+            // Sparse, of the master's size: the file takes what the restore writes.
+            guard FileManager.default.createFile(atPath: file, contents: nil), truncate(file, off_t(layout.size)) == 0 else {
+                throw CommandFailure(
+                    status: .failure,
+                    message: "cannot make the scratch disk \(file): \(String(cString: strerror(errno))); check the free space of the temporary folder (TMPDIR)")
+            }
+            let destination = try DiskDestination(file, image: path, efiVariables: nil) { _, _, _ in }
+            disk = destination
+            // No model for the restore to refuse (`force`): each unit's is checked against the image's, as for a folder.
+            restored = try Restore.run(
+                input, into: destination, model: nil, force: true, threads: threads, passphrase: passphrase.provider(),
+                progress: { bar?.update($0) })
+        } else {
+            restored = try Restore.run(input, root: scratch, threads: threads, passphrase: passphrase.provider(), progress: { bar?.update($0) })
+        }
         bar?.finish()
         bar?.stop()
 
         let imageName = (path as NSString).lastPathComponent
-        if boot { try Self.refuseWholeDisk(restored.manifest, image: path) }
-        let root = try TargetRoot(copy)
+        let root = try disk?.root ?? TargetRoot(scratch)
         var request = PreflightRequest(
             root: root, imageName: imageName, manifest: restored.manifest, group: group,
             units: units, groupUnits: groupUnits, unreadable: unreadable, addressOwners: owners, agentVersion: imprintVersion, time: context.clock())
@@ -136,7 +158,7 @@ struct PreflightCommand: ContextCommand {
                 install: InstallRequest(
                     binary: try InstallCommand.load(agentBinary ?? carried),
                     inventory: try inventory.snapshot(.units([booted])).data),
-                timeout: .seconds(bootTimeout ?? 900))
+                timeout: .seconds(bootTimeout ?? 900), disk: disk?.target)
         }
         let report = try Preflight.run(request)
         if let html {
@@ -148,17 +170,6 @@ struct PreflightCommand: ContextCommand {
             context.print(Self.text(report))
         }
         if report.failed > 0 || report.units.isEmpty { throw ExitCode(ExitStatus.preflightFailed.rawValue) }
-    }
-
-    /// `--boot` refuses an image of a whole disk: it boots folder images only.
-    static func refuseWholeDisk(_ manifest: ImageManifest, image: String) throws {
-        guard manifest.disk != nil else { return }
-        let name = (image as NSString).lastPathComponent
-        throw CommandFailure(
-            status: .invalidInput,
-            message: "\(name) holds a whole disk, which preflight does not boot yet; run preflight without --boot, "
-                + "then restore it onto a disk file ('imprint restore \(name) --disk FILE --facts FACTS --install-agent') "
-                + "and boot that file with OVMF firmware")
     }
 
     /// The model most of the units have, to pick the library's image by.

@@ -15,7 +15,7 @@ extension RestoreCommand {
         _ path: String, size: UInt64?, onto disk: String, facts unitFacts: HardwareFacts?, context: CommandContext,
         reading: ((ImageInput) throws -> ReadResult) throws -> ReadResult
     ) throws {
-        let destination = try DiskDestination(disk, image: path, command: self, context: context)
+        let destination = try diskDestination(disk, image: path, context: context)
         defer { destination.close() }
         let bar = ProgressBar("restore", counting: .compressed, total: size, context: context)
         defer { bar?.stop() }
@@ -45,31 +45,15 @@ extension RestoreCommand {
     /// Where a live system booted by UEFI shows its firmware variables.
     static let efiVariables = "/sys/firmware/efi/efivars"
 
-    /// Checks the image against the disk, asks before erasing what it holds (`present`), then lays the disk and
-    /// mounts it under `folder`. Nothing is written to the disk before every check has passed.
-    func prepare(
-        _ disk: String, holding present: [String], for manifest: ImageManifest, path: String, at folder: String, context: CommandContext
-    ) throws -> DiskTarget {
-        guard let layout = manifest.disk else {
-            throw CommandFailure(
-                status: .invalidInput,
-                message: "\(quoted(path)) is an image of a folder, not of a disk; restore it into a mounted root with '--root DIR'")
+    /// The disk to restore onto: laid once the image's layout has passed every check, after `--dry-run` has printed
+    /// its plan (and stopped) or the technician has agreed to erase what the disk holds (or `--force`).
+    func diskDestination(_ disk: String, image: String, context: CommandContext) throws -> DiskDestination {
+        try DiskDestination(disk, image: image, efiVariables: noBootEntry ? nil : Self.efiVariables) { master, laid, present in
+            if dryRun { throw DryRunPlan(disk: disk, present: present, master: master, laid: laid) }
+            if !present.isEmpty && !force && !confirmErasing(disk, holding: present, context: context) {
+                throw ImageError.targetNotEmpty(path: disk, entries: present)
+            }
         }
-        let laid = try DiskTarget.plan(layout, onto: disk) { UUID().uuidString }
-        let mounted = DiskUse.mounts(of: disk).map(\.mountPoint)
-        if !mounted.isEmpty { throw DiskError.inUse(disk: disk, mountPoints: mounted) }
-        if layout.boot.contains("grub-bios") && !layout.boot.contains(where: { $0 != "grub-bios" }) {
-            throw CommandFailure(
-                status: .invalidInput,
-                message: "\(quoted(path)) is of a master that boots by BIOS (GRUB in a BIOS boot partition); Imprint lays "
-                    + "disks that boot by UEFI so far: reinstall the master's boot loader as grub-efi, capture it again, "
-                    + "or restore its tree with '--root DIR' and install a boot loader yourself")
-        }
-        if dryRun { throw DryRunPlan(disk: disk, present: present, master: layout, laid: laid) }
-        if !present.isEmpty && !force && !confirmErasing(disk, holding: present, context: context) {
-            throw ImageError.targetNotEmpty(path: disk, entries: present)
-        }
-        return try DiskTarget.lay(laid, master: layout, onto: disk, at: folder)
     }
 
     /// On a terminal, shows what the disk holds and asks twice (seed 000: "do you need the data on this computer?");
@@ -85,69 +69,7 @@ extension RestoreCommand {
     }
 }
 
-/// A whole disk to restore onto: laid anew once the image's layout has passed every check, its file systems
-/// mounted in a folder of its own; after the restore, the ids the system names are rewritten, and the ESP and the
-/// firmware's boot entry are written last (`finish`).
-final class DiskDestination: RestoreDestination {
-    let disk: String
-    let root: TargetRoot
-    let present: [String]
-    /// The image's path or URL, for messages.
-    private let image: String
-    private let command: RestoreCommand
-    private let context: CommandContext
-    private var target: DiskTarget?
-    private var rewrites: [DiskTarget.Rewrite] = []
-    private var initramfs = false
-    private var fallback: [(from: String, to: String)] = []
-    private var entry: BootEntry?
-
-    /// Makes the folder the disk's file systems will be mounted in; `close` removes it.
-    init(_ disk: String, image: String, command: RestoreCommand, context: CommandContext) throws {
-        self.disk = disk
-        self.image = image
-        self.command = command
-        self.context = context
-        present = DiskSource.contents(of: disk)
-        root = try TargetRoot(try DiskSource.makeFolder())
-    }
-
-    /// A disk is laid anew: there is no system on it to personalize as it is.
-    var personalizesInPlace: Bool { false }
-
-    var identityGroup: String? { DiskSource.identity(on: disk)?.group }
-
-    /// Asked in `prepare`, once the disk is known to be large enough for the image: never in vain.
-    func confirmErasing() {}
-
-    func prepare(for manifest: ImageManifest) throws {
-        target = try command.prepare(disk, holding: present, for: manifest, path: image, at: root.path, context: context)
-    }
-
-    /// Rewrites the ids the restored system names, makes its initramfs again when they reach into it, and gives the
-    /// ESP the fallback loader.
-    func restored() throws {
-        guard let target else { return }
-        rewrites = try target.rewriteReferences()
-        initramfs = try target.regenerateInitramfs(after: rewrites)
-        fallback = try target.addFallbackLoader()
-        let wanted = !command.noBootEntry && BootEntry.applies(to: disk, efiVariables: RestoreCommand.efiVariables)
-        entry = wanted ? target.plannedBootEntry() : nil
-    }
-
-    /// The ESP last: until it is written the disk does not boot, so a restore cut short is never taken for done.
-    /// The firmware's entry after it: an entry never points at a loader that is not there yet.
-    func finish() throws {
-        try target?.finish()
-        if let entry { _ = try entry.install() }
-    }
-
-    /// Unmounts the disk and removes the folder.
-    func close() {
-        target?.close()
-        rmdir(root.path)
-    }
-
+extension DiskDestination {
     /// What was laid and rewritten, one line each, under the restore's summary.
     func lines() -> [String] {
         var lines: [String] = []
@@ -155,9 +77,11 @@ final class DiskDestination: RestoreDestination {
             lines.append("  laid \(partition.number)".padding(toLength: 16, withPad: " ", startingAt: 0) + ImageView.text(partition))
         }
         for rewrite in rewrites { lines.append("  ids           \(rewrite.path): \(rewrite.count) rewritten to the new disk's") }
-        if initramfs { lines.append("  initramfs     made again by the system's update-initramfs: it names the new ids too") }
+        if initramfsRegenerated { lines.append("  initramfs     made again by the system's update-initramfs: it names the new ids too") }
         for (from, to) in fallback { lines.append("  boot          /\(to) from /\(from): the path a unit with no boot entry starts") }
-        if let entry { lines.append("  boot entry    \(entry.label): \(entry.loader) on partition \(entry.partition), first in the firmware's boot order") }
+        if let bootEntry {
+            lines.append("  boot entry    \(bootEntry.label): \(bootEntry.loader) on partition \(bootEntry.partition), first in the firmware's boot order")
+        }
         return lines
     }
 
@@ -165,7 +89,7 @@ final class DiskDestination: RestoreDestination {
         guard let target else { throw CommandFailure(status: .failure, message: "the disk \(disk) was not laid") }
         return DiskWork(
             disk: disk, laid: target.laid, rewrites: rewrites, bootFallback: fallback.map { "/\($0.to) from /\($0.from)" },
-            bootEntry: entry.map { "\($0.label): \($0.loader) on partition \($0.partition)" }, initramfsRegenerated: initramfs)
+            bootEntry: bootEntry.map { "\($0.label): \($0.loader) on partition \($0.partition)" }, initramfsRegenerated: initramfsRegenerated)
     }
 }
 

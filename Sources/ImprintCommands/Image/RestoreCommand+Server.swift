@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import ImprintAgent
 import ImprintCore
+import ImprintDisk
 import ImprintImage
 import ImprintRemote
 import ImprintWire
@@ -41,7 +42,7 @@ extension RestoreCommand {
     func restore(fromServer server: String, context: CommandContext) throws {
         let unitFacts = try facts.map { try FactsProbe.read(factsFile: $0) } ?? FactsProbe.read(root: TargetRoot("/"))
         let diskDestination = try disk.map { disk in
-            try DiskDestination(disk, image: server + ServerAPI.imagesPath, command: self, context: context)
+            try self.diskDestination(disk, image: server + ServerAPI.imagesPath, context: context)
         }
         defer { diskDestination?.close() }
         let destination: any RestoreDestination

@@ -135,7 +135,7 @@ public struct CommandFailure: Error, CustomStringConvertible {
             self.init(status: Self.status(of: error), message: error.description, cause: error)
         case let error as DiskError:
             switch error {
-            case .unsupportedTable, .tooSmall, .invalidLayout: self.init(status: .invalidInput, message: error.description, cause: error)
+            case .unsupportedTable, .unsupportedImage, .tooSmall, .invalidLayout: self.init(status: .invalidInput, message: error.description, cause: error)
             case .inUse: self.init(status: .busy, message: error.description, cause: error)
             case .toolFailed: self.init(status: .failure, message: error.description, cause: error)
             }
