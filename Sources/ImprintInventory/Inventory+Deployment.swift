@@ -17,7 +17,10 @@ extension Inventory: DeploymentStore {
             default: throw error
             }
         }
-        return .unit(try deployed(found.unit.profile.hostname.value))
+        // The match loaded the record already: only the deployment state is read here.
+        return .unit(try read { db in
+            try self.deployed(unitId: try self.unitId(found.unit.profile.hostname.value, db: db), profile: found.unit.profile, db: db)
+        })
     }
 
     public func enrol(_ facts: HardwareFacts, window: DeploymentWindow) throws -> DeployedUnit {
@@ -229,10 +232,13 @@ extension Inventory: DeploymentStore {
         try read { db in try self.deployed(unitId: try self.unitId(name, db: db), db: db) }
     }
 
-    private func deployed(unitId id: Int64, db: Database) throws -> DeployedUnit {
-        let profile = try record(id: id, db: db).profile
+    /// - Parameters:
+    ///   - profile: the unit's profile when the caller has it already (nil: loaded here).
+    private func deployed(unitId id: Int64, profile: UnitProfile? = nil, db: Database) throws -> DeployedUnit {
+        let profile = try profile ?? record(id: id, db: db).profile
         let row = try Row.fetchOne(
-            db, sql: "SELECT protected, armedBy, approvedIn, state, lastReport, armedAt FROM unitDeployment WHERE unitId = ?", arguments: [id])
+            db.cachedStatement(sql: "SELECT protected, armedBy, approvedIn, state, lastReport, armedAt FROM unitDeployment WHERE unitId = ?"),
+            arguments: [id])
         let inProgress = ["armed", "restoring"].contains(row?["state"] as String? ?? "")
         let heard = Self.lastHeard(report: row?["lastReport"], armed: row?["armedAt"])
         return DeployedUnit(
@@ -258,11 +264,10 @@ extension Inventory: DeploymentStore {
 
     private func windows(db: Database, sql condition: String, arguments: StatementArguments) throws -> [DeploymentWindow] {
         try Row.fetchAll(
-            db,
-            sql: """
+            db.cachedStatement(sql: """
                 SELECT w.*, g.name AS groupName FROM deploymentWindow w JOIN unitGroup g ON g.id = w.groupId
                 WHERE \(condition) ORDER BY g.name
-                """,
+                """),
             arguments: arguments
         ).map { row in
             let actions = (row["actions"] as String).split(separator: ",").compactMap { WindowAction(rawValue: String($0)) }

@@ -100,7 +100,7 @@ extension Inventory {
     }
 
     static func fieldRows(_ db: Database) throws -> [FieldRow] {
-        try Row.fetchAll(db, sql: "SELECT id, name, secret FROM customField ORDER BY name").map { row in
+        try Row.fetchAll(db.cachedStatement(sql: "SELECT id, name, secret FROM customField ORDER BY name")).map { row in
             FieldRow(id: row["id"], field: try CustomField(name: row["name"], secret: row["secret"]))
         }
     }

@@ -203,17 +203,23 @@ extension Inventory {
 
     /// The unit's own record as stored.
     func draft(id: Int64, db: Database) throws -> UnitDraft {
-        guard let row = try UnitRow.fetchOne(db, key: id) else {
-            throw InventoryError.unitNotFound(reference: "#\(id)")
-        }
+        let row = try unitRow(id: id, db: db)
         return try draft(row: row, context: try LoadContext(db: db, onlyGroup: row.groupId), db: db)
     }
 
     func record(id: Int64, db: Database) throws -> UnitRecord {
-        guard let row = try UnitRow.fetchOne(db, key: id) else {
+        let row = try unitRow(id: id, db: db)
+        return try record(row: row, context: try LoadContext(db: db, onlyGroup: row.groupId), db: db)
+    }
+
+    /// One unit's row. Like every statement on the way to one unit's record it is a cached prepared statement:
+    /// the server loads a record for each unit that asks, and preparing a statement (GRDB asks SQLite's authorizer
+    /// about every column) cost more than running it.
+    private func unitRow(id: Int64, db: Database) throws -> UnitRow {
+        guard let row = try UnitRow.fetchOne(db.cachedStatement(sql: "SELECT * FROM unit WHERE id = ?"), arguments: [id]) else {
             throw InventoryError.unitNotFound(reference: "#\(id)")
         }
-        return try record(row: row, context: try LoadContext(db: db, onlyGroup: row.groupId), db: db)
+        return row
     }
 
     /// Groups and printers, loaded once for building many records (all of them), or for one unit (its group only).
@@ -233,13 +239,16 @@ extension Inventory {
                 groupRows = try GroupRow.fetchAll(db)
                 links = try Row.fetchAll(db, sql: "SELECT groupId, printerId FROM groupPrinter ORDER BY groupId, position")
             case .some(let id):
-                groupRows = try id.flatMap { try GroupRow.fetchOne(db, key: $0) }.map { [$0] } ?? []
+                groupRows = try id.flatMap { id in
+                    try GroupRow.fetchOne(db.cachedStatement(sql: "SELECT * FROM unitGroup WHERE id = ?"), arguments: [id])
+                }.map { [$0] } ?? []
                 links = try Row.fetchAll(
                     db.cachedStatement(sql: "SELECT groupId, printerId FROM groupPrinter WHERE groupId = ? ORDER BY position"),
                     arguments: [id])
             }
             groups = Dictionary(uniqueKeysWithValues: groupRows.compactMap { row in row.id.map { ($0, row) } })
-            printers = Dictionary(uniqueKeysWithValues: try PrinterRow.fetchAll(db).compactMap { row in row.id.map { ($0, row) } })
+            printers = Dictionary(uniqueKeysWithValues: try PrinterRow.fetchAll(db.cachedStatement(sql: "SELECT * FROM printer"))
+                .compactMap { row in row.id.map { ($0, row) } })
             groupPrinters = [:]
             fields = try Inventory.fieldRows(db)
             for row in links {
