@@ -109,7 +109,14 @@ struct RunCommand: ContextCommand {
         let facts = try factsSource.read()
         // A unit linked to a server takes the record its first-boot hooks run with from the server, which hands it
         // (and the secrets the hooks need) only inside a deployment window; the server then gets the run's report.
-        let server = try firstBootHooks && root.path == "/" ? ServerLink.server(in: root) : nil
+        // A dry run does not ask: the answer could arm the unit and leave a token on it.
+        let link = Result { try ServerLink.server(in: root) }
+        let server = try firstBootHooks && root.path == "/" && !dryRun ? link.get() : nil
+        if firstBootHooks && dryRun, let linked = try? link.get() {
+            context.errorOutput(
+                "imprint: dry run: the hooks are planned from this unit's copy of the inventory; the real run takes the record "
+                    + "and its secrets from \(linked) inside a deployment window\n")
+        }
         let directory: any UnitDirectory
         if let server {
             let client = try ServerClient(
@@ -123,7 +130,7 @@ struct RunCommand: ContextCommand {
             source: source, time: context.clock(), agentVersion: imprintVersion, lockWait: wait)
         settings.firstBootHooks = firstBootHooks
         // A unit that reports to a server queues each run's report; imprint-report.service sends them later.
-        let reporting = !dryRun && (try? ServerLink.server(in: root)) != nil
+        let reporting = !dryRun && (try? link.get()) != nil
         let done: Personalization
         do {
             done = try Agent.personalize(facts, enrolling: enroll, settings: settings, directory: directory, root: root) {
