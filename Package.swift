@@ -182,7 +182,7 @@ let package = Package(
         .executableTarget(
             name: "imprint-server",
             dependencies: [
-                "ImprintServerCommands",
+                "CLinux", "ImprintServerCommands",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings

@@ -5,7 +5,8 @@ Usage: server.py BIN-FOLDER SCRATCH (BIN-FOLDER holds release builds of imprint 
 
   - Image download: the library holds one image (a capture of /usr/lib, a few hundred MB); curl fetches it with the
     admin token from imprint-server and, as a plain static file, from nginx (sendfile on) serving the same folder.
-    One stream, then 30 streams at once; throughput is bytes over wall time, best of three rounds each.
+    One stream, then 30 streams at once; throughput is bytes over wall time, best of three rounds each; then the
+    server's peak memory (VmHWM).
   - Identify: 10,000 units imported from a CSV; wrk (2 threads, 16 connections, 60 s) posts the facts of a known
     unit to /v1/identify, flat out and then paced (20 ms between a connection's requests, near 500 a second);
     reports requests a second and the latency percentiles wrk measured.
@@ -110,6 +111,10 @@ http {{ access_log off; sendfile on; tcp_nopush on;
                     rate = streams * size / wall / 1e6
                     best[name] = max(best.get(name, 0), rate)
             print(f"{f'{streams} stream(s), MB/s':<22}{best['imprint']:>16.0f}{best['nginx']:>12.0f}{best['imprint'] / best['nginx']:>7.2f}x")
+        # What the server held at most, downloads included (a server that reads ahead of what the connections take
+        # grows with every stream).
+        peak = next(line.split()[1] for line in open(f"/proc/{server.pid}/status") if line.startswith("VmHWM:"))
+        print(f"imprint-server peak memory after the downloads: {int(peak) / 1024:.0f} MB")
 
         body = json.dumps({"facts": {"serial": "SER0004711", "interfaces": []}, "diskHoldsData": False})
         script = os.path.join(scratch, "identify.lua")

@@ -22,7 +22,8 @@ int pipe2(int pipefd[2], int flags);
 int posix_spawn_file_actions_addchdir_np(posix_spawn_file_actions_t *actions, const char *path);
 int posix_spawn_file_actions_addclosefrom_np(posix_spawn_file_actions_t *actions, int from);
 
-// mallopt(3): imprint's entry point keeps freed image blocks in the process instead of returning them to the kernel.
+// mallopt(3): imprint's and imprint-server's entry points keep freed image blocks in the process instead of returning
+// them to the kernel.
 #include <malloc.h>
 
 #endif
