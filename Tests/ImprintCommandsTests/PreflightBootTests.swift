@@ -20,6 +20,30 @@ import Testing
         return image
     }
 
+    /// `preflight IMAGE --group RM204 --unit RM204-07 --boot --json` by the static imprint: its exit status, the
+    /// report, and the unit's `boot` object.
+    func bootReport(_ image: String, environment: [String: String]) throws -> (status: Int32, report: [String: Any], boot: [String: Any]) {
+        let result = try runProcess(
+            try staticImprintBinary(), ["preflight", image, "--group", "RM204", "--unit", "RM204-07", "--boot", "--json"],
+            environment: environment)
+        let report = try #require(
+            try JSONSerialization.jsonObject(with: Data(result.output.utf8)) as? [String: Any], "\(result.output)\n\(result.error)")
+        let unit = try #require((report["units"] as? [[String: Any]])?.first)
+        let boot = try #require(unit["boot"] as? [String: Any], "\(unit)")
+        return (result.status, report, boot)
+    }
+
+    /// What a passing boot of RM204-07 checked beside the agent: its name, one run, sshd's new key, its card's
+    /// address from NetworkManager and its queues.
+    func expectBootedAsRM20407(_ boot: [String: Any]) {
+        #expect(boot["passed"] as? Bool == true, "\(boot)")
+        let checked = boot["checked"] as? [String] ?? []
+        for wanted in ["hostname RM204-07", "agent ran once", "sshd active with the unit's new key", "lpstat: library-color, rm204-laser, default rm204-laser"] {
+            #expect(checked.contains(wanted), "\(checked)")
+        }
+        #expect(checked.contains { $0.hasPrefix("3c:52:82:20:04:07 on ") && $0.contains("10.20.4.107/24") && $0.contains("NetworkManager") }, "\(checked)")
+    }
+
     /// The master, the agent installed on it as for deployment, passes: RM204-07 boots with the image's own agent,
     /// its SMBIOS identifiers and MAC, the agent runs once, sshd serves a new
     /// key, its card has 10.20.4.107/24 from NetworkManager, lpstat lists its two queues and default; the report
@@ -40,22 +64,12 @@ import Testing
         try FileManager.default.removeItem(atPath: root)
         let before = try runProcess("/usr/bin/sha256sum", [folder.file("inventory.db"), master, broken]).output
 
-        let passing = try runProcess(
-            try staticImprintBinary(), ["preflight", master, "--group", "RM204", "--unit", "RM204-07", "--boot", "--json"],
-            environment: environment)
-        #expect(passing.status == 0, "\(passing.output)\n\(passing.error)")
-        let report = try #require(try JSONSerialization.jsonObject(with: Data(passing.output.utf8)) as? [String: Any], "\(passing.error)")
-        let unit = try #require((report["units"] as? [[String: Any]])?.first)
-        let boot = try #require(unit["boot"] as? [String: Any], "\(unit)")
-        #expect(boot["passed"] as? Bool == true, "\(boot)")
+        let passing = try bootReport(master, environment: environment)
+        #expect(passing.status == 0, "\(passing.report)")
+        let boot = passing.boot
         #expect(Set(boot.keys) == ["passed", "seconds", "checked", "failures"])
-        let checked = try #require(boot["checked"] as? [String])
-        #expect(checked.first == "agent: the image's own /usr/local/sbin/imprint", "\(checked)")
-        #expect(checked.contains("hostname RM204-07"), "\(checked)")
-        #expect(checked.contains("agent ran once"), "\(checked)")
-        #expect(checked.contains("sshd active with the unit's new key"), "\(checked)")
-        #expect(checked.contains { $0.hasPrefix("3c:52:82:20:04:07 on ") && $0.contains("10.20.4.107/24") && $0.contains("NetworkManager") }, "\(checked)")
-        #expect(checked.contains("lpstat: library-color, rm204-laser, default rm204-laser"), "\(checked)")
+        #expect((boot["checked"] as? [String])?.first == "agent: the image's own /usr/local/sbin/imprint", "\(boot)")
+        expectBootedAsRM20407(boot)
         print("preflight --boot of RM204-07: the boot took \(boot["seconds"] ?? "?") s")
 
         let page = folder.file("report.html")
@@ -154,29 +168,17 @@ import Testing
         try FileManager.default.removeItem(atPath: master)
         let before = try runProcess("/usr/bin/sha256sum", [folder.file("inventory.db"), image, broken]).output
 
-        let passing = try runProcess(
-            try staticImprintBinary(), ["preflight", image, "--group", "RM204", "--unit", "RM204-07", "--boot", "--json"],
-            environment: environment)
-        #expect(passing.status == 0, "\(passing.output)\n\(passing.error)")
-        let report = try #require(try JSONSerialization.jsonObject(with: Data(passing.output.utf8)) as? [String: Any], "\(passing.error)")
-        let unit = try #require((report["units"] as? [[String: Any]])?.first)
-        let boot = try #require(unit["boot"] as? [String: Any], "\(unit)")
-        #expect(boot["passed"] as? Bool == true, "\(boot)")
-        let checked = try #require(boot["checked"] as? [String])
-        #expect(checked.first == "agent: this imprint", "\(checked)")
-        for wanted in ["hostname RM204-07", "agent ran once", "sshd active with the unit's new key", "lpstat: library-color, rm204-laser, default rm204-laser"] {
-            #expect(checked.contains(wanted), "\(checked)")
-        }
-        #expect(checked.contains { $0.hasPrefix("3c:52:82:20:04:07 on ") && $0.contains("10.20.4.107/24") && $0.contains("NetworkManager") }, "\(checked)")
+        let passing = try bootReport(image, environment: environment)
+        #expect(passing.status == 0, "\(passing.report)")
+        let boot = passing.boot
+        #expect((boot["checked"] as? [String])?.first == "agent: this imprint", "\(boot)")
+        expectBootedAsRM20407(boot)
         print("preflight --boot of RM204-07 from a whole disk's image: the boot took \(boot["seconds"] ?? "?") s")
 
-        let failing = try runProcess(
-            try staticImprintBinary(), ["preflight", broken, "--group", "RM204", "--unit", "RM204-07", "--boot", "--json"],
-            environment: environment)
-        #expect(failing.status == ExitStatus.preflightFailed.rawValue, "\(failing.output)\n\(failing.error)")
-        let failed = try #require(try JSONSerialization.jsonObject(with: Data(failing.output.utf8)) as? [String: Any], "\(failing.error)")
-        let failedUnit = try #require((failed["units"] as? [[String: Any]])?.first)
-        let failedBoot = try #require(failedUnit["boot"] as? [String: Any], "\(failedUnit)")
+        let failing = try bootReport(broken, environment: environment)
+        #expect(failing.status == ExitStatus.preflightFailed.rawValue, "\(failing.report)")
+        let failed = failing.report
+        let failedBoot = failing.boot
         let messages = ((failedBoot["failures"] as? [[String: Any]]) ?? []).compactMap { $0["message"] as? String }
         #expect(messages.contains { $0.hasPrefix("sshd (ssh.service) is ") && !$0.hasPrefix("sshd (ssh.service) is active") }, "\(failedBoot)")
         #expect((failed["imageFailures"] as? [[String: Any]])?.first?["check"] as? String == "sshd", "\(failed)")
