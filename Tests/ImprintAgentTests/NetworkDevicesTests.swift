@@ -4,7 +4,8 @@ import ImprintCore
 import ImprintTestSupport
 import Testing
 
-/// Bonds, bridges, VLANs and tunnels from netplan's own examples, as NetworkManager and systemd-networkd read them.
+/// Bonds, bridges, VLANs and tunnels from netplan's own examples, as NetworkManager, systemd-networkd, ifupdown
+/// (`ifquery`, `ifup -n`) and bash (ifcfg) read them.
 @Suite struct NetworkDevicesTests {
     static func example(_ name: String) throws -> String {
         try String(contentsOfFile: ExampleCases.folder + name, encoding: .utf8)
