@@ -139,7 +139,7 @@ public enum NetplanV2 {
                 guard let parentID = settings["link"].map({ "\($0)" }), let parent = ids[parentID] else {
                     throw .invalidValue(field: "\(field) link", value: "\(settings["link"] ?? "")", reason: "names no interface of the document")
                 }
-                guard let parentName = result[parent].setName ?? result[parent].name else {
+                guard let parentName = result[parent].kernelName else {
                     throw .invalidValue(
                         field: "\(field) link", value: parentID,
                         reason: "is a card found by its MAC alone; give it a 'set-name' so the VLAN can name its parent")
@@ -169,7 +169,7 @@ public enum NetplanV2 {
                 }
                 result[member].membership = Membership(controller: name, kind: virtual.kind, primary: memberID == primary)
                 if memberID == primary {
-                    guard let primaryName = card.setName ?? card.name else {
+                    guard let primaryName = card.kernelName else {
                         throw .invalidValue(
                             field: "\(field) primary", value: memberID,
                             reason: "is a card found by its MAC alone; give it a 'set-name' so the bond can name it")

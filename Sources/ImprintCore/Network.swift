@@ -504,6 +504,10 @@ public struct InterfaceConfig: Hashable, Sendable, Codable {
     /// The card as messages and notes name it: its MAC, or its name when it is bound by name alone.
     public var card: String { mac?.value ?? name?.value ?? "" }
 
+    /// The kernel name the card (or device) has once it is up: its `set-name`, else the name the document binds it
+    /// by; nil for a card found by its MAC alone.
+    public var kernelName: InterfaceName? { setName ?? name }
+
     /// Whether a stack's file for this card holds a secret: a Wi-Fi passphrase, an 802.1X password or a key's
     /// passphrase. Such a file is 0600 and shown in no diff, log or JSON.
     public var holdsSecret: Bool {

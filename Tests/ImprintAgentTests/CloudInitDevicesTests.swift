@@ -107,6 +107,39 @@ import Testing
         #expect(try networkdComplaints(folder, files: ours) == [])
     }
 
+    /// ifupdown and ifcfg files mean what cloud-init's mean for the same document (`net-convert -O eni` and `-O
+    /// sysconfig`), as `ifquery` and bash read both: each bond's mode and members, each bridge's ports, each VLAN's
+    /// id and parent, and each device's DHCP or address. Where they differ, Imprint is right: cloud-init's
+    /// bridge_vlan.yaml has no `auto vlan15` and puts it after br0, so nothing makes the VLAN at boot (bridge-utils
+    /// makes only `PARENT.ID` ports) and the bridge comes up without its port; Imprint brings vlan15 up first.
+    @Test(arguments: ["bonding.yaml", "bridge.yaml", "bridge_vlan.yaml"])
+    func ifupdownAndIfcfgMeanWhatCloudInitMeans(_ file: String) throws {
+        let text = try String(contentsOfFile: ExampleCases.folder + file, encoding: .utf8)
+        let folder = try TemporaryDirectory("cloud-init-ifupdown")
+        for (stack, renderer, distro) in [(NetworkStack.ifupdown, "eni", "debian"), (.ifcfg, "sysconfig", "centos")] {
+            let output = folder.file("cloud-init-\(renderer)")
+            let converted = try runProcess("/usr/bin/cloud-init", [
+                "devel", "net-convert", "-p", ExampleCases.folder + file, "-k", "yaml", "-d", output, "-D", distro, "-O", renderer,
+            ])
+            try #require(converted.status == 0, "\(converted.error)")
+            let ours = try TemporaryDirectory("imprint-\(renderer)")
+            let files = try ExampleCases.plannedFiles(try ExampleCases.profile(text, stack: stack), into: ours)
+            if stack == .ifupdown {
+                let theirs = output + "/etc/network/interfaces.d/50-cloud-init"
+                #expect(try DeviceMeaning(ifupdown: ours.file("etc/network/interfaces.d/imprint")) == DeviceMeaning(ifupdown: theirs), "\(file)")
+                if file == "bridge_vlan.yaml" {
+                    #expect(try NetworkDevicesTests.autoList(theirs) == ["enp0s25", "br0"], "cloud-init now brings vlan15 up: compare the order")
+                    #expect(try NetworkDevicesTests.autoList(ours.file("etc/network/interfaces.d/imprint")) == ["enp0s25", "vlan15", "br0"])
+                }
+            } else {
+                let scripts = output + "/etc/sysconfig/network-scripts"
+                let theirs = try FileManager.default.contentsOfDirectory(atPath: scripts).filter { $0.hasPrefix("ifcfg-") }.map { scripts + "/" + $0 }
+                let mine = files.filter { $0.path.contains("/ifcfg-") }.map { ours.file(String($0.path.dropFirst())) }
+                #expect(try DeviceMeaning(ifcfg: mine) == DeviceMeaning(ifcfg: theirs), "\(file)")
+            }
+        }
+    }
+
     /// The `nmcli -t` output of `count` profiles, one field per line, as dictionaries in order.
     static func profiles(_ output: String, count: Int) -> [[String: String]] {
         var result: [[String: String]] = []

@@ -4,7 +4,8 @@ import ImprintCore
 import ImprintTestSupport
 import Testing
 
-/// Bonds, bridges, VLANs and tunnels from netplan's own examples, as NetworkManager and systemd-networkd read them.
+/// Bonds, bridges, VLANs and tunnels from netplan's own examples, as NetworkManager, systemd-networkd, ifupdown
+/// (`ifquery`, `ifup -n`) and bash (ifcfg) read them.
 @Suite struct NetworkDevicesTests {
     static func example(_ name: String) throws -> String {
         try String(contentsOfFile: ExampleCases.folder + name, encoding: .utf8)
@@ -132,5 +133,290 @@ import Testing
         #expect {
             try NetworkStep.Renderer(unit: "RM204-07", stack: .netplan, interfaces: interfaces, root: TargetRoot(folder.path)).files()
         } throws: { "\($0)".contains("--netplan-file") }
+    }
+
+    /// The ifupdown file of netplan's bonding, bridge and VLAN examples, as `ifquery` reads it: the bond made from
+    /// its `auto` stanza with `bond-slaves none` and its mode, each member joining it from its own stanza with the
+    /// bond's options (ifenslave sets the primary as the member joins); a bridge listing its ports, a VLAN made by
+    /// the vlan package from `vlan-raw-device`; and each device after what it is made of, in the order `ifup -a`
+    /// brings them up.
+    @Test func ifupdownMakesBondsBridgesAndVLANs() throws {
+        // The folder is returned too: a TemporaryDirectory is removed when it goes.
+        func planned(_ file: String) throws -> (folder: TemporaryDirectory, path: String, text: String) {
+            let folder = try TemporaryDirectory("ifupdown-devices")
+            let files = try ExampleCases.plannedFiles(try ExampleCases.profile(try Self.example(file), stack: .ifupdown), into: folder)
+            #expect(try ExampleCases.complaints(.ifupdown, files: files, folder: folder) == [], "\(file)")
+            return (folder, folder.file("etc/network/interfaces.d/imprint"), try BindingCases.text(files, "/etc/network/interfaces.d/imprint"))
+        }
+        let bonding = try planned("bonding.yaml")
+        #expect(try DeviceMeaning(ifupdown: bonding.path).facts == [
+            "bond0": ["bond mode=active-backup", "dhcp"], "enp3s0": ["in bond0"], "enp4s0": ["in bond0"],
+        ])
+        #expect(bonding.text.contains("iface enp4s0 inet manual\n    bond-master bond0\n    bond-mode active-backup\n    bond-primary enp3s0\n"),
+                "\(bonding.text)")
+        #expect(bonding.text.contains("auto bond0\niface bond0 inet dhcp\n"), "\(bonding.text)")
+        #expect(try Self.autoList(bonding.path) == ["enp3s0", "enp4s0", "bond0"])
+
+        let router = try planned("bonding_router.yaml")
+        // By netplan's names: gratuitous-arp, mii-monitor-interval, mode.
+        #expect(router.text.contains("    bond-slaves none\n    bond-num-grat-arp 5\n    bond-miimon 1\n    bond-mode active-backup\n"),
+                "\(router.text)")
+        // Optional members are brought up when they appear (allow-hotplug), as for any optional card.
+        #expect(router.text.contains("allow-hotplug enp3s0\n") && !router.text.contains("auto enp3s0\n"))
+
+        let bridgeVLAN = try planned("bridge_vlan.yaml")
+        #expect(try DeviceMeaning(ifupdown: bridgeVLAN.path).facts == [
+            "enp0s25": ["dhcp"], "vlan15": ["vlan 15 on enp0s25", "in br0"], "br0": ["bridge", "address 10.3.99.25"],
+        ])
+        #expect(try Self.autoList(bridgeVLAN.path) == ["enp0s25", "vlan15", "br0"])
+
+        let bridge = try planned("bridge.yaml")
+        // A card in a bridge has no auto line: bridge-utils brings it up with the bridge.
+        #expect(bridge.text.contains("# A port of br0") && !bridge.text.contains("auto enp3s0"), "\(bridge.text)")
+        #expect(try Self.autoList(bridge.path) == ["br0"])
+
+        let vlan = try planned("vlan.yaml")
+        #expect(try DeviceMeaning(ifupdown: vlan.path).facts == [
+            "imprint0": ["address 10.3.0.5"], "vlan10": ["vlan 10 on mainif", "address 10.3.98.5"],
+            "vlan15": ["vlan 15 on mainif", "address 10.3.99.5"],
+        ])
+    }
+
+    /// The ifcfg files of the same examples, as bash reads them: `TYPE=Bond` with `BONDING_OPTS`, members with
+    /// `MASTER=` and `SLAVE=yes` and no IP settings, `TYPE=Bridge` and its ports' `BRIDGE=`, a VLAN with `VLAN=yes`,
+    /// `PHYSDEV=` and its id (`VID=` for the network scripts, `VLAN_ID=` for NetworkManager).
+    @Test func ifcfgMakesBondsBridgesAndVLANs() throws {
+        func planned(_ file: String) throws -> (meaning: DeviceMeaning, files: [RenderedFile]) {
+            let folder = try TemporaryDirectory("ifcfg-devices")
+            let files = try ExampleCases.plannedFiles(try ExampleCases.profile(try Self.example(file), stack: .ifcfg), into: folder)
+            #expect(try ExampleCases.complaints(.ifcfg, files: files, folder: folder) == [], "\(file)")
+            let paths = files.filter { $0.path.contains("/ifcfg-") }.map { folder.file(String($0.path.dropFirst())) }
+            return (try DeviceMeaning(ifcfg: paths), files)
+        }
+        let bonding = try planned("bonding.yaml")
+        #expect(bonding.meaning.facts == ["bond0": ["bond mode=active-backup", "dhcp"], "enp3s0": ["in bond0"], "enp4s0": ["in bond0"]])
+        let bond = try BindingCases.text(bonding.files, "/etc/sysconfig/network-scripts/ifcfg-imprint-2")
+        #expect(bond.contains("TYPE='Bond'\nBONDING_MASTER='yes'\nBONDING_OPTS='mode=active-backup primary=enp3s0'\n"), "\(bond)")
+        let member = try BindingCases.text(bonding.files, "/etc/sysconfig/network-scripts/ifcfg-imprint-0")
+        #expect(member.contains("MASTER='bond0'\nSLAVE='yes'\nBOOTPROTO='none'\n") && !member.contains("IPV6INIT"), "\(member)")
+
+        #expect(try planned("bridge_vlan.yaml").meaning.facts == [
+            "enp0s25": ["dhcp"], "vlan15": ["vlan 15 on enp0s25", "in br0"], "br0": ["bridge", "address 10.3.99.25"],
+        ])
+        let vlan = try planned("vlan.yaml")
+        #expect(vlan.meaning.facts == [
+            "mainif": ["address 10.3.0.5"], "vlan10": ["vlan 10 on mainif", "address 10.3.98.5"],
+            "vlan15": ["vlan 15 on mainif", "address 10.3.99.5"],
+        ])
+        #expect(try BindingCases.text(vlan.files, "/etc/sysconfig/network-scripts/ifcfg-imprint-1").contains("VID='10'\nVLAN_ID='10'\n"))
+    }
+
+    /// A bond's or bridge's member found by its MAC alone is given a kernel name on ifupdown and ifcfg, which name
+    /// members so: `imprintN` by a .link file, as `set-name` would, and the plan says so. The stanzas and files then
+    /// name it (`auto imprint0`, `bridge_ports imprint2 bond0`, `DEVICE=imprint0` without `HWADDR`, which a bond's
+    /// own MAC would contradict); systemd-networkd, which matches members by MAC, gets no .link file.
+    @Test func membersFoundByMACAreNamed() throws {
+        let text = """
+            network:
+              version: 2
+              ethernets:
+                a: {match: {macaddress: "3c:52:82:20:04:07"}}
+                b: {match: {macaddress: "3c:52:82:20:04:08"}}
+                c: {match: {macaddress: "3c:52:82:20:04:09"}}
+              bonds:
+                bond0:
+                  interfaces: [a, b]
+                  parameters: {mode: 802.3ad, mii-monitor-interval: 100, lacp-rate: fast, transmit-hash-policy: layer3+4}
+              bridges:
+                br0: {interfaces: [bond0, c], dhcp4: true, parameters: {stp: false}}
+            """
+        for stack in [NetworkStack.ifupdown, .ifcfg] {
+            let folder = try TemporaryDirectory("members-by-mac")
+            let profile = try ExampleCases.profile(text, stack: stack)
+            let files = try ExampleCases.plannedFiles(profile, into: folder)
+            #expect(try ExampleCases.complaints(stack, files: files, folder: folder) == [], "\(stack.rawValue)")
+            let links = files.filter { $0.path.hasSuffix(".link") }
+            #expect(links.map(\.path).sorted() == (0...2).map { "/etc/systemd/network/10-imprint-\($0).link" }, "\(stack.rawValue)")
+            #expect(try BindingCases.text(files, "/etc/systemd/network/10-imprint-2.link").contains("MACAddress=3c:52:82:20:04:09\n"))
+            #expect(try BindingCases.text(files, "/etc/systemd/network/10-imprint-2.link").contains("Name=imprint2\n"))
+            #expect(links.allSatisfy { $0.reason.contains("so that \(stack.rawValue) can name it as a member of") })
+            let notes = try NetworkStep.plan(profile, root: TargetRoot(folder.path)).notes
+            #expect(notes.contains { $0.contains("the card 3c:52:82:20:04:07, a member of bond0 found by its MAC alone, is named imprint0") },
+                    "\(notes)")
+            let meaning = stack == .ifupdown
+                ? try DeviceMeaning(ifupdown: folder.file("etc/network/interfaces.d/imprint"))
+                : try DeviceMeaning(ifcfg: files.filter { $0.path.contains("/ifcfg-") }.map { folder.file(String($0.path.dropFirst())) })
+            #expect(meaning.facts == [
+                "imprint0": ["in bond0"], "imprint1": ["in bond0"], "imprint2": ["in br0"], "bond0": ["bond mode=802.3ad", "in br0"],
+                "br0": ["bridge", "dhcp"],
+            ], "\(stack.rawValue)")
+        }
+        let ifupdown = try ExampleCases.plannedFiles(try ExampleCases.profile(text, stack: .ifupdown), into: try TemporaryDirectory("members"))
+        let stanzas = try BindingCases.text(ifupdown, "/etc/network/interfaces.d/imprint")
+        #expect(stanzas.contains("auto imprint0\nallow-hotplug imprint0\n") && !stanzas.contains("mac/"), "\(stanzas)")
+        #expect(stanzas.contains("    bond-lacp-rate fast\n    bond-miimon 100\n    bond-mode 802.3ad\n    bond-xmit-hash-policy layer3+4\n"))
+        #expect(stanzas.contains("    bridge_ports imprint2 bond0\n    bridge_stp off\n"), "\(stanzas)")
+        let ifcfg = try ExampleCases.plannedFiles(try ExampleCases.profile(text, stack: .ifcfg), into: try TemporaryDirectory("members"))
+        let member = try BindingCases.text(ifcfg, "/etc/sysconfig/network-scripts/ifcfg-imprint-0")
+        #expect(member.contains("DEVICE='imprint0'\n") && !member.contains("HWADDR"), "\(member)")
+        #expect(try BindingCases.text(ifcfg, "/etc/sysconfig/network-scripts/ifcfg-imprint-3")
+            .contains("BONDING_OPTS='lacp_rate=fast miimon=100 mode=802.3ad xmit_hash_policy=layer3+4'\n"))
+        let networkd = try ExampleCases.plannedFiles(try ExampleCases.profile(text, stack: .networkd), into: try TemporaryDirectory("members"))
+        #expect(!networkd.contains { $0.path.hasSuffix(".link") })
+    }
+
+    /// ifupdown makes a VLAN named `PARENT.ID` itself, one named `vlanID` with the vlan package's `vlan-raw-device`,
+    /// and any other name with `ip link` commands in its stanza, as `ifup -n` shows; a dotted name that is not
+    /// `PARENT.ID` (ifupdown would read another parent and id in it) and an optional bond are refused for ifupdown
+    /// naming the setting and the way out, and ifcfg, which names the parent and id itself, writes them.
+    @Test func ifupdownVLANNames() throws {
+        let vlans = """
+            network:
+              version: 2
+              ethernets:
+                lan: {match: {macaddress: "3c:52:82:20:04:07"}, set-name: lan0}
+              vlans:
+                lan0.40: {id: 40, link: lan, dhcp4: true}
+                vlan41: {id: 41, link: lan, dhcp4: true}
+                office: {id: 42, link: lan, addresses: [10.1.2.3/24]}
+            """
+        let folder = try TemporaryDirectory("vlan-names")
+        let files = try ExampleCases.plannedFiles(try ExampleCases.profile(vlans, stack: .ifupdown), into: folder)
+        #expect(try ExampleCases.complaints(.ifupdown, files: files, folder: folder) == [])
+        let path = folder.file("etc/network/interfaces.d/imprint")
+        #expect(try DeviceMeaning(ifupdown: path).facts == [
+            "lan0.40": ["vlan 40 on lan0", "dhcp"], "vlan41": ["vlan 41 on lan0", "dhcp"], "office": ["vlan 42 on lan0", "address 10.1.2.3"],
+        ])
+        let text = try BindingCases.text(files, "/etc/network/interfaces.d/imprint")
+        #expect(text.contains("iface lan0.40 inet dhcp\n\n") && text.contains("    vlan-raw-device lan0\n"), "\(text)")
+        let state = try TemporaryDirectory("ifstate")
+        let up = try runProcess("/usr/sbin/ifup", ["-n", "-a", "-i", path, "--state-dir", state.path])
+        #expect(up.status == 0 && up.error.contains("ip link add link lan0 name lan0.40 type vlan id 40"), "\(up.error)")
+        #expect(up.error.contains("ip link add link lan0 name $IFACE type vlan id 42"), "\(up.error)")
+
+        let dotted = vlans + "\n    lab.43: {id: 43, link: lan, dhcp4: true}\n"
+        #expect {
+            try ExampleCases.plannedFiles(try ExampleCases.profile(dotted, stack: .ifupdown), into: try TemporaryDirectory("dotted"))
+        } throws: { error in
+            "\(error)".contains("network vlans of lab.43") && "\(error)".contains("for the ifupdown stack")
+                && "\(error)".contains("name the VLAN lan0.43 or vlan43")
+        }
+        let ifcfgFolder = try TemporaryDirectory("dotted-ifcfg")
+        let ifcfg = try ExampleCases.plannedFiles(try ExampleCases.profile(dotted, stack: .ifcfg), into: ifcfgFolder)
+        #expect(try DeviceMeaning(ifcfg: ifcfg.filter { $0.path.contains("/ifcfg-") }.map { ifcfgFolder.file(String($0.path.dropFirst())) })
+            .facts["lab.43"] == ["vlan 43 on lan0", "dhcp"])
+
+        let optionalBond = "network: {ethernets: {eth0: {}}, bonds: {bond0: {interfaces: [eth0], dhcp4: true, optional: true}}}"
+        #expect {
+            try ExampleCases.plannedFiles(try ExampleCases.profile(optionalBond, stack: .ifupdown), into: try TemporaryDirectory("optional"))
+        } throws: { "\($0)".contains("network optional of bond0") && "\($0)".contains("for the ifupdown stack") }
+    }
+
+    /// ifupdown makes bonds, bridges and `vlanID` VLANs with the hooks of ifenslave, bridge-utils and vlan: a plan
+    /// for an image without them says which package to install; an image with them gets no such note.
+    @Test func ifupdownNamesTheMissingPackages() throws {
+        let folder = try TemporaryDirectory("ifupdown-packages")
+        for file in ["bonding.yaml", "bridge_vlan.yaml"] {
+            let notes = try NetworkStep.plan(try ExampleCases.profile(try Self.example(file), stack: .ifupdown), root: TargetRoot(folder.path)).notes
+            let expected = file == "bonding.yaml"
+                ? ["makes bond0 with the hooks of the ifenslave package"]
+                : ["makes br0 with the hooks of the bridge-utils package", "makes vlan15 with the hooks of the vlan package"]
+            for text in expected { #expect(notes.contains { $0.contains(text) && $0.contains("install") }, "\(notes)") }
+        }
+        for hook in ["ifenslave", "bridge", "vlan"] { _ = try folder.write("etc/network/if-pre-up.d/\(hook)", "#!/bin/sh\n") }
+        for file in ["bonding.yaml", "bridge_vlan.yaml"] {
+            let notes = try NetworkStep.plan(try ExampleCases.profile(try Self.example(file), stack: .ifupdown), root: TargetRoot(folder.path)).notes
+            #expect(!notes.contains { $0.contains("hooks of the") }, "\(notes)")
+        }
+    }
+
+    /// The stanzas `ifup -a` brings up, in its order.
+    static func autoList(_ path: String) throws -> [String] {
+        let result = try runProcess("/usr/sbin/ifquery", ["-i", path, "--list"])
+        return result.output.split(separator: "\n").map(String.init).filter { $0 != "lo" }
+    }
+}
+
+/// The bonds, bridges and VLANs an ifupdown file or ifcfg files make, as the real tools read them (`ifquery`, bash):
+/// by kernel name, what each is (`bond mode=active-backup`, `bridge`, `vlan 15 on enp0s25`), which bond or bridge
+/// it is in (`in bond0`), and its IPv4 (`dhcp`, `address 10.3.99.25`).
+struct DeviceMeaning: Equatable, CustomStringConvertible {
+    var facts: [String: Set<String>] = [:]
+
+    var description: String { facts.keys.sorted().map { "\($0): \(facts[$0]?.sorted() ?? [])" }.joined(separator: "; ") }
+
+    /// From an ifupdown file: every stanza's options as `ifquery` reads them. A VLAN named `PARENT.ID` or `vlanID`
+    /// has its id in its name, as ifupdown and the vlan package read it; cloud-init adds a `vlan_id` no tool reads.
+    init(ifupdown path: String) throws {
+        let text = try String(contentsOfFile: path, encoding: .utf8)
+        for line in text.split(separator: "\n") {
+            let words = line.split(separator: " ")
+            guard words.count == 4, words[0] == "iface", words[2] == "inet", words[1] != "lo" else { continue }
+            let name = String(words[1])
+            if words[3] == "dhcp" { add(name, "dhcp") }
+            let result = try runProcess("/usr/sbin/ifquery", ["-i", path, name])
+            guard result.status == 0 else { throw TestSupportError("ifquery \(name): \(result.error)") }
+            let options = Dictionary(result.output.split(separator: "\n").compactMap { line -> (String, String)? in
+                guard let colon = line.firstIndex(of: ":") else { return nil }
+                return (String(line[..<colon]), line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces))
+            }) { first, next in first + "\n" + next }
+            if let address = options["address"] { add(name, "address \(address)") }
+            if let master = options["bond-master"] {
+                add(name, "in \(master)")
+            } else if options["bond-slaves"] != nil {
+                add(name, "bond mode=\(options["bond-mode"] ?? "")")
+            }
+            if let ports = options["bridge_ports"] {
+                add(name, "bridge")
+                for port in ports.split(separator: " ") where port != "none" { add(String(port), "in \(name)") }
+            }
+            if let command = options["pre-up"]?.firstMatch(of: #/ip link add link ([^ ]+) name \$IFACE type vlan id ([0-9]+)/#) {
+                add(name, "vlan \(command.2) on \(command.1)")
+            } else if let raw = options["vlan-raw-device"] {
+                add(name, "vlan \(options["vlan_id"] ?? Self.vlanID(inName: name)) on \(raw)")
+            } else if let dot = name.lastIndex(of: ".") {
+                add(name, "vlan \(Self.vlanID(inName: name)) on \(name[..<dot])")
+            }
+        }
+    }
+
+    /// From ifcfg files, each sourced by bash as the network scripts source it. A file without `DEVICE` (a card
+    /// found by `HWADDR`) is keyed by its MAC.
+    init(ifcfg paths: [String]) throws {
+        for path in paths {
+            let result = try runProcess("/usr/bin/env", ["-i", "/bin/bash", "-c", #"set -eu -a; . "$1"; env"#, "bash", path])
+            guard result.status == 0 else { throw TestSupportError("bash cannot read \(path): \(result.error)") }
+            var values: [String: String] = [:]
+            for line in result.output.split(separator: "\n") {
+                guard let equals = line.firstIndex(of: "=") else { continue }
+                values[String(line[..<equals])] = String(line[line.index(after: equals)...])
+            }
+            guard let name = values["DEVICE"] ?? values["HWADDR"]?.lowercased() else { continue }
+            if values["BOOTPROTO"] == "dhcp" { add(name, "dhcp") }
+            if let address = values["IPADDR"] ?? values["IPADDR0"] { add(name, "address \(address)") }
+            if values["TYPE"] == "Bond" || values["BONDING_MASTER"] == "yes" {
+                let mode = (values["BONDING_OPTS"] ?? "").split(separator: " ").first { $0.hasPrefix("mode=") }?.dropFirst("mode=".count)
+                add(name, "bond mode=\(mode ?? "")")
+            }
+            if values["TYPE"] == "Bridge" { add(name, "bridge") }
+            if values["SLAVE"] == "yes", let master = values["MASTER"] { add(name, "in \(master)") }
+            if let bridge = values["BRIDGE"] { add(name, "in \(bridge)") }
+            if values["VLAN"] == "yes" {
+                // The network scripts read VID and PHYSDEV, else the name's (vlanID, PARENT.ID).
+                let parent = values["PHYSDEV"] ?? name.lastIndex(of: ".").map { String(name[..<$0]) } ?? ""
+                add(name, "vlan \(values["VID"] ?? Self.vlanID(inName: name)) on \(parent)")
+            }
+        }
+    }
+
+    /// The id a VLAN's name carries, as ifupdown, the vlan package and the network scripts read it: `vlan15` and
+    /// `eth0.15` are 15.
+    static func vlanID(inName name: String) -> String {
+        if let dot = name.lastIndex(of: ".") { return String(name[name.index(after: dot)...]) }
+        return name.hasPrefix("vlan") ? String(name.dropFirst("vlan".count)) : ""
+    }
+
+    private mutating func add(_ name: String, _ fact: String) {
+        facts[name, default: []].insert(fact)
     }
 }

@@ -48,25 +48,33 @@ extension NetworkStep {
 
         /// The files of `stack` for `interfaces`, from the templates of `root` (the admin's overrides) or, for nil,
         /// the built-in ones.
-        private func render(_ interfaces: [InterfaceConfig], overridesIn root: TargetRoot?) throws -> [RenderedFile] {
+        private func render(_ given: [InterfaceConfig], overridesIn root: TargetRoot?) throws -> [RenderedFile] {
+            // ifupdown and ifcfg name a bond's or bridge's members by kernel name: a member found by its MAC alone gets one.
+            let interfaces = Self.namingMembers(given, stack: stack)
             switch stack {
             case .netplan: return try renderNetplan(interfaces, overridesIn: root)
-            case .networkManager: return try renderNetworkManager(interfaces, overridesIn: root) + renderLinks(interfaces, overridesIn: root)
-            case .networkd: return try renderNetworkd(interfaces, overridesIn: root) + renderLinks(interfaces, overridesIn: root)
-            case .ifupdown: return try renderIfupdown(interfaces, overridesIn: root) + renderLinks(interfaces, overridesIn: root)
-            case .ifcfg: return try renderIfcfg(interfaces, overridesIn: root) + renderLinks(interfaces, overridesIn: root)
+            case .networkManager: return try renderNetworkManager(interfaces, overridesIn: root) + renderLinks(given, overridesIn: root)
+            case .networkd: return try renderNetworkd(interfaces, overridesIn: root) + renderLinks(given, overridesIn: root)
+            case .ifupdown: return try renderIfupdown(interfaces, overridesIn: root) + renderLinks(given, overridesIn: root)
+            case .ifcfg: return try renderIfcfg(interfaces, overridesIn: root) + renderLinks(given, overridesIn: root)
             }
         }
 
-        /// A systemd .link file for each card the document renames (`set-name`): udev names the card when it
-        /// appears, whichever stack configures it then (netplan writes its own, so the netplan stack needs none).
+        /// A systemd .link file for each card the document renames (`set-name`), or Imprint names (a member found by
+        /// its MAC alone, see `memberName`): udev names the card when it appears, whichever stack configures it then
+        /// (netplan writes its own, so the netplan stack needs none).
         private func renderLinks(_ interfaces: [InterfaceConfig], overridesIn root: TargetRoot?) throws -> [RenderedFile] {
             let template = try Template.load("imprint.link", root: root)
             return try interfaces.enumerated().compactMap { index, interface in
-                guard let mac = interface.mac, let setName = interface.setName else { return nil }
+                let given = Self.memberName(interface, index: index, stack: stack)
+                guard let mac = interface.mac, let setName = interface.setName ?? given else { return nil }
+                var card = interface
+                card.setName = setName
+                let why = given == nil ? "as the document's set-name says"
+                    : "so that \(stack.rawValue) can name it as a member of \(interface.membership.map(\.controller.value) ?? "")"
                 return RenderedFile(
-                    path: "/etc/systemd/network/10-imprint-\(index).link", text: template.render(try values(interface, index: index)),
-                    mode: 0o644, reason: "names the card \(mac) \(setName), as the document's set-name says", secret: false)
+                    path: "/etc/systemd/network/10-imprint-\(index).link", text: template.render(try values(card, index: index)),
+                    mode: 0o644, reason: "names the card \(mac) \(setName), \(why)", secret: false)
             }
         }
 
@@ -144,9 +152,16 @@ extension NetworkStep {
             }
         }
 
-        /// One interfaces.d file with a stanza per card.
+        /// One interfaces.d file with a stanza per card and device, each device after the cards and devices it is
+        /// made of.
         private func renderIfupdown(_ interfaces: [InterfaceConfig], overridesIn root: TargetRoot?) throws -> [RenderedFile] {
-            let items = try interfaces.enumerated().map { index, interface in try values(interface, index: index) }
+            let items = try Self.bringUpOrder(interfaces).map { index in
+                var item = try values(interfaces[index], index: index)
+                item.merge(Self.ifupdownValues(interfaces[index], among: interfaces)) { _, new in new }
+                // A member's stanza is its kernel name's, not a MAC pattern's: a bond gives its members its own MAC.
+                if interfaces[index].membership != nil { item["mac"] = nil }
+                return item
+            }
             return [RenderedFile(
                 path: "/etc/network/interfaces.d/imprint",
                 text: try Template.load("interfaces-imprint", root: root).render(["unit": unit, "interfaces": items]),
@@ -276,13 +291,21 @@ extension NetworkStep {
             if let membership = interface.membership {
                 item["memberOf"] = [
                     "controller": membership.controller.value, "kind": membership.kind.rawValue, "primary": membership.primary,
-                    "memberKey": membership.kind == .bond ? "Bond" : "Bridge",
+                    "memberKey": membership.kind == .bond ? "Bond" : "Bridge", "ofBond": membership.kind == .bond,
                 ] as [String: Any]
             }
             guard let device = interface.virtual else { return item }
             let parameters = device.parameters.keys.sorted()
             item["bondOptions"] = parameters.compactMap { key in
                 bondKeys[key].map { ["key": $0.networkManager, "value": device.parameters[key] ?? ""] }
+            }
+            // ifcfg's BONDING_OPTS takes the kernel's names as NetworkManager does; ifenslave's options are the same
+            // names with dashes (bond-miimon, bond-num-grat-arp).
+            item["bondingOpts"] = parameters.compactMap { key in
+                bondKeys[key].map { "\($0.networkManager)=\(device.parameters[key] ?? "")" }
+            }.joined(separator: " ")
+            item["ifupdownBond"] = parameters.compactMap { key in
+                bondKeys[key].map { ["key": "bond-" + $0.networkManager.replacingOccurrences(of: "_", with: "-"), "value": device.parameters[key] ?? ""] }
             }
             // The primary member says so in its own .network file (PrimarySlave=); an interval is in milliseconds.
             item["networkdBond"] = parameters.compactMap { key -> [String: String]? in
@@ -298,7 +321,11 @@ extension NetworkStep {
                 item["tunnelRemote"] = device.parameters["remote"] ?? ""
                 return item
             }
-            if let stp = device.parameters["stp"] { item["stp"] = stp }
+            if let stp = device.parameters["stp"] {
+                item["stp"] = stp
+                // bridge-utils reads anything but on or yes as off.
+                item["stpOnOff"] = stp == "true" ? "on" : "off"
+            }
             if let vlanID = device.vlanID { item["vlanID"] = String(vlanID) }
             if let link = device.link { item["vlanLink"] = link.value }
             return item

@@ -18,25 +18,23 @@ extension NetworkStep.Renderer {
         var features: [Feature] = []
         let all = Set(NetworkStack.allCases)
         // netplan gets the pasted document as given (Imprint's own netplan template refuses devices, see renderNetplan).
-        if let device = interface.virtual {
+        if interface.virtual?.kind == .tunnel {
             features.append(Feature(
-                key: device.kind.section, detail: interface.card, carriedBy: [.netplan, .networkManager, .networkd],
-                why: device.kind == .tunnel
-                    ? "Imprint does not write ifupdown or ifcfg tunnels"
-                    : "Imprint does not write ifupdown or ifcfg bonds, bridges and VLANs (they need the members' kernel names "
-                        + "and the ifenslave, bridge-utils or vlan packages)"))
+                key: "tunnels", detail: interface.card, carriedBy: [.netplan, .networkManager, .networkd],
+                why: "Imprint does not write ifupdown or ifcfg tunnels"))
+        }
+        if let name = interface.name, let device = interface.virtual, device.kind == .vlan, let id = device.vlanID,
+            let link = device.link, name.value.contains("."), name.value != "\(link).\(id)"
+        {
+            features.append(Feature(
+                key: "vlans", detail: name.value, carriedBy: all.subtracting([.ifupdown]),
+                why: "ifupdown reads a VLAN name with a dot as PARENT.ID, and this one is not \(link).\(id)",
+                remedy: "name the VLAN \(link).\(id) or vlan\(id)"))
         }
         if interface.modem != nil {
             features.append(Feature(
                 key: "modems", detail: interface.card, carriedBy: [.netplan, .networkManager],
                 why: "a modem is driven by ModemManager through NetworkManager; systemd-networkd, ifupdown and ifcfg do not dial one"))
-        }
-        if let membership = interface.membership {
-            features.append(Feature(
-                key: membership.kind.rawValue + "s", detail: "\(interface.card) in \(membership.controller)",
-                carriedBy: [.netplan, .networkManager, .networkd],
-                why: "Imprint does not write ifupdown or ifcfg bonds, bridges and VLANs (they need the members' kernel names "
-                    + "and the ifenslave, bridge-utils or vlan packages)"))
         }
         if let route = interface.routes.first {
             features.append(Feature(
@@ -64,9 +62,12 @@ extension NetworkStep.Renderer {
                 why: "ifupdown's and ifcfg's DHCP clients are told no client identifier by their files"))
         }
         if interface.optional {
+            // ifupdown's way (allow-hotplug without auto) waits for a card to appear, which a bond, bridge or VLAN never does.
+            let virtual = interface.virtual != nil
             features.append(Feature(
-                key: "optional", detail: "true", carriedBy: all.subtracting([.ifcfg]),
-                why: "the ifcfg network service waits for every ONBOOT card"))
+                key: "optional", detail: "true", carriedBy: all.subtracting(virtual ? [.ifcfg, .ifupdown] : [.ifcfg]),
+                why: "the ifcfg network service waits for every ONBOOT card"
+                    + (virtual ? ", and ifupdown makes a bond, bridge or VLAN only from an 'auto' line, which the boot waits for" : "")))
         }
         if let domain = interface.regulatoryDomain {
             features.append(Feature(

@@ -43,6 +43,7 @@ enum NetworkStep {
                         field: "network \(problem.key) of \(problem.card)", value: problem.key,
                         reason: "cannot be written for the netplan stack: \(problem.why); or force networkmanager for this unit or its group")
                 }
+                notes += Renderer.deviceNotes(interfaces.list, stack: chosen.stack, root: root)
                 let authenticated = interfaces.list.filter { $0.auth != nil || $0.accessPoints.contains { $0.eap != nil } }
                 if !authenticated.isEmpty, !root.exists("/usr/sbin/wpa_supplicant"), !root.exists("/sbin/wpa_supplicant") {
                     notes.append("network: 802.1X on \(authenticated.map(\.card).joined(separator: ", ")) needs wpa_supplicant, which "
