@@ -129,6 +129,12 @@ struct KeyCase: CustomStringConvertible, Sendable {
             dhcp4: false, dhcp6: false, mtu: "9000", addresses: ["10.20.4.107/24", "2001:db8:4::107/64"],
             gateways: ["10.20.4.1", "2001:db8:4::1"], dns: ["10.20.0.53", "2001:db8::53"], search: ["school.example.org", "example.org"]),
         KeyCase(
+            name: "dhcp6 only, IPv6 DNS and search", keys: """
+                dhcp6: true
+                nameservers: {addresses: ["2001:db8::53"], search: [school.example.org]}
+                """,
+            dhcp4: false, dhcp6: true, dns: ["2001:db8::53"], search: ["school.example.org"]),
+        KeyCase(
             name: "static IPv4 and IPv6 with dhcp6, routes, mtu", keys: """
                 dhcp6: yes
                 addresses: [10.20.4.107/24, "2001:db8:4::107/64"]
@@ -142,6 +148,24 @@ struct KeyCase: CustomStringConvertible, Sendable {
 
 @Suite struct NetplanKeysTests {
     static let stacks: [NetworkStack] = [.netplan, .networkManager, .networkd, .ifupdown, .ifcfg]
+
+    /// An IPv4 DNS server on a card without IPv4 is refused for NetworkManager at plan time, naming the server and
+    /// the way out: its `ipv4.method=disabled` refuses `dns=` (nmcli says so), which would leave the card without a
+    /// profile. systemd-networkd writes the same document.
+    @Test func ipv4ServerOnACardWithoutIPv4() throws {
+        let document = "network: {version: 2, ethernets: {lan: {match: {macaddress: \"3c:52:82:20:04:07\"}, dhcp6: true, "
+            + "nameservers: {addresses: [10.20.0.53, \"2001:db8::53\"]}}}}"
+        let folder = try TemporaryDirectory("nameservers")
+        #expect {
+            try NetworkStep.plan(try ExampleCases.profile(document, stack: .networkManager), root: TargetRoot(folder.path))
+        } throws: { error in
+            "\(error)".contains("network nameservers of 3c:52:82:20:04:07") && "\(error)".contains("10.20.0.53")
+                && "\(error)".contains("cannot be written for the networkmanager stack")
+                && "\(error)".contains("give the card an IPv4 address or dhcp4, or name only IPv6 servers on it")
+        }
+        let files = try ExampleCases.plannedFiles(try ExampleCases.profile(document, stack: .networkd), into: folder)
+        #expect(files.contains { $0.text.contains("DNS=10.20.0.53") }, "\(files.map(\.text))")
+    }
 
     /// Every key of a pasted netplan document keeps its meaning on every stack: the stack's real tool accepts
     /// Imprint's file and reads back DHCP, DHCPv6, MTU, addresses, gateways and DNS as the document says, and
@@ -186,6 +210,23 @@ struct KeyCase: CustomStringConvertible, Sendable {
             // With DHCPv6 it writes the IPv4 default route into [ipv6], where NetworkManager drops it.
             #expect(!theirs.rest.gateways.contains(gateway), "cloud-init's keyfile now keeps the IPv4 gateway: compare it")
             theirs.rest.gateways.insert(gateway)
+        }
+        let ipv6Only = !key.dhcp4 && !key.addresses.contains { !$0.contains(":") }
+        if stack == .networkManager, ipv6Only, !key.dns.isEmpty {
+            // Its keyfile for a card without IPv4 has no [ipv4], so NetworkManager's default runs the DHCPv4 the
+            // document does not ask for, and it leaves out the card's DNS servers and search domains: Imprint's
+            // keyfile (ipv4.method=disabled, both in [ipv6]) is the right one.
+            #expect(theirs.dhcp4 && theirs.rest.dns.isEmpty, "cloud-init's keyfile now keeps IPv4 off or the DNS: compare it")
+            theirs.dhcp4 = false
+            (theirs.rest.dns, theirs.rest.search) = (key.dns, key.search)
+        }
+        if stack == .ifcfg, ipv6Only, !key.dns.isEmpty {
+            // It writes a card's servers and search domains to the system's /etc/resolv.conf instead of the card's
+            // file (DNS1=, DOMAIN=): the same meaning while the card is the only one.
+            let resolver = try String(contentsOfFile: output + "/etc/resolv.conf", encoding: .utf8)
+            #expect(theirs.rest.dns.isEmpty, "cloud-init's ifcfg file now holds the DNS: compare it")
+            #expect(key.dns.allSatisfy { resolver.contains("nameserver \($0)") } && key.search.allSatisfy { resolver.contains($0) }, "\(resolver)")
+            (theirs.rest.dns, theirs.rest.search) = (key.dns, key.search)
         }
         let theirTexts = try theirPaths.map { try String(contentsOfFile: $0, encoding: .utf8) }.joined()
         #expect(theirs == ours, "cloud-init's \(kind) output:\n\(theirTexts)")

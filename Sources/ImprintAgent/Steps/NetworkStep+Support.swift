@@ -31,6 +31,13 @@ extension NetworkStep.Renderer {
                 why: "ifupdown reads a VLAN name with a dot as PARENT.ID, and this one is not \(link).\(id)",
                 remedy: "name the VLAN \(link).\(id) or vlan\(id)"))
         }
+        let dns4 = interface.dns.filter { $0.family == .ipv4 }
+        if interface.noIPv4, interface.membership == nil, !dns4.isEmpty {
+            features.append(Feature(
+                key: "nameservers", detail: dns4.map(\.value).joined(separator: ", "), carriedBy: all.subtracting([.networkManager]),
+                why: "NetworkManager takes no IPv4 DNS server on a card without IPv4 (its ipv4.method=disabled refuses dns=)",
+                remedy: "give the card an IPv4 address or dhcp4, or name only IPv6 servers on it"))
+        }
         if interface.modem != nil {
             features.append(Feature(
                 key: "modems", detail: interface.card, carriedBy: [.netplan, .networkManager],
