@@ -287,12 +287,13 @@ extension Inventory {
         let groupDNS = try ValueList.split(group?.dns ?? "").map { text in try IPAddress(text, field: "DNS server") }
         let groupSearch = try ValueList.split(group?.search ?? "").map { text in try DomainName(text, field: "search domain") }
         // A card with no address of its own (a VLAN's parent, a bond's member) has no use for the group's DNS, and
-        // NetworkManager refuses `dns=` on an `ipv4.method=disabled` profile (found by GroupNetworkStackTests).
+        // NetworkManager refuses `dns=` on an `ipv4.method=disabled` profile (found by GroupNetworkStackTests): a
+        // card without IPv4 takes the group's IPv6 servers only.
         func withGroupDNS(_ interfaces: [InterfaceConfig]) -> [InterfaceConfig] {
             interfaces.map { interface in
                 guard !interface.noIPv4 || interface.dhcp6 || !interface.addresses.isEmpty else { return interface }
                 var filled = interface
-                if filled.dns.isEmpty { filled.dns = groupDNS }
+                if filled.dns.isEmpty { filled.dns = interface.noIPv4 ? groupDNS.filter { $0.family == .ipv6 } : groupDNS }
                 if filled.search.isEmpty { filled.search = groupSearch }
                 return filled
             }

@@ -51,6 +51,29 @@ import Testing
         #expect(try inventory.group("RM204").draft.netplan == nil)
     }
 
+    /// A unit's card without IPv4 (DHCPv6 only) takes the group's search domains and IPv6 DNS servers but not its
+    /// IPv4 ones, which NetworkManager would refuse there; a card with IPv4 takes them all.
+    @Test func aCardWithoutIPv4TakesTheGroupsIPv6ServersOnly() throws {
+        let folder = try TemporaryDirectory()
+        let inventory = try demoInventory(folder)
+        var changes = GroupChanges()
+        changes.dns = [try IPAddress("10.20.0.53"), try IPAddress("2001:db8::53")]
+        try inventory.updateGroup("RM204", changes)
+        let own = """
+            network:
+              version: 2
+              ethernets:
+                lan:
+                  match: {macaddress: "3c:52:82:20:04:08"}
+                  dhcp6: true
+            """
+        _ = try inventory.updateUnit("RM204-08", { var changes = UnitChanges(); changes.netplan = .set(own); return changes }())
+        let card = try #require(try inventory.unit("RM204-08").profile.interfaces.first)
+        #expect(card.dns.map(\.value) == ["2001:db8::53"])
+        #expect(!card.search.isEmpty, "the group's search domains")
+        #expect(try inventory.unit("RM204-07").profile.interfaces.first?.dns.map(\.value) == ["10.20.0.53", "2001:db8::53"])
+    }
+
     /// A document that does not fit is refused when it is set, naming what and for which unit, and nothing changes:
     /// a name that is no value (with the closest one), a unit that lacks a value it needs, and an address written
     /// into the document that every unit would get. A unit that joins the group without the values is refused too.
