@@ -6,8 +6,8 @@ import Testing
 
 /// A corpus beyond netplan's examples: documents made from random valid combinations of the keys Imprint reads
 /// (cards by MAC or name, DHCP or static IPv4, IPv6, DHCPv6, name servers, MTU, routes with metrics, `optional`,
-/// `dhcp4-overrides`, `dhcp-identifier`, Wi-Fi with a passphrase or open, a bridge), from fixed seeds so that a
-/// failure names the document that caused it.
+/// `dhcp4-overrides`, `dhcp-identifier`, Wi-Fi with a passphrase or open, a bridge or a bond, a VLAN on it), from
+/// fixed seeds so that a failure names the document that caused it.
 struct CorpusDocument: CustomStringConvertible, Sendable {
     var seed: UInt64
     var text: String
@@ -34,12 +34,15 @@ struct CorpusDocument: CustomStringConvertible, Sendable {
         var lines = ["network:", "  version: 2", "  ethernets:"]
         let cards = random.pick(1...3)
         let bridged = cards > 1 && random.chance(25)
+        let bonded = cards > 1 && !bridged && random.chance(35)
+        // A VLAN on the bridge or the bond, named as ifupdown's vlan package reads it.
+        let tagged = (bridged || bonded) && random.chance(50)
         // One default route per family in the whole document (netplan warns about two without metrics).
         var hasDefault4 = false
         var hasDefault6 = false
         for card in 0..<cards {
-            if bridged && card == cards - 1 {
-                // The bridge's member, by name: no settings of its own.
+            if (bridged || bonded) && card == cards - 1 {
+                // The bridge's or bond's member, by name: no settings of its own.
                 lines.append("    enp\(card + 1)s0: {}")
                 continue
             }
@@ -82,6 +85,16 @@ struct CorpusDocument: CustomStringConvertible, Sendable {
         if bridged {
             lines += ["  bridges:", "    br0:", "      interfaces: [enp\(cards)s0]", "      dhcp4: true"]
             if random.chance(50) { lines.append("      parameters: {stp: \(random.chance(50))}") }
+        }
+        if bonded {
+            let mode = ["active-backup", "balance-rr", "802.3ad"][random.pick(0...2)]
+            lines += ["  bonds:", "    bond0:", "      interfaces: [enp\(cards)s0]", "      dhcp4: true",
+                      "      parameters: {mode: \(mode), mii-monitor-interval: \(random.pick(1...10) * 50)}"]
+        }
+        if tagged {
+            let id = random.pick(2...4000)
+            lines += ["  vlans:", "    vlan\(id):", "      id: \(id)", "      link: \(bridged ? "br0" : "bond0")",
+                      "      addresses: [10.99.\(random.pick(0...250)).\(random.pick(2...250))/24]"]
         }
         if random.chance(30) {
             lines += ["  wifis:", "    wlan0:", "      match: {macaddress: \"3c:52:82:20:14:\(String(format: "%02x", random.pick(1...250)))\"}",
@@ -165,7 +178,8 @@ struct CorpusDocument: CustomStringConvertible, Sendable {
     @Test func corpusCoversTheKeys() throws {
         let texts = CorpusDocument.all.map(\.text)
         for key in ["dhcp4: true", "addresses:", "dhcp6: true", "metric:", "nameservers:", "mtu:", "optional: true",
-                    "dhcp4-overrides", "dhcp-identifier", "bridges:", "access-points:", "password:", "enp1s0:", "macaddress:"] {
+                    "dhcp4-overrides", "dhcp-identifier", "bridges:", "bonds:", "vlans:", "access-points:", "password:", "enp1s0:",
+                    "macaddress:"] {
             #expect(texts.contains { $0.contains(key) }, "no generated document has \(key)")
         }
         for stack in NetworkStack.allCases {
