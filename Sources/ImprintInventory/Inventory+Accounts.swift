@@ -27,10 +27,12 @@ extension Inventory {
 
     /// Stores `account`, replacing the account of the same name there; refused when it logs in automatically and
     /// another account of the same group or unit already does.
-    func storeAccount(_ account: LocalAccount, to attachment: Attachment, db: Database) throws {
+    /// - Parameters:
+    ///   - checkingAutologin: false when the caller checks that rule itself once several accounts are in (a CSV).
+    func storeAccount(_ account: LocalAccount, to attachment: Attachment, checkingAutologin: Bool = true, db: Database) throws {
         let (unitId, groupId) = try attachmentIds(attachment, db: db)
         let others = try attachedAccounts(db: db, unitId: unitId, groupId: groupId).map(\.account)
-        if account.autologin, let other = others.first(where: { $0.autologin && $0.name != account.name }) {
+        if checkingAutologin, account.autologin, let other = others.first(where: { $0.autologin && $0.name != account.name }) {
             throw InventoryError.refused(
                 reason: "\(attachment) already logs \(other.name) in automatically, and a display logs in one user; "
                     + "remove it first with 'imprint inventory account remove \(other.name) --\(attachment.flag) \(attachment.name)'")

@@ -148,6 +148,7 @@ extension Inventory {
         skipInvalid: Bool, update: Bool, createGroups: Bool, dryRun: Bool, fields: [CustomField], custom: [String]
     ) throws(InventoryError) -> ImportReport {
         var problems = initial
+        var wholeFile: [RowProblem] = []
         return try write(commit: !dryRun) { db in
             for field in fields where custom.contains(field.name) { try self.declare(field, db: db) }
             var report = ImportReport(kind: importKind)
@@ -157,12 +158,18 @@ extension Inventory {
                     rows, into: &report, problems: &problems, update: update, createGroups: createGroups, custom: custom, db: db)
             case .groups: try self.importGroups(rows, into: &report, problems: &problems, update: update, custom: custom, db: db)
             case .printers: try self.importPrinters(rows, into: &report, problems: &problems, update: update, db: db)
-            case .files: try self.importAttachments(rows, fileColumns, into: &report, problems: &problems, update: update, db: db)
-            case .accounts: try self.importAttachments(rows, accountColumns, into: &report, problems: &problems, update: update, db: db)
-            case .hooks: try self.importAttachments(rows, hookColumns, into: &report, problems: &problems, update: update, db: db)
+            case .files:
+                try self.importAttachments(rows, fileColumns, into: &report, problems: &problems, wholeFile: &wholeFile, update: update, db: db)
+            case .accounts:
+                try self.importAttachments(rows, accountColumns, into: &report, problems: &problems, wholeFile: &wholeFile, update: update, db: db)
+            case .hooks:
+                try self.importAttachments(rows, hookColumns, into: &report, problems: &problems, wholeFile: &wholeFile, update: update, db: db)
             }
             problems.sort { $0.line < $1.line }
-            if !problems.isEmpty && !skipInvalid { throw InventoryError.importFailed(file: file, problems: problems) }
+            // A rule across rows cannot be mended by leaving rows out: such a file is refused, --skip-invalid or not.
+            if !wholeFile.isEmpty || (!problems.isEmpty && !skipInvalid) {
+                throw InventoryError.importFailed(file: file, problems: (problems + wholeFile).sorted { $0.line < $1.line })
+            }
             report.skipped = problems
             return report
         }

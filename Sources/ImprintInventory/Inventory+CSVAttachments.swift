@@ -19,6 +19,9 @@ struct AttachmentColumns<Item: Equatable> {
     var existing: (String, Attachment, Database) throws -> Item?
     /// Stores the item, replacing the one of the same name there; throws a `CellError` when refused.
     var store: (Item, Attachment, Database) throws -> Void
+    /// Checks what the whole file stored, once every row is in (a rule across rows, whose order must not matter);
+    /// returns the problems, by line, which refuse the whole file.
+    var checkStored: ([(line: Int, item: Item, attachment: Attachment)], Database) throws -> [RowProblem] = { _, _ in [] }
 }
 
 /// Collects every bad cell of one row, each with its column, so the admin fixes a row once.
@@ -52,10 +55,11 @@ extension Inventory {
     /// `update`, and then replaces it as `file add`, `account add` or `hook add` does.
     func importAttachments<Item>(
         _ rows: [(line: Int, fields: [String: String])], _ columns: AttachmentColumns<Item>, into report: inout ImportReport,
-        problems: inout [RowProblem], update: Bool, db: Database
+        problems: inout [RowProblem], wholeFile: inout [RowProblem], update: Bool, db: Database
     ) throws {
         let keyColumn = columns.kind.keyColumn
         var seen: [String: Int] = [:]
+        var stored: [(line: Int, item: Item, attachment: Attachment)] = []
         for (line, fields) in rows {
             var errors = CellErrors(line: line)
             let place = Self.attachment(fields, errors: &errors)
@@ -94,12 +98,14 @@ extension Inventory {
                     }
                     try columns.store(item, attachment, db)
                     if existing == nil { report.added.append(name) } else { report.updated.append(name) }
+                    stored.append((line, item, attachment))
                     return .commit
                 }
             } catch let error as CellError {
                 problems.append(RowProblem(line: line, column: error.column, reason: error.reason))
             }
         }
+        wholeFile += try columns.checkStored(stored, db)
     }
 
     /// Where a row attaches: its `group` cell or its `unit` cell (a hostname or an identifier), exactly one.
@@ -213,12 +219,24 @@ extension Inventory {
         AttachmentColumns(
             noun: "account", kind: .accounts, key: \.name, read: Self.account, check: { account, _ in account },
             existing: attachedAccount(_:at:db:),
-            store: { account, attachment, db in
-                do {
-                    try self.storeAccount(account, to: attachment, db: db)
-                } catch let error as InventoryError {
-                    throw CellError(column: "autologin", reason: error.description)
+            store: { account, attachment, db in try self.storeAccount(account, to: attachment, checkingAutologin: false, db: db) },
+            checkStored: { stored, db in
+                // One autologin account per group or unit, checked once the file is in: a file that moves autologin
+                // from one account to another may list them in either order.
+                var problems: [RowProblem] = []
+                for attachment in Set(stored.map(\.attachment)).sorted(by: { "\($0)" < "\($1)" }) {
+                    let (unitId, groupId) = try self.attachmentIds(attachment, db: db)
+                    let automatic = try self.attachedAccounts(db: db, unitId: unitId, groupId: groupId).map(\.account).filter(\.autologin)
+                    guard automatic.count > 1 else { continue }
+                    let names = automatic.map(\.name)
+                    for row in stored where row.attachment == attachment && row.item.autologin {
+                        problems.append(RowProblem(
+                            line: row.line, column: "autologin",
+                            reason: "\(attachment) would log in \(names.joined(separator: " and ")) automatically, and a display logs in "
+                                + "one user; leave autologin on for one of them"))
+                    }
                 }
+                return problems
             })
     }
 

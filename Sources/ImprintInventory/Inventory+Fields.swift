@@ -3,7 +3,7 @@ import GRDB
 import ImprintCore
 
 /// Where a file or an account is attached: every unit of a group, or one unit.
-public enum Attachment: Equatable, Sendable, CustomStringConvertible {
+public enum Attachment: Hashable, Sendable, CustomStringConvertible {
     case group(String)
     case unit(String)
 
