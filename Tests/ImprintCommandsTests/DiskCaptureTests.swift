@@ -17,13 +17,15 @@ struct SmallMasterDisk {
 
     var path: String
 
-    init(in folder: TemporaryDirectory) throws {
+    /// - Parameters:
+    ///   - homeUUID: the /home file system's UUID, in the fstab too.
+    init(in folder: TemporaryDirectory, homeUUID: String = Self.homeUUID) throws {
         let root = "disk-root"
         _ = try folder.write("\(root)/etc/fstab", """
             # <file system> <mount point> <type> <options> <dump> <pass>
             UUID=\(Self.rootUUID) / ext4 errors=remount-ro 0 1
             UUID=1234-ABCD /boot/efi vfat umask=0077 0 1
-            UUID=\(Self.homeUUID) /home ext4 defaults 0 2
+            UUID=\(homeUUID) /home ext4 defaults 0 2
 
             """)
         _ = try folder.write("\(root)/etc/hostname", "master\n")
@@ -59,7 +61,7 @@ struct SmallMasterDisk {
             "-q", "-U", Self.rootUUID, "-L", "root", "-d", folder.file(root), "-E", "offset=\(Self.rootStart * Self.mib)", path, "\(Self.rootSize)M",
         ])
         try Self.run("/sbin/mkfs.ext4", [
-            "-q", "-U", Self.homeUUID, "-d", folder.file("disk-home"), "-E", "offset=\(Self.homeStart * Self.mib)", path, "\(Self.homeSize)M",
+            "-q", "-U", homeUUID, "-d", folder.file("disk-home"), "-E", "offset=\(Self.homeStart * Self.mib)", path, "\(Self.homeSize)M",
         ])
     }
 
@@ -172,10 +174,13 @@ struct SmallMasterDisk {
     /// by its type and refused by name before an image is written, and the disk is left as it was.
     @Test func refusesAFileSystemItCannotCapture() throws {
         let folder = try TemporaryDirectory()
-        let disk = try SmallMasterDisk(in: folder)
+        // A UUID of its own: mkfs.btrfs refuses one that a block device already has, and other tests attach the
+        // usual master's partitions as loop devices at the same time.
+        let uuid = UUID().uuidString.lowercased()
+        let disk = try SmallMasterDisk(in: folder, homeUUID: uuid)
         let home = folder.file("home.btrfs")
         try SmallMasterDisk.run("/usr/bin/truncate", ["-s", "\(SmallMasterDisk.homeSize)M", home])
-        try SmallMasterDisk.run("/usr/sbin/mkfs.btrfs", ["-q", "-U", SmallMasterDisk.homeUUID, home])
+        try SmallMasterDisk.run("/usr/sbin/mkfs.btrfs", ["-q", "-U", uuid, home])
         try SmallMasterDisk.run("/bin/dd", [
             "if=\(home)", "of=\(disk.path)", "bs=1M", "seek=\(SmallMasterDisk.homeStart)", "conv=notrunc,sparse", "status=none",
         ])
