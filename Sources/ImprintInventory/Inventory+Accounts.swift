@@ -13,8 +13,12 @@ extension Inventory {
     /// it reaches gets a new revision. A group or unit has at most one autologin account.
     public func addAccount(_ account: LocalAccount, to attachment: Attachment) throws(InventoryError) {
         try write { db in
-            if try self.attachedAccount(account.name, at: attachment, db: db) != account {
-                try self.storeAccount(account, to: attachment, db: db)
+            guard try self.attachedAccount(account.name, at: attachment, db: db) != account else { return }
+            try self.storeAccount(account, to: attachment, db: db)
+            if account.autologin, let other = try self.autologinAccounts(at: attachment, db: db).first(where: { $0 != account.name }) {
+                throw InventoryError.refused(
+                    reason: "\(attachment) already logs \(other) in automatically, and a display logs in one user; "
+                        + "remove it first with 'imprint inventory account remove \(other) --\(attachment.flag) \(attachment.name)'")
             }
         }
     }
@@ -25,23 +29,20 @@ extension Inventory {
         return try attachedAccounts(db: db, unitId: unitId, groupId: groupId).first { $0.account.name == name }?.account
     }
 
-    /// Stores `account`, replacing the account of the same name there; refused when it logs in automatically and
-    /// another account of the same group or unit already does.
-    /// - Parameters:
-    ///   - checkingAutologin: false when the caller checks that rule itself once several accounts are in (a CSV).
-    func storeAccount(_ account: LocalAccount, to attachment: Attachment, checkingAutologin: Bool = true, db: Database) throws {
-        let (unitId, groupId) = try attachmentIds(attachment, db: db)
-        let others = try attachedAccounts(db: db, unitId: unitId, groupId: groupId).map(\.account)
-        if checkingAutologin, account.autologin, let other = others.first(where: { $0.autologin && $0.name != account.name }) {
-            throw InventoryError.refused(
-                reason: "\(attachment) already logs \(other.name) in automatically, and a display logs in one user; "
-                    + "remove it first with 'imprint inventory account remove \(other.name) --\(attachment.flag) \(attachment.name)'")
-        }
+    /// Stores `account`, replacing the account of the same name there. The caller checks the one-autologin rule
+    /// (`autologinAccounts`) once what it stores is in, inside the same transaction.
+    func storeAccount(_ account: LocalAccount, to attachment: Attachment, db: Database) throws {
         try attach(
             "localAccount", key: ("name", account.name),
             values: ["groups": account.groups.joined(separator: " "), "shell": account.shell,
                      "passwordHash": account.passwordHash, "autologin": account.autologin],
             to: attachment, db: db)
+    }
+
+    /// The names of the accounts of exactly this group or unit that log in automatically (a display logs in one).
+    func autologinAccounts(at attachment: Attachment, db: Database) throws -> [String] {
+        let (unitId, groupId) = try attachmentIds(attachment, db: db)
+        return try attachedAccounts(db: db, unitId: unitId, groupId: groupId).map(\.account).filter(\.autologin).map(\.name)
     }
 
     /// Takes an account off a group or a unit's record. The units keep the user (its files would lose their owner);

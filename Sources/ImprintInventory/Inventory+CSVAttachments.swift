@@ -219,16 +219,14 @@ extension Inventory {
         AttachmentColumns(
             noun: "account", kind: .accounts, key: \.name, read: Self.account, check: { account, _ in account },
             existing: attachedAccount(_:at:db:),
-            store: { account, attachment, db in try self.storeAccount(account, to: attachment, checkingAutologin: false, db: db) },
+            store: { account, attachment, db in try self.storeAccount(account, to: attachment, db: db) },
             checkStored: { stored, db in
                 // One autologin account per group or unit, checked once the file is in: a file that moves autologin
                 // from one account to another may list them in either order.
                 var problems: [RowProblem] = []
                 for attachment in Set(stored.map(\.attachment)).sorted(by: { "\($0)" < "\($1)" }) {
-                    let (unitId, groupId) = try self.attachmentIds(attachment, db: db)
-                    let automatic = try self.attachedAccounts(db: db, unitId: unitId, groupId: groupId).map(\.account).filter(\.autologin)
-                    guard automatic.count > 1 else { continue }
-                    let names = automatic.map(\.name)
+                    let names = try self.autologinAccounts(at: attachment, db: db)
+                    guard names.count > 1 else { continue }
                     for row in stored where row.attachment == attachment && row.item.autologin {
                         problems.append(RowProblem(
                             line: row.line, column: "autologin",

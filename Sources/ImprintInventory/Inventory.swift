@@ -344,17 +344,7 @@ public final class Inventory: Sendable {
     /// - Parameters:
     ///   - commit: false to roll back what `body` did even when it succeeds (a dry run).
     func write<T>(commit: Bool = true, _ body: (Database) throws -> T) throws(InventoryError) -> T {
-        try translatingErrors {
-            try queue.inDatabase { db in
-                var result: T?
-                try db.inTransaction(.immediate) {
-                    result = try body(db)
-                    return commit ? .commit : .rollback
-                }
-                guard let result else { throw InventoryError.database(path: path, reason: "a transaction returned nothing") }
-                return result
-            }
-        }
+        try transaction(.immediate, commit: commit, body)
     }
 
     /// Runs `body` in a read transaction (one snapshot of the database), translating database failures into
@@ -364,12 +354,19 @@ public final class Inventory: Sendable {
     /// transaction, and SQLite expires every prepared statement when such a pragma changes, so each cached statement
     /// was compiled again at every read (a third of the server's time answering identify).
     func read<T>(_ body: (Database) throws -> T) throws(InventoryError) -> T {
+        try transaction(.deferred, commit: true, body)
+    }
+
+    /// Runs `body` in one transaction of `kind` on the queue's connection, committed or (`commit` false) rolled back.
+    private func transaction<T>(
+        _ kind: Database.TransactionKind, commit: Bool, _ body: (Database) throws -> T
+    ) throws(InventoryError) -> T {
         try translatingErrors {
             try queue.inDatabase { db in
                 var result: T?
-                try db.inTransaction(.deferred) {
+                try db.inTransaction(kind) {
                     result = try body(db)
-                    return .commit
+                    return commit ? .commit : .rollback
                 }
                 guard let result else { throw InventoryError.database(path: path, reason: "a transaction returned nothing") }
                 return result

@@ -109,7 +109,8 @@ struct RunCommand: ContextCommand {
         let facts = try factsSource.read()
         // A unit linked to a server takes the record its first-boot hooks run with from the server, which hands it
         // (and the secrets the hooks need) only inside a deployment window; the server then gets the run's report.
-        // A dry run does not ask: the answer could arm the unit and leave a token on it.
+        // A dry run does not ask: the answer could arm the unit and leave a token on it. Nor does a run on another
+        // root, which the agent refuses: it would be asked first.
         let link = Result { try ServerLink.server(in: root) }
         let server = try firstBootHooks && root.path == "/" && !dryRun ? link.get() : nil
         if firstBootHooks && dryRun, let linked = try? link.get() {
