@@ -112,6 +112,9 @@ struct DecodedMember: Sendable {
     var tarStart: UInt64
     /// The files whose data lies wholly in this member and matches its checksum: their data's tar offset and size.
     var checkedFiles: [UInt64: UInt64] = [:]
+    /// The member's bytes have the SHA-256 the block index lists for it: they are the bytes capture wrote, so every
+    /// file checksum it lists holds for its content without hashing the files again.
+    var matchesIndex = false
 }
 
 /// Reads an image's members in order, opening (inflating and checking) them on every core, and checks the whole
@@ -127,8 +130,8 @@ final class ImageReader {
     }
 
     private enum Job: Sendable {
-        /// A member already read from the input.
-        case read(Raw)
+        /// A member already read from the input, and the SHA-256 the block index lists for it (when reading by it).
+        case read(Raw, indexed: [UInt8]?)
         /// A member the worker reads from the image file, where the index puts it.
         case indexed(BlockIndexEntry, tarStart: UInt64)
     }
@@ -201,8 +204,9 @@ final class ImageReader {
         let end = self.end
         pipeline = OrderedPipeline(threads: threads, capacity: OrderedPipeline<Int, Int>.capacity(threads: threads, blockSize: manifest.blockSize)) { job in
             switch job {
-            case .read(let raw): return try Self.decode(raw, key: key)
-            case .indexed(let entry, let tarStart): return try Self.decode(try Self.load(entry, tarStart: tarStart, from: end), key: key)
+            case .read(let raw, let indexed): return try Self.decode(raw, key: key, indexed: indexed)
+            case .indexed(let entry, let tarStart):
+                return try Self.decode(try Self.load(entry, tarStart: tarStart, from: end), key: key, indexed: entry.sha256)
             }
         }
     }
@@ -241,15 +245,20 @@ final class ImageReader {
         return Raw(header: header, headerBytes: headerBytes, body: body, offset: entry.offset, tarStart: tarStart)
     }
 
-    private static func decode(_ raw: Raw, key: ImageKey?) throws -> DecodedMember {
-        switch Member.open(raw.header, headerBytes: raw.headerBytes, body: raw.body, key: key) {
+    /// Opens `raw`; `indexed` is the SHA-256 the block index lists for it when it was read from its place there.
+    private static func decode(_ raw: Raw, key: ImageKey?, indexed: [UInt8]? = nil) throws -> DecodedMember {
+        var hasher = SHA256()
+        hasher.update(data: raw.headerBytes)
+        hasher.update(data: raw.body)
+        let sha256 = Array(hasher.finalize())
+        // A member that matches the index needs no CRC-32 of its content either.
+        let matchesIndex = indexed == sha256
+        switch Member.open(raw.header, headerBytes: raw.headerBytes, body: raw.body, key: key, checkTrailer: !matchesIndex) {
         case .success(let content):
-            var hasher = SHA256()
-            hasher.update(data: raw.headerBytes)
-            hasher.update(data: raw.body)
             var member = DecodedMember(
                 header: raw.header, offset: raw.offset, length: raw.headerBytes.count + raw.body.count,
-                content: content, sha256: Array(hasher.finalize()), tarStart: raw.tarStart)
+                content: content, sha256: sha256, tarStart: raw.tarStart)
+            member.matchesIndex = matchesIndex
             member.checkedFiles = checkFiles(member, key: key)
             return member
         case .failure(let damage):
@@ -258,9 +267,10 @@ final class ImageReader {
     }
 
     /// Hashes the files whose data begins and ends in `member` (most files of a tree), so the thread that walks the
-    /// tar stream need not. A file's ustar header comes right before its data and gives its size; the scanner
-    /// trusts a result only for the entry it reads at that offset with that size, so a damaged or misread header
-    /// here only means the scanner hashes the file itself.
+    /// tar stream need not; a member that matches the index needs no hashing (its bytes are capture's). A file's
+    /// ustar header comes right before its data and gives its size; the scanner trusts a result only for the entry
+    /// it reads at that offset with that size, so a damaged or misread header here only means the scanner hashes
+    /// the file itself.
     private static func checkFiles(_ member: DecodedMember, key: ImageKey?) -> [UInt64: UInt64] {
         var checked: [UInt64: UInt64] = [:]
         let content = member.content
@@ -271,6 +281,10 @@ final class ImageReader {
             guard let size = TarFormat.number(content[(header + 124)..<(header + 136)]), size > 0,
                 start + size <= UInt64(content.count)
             else { continue }
+            if member.matchesIndex {
+                checked[checksum.offset] = size
+                continue
+            }
             var hasher = FileHasher(key: key)
             content.withUnsafeBytes { hasher.update(bufferPointer: UnsafeRawBufferPointer(rebasing: $0[Int(start)..<Int(start + size)])) }
             if hasher.finalize() == checksum.sha256 { checked[checksum.offset] = size }
@@ -345,7 +359,9 @@ final class ImageReader {
         guard let pipeline else { return nil }
         if let raw = pendingRaw {
             pendingRaw = nil
-            pipeline.submit(.read(raw))
+            // The first data member, read before the index was: the index lists it too.
+            let listed = end?.index.indices.contains(Int(raw.header.sequence)) == true ? end?.index[Int(raw.header.sequence)] : nil
+            pipeline.submit(.read(raw, indexed: listed?.offset == raw.offset ? listed?.sha256 : nil))
         }
         while !inputDone && !pipeline.isFull {
             if let end {
@@ -364,7 +380,7 @@ final class ImageReader {
                 inputDone = true
                 break
             }
-            pipeline.submit(.read(raw))
+            pipeline.submit(.read(raw, indexed: nil))
         }
         guard let result = pipeline.take() else { return nil }
         let member: DecodedMember

@@ -209,8 +209,12 @@ enum Member {
     }
 
     /// The content of a member, opening its seal first when the image is encrypted.
-    static func open(_ header: MemberHeader, headerBytes: [UInt8], body: [UInt8], key: ImageKey?) -> Result<[UInt8], Damage> {
-        guard let key, header.kind == .data else { return open(header, body: body) }
+    /// - Parameters:
+    ///   - checkTrailer: false when the member's bytes are already known to be capture's (they match the index).
+    static func open(
+        _ header: MemberHeader, headerBytes: [UInt8], body: [UInt8], key: ImageKey?, checkTrailer: Bool = true
+    ) -> Result<[UInt8], Damage> {
+        guard let key, header.kind == .data else { return open(header, body: body, checkTrailer: checkTrailer) }
         guard body.count == header.compressedLength + header.codec.trailerLength else { return .failure("the image ends inside a block") }
         guard let compressed = key.open(body[0..<header.compressedLength], sequence: header.sequence, header: headerBytes) else {
             return .failure("the block does not authenticate (it was changed, or the key is not this image's)")

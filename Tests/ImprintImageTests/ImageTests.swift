@@ -125,6 +125,50 @@ import Testing
         expectNamed { _ = try withStandardInput(from: damaged) { try Restore.verify(try ImageInput(path: "-"), threads: 2) } }
     }
 
+    /// Reading by the index, a file over several blocks is not hashed while its blocks match the index; when the
+    /// block where it ends does not (its checksum list changed, the header's CRC made to agree), restore stops at
+    /// that block naming the file and removes it, and verify names it as from a pipe.
+    @Test func fileOverBlocksStopsAtABlockTheIndexDoesNotList() throws {
+        let folder = try TemporaryDirectory()
+        let source = folder.file("small")
+        try FileManager.default.createDirectory(atPath: source + "/etc", withIntermediateDirectories: true)
+        try Data((0..<5000).map { "line \($0)\n" }.joined().utf8).write(to: URL(fileURLWithPath: source + "/etc/large"))
+        let image = folder.file("small.imprint")
+        try capture(source, to: image, blockSize: 8192)
+        let listed = try Restore.describe(image).index
+        var bytes = Array(try Data(contentsOf: URL(fileURLWithPath: image)))
+        // The large file's checksum is listed by the block where its data ends, its third block or later.
+        var changed: UInt64?
+        for (number, entry) in listed.enumerated() where changed == nil {
+            let start = Int(entry.offset)
+            guard case .success(let length) = MemberHeader.subfieldLength(prefix: Array(bytes[start..<(start + 16)]), codec: .gzip),
+                case .success(var header) = MemberHeader.parse(Array(bytes[start..<(start + 18 + length)]), codec: .gzip),
+                !header.checksums.isEmpty
+            else { continue }
+            #expect(number >= 3, "the file's data ends in block \(number)")
+            header.checksums[0].sha256[0] ^= 0xff
+            bytes.replaceSubrange(start..<(start + 18 + length), with: header.encoded())
+            changed = entry.offset
+        }
+        let offset = try #require(changed)
+        let damaged = folder.file("damaged.imprint")
+        try Data(bytes).write(to: URL(fileURLWithPath: damaged))
+        let target = folder.file("target")
+        try FileManager.default.createDirectory(atPath: target, withIntermediateDirectories: false)
+        #expect {
+            try Restore.run(try ImageInput(path: damaged), root: target, threads: 2)
+        } throws: { error in
+            "\(error)".contains("damaged at byte \(offset) while reading '/etc/large'")
+                && "\(error)".contains("the block does not match its SHA-256 in the block index")
+        }
+        #expect(!FileManager.default.fileExists(atPath: target + "/etc/large"))
+        #expect {
+            try Restore.verify(try ImageInput(path: damaged), threads: 2)
+        } throws: { error in
+            "\(error)".contains("'/etc/large'") && "\(error)".contains("the file's data does not match its SHA-256")
+        }
+    }
+
     /// Every single-byte change and every truncation of a small image (gzip and zstd) is caught by verify and by
     /// restore, and a restore that fails writes nothing outside its target.
     @Test(arguments: ImageCodec.allCases) func everyCorruptionAndTruncationCaught(codec: ImageCodec) throws {
