@@ -333,25 +333,43 @@ struct Extractor: EntrySink {
     /// - Parameters:
     ///   - separate: return a descriptor of its own (the caller closes it) instead of the cached one.
     private mutating func parentFolder(of path: [UInt8], creating: Bool, separate: Bool = false) throws -> (Int32, [UInt8]) {
+        if !separate { return try chainedFolder(of: path, creating: creating) }
         var components = path.split(separator: UInt8(ascii: "/")).map(Array.init)
         guard let name = components.popLast() else { throw ImageError.unsafePath(path: displayPath(path), reason: "it names the root") }
-        if separate {
-            var descriptor = rootDescriptor
-            for component in components {
-                let next = try openFolder(component, in: descriptor, creating: false, path: path)
-                if descriptor != rootDescriptor { Glibc.close(descriptor) }
-                descriptor = next
-            }
-            return (descriptor, name)
+        var descriptor = rootDescriptor
+        for component in components {
+            let next = try openFolder(component, in: descriptor, creating: false, path: path)
+            if descriptor != rootDescriptor { Glibc.close(descriptor) }
+            descriptor = next
         }
-        var common = 0
-        while common < min(chain.count, components.count) && chain[common].name == components[common] { common += 1 }
-        while chain.count > common { Glibc.close(chain.removeLast().descriptor) }
-        for component in components[common...] {
+        return (descriptor, name)
+    }
+
+    /// The folder of `path` (a relative path as `TarScanner.relative` makes it) through the chain of open folders,
+    /// and its last component. The components the chain already holds are compared in place, not copied: entries
+    /// come depth first, so most share all their folders with the entry before.
+    private mutating func chainedFolder(of path: [UInt8], creating: Bool) throws -> (Int32, [UInt8]) {
+        guard !path.isEmpty else { throw ImageError.unsafePath(path: displayPath(path), reason: "it names the root") }
+        let slash = UInt8(ascii: "/")
+        let lastSlash = path.lastIndex(of: slash)
+        let folderEnd = lastSlash ?? 0
+        var depth = 0
+        var start = 0
+        while start < folderEnd {
+            let end = path[start..<folderEnd].firstIndex(of: slash) ?? folderEnd
+            guard depth < chain.count && chain[depth].name.elementsEqual(path[start..<end]) else { break }
+            depth += 1
+            start = end + 1
+        }
+        while chain.count > depth { Glibc.close(chain.removeLast().descriptor) }
+        while start < folderEnd {
+            let end = path[start..<folderEnd].firstIndex(of: slash) ?? folderEnd
+            let component = Array(path[start..<end])
             let next = try openFolder(component, in: chain.last?.descriptor ?? rootDescriptor, creating: creating, path: path)
             chain.append((component, next, Self.setsGroup(next)))
+            start = end + 1
         }
-        return (chain.last?.descriptor ?? rootDescriptor, name)
+        return (chain.last?.descriptor ?? rootDescriptor, Array(path[(lastSlash.map { $0 + 1 } ?? 0)...]))
     }
 
     /// Opens the folder `name` in `folder` without following a link (creating it, 0755, when asked and missing).

@@ -159,9 +159,15 @@ enum TarFormat {
 
     /// Whether the 512 bytes at `header` hold a valid ustar header (its checksum matches).
     static func checksumMatches(_ header: ArraySlice<UInt8>) -> Bool {
+        guard header.count == blockSize else { return false }
         let base = header.startIndex
-        var sum = 0
-        for index in 0..<blockSize { sum += (148..<156).contains(index) ? 32 : Int(header[base + index]) }
+        // Every byte summed, then the checksum field counted as eight spaces (a loop the compiler vectorizes).
+        let sum = header.withUnsafeBytes { bytes in
+            var total = 0
+            for index in 0..<blockSize { total += Int(bytes[index]) }
+            for index in 148..<156 { total -= Int(bytes[index]) }
+            return total + 8 * 32
+        }
         guard let recorded = number(header[(base + 148)..<(base + 156)]) else { return false }
         return UInt64(sum) == recorded
     }

@@ -106,8 +106,7 @@ final class TarScanner {
         entry.seconds = Int64(TarFormat.number(header[136..<148]) ?? 0)
         entry.size = kind == .file ? size : 0
         entry.linkTarget = TarFormat.text(header[157..<257][...])
-        entry.userName = TarFormat.text(header[265..<297][...])
-        entry.groupName = TarFormat.text(header[297..<329][...])
+        // The owner's and group's names are not read: restore sets the numbers (FORMAT.md).
         entry.deviceMajor = UInt32(truncatingIfNeeded: TarFormat.number(header[329..<337]) ?? 0)
         entry.deviceMinor = UInt32(truncatingIfNeeded: TarFormat.number(header[337..<345]) ?? 0)
         var sparse = (major: "", name: [UInt8]?.none, size: UInt64?.none)
@@ -122,8 +121,6 @@ final class TarScanner {
                 entry.nanoseconds = nanoseconds
             case "uid": entry.uid = UInt32(text) ?? entry.uid
             case "gid": entry.gid = UInt32(text) ?? entry.gid
-            case "uname": entry.userName = value
-            case "gname": entry.groupName = value
             case "size":
                 guard let value = UInt64(text) else { throw corrupt("a pax size is not a number") }
                 if kind == .file { entry.size = value }
@@ -150,6 +147,9 @@ final class TarScanner {
     /// hold one): the system calls would stop at it, so "..\0x" would pass as a name and climb out as "..".
     static func relative(_ name: [UInt8]) throws -> [UInt8] {
         if name.contains(0) { throw ImageError.unsafePath(path: displayPath(name), reason: "it holds a NUL byte") }
+        // Most names come as "./a/b" (capture writes them so, as GNU tar does) or "a/b".
+        let dotSlash = name.starts(with: [UInt8(ascii: "."), UInt8(ascii: "/")]) ? 2 : 0
+        if isPlain(name, from: dotSlash) { return dotSlash == 0 ? name : Array(name[dotSlash...]) }
         var components: [ArraySlice<UInt8>] = []
         for component in name.split(separator: UInt8(ascii: "/")) {
             if component.elementsEqual([UInt8(ascii: ".")]) { continue }
@@ -159,6 +159,20 @@ final class TarScanner {
             components.append(component)
         }
         return Array(components.joined(separator: [UInt8(ascii: "/")]))
+    }
+
+    /// Whether `name` from `start` on is already relative and plain: components between single slashes, none of
+    /// them "." or "..", no slash at either end.
+    private static func isPlain(_ name: [UInt8], from start: Int) -> Bool {
+        let slash = UInt8(ascii: "/")
+        let dot = UInt8(ascii: ".")
+        var start = start
+        for index in start...name.count where index == name.count || name[index] == slash {
+            let length = index - start
+            if length == 0 || (name[start] == dot && (length == 1 || (length == 2 && name[start + 1] == dot))) { return false }
+            start = index + 1
+        }
+        return true
     }
 
     private func readData<Sink: EntrySink>(_ entry: TarEntry, into sink: inout Sink) throws {

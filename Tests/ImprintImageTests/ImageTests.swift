@@ -415,6 +415,23 @@ import Testing
         #expect(info.st_size == 0)
     }
 
+    /// A tar name is made relative to the root: "./", "." and empty components dropped, ".." and NUL refused, with
+    /// plain names (the common case, returned without splitting) read the same as the rest.
+    @Test func namesRelativeToTheRoot() throws {
+        let cases: [(String, String)] = [
+            ("./etc/hostname", "etc/hostname"), ("etc/hostname", "etc/hostname"), ("./", ""), (".", ""), ("", ""),
+            ("./etc/", "etc"), ("/etc//ssh/./x", "etc/ssh/x"), ("./.hidden/..x/x..", ".hidden/..x/x.."), ("a/./b", "a/b"),
+            ("./.", ""), ("..a", "..a"),
+        ]
+        for (name, relative) in cases {
+            #expect(try TarScanner.relative(Array(name.utf8)) == Array(relative.utf8), "\(name)")
+        }
+        for name in ["..", "./..", "etc/../..", "a/..", "../a", "./a/b/.."] {
+            #expect(throws: ImageError.self, "\(name)") { try TarScanner.relative(Array(name.utf8)) }
+        }
+        #expect(throws: ImageError.self) { try TarScanner.relative(Array("./a".utf8) + [0] + Array("b".utf8)) }
+    }
+
     /// Tar headers round-trip long, non-UTF-8 names, big ids and nanosecond times through the parser.
     @Test func paxTimesRoundTrip() {
         #expect(TarFormat.timeText(1_700_000_000, 123_456_789) == "1700000000.123456789")
