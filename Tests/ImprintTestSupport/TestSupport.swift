@@ -5,12 +5,14 @@ import ImprintCore
 public let packageRoot: URL = URL(fileURLWithPath: #filePath)
     .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
-/// A folder under the system's temporary folder, removed when the value is released.
+/// A folder under the system's temporary folder (or `base`), removed when the value is released.
 public final class TemporaryDirectory: @unchecked Sendable {
     public let path: String
 
-    public init(_ label: String = "imprint-test") throws {
-        let base = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("\(label)-\(UUID().uuidString)")
+    /// - Parameters:
+    ///   - base: the folder to make it in, such as `/dev/shm` (tmpfs) for trees written and removed many times.
+    public init(_ label: String = "imprint-test", in base: String? = nil) throws {
+        let base = URL(fileURLWithPath: base ?? NSTemporaryDirectory()).appendingPathComponent("\(label)-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: base, withIntermediateDirectories: true)
         path = base.path
     }
