@@ -22,6 +22,13 @@ int pipe2(int pipefd[2], int flags);
 int posix_spawn_file_actions_addchdir_np(posix_spawn_file_actions_t *actions, const char *path);
 int posix_spawn_file_actions_addclosefrom_np(posix_spawn_file_actions_t *actions, int from);
 
+// SCHED_BATCH (sched(7)), also _GNU_SOURCE only: the image pipelines' worker threads and a restore's data writer
+// ask for it, so their wakeups do not preempt the thread that walks the tar stream or the tree.
+#include <sched.h>
+#ifndef SCHED_BATCH
+#define SCHED_BATCH 3
+#endif
+
 // mallopt(3): imprint's and imprint-server's entry points keep freed image blocks in the process instead of returning
 // them to the kernel.
 #include <malloc.h>

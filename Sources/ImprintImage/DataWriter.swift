@@ -74,6 +74,7 @@ final class DataWriter: @unchecked Sendable {
     }
 
     private func loop() {
+        becomeBatchThread()
         condition.lock()
         while true {
             idle = true

@@ -106,6 +106,7 @@ final class OrderedPipeline<Input: Sendable, Output: Sendable>: @unchecked Senda
     }
 
     private func workLoop() {
+        becomeBatchThread()
         while true {
             condition.lock()
             while queue.isEmpty && !closed { condition.wait() }

@@ -11,6 +11,17 @@ func withCPath<R>(_ bytes: [UInt8], _ body: (UnsafePointer<CChar>) throws -> R) 
 
 func displayPath(_ bytes: [UInt8]) -> String { String(decoding: bytes, as: UTF8.self) }
 
+/// Makes the calling thread a batch thread (SCHED_BATCH, sched(7)): it keeps its fair share of the cores, but its
+/// wakeups do not preempt the running thread. The image engine's helper threads (the deflate and inflate workers, a
+/// restore's data writer) call it first, so the thread that walks the tar stream in order, the critical path of a
+/// restore of small files since it makes every file, is not pushed off its core each time one of them is handed
+/// work. On the benchmark tree (2 cores) that made restore 3-8% faster idle and no slower beside two busy
+/// processes; a lower priority (nice 19) gained as much idle but made the restore 8 times slower beside them.
+func becomeBatchThread() {
+    var parameter = sched_param()
+    _ = sched_setscheduler(0, SCHED_BATCH, &parameter)
+}
+
 /// Linux's encoding of device numbers (glibc's gnu_dev_major, gnu_dev_minor, gnu_dev_makedev).
 enum DeviceNumber {
     static func major(_ device: UInt64) -> UInt32 { UInt32(((device >> 8) & 0xfff) | ((device >> 32) & ~UInt64(0xfff))) }

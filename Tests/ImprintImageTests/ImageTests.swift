@@ -1,3 +1,4 @@
+import CLinux
 import Foundation
 import ImprintCore
 @testable import ImprintImage
@@ -340,6 +341,25 @@ import Testing
         #expect(Pipeline.capacity(threads: 2, blockSize: 512) == 10)
         #expect(Pipeline.capacity(threads: 64, blockSize: 16 << 20) == 66)
         #expect(Pipeline.capacity(threads: 64, blockSize: 1 << 30) == 66)
+    }
+
+    /// The helper threads (a pipeline's workers, a restore's data writer) run as batch threads, so handing them
+    /// work does not push the thread that walks the tar stream off its core; the thread that made them keeps its
+    /// own policy.
+    @Test func helperThreadsRunAsBatchThreads() throws {
+        let pipeline = OrderedPipeline<Int, Int32>(threads: 2, capacity: 4) { _ in sched_getscheduler(0) }
+        defer { pipeline.close() }
+        for number in 0..<4 { pipeline.submit(number) }
+        for _ in 0..<4 { #expect(try pipeline.take()?.get() == SCHED_BATCH) }
+
+        final class Seen { var policy: Int32 = -1 }
+        let seen = Seen()
+        let writer = DataWriter()
+        defer { writer.close() }
+        try writer.run { seen.policy = sched_getscheduler(0) }
+        try writer.drain()
+        #expect(seen.policy == SCHED_BATCH)
+        #expect(sched_getscheduler(0) == SCHED_OTHER)
     }
 
     /// A libdeflate compressor the pool hands out again deflates exactly as a new one, the level reaches it (level 9
