@@ -360,8 +360,7 @@ final class ImageReader {
         if let raw = pendingRaw {
             pendingRaw = nil
             // The first data member, read before the index was: the index lists it too.
-            let listed = end?.index.indices.contains(Int(raw.header.sequence)) == true ? end?.index[Int(raw.header.sequence)] : nil
-            pipeline.submit(.read(raw, indexed: listed?.offset == raw.offset ? listed?.sha256 : nil))
+            pipeline.submit(.read(raw, indexed: end?.sha256(sequence: raw.header.sequence, offset: raw.offset)))
         }
         while !inputDone && !pipeline.isFull {
             if let end {

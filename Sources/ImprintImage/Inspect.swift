@@ -52,6 +52,13 @@ struct ImageEnd {
     /// Every member before the index: manifest, data and summary.
     let index: [BlockIndexEntry]
 
+    /// The SHA-256 the index lists for the member numbered `sequence` at `offset`; nil when it lists none there (a
+    /// header can claim any number: it is compared before it is used as a position).
+    func sha256(sequence: UInt64, offset: UInt64) -> [UInt8]? {
+        guard sequence < UInt64(index.count), index[Int(sequence)].offset == offset else { return nil }
+        return index[Int(sequence)].sha256
+    }
+
     /// Reads the tail and the index members of the image open as `descriptor` (`size` bytes long).
     static func read(_ descriptor: Int32, size: UInt64, codec: ImageCodec) throws -> ImageEnd {
         let tailLength = UInt64(Restore.tailLength(codec))
