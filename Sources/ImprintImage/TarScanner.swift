@@ -71,7 +71,7 @@ final class TarScanner {
             if type == UInt8(ascii: "x") || type == UInt8(ascii: "g") {
                 guard size < 64 << 20 else { throw corrupt("a pax header is too large") }
                 let data = try read(Int(size))
-                _ = try read(TarFormat.padding(size))
+                try skip(TarFormat.padding(size))
                 if type == UInt8(ascii: "x") {
                     switch TarFormat.parseRecords(data) {
                     case .success(let parsed): records += parsed
@@ -224,7 +224,7 @@ final class TarScanner {
                 throw ImageError.corrupt(offset: startBlock, file: nil, reason: "the file's data does not match its SHA-256")
             }
         }
-        _ = try read(TarFormat.padding(entry.size))
+        try skip(TarFormat.padding(entry.size))
     }
 
     private func readSparseMap(limit: UInt64, hasher: inout FileHasher) throws -> ([TarEntry.Segment], UInt64) {
@@ -267,6 +267,12 @@ final class TarScanner {
             try forChunk(max: UInt64(count - result.count)) { result += $0 }
         }
         return result
+    }
+
+    /// Passes over the next `count` bytes of the tar stream (a file's padding) without copying them.
+    private func skip(_ count: Int) throws {
+        var left = count
+        while left > 0 { try forChunk(max: UInt64(left)) { left -= $0.count } }
     }
 
     /// Calls `body` once with the next up-to-`max` bytes of the current block, moving to the next block first when
