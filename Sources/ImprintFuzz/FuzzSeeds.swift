@@ -46,7 +46,7 @@ public enum FuzzSeeds {
                 }
                 try Data(gzip.output).write(to: URL(fileURLWithPath: (folder as NSString).appendingPathComponent(name.replacingOccurrences(of: "-gzip.img", with: ".tar"))))
             }
-        case .image:
+        case .image, .headers:
             let etc = (fixtures as NSString).appendingPathComponent("roots/rm204-master/etc")
             let tree = try oddTree(in: scratch)
             try capture(etc, to: (folder as NSString).appendingPathComponent("etc-gzip.img"), codec: .gzip)

@@ -87,6 +87,31 @@ enum ImageBuilder {
         return nil
     }
 
+    /// `image` with the header of every gzip member made self-consistent: the Imprint field's CRC-32 and the gzip
+    /// header's CRC-16 recomputed. It walks from member to member by the compressed lengths the headers claim and
+    /// stops where the bytes stop looking like a member (a zstd image is left as it is).
+    static func sealingHeaders(_ image: [UInt8]) -> [UInt8] {
+        var image = image
+        var start = 0
+        // gzip magic, deflate, FHCRC and FEXTRA; then the "IM" subfield of FORMAT.md.
+        while start + 16 <= image.count, image[start..<(start + 4)].elementsEqual([0x1f, 0x8b, 8, 0x06]),
+            image[start + 12] == UInt8(ascii: "I"), image[start + 13] == UInt8(ascii: "M")
+        {
+            let length = Int(image[start + 14]) | Int(image[start + 15]) << 8
+            let field = start + 16
+            // The field holds at least its fixed prefix (22 bytes) and its CRC-32.
+            guard length >= 26, field + length + 2 <= image.count else { break }
+            let fieldCRC = crc32(Array(image[field..<(field + length - 4)]))
+            for index in 0..<4 { image[field + length - 4 + index] = UInt8(truncatingIfNeeded: fieldCRC >> (8 * index)) }
+            let headerCRC = crc32(Array(image[start..<(field + length)]))
+            image[field + length] = UInt8(truncatingIfNeeded: headerCRC)
+            image[field + length + 1] = UInt8(truncatingIfNeeded: headerCRC >> 8)
+            let compressed = (0..<4).reduce(0) { $0 | Int(image[field + 12 + $1]) << (8 * $1) }
+            start = field + length + 2 + compressed + 8
+        }
+        return image
+    }
+
     /// One gzip member with Imprint's header field, its content in stored deflate blocks.
     static func member(kind: UInt8, sequence: UInt64, content: [UInt8] = [], checksums: [(UInt64, [UInt8])] = [], payload: [UInt8] = []) -> [UInt8] {
         var deflate: [UInt8] = []
