@@ -1,7 +1,7 @@
 import Foundation
 import ImprintFuzz
 
-// imprint-fuzz TARGET FILE...       runs each file through TARGET (image, csv, facts) and prints the outcome
+// imprint-fuzz TARGET FILE...       runs each file through TARGET (image, headers, tar, csv, facts, api) and prints the outcome
 // imprint-fuzz seeds TARGET FIXTURES FOLDER
 //                                   writes TARGET's seed corpus, made from the repository's Fixtures/, into FOLDER
 // Built by .ci/fuzz with libFuzzer (-DIMPRINT_FUZZER):
