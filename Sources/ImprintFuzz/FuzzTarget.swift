@@ -15,8 +15,8 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
     /// The tar stream inside an image: wrapped into a well-formed image (`ImageBuilder`), then run as `image`, so
     /// the fuzzer reaches the tar scanner and the extractor past the CRCs and SHA-256s.
     case tar
-    /// An image file whose gzip block headers are sealed first (`ImageBuilder.sealingHeaders`: their CRCs made to
-    /// match), then run as `image`, so the fuzzer reaches what the headers claim (sequence numbers, lengths, kinds,
+    /// An image file whose block headers are sealed first (`ImageBuilder.sealingHeaders`: their CRCs made to match,
+    /// gzip or zstd), then run as `image`, so the fuzzer reaches what the headers claim (sequence numbers, lengths, kinds,
     /// checksum lists, the index and tail payloads) instead of stopping at their checksums.
     case headers
     /// A units, groups, printers, files, accounts or hooks CSV: a dry-run import into a small inventory.

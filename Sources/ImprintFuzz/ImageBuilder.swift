@@ -87,27 +87,38 @@ enum ImageBuilder {
         return nil
     }
 
-    /// `image` with the header of every gzip member made self-consistent: the Imprint field's CRC-32 and the gzip
-    /// header's CRC-16 recomputed. It walks from member to member by the compressed lengths the headers claim and
-    /// stops where the bytes stop looking like a member (a zstd image is left as it is).
+    /// `image` with the header of every member made self-consistent: the Imprint field's CRC-32 recomputed, and in a
+    /// gzip image the gzip header's CRC-16 after it. It walks from member to member by the compressed lengths the
+    /// headers claim and stops where the bytes stop looking like a member of the image's codec.
     static func sealingHeaders(_ image: [UInt8]) -> [UInt8] {
         var image = image
+        func littleEndian(at offset: Int, bytes: Int) -> Int {
+            (0..<bytes).reduce(0) { $0 | Int(image[offset + $1]) << (8 * $1) }
+        }
+        // gzip: magic, deflate, FHCRC and FEXTRA, then the "IM" subfield and its length; zstd: Imprint's skippable
+        // frame magic and the frame's length, which is the field's.
+        let gzip = image.starts(with: [0x1f, 0x8b, 8, 0x06])
+        let magic: [UInt8] = gzip ? [0x1f, 0x8b, 8, 0x06] : [0x5e, 0x2a, 0x4d, 0x18]
+        let prefix = gzip ? 16 : 8
         var start = 0
-        // gzip magic, deflate, FHCRC and FEXTRA; then the "IM" subfield of FORMAT.md.
-        while start + 16 <= image.count, image[start..<(start + 4)].elementsEqual([0x1f, 0x8b, 8, 0x06]),
-            image[start + 12] == UInt8(ascii: "I"), image[start + 13] == UInt8(ascii: "M")
+        while start + prefix <= image.count, image[start..<(start + 4)].elementsEqual(magic),
+            !gzip || (image[start + 12] == UInt8(ascii: "I") && image[start + 13] == UInt8(ascii: "M"))
         {
-            let length = Int(image[start + 14]) | Int(image[start + 15]) << 8
-            let field = start + 16
-            // The field holds at least its fixed prefix (22 bytes) and its CRC-32.
-            guard length >= 26, field + length + 2 <= image.count else { break }
+            let length = gzip ? littleEndian(at: start + 14, bytes: 2) : littleEndian(at: start + 4, bytes: 4)
+            let field = start + prefix
+            // The field holds at least its fixed prefix (22 bytes) and its CRC-32; gzip's header CRC-16 follows it.
+            guard length >= 26, length <= image.count - field - (gzip ? 2 : 0) else { break }
             let fieldCRC = crc32(Array(image[field..<(field + length - 4)]))
             for index in 0..<4 { image[field + length - 4 + index] = UInt8(truncatingIfNeeded: fieldCRC >> (8 * index)) }
-            let headerCRC = crc32(Array(image[start..<(field + length)]))
-            image[field + length] = UInt8(truncatingIfNeeded: headerCRC)
-            image[field + length + 1] = UInt8(truncatingIfNeeded: headerCRC >> 8)
-            let compressed = (0..<4).reduce(0) { $0 | Int(image[field + 12 + $1]) << (8 * $1) }
-            start = field + length + 2 + compressed + 8
+            let compressed = littleEndian(at: field + 12, bytes: 4)
+            if gzip {
+                let headerCRC = crc32(Array(image[start..<(field + length)]))
+                image[field + length] = UInt8(truncatingIfNeeded: headerCRC)
+                image[field + length + 1] = UInt8(truncatingIfNeeded: headerCRC >> 8)
+                start = field + length + 2 + compressed + 8
+            } else {
+                start = field + length + compressed
+            }
         }
         return image
     }
