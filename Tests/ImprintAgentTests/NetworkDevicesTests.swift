@@ -182,6 +182,57 @@ import Testing
         ])
     }
 
+    /// bridge-utils brings a bridge's cards up without reading their own stanzas, and gives every card the bridge's
+    /// `mtu`: the real `ifup -a`, with bridge-utils' hook, in a private network namespace with veth cards, leaves each
+    /// card in the bridge with its own MTU (set from the bridge's stanza once it has joined), and a card without one
+    /// with the bridge's, whether the bridge has an MTU of its own or not.
+    @Test func ifupdownBridgePortsKeepTheirMTU() throws {
+        for bridgeMTU in [nil, 9000] as [Int?] {
+            let text = """
+                network:
+                  version: 2
+                  ethernets:
+                    enp3s0: {mtu: 9000}
+                    enp4s0: {mtu: 4000}
+                    enp5s0: {}
+                  bridges:
+                    br0: {interfaces: [enp3s0, enp4s0, enp5s0], addresses: [10.9.0.1/24]\(bridgeMTU.map { ", mtu: \($0)" } ?? "")}
+                """
+            let folder = try TemporaryDirectory("ifupdown-bridge-mtu")
+            let files = try ExampleCases.plannedFiles(try ExampleCases.profile(text, stack: .ifupdown), into: folder)
+            #expect(try ExampleCases.complaints(.ifupdown, files: files, folder: folder) == [])
+            for hooks in ["if-pre-up.d", "if-up.d", "if-down.d", "if-post-down.d"] {
+                try FileManager.default.createDirectory(atPath: folder.file("etc/network/" + hooks), withIntermediateDirectories: true)
+            }
+            try FileManager.default.createSymbolicLink(atPath: folder.file("etc/network/if-pre-up.d/bridge"),
+                                                       withDestinationPath: "/lib/bridge-utils/ifupdown.sh")
+            let state = try TemporaryDirectory("ifstate")
+            // The namespace's own /etc/network (the plan's file and bridge-utils' hook alone), /run, and /sys (the
+            // hook looks for the cards there).
+            let script = """
+                set -e
+                mount -t tmpfs tmpfs /run
+                mount -t sysfs sysfs /sys
+                mount --bind \(folder.file("etc/network")) /etc/network
+                for card in enp3s0 enp4s0 enp5s0; do ip link add $card type veth peer name ${card}peer; ip link set ${card}peer up; done
+                ifup -a -i /etc/network/interfaces.d/imprint --state-dir \(state.path)
+                ip -o link show
+                """
+            let result = try runProcess("/usr/bin/unshare", ["--net", "--mount", "--propagation", "private", "/bin/sh", "-c", script])
+            #expect(result.status == 0, "\(result.error)")
+            var links: [String: String] = [:]
+            for line in result.output.split(separator: "\n") {
+                let words = line.split(separator: " ").map(String.init)
+                guard words.count > 1, let mtu = words.firstIndex(of: "mtu").map({ words[$0 + 1] }) else { continue }
+                let master = words.firstIndex(of: "master").map { " in " + words[$0 + 1] } ?? ""
+                links[String(words[1].dropLast().split(separator: "@")[0])] = mtu + master  // "enp3s0@enp3s0peer:"
+            }
+            let unset = bridgeMTU.map(String.init) ?? "1500"
+            #expect(links["enp3s0"] == "9000 in br0" && links["enp4s0"] == "4000 in br0" && links["enp5s0"] == unset + " in br0",
+                    "bridge mtu \(String(describing: bridgeMTU)): \(result.output)")
+        }
+    }
+
     /// The ifcfg files of the same examples, as bash reads them: `TYPE=Bond` with `BONDING_OPTS`, members with
     /// `MASTER=` and `SLAVE=yes` and no IP settings, `TYPE=Bridge` and its ports' `BRIDGE=`, a VLAN with `VLAN=yes`,
     /// `PHYSDEV=` and its id (`VID=` for the network scripts, `VLAN_ID=` for NetworkManager).

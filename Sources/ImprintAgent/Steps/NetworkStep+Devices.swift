@@ -59,7 +59,9 @@ extension NetworkStep.Renderer {
 
     /// The ifupdown values that join a card or device to the others: a member's stanza is named by its kernel name
     /// (so the bond or bridge can name it) and repeats its bond's options (ifenslave sets the primary only when the
-    /// member joins); a bridge lists its ports; a card in a bridge has no `auto` line, bridge-utils brings it up.
+    /// member joins); a bridge lists its ports, and the MTU of each port that has one of its own; a card in a bridge
+    /// has no `auto` line, bridge-utils brings it up. (bridge-utils never reads a port's own stanza and gives every
+    /// port the bridge's `mtu`, so a port's own MTU is set from the bridge's stanza once the port has joined.)
     static func ifupdownValues(_ interface: InterfaceConfig, among interfaces: [InterfaceConfig]) -> [String: Any] {
         var item: [String: Any] = [:]
         if let membership = interface.membership, let name = interface.kernelName {
@@ -70,8 +72,14 @@ extension NetworkStep.Renderer {
             }
         }
         if interface.virtual?.kind == .bridge, let name = interface.name {
-            let ports = interfaces.filter { $0.membership?.controller == name }.compactMap(\.kernelName?.value)
-            item["bridgePorts"] = ports.isEmpty ? "none" : ports.joined(separator: " ")
+            let ports = interfaces.filter { $0.membership?.controller == name }
+            let names = ports.compactMap(\.kernelName?.value)
+            item["bridgePorts"] = names.isEmpty ? "none" : names.joined(separator: " ")
+            let portMTUs = ports.compactMap { port in
+                port.mtu.flatMap { mtu in port.kernelName.map { ["port": $0.value, "mtu": String(mtu)] } }
+            }
+            item["portMTUs"] = portMTUs
+            item["hasPortMTUs"] = !portMTUs.isEmpty
         }
         if let form = vlanForm(interface) {
             item["vlanRawDevice"] = form == .rawDevice
