@@ -120,6 +120,33 @@ import Testing
         #expect(refused.err.contains("'--level' for zstd must be 1 (fastest) to 19 (smallest), not 22"))
     }
 
+    /// `--threads` is 1 to 256 for every image command: 0, a count past 256 (which once made thousands of threads,
+    /// or ended the process when the system could not make them) and a negative count are refused as bad usage
+    /// (exit 64) naming the value, before anything is read or written; 256 itself runs.
+    @Test func threadCountsOutOfRangeAreRefused() throws {
+        let folder = try TemporaryDirectory()
+        let root = try master(folder)
+        let image = folder.file("threads.imprint")
+        #expect(imprint(["capture", "--root", root, "-o", image, "--model", "OptiPlex 7090", "--threads", "256"], in: folder).status == 0)
+        let target = folder.file("target")
+        try FileManager.default.createDirectory(atPath: target, withIntermediateDirectories: false)
+        let other = folder.file("other.imprint")
+        let commands: [[String]] = [
+            ["capture", "--root", root, "-o", other, "--model", "OptiPlex 7090"], ["verify", image],
+            ["restore", image, "--root", target, "--force"], ["preflight", image, "--group", "rm204"],
+        ]
+        for command in commands {
+            for count in ["0", "257", "100000", "-2"] {
+                let refused = imprint(command + ["--threads=\(count)"], in: folder)
+                #expect(refused.status == 64, "\(command[0]) \(count): \(refused.err)")
+                #expect(refused.err.contains("'--threads' must be 1 to 256, not \(count)"), "\(command[0]): \(refused.err)")
+            }
+        }
+        #expect(!FileManager.default.fileExists(atPath: other) && !FileManager.default.fileExists(atPath: other + ".partial"))
+        #expect(try FileManager.default.contentsOfDirectory(atPath: target).isEmpty)
+        #expect(imprint(["verify", image, "--threads", "256"], in: folder).status == 0)
+    }
+
     /// By default gzip images are cut into 1 MiB blocks and zstd images into 4 MiB frames; GNU tar extracts the
     /// zstd image's frames to a tree equal to the source, and verify checks them.
     @Test func blockSizeFollowsTheCodec() throws {

@@ -56,7 +56,7 @@ struct CaptureCommand: ContextCommand {
         "How blocks are compressed: gzip (tar -z reads the image) or zstd (tar --zstd reads it).", valueName: "gzip|zstd"))
     var codec: String = "gzip"
     @Option(help: "The compression level: gzip 1-12 (default 6, libdeflate's levels), zstd 1-19 (default 3).") var level: Int?
-    @Option(help: "Threads that compress (default: one per core).") var threads: Int?
+    @OptionGroup var threads: ThreadsOption
     @Flag(help: "Leave out what must not be cloned: run the default generalize operations (see --list-operations).")
     var generalize = false
     @Option(name: .customLong("operations"), parsing: .unconditionalSingleValue, help: ArgumentHelp(
@@ -87,7 +87,6 @@ struct CaptureCommand: ContextCommand {
         if let level, !codec.levels.contains(level) {
             throw ValidationError("'--level' for \(codec.rawValue) must be \(codec.levels.lowerBound) (fastest) to \(codec.levels.upperBound) (smallest), not \(level)")
         }
-        if let threads, threads < 1 { throw ValidationError("'--threads' must be 1 or more") }
         if disk != nil && oneFileSystem { throw ValidationError("'--one-file-system' goes with '--root'; '--disk' captures every file system of the disk") }
         if quiesced && disk == nil { throw ValidationError("'--quiesced' goes with '--disk'") }
         for model in models where model.trimmingCharacters(in: .whitespaces).isEmpty {
@@ -120,7 +119,7 @@ struct CaptureCommand: ContextCommand {
             }
         }
         var request = CaptureRequest(
-            root: target.path, models: models, codec: ImageCodec(rawValue: codec) ?? .gzip, level: level, threads: threads ?? ProcessInfo.processInfo.activeProcessorCount,
+            root: target.path, models: models, codec: ImageCodec(rawValue: codec) ?? .gzip, level: level, threads: threads.count,
             excludes: excludes, oneFileSystem: oneFileSystem, tool: "imprint \(imprintVersion)", time: context.clock())
         request.operations = try chosenOperations()
         request.passphrase = secret

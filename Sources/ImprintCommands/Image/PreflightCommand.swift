@@ -59,7 +59,7 @@ struct PreflightCommand: ContextCommand {
     @Option(help: ArgumentHelp("Check only this unit of the group (repeatable).", valueName: "unit")) var unit: [String] = []
     @Option(help: ArgumentHelp("Also write the report as a self-contained HTML page to this file (atomically).", valueName: "file"))
     var html: String?
-    @Option(help: "Threads that decompress (default: one per core).") var threads: Int?
+    @OptionGroup var threads: ThreadsOption
     @Flag(help: "Also boot one unit (the first --unit, or the group's first) from the image in qemu and check it from its console.")
     var boot = false
     @Option(name: .customLong("boot-timeout"), help: ArgumentHelp(
@@ -78,7 +78,6 @@ struct PreflightCommand: ContextCommand {
     func validate() throws {
         if (image == nil) == (library == nil) { throw ValidationError("give an image or '--library DIR', one of them") }
         if image == "-" { throw ValidationError("preflight reads the image from a file, not standard input") }
-        if let threads, threads < 1 { throw ValidationError("'--threads' must be 1 or more") }
         if !boot && (bootTimeout != nil || agentBinary != nil) {
             throw ValidationError("'\(bootTimeout != nil ? "--boot-timeout" : "--agent-binary")' goes with '--boot'")
         }
@@ -120,7 +119,7 @@ struct PreflightCommand: ContextCommand {
         defer { disk?.close() }
         let input = try ImageInput(path: path)
         let bar = ProgressBar("restore", counting: .compressed, total: input.size, context: context)
-        let threads = threads ?? ProcessInfo.processInfo.activeProcessorCount
+        let threads = self.threads.count
         let restored: ReadResult
         if let layout {
             let file = scratch + "/disk.img"

@@ -24,7 +24,7 @@ extension RestoreCommand {
             result = try reading { input in
                 try Restore.run(
                     input, into: destination, model: unitFacts?.model, force: force,
-                    threads: threads ?? ProcessInfo.processInfo.activeProcessorCount, passphrase: passphrase.provider(),
+                    threads: threads.count, passphrase: passphrase.provider(),
                     warn: { context.warn($0) }, progress: { bar?.update($0) })
             }
         } catch let plan as DryRunPlan {

@@ -56,7 +56,7 @@ extension RestoreCommand {
         let client = try ServerClient(server: server, library: context.environment["IMPRINT_LIBCURL"], authority: caFile)
         let request = ServerRestoreRequest(
             facts: unitFacts, destination: destination, force: force,
-            threads: threads ?? ProcessInfo.processInfo.activeProcessorCount, passphrase: passphrase.provider(), authority: authority,
+            threads: threads.count, passphrase: passphrase.provider(), authority: authority,
             settings: RunSettings(live: destination.root.path == "/", source: "restore", time: context.clock(), agentVersion: imprintVersion),
             clock: context.clock)
         let bar = ProgressBar("restore", counting: .compressed, total: nil, context: context)

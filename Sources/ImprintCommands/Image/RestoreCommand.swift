@@ -90,7 +90,7 @@ struct RestoreCommand: ContextCommand {
     @Option(help: ArgumentHelp(
         "Read this unit's facts from this JSON file instead of /sys ('imprint facts --json' writes one).", valueName: "file"))
     var facts: String?
-    @Option(help: "Threads that decompress (default: one per core).") var threads: Int?
+    @OptionGroup var threads: ThreadsOption
     @OptionGroup var passphrase: PassphraseOptions
     @Flag(help: "Print the restored image's manifest and totals as JSON.") var json = false
     var reportsJSON: Bool { json }
@@ -122,7 +122,6 @@ struct RestoreCommand: ContextCommand {
             throw ValidationError(
                 "'--json' reports the restore alone; run 'imprint run --json' or 'imprint install --json' after it")
         }
-        if let threads, threads < 1 { throw ValidationError("'--threads' must be 1 or more") }
         if personalize && installAgent { throw ValidationError("give '--personalize' (now) or '--install-agent' (at first boot), not both") }
         if agentBinary != nil && !installAgent { throw ValidationError("'--agent-binary' goes with '--install-agent'") }
     }
@@ -156,7 +155,7 @@ struct RestoreCommand: ContextCommand {
         let result = try reading { input in
             try Restore.run(
                 input, into: destination, model: unitFacts?.model, force: force,
-                threads: threads ?? ProcessInfo.processInfo.activeProcessorCount, passphrase: passphrase.provider(),
+                threads: threads.count, passphrase: passphrase.provider(),
                 warn: { context.warn($0) }, progress: { bar?.update($0) })
         }
         bar?.finish()

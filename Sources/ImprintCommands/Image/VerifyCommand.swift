@@ -15,7 +15,7 @@ struct VerifyCommand: ContextCommand {
             """)
 
     @Argument(help: ArgumentHelp("The image file, or - for standard input.", valueName: "image")) var image: String
-    @Option(help: "Threads that decompress (default: one per core).") var threads: Int?
+    @OptionGroup var threads: ThreadsOption
     @OptionGroup var passphrase: PassphraseOptions
     @Flag(help: "Print the result as JSON.") var json = false
     var reportsJSON: Bool { json }
@@ -26,7 +26,7 @@ struct VerifyCommand: ContextCommand {
         let bar = ProgressBar("verify", counting: .compressed, total: input.size, context: context)
         defer { bar?.stop() }
         let result = try Restore.verify(
-            input, threads: threads ?? ProcessInfo.processInfo.activeProcessorCount, passphrase: passphrase.provider(),
+            input, threads: threads.count, passphrase: passphrase.provider(),
             progress: { bar?.update($0) })
         bar?.finish()
         let view = ImageView(manifest: result.manifest, summary: result.summary, imageBytes: input.size ?? 0)

@@ -1,3 +1,4 @@
+import Foundation
 import ArgumentParser
 import ImprintCore
 import ImprintInventory
@@ -40,6 +41,25 @@ public struct FactsOptions: ParsableArguments {
         if let facts { return try FactsProbe.read(factsFile: facts) }
         return try FactsProbe.read(root: try TargetRoot(root))
     }
+}
+
+/// `--threads N` of the image commands: the threads that compress or decompress blocks.
+struct ThreadsOption: ParsableArguments {
+    /// The most threads an image command runs, as zstd allows for its workers. Thousands would each get a stack and
+    /// four blocks in flight, and a system that cannot make that many threads would end the process.
+    static let maximum = 256
+
+    @Option(help: "Threads that compress or decompress blocks (1 to \(maximum); default: one per core).")
+    var threads: Int?
+
+    func validate() throws {
+        if let threads, !(1...Self.maximum).contains(threads) {
+            throw ValidationError("'--threads' must be 1 to \(Self.maximum), not \(threads)")
+        }
+    }
+
+    /// `--threads`, else one per core (at most `maximum`).
+    var count: Int { threads ?? min(ProcessInfo.processInfo.activeProcessorCount, Self.maximum) }
 }
 
 /// A command that runs against an injected context; `run()` builds the real context, forwards, and turns errors into
