@@ -47,8 +47,7 @@ public struct DiskSource {
     /// The partition table and each partition's file system, with the bytes its files use.
     public static func read(_ disk: String) throws(DiskError) -> DiskLayout {
         let size = try DiskUse.size(of: disk)
-        var layout = try PartitionTable.parse(
-            sfdiskJSON: Data(try DiskTool.output(of: DiskTool.dumpTable(disk)).utf8), disk: disk, size: size)
+        var layout = try PartitionTable.parse(sfdiskJSON: Data(try tableDump(disk).utf8), disk: disk, size: size)
         for index in layout.partitions.indices {
             let partition = layout.partitions[index]
             // blkid exits 2 when it finds no file system: a BIOS boot partition, an empty one.
@@ -65,6 +64,24 @@ public struct DiskSource {
             layout.partitions[index].fileSystem = fileSystem
         }
         return layout
+    }
+
+    /// What `sfdisk --json` prints for `disk`. A disk without a partition table (sfdisk fails on it) is refused
+    /// saying what blkid finds there instead: a file system (a partition named instead of its disk), or nothing.
+    static func tableDump(_ disk: String) throws(DiskError) -> String {
+        do {
+            return try DiskTool.output(of: DiskTool.dumpTable(disk))
+        } catch {
+            guard let probed = try? DiskTool.probeWhole(disk).run(), probed.status == 0 || probed.status == 2 else { throw error }
+            let fields = DiskTool.fields(probed.outputText)
+            if fields["PTTYPE"] != nil { throw error }
+            let holds = fields["TYPE"].map { "a file system (\($0)) without a partition table, as a partition does" }
+                ?? "neither a partition table nor a file system"
+            throw .unsupportedTable(
+                disk: disk,
+                reason: "it holds \(holds); Imprint captures whole GPT disks: name the disk itself (/dev/sda, not /dev/sda1), "
+                    + "or capture a root folder with 'imprint capture --root'")
+        }
     }
 
     /// The bytes in use and the features, from `dumpe2fs -h`'s text.

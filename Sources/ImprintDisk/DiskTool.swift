@@ -20,6 +20,12 @@ public enum DiskTool {
         ChildProcess("/sbin/blkid", ["-p", "-o", "export", "-O", "\(offset)", "-S", "\(size)", disk])
     }
 
+    /// `blkid -p` on the whole disk: what it holds where a partition table was looked for (`PTTYPE`, or a file
+    /// system's `TYPE`); exit status 2 when it finds nothing.
+    public static func probeWhole(_ disk: String) -> ChildProcess {
+        ChildProcess("/sbin/blkid", ["-p", "-o", "export", disk])
+    }
+
     /// `blkid -o export`'s `KEY=value` lines as a dictionary (the first of a repeated key).
     static func fields(_ text: String) -> [String: String] {
         var fields: [String: String] = [:]

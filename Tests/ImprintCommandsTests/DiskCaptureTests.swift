@@ -152,7 +152,9 @@ struct SmallMasterDisk {
         #expect(try runProcess("/bin/tar", ["-tzf", image]).output.contains("home/pupil/notes.txt"))
     }
 
-    /// A disk with an MBR, and a disk image without --model, are refused with a message that says what to do.
+    /// A disk with an MBR, a disk without a partition table (blank, or a file system on the whole of it, as a
+    /// partition named instead of its disk holds), and a disk image without --model, are refused with a message that
+    /// says what to do (exit 65), and no image is written.
     @Test func refusals() throws {
         let folder = try TemporaryDirectory()
         let mbr = folder.file("mbr.img")
@@ -163,6 +165,21 @@ struct SmallMasterDisk {
         #expect(refused.status == 65)
         #expect(refused.error.contains("MBR") && refused.error.contains("--mbrtogpt"), "\(refused.error)")
         #expect(!FileManager.default.fileExists(atPath: folder.file("x.imprint")))
+
+        // sfdisk fails on both; the refusal says what blkid finds there instead.
+        let blank = folder.file("blank.img")
+        try SmallMasterDisk.run("/usr/bin/truncate", ["-s", "64M", blank])
+        let bare = folder.file("bare.img")
+        try SmallMasterDisk.run("/usr/bin/truncate", ["-s", "64M", bare])
+        try SmallMasterDisk.run("/sbin/mkfs.ext4", ["-q", bare])
+        for (path, holds) in [(blank, "neither a partition table nor a file system"), (bare, "a file system (ext4) without a partition table")] {
+            let untabled = try runProcess(Self.binary, ["capture", "--disk", path, "-o", folder.file("t.imprint"), "--model", "X"],
+                                          environment: try environment(folder))
+            #expect(untabled.status == 65, "\(untabled.error)")
+            #expect(untabled.error.contains(holds) && untabled.error.contains("not /dev/sda1") && untabled.error.contains("--root"),
+                    "\(untabled.error)")
+            #expect(!FileManager.default.fileExists(atPath: folder.file("t.imprint")))
+        }
 
         let disk = try SmallMasterDisk(in: folder)
         let noModel = try runProcess(Self.binary, ["capture", "--disk", disk.path, "-o", folder.file("y.imprint")], environment: try environment(folder))
