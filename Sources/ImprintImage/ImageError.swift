@@ -24,8 +24,8 @@ public enum ImageError: Error, Equatable, Sendable {
     case invalid(value: String, reason: String)
     /// The passphrase does not open the image.
     case wrongPassphrase
-    /// The image is encrypted and no passphrase was given.
-    case passphraseNeeded
+    /// The image is encrypted, or is to be (`encrypting`), and no passphrase was given.
+    case passphraseNeeded(encrypting: Bool)
     /// No image in the library fits the unit.
     case noImageForModel(model: String?, library: String)
 }
@@ -60,7 +60,11 @@ extension ImageError: CustomStringConvertible {
             return "\(quoted(value)): \(reason)"
         case .wrongPassphrase:
             return "the passphrase does not open this image; nothing was written"
-        case .passphraseNeeded:
+        case .passphraseNeeded(let encrypting):
+            if encrypting {
+                return "'--encrypt' needs a passphrase: give it with '--passphrase-file FILE' (a file only you can read), "
+                    + "or run on a terminal to be asked for it twice; nothing was written"
+            }
             return "the image is encrypted; give its passphrase with '--passphrase-file FILE' (or on a terminal when asked)"
         case let .noImageForModel(model, library):
             return "no image in the library \(quoted(library)) is for \(model.map(quoted) ?? "this unit (its model is unknown)"); "

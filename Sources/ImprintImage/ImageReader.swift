@@ -189,7 +189,7 @@ final class ImageReader {
         self.manifest = manifest
         if manifestOnly { return }
         if let encryption = manifest.encryption {
-            guard let passphrase else { throw ImageError.passphraseNeeded }
+            guard let passphrase else { throw ImageError.passphraseNeeded(encrypting: false) }
             key = try ImageKey.open(passphrase: try passphrase(), encryption)
         }
         if useIndex, let size = input.size, let codec, let end = try? ImageEnd.read(input.descriptor, size: size, codec: codec) {

@@ -177,7 +177,9 @@ import Testing
         }
     }
 
-    /// --encrypt with a passphrase file: the right passphrase restores, a wrong one exits 65 and writes nothing.
+    /// --encrypt with a passphrase file: the right passphrase restores, a wrong one exits 65 and writes nothing;
+    /// without a passphrase file and with no terminal to ask on, capture says what --encrypt needs (exit 65) and
+    /// writes nothing.
     @Test func encryptedImage() throws {
         let folder = try TemporaryDirectory()
         let root = try master(folder)
@@ -197,6 +199,12 @@ import Testing
         #expect(restored.status == 0, "\(restored.err)")
         #expect(try String(contentsOfFile: target + "/etc/hostname", encoding: .utf8) == "master\n")
         #expect(try runProcess("/bin/tar", ["-tzf", image]).status != 0)
+
+        let open = folder.file("open.imprint")
+        let unasked = try runProcess(DiskCaptureTests.binary, ["capture", "--root", root, "-o", open, "--model", "OptiPlex 7090", "--encrypt"])
+        #expect(unasked.status == 65)
+        #expect(unasked.error.contains("'--encrypt' needs a passphrase: give it with '--passphrase-file FILE'"), "\(unasked.error)")
+        #expect(!FileManager.default.fileExists(atPath: open) && !FileManager.default.fileExists(atPath: open + ".partial"))
     }
 
     /// The wrong model and a non-empty target are refused with their own exit codes and nothing written;

@@ -515,7 +515,7 @@ func writeImage(_ entries: [TarEntry], to path: String) throws {
         #expect(throws: ImageError.wrongPassphrase) {
             try Restore.run(try ImageInput(path: image), root: target, passphrase: { "wrong horse" })
         }
-        #expect(throws: ImageError.passphraseNeeded) { try Restore.verify(try ImageInput(path: image)) }
+        #expect(throws: ImageError.passphraseNeeded(encrypting: false)) { try Restore.verify(try ImageInput(path: image)) }
         #expect(listing(target).isEmpty)
     }
 

@@ -26,7 +26,7 @@ struct PassphraseOptions: ParsableArguments {
             return line
         }
         guard isatty(STDIN_FILENO) == 1, let first = getpass("passphrase: ").map({ String(cString: $0) }) else {
-            throw ImageError.passphraseNeeded
+            throw ImageError.passphraseNeeded(encrypting: confirming)
         }
         guard !first.isEmpty else { throw ImageError.invalid(value: "passphrase", reason: "it is empty") }
         if confirming {
